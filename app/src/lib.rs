@@ -1,0 +1,142 @@
+//! livedash's Leptos UI: the dashboard page, server-rendered with the current snapshot and then
+//! hydrated in the browser, where it keeps itself live over the WebSocket.
+//!
+//! - [`model`]: what the page shows, built from protocol frames (pure Rust, unit-tested).
+//! - [`components`]: the cards, sparklines and connection badge.
+//! - [`live`]: the browser's WebSocket client (ticket, connect, reconnect with back-off).
+//! - [`ssr`]: what the server lends the UI while rendering (only with the `ssr` feature).
+
+pub mod components;
+pub mod live;
+pub mod model;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
+use livedash::Hello;
+
+use crate::components::Dashboard;
+use crate::live::Connection;
+use crate::model::Model;
+
+/// The name of the built JS, WASM and CSS files under `/pkg/`.
+pub const OUTPUT_NAME: &str = "livedash";
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="dark" />
+                <link rel="stylesheet" href=format!("/pkg/{OUTPUT_NAME}.css") />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: one page, the dashboard.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title text="livedash" />
+        <Router>
+            <Routes fallback=|| view! { <p class="not-found">"Not found."</p> }>
+                <Route path=StaticSegment("") view=DashboardPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}
+
+/// The dashboard, rendered from the server's snapshot so that first paint has data, then kept
+/// live by [`live::connect`] once hydrated.
+#[component]
+fn DashboardPage() -> impl IntoView {
+    let snapshot = Resource::new_blocking(|| (), |()| snapshot());
+    let connection = RwSignal::new(Connection::Connecting { attempt: 0 });
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match snapshot.await {
+                    Ok(hello) => {
+                        let model = RwSignal::new(Model::from_hello(hello));
+                        live::connect(model, connection);
+                        view! { <Dashboard model connection /> }.into_any()
+                    }
+                    Err(e) => view! {
+                        <p class="error" role="alert">"Could not load the dashboard: " {e.to_string()}</p>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The latest samples and history of every source: the same content as the `hello` frame.
+/// Served at `GET /api/snapshot` (behind the server's authentication, like every route).
+#[server(prefix = "/api", endpoint = "snapshot", input = leptos::server_fn::codec::GetUrl)]
+pub async fn snapshot() -> Result<Hello, ServerFnError> {
+    Ok(ssr::backend()?.snapshot())
+}
+
+/// A short-lived, single-use ticket for opening the WebSocket as the logged-in user. Browsers do
+/// not reliably send Basic credentials with `new WebSocket()`, so the page asks for one of these
+/// over an ordinary authenticated request and opens `/ws?ticket=...`.
+#[server(prefix = "/api", endpoint = "ws-ticket", input = leptos::server_fn::codec::GetUrl)]
+pub async fn ws_ticket() -> Result<String, ServerFnError> {
+    let user = ssr::user()?;
+    Ok(ssr::backend()?.issue_ticket(&user))
+}
+
+/// What the server lends the UI while it renders or answers a server function.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::sync::Arc;
+
+    use leptos::prelude::*;
+    use livedash::Hello;
+
+    /// The server's side of the UI: implemented by the server's state, provided as context.
+    pub trait Backend: Send + Sync + 'static {
+        /// The current `hello` content.
+        fn snapshot(&self) -> Hello;
+        /// A WebSocket ticket for `user`.
+        fn issue_ticket(&self, user: &str) -> String;
+    }
+
+    /// The context value that carries the [`Backend`].
+    #[derive(Clone)]
+    pub struct BackendContext(pub Arc<dyn Backend>);
+
+    /// The authenticated user of the request, put in the request's extensions by the server's
+    /// authentication layer before anything of the app runs.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct User(pub Arc<str>);
+
+    /// The [`Backend`] of this request.
+    pub fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
+        use_context::<BackendContext>()
+            .map(|b| b.0)
+            .ok_or_else(|| ServerFnError::new("the server provided no backend"))
+    }
+
+    /// The name of the authenticated user of this request.
+    pub fn user() -> Result<Arc<str>, ServerFnError> {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<User>().cloned())
+            .map(|u| u.0)
+            .ok_or_else(|| ServerFnError::new("not authenticated"))
+    }
+}

@@ -1,0 +1,165 @@
+//! The browser's live connection: fetch a ticket, open `/ws?ticket=..&since=..`, apply every
+//! frame to the model, and on any failure reconnect with capped, jittered exponential back-off.
+//!
+//! On the server this renders nothing and starts nothing: [`connect`] is a no-op there.
+
+#[cfg(not(feature = "hydrate"))]
+use leptos::prelude::RwSignal;
+
+#[cfg(not(feature = "hydrate"))]
+use crate::model::Model;
+
+/// The state shown by the connection badge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// Opening the socket (attempt 0 is the first).
+    Connecting {
+        /// How many attempts failed before this one.
+        attempt: u32,
+    },
+    /// Frames are arriving.
+    Live,
+    /// The socket closed or could not be opened; the next attempt is pending.
+    Reconnecting {
+        /// The number of the next attempt.
+        attempt: u32,
+        /// Why the last one ended.
+        reason: String,
+    },
+}
+
+impl Connection {
+    /// A CSS class suffix and `data-state` value.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Connecting { .. } => "connecting",
+            Self::Live => "live",
+            Self::Reconnecting { .. } => "reconnecting",
+        }
+    }
+
+    /// The badge text.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Connecting { attempt: 0 } => "Connecting…".to_owned(),
+            Self::Connecting { attempt } => format!("Connecting… (attempt {})", attempt + 1),
+            Self::Live => "Live".to_owned(),
+            Self::Reconnecting { attempt, .. } => format!("Reconnecting (attempt {attempt})"),
+        }
+    }
+
+    /// The badge tooltip.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Reconnecting { reason, .. } => reason.clone(),
+            Self::Live => "Receiving live updates".to_owned(),
+            Self::Connecting { .. } => "Opening the live connection".to_owned(),
+        }
+    }
+}
+
+/// The delay before reconnect attempt `attempt` (1-based), in ms: 0.5 s doubling to a 15 s cap,
+/// then spread by `jitter` in [0, 1) to ±25 % so that a restarted server is not hit by every
+/// browser in the same millisecond.
+pub fn backoff_ms(attempt: u32, jitter: f64) -> u32 {
+    let base = 500u32.saturating_mul(1 << attempt.saturating_sub(1).min(5)).min(15_000);
+    let spread = 0.75 + jitter.clamp(0.0, 1.0) * 0.5;
+    (f64::from(base) * spread) as u32
+}
+
+#[cfg(not(feature = "hydrate"))]
+/// Starts the live connection (browser only; nothing happens on the server).
+pub fn connect(_model: RwSignal<Model>, _connection: RwSignal<Connection>) {}
+
+#[cfg(feature = "hydrate")]
+pub use browser::connect;
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use futures_util::StreamExt;
+    use gloo_net::websocket::{Message, futures::WebSocket};
+    use gloo_timers::future::TimeoutFuture;
+    use leptos::prelude::*;
+    use leptos::task::spawn_local;
+    use livedash::Frame;
+
+    use super::{Connection, backoff_ms};
+    use crate::model::Model;
+
+    /// Starts the live connection loop; it runs for the life of the page.
+    pub fn connect(model: RwSignal<Model>, connection: RwSignal<Connection>) {
+        spawn_local(async move {
+            let mut attempt: u32 = 0;
+            loop {
+                connection.set(Connection::Connecting { attempt });
+                let reason = match run_once(model, connection).await {
+                    Ok(()) => "the server closed the connection".to_owned(),
+                    Err(reason) => reason,
+                };
+                // A connection that went live resets the back-off.
+                if connection.get_untracked() == Connection::Live {
+                    attempt = 0;
+                }
+                attempt += 1;
+                connection.set(Connection::Reconnecting { attempt, reason });
+                TimeoutFuture::new(backoff_ms(attempt, js_sys::Math::random())).await;
+            }
+        });
+    }
+
+    /// One connection: ticket, socket, frames until it ends.
+    async fn run_once(model: RwSignal<Model>, connection: RwSignal<Connection>) -> Result<(), String> {
+        let ticket = crate::ws_ticket().await.map_err(|e| format!("could not get a ticket: {e}"))?;
+        let since = model.with_untracked(|m| m.last_seq);
+        let url = socket_url(&ticket, since)?;
+        let mut ws = WebSocket::open(&url).map_err(|e| format!("could not open the socket: {e}"))?;
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Text(text)) => match Frame::from_json(&text) {
+                    Ok(frame) => {
+                        model.update(|m| m.apply(frame));
+                        if connection.get_untracked() != Connection::Live {
+                            connection.set(Connection::Live);
+                        }
+                    }
+                    Err(e) => leptos::logging::warn!("livedash: ignored a frame: {e}"),
+                },
+                Ok(Message::Bytes(_)) => {}
+                Err(e) => return Err(format!("connection lost: {e}")),
+            }
+        }
+        Ok(())
+    }
+
+    /// `ws(s)://<this host>/ws?ticket=..&since=..`, from the page's own location.
+    fn socket_url(ticket: &str, since: u64) -> Result<String, String> {
+        let location = window().location();
+        let protocol = location.protocol().map_err(|_| "no page location".to_owned())?;
+        let host = location.host().map_err(|_| "no page location".to_owned())?;
+        let scheme = if protocol == "https:" { "wss" } else { "ws" };
+        let ticket = js_sys::encode_uri_component(ticket);
+        Ok(format!("{scheme}://{host}/ws?ticket={ticket}&since={since}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_with_jitter() {
+        assert_eq!(backoff_ms(1, 0.5), 500);
+        assert_eq!(backoff_ms(2, 0.5), 1000);
+        assert_eq!(backoff_ms(3, 0.5), 2000);
+        assert_eq!(backoff_ms(30, 0.5), 15_000);
+        assert_eq!(backoff_ms(1, 0.0), 375);
+        assert_eq!(backoff_ms(1, 0.999_999), 624);
+    }
+
+    #[test]
+    fn badge_text_names_the_attempt() {
+        assert_eq!(Connection::Live.text(), "Live");
+        assert_eq!(Connection::Reconnecting { attempt: 3, reason: "x".into() }.text(), "Reconnecting (attempt 3)");
+        assert_eq!(Connection::Connecting { attempt: 0 }.class(), "connecting");
+    }
+}

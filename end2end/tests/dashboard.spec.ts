@@ -1,0 +1,81 @@
+import { expect, request, test, type ConsoleMessage, type Page } from "@playwright/test";
+import { PORT } from "../playwright.config";
+
+// Problems the page reports: console errors (failed hydration, panics, CSP violations) and
+// uncaught exceptions. Every test fails if there is any.
+function watchForProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (msg: ConsoleMessage) => {
+    if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  return problems;
+}
+
+test("dashboard shows server-rendered values before any script runs", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/");
+  const cpu = page.locator('[data-source="local"] [data-series="cpu_pct"] [data-testid="value"] .num');
+  await expect(cpu).toHaveText(/^\d+(\.\d+)?$/);
+  await expect(page.locator('[data-series="mem_pct"] [data-testid="value"]')).toContainText("%");
+  await context.close();
+});
+
+test("dashboard goes live over the WebSocket and values change without a reload", async ({ page }) => {
+  const problems = watchForProblems(page);
+  const frames: string[] = [];
+  const sockets: string[] = [];
+  page.on("websocket", (ws) => {
+    sockets.push(ws.url());
+    ws.on("framereceived", (f) => frames.push(String(f.payload)));
+  });
+
+  await page.goto("/");
+  const badge = page.getByTestId("connection");
+  await expect(badge).toHaveAttribute("data-state", "live");
+  await expect(badge).toHaveText("Live");
+
+  // The socket was opened with a ticket, not with credentials in the URL.
+  expect(sockets.length).toBeGreaterThan(0);
+  expect(sockets[0]).toMatch(/\/ws\?ticket=[A-Za-z0-9_.%-]+&since=\d+$/);
+
+  // A hello first, then samples.
+  await expect.poll(() => frames.length).toBeGreaterThan(2);
+  expect(JSON.parse(frames[0]).type).toBe("hello");
+  expect(frames.slice(1).some((f) => JSON.parse(f).type === "sample")).toBe(true);
+
+  // The CPU sparkline gains a point with every sample: its path changes in place.
+  const spark = page.locator('[data-series="cpu_pct"] .spark-line');
+  const before = await spark.getAttribute("d");
+  const navigations: string[] = [];
+  page.on("framenavigated", (f) => navigations.push(f.url()));
+  await expect.poll(async () => spark.getAttribute("d")).not.toBe(before);
+  expect(navigations, "no reload happened").toEqual([]);
+
+  // And the value shown is a number that came from a frame.
+  await expect(page.locator('[data-series="cpu_pct"] [data-testid="value"] .num')).toHaveText(/^\d+(\.\d+)?$/);
+  expect(problems).toEqual([]);
+});
+
+test("a reload keeps the history and reconnects", async ({ page }) => {
+  const problems = watchForProblems(page);
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  await page.reload();
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  const points = await page.locator('[data-series="cpu_pct"] .spark-line').getAttribute("d");
+  expect((points ?? "").split("L").length).toBeGreaterThan(2);
+  expect(problems).toEqual([]);
+});
+
+test("without credentials there is nothing but a 401", async () => {
+  const context = await request.newContext({ baseURL: `http://127.0.0.1:${PORT}` });
+  const response = await context.get("/", { failOnStatusCode: false });
+  expect(response.status()).toBe(401);
+  expect(response.headers()["www-authenticate"]).toContain("Basic");
+  expect(await response.text()).not.toContain("cpu_pct");
+  const pkg = await context.get("/pkg/livedash.js", { failOnStatusCode: false });
+  expect(pkg.status()).toBe(401);
+  await context.dispose();
+});

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the site into target/site (the hydrate WASM + JS through wasm-bindgen and wasm-opt, the
+# CSS, the public files) and the server: release by default, `--debug-server` for a debug server.
+# This is what cargo-leptos does for a release build, in four commands, without its 17-minute
+# install; scripts/dev.sh still uses cargo-leptos for live reloading.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+server_profile=release
+[ "${1:-}" = "--debug-server" ] && server_profile=dev
+
+log "building the browser bundle (wasm32, size-optimised)"
+cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+
+site=target/site
+staging=target/site.new
+rm -rf "$staging"
+mkdir -p "$staging/pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$staging/pkg" --out-name livedash \
+  target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-reference-types \
+  --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+  "$staging/pkg/livedash_bg.wasm" -o "$staging/pkg/livedash_bg.wasm"
+cp style/main.css "$staging/pkg/livedash.css"
+cp -R public/. "$staging/"
+# Pre-compressed copies: the server sends them to browsers that accept gzip.
+for f in "$staging"/pkg/livedash_bg.wasm "$staging"/pkg/livedash.js "$staging"/pkg/livedash.css; do
+  gzip -9 -k -f "$f"
+done
+rm -rf "$site"
+mv "$staging" "$site"
+wasm=$site/pkg/livedash_bg.wasm
+log "site ready: $(du -h "$wasm" | cut -f1) wasm, $(du -h "$wasm.gz" | cut -f1) gzipped"
+
+log "building the server ($server_profile)"
+cargo build --locked -p livedash-server --bin livedash --profile "$server_profile"

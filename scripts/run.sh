@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to the dashboard on this machine's own metrics:
+# installs what is missing, builds in release mode and runs target/release/livedash.
+# Extra arguments go to livedash (e.g. --listen 127.0.0.1:8080); see `livedash --help`.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+scripts/setup.sh
+scripts/build.sh
+log "starting livedash (Ctrl-C to stop)"
+exec target/release/livedash "$@"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what building livedash needs, skipping whatever is already there (safe to re-run):
+# the wasm32 target, the wasm-bindgen CLI matching Cargo.lock, and wasm-opt (npm's binaryen).
+# With --tests, also clippy and rustfmt, Debian's Chromium and the Playwright test runner.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tests=false
+[ "${1:-}" = "--tests" ] && tests=true
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first (https://rustup.rs)"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if $tests; then
+  for c in clippy rustfmt; do
+    rustup component list --installed | grep -q "^$c" || { log "adding $c"; rustup component add "$c"; }
+  done
+fi
+
+want=$(wasm_bindgen_version)
+[ -n "$want" ] || die "no wasm-bindgen in Cargo.lock"
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+  log "installing wasm-bindgen-cli $want (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$want" --force
+fi
+
+if ! command -v npm >/dev/null; then
+  log "installing Node.js and npm (Debian)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+fi
+
+if ! .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+  log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into .tools/"
+  mkdir -p .tools
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
+fi
+
+if $tests; then
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Chromium (Debian) for the browser tests"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ] ||
+     ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" end2end/node_modules/@playwright/test/package.json; then
+    log "installing the Playwright test runner (npm; the browser is Debian's Chromium)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+log "tools ready"

@@ -1,0 +1,96 @@
+//! Shared by the integration tests: a real server on `127.0.0.1:0`, a plain HTTP/1.1 client that
+//! can also send malformed requests, and a WebSocket client.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test file uses a subset
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use livedash_server::Running;
+use livedash_server::config::Config;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Starts a real server with the test configuration.
+pub async fn start() -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    livedash_server::start(&Config::for_tests(PASSWORD), listener).expect("start")
+}
+
+/// `Authorization: Basic ...` for `user:pass`.
+pub fn basic(user: &str, pass: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{user}:{pass}")))
+}
+
+/// A parsed HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `request` as it is (it may be malformed) and reads the response to the end.
+pub async fn raw(addr: SocketAddr, request: &[u8]) -> Response {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf))
+        .await
+        .expect("response within 10 s")
+        .expect("read");
+    parse(&buf)
+}
+
+/// `GET path` with optional extra header lines (each `Name: value`).
+pub async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    raw(addr, req.as_bytes()).await
+}
+
+fn parse(buf: &[u8]) -> Response {
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+    let head = String::from_utf8_lossy(&buf[..split]);
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut body = buf[split + 4..].to_vec();
+    let chunked = headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    Response { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { break };
+        let size_line = String::from_utf8_lossy(&data[..eol]);
+        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        data = &data[eol + 2..];
+        if size == 0 || data.len() < size {
+            break;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[(size + 2).min(data.len())..];
+    }
+    out
+}

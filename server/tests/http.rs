@@ -1,0 +1,95 @@
+//! HTTP behaviour of a real server on 127.0.0.1:0: who gets in, and what the page contains.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{PASSWORD, basic, get};
+
+/// Waits until the local source has produced at least one sample.
+async fn wait_for_data(addr: std::net::SocketAddr) {
+    let auth = basic("admin", PASSWORD);
+    for _ in 0..50 {
+        let r = get(addr, "/api/snapshot", &[("Authorization", &auth)]).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        if r.body.contains("\"seq\":") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no sample within 5 s");
+}
+
+#[tokio::test]
+async fn page_without_credentials_is_401_with_a_basic_challenge() {
+    let server = common::start().await;
+    wait_for_data(server.addr).await;
+    for path in ["/", "/api/snapshot", "/api/ws-ticket", "/pkg/livedash.js", "/favicon.svg", "/no-such-page"] {
+        let r = get(server.addr, path, &[]).await;
+        assert_eq!(r.status, 401, "{path}: {r:?}");
+        assert!(r.header("www-authenticate").is_some_and(|v| v.starts_with("Basic realm=")), "{path}");
+        assert!(!r.body.contains("cpu_pct") && !r.body.contains("\"seq\""), "{path} leaked data: {}", r.body);
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_401() {
+    let server = common::start().await;
+    for auth in [basic("admin", "wrong"), basic("root", PASSWORD), basic("", ""), "Bearer abc".to_owned()] {
+        let r = get(server.addr, "/", &[("Authorization", &auth)]).await;
+        assert_eq!(r.status, 401, "{auth}: {r:?}");
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn page_with_credentials_is_server_rendered_with_values() {
+    let server = common::start().await;
+    wait_for_data(server.addr).await;
+    let r = get(server.addr, "/", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(r.header("content-type").is_some_and(|v| v.starts_with("text/html")));
+    let body = &r.body;
+    assert!(body.contains(r#"data-source="local""#), "{body}");
+    // The CPU card carries a number, rendered on the server.
+    let card = body.split(r#"data-series="cpu_pct""#).nth(1).expect("cpu card");
+    let num = card.split(r#"<span class="num">"#).nth(1).and_then(|s| s.split('<').next()).expect("value");
+    assert!(num.parse::<f64>().is_ok(), "value {num:?}");
+    assert!(body.contains(r#"data-series="mem_pct""#) && body.contains(r#"data-series="load_avg""#));
+    // And the hydration script that will take it over.
+    assert!(body.contains("/pkg") && body.contains("livedash"), "{body}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn healthz_is_open_and_carries_no_data() {
+    let server = common::start().await;
+    wait_for_data(server.addr).await;
+    let r = get(server.addr, "/healthz", &[]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, r#"{"status":"ok"}"#);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn snapshot_and_ticket_need_credentials_and_answer_with_them() {
+    let server = common::start().await;
+    wait_for_data(server.addr).await;
+    let auth = basic("admin", PASSWORD);
+    let snap = get(server.addr, "/api/snapshot", &[("Authorization", &auth)]).await;
+    assert_eq!(snap.status, 200);
+    let hello: livedash::Hello = serde_json::from_str(&snap.body).expect("a hello body");
+    assert_eq!(hello.v, livedash::PROTOCOL_VERSION);
+    assert!(hello.history.iter().any(|s| &*s.source == "local"));
+    assert_eq!(hello.interval_ms["local"], 200);
+
+    let ticket = get(server.addr, "/api/ws-ticket", &[("Authorization", &auth)]).await;
+    assert_eq!(ticket.status, 200);
+    let ticket: String = serde_json::from_str(&ticket.body).expect("a JSON string");
+    assert!(ticket.len() > 40 && ticket.contains('.'), "{ticket}");
+    server.stop().await.unwrap();
+}

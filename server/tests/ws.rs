@@ -1,0 +1,128 @@
+//! The WebSocket against a real server: refused before any upgrade without valid credentials,
+//! `hello` then samples with them, a close 1001 on shutdown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use livedash::Frame;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+use common::{PASSWORD, basic, get};
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(addr: std::net::SocketAddr, query: &str, auth: Option<&str>) -> Result<Socket, Error> {
+    let mut req = format!("ws://{addr}/ws{query}").into_client_request().unwrap();
+    if let Some(auth) = auth {
+        req.headers_mut().insert("Authorization", HeaderValue::from_str(auth).unwrap());
+    }
+    connect_async(req).await.map(|(s, _)| s)
+}
+
+fn refused_status(result: Result<Socket, Error>) -> u16 {
+    match result {
+        Err(Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("expected an HTTP refusal, got {e}"),
+        Ok(_) => panic!("expected a refusal, got an upgrade"),
+    }
+}
+
+async fn next_frame(socket: &mut Socket) -> Frame {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("a frame within 5 s");
+        match msg.expect("stream open").expect("no error") {
+            Message::Text(t) => return Frame::from_json(&t).expect("a valid frame"),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+async fn ticket(addr: std::net::SocketAddr) -> String {
+    let r = get(addr, "/api/ws-ticket", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    assert_eq!(r.status, 200);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+#[tokio::test]
+async fn without_valid_credentials_the_handshake_is_401_and_never_upgrades() {
+    let server = common::start().await;
+    let addr = server.addr;
+    assert_eq!(refused_status(open(addr, "", None).await), 401);
+    assert_eq!(refused_status(open(addr, "", Some(&basic("admin", "nope"))).await), 401);
+    assert_eq!(refused_status(open(addr, "?ticket=garbage", None).await), 401);
+    assert_eq!(refused_status(open(addr, "?ticket=", Some(&basic("admin", "nope"))).await), 401);
+
+    // The raw handshake: a 401 with a challenge and no 101, no Upgrade header.
+    let r = get(
+        addr,
+        "/ws",
+        &[("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert!(r.header("upgrade").is_none());
+    assert!(r.header("www-authenticate").is_some());
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn basic_credentials_get_hello_then_samples_in_seq_order() {
+    let server = common::start().await;
+    let mut socket = open(server.addr, "", Some(&basic("admin", PASSWORD))).await.expect("upgrade");
+    let Frame::Hello(hello) = next_frame(&mut socket).await else { panic!("hello first") };
+    assert_eq!(hello.v, livedash::PROTOCOL_VERSION);
+    let mut last = hello.last_seq();
+    for _ in 0..3 {
+        match next_frame(&mut socket).await {
+            Frame::Sample(s) => {
+                assert!(s.seq > last, "seq {} after {last}", s.seq);
+                assert_eq!(&*s.source, "local");
+                let data: serde_json::Value = serde_json::from_str(s.data.get()).unwrap();
+                assert!(data["cpu_pct"].is_number(), "{data}");
+                last = s.seq;
+            }
+            other => panic!("expected a sample, got {other:?}"),
+        }
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_ticket_opens_the_socket_once() {
+    let server = common::start().await;
+    let t = ticket(server.addr).await;
+    let mut socket = open(server.addr, &format!("?ticket={t}"), None).await.expect("upgrade with a ticket");
+    assert!(matches!(next_frame(&mut socket).await, Frame::Hello(_)));
+    assert_eq!(refused_status(open(server.addr, &format!("?ticket={t}"), None).await), 401, "replayed ticket");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_socket_with_1001() {
+    let server = common::start().await;
+    let mut a = open(server.addr, "", Some(&basic("admin", PASSWORD))).await.expect("upgrade");
+    let mut b = open(server.addr, &format!("?ticket={}", ticket(server.addr).await), None).await.expect("upgrade");
+    assert!(matches!(next_frame(&mut a).await, Frame::Hello(_)));
+    assert!(matches!(next_frame(&mut b).await, Frame::Hello(_)));
+    let stopping = tokio::spawn(server.stop());
+    for socket in [&mut a, &mut b] {
+        let code = loop {
+            match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("close within 5 s") {
+                Some(Ok(Message::Close(frame))) => break frame.map(|f| f.code),
+                Some(Ok(_)) => {}
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        };
+        assert_eq!(code, Some(CloseCode::Away));
+    }
+    tokio::time::timeout(Duration::from_secs(5), stopping).await.expect("stops within 5 s").unwrap().unwrap();
+}

@@ -1,0 +1,18 @@
+//! livedash core: what the server and the browser agree on, with no framework in sight.
+//!
+//! - [`protocol`]: the versioned JSON frames sent over the WebSocket (`hello`, `sample`, `status`).
+//! - [`history`]: the bounded ring of recent samples that feeds first paint, `hello` and resume.
+//! - [`flatten`]: turning any JSON value into named numeric series (`load.0`, `net.rx_bps`).
+//! - [`series`]: how a series is labelled, what unit it has and how its value is shown.
+//!
+//! Everything here compiles for the server and for `wasm32-unknown-unknown`, and is tested with
+//! plain `cargo test`.
+
+pub mod flatten;
+pub mod history;
+pub mod protocol;
+pub mod series;
+
+pub use flatten::flatten;
+pub use history::Ring;
+pub use protocol::{Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus};
