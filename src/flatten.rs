@@ -12,7 +12,7 @@ pub const MAX_DEPTH: usize = 16;
 /// How many series one value may produce; the rest is ignored.
 pub const MAX_SERIES: usize = 1024;
 
-/// The numeric leaves of `value` (object keys in sorted order), as `(path, value)`. A bare number at the
+/// The numeric leaves of `value`, in document order, as `(path, value)`. A bare number at the
 /// top level is the series `value`.
 pub fn flatten(value: &Value) -> Vec<(String, f64)> {
     let mut out = Vec::new();
@@ -73,7 +73,10 @@ mod tests {
 
     #[test]
     fn nested_objects_and_arrays_become_dotted_paths() {
-        let v = json!({"cpu": 43.5, "load": [1.5, 1.1, 1.0], "net": {"rx_kbps": 12, "tx_kbps": 3.5}, "host": "n1"});
+        let v: Value = serde_json::from_str(
+            r#"{"cpu": 43.5, "load": [1.5, 1.1, 1.0], "net": {"rx_kbps": 12, "tx_kbps": 3.5}, "host": "n1"}"#,
+        )
+        .expect("json");
         let flat = flatten(&v);
         let expect = [
             ("cpu", 43.5),
@@ -91,9 +94,15 @@ mod tests {
     }
 
     #[test]
+    fn document_order_is_kept() {
+        let v: Value = serde_json::from_str(r#"{"z": 1, "a": 2, "m": {"y": 3, "b": 4}}"#).expect("json");
+        assert_eq!(names(&v), ["z", "a", "m.y", "m.b"]);
+    }
+
+    #[test]
     fn strings_and_nulls_are_not_series_booleans_are() {
         let v = json!({"s": "x", "n": null, "up": true, "down": false, "e": {}, "a": []});
-        assert_eq!(flatten(&v), vec![("down".to_owned(), 0.0), ("up".to_owned(), 1.0)]);
+        assert_eq!(flatten(&v), vec![("up".to_owned(), 1.0), ("down".to_owned(), 0.0)]);
     }
 
     #[test]

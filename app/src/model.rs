@@ -25,6 +25,8 @@ pub struct SourceModel {
     pub last_ts_ms: u64,
     /// Every numeric series, by name.
     pub series: BTreeMap<String, VecDeque<(u64, f64)>>,
+    /// Card keys (series or group names) in the order they first appeared in the data.
+    pub cards: Vec<String>,
 }
 
 /// Everything the page shows.
@@ -109,6 +111,10 @@ impl Model {
             if series::is_meta(&name) {
                 continue;
             }
+            let card = series::group_of(&name).map_or(name.as_str(), |(base, _)| base);
+            if !source.cards.iter().any(|c| c == card) {
+                source.cards.push(card.to_owned());
+            }
             let points = source.series.entry(name).or_default();
             points.push_back((sample.ts_ms, x));
             if points.len() > MAX_POINTS {
@@ -117,15 +123,9 @@ impl Model {
         }
     }
 
-    /// The card keys of a source, in display order: groups and series by name.
+    /// The card keys of a source, in the order the source's data first had them.
     pub fn card_keys(&self, source: &str) -> Vec<String> {
-        let Some(src) = self.sources.get(source) else {
-            return Vec::new();
-        };
-        let mut keys: Vec<String> =
-            src.series.keys().map(|name| series::group_of(name).map_or(name.as_str(), |(base, _)| base).to_owned()).collect();
-        keys.dedup();
-        keys
+        self.sources.get(source).map(|s| s.cards.clone()).unwrap_or_default()
     }
 
     /// What the card `key` of `source` shows, if the source has such series.
@@ -206,7 +206,7 @@ mod tests {
             "s",
             r#"{"load_avg": [3, 1, 2], "core_pct": [10, 95], "seq": 9, "gen_ts_ns": 1}"#,
         )]));
-        assert_eq!(model.card_keys("s"), ["core_pct", "load_avg"], "meta series get no card");
+        assert_eq!(model.card_keys("s"), ["load_avg", "core_pct"], "data order; meta series get no card");
         let load = model.card("s", "load_avg").expect("card");
         assert_eq!(load.label, "Load average");
         assert_eq!(load.latest.iter().map(|(_, x)| *x).collect::<Vec<_>>(), [3.0, 1.0, 2.0]);
