@@ -192,9 +192,7 @@ mod tests {
         let body = r#"{"gen_ts_ns":1795480294498238375,"cpu":43.510,"z":1,"a":[1.0e3]}"#;
         let json = Frame::Sample(sample(1, body)).to_json();
         assert!(json.contains(body), "{json}");
-        let Frame::Sample(back) = Frame::from_json(&json).expect("parses") else {
-            panic!("not a sample")
-        };
+        let Frame::Sample(back) = Frame::from_json(&json).expect("parses") else { panic!("not a sample") };
         assert_eq!(back.data.get(), body);
     }
 
@@ -214,9 +212,7 @@ mod tests {
         };
         let json = Frame::Hello(hello).to_json();
         assert!(json.starts_with(r#"{"type":"hello","v":1,"#), "{json}");
-        let Frame::Hello(back) = Frame::from_json(&json).expect("parses") else {
-            panic!("not a hello")
-        };
+        let Frame::Hello(back) = Frame::from_json(&json).expect("parses") else { panic!("not a hello") };
         assert_eq!(back.history.len(), 2);
         assert_eq!(back.last_seq(), 2);
         assert_eq!(back.history[1].data.get(), r#"{"x":2}"#);
@@ -229,9 +225,7 @@ mod tests {
         let status = SourceStatus { source: Arc::from("a"), state: SourceState::Ok, error: None, since_ms: 9 };
         let json = Frame::Status(status.clone()).to_json();
         assert_eq!(json, r#"{"type":"status","source":"a","state":"ok","since_ms":9}"#);
-        let Frame::Status(back) = Frame::from_json(&json).expect("parses") else {
-            panic!("not a status")
-        };
+        let Frame::Status(back) = Frame::from_json(&json).expect("parses") else { panic!("not a status") };
         assert_eq!(back, status);
     }
 

@@ -68,9 +68,7 @@ fn SourcePanel(model: RwSignal<Model>, source: Arc<str>) -> impl IntoView {
     let state = Memo::new({
         let source = source.clone();
         move |_| {
-            model.with(|m| {
-                m.sources.get(&source).and_then(|s| s.status.as_ref()).map(|s| (s.state, s.error.clone()))
-            })
+            model.with(|m| m.sources.get(&source).and_then(|s| s.status.as_ref()).map(|s| (s.state, s.error.clone())))
         }
     });
     let interval = model.with_untracked(|m| m.interval_ms.get(&*source).copied());
@@ -239,7 +237,7 @@ pub fn spark_paths(points: &[(u64, f64)], unit: Unit) -> (String, String) {
         (0.0, 100.0)
     } else {
         let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &(_, y)| (lo.min(y), hi.max(y)));
-        if hi - lo < f64::EPSILON { (lo - 1.0, hi + 1.0) } else { (lo, hi) }
+        if (hi - lo).abs() < f64::EPSILON { (lo - 1.0, hi + 1.0) } else { (lo, hi) }
     };
     let span_t = (last.0 - first.0).max(1) as f64;
     let xy = |&(t, y): &(u64, f64)| {

@@ -127,9 +127,7 @@ pub mod ssr {
 
     /// The [`Backend`] of this request.
     pub fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
-        use_context::<BackendContext>()
-            .map(|b| b.0)
-            .ok_or_else(|| ServerFnError::new("the server provided no backend"))
+        use_context::<BackendContext>().map(|b| b.0).ok_or_else(|| ServerFnError::new("the server provided no backend"))
     }
 
     /// The name of the authenticated user of this request.

@@ -14,6 +14,12 @@ use serde_json::Value;
 /// How many points each series keeps for its sparkline.
 pub const MAX_POINTS: usize = 600;
 
+/// A series' history: `(receive time in ms, value)`, oldest first.
+pub type Points = VecDeque<(u64, f64)>;
+
+/// One series of a card: its index in the group (0 for a single series), name and history.
+type Member<'a> = (usize, &'a String, &'a Points);
+
 /// One source as the page knows it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceModel {
@@ -24,7 +30,7 @@ pub struct SourceModel {
     /// Receive time of its last sample (ms since the epoch).
     pub last_ts_ms: u64,
     /// Every numeric series, by name.
-    pub series: BTreeMap<String, VecDeque<(u64, f64)>>,
+    pub series: BTreeMap<String, Points>,
     /// Card keys (series or group names) in the order they first appeared in the data.
     pub cards: Vec<String>,
 }
@@ -131,7 +137,7 @@ impl Model {
     /// What the card `key` of `source` shows, if the source has such series.
     pub fn card(&self, source: &str, key: &str) -> Option<CardView> {
         let src = self.sources.get(source)?;
-        let mut members: Vec<(usize, &String, &VecDeque<(u64, f64)>)> = src
+        let mut members: Vec<Member<'_>> = src
             .series
             .iter()
             .filter_map(|(name, pts)| match series::group_of(name) {
@@ -154,7 +160,7 @@ impl Model {
 }
 
 /// The mean of the members at each time stamp the first member has.
-fn mean_points(members: &[(usize, &String, &VecDeque<(u64, f64)>)]) -> Vec<(u64, f64)> {
+fn mean_points(members: &[Member<'_>]) -> Vec<(u64, f64)> {
     let mut sums: BTreeMap<u64, (f64, u32)> = BTreeMap::new();
     for (_, _, pts) in members {
         for &(t, x) in *pts {
@@ -241,7 +247,12 @@ mod tests {
     #[test]
     fn status_frames_are_kept_per_source() {
         let mut model = Model::default();
-        let status = SourceStatus { source: Arc::from("up"), state: SourceState::Failing, error: Some("timeout".into()), since_ms: 1 };
+        let status = SourceStatus {
+            source: Arc::from("up"),
+            state: SourceState::Failing,
+            error: Some("timeout".into()),
+            since_ms: 1,
+        };
         model.apply(Frame::Status(status.clone()));
         assert_eq!(model.sources["up"].status, Some(status));
         assert!(model.card_keys("up").is_empty());

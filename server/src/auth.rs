@@ -227,9 +227,9 @@ mod tests {
             b"",
             b"Bearer abc",
             b"Basic !!!notbase64",
-            b"Basic YWRtaW4=",         // "admin": no colon
-            b"Basic /w==",             // 0xFF: not UTF-8 once decoded
-            b"Basic \xff\xfe",         // raw non-UTF-8 bytes in the header
+            b"Basic YWRtaW4=",          // "admin": no colon
+            b"Basic /w==",              // 0xFF: not UTF-8 once decoded
+            b"Basic \xff\xfe",          // raw non-UTF-8 bytes in the header
             b"basic YWRtaW46cHc= junk", // trailing garbage
             long.as_bytes(),
         ] {

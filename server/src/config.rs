@@ -51,7 +51,7 @@ pub enum ConfigError {
 
 impl Config {
     /// The configuration from parsed flags and the password variable's value.
-    pub fn from_cli(cli: Cli, admin_password: Option<std::ffi::OsString>) -> Result<Self, ConfigError> {
+    pub fn from_cli(cli: &Cli, admin_password: Option<std::ffi::OsString>) -> Result<Self, ConfigError> {
         let admin_password = match admin_password {
             None => None,
             Some(p) => {
@@ -128,9 +128,9 @@ mod tests {
     #[test]
     fn empty_password_is_refused_with_the_variable_named() {
         let cli = parse(&[]).expect("defaults parse");
-        let err = Config::from_cli(cli.clone(), Some("".into())).expect_err("refused").to_string();
+        let err = Config::from_cli(&cli, Some("".into())).expect_err("refused").to_string();
         assert!(err.contains(ADMIN_PASSWORD_ENV), "{err}");
-        assert_eq!(Config::from_cli(cli.clone(), Some("pw".into())).expect("ok").admin_password.as_deref(), Some("pw"));
-        assert!(Config::from_cli(cli, None).expect("ok").admin_password.is_none());
+        assert_eq!(Config::from_cli(&cli, Some("pw".into())).expect("ok").admin_password.as_deref(), Some("pw"));
+        assert!(Config::from_cli(&cli, None).expect("ok").admin_password.is_none());
     }
 }

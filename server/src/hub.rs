@@ -86,9 +86,10 @@ impl Hub {
     }
 
     /// Stamps, stores and broadcasts one sample of `source`.
-    pub fn publish(&self, source: &Arc<str>, data: serde_json::Value) {
+    pub fn publish(&self, source: &Arc<str>, data: &serde_json::Value) {
         // A Value always serializes; RawValue::from_string only re-checks what it was given.
-        let Ok(raw) = serde_json::to_string(&data).map_err(|_| ()).and_then(|s| RawValue::from_string(s).map_err(|_| ()))
+        let Ok(raw) =
+            serde_json::to_string(data).map_err(|_| ()).and_then(|s| RawValue::from_string(s).map_err(|_| ()))
         else {
             return;
         };
@@ -105,7 +106,8 @@ impl Hub {
         let status_change = inner.sources.get_mut(source).and_then(|entry| {
             entry.ring.push(sample, now);
             (entry.status.state != SourceState::Ok).then(|| {
-                entry.status = SourceStatus { source: source.clone(), state: SourceState::Ok, error: None, since_ms: now };
+                entry.status =
+                    SourceStatus { source: source.clone(), state: SourceState::Ok, error: None, since_ms: now };
                 Frame::Status(entry.status.clone()).to_json()
             })
         });
@@ -122,7 +124,12 @@ impl Hub {
         if entry.status.state == SourceState::Failing && entry.status.error.as_deref() == Some(&reason) {
             return;
         }
-        entry.status = SourceStatus { source: source.clone(), state: SourceState::Failing, error: Some(reason), since_ms: now_ms() };
+        entry.status = SourceStatus {
+            source: source.clone(),
+            state: SourceState::Failing,
+            error: Some(reason),
+            since_ms: now_ms(),
+        };
         let text = Frame::Status(entry.status.clone()).to_json();
         self.broadcast(text.into());
     }
@@ -183,10 +190,10 @@ mod tests {
         let hub = hub();
         let a: Arc<str> = Arc::from("a");
         hub.register_source(&a, Duration::from_secs(1));
-        hub.publish(&a, json!({"x": 1}));
+        hub.publish(&a, &json!({"x": 1}));
         let (hello, mut rx) = hub.subscribe();
         assert!(hello.as_str().contains(r#""history":[{"seq":1,"source":"a""#), "{}", hello.as_str());
-        hub.publish(&a, json!({"x": 2}));
+        hub.publish(&a, &json!({"x": 2}));
         let frame = rx.recv().await.expect("frame");
         assert!(frame.as_str().starts_with(r#"{"type":"sample","seq":2,"source":"a""#), "{}", frame.as_str());
         assert_eq!(hub.last_seq(), 2);
@@ -198,7 +205,7 @@ mod tests {
         let a: Arc<str> = Arc::from("a");
         hub.register_source(&a, Duration::from_secs(1));
         for i in 0..10 {
-            hub.publish(&a, json!({ "x": i }));
+            hub.publish(&a, &json!({ "x": i }));
         }
         let snap = hub.snapshot();
         assert_eq!(snap.history.iter().map(|s| s.seq).collect::<Vec<_>>(), [8, 9, 10]);
@@ -213,7 +220,7 @@ mod tests {
         let (_, mut rx) = hub.subscribe();
         hub.set_failing(&a, "connection refused".into());
         hub.set_failing(&a, "connection refused".into());
-        hub.publish(&a, json!(1));
+        hub.publish(&a, &json!(1));
         let f1 = rx.recv().await.expect("frame");
         assert!(f1.as_str().contains(r#""state":"failing","error":"connection refused""#), "{}", f1.as_str());
         let f2 = rx.recv().await.expect("frame");

@@ -64,11 +64,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_basic));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/ws", get(ws::handler))
-        .merge(protected)
-        .with_state(state)
+    Router::new().route("/healthz", get(healthz)).route("/ws", get(ws::handler)).merge(protected).with_state(state)
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let config = Config::from_cli(cli, std::env::var_os(ADMIN_PASSWORD_ENV))?;
+    let config = Config::from_cli(&cli, std::env::var_os(ADMIN_PASSWORD_ENV))?;
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();

@@ -49,7 +49,10 @@ impl FromRequestParts<AppState> for WsUser {
 /// The handshake: authenticated first, then upgraded.
 pub async fn handler(user: WsUser, State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     tracing::debug!(user = %user.0, "websocket accepted");
-    upgrade.max_message_size(MAX_CLIENT_MESSAGE).max_frame_size(MAX_CLIENT_MESSAGE).on_upgrade(move |socket| run(socket, state))
+    upgrade
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| run(socket, state))
 }
 
 async fn run(mut socket: WebSocket, state: AppState) {

@@ -65,7 +65,12 @@ async fn without_valid_credentials_the_handshake_is_401_and_never_upgrades() {
     let r = get(
         addr,
         "/ws",
-        &[("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")],
+        &[
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ],
     )
     .await;
     assert_eq!(r.status, 401);

@@ -124,7 +124,8 @@ mod tests {
         let mut source = LocalSource::new();
         std::thread::sleep(std::time::Duration::from_millis(50));
         let sample = source.sample();
-        for key in ["cpu_pct", "cpu_core_pct", "mem_pct", "load_avg", "net_rx_bytes_per_s", "net_tx_bytes_per_s", "uptime_s"]
+        for key in
+            ["cpu_pct", "cpu_core_pct", "mem_pct", "load_avg", "net_rx_bytes_per_s", "net_tx_bytes_per_s", "uptime_s"]
         {
             assert!(sample.get(key).is_some(), "missing {key} in {sample}");
         }

@@ -37,7 +37,7 @@ pub fn spawn_local(hub: Arc<Hub>, interval: Duration, mut shutdown: watch::Recei
             {
                 Ok((src, data)) => {
                     source = Some(src);
-                    hub.publish(&name, data);
+                    hub.publish(&name, &data);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "local source sampler panicked; stopping it");
