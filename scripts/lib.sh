@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-export PATH="$ROOT/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$ROOT/.tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 # Pinned tool versions that are known to install and work on this kind of machine.
 BINARYEN_VERSION=132             # npm's binaryen (wasm-opt); Debian's 108 breaks hydration
