@@ -78,3 +78,25 @@ test("without credentials there is nothing but a 401", async () => {
     expect(await response.text(), path).not.toContain("cpu_pct");
   }
 });
+
+test("a dropped socket shows reconnecting with the attempt, then live again", async ({ page }) => {
+  const problems = watchForProblems(page);
+  let connections = 0;
+  let dropFirst: (() => Promise<void>) | undefined;
+  // Pass every socket through to the real server; keep a handle to cut the first one.
+  await page.routeWebSocket(/\/ws\?/, (ws) => {
+    connections += 1;
+    ws.connectToServer();
+    if (connections === 1) dropFirst = () => ws.close({ code: 1011, reason: "cut by the test" });
+  });
+  await page.goto("/");
+  const badge = page.getByTestId("connection");
+  await expect(badge).toHaveAttribute("data-state", "live");
+
+  await dropFirst!();
+  await expect(badge).toHaveAttribute("data-state", "reconnecting");
+  await expect(badge).toContainText("Reconnecting (attempt 1)");
+  await expect(badge).toHaveAttribute("data-state", "live");
+  expect(connections).toBe(2);
+  expect(problems).toEqual([]);
+});
