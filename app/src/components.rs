@@ -188,21 +188,33 @@ fn Bars(values: Vec<f64>) -> impl IntoView {
             <span class="unit">{f.unit}</span>
             <span class="caption">"mean of " {values.len()}</span>
         </div>
-        <div class="bars" role="img" aria-label="one bar per member">
+        <svg
+            class="bars"
+            viewBox=format!("0 0 {} 100", values.len().max(1) * 10)
+            preserveAspectRatio="none"
+            role="img"
+            aria-label=format!("{} bars, one per member", values.len())
+        >
             {values
                 .iter()
-                .map(|&x| {
+                .enumerate()
+                .map(|(i, &x)| {
                     let level = series::Level::of(x, Unit::Percent).class();
+                    let h = x.clamp(2.0, 100.0);
                     view! {
-                        <span
+                        <rect
                             class=format!("bar level-{level}")
-                            style=format!("height:{:.0}%", x.clamp(2.0, 100.0))
-                            title=series::format(x, Unit::Percent).to_string()
-                        ></span>
+                            x=format!("{}", i * 10 + 1)
+                            y=format!("{:.1}", 100.0 - h)
+                            width="8"
+                            height=format!("{h:.1}")
+                        >
+                            <title>{series::format(x, Unit::Percent).to_string()}</title>
+                        </rect>
                     }
                 })
                 .collect_view()}
-        </div>
+        </svg>
     }
 }
 

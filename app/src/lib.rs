@@ -25,6 +25,8 @@ pub const OUTPUT_NAME: &str = "livedash";
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::set_page_headers();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -128,6 +130,27 @@ pub mod ssr {
     /// The [`Backend`] of this request.
     pub fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
         use_context::<BackendContext>().map(|b| b.0).ok_or_else(|| ServerFnError::new("the server provided no backend"))
+    }
+
+    /// The page's Content-Security-Policy: scripts only from this origin or carrying this
+    /// response's nonce (the hydration script), WebAssembly compilation allowed, styles only from
+    /// files, the socket and fetches only to this origin, no framing.
+    pub fn page_csp(nonce: &str) -> String {
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        )
+    }
+
+    /// Puts the page's CSP (with the nonce leptos_axum made for this response) on the response.
+    pub fn set_page_headers() {
+        let (Some(nonce), Some(response)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+            return;
+        };
+        if let Ok(value) = http::HeaderValue::from_str(&page_csp(&nonce)) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
     }
 
     /// The name of the authenticated user of this request.

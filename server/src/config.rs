@@ -2,15 +2,50 @@
 //! anything starts. A bad value stops start-up with a message naming the flag and the variable.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::LoginLimits;
 
 /// livedash: a self-hosted, real-time monitoring dashboard.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "livedash", version, about)]
+#[command(name = "livedash", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// Address to listen on.
+    /// A command other than serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Serving options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Reads a password (without echo on a terminal, else one line of standard input) and prints
+    /// its argon2id hash for a users file line `name:HASH`.
+    HashPassword,
+    /// Prints the SHA-256 fingerprint of the server's TLS certificate.
+    Fingerprint {
+        /// The certificate to read (default: the self-signed one in the data directory).
+        #[arg(long, env = "LIVEDASH_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// Where the self-signed certificate is kept.
+        #[arg(long, env = "LIVEDASH_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+}
+
+/// Where state that must survive restarts (the self-signed certificate) is kept by default.
+pub const DEFAULT_DATA_DIR: &str = ".livedash";
+
+/// The options of `livedash` (serving).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Off loopback, TLS is on by default (see --insecure-http).
     #[arg(long, env = "LIVEDASH_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
@@ -21,6 +56,90 @@ pub struct Cli {
     /// How much history each source keeps for first paint, sparklines and resume (e.g. `10m`).
     #[arg(long, env = "LIVEDASH_HISTORY", default_value = "10m", value_parser = parse_history)]
     pub history: Duration,
+
+    /// Users file: one `name:hash` per line (argon2id from `livedash hash-password`, or bcrypt
+    /// from `htpasswd -nB name`). Re-read on SIGHUP. Without it: user `admin` with
+    /// LIVEDASH_ADMIN_PASSWORD, or a generated password printed at start-up.
+    #[arg(long, env = "LIVEDASH_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+
+    /// Where state that must survive restarts is kept (the self-signed certificate).
+    #[arg(long, env = "LIVEDASH_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+
+    /// TLS certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "LIVEDASH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM); needs --tls-cert.
+    #[arg(long, env = "LIVEDASH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve TLS with a self-signed certificate kept in the data directory (its fingerprint is
+    /// printed at start-up). The default off loopback.
+    #[arg(long, env = "LIVEDASH_TLS_SELF_SIGNED", conflicts_with = "tls_cert")]
+    pub tls_self_signed: bool,
+
+    /// Extra names (DNS names or IP addresses) for the self-signed certificate; repeatable.
+    #[arg(long = "tls-san", env = "LIVEDASH_TLS_SAN", value_delimiter = ',')]
+    pub tls_san: Vec<String>,
+
+    /// Serve plain HTTP off loopback. Basic credentials then travel in clear text: only behind a
+    /// TLS-terminating proxy on a trusted network.
+    #[arg(long, env = "LIVEDASH_INSECURE_HTTP", conflicts_with_all = ["tls_cert", "tls_self_signed"])]
+    pub insecure_http: bool,
+
+    /// Another origin allowed to open the WebSocket (e.g. `https://ops.example.com`); repeatable.
+    #[arg(long = "allowed-origin", env = "LIVEDASH_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub allowed_origins: Vec<String>,
+
+    /// Most WebSocket connections open at once.
+    #[arg(long, env = "LIVEDASH_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Most WebSocket connections open at once from one client IP.
+    #[arg(long, env = "LIVEDASH_MAX_CONNECTIONS_PER_IP", default_value = "64", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
+
+    /// A WebSocket client that answers no ping for this long is closed.
+    #[arg(long, env = "LIVEDASH_WS_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_idle)]
+    pub ws_idle_timeout: Duration,
+
+    /// Login attempts that need a password check, per minute, from one client IP.
+    #[arg(long, env = "LIVEDASH_LOGIN_ATTEMPTS_PER_IP", default_value = "10")]
+    pub login_attempts_per_ip: NonZeroU32,
+
+    /// Login attempts that need a password check, per minute, for one user name (all addresses).
+    #[arg(long, env = "LIVEDASH_LOGIN_ATTEMPTS_PER_USER", default_value = "30")]
+    pub login_attempts_per_user: NonZeroU32,
+}
+
+/// How the server is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain HTTP.
+    Off,
+    /// A certificate and key from files.
+    Files {
+        /// `--tls-cert`.
+        cert: PathBuf,
+        /// `--tls-key`.
+        key: PathBuf,
+    },
+    /// A self-signed certificate kept in the data directory.
+    SelfSigned {
+        /// Names it is made for.
+        names: Vec<String>,
+    },
+}
+
+/// Where the accounts come from.
+#[derive(Debug, Clone)]
+pub enum UsersSource {
+    /// A users file, re-read on SIGHUP.
+    File(PathBuf),
+    /// The single user `admin` with this password (`None`: generate one).
+    Admin(Option<String>),
 }
 
 /// Everything the server needs, validated.
@@ -32,11 +151,29 @@ pub struct Config {
     pub interval: Duration,
     /// How long history is kept.
     pub history: Duration,
-    /// The password of the user `admin`; `None` asks for a generated one.
-    pub admin_password: Option<String>,
+    /// The accounts.
+    pub users: UsersSource,
+    /// TLS or not.
+    pub tls: TlsMode,
+    /// `--data-dir`.
+    pub data_dir: PathBuf,
+    /// Off loopback without TLS: the operator asked for it.
+    pub insecure_http: bool,
+    /// Extra origins for the WebSocket.
+    pub allowed_origins: Vec<String>,
+    /// WebSocket caps.
+    pub max_connections: usize,
+    /// WebSocket caps per IP.
+    pub max_connections_per_ip: usize,
+    /// WebSocket idle timeout.
+    pub ws_idle_timeout: Duration,
+    /// Throttling of login attempts.
+    pub login_limits: LoginLimits,
+    /// How long a client has to send its request headers.
+    pub header_timeout: Duration,
 }
 
-/// The one user name of this build.
+/// The one user name when there is no users file.
 pub const ADMIN_USER: &str = "admin";
 /// The environment variable holding the admin password (never a flag: flags show in `ps`).
 pub const ADMIN_PASSWORD_ENV: &str = "LIVEDASH_ADMIN_PASSWORD";
@@ -51,29 +188,80 @@ pub enum ConfigError {
 
 impl Config {
     /// The configuration from parsed flags and the password variable's value.
-    pub fn from_cli(cli: &Cli, admin_password: Option<std::ffi::OsString>) -> Result<Self, ConfigError> {
-        let admin_password = match admin_password {
-            None => None,
-            Some(p) => {
+    pub fn from_args(args: &ServeArgs, admin_password: Option<std::ffi::OsString>) -> Result<Self, ConfigError> {
+        let users = match (&args.users_file, admin_password) {
+            (Some(path), _) => UsersSource::File(path.clone()),
+            (None, None) => UsersSource::Admin(None),
+            (None, Some(p)) => {
                 let p = p.into_string().map_err(|_| ConfigError::AdminPassword("is not valid UTF-8"))?;
                 if p.is_empty() {
                     return Err(ConfigError::AdminPassword("is empty; unset it to have a password generated"));
                 }
-                Some(p)
+                UsersSource::Admin(Some(p))
             }
         };
-        Ok(Self { listen: cli.listen, interval: cli.interval, history: cli.history, admin_password })
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => TlsMode::Files { cert: cert.clone(), key: key.clone() },
+            _ if args.tls_self_signed || (!args.listen.ip().is_loopback() && !args.insecure_http) => {
+                TlsMode::SelfSigned { names: self_signed_names(args) }
+            }
+            _ => TlsMode::Off,
+        };
+        Ok(Self {
+            listen: args.listen,
+            interval: args.interval,
+            history: args.history,
+            users,
+            tls,
+            data_dir: args.data_dir.clone(),
+            insecure_http: args.insecure_http,
+            allowed_origins: args.allowed_origins.clone(),
+            max_connections: args.max_connections as usize,
+            max_connections_per_ip: args.max_connections_per_ip as usize,
+            ws_idle_timeout: args.ws_idle_timeout,
+            login_limits: LoginLimits {
+                per_ip_per_minute: args.login_attempts_per_ip,
+                per_user_per_minute: args.login_attempts_per_user,
+            },
+            header_timeout: Duration::from_secs(10),
+        })
     }
 
     /// A configuration for tests: loopback on an OS-chosen port, fast sampling, a known password.
     pub fn for_tests(password: &str) -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            interval: Duration::from_millis(200),
-            history: Duration::from_secs(60),
-            admin_password: Some(password.to_owned()),
-        }
+        let mut config = Self::from_args(&ServeArgs::for_tests(), Some(password.into())).unwrap_or_else(|_| unreachable!());
+        config.interval = Duration::from_millis(200);
+        config.history = Duration::from_secs(60);
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config
     }
+
+    /// Whether plain HTTP is served where others can reach it.
+    pub fn clear_text_off_loopback(&self) -> bool {
+        self.tls == TlsMode::Off && !self.listen.ip().is_loopback()
+    }
+}
+
+impl ServeArgs {
+    fn for_tests() -> Self {
+        Cli::try_parse_from(["livedash"]).map(|c| c.serve).unwrap_or_else(|_| unreachable!())
+    }
+}
+
+/// The names a self-signed certificate is made for: the listen address when it is a specific
+/// one, the machine's host name, and `--tls-san`.
+fn self_signed_names(args: &ServeArgs) -> Vec<String> {
+    let mut names = Vec::new();
+    if !args.listen.ip().is_unspecified() {
+        names.push(args.listen.ip().to_string());
+    }
+    if let Ok(host) = sysinfo::System::host_name() {
+        names.push(host);
+    }
+    names.extend(args.tls_san.iter().cloned());
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn parse_duration(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
@@ -96,6 +284,19 @@ fn parse_history(s: &str) -> Result<Duration, String> {
     parse_duration(s, Duration::from_secs(1), Duration::from_secs(7 * 24 * 3600))
 }
 
+fn parse_idle(s: &str) -> Result<Duration, String> {
+    parse_duration(s, Duration::from_secs(1), Duration::from_secs(3600))
+}
+
+fn parse_origin(s: &str) -> Result<String, String> {
+    let origin = s.trim().trim_end_matches('/').to_ascii_lowercase();
+    let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains('/') => Ok(origin),
+        _ => Err("an origin is scheme://host[:port], e.g. https://ops.example.com".to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,12 +305,32 @@ mod tests {
         Cli::try_parse_from(std::iter::once("livedash").chain(args.iter().copied()))
     }
 
+    fn config(args: &[&str]) -> Config {
+        Config::from_args(&parse(args).expect("parses").serve, None).expect("valid")
+    }
+
     #[test]
-    fn defaults_are_loopback_one_second_ten_minutes() {
-        let cli = parse(&[]).expect("defaults parse");
-        assert_eq!(cli.listen, SocketAddr::from(([127, 0, 0, 1], 3000)));
-        assert_eq!(cli.interval, Duration::from_secs(1));
-        assert_eq!(cli.history, Duration::from_secs(600));
+    fn defaults_are_loopback_plain_one_second_ten_minutes() {
+        let c = config(&[]);
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 3000)));
+        assert_eq!(c.interval, Duration::from_secs(1));
+        assert_eq!(c.history, Duration::from_secs(600));
+        assert_eq!(c.tls, TlsMode::Off);
+        assert!(matches!(c.users, UsersSource::Admin(None)));
+    }
+
+    #[test]
+    fn off_loopback_tls_is_the_default_unless_insecure_http() {
+        assert!(matches!(config(&["--listen", "0.0.0.0:3000"]).tls, TlsMode::SelfSigned { .. }));
+        let c = config(&["--listen", "10.1.2.3:3000", "--tls-san", "dash.example.com"]);
+        let TlsMode::SelfSigned { names } = c.tls else { panic!("self-signed") };
+        assert!(names.contains(&"10.1.2.3".to_owned()) && names.contains(&"dash.example.com".to_owned()));
+        let c = config(&["--listen", "0.0.0.0:3000", "--insecure-http"]);
+        assert_eq!(c.tls, TlsMode::Off);
+        assert!(c.clear_text_off_loopback());
+        assert!(matches!(config(&["--tls-self-signed"]).tls, TlsMode::SelfSigned { .. }));
+        let c = config(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+        assert_eq!(c.tls, TlsMode::Files { cert: "c.pem".into(), key: "k.pem".into() });
     }
 
     #[test]
@@ -119,18 +340,35 @@ mod tests {
             (&["--interval", "fast"][..], "--interval"),
             (&["--interval", "1ms"][..], "--interval"),
             (&["--history", "0s"][..], "--history"),
+            (&["--tls-cert", "c.pem"][..], "--tls-key"),
+            (&["--allowed-origin", "example.com"][..], "--allowed-origin"),
+            (&["--max-connections", "0"][..], "--max-connections"),
+            (&["--login-attempts-per-ip", "0"][..], "--login-attempts-per-ip"),
+            (&["--insecure-http", "--tls-self-signed"][..], "--insecure-http"),
         ] {
             let err = parse(args).expect_err("refused").to_string();
-            assert!(err.contains(flag), "{err}");
+            assert!(err.contains(flag), "{args:?}: {err}");
         }
     }
 
     #[test]
+    fn subcommands_parse() {
+        assert!(matches!(parse(&["hash-password"]).expect("parses").command, Some(Command::HashPassword)));
+        assert!(matches!(parse(&["fingerprint"]).expect("parses").command, Some(Command::Fingerprint { .. })));
+    }
+
+    #[test]
     fn empty_password_is_refused_with_the_variable_named() {
-        let cli = parse(&[]).expect("defaults parse");
-        let err = Config::from_cli(&cli, Some("".into())).expect_err("refused").to_string();
+        let args = parse(&[]).expect("defaults parse").serve;
+        let err = Config::from_args(&args, Some("".into())).expect_err("refused").to_string();
         assert!(err.contains(ADMIN_PASSWORD_ENV), "{err}");
-        assert_eq!(Config::from_cli(&cli, Some("pw".into())).expect("ok").admin_password.as_deref(), Some("pw"));
-        assert!(Config::from_cli(&cli, None).expect("ok").admin_password.is_none());
+        assert!(matches!(Config::from_args(&args, Some("pw".into())).expect("ok").users, UsersSource::Admin(Some(_))));
+    }
+
+    #[test]
+    fn origins_are_normalised() {
+        assert_eq!(parse_origin("HTTPS://Ops.Example.com/").as_deref(), Ok("https://ops.example.com"));
+        assert!(parse_origin("ftp://x").is_err());
+        assert!(parse_origin("https://x/path").is_err());
     }
 }

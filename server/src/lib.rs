@@ -5,17 +5,23 @@
 
 pub mod auth;
 pub mod config;
+pub mod headers;
 pub mod hub;
+pub mod serve;
 pub mod sources;
 pub mod state;
+pub mod tls;
+pub mod users;
 pub mod ws;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::http::header::CACHE_CONTROL;
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -24,12 +30,29 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tower_http::set_header::SetResponseHeaderLayer;
+use tokio_rustls::TlsAcceptor;
 
 use crate::auth::Auth;
-use crate::config::Config;
+use crate::config::{Config, TlsMode, UsersSource};
 use crate::hub::{HistoryLimits, Hub};
+use crate::serve::ServeOptions;
 use crate::state::{AppState, UiBackend};
+use crate::users::Users;
+use crate::ws::{Connections, WsConfig};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The users file is unreadable or has a bad line.
+    #[error(transparent)]
+    Users(#[from] users::UsersError),
+    /// The TLS certificate or key could not be loaded or made.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// The listener has no address.
+    #[error("listener: {0}")]
+    Io(#[from] std::io::Error),
+}
 
 /// Where the built site is and what it is called. The binary runs from the repository root after
 /// `scripts/build.sh`; under `cargo leptos watch`, cargo-leptos passes its own `LEPTOS_*` settings.
@@ -62,13 +85,19 @@ pub fn app(state: AppState) -> Router {
             move || app::shell(leptos.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_basic));
-    Router::new().route("/healthz", get(healthz)).route("/ws", get(ws::handler)).merge(protected).with_state(state)
+    let tls = state.ws.tls;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/ws", get(ws::handler))
+        .merge(protected)
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(middleware::map_response_with_state(tls, headers::add))
+        .with_state(state)
 }
 
 async fn healthz() -> impl IntoResponse {
-    (StatusCode::OK, [(CACHE_CONTROL, "no-store")], axum::Json(serde_json::json!({ "status": "ok" })))
+    (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" })))
 }
 
 /// Resolves once `shutdown` says stop (or its sender is gone, when nobody can say it any more).
@@ -81,35 +110,69 @@ pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 pub struct Running {
     /// The address it listens on.
     pub addr: SocketAddr,
-    /// The admin password in force (generated when the config had none).
-    pub admin_password: String,
+    /// The admin password when it was generated (to be shown once).
+    pub generated_password: Option<String>,
+    /// The TLS certificate's SHA-256 fingerprint and file, when serving TLS.
+    pub tls: Option<(String, PathBuf)>,
+    /// The accounts (to replace them on SIGHUP).
+    pub auth: Arc<Auth>,
+    /// The open sockets.
+    pub connections: Arc<Connections>,
     shutdown: watch::Sender<bool>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<()>,
 }
 
 impl Running {
-    /// Closes every socket, stops the sources and waits for the server to finish.
-    pub async fn stop(self) -> std::io::Result<()> {
-        // Receivers only go away when everything already stopped.
-        let _ = self.shutdown.send(true);
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    /// Closes every socket, stops the sources and waits (a few seconds at most) for all of it.
+    pub async fn stop(self) {
+        self.trigger_shutdown();
+        self.wait().await;
     }
 
-    /// Resolves when the server has stopped (after [`Running::trigger_shutdown`] or an error).
-    pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    /// Asks everything to stop; [`Running::wait`] then returns once it has.
+    pub fn trigger_shutdown(&self) {
+        // send_replace cannot fail, whether or not anyone still listens.
+        self.shutdown.send_replace(true);
     }
 
-    /// A handle that stops the server when `true` is sent.
-    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
-        self.shutdown.clone()
+    /// Resolves when the server has stopped and every socket is closed (or 5 s have passed).
+    pub async fn wait(self) {
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the server task failed");
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.connections.open() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
+
 }
 
-/// Starts everything on `listener`: hub, local source and HTTP service.
-pub fn start(config: &Config, listener: TcpListener) -> std::io::Result<Running> {
+/// Re-reads the users file into `auth`; on error the accounts in force stay and the error is
+/// returned. Returns how many users the file has.
+pub fn reload_users(auth: &Auth, path: &std::path::Path) -> Result<usize, users::UsersError> {
+    let users = Users::load(path)?;
+    let n = users.len();
+    auth.replace_users(users);
+    Ok(n)
+}
+
+/// Starts everything on `listener`: accounts, TLS, hub, local source and HTTP service.
+pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
-    let admin_password = config.admin_password.clone().unwrap_or_else(auth::generate_password);
+    let (users, generated_password) = match &config.users {
+        UsersSource::File(path) => (Users::load(path)?, None),
+        UsersSource::Admin(Some(password)) => (Users::single(config::ADMIN_USER, password), None),
+        UsersSource::Admin(None) => {
+            let password = auth::generate_password();
+            (Users::single(config::ADMIN_USER, &password), Some(password))
+        }
+    };
+    let tls = match &config.tls {
+        TlsMode::Off => None,
+        TlsMode::Files { cert, key } => Some(tls::from_pem_files(cert, key)?),
+        TlsMode::SelfSigned { names } => Some(tls::self_signed(&config.data_dir, names)?),
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let interval_count = (config.history.as_millis() / config.interval.as_millis().max(1)).max(1);
     let hub = Arc::new(Hub::new(HistoryLimits {
@@ -117,18 +180,48 @@ pub fn start(config: &Config, listener: TcpListener) -> std::io::Result<Running>
         max_len: usize::try_from(interval_count).unwrap_or(usize::MAX).min(100_000),
     }));
     sources::spawn_local(hub.clone(), config.interval, shutdown_rx.clone());
+    let auth = Arc::new(Auth::new(users, config.login_limits));
+    spawn_housekeeping(auth.clone(), shutdown_rx.clone());
+    let connections = Arc::new(Connections::default());
     let state = AppState {
         leptos: leptos_options(addr),
-        auth: Arc::new(Auth::new(config::ADMIN_USER, &admin_password)),
+        auth: auth.clone(),
         hub,
+        ws: Arc::new(WsConfig {
+            allowed_origins: config.allowed_origins.clone(),
+            tls: tls.is_some(),
+            max_connections: config.max_connections,
+            max_connections_per_ip: config.max_connections_per_ip,
+            idle_timeout: config.ws_idle_timeout,
+        }),
+        connections: connections.clone(),
         shutdown: shutdown_rx.clone(),
     };
-    let router = app(state);
-    let mut stop = shutdown_rx;
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { stopped(&mut stop).await })
-            .await
+    let options = ServeOptions {
+        tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
+        header_timeout: config.header_timeout,
+    };
+    let task = tokio::spawn(serve::serve(listener, app(state), options, shutdown_rx));
+    Ok(Running {
+        addr,
+        generated_password,
+        tls: tls.map(|t| (t.fingerprint, t.cert_path)),
+        auth,
+        connections,
+        shutdown: shutdown_tx,
+        task,
+    })
+}
+
+/// Forgets idle throttling state and expired cache entries once a minute.
+fn spawn_housekeeping(auth: Arc<Auth>, mut shutdown: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => auth.forget_idle(),
+                () = stopped(&mut shutdown) => break,
+            }
+        }
     });
-    Ok(Running { addr, admin_password, shutdown: shutdown_tx, task })
 }

@@ -1,46 +1,111 @@
 //! The `livedash` binary: parse the configuration, start logging, bind, serve until Ctrl-C or
-//! SIGTERM.
+//! SIGTERM; re-read the users file on SIGHUP. Also `livedash hash-password` and
+//! `livedash fingerprint`.
+
+use std::io::Write;
 
 use anyhow::Context;
 use clap::Parser;
-use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Config};
+use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, Config, UsersSource};
+use livedash_server::auth::Auth;
+use livedash_server::{Running, tls, users};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let config = Config::from_cli(&cli, std::env::var_os(ADMIN_PASSWORD_ENV))?;
+    match cli.command {
+        Some(Command::HashPassword) => return hash_password(),
+        Some(Command::Fingerprint { tls_cert, data_dir }) => {
+            let cert = tls_cert.unwrap_or_else(|| tls::self_signed_cert_path(&data_dir));
+            let fingerprint = tls::fingerprint_of_pem_file(&cert)?;
+            return print_line(&format!("SHA-256 {fingerprint}  {}", cert.display()));
+        }
+        None => {}
+    }
+    let config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
+    if config.clear_text_off_loopback() {
+        tracing::warn!(
+            listen = %config.listen,
+            "--insecure-http: serving plain HTTP off loopback. Basic credentials and all data travel in clear \
+             text; use this only behind a TLS-terminating proxy on a trusted network"
+        );
+    }
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {} (--listen / LIVEDASH_LISTEN)", config.listen))?;
-    let running = livedash_server::start(&config, listener).context("starting the server")?;
-    announce(&config, &running);
+    let running = livedash_server::start(&config, listener)?;
+    announce(&config, &running)?;
 
-    let stop = running.shutdown_handle();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        let _ = stop.send(true);
-    });
-    running.wait().await.context("serving")?;
+    let users_file = match &config.users {
+        UsersSource::File(path) => Some(path.clone()),
+        UsersSource::Admin(_) => None,
+    };
+    tokio::spawn(reload_on_sighup(running.auth.clone(), users_file));
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
     Ok(())
 }
 
-/// Tells the person who started the server where to go and how to log in. The generated password
+/// The `hash-password` command.
+fn hash_password() -> anyhow::Result<()> {
+    let password = users::read_new_password().context("reading the password")?;
+    print_line(&users::hash_password(&password))
+}
+
+#[allow(clippy::print_stdout)] // the command's output
+fn print_line(line: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").context("writing to standard output")
+}
+
+/// Tells the person who started the server where to go and how to log in. A generated password
 /// is printed once, here, and nowhere else.
-#[allow(clippy::print_stdout)] // the start-up banner is the binary's output, not logging
-fn announce(config: &Config, running: &livedash_server::Running) {
-    println!("livedash listening on http://{}/", running.addr);
-    if config.admin_password.is_none() {
-        println!("  user:     {ADMIN_USER}");
-        println!("  password: {}   (generated; set {ADMIN_PASSWORD_ENV} to choose one)", running.admin_password);
-    } else {
-        println!("  user: {ADMIN_USER}, password from {ADMIN_PASSWORD_ENV}");
+fn announce(config: &Config, running: &Running) -> anyhow::Result<()> {
+    let scheme = if running.tls.is_some() { "https" } else { "http" };
+    let mut text = format!("livedash listening on {scheme}://{}/\n", running.addr);
+    match (&config.users, &running.generated_password) {
+        (UsersSource::File(path), _) => text.push_str(&format!("  users from {}\n", path.display())),
+        (_, Some(password)) => text.push_str(&format!(
+            "  user:     {ADMIN_USER}\n  password: {password}   (generated; set {ADMIN_PASSWORD_ENV} or --users-file to choose)\n"
+        )),
+        (_, None) => text.push_str(&format!("  user: {ADMIN_USER}, password from {ADMIN_PASSWORD_ENV}\n")),
     }
+    if let Some((fingerprint, path)) = &running.tls {
+        text.push_str(&format!(
+            "  TLS certificate {}\n  SHA-256 fingerprint {fingerprint}\n  (check it before trusting the certificate: README, \"Security\")\n",
+            path.display()
+        ));
+    }
+    print_line(text.trim_end())
+}
+
+/// Re-reads the users file on every SIGHUP; a bad file keeps the accounts in force.
+async fn reload_on_sighup(auth: std::sync::Arc<Auth>, users_file: Option<std::path::PathBuf>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: the users file will not be reloaded");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let Some(path) = &users_file else {
+                tracing::info!("SIGHUP: no users file to reload");
+                continue;
+            };
+            match livedash_server::reload_users(&auth, path) {
+                Ok(n) => tracing::info!(users = n, file = %path.display(), "users file reloaded"),
+                Err(e) => tracing::error!(error = %e, "users file not reloaded; the previous accounts stay in force"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (auth, users_file);
 }
 
 async fn shutdown_signal() {

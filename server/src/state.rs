@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::auth::Auth;
 use crate::hub::Hub;
+use crate::ws::{Connections, WsConfig};
 
 /// Everything a request may need.
 #[derive(Clone, FromRef)]
@@ -19,6 +20,10 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The fan-out hub.
     pub hub: Arc<Hub>,
+    /// How the WebSocket endpoint behaves.
+    pub ws: Arc<WsConfig>,
+    /// The open sockets.
+    pub connections: Arc<Connections>,
     /// Flips to `true` once, when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
 }

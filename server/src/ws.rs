@@ -1,93 +1,295 @@
-//! `GET /ws`: the live stream. Authentication (a ticket or Basic) is an extractor that runs
-//! before the upgrade, so a refused client gets 401 and never a 101.
+//! `GET /ws`: the live stream, refused with an HTTP status before any upgrade: a foreign `Origin`
+//! is 403, missing or wrong credentials (a ticket or Basic) 401, too many attempts 429, too many
+//! connections 503. Only then does the handshake complete with 101.
 //!
-//! Each socket gets the `hello`, then the hub's frames. It reads only to notice the close and to
-//! answer pings; data frames from the client are ignored. A send that stalls past
-//! [`SEND_TIMEOUT`] disconnects that client alone.
+//! Each socket gets the `hello`, then the hub's frames. The client may send nothing but control
+//! frames: data frames are ignored and counted, one over [`MAX_CLIENT_FRAME`] closes the socket
+//! with 1009, and a client that answers no ping for the idle timeout is closed. A send that stalls
+//! past [`SEND_TIMEOUT`] disconnects that client alone. When the users file changes, sockets of
+//! users removed or whose password changed are closed with 1008.
 
-use std::sync::atomic::Ordering;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{FromRequestParts, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{HOST, ORIGIN};
 use axum::http::request::Parts;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::auth::{AuthError, BasicUser};
+use crate::auth::{AuthError, BasicUser, client_ip};
 use crate::state::AppState;
 
 /// How long one frame may take to go out before the client is dropped.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest message a client may send (it should send none).
-const MAX_CLIENT_MESSAGE: usize = 4096;
+/// The largest frame a client may send (it should send none but control frames).
+pub const MAX_CLIENT_FRAME: usize = 4096;
+/// What the protocol layer reads at most before giving up on a frame: larger ones close with
+/// 1009 without being read.
+const READ_LIMIT: usize = 64 * 1024;
+
+/// How the WebSocket endpoint is configured.
+#[derive(Debug, Clone)]
+pub struct WsConfig {
+    /// Origins accepted besides the server's own (`https://dash.example.com`), lower case.
+    pub allowed_origins: Vec<String>,
+    /// Whether the server is reached over TLS (its own origin is then `https://...`).
+    pub tls: bool,
+    /// Sockets open at once, in total.
+    pub max_connections: usize,
+    /// Sockets open at once from one client IP.
+    pub max_connections_per_ip: usize,
+    /// A client that sends nothing (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+/// Counters for `/metrics` and tests.
+#[derive(Debug, Default)]
+pub struct WsStats {
+    /// Sockets open now.
+    pub open: AtomicUsize,
+    /// Data frames from clients, ignored.
+    pub ignored_frames: AtomicU64,
+    /// Sockets closed for a frame over [`MAX_CLIENT_FRAME`].
+    pub closed_oversize: AtomicU64,
+    /// Sockets closed for answering no ping.
+    pub closed_idle: AtomicU64,
+    /// Sockets closed because a send stalled.
+    pub closed_slow: AtomicU64,
+    /// Sockets closed because their user was removed or changed password.
+    pub closed_revoked: AtomicU64,
+}
+
+/// Open sockets, in total and per client IP.
+#[derive(Default)]
+pub struct Connections {
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Counters.
+    pub stats: WsStats,
+}
+
+/// A place among the open sockets; giving it back happens on drop.
+pub struct Slot {
+    connections: Arc<Connections>,
+    ip: IpAddr,
+}
+
+impl Connections {
+    fn acquire(self: &Arc<Self>, ip: IpAddr, config: &WsConfig) -> Option<Slot> {
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(PoisonError::into_inner);
+        let open = self.stats.open.load(Ordering::Relaxed);
+        let mine = per_ip.get(&ip).copied().unwrap_or(0);
+        if open >= config.max_connections || mine >= config.max_connections_per_ip {
+            return None;
+        }
+        per_ip.insert(ip, mine + 1);
+        self.stats.open.store(open + 1, Ordering::Relaxed);
+        Some(Slot { connections: self.clone(), ip })
+    }
+
+    /// How many sockets are open.
+    pub fn open(&self) -> usize {
+        self.stats.open.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut per_ip = self.connections.per_ip.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+        self.connections.stats.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Why a handshake was refused (besides authentication).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The `Origin` is neither the server's own nor an allowed one.
+    #[error("origin not allowed")]
+    Origin,
+    /// Too many sockets open.
+    #[error("too many connections")]
+    Full,
+    /// See [`AuthError`].
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Origin => (
+                StatusCode::FORBIDDEN,
+                "403 Forbidden: this page's origin may not open the live stream (see --allowed-origin)\n",
+            )
+                .into_response(),
+            Self::Full => (StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "5")], "503 Service Unavailable: too many live connections\n")
+                .into_response(),
+            Self::Auth(e) => e.into_response(),
+        }
+    }
+}
 
 #[derive(Deserialize)]
 struct WsQuery {
     ticket: Option<String>,
 }
 
-/// The user of a WebSocket handshake: from `?ticket=` when present, else from Basic.
-pub struct WsUser(pub std::sync::Arc<str>);
+/// A handshake that passed every check: its user and its place among the open sockets.
+pub struct Admitted {
+    user: Arc<str>,
+    slot: Slot,
+}
 
-impl FromRequestParts<AppState> for WsUser {
-    type Rejection = AuthError;
+fn origin_allowed(parts: &Parts, config: &WsConfig) -> bool {
+    // Non-browser clients send no Origin: they are judged by their credentials alone.
+    let Some(origin) = parts.headers.get(ORIGIN) else { return true };
+    let Ok(origin) = origin.to_str() else { return false };
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    let own = parts.headers.get(HOST).and_then(|h| h.to_str().ok()).map(|host| {
+        let scheme = if config.tls { "https" } else { "http" };
+        format!("{scheme}://{}", host.to_ascii_lowercase())
+    });
+    own.as_deref() == Some(origin.as_str()) || config.allowed_origins.iter().any(|o| *o == origin)
+}
+
+impl FromRequestParts<AppState> for Admitted {
+    type Rejection = Refusal;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        // An unparsable query carries no valid ticket: the same 401 as a wrong one.
-        let query = Query::<WsQuery>::try_from_uri(&parts.uri).map_err(|_| AuthError::Invalid)?;
-        match query.0.ticket {
-            Some(ticket) => state.auth.redeem_ticket(&ticket).map(WsUser).inspect_err(|_| {
-                tracing::info!("websocket refused: invalid ticket");
-            }),
-            None => BasicUser::from_request_parts(parts, state).await.map(|u| WsUser(u.0)),
+        let ip = client_ip(parts);
+        let origin = parts.headers.get(ORIGIN).map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
+        if !origin_allowed(parts, &state.ws) {
+            tracing::warn!(%ip, origin = ?origin, "websocket refused: origin not allowed");
+            return Err(Refusal::Origin);
         }
+        // An unparsable query carries no valid ticket: the same 401 as a wrong one.
+        let ticket = Query::<WsQuery>::try_from_uri(&parts.uri).map_or(Some(String::new()), |q| q.0.ticket);
+        let user = match ticket {
+            Some(ticket) => state.auth.redeem_ticket(&ticket).inspect_err(|_| {
+                state.auth.stats.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
+            })?,
+            None => BasicUser::from_request_parts(parts, state).await.inspect_err(|e| {
+                tracing::warn!(%ip, origin = ?origin, reason = %e, "websocket refused");
+            })?.0,
+        };
+        let Some(slot) = state.connections.acquire(ip, &state.ws) else {
+            tracing::warn!(%ip, user = ?user, "websocket refused: connection limit reached");
+            return Err(Refusal::Full);
+        };
+        Ok(Self { user, slot })
     }
 }
 
-/// The handshake: authenticated first, then upgraded.
-pub async fn handler(user: WsUser, State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    tracing::debug!(user = %user.0, "websocket accepted");
-    upgrade
-        .max_message_size(MAX_CLIENT_MESSAGE)
-        .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| run(socket, state))
+/// The handshake: every check first, then the upgrade.
+pub async fn handler(admitted: Admitted, State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    tracing::debug!(user = ?admitted.user, "websocket accepted");
+    upgrade.max_message_size(READ_LIMIT).max_frame_size(READ_LIMIT).on_upgrade(move |socket| run(socket, state, admitted))
 }
 
-async fn run(mut socket: WebSocket, state: AppState) {
+/// Why a socket ends.
+enum End {
+    Gone,
+    Close(u16, &'static str),
+}
+
+async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
+    let Admitted { user, slot: _slot } = admitted;
+    let stats = &state.connections.stats;
+    let version = state.auth.user_version(&user);
+    let mut users_changed = state.auth.changes();
     let (hello, mut frames) = state.hub.subscribe();
     let mut shutdown = state.shutdown.clone();
-    if !send(&mut socket, hello).await {
-        return;
-    }
-    loop {
-        tokio::select! {
-            frame = frames.recv() => match frame {
-                Ok(text) => {
-                    if !send(&mut socket, text).await {
-                        return;
+    let idle = state.ws.idle_timeout;
+    let mut ping = tokio::time::interval(idle / 2);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    let end = if send(&mut socket, Message::Text(hello)).await {
+        loop {
+            tokio::select! {
+                frame = frames.recv() => match frame {
+                    Ok(text) => if !send(&mut socket, Message::Text(text)).await {
+                        stats.closed_slow.fetch_add(1, Ordering::Relaxed);
+                        break End::Gone;
+                    },
+                    Err(RecvError::Lagged(n)) => { state.hub.stats.skipped.fetch_add(n, Ordering::Relaxed); }
+                    Err(RecvError::Closed) => break End::Close(close_code::AWAY, "server shutting down"),
+                },
+                incoming = socket.recv() => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        None | Some(Ok(Message::Close(_))) => break End::Gone,
+                        Some(Ok(Message::Text(t))) if t.len() > MAX_CLIENT_FRAME => break oversize(stats),
+                        Some(Ok(Message::Binary(b))) if b.len() > MAX_CLIENT_FRAME => break oversize(stats),
+                        Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+                            stats.ignored_frames.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // Pings are answered by the protocol layer; pongs only show liveness.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Some(Err(e)) => break if is_capacity(&e) { oversize(stats) } else { End::Gone },
                     }
-                }
-                Err(RecvError::Lagged(n)) => {
-                    state.hub.stats.skipped.fetch_add(n, Ordering::Relaxed);
-                }
-                Err(RecvError::Closed) => break,
-            },
-            incoming = socket.recv() => match incoming {
-                // Pings are answered by the protocol layer; anything else is ignored.
-                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
-                Some(Ok(_)) => {}
-            },
-            () = crate::stopped(&mut shutdown) => break,
+                },
+                _ = ping.tick() => {
+                    if last_heard.elapsed() >= idle {
+                        stats.closed_idle.fetch_add(1, Ordering::Relaxed);
+                        break End::Close(close_code::AWAY, "idle timeout");
+                    }
+                    if !send(&mut socket, Message::Ping(Default::default())).await {
+                        break End::Gone;
+                    }
+                },
+                changed = users_changed.changed() => {
+                    if changed.is_ok() && state.auth.user_version(&user) != version {
+                        stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(user = ?user, "closing a socket: the user was removed or changed password");
+                        break End::Close(close_code::POLICY, "credentials changed");
+                    }
+                },
+                () = crate::stopped(&mut shutdown) => break End::Close(close_code::AWAY, "server shutting down"),
+            }
         }
+    } else {
+        End::Gone
+    };
+    if let End::Close(code, reason) = end {
+        let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+        // Best effort: a client that cannot take the close frame in a second is dropped anyway.
+        let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
     }
-    let close = CloseFrame { code: close_code::AWAY, reason: Utf8Bytes::from_static("server shutting down") };
-    // Best effort: a client that cannot take the close frame in a second is dropped anyway.
-    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
+}
+
+fn oversize(stats: &WsStats) -> End {
+    stats.closed_oversize.fetch_add(1, Ordering::Relaxed);
+    End::Close(close_code::SIZE, "client frames must be control frames under 4 KiB")
+}
+
+/// Whether a read failed because a frame or message exceeded the read limit.
+fn is_capacity(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = e.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Sends one frame; `false` when the client is gone or too slow.
-async fn send(socket: &mut WebSocket, text: Utf8Bytes) -> bool {
-    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text))).await, Ok(Ok(())))
+async fn send(socket: &mut WebSocket, msg: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
 }

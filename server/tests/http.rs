@@ -32,7 +32,7 @@ async fn page_without_credentials_is_401_with_a_basic_challenge() {
         assert!(r.header("www-authenticate").is_some_and(|v| v.starts_with("Basic realm=")), "{path}");
         assert!(!r.body.contains("cpu_pct") && !r.body.contains("\"seq\""), "{path} leaked data: {}", r.body);
     }
-    server.stop().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -42,7 +42,7 @@ async fn wrong_credentials_are_401() {
         let r = get(server.addr, "/", &[("Authorization", &auth)]).await;
         assert_eq!(r.status, 401, "{auth}: {r:?}");
     }
-    server.stop().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -62,7 +62,7 @@ async fn page_with_credentials_is_server_rendered_with_values() {
     assert!(body.contains(r#"data-series="mem_pct""#) && body.contains(r#"data-series="load_avg""#));
     // And the hydration script that will take it over.
     assert!(body.contains("/pkg") && body.contains("livedash"), "{body}");
-    server.stop().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -72,7 +72,7 @@ async fn healthz_is_open_and_carries_no_data() {
     let r = get(server.addr, "/healthz", &[]).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, r#"{"status":"ok"}"#);
-    server.stop().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -91,5 +91,5 @@ async fn snapshot_and_ticket_need_credentials_and_answer_with_them() {
     assert_eq!(ticket.status, 200);
     let ticket: String = serde_json::from_str(&ticket.body).expect("a JSON string");
     assert!(ticket.len() > 40 && ticket.contains('.'), "{ticket}");
-    server.stop().await.unwrap();
+    server.stop().await;
 }

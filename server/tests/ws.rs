@@ -76,7 +76,7 @@ async fn without_valid_credentials_the_handshake_is_401_and_never_upgrades() {
     assert_eq!(r.status, 401);
     assert!(r.header("upgrade").is_none());
     assert!(r.header("www-authenticate").is_some());
-    server.stop().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -98,7 +98,7 @@ async fn basic_credentials_get_hello_then_samples_in_seq_order() {
             other => panic!("expected a sample, got {other:?}"),
         }
     }
-    server.stop().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -108,7 +108,7 @@ async fn a_ticket_opens_the_socket_once() {
     let mut socket = open(server.addr, &format!("?ticket={t}"), None).await.expect("upgrade with a ticket");
     assert!(matches!(next_frame(&mut socket).await, Frame::Hello(_)));
     assert_eq!(refused_status(open(server.addr, &format!("?ticket={t}"), None).await), 401, "replayed ticket");
-    server.stop().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -129,5 +129,5 @@ async fn shutdown_closes_every_socket_with_1001() {
         };
         assert_eq!(code, Some(CloseCode::Away));
     }
-    tokio::time::timeout(Duration::from_secs(5), stopping).await.expect("stops within 5 s").unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(6), stopping).await.expect("stops within 6 s").unwrap();
 }

@@ -17,8 +17,46 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Starts a real server with the test configuration.
 pub async fn start() -> Running {
+    start_with(Config::for_tests(PASSWORD)).await
+}
+
+/// Starts a real server with `config` on 127.0.0.1:0.
+pub async fn start_with(config: Config) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    livedash_server::start(&Config::for_tests(PASSWORD), listener).expect("start")
+    livedash_server::start(&config, listener).expect("start")
+}
+
+/// Like [`raw`], from the source address `from` (any of 127.0.0.0/8), so that a test can play
+/// several clients.
+pub async fn raw_from(from: std::net::IpAddr, addr: SocketAddr, request: &[u8]) -> Response {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(SocketAddr::new(from, 0)).expect("bind source address");
+    let mut stream = socket.connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf))
+        .await
+        .expect("response within 10 s")
+        .expect("read");
+    parse(&buf)
+}
+
+/// A `GET` request's bytes with extra header lines.
+pub fn request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.into_bytes()
+}
+
+/// A unique empty directory for one test.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("livedash-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
 }
 
 /// `Authorization: Basic ...` for `user:pass`.
@@ -54,16 +92,14 @@ pub async fn raw(addr: SocketAddr, request: &[u8]) -> Response {
 
 /// `GET path` with optional extra header lines (each `Name: value`).
 pub async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    req.push_str("\r\n");
-    raw(addr, req.as_bytes()).await
+    raw(addr, &request(addr, path, headers)).await
 }
 
-fn parse(buf: &[u8]) -> Response {
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+/// Parses a response; an empty one (the server closed without answering) is status 0.
+pub fn parse(buf: &[u8]) -> Response {
+    let Some(split) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Response { status: 0, headers: Vec::new(), body: String::from_utf8_lossy(buf).into_owned() };
+    };
     let head = String::from_utf8_lossy(&buf[..split]);
     let mut lines = head.split("\r\n");
     let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
