@@ -17,7 +17,7 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpos
 use sha2::{Digest, Sha256};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use tokio_rustls::rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use tokio_rustls::rustls::crypto::WebPkiSupportedAlgorithms;
 use tokio_rustls::rustls::pki_types::pem::{self, PemObject};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use tokio_rustls::rustls::{ClientConfig, DigitallySignedStruct, ServerConfig, SignatureScheme};
@@ -110,7 +110,9 @@ pub enum TlsError {
         key: PathBuf,
     },
     /// rustls refused the certificate or key for another reason (unsupported key type, bad DER...).
-    #[error("cannot use the certificate in {cert_flag} file {cert} with the private key in {key_flag} file {key}: {error}")]
+    #[error(
+        "cannot use the certificate in {cert_flag} file {cert} with the private key in {key_flag} file {key}: {error}"
+    )]
     Unusable {
         /// The flag the certificate was given with.
         cert_flag: &'static str,
@@ -124,7 +126,9 @@ pub enum TlsError {
         error: rustls::Error,
     },
     /// A name asked for in the self-signed certificate is neither an IP address nor a possible DNS name.
-    #[error("cannot put {name:?} in the self-signed certificate under --data-dir {data_dir}: not a DNS name or IP address")]
+    #[error(
+        "cannot put {name:?} in the self-signed certificate under --data-dir {data_dir}: not a DNS name or IP address"
+    )]
     InvalidName {
         /// The name as given.
         name: String,
@@ -345,12 +349,9 @@ fn load(cert: &Path, cert_flag: &'static str, key: &Path, key_flag: &'static str
     let private_key = read_key(key, key_flag)?;
 
     let unusable = |error: rustls::Error| match error {
-        rustls::Error::InconsistentKeys(_) => TlsError::KeyMismatch {
-            cert_flag,
-            cert: cert.to_path_buf(),
-            key_flag,
-            key: key.to_path_buf(),
-        },
+        rustls::Error::InconsistentKeys(_) => {
+            TlsError::KeyMismatch { cert_flag, cert: cert.to_path_buf(), key_flag, key: key.to_path_buf() }
+        }
         error => TlsError::Unusable { cert_flag, cert: cert.to_path_buf(), key_flag, key: key.to_path_buf(), error },
     };
     let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -417,8 +418,7 @@ fn wanted_names(data_dir: &Path, names: &[String]) -> Result<Vec<String>, TlsErr
         if name.trim().is_empty() {
             continue;
         }
-        let Some(canonical) = canonical_name(name).filter(|n| n.is_ascii() && !n.contains(char::is_whitespace))
-        else {
+        let Some(canonical) = canonical_name(name).filter(|n| n.is_ascii() && !n.contains(char::is_whitespace)) else {
             return Err(TlsError::InvalidName { name: name.to_owned(), data_dir: data_dir.to_path_buf() });
         };
         if !wanted.contains(&canonical) {
@@ -544,8 +544,8 @@ mod tests {
             static COUNTER: AtomicU32 = AtomicU32::new(0);
             let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir()
-                .join(format!("livedash-tls-test-{test}-{}-{n}-{nanos}", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("livedash-tls-test-{test}-{}-{n}-{nanos}", std::process::id()));
             fs::create_dir_all(&path).unwrap();
             Self(path)
         }
@@ -629,7 +629,10 @@ mod tests {
         fs::write(dir.0.join("tls/key.pem"), "not a key\n").unwrap();
         let third = self_signed(&dir.0, &[]).unwrap();
         assert_ne!(third.fingerprint, second.fingerprint);
-        assert_eq!(from_pem_files(&third.cert_path, &dir.0.join("tls/key.pem")).unwrap().fingerprint, third.fingerprint);
+        assert_eq!(
+            from_pem_files(&third.cert_path, &dir.0.join("tls/key.pem")).unwrap().fingerprint,
+            third.fingerprint
+        );
     }
 
     #[test]

@@ -131,3 +131,66 @@ async fn shutdown_closes_every_socket_with_1001() {
     }
     tokio::time::timeout(Duration::from_secs(6), stopping).await.expect("stops within 6 s").unwrap();
 }
+
+#[tokio::test]
+async fn client_data_frames_are_ignored_and_big_ones_close_with_1009() {
+    use futures_util::SinkExt;
+    let server = common::start().await;
+    let mut socket = open(server.addr, "", Some(&basic("admin", PASSWORD))).await.expect("upgrade");
+    assert!(matches!(next_frame(&mut socket).await, Frame::Hello(_)));
+    socket.send(Message::text("hello from the client")).await.unwrap();
+    socket.send(Message::binary(vec![1u8; 100])).await.unwrap();
+    // Still served: the next frame is a sample.
+    assert!(matches!(next_frame(&mut socket).await, Frame::Sample(_) | Frame::Status(_)));
+    let stats = &server.connections.stats;
+    assert_eq!(stats.ignored_frames.load(std::sync::atomic::Ordering::Relaxed), 2);
+
+    socket.send(Message::text("x".repeat(5 * 1024))).await.unwrap();
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("close within 5 s") {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| f.code),
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(CloseCode::Size));
+    assert_eq!(stats.closed_oversize.load(std::sync::atomic::Ordering::Relaxed), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_answers_no_ping_is_closed() {
+    let mut config = livedash_server::config::Config::for_tests(PASSWORD);
+    config.ws_idle_timeout = Duration::from_secs(1);
+    let server = common::start_with(config).await;
+    let socket = open(server.addr, "", Some(&basic("admin", PASSWORD))).await.expect("upgrade");
+    // Not reading means not answering pings.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while server.connections.open() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(server.connections.open(), 0, "the idle socket is still open");
+    assert_eq!(server.connections.stats.closed_idle.load(std::sync::atomic::Ordering::Relaxed), 1);
+    drop(socket);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reading_client_that_answers_pings_stays() {
+    let mut config = livedash_server::config::Config::for_tests(PASSWORD);
+    config.ws_idle_timeout = Duration::from_secs(1);
+    let server = common::start_with(config).await;
+    let mut socket = open(server.addr, "", Some(&basic("admin", PASSWORD))).await.expect("upgrade");
+    let until = std::time::Instant::now() + Duration::from_millis(2500);
+    let mut pings = 0;
+    while std::time::Instant::now() < until {
+        match tokio::time::timeout(Duration::from_secs(2), socket.next()).await.expect("frames keep coming") {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Text(_))) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(pings >= 2, "{pings} pings");
+    assert_eq!(server.connections.open(), 1);
+    server.stop().await;
+}

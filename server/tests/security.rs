@@ -1,0 +1,267 @@
+//! The security promises, probed against a real server on 127.0.0.1:0: every refusal comes with
+//! its HTTP status and without an upgrade, malformed input gets a 4xx (never a 500), throttling
+//! keeps a flood from one address away from the real user elsewhere, and the headers are set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use common::{PASSWORD, basic, get, raw, raw_from, request};
+use livedash_server::config::Config;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const UPGRADE: [(&str, &str); 4] = [
+    ("Upgrade", "websocket"),
+    ("Connection", "Upgrade"),
+    ("Sec-WebSocket-Version", "13"),
+    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+];
+
+/// A raw WebSocket handshake with extra headers; the response is read until the server closes
+/// or 1 s passes (an accepted handshake stays open).
+async fn handshake(addr: std::net::SocketAddr, path: &str, extra: &[(&str, &str)]) -> common::Response {
+    let mut headers: Vec<(&str, &str)> = UPGRADE.to_vec();
+    headers.retain(|(n, _)| *n != "Connection");
+    headers.push(("Connection", "Upgrade"));
+    headers.extend_from_slice(extra);
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (n, v) in &headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 8192];
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                got.extend_from_slice(&buf[..n]);
+                if got.windows(4).any(|w| w == b"\r\n\r\n") && !got.starts_with(b"HTTP/1.1 101") {
+                    // A refusal: the body follows the head; read what is there.
+                    continue;
+                }
+            }
+            Err(_) => {
+                if got.starts_with(b"HTTP/1.1 101") {
+                    break;
+                }
+            }
+        }
+    }
+    common::parse(&got)
+}
+
+#[tokio::test]
+async fn foreign_origin_is_403_with_or_without_credentials() {
+    let mut config = Config::for_tests(PASSWORD);
+    config.allowed_origins = vec!["https://ops.example.com".into()];
+    let server = common::start_with(config).await;
+    let addr = server.addr;
+    let auth = basic("admin", PASSWORD);
+    let own = format!("http://{addr}");
+    for (origin, with_auth, want) in [
+        ("https://evil.example", true, 403),
+        ("https://evil.example", false, 403),
+        ("null", true, 403),
+        (own.as_str(), false, 401),
+        (own.as_str(), true, 101),
+        ("https://ops.example.com", true, 101),
+    ] {
+        let mut extra = vec![("Origin", origin)];
+        if with_auth {
+            extra.push(("Authorization", &auth));
+        }
+        let r = handshake(addr, "/ws", &extra).await;
+        assert_eq!(r.status, want, "origin {origin}, auth {with_auth}: {r:?}");
+        if want != 101 {
+            assert!(r.header("upgrade").is_none() && r.header("sec-websocket-accept").is_none());
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connection_caps_refuse_with_503_before_the_upgrade() {
+    let mut config = Config::for_tests(PASSWORD);
+    config.max_connections_per_ip = 2;
+    let server = common::start_with(config).await;
+    let auth = basic("admin", PASSWORD);
+    // Hold two sockets open while a third tries.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let mut req = request(server.addr, "/ws", &[("Authorization", &auth)]);
+        req.truncate(req.len() - 2);
+        let mut head = String::from_utf8(req).unwrap().replace("Connection: close\r\n", "");
+        for (n, v) in UPGRADE {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 12];
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"HTTP/1.1 101");
+        held.push(s);
+    }
+    let r = handshake(server.addr, "/ws", &[("Authorization", &auth)]).await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(r.header("upgrade").is_none());
+    // Another address still gets in.
+    let r = raw_from(IpAddr::from([127, 0, 0, 9]), server.addr, &request(server.addr, "/api/ws-ticket", &[("Authorization", &auth)])).await;
+    assert_eq!(r.status, 200);
+    drop(held);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_from_one_ip_is_throttled_and_the_real_user_still_gets_in_from_another() {
+    let mut config = Config::for_tests(PASSWORD);
+    config.login_limits.per_ip_per_minute = std::num::NonZeroU32::new(5).unwrap();
+    let server = common::start_with(config).await;
+    let attacker = IpAddr::from([127, 0, 0, 2]);
+    let wrong = basic("admin", "guess");
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let r = raw_from(attacker, server.addr, &request(server.addr, "/", &[("Authorization", &wrong)])).await;
+        statuses.push(r.status);
+        if r.status == 429 {
+            let retry: u64 = r.header("retry-after").expect("Retry-After").parse().expect("seconds");
+            assert!((1..=60).contains(&retry), "retry after {retry}");
+        }
+    }
+    assert_eq!(&statuses[..5], &[401; 5], "{statuses:?}");
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    let verifications = server.auth.stats.verifications.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(verifications, 5, "no hash is computed once throttled");
+    // The right password from the attacker's address is refused too (no oracle)...
+    let right = basic("admin", PASSWORD);
+    let r = raw_from(attacker, server.addr, &request(server.addr, "/", &[("Authorization", &right)])).await;
+    assert_eq!(r.status, 429);
+    // ...and works from elsewhere, on the page and on the socket.
+    let user = IpAddr::from([127, 0, 0, 3]);
+    let r = raw_from(user, server.addr, &request(server.addr, "/api/snapshot", &[("Authorization", &right)])).await;
+    assert_eq!(r.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_handshakes_with_one_credential_costs_one_hash() {
+    let server = common::start().await;
+    let auth = basic("admin", PASSWORD);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let auth = auth.clone();
+            let addr = server.addr;
+            tokio::spawn(async move { get(addr, "/api/ws-ticket", &[("Authorization", &auth)]).await.status })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    assert_eq!(server.auth.stats.verifications.load(std::sync::atomic::Ordering::Relaxed), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_authorization_and_tickets_get_4xx_never_500() {
+    let server = common::start().await;
+    let addr = server.addr;
+    let long = format!("Basic {}", "QUFB".repeat(16 * 1024));
+    let cases: Vec<Vec<u8>> = vec![
+        b"Authorization: Basic \xff\xfe\xfd".to_vec(),
+        b"Authorization: Basic !!!not-base64!!!".to_vec(),
+        b"Authorization: Basic YWRtaW4=".to_vec(), // no colon
+        b"Authorization: ".to_vec(),
+        b"Authorization: Basic".to_vec(),
+        b"Authorization: Bearer abc.def".to_vec(),
+        b"Authorization: Digest username=\"admin\"".to_vec(),
+        format!("Authorization: {long}").into_bytes(),
+    ];
+    for case in cases {
+        for path in ["/", "/ws", "/api/snapshot"] {
+            let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
+            req.extend_from_slice(&case);
+            req.extend_from_slice(b"\r\n\r\n");
+            let r = raw(addr, &req).await;
+            assert!((400..500).contains(&r.status), "{path} {:?}: {}", String::from_utf8_lossy(&case[..case.len().min(40)]), r.status);
+        }
+    }
+    for query in ["?ticket=garbage", "?ticket=%ff%fe", "?ticket=a.b.c", "?ticket=&ticket=x", "?%%%", "?ticket=AAAA.AAAA"] {
+        let r = handshake(addr, &format!("/ws{query}"), &[]).await;
+        assert_eq!(r.status, 401, "{query}: {r:?}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_headers_are_431_and_slow_headers_time_out() {
+    let mut config = Config::for_tests(PASSWORD);
+    config.header_timeout = Duration::from_secs(1);
+    let server = common::start_with(config).await;
+    let addr = server.addr;
+    let huge = "x".repeat(64 * 1024);
+    let r = raw(addr, &request(addr, "/", &[("X-Filler", &huge)])).await;
+    assert_eq!(r.status, 431, "{r:?}");
+
+    // A client that sends its headers one byte at a time is cut off after the timeout.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = Instant::now();
+    let mut closed = false;
+    for byte in b"GET / HTTP/1.1\r\nHost: slow\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+        if stream.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let mut buf = [0u8; 256];
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(1), stream.read(&mut buf)).await {
+            // The server answered (408) or closed (0): either way the slow client is done.
+            let _ = n;
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "the slow client was never cut off");
+    assert!(started.elapsed() < Duration::from_secs(4), "cut off after {:?}", started.elapsed());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let server = common::start().await;
+    let addr = server.addr;
+    let auth = basic("admin", PASSWORD);
+    let page = get(addr, "/", &[("Authorization", &auth)]).await;
+    let refused = get(addr, "/", &[]).await;
+    let health = get(addr, "/healthz", &[]).await;
+    for r in [&page, &refused, &health] {
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(r.header("cross-origin-opener-policy"), Some("same-origin"));
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert!(r.header("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+        let csp = r.header("content-security-policy").expect("CSP");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+    // The page's policy allows exactly its own hydration script, by nonce.
+    let csp = page.header("content-security-policy").unwrap();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce in the CSP");
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+    for script in page.body.split("<script").skip(1) {
+        assert!(script.starts_with(&format!(" type=\"module\" nonce=\"{nonce}\"")) || script.contains(&format!("nonce=\"{nonce}\"")), "a script without the nonce: <script{}", &script[..script.len().min(80)]);
+    }
+    // Each response gets its own nonce.
+    let again = get(addr, "/", &[("Authorization", &auth)]).await;
+    assert_ne!(again.header("content-security-policy"), Some(csp));
+    server.stop().await;
+}

@@ -1,0 +1,64 @@
+//! HTTPS with the self-signed certificate, checked the way the README tells a person to: by its
+//! SHA-256 fingerprint, not by clicking through.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use livedash_server::config::{Config, TlsMode};
+use livedash_server::tls;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+async fn https_get(addr: std::net::SocketAddr, fingerprint: &str, path: &str, auth: Option<&str>) -> std::io::Result<common::Response> {
+    let connector = TlsConnector::from(Arc::new(tls::pinned_client_config(fingerprint)));
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let mut stream = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await?;
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n", addr.port());
+    if let Some(auth) = auth {
+        req.push_str(&format!("Authorization: {auth}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await?;
+    let mut buf = Vec::new();
+    // A peer that closes without close_notify is fine here: the response is complete.
+    let _ = stream.read_to_end(&mut buf).await;
+    Ok(common::parse(&buf))
+}
+
+#[tokio::test]
+async fn self_signed_tls_is_verified_by_fingerprint_and_sends_hsts() {
+    let dir = common::temp_dir("tls");
+    let mut config = Config::for_tests(common::PASSWORD);
+    config.tls = TlsMode::SelfSigned { names: vec!["localhost".into()] };
+    config.data_dir = dir.clone();
+    let server = common::start_with(config.clone()).await;
+    let (fingerprint, cert_path) = server.tls.clone().expect("serving TLS");
+    assert_eq!(tls::fingerprint_of_pem_file(&cert_path).unwrap(), fingerprint, "the printed fingerprint is the file's");
+
+    let r = https_get(server.addr, &fingerprint, "/healthz", None).await.expect("pinned handshake succeeds");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000"));
+    let r = https_get(server.addr, &fingerprint, "/", None).await.unwrap();
+    assert_eq!(r.status, 401);
+    let r = https_get(server.addr, &fingerprint, "/api/snapshot", Some(&common::basic("admin", common::PASSWORD))).await.unwrap();
+    assert_eq!(r.status, 200);
+
+    // A client pinned to another certificate refuses the handshake.
+    let other = "00:".repeat(31) + "00";
+    assert!(https_get(server.addr, &other, "/healthz", None).await.is_err());
+
+    // Plain HTTP to the TLS port gets nothing useful.
+    let plain = common::get(server.addr, "/healthz", &[]).await;
+    assert_ne!(plain.status, 200);
+    server.stop().await;
+
+    // A restart keeps the certificate, so the fingerprint people checked stays valid.
+    let again = common::start_with(config).await;
+    assert_eq!(again.tls.as_ref().map(|t| t.0.clone()), Some(fingerprint));
+    again.stop().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
