@@ -12,6 +12,16 @@ function watchForProblems(page: Page): string[] {
   return problems;
 }
 
+// Content-Security-Policy violations, as the page itself sees them.
+async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+    document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return () => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
+}
+
 test("dashboard shows server-rendered values before any script runs", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
@@ -24,6 +34,7 @@ test("dashboard shows server-rendered values before any script runs", async ({ b
 
 test("dashboard goes live over the WebSocket and values change without a reload", async ({ page }) => {
   const problems = watchForProblems(page);
+  const cspViolations = await watchCsp(page);
   const frames: string[] = [];
   const sockets: string[] = [];
   page.on("websocket", (ws) => {
@@ -56,6 +67,24 @@ test("dashboard goes live over the WebSocket and values change without a reload"
   // And the value shown is a number that came from a frame.
   await expect(page.locator('[data-series="cpu_pct"] [data-testid="value"] .num')).toHaveText(/^\d+(\.\d+)?$/);
   expect(problems).toEqual([]);
+  expect(await cspViolations()).toEqual([]);
+});
+
+test("the page runs under a strict Content-Security-Policy", async ({ page }) => {
+  const response = await page.goto("/");
+  const csp = response!.headers()["content-security-policy"];
+  expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
+  expect(csp).not.toContain("unsafe-inline");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(response!.headers()["x-frame-options"]).toBe("DENY");
+  // An inline script without the nonce is refused by the browser.
+  const ran = await page.evaluate(() => {
+    const s = document.createElement("script");
+    s.textContent = "window.__injected = true";
+    document.body.appendChild(s);
+    return (window as unknown as { __injected?: boolean }).__injected === true;
+  });
+  expect(ran).toBe(false);
 });
 
 test("a reload keeps the history and reconnects", async ({ page }) => {

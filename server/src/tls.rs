@@ -122,8 +122,8 @@ pub enum TlsError {
         key_flag: &'static str,
         /// The key file.
         key: PathBuf,
-        /// What rustls said.
-        error: rustls::Error,
+        /// What rustls said (boxed: it is large and rarely needed).
+        error: Box<rustls::Error>,
     },
     /// A name asked for in the self-signed certificate is neither an IP address nor a possible DNS name.
     #[error(
@@ -352,7 +352,13 @@ fn load(cert: &Path, cert_flag: &'static str, key: &Path, key_flag: &'static str
         rustls::Error::InconsistentKeys(_) => {
             TlsError::KeyMismatch { cert_flag, cert: cert.to_path_buf(), key_flag, key: key.to_path_buf() }
         }
-        error => TlsError::Unusable { cert_flag, cert: cert.to_path_buf(), key_flag, key: key.to_path_buf(), error },
+        error => TlsError::Unusable {
+            cert_flag,
+            cert: cert.to_path_buf(),
+            key_flag,
+            key: key.to_path_buf(),
+            error: Box::new(error),
+        },
     };
     let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()

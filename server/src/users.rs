@@ -172,7 +172,7 @@ impl Users {
         match self.account(user) {
             Some(account) => account.stored.matches(password),
             None => {
-                std::hint::black_box(self.dummy.matches(password));
+                let _ = &self.dummy;
                 false
             }
         }
@@ -363,6 +363,7 @@ fn empty_password() -> io::Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::sync::OnceLock;
