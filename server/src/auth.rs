@@ -23,18 +23,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use tokio::sync::{OnceCell, Semaphore, watch};
 
+pub use crate::credentials::parse_basic;
+use crate::credentials::{NONCE_LEN, Ticket, mac};
 use crate::hub::now_ms;
 use crate::state::AppState;
 use crate::users::Users;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// How long a WebSocket ticket stays valid.
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
@@ -42,9 +40,6 @@ pub const TICKET_TTL: Duration = Duration::from_secs(30);
 pub const CACHE_TTL: Duration = Duration::from_secs(300);
 /// How many verified credentials are remembered at most.
 pub const CACHE_MAX: usize = 4096;
-const NONCE_LEN: usize = 16;
-/// The longest `Authorization` value considered at all (a real one is far shorter).
-const MAX_AUTHORIZATION_LEN: usize = 4096;
 
 /// Why a request was not let in. Never says which part of the credentials was wrong.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -95,7 +90,10 @@ pub struct LoginLimits {
 
 impl Default for LoginLimits {
     fn default() -> Self {
-        Self { per_ip_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN), per_user_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN) }
+        Self {
+            per_ip_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            per_user_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+        }
     }
 }
 
@@ -323,13 +321,8 @@ impl Auth {
     }
 
     fn issue_ticket_at(&self, user: &str, now: u64) -> String {
-        let expiry = now + u64::try_from(TICKET_TTL.as_millis()).unwrap_or(u64::MAX);
-        let mut payload = Vec::with_capacity(8 + NONCE_LEN + user.len());
-        payload.extend_from_slice(&expiry.to_be_bytes());
-        payload.extend_from_slice(&random::<NONCE_LEN>());
-        payload.extend_from_slice(user.as_bytes());
-        let tag = mac(&self.key, &[&payload]);
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(tag))
+        let expiry_ms = now + u64::try_from(TICKET_TTL.as_millis()).unwrap_or(u64::MAX);
+        Ticket { expiry_ms, nonce: random::<NONCE_LEN>(), user: user.to_owned() }.encode(&self.key)
     }
 
     /// The user of a valid, unexpired, not yet redeemed ticket whose user still exists; redeems it.
@@ -338,68 +331,19 @@ impl Auth {
     }
 
     fn redeem_ticket_at(&self, ticket: &str, now: u64) -> Result<Arc<str>, AuthError> {
-        if ticket.len() > MAX_AUTHORIZATION_LEN {
-            return Err(AuthError::Invalid);
-        }
-        let (payload, tag) = ticket.split_once('.').ok_or(AuthError::Invalid)?;
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| AuthError::Invalid)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| AuthError::Invalid)?;
-        let mut check = HmacSha256::new_from_slice(&self.key).map_err(|_| AuthError::Invalid)?;
-        check.update(&payload);
-        check.verify_slice(&tag).map_err(|_| AuthError::Invalid)?;
-        // Authentic from here on: the layout is ours.
-        let (expiry, rest) = payload.split_first_chunk::<8>().ok_or(AuthError::Invalid)?;
-        let (nonce, user) = rest.split_first_chunk::<NONCE_LEN>().ok_or(AuthError::Invalid)?;
-        let expiry = u64::from_be_bytes(*expiry);
-        if now >= expiry {
-            return Err(AuthError::Invalid);
-        }
-        let user = std::str::from_utf8(user).map_err(|_| AuthError::Invalid)?;
-        if self.user_version(user).is_none() {
+        let ticket = Ticket::decode(&self.key, ticket).ok_or(AuthError::Invalid)?;
+        if now >= ticket.expiry_ms || self.user_version(&ticket.user).is_none() {
             return Err(AuthError::Invalid);
         }
         let mut redeemed = lock(&self.redeemed);
         // Forget tickets that expired: they fail the expiry check anyway. This bounds the map
         // to the tickets issued within one TTL.
         redeemed.retain(|_, exp| *exp > now);
-        if redeemed.insert(*nonce, expiry).is_some() {
+        if redeemed.insert(ticket.nonce, ticket.expiry_ms).is_some() {
             return Err(AuthError::Invalid);
         }
-        Ok(Arc::from(user))
+        Ok(Arc::from(ticket.user))
     }
-}
-
-fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC accepts keys of any length: this cannot fail.
-    let Ok(mut m) = HmacSha256::new_from_slice(key) else { return [0; 32] };
-    for p in parts {
-        m.update(p);
-    }
-    m.finalize().into_bytes().into()
-}
-
-/// `Basic <base64(user:password)>` → `(user, password)`; `None` for anything else, however
-/// malformed (never panics).
-pub fn parse_basic(value: &[u8]) -> Option<(String, String)> {
-    if value.len() > MAX_AUTHORIZATION_LEN {
-        return None;
-    }
-    let value = std::str::from_utf8(value).ok()?.trim();
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let encoded = encoded.trim();
-    if encoded.is_empty() {
-        return None;
-    }
-    let decoded = STANDARD.decode(encoded).ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, password) = decoded.split_once(':')?;
-    if user.is_empty() {
-        return None;
-    }
-    Some((user.to_owned(), password.to_owned()))
 }
 
 /// The client address of a request (the TCP peer).
@@ -448,7 +392,7 @@ mod tests {
     }
 
     fn basic(user_pass: &str) -> HeaderMap {
-        headers(format!("Basic {}", STANDARD.encode(user_pass)).as_bytes())
+        headers(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass)).as_bytes())
     }
 
     fn auth(password: &str) -> Auth {
@@ -481,11 +425,11 @@ mod tests {
             b"",
             b"Bearer abc",
             b"Basic !!!notbase64",
-            b"Basic YWRtaW4=",           // "admin": no colon
-            b"Basic OnB3",               // ":pw": empty user name
-            b"Basic /w==",               // 0xFF: not UTF-8 once decoded
-            b"Basic \xff\xfe",           // raw non-UTF-8 bytes in the header
-            b"basic YWRtaW46cHc= junk",  // trailing garbage
+            b"Basic YWRtaW4=",          // "admin": no colon
+            b"Basic OnB3",              // ":pw": empty user name
+            b"Basic /w==",              // 0xFF: not UTF-8 once decoded
+            b"Basic \xff\xfe",          // raw non-UTF-8 bytes in the header
+            b"basic YWRtaW46cHc= junk", // trailing garbage
             long.as_bytes(),
         ] {
             assert_eq!(auth.check_basic(&headers(value), IP).await, Err(AuthError::Invalid), "{value:?}");

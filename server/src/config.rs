@@ -229,7 +229,8 @@ impl Config {
 
     /// A configuration for tests: loopback on an OS-chosen port, fast sampling, a known password.
     pub fn for_tests(password: &str) -> Self {
-        let mut config = Self::from_args(&ServeArgs::for_tests(), Some(password.into())).unwrap_or_else(|_| unreachable!());
+        let mut config =
+            Self::from_args(&ServeArgs::for_tests(), Some(password.into())).unwrap_or_else(|_| unreachable!());
         config.interval = Duration::from_millis(200);
         config.history = Duration::from_secs(60);
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod credentials;
 pub mod headers;
 pub mod hub;
 pub mod serve;
@@ -49,6 +50,9 @@ pub enum StartError {
     /// The TLS certificate or key could not be loaded or made.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// The users file lists nobody: nobody could log in.
+    #[error("users file {0}: no users in it (add lines `name:hash`; see `livedash hash-password`)")]
+    NoUsers(PathBuf),
     /// The listener has no address.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
@@ -145,13 +149,15 @@ impl Running {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-
 }
 
 /// Re-reads the users file into `auth`; on error the accounts in force stay and the error is
 /// returned. Returns how many users the file has.
-pub fn reload_users(auth: &Auth, path: &std::path::Path) -> Result<usize, users::UsersError> {
+pub fn reload_users(auth: &Auth, path: &std::path::Path) -> Result<usize, StartError> {
     let users = Users::load(path)?;
+    if users.is_empty() {
+        return Err(StartError::NoUsers(path.to_owned()));
+    }
     let n = users.len();
     auth.replace_users(users);
     Ok(n)
@@ -161,7 +167,13 @@ pub fn reload_users(auth: &Auth, path: &std::path::Path) -> Result<usize, users:
 pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
     let (users, generated_password) = match &config.users {
-        UsersSource::File(path) => (Users::load(path)?, None),
+        UsersSource::File(path) => {
+            let users = Users::load(path)?;
+            if users.is_empty() {
+                return Err(StartError::NoUsers(path.clone()));
+            }
+            (users, None)
+        }
         UsersSource::Admin(Some(password)) => (Users::single(config::ADMIN_USER, password), None),
         UsersSource::Admin(None) => {
             let password = auth::generate_password();

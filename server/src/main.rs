@@ -6,8 +6,8 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::Parser;
-use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, Config, UsersSource};
 use livedash_server::auth::Auth;
+use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, Config, UsersSource};
 use livedash_server::{Running, tls, users};
 use tracing_subscriber::EnvFilter;
 

@@ -533,6 +533,7 @@ fn write_temp(path: &Path, contents: &[u8], private: bool) -> io::Result<PathBuf
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -135,7 +135,11 @@ impl IntoResponse for Refusal {
                 "403 Forbidden: this page's origin may not open the live stream (see --allowed-origin)\n",
             )
                 .into_response(),
-            Self::Full => (StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "5")], "503 Service Unavailable: too many live connections\n")
+            Self::Full => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", "5")],
+                "503 Service Unavailable: too many live connections\n",
+            )
                 .into_response(),
             Self::Auth(e) => e.into_response(),
         }
@@ -162,7 +166,7 @@ fn origin_allowed(parts: &Parts, config: &WsConfig) -> bool {
         let scheme = if config.tls { "https" } else { "http" };
         format!("{scheme}://{}", host.to_ascii_lowercase())
     });
-    own.as_deref() == Some(origin.as_str()) || config.allowed_origins.iter().any(|o| *o == origin)
+    own.as_deref() == Some(origin.as_str()) || config.allowed_origins.contains(&origin)
 }
 
 impl FromRequestParts<AppState> for Admitted {
@@ -182,9 +186,14 @@ impl FromRequestParts<AppState> for Admitted {
                 state.auth.stats.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
             })?,
-            None => BasicUser::from_request_parts(parts, state).await.inspect_err(|e| {
-                tracing::warn!(%ip, origin = ?origin, reason = %e, "websocket refused");
-            })?.0,
+            None => {
+                BasicUser::from_request_parts(parts, state)
+                    .await
+                    .inspect_err(|e| {
+                        tracing::warn!(%ip, origin = ?origin, reason = %e, "websocket refused");
+                    })?
+                    .0
+            }
         };
         let Some(slot) = state.connections.acquire(ip, &state.ws) else {
             tracing::warn!(%ip, user = ?user, "websocket refused: connection limit reached");
@@ -197,7 +206,10 @@ impl FromRequestParts<AppState> for Admitted {
 /// The handshake: every check first, then the upgrade.
 pub async fn handler(admitted: Admitted, State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     tracing::debug!(user = ?admitted.user, "websocket accepted");
-    upgrade.max_message_size(READ_LIMIT).max_frame_size(READ_LIMIT).on_upgrade(move |socket| run(socket, state, admitted))
+    upgrade
+        .max_message_size(READ_LIMIT)
+        .max_frame_size(READ_LIMIT)
+        .on_upgrade(move |socket| run(socket, state, admitted))
 }
 
 /// Why a socket ends.

@@ -113,7 +113,12 @@ async fn connection_caps_refuse_with_503_before_the_upgrade() {
     assert_eq!(r.status, 503, "{r:?}");
     assert!(r.header("upgrade").is_none());
     // Another address still gets in.
-    let r = raw_from(IpAddr::from([127, 0, 0, 9]), server.addr, &request(server.addr, "/api/ws-ticket", &[("Authorization", &auth)])).await;
+    let r = raw_from(
+        IpAddr::from([127, 0, 0, 9]),
+        server.addr,
+        &request(server.addr, "/api/ws-ticket", &[("Authorization", &auth)]),
+    )
+    .await;
     assert_eq!(r.status, 200);
     drop(held);
     server.stop().await;
@@ -189,10 +194,17 @@ async fn malformed_authorization_and_tickets_get_4xx_never_500() {
             req.extend_from_slice(&case);
             req.extend_from_slice(b"\r\n\r\n");
             let r = raw(addr, &req).await;
-            assert!((400..500).contains(&r.status), "{path} {:?}: {}", String::from_utf8_lossy(&case[..case.len().min(40)]), r.status);
+            assert!(
+                (400..500).contains(&r.status),
+                "{path} {:?}: {}",
+                String::from_utf8_lossy(&case[..case.len().min(40)]),
+                r.status
+            );
         }
     }
-    for query in ["?ticket=garbage", "?ticket=%ff%fe", "?ticket=a.b.c", "?ticket=&ticket=x", "?%%%", "?ticket=AAAA.AAAA"] {
+    for query in
+        ["?ticket=garbage", "?ticket=%ff%fe", "?ticket=a.b.c", "?ticket=&ticket=x", "?%%%", "?ticket=AAAA.AAAA"]
+    {
         let r = handshake(addr, &format!("/ws{query}"), &[]).await;
         assert_eq!(r.status, 401, "{query}: {r:?}");
     }
@@ -258,7 +270,12 @@ async fn every_response_carries_the_security_headers() {
     assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
     assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
     for script in page.body.split("<script").skip(1) {
-        assert!(script.starts_with(&format!(" type=\"module\" nonce=\"{nonce}\"")) || script.contains(&format!("nonce=\"{nonce}\"")), "a script without the nonce: <script{}", &script[..script.len().min(80)]);
+        assert!(
+            script.starts_with(&format!(" type=\"module\" nonce=\"{nonce}\""))
+                || script.contains(&format!("nonce=\"{nonce}\"")),
+            "a script without the nonce: <script{}",
+            &script[..script.len().min(80)]
+        );
     }
     // Each response gets its own nonce.
     let again = get(addr, "/", &[("Authorization", &auth)]).await;

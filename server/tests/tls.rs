@@ -13,7 +13,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-async fn https_get(addr: std::net::SocketAddr, fingerprint: &str, path: &str, auth: Option<&str>) -> std::io::Result<common::Response> {
+async fn https_get(
+    addr: std::net::SocketAddr,
+    fingerprint: &str,
+    path: &str,
+    auth: Option<&str>,
+) -> std::io::Result<common::Response> {
     let connector = TlsConnector::from(Arc::new(tls::pinned_client_config(fingerprint)));
     let tcp = tokio::net::TcpStream::connect(addr).await?;
     let mut stream = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await?;
@@ -44,7 +49,9 @@ async fn self_signed_tls_is_verified_by_fingerprint_and_sends_hsts() {
     assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000"));
     let r = https_get(server.addr, &fingerprint, "/", None).await.unwrap();
     assert_eq!(r.status, 401);
-    let r = https_get(server.addr, &fingerprint, "/api/snapshot", Some(&common::basic("admin", common::PASSWORD))).await.unwrap();
+    let r = https_get(server.addr, &fingerprint, "/api/snapshot", Some(&common::basic("admin", common::PASSWORD)))
+        .await
+        .unwrap();
     assert_eq!(r.status, 200);
 
     // A client pinned to another certificate refuses the handshake.
