@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building livedash needs, skipping whatever is already there (safe to re-run):
 # the wasm32 target, the wasm-bindgen CLI matching Cargo.lock, and wasm-opt (npm's binaryen).
-# With --tests, also clippy and rustfmt, Debian's Chromium and the Playwright test runner.
+# With --tests, also clippy and rustfmt, cargo-fuzz, Debian's Chromium and the Playwright test runner.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +41,10 @@ if ! .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version 
 fi
 
 if $tests; then
+  if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+    log "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes, once)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --force
+  fi
   if [ ! -x /usr/bin/chromium ]; then
     log "installing Chromium (Debian) for the browser tests"
     as_root apt-get update -qq

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for every check, from a fresh clone: installs what is missing, then formatting,
 # clippy for the server build and the wasm32 hydrate build (warnings are errors), the unit and
-# integration tests, and the browser tests in Debian's Chromium against a real server.
+# integration tests, 30 s of fuzzing the credential parsers, and the browser tests in Debian's
+# Chromium against a real server.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -18,6 +19,15 @@ cargo clippy --locked -p frontend -p app -p livedash --target wasm32-unknown-unk
 
 log "unit and integration tests"
 cargo test --locked --workspace --exclude frontend
+
+log "fuzzing the credential and ticket parsers (30 s)"
+mkdir -p target
+if ! (cd fuzz && cargo fuzz run credentials --sanitizer none -- -max_total_time=30 -print_final_stats=1) \
+    > target/fuzz.log 2>&1; then
+  tail -n 60 target/fuzz.log
+  die "the fuzzer found an input that breaks the parsers (fuzz/artifacts/credentials/)"
+fi
+grep -E "^Done|stat::number_of_executed_units" target/fuzz.log || true
 
 log "browser tests (Playwright, Debian's Chromium)"
 scripts/build.sh --debug-server
