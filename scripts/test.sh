@@ -29,7 +29,10 @@ if ! (cd fuzz && cargo fuzz run credentials --sanitizer none -- -max_total_time=
 fi
 grep -E "^Done|stat::number_of_executed_units" target/fuzz.log || true
 
-log "browser tests (Playwright, Debian's Chromium)"
 scripts/build.sh --debug-server
+log "security probes against the built binary (scripts/probe-security.sh)"
+scripts/probe-security.sh target/debug/livedash
+
+log "browser tests (Playwright, Debian's Chromium)"
 (cd end2end && npx playwright test)
 log "all checks passed"

@@ -97,10 +97,21 @@ impl Default for LoginLimits {
     }
 }
 
+/// What a throttle is keyed by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Subject {
+    Ip(IpAddr),
+    User(String),
+}
+
 struct Limiter {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     per_user: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
+    /// Addresses and users over their limit, and until when: refused outright, even with a
+    /// cached credential (otherwise a throttled guesser would learn the right password the moment
+    /// it guessed it while the real user's credential is cached).
+    blocked: Mutex<HashMap<Subject, Instant>>,
 }
 
 impl Limiter {
@@ -109,18 +120,42 @@ impl Limiter {
             per_ip: DefaultKeyedRateLimiter::keyed(Quota::per_minute(limits.per_ip_per_minute)),
             per_user: DefaultKeyedRateLimiter::keyed(Quota::per_minute(limits.per_user_per_minute)),
             clock: DefaultClock::default(),
+            blocked: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How long `ip` or `user` is still refused, if it is.
+    fn blocked(&self, ip: IpAddr, user: &str) -> Option<Duration> {
+        let blocked = lock(&self.blocked);
+        if blocked.is_empty() {
+            return None;
+        }
+        let now = Instant::now();
+        [Subject::Ip(ip), Subject::User(user.to_owned())]
+            .iter()
+            .filter_map(|s| blocked.get(s))
+            .filter_map(|until| until.checked_duration_since(now))
+            .max()
+    }
+
+    fn block(&self, subject: Subject, wait: Duration) -> Duration {
+        lock(&self.blocked).insert(subject, Instant::now() + wait);
+        wait
     }
 
     /// Takes one attempt from the address's budget, then from the user's: an address over its
     /// limit never spends the user's budget, so it cannot lock the user out.
     fn check(&self, ip: IpAddr, user: &str) -> Result<(), Duration> {
         let now = self.clock.now();
-        self.per_ip.check_key(&ip).map_err(|n| n.wait_time_from(now))?;
-        self.per_user.check_key(&user.to_owned()).map_err(|n| n.wait_time_from(now))
+        self.per_ip.check_key(&ip).map_err(|n| self.block(Subject::Ip(ip), n.wait_time_from(now)))?;
+        self.per_user
+            .check_key(&user.to_owned())
+            .map_err(|n| self.block(Subject::User(user.to_owned()), n.wait_time_from(now)))
     }
 
     fn forget_idle(&self) {
+        let now = Instant::now();
+        lock(&self.blocked).retain(|_, until| *until > now);
         self.per_ip.retain_recent();
         self.per_user.retain_recent();
         self.per_ip.shrink_to_fit();
@@ -242,6 +277,10 @@ impl Auth {
             self.stats.failures.fetch_add(1, Ordering::Relaxed);
             return Err(AuthError::Invalid);
         };
+        if let Some(wait) = self.limiter.blocked(ip, &user) {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            return Err(AuthError::Throttled(wait));
+        }
         let digest = mac(&self.key, &[user.as_bytes(), b"\0", password.as_bytes()]);
         if let Some(user) = self.cached(&digest) {
             return Ok(user);
@@ -468,6 +507,9 @@ mod tests {
         // Another address is not affected, and the real password works there.
         let other = IpAddr::from([127, 0, 0, 2]);
         assert_eq!(auth.check_basic(&basic("admin:pw"), other).await.as_deref(), Ok("admin"));
+        // Now that the right credential is cached, the throttled address still gets no answer
+        // that tells it the password is right.
+        assert!(matches!(auth.check_basic(&basic("admin:pw"), IP).await, Err(AuthError::Throttled(_))));
     }
 
     #[tokio::test]
