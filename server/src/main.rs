@@ -26,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
         .init();
     if config.clear_text_off_loopback() {
         tracing::warn!(

@@ -283,3 +283,53 @@ async fn every_response_carries_the_security_headers() {
     assert_ne!(again.header("content-security-policy"), Some(csp));
     server.stop().await;
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn logs_name_the_refused_client_but_never_a_secret() {
+    use base64::Engine;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
+        .args(["--listen", &addr.to_string()])
+        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn livedash");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wrong = "hunter2-wrong-secret";
+    let wrong_header = basic("mallory", wrong);
+    assert_eq!(get(addr, "/", &[("Authorization", &wrong_header)]).await.status, 401);
+    let ticket: String =
+        serde_json::from_str(&get(addr, "/api/ws-ticket", &[("Authorization", &basic("admin", PASSWORD))]).await.body)
+            .unwrap();
+    assert_eq!(handshake(addr, &format!("/ws?ticket={ticket}"), &[]).await.status, 101);
+    assert_eq!(
+        handshake(addr, &format!("/ws?ticket={ticket}"), &[("Origin", &format!("http://{addr}"))]).await.status,
+        401
+    );
+    assert_eq!(handshake(addr, "/ws", &[("Origin", "https://evil.example")]).await.status, 403);
+
+    let pid = child.id().expect("pid").to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let mut log = String::new();
+    tokio::time::timeout(Duration::from_secs(6), stderr.read_to_string(&mut log)).await.expect("exits").unwrap();
+    child.wait().await.unwrap();
+
+    assert!(log.contains("login failed") && log.contains("\"mallory\"") && log.contains("127.0.0.1"), "{log}");
+    assert!(log.contains("https://evil.example"), "the refused Origin is logged: {log}");
+    assert!(log.contains("ticket"), "{log}");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("mallory:{wrong}"));
+    for secret in [wrong, PASSWORD, encoded.as_str(), ticket.as_str(), &ticket[..20]] {
+        assert!(!log.contains(secret), "a secret reached the log: {secret}");
+    }
+}
