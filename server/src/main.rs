@@ -11,8 +11,22 @@ use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, Conf
 use livedash_server::{Running, tls, users};
 use tracing_subscriber::EnvFilter;
 
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole chain of causes, on one line, and no backtrace: this is for a person.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("livedash: error: {e:#}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::HashPassword) => return hash_password(),

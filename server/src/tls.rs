@@ -36,7 +36,8 @@ const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A ready TLS configuration and the SHA-256 fingerprint of its leaf certificate.
 pub struct Tls {
-    /// The server configuration (ALPN `h2` then `http/1.1`), ready for a `TlsAcceptor`.
+    /// The server configuration (ALPN `http/1.1` only: the server speaks HTTP/1.1, which the
+    /// WebSocket upgrade needs), ready for a `TlsAcceptor`.
     pub config: Arc<ServerConfig>,
     /// SHA-256 fingerprint of the leaf certificate, formatted like [`fingerprint`].
     pub fingerprint: String,
@@ -366,7 +367,7 @@ fn load(cert: &Path, cert_flag: &'static str, key: &Path, key_flag: &'static str
         .with_no_client_auth()
         .with_single_cert(chain, private_key)
         .map_err(unusable)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Tls { config: Arc::new(config), fingerprint, cert_path: cert.to_path_buf() })
 }
 
@@ -594,7 +595,7 @@ mod tests {
         for name in ["localhost", "127.0.0.1", "::1", "dash.example", "192.0.2.7"] {
             assert!(recorded.lines().any(|l| l == name), "{name} missing from names.txt: {recorded}");
         }
-        assert_eq!(first.config.alpn_protocols, vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
+        assert_eq!(first.config.alpn_protocols, vec![b"http/1.1".to_vec()]);
 
         // Same names, a subset, or other spellings of the same names: the same certificate.
         let second = self_signed(&data_dir, &names(&["dash.example", "192.0.2.7"])).unwrap();

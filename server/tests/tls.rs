@@ -19,9 +19,13 @@ async fn https_get(
     path: &str,
     auth: Option<&str>,
 ) -> std::io::Result<common::Response> {
-    let connector = TlsConnector::from(Arc::new(tls::pinned_client_config(fingerprint)));
+    let mut config = tls::pinned_client_config(fingerprint);
+    // Offer what browsers and curl offer: the server must pick one it speaks (HTTP/1.1).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let connector = TlsConnector::from(Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(addr).await?;
     let mut stream = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await?;
+    assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]), "negotiated HTTP/1.1");
     let mut req = format!("GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n", addr.port());
     if let Some(auth) = auth {
         req.push_str(&format!("Authorization: {auth}\r\n"));
