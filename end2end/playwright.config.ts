@@ -3,7 +3,19 @@ import { defineConfig, devices } from "@playwright/test";
 // The browser tests run the real server (built by scripts/build.sh) on a port of their own and
 // drive Debian's Chromium: Playwright's own browser download is not reachable from here.
 export const PORT = Number(process.env.LIVEDASH_E2E_PORT ?? 3917);
+export const TLS_PORT = PORT + 1;
 export const PASSWORD = "e2e-secret-password";
+// The TLS server keeps its self-signed certificate here (made fresh for every run).
+export const TLS_DATA_DIR = "target/e2e-tls";
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 export default defineConfig({
   testDir: "./tests",
@@ -25,29 +37,33 @@ export default defineConfig({
       name: "chromium",
       use: {
         ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath: "/usr/bin/chromium",
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        },
+        launchOptions: { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS },
       },
     },
   ],
-  webServer: {
-    command: `target/debug/livedash --listen 127.0.0.1:${PORT} --interval 250ms`,
-    cwd: "..",
-    url: `http://127.0.0.1:${PORT}/healthz`,
-    env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: `target/debug/livedash --listen 127.0.0.1:${PORT} --interval 250ms`,
+      cwd: "..",
+      url: `http://127.0.0.1:${PORT}/healthz`,
+      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      command:
+        `rm -rf ${TLS_DATA_DIR} && target/debug/livedash --listen 127.0.0.1:${TLS_PORT} --interval 250ms ` +
+        `--tls-self-signed --data-dir ${TLS_DATA_DIR}`,
+      cwd: "..",
+      // Playwright's readiness probe cannot verify this certificate; it only waits for the port.
+      port: TLS_PORT,
+      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });
