@@ -58,13 +58,7 @@ async fn reload_adds_users_and_closes_sockets_of_removed_ones() {
     livedash_server::reload_users(&server.auth, &path).expect("reload");
 
     let alice = &mut sockets[0];
-    let code = loop {
-        match tokio::time::timeout(Duration::from_secs(5), alice.next()).await.expect("alice is closed") {
-            Some(Ok(Message::Close(frame))) => break frame.map(|f| f.code),
-            Some(Ok(_)) => {}
-            other => panic!("expected a close, got {other:?}"),
-        }
-    };
+    let code = common::close_code(alice).await;
     assert_eq!(code, Some(CloseCode::Policy));
     // Bob's socket goes on.
     let bob = &mut sockets[1];

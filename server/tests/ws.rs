@@ -120,13 +120,7 @@ async fn shutdown_closes_every_socket_with_1001() {
     assert!(matches!(next_frame(&mut b).await, Frame::Hello(_)));
     let stopping = tokio::spawn(server.stop());
     for socket in [&mut a, &mut b] {
-        let code = loop {
-            match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("close within 5 s") {
-                Some(Ok(Message::Close(frame))) => break frame.map(|f| f.code),
-                Some(Ok(_)) => {}
-                other => panic!("expected a close frame, got {other:?}"),
-            }
-        };
+        let code = common::close_code(socket).await;
         assert_eq!(code, Some(CloseCode::Away));
     }
     tokio::time::timeout(Duration::from_secs(6), stopping).await.expect("stops within 6 s").unwrap();
@@ -146,13 +140,7 @@ async fn client_data_frames_are_ignored_and_big_ones_close_with_1009() {
     assert_eq!(stats.ignored_frames.load(std::sync::atomic::Ordering::Relaxed), 2);
 
     socket.send(Message::text("x".repeat(5 * 1024))).await.unwrap();
-    let code = loop {
-        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("close within 5 s") {
-            Some(Ok(Message::Close(frame))) => break frame.map(|f| f.code),
-            Some(Ok(_)) => {}
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    };
+    let code = common::close_code(&mut socket).await;
     assert_eq!(code, Some(CloseCode::Size));
     assert_eq!(stats.closed_oversize.load(std::sync::atomic::Ordering::Relaxed), 1);
     server.stop().await;

@@ -12,6 +12,8 @@ use livedash_server::Running;
 use livedash_server::config::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -31,14 +33,22 @@ pub async fn start_with(config: Config) -> Running {
 pub async fn raw_from(from: std::net::IpAddr, addr: SocketAddr, request: &[u8]) -> Response {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.bind(SocketAddr::new(from, 0)).expect("bind source address");
-    let mut stream = socket.connect(addr).await.expect("connect");
-    stream.write_all(request).await.expect("write");
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf))
-        .await
-        .expect("response within 10 s")
-        .expect("read");
-    parse(&buf)
+    exchange(socket.connect(addr).await.expect("connect"), request).await
+}
+
+/// Reads a WebSocket until its close frame (5 s at most) and returns the close code.
+pub async fn close_code<S>(socket: &mut S) -> Option<CloseCode>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    use futures_util::StreamExt;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("a close frame within 5 s") {
+            Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
 }
 
 /// A `GET` request's bytes with extra header lines.
@@ -80,7 +90,11 @@ impl Response {
 
 /// Sends `request` as it is (it may be malformed) and reads the response to the end.
 pub async fn raw(addr: SocketAddr, request: &[u8]) -> Response {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    exchange(TcpStream::connect(addr).await.expect("connect"), request).await
+}
+
+/// Writes `request` on `stream` and reads the response until the server closes.
+async fn exchange(mut stream: TcpStream, request: &[u8]) -> Response {
     stream.write_all(request).await.expect("write");
     let mut buf = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf))
