@@ -202,6 +202,7 @@ fn Bars(values: Vec<f64>) -> impl IntoView {
                     let level = series::Level::of(x, Unit::Percent).class();
                     let h = x.clamp(2.0, 100.0);
                     view! {
+                        <rect class="track" x=format!("{}", i * 10 + 1) y="0" width="8" height="100"></rect>
                         <rect
                             class=format!("bar level-{level}")
                             x=format!("{}", i * 10 + 1)
