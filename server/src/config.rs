@@ -49,7 +49,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LIVEDASH_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// How often the local source samples this machine (e.g. `1s`, `500ms`).
+    /// A source to show; repeatable. `local` (this machine, the default), a JSON endpoint
+    /// `http://host/path` (or `http:URL`), each optionally named: `api=http://10.0.0.5:9100/`.
+    #[arg(long = "source", env = "LIVEDASH_SOURCE", value_delimiter = ',')]
+    pub sources: Vec<crate::sources::SourceArg>,
+
+    /// How often every source is fetched (e.g. `1s`, `500ms`).
     #[arg(long, env = "LIVEDASH_INTERVAL", default_value = "1s", value_parser = parse_interval)]
     pub interval: Duration,
 
@@ -147,7 +152,9 @@ pub enum UsersSource {
 pub struct Config {
     /// Where to listen.
     pub listen: SocketAddr,
-    /// The local source's interval.
+    /// The sources, in the order given.
+    pub sources: Vec<crate::sources::SourceSpec>,
+    /// The default fetch interval.
     pub interval: Duration,
     /// How long history is kept.
     pub history: Duration,
@@ -184,6 +191,9 @@ pub enum ConfigError {
     /// The admin password variable is set but unusable.
     #[error("{ADMIN_PASSWORD_ENV}: {0}")]
     AdminPassword(&'static str),
+    /// Two sources with one name.
+    #[error("--source: two sources are named {0:?}; name them apart with name=URL")]
+    DuplicateSource(String),
 }
 
 impl Config {
@@ -207,8 +217,28 @@ impl Config {
             }
             _ => TlsMode::Off,
         };
+        let mut sources: Vec<crate::sources::SourceSpec> = Vec::new();
+        let args_or_local = if args.sources.is_empty() {
+            vec![crate::sources::SourceArg { name: None, kind: crate::sources::Kind::Local }]
+        } else {
+            args.sources.clone()
+        };
+        for arg in args_or_local {
+            let name = arg.name.clone().unwrap_or_else(|| arg.default_name());
+            if sources.iter().any(|s| *s.name == *name) {
+                return Err(ConfigError::DuplicateSource(name));
+            }
+            sources.push(crate::sources::SourceSpec {
+                name: std::sync::Arc::from(name),
+                kind: arg.kind,
+                interval: args.interval,
+                timeout: crate::sources::default_timeout(args.interval),
+                max_body: crate::sources::DEFAULT_MAX_BODY,
+            });
+        }
         Ok(Self {
             listen: args.listen,
+            sources,
             interval: args.interval,
             history: args.history,
             users,
@@ -232,6 +262,10 @@ impl Config {
         let mut config =
             Self::from_args(&ServeArgs::for_tests(), Some(password.into())).unwrap_or_else(|_| unreachable!());
         config.interval = Duration::from_millis(200);
+        for source in &mut config.sources {
+            source.interval = config.interval;
+            source.timeout = crate::sources::default_timeout(config.interval);
+        }
         config.history = Duration::from_secs(60);
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config
@@ -350,6 +384,23 @@ mod tests {
             let err = parse(args).expect_err("refused").to_string();
             assert!(err.contains(flag), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn sources_default_to_local_and_take_the_interval() {
+        let c = config(&[]);
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(&*c.sources[0].name, "local");
+        let c = config(&["--source", "local", "--source", "up=http://127.0.0.1:9100/", "--interval", "100ms"]);
+        assert_eq!(c.sources.iter().map(|s| s.name.to_string()).collect::<Vec<_>>(), ["local", "up"]);
+        assert_eq!(c.sources[1].interval, Duration::from_millis(100));
+        assert_eq!(c.sources[1].timeout, Duration::from_millis(90));
+        let err = Config::from_args(&parse(&["--source", "local", "--source", "local"]).expect("parses").serve, None)
+            .expect_err("duplicate")
+            .to_string();
+        assert!(err.contains("--source") && err.contains("local"), "{err}");
+        let err = parse(&["--source", "ftp://x"]).expect_err("refused").to_string();
+        assert!(err.contains("--source"), "{err}");
     }
 
     #[test]

@@ -100,8 +100,13 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz() -> impl IntoResponse {
-    (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" })))
+/// `{"status":"ok"|"degraded","sources":[{"source","state","last_good_age_ms"}]}`: whether the
+/// process serves (always 200 while it does) and how fresh each source is. No data values.
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    let sources = state.hub.health();
+    let all_ok = sources.iter().all(|h| h.state == livedash::SourceState::Ok);
+    let status = if all_ok { "ok" } else { "degraded" };
+    (StatusCode::OK, axum::Json(serde_json::json!({ "status": status, "sources": sources })))
 }
 
 /// Resolves once `shutdown` says stop (or its sender is gone, when nobody can say it any more).
@@ -191,9 +196,11 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         max_age: config.history,
         max_len: usize::try_from(interval_count).unwrap_or(usize::MAX).min(100_000),
     }));
-    sources::spawn_local(hub.clone(), config.interval, shutdown_rx.clone());
+    for spec in &config.sources {
+        sources::spawn(hub.clone(), spec.clone(), shutdown_rx.clone());
+    }
     let auth = Arc::new(Auth::new(users, config.login_limits));
-    spawn_housekeeping(auth.clone(), shutdown_rx.clone());
+    spawn_housekeeping(auth.clone(), hub.clone(), shutdown_rx.clone());
     let connections = Arc::new(Connections::default());
     let state = AppState {
         leptos: leptos_options(addr),
@@ -225,13 +232,16 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     })
 }
 
-/// Forgets idle throttling state and expired cache entries once a minute.
-fn spawn_housekeeping(auth: Arc<Auth>, mut shutdown: watch::Receiver<bool>) {
+/// Forgets idle throttling state and expired cache entries once a minute; marks sources stale
+/// that have gone quiet (checked twice a second).
+fn spawn_housekeeping(auth: Arc<Auth>, hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut minutely = tokio::time::interval(Duration::from_secs(60));
+        let mut stale_check = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
-                _ = tick.tick() => auth.forget_idle(),
+                _ = minutely.tick() => auth.forget_idle(),
+                _ = stale_check.tick() => hub.mark_stale(hub::now_ms()),
                 () = stopped(&mut shutdown) => break,
             }
         }

@@ -25,6 +25,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::auth::{AuthError, BasicUser, client_ip};
+use crate::hub::Start;
 use crate::state::AppState;
 
 /// How long one frame may take to go out before the client is dropped.
@@ -149,12 +150,15 @@ impl IntoResponse for Refusal {
 #[derive(Deserialize)]
 struct WsQuery {
     ticket: Option<String>,
+    /// Resume after this `seq` instead of starting with a full `hello`.
+    since: Option<u64>,
 }
 
 /// A handshake that passed every check: its user and its place among the open sockets.
 pub struct Admitted {
     user: Arc<str>,
     slot: Slot,
+    since: Option<u64>,
 }
 
 fn origin_allowed(parts: &Parts, config: &WsConfig) -> bool {
@@ -180,7 +184,8 @@ impl FromRequestParts<AppState> for Admitted {
             return Err(Refusal::Origin);
         }
         // An unparsable query carries no valid ticket: the same 401 as a wrong one.
-        let ticket = Query::<WsQuery>::try_from_uri(&parts.uri).map_or(Some(String::new()), |q| q.0.ticket);
+        let (ticket, since) = Query::<WsQuery>::try_from_uri(&parts.uri)
+            .map_or((Some(String::new()), None), |Query(q)| (q.ticket, q.since));
         let user = match ticket {
             Some(ticket) => state.auth.redeem_ticket(&ticket).inspect_err(|_| {
                 state.auth.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -199,7 +204,7 @@ impl FromRequestParts<AppState> for Admitted {
             tracing::warn!(%ip, user = ?user, "websocket refused: connection limit reached");
             return Err(Refusal::Full);
         };
-        Ok(Self { user, slot })
+        Ok(Self { user, slot, since })
     }
 }
 
@@ -219,18 +224,29 @@ enum End {
 }
 
 async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
-    let Admitted { user, slot: _slot } = admitted;
+    let Admitted { user, slot: _slot, since } = admitted;
     let stats = &state.connections.stats;
     let version = state.auth.user_version(&user);
     let mut users_changed = state.auth.changes();
-    let (hello, mut frames) = state.hub.subscribe();
+    let (start, mut frames) = state.hub.subscribe(since);
     let mut shutdown = state.shutdown.clone();
     let idle = state.ws.idle_timeout;
     let mut ping = tokio::time::interval(idle / 2);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.tick().await;
     let mut last_heard = Instant::now();
-    let end = if send(&mut socket, Message::Text(hello)).await {
+    let first = match start {
+        Start::Hello(hello) => vec![hello],
+        Start::Resume(frames) => frames,
+    };
+    let mut started = true;
+    for frame in first {
+        if !send(&mut socket, Message::Text(frame)).await {
+            started = false;
+            break;
+        }
+    }
+    let end = if started {
         loop {
             tokio::select! {
                 frame = frames.recv() => match frame {

@@ -71,7 +71,12 @@ async fn healthz_is_open_and_carries_no_data() {
     wait_for_data(server.addr).await;
     let r = get(server.addr, "/healthz", &[]).await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body, r#"{"status":"ok"}"#);
+    let health: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["sources"][0]["source"], "local");
+    assert_eq!(health["sources"][0]["state"], "ok");
+    assert!(health["sources"][0]["last_good_age_ms"].as_u64().is_some_and(|age| age < 5_000), "{health}");
+    assert!(!r.body.contains("cpu_pct"), "no data values: {}", r.body);
     server.stop().await;
 }
 

@@ -1,50 +1,218 @@
 //! Sources: each runs on its own fixed-rate ticker and hands every sample to the hub.
 //!
-//! A slow sample never shifts the cadence (the ticker is fixed-rate) and a missed tick is skipped,
-//! not queued, so one source never runs two samples at once and never catches up in a burst.
+//! A slow fetch never shifts the cadence (the ticker is fixed-rate), a missed tick is skipped
+//! and counted, not queued, and one source never runs two fetches at once. A failed fetch becomes
+//! a `failing` status with a readable reason; the next good one turns it back to `ok`.
 
+pub mod http;
 pub mod local;
 
+use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use serde_json::value::RawValue;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::hub::Hub;
 
-/// Starts the `local` source: this machine's metrics every `interval`, until `shutdown` flips.
-pub fn spawn_local(hub: Arc<Hub>, interval: Duration, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let name: Arc<str> = Arc::from("local");
-    hub.register_source(&name, interval);
-    tokio::spawn(async move {
-        let mut source = Some(local::LocalSource::new());
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                () = crate::stopped(&mut shutdown) => break,
+/// The largest upstream body accepted by default.
+pub const DEFAULT_MAX_BODY: usize = 1 << 20;
+
+/// What a source reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// This machine, through sysinfo.
+    Local,
+    /// A JSON endpoint, relayed verbatim.
+    Http(reqwest::Url),
+}
+
+/// One configured source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSpec {
+    /// Its name on the page and in the protocol.
+    pub name: Arc<str>,
+    /// What it reads.
+    pub kind: Kind,
+    /// How often.
+    pub interval: Duration,
+    /// How long one fetch may take (below the interval).
+    pub timeout: Duration,
+    /// The largest body accepted.
+    pub max_body: usize,
+}
+
+/// A `--source` value before the interval is known: `local`, `URL`, `http:URL`, each optionally
+/// prefixed with `name=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceArg {
+    /// `name=`, if given.
+    pub name: Option<String>,
+    /// What it reads.
+    pub kind: Kind,
+}
+
+impl FromStr for SourceArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (name, rest) = match s.split_once('=') {
+            Some((name, rest)) if !name.contains(':') && !name.contains('/') => (Some(name.trim()), rest.trim()),
+            _ => (None, s),
+        };
+        if let Some(name) = name {
+            valid_name(name)?;
+        }
+        let kind = if rest == "local" {
+            Kind::Local
+        } else {
+            let url = rest.strip_prefix("http:").filter(|u| u.contains("://")).unwrap_or(rest);
+            let url = reqwest::Url::parse(url).map_err(|e| format!("{e}: expected local, URL, or name=http:URL"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err("an http source needs an http:// or https:// URL with a host".to_owned());
             }
-            // Reading /proc is blocking I/O: keep it off the async workers.
-            let Some(mut src) = source.take() else { break };
-            match tokio::task::spawn_blocking(move || {
-                let data = src.sample();
-                (src, data)
-            })
-            .await
-            {
-                Ok((src, data)) => {
-                    source = Some(src);
-                    hub.publish(&name, &data);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "local source sampler panicked; stopping it");
-                    hub.set_failing(&name, "the local sampler stopped unexpectedly".to_owned());
-                    break;
+            Kind::Http(url)
+        };
+        Ok(Self { name: name.map(str::to_owned), kind })
+    }
+}
+
+/// Source names: 1 to 40 of letters, digits, `-`, `_`, `.`, `:`.
+pub fn valid_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if ok { Ok(()) } else { Err(format!("source name {name:?}: use 1 to 40 letters, digits, '-', '_', '.', ':'")) }
+}
+
+impl SourceArg {
+    /// The name used when none is given: `local`, or the URL's host and port.
+    pub fn default_name(&self) -> String {
+        match &self.kind {
+            Kind::Local => "local".to_owned(),
+            Kind::Http(url) => match (url.host_str(), url.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_owned(),
+                _ => "http".to_owned(),
+            },
+        }
+    }
+}
+
+/// The default timeout for an interval: most of it, so that a fetch ends before the next tick.
+pub fn default_timeout(interval: Duration) -> Duration {
+    (interval * 9 / 10).min(Duration::from_secs(30))
+}
+
+enum Fetcher {
+    Local(Option<Box<local::LocalSource>>),
+    Http(http::HttpSource),
+}
+
+impl Fetcher {
+    fn new(spec: &SourceSpec) -> Result<Self, String> {
+        Ok(match &spec.kind {
+            Kind::Local => Self::Local(Some(Box::new(local::LocalSource::new()))),
+            Kind::Http(url) => Self::Http(http::HttpSource::new(url.clone(), spec.timeout, spec.max_body)?),
+        })
+    }
+
+    async fn fetch(&mut self) -> Result<Arc<RawValue>, String> {
+        match self {
+            Self::Http(source) => source.fetch().await,
+            Self::Local(slot) => {
+                // Reading /proc is blocking I/O: keep it off the async workers.
+                let mut source = slot.take().ok_or("the local sampler stopped unexpectedly")?;
+                let (source, data) = tokio::task::spawn_blocking(move || {
+                    let data = source.sample();
+                    (source, data)
+                })
+                .await
+                .map_err(|_| "the local sampler stopped unexpectedly".to_owned())?;
+                *slot = Some(source);
+                let text = serde_json::to_string(&data).map_err(|e| e.to_string())?;
+                RawValue::from_string(text).map(Arc::from).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// Starts `spec` on its own ticker until `shutdown` flips.
+pub fn spawn(hub: Arc<Hub>, spec: SourceSpec, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    hub.register_source(&spec.name, spec.interval);
+    tokio::spawn(async move {
+        let mut fetcher = match Fetcher::new(&spec) {
+            Ok(f) => f,
+            Err(reason) => {
+                hub.set_failing(&spec.name, reason);
+                return;
+            }
+        };
+        let mut ticker = tokio::time::interval(spec.interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut last_tick: Option<Instant> = None;
+        loop {
+            let tick = tokio::select! {
+                tick = ticker.tick() => tick,
+                () = crate::stopped(&mut shutdown) => break,
+            };
+            if let Some(last) = last_tick {
+                let missed = (tick - last).as_nanos() / spec.interval.as_nanos().max(1);
+                hub.stats
+                    .missed_ticks
+                    .fetch_add(u64::try_from(missed.saturating_sub(1)).unwrap_or(0), Ordering::Relaxed);
+            }
+            last_tick = Some(tick);
+            let result = tokio::select! {
+                result = fetcher.fetch() => result,
+                () = crate::stopped(&mut shutdown) => break,
+            };
+            match result {
+                Ok(data) => hub.publish_raw(&spec.name, data),
+                Err(reason) => {
+                    tracing::debug!(source = %spec.name, %reason, "fetch failed");
+                    hub.set_failing(&spec.name, reason);
                 }
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arg(s: &str) -> Result<SourceArg, String> {
+        s.parse()
+    }
+
+    #[test]
+    fn source_arguments_parse() {
+        assert_eq!(arg("local"), Ok(SourceArg { name: None, kind: Kind::Local }));
+        let a = arg("http://127.0.0.1:9100/stats?x=1").expect("url");
+        assert_eq!(a.default_name(), "127.0.0.1:9100");
+        assert!(matches!(&a.kind, Kind::Http(u) if u.as_str() == "http://127.0.0.1:9100/stats?x=1"));
+        let a = arg("api=http:https://ops.example.com/metrics.json").expect("named");
+        assert_eq!(a.name.as_deref(), Some("api"));
+        assert_eq!(a.default_name(), "ops.example.com");
+        assert_eq!(arg("me=local").expect("named local").name.as_deref(), Some("me"));
+    }
+
+    #[test]
+    fn bad_source_arguments_say_what_is_expected() {
+        for bad in ["", "ftp://x/", "http:", "nonsense", "bad name=local", "x=http://", "file:///etc/passwd"] {
+            assert!(arg(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn timeouts_stay_below_the_interval() {
+        assert_eq!(default_timeout(Duration::from_secs(1)), Duration::from_millis(900));
+        assert_eq!(default_timeout(Duration::from_secs(3600)), Duration::from_secs(30));
+    }
 }

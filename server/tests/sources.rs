@@ -1,0 +1,217 @@
+//! Sources against a real upstream HTTP server started by the test: the body is relayed byte
+//! for byte, every failure mode becomes a `failing` status with a readable reason and recovers to
+//! `ok`, and a reconnecting client resumes with exactly the samples it missed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures_util::StreamExt;
+use livedash::{Frame, SourceState};
+use livedash_server::config::Config;
+use livedash_server::sources::{Kind, SourceSpec};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+use common::{PASSWORD, basic};
+
+const BODY: &str = r#"{"seq":1,"gen_ts_ns":1795480294498238375,"host":"node-1","cpu":43.510,"load":[1.58,1.11,1.00]}"#;
+
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Mode {
+    Good,
+    Error500,
+    NotJson,
+    Huge,
+    Slow,
+    Trickle,
+}
+
+async fn upstream_handler(State(mode): State<Arc<AtomicU8>>) -> Response {
+    match mode.load(Ordering::Relaxed) {
+        m if m == Mode::Error500 as u8 => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
+        m if m == Mode::NotJson as u8 => "<html>not json</html>".into_response(),
+        m if m == Mode::Huge as u8 => {
+            // 100 MB, streamed, without a length: the cap must stop reading, not the memory.
+            let chunk = bytes_chunk();
+            let stream = futures_util::stream::iter((0..100).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+            Body::from_stream(stream).into_response()
+        }
+        m if m == Mode::Slow as u8 => {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            BODY.into_response()
+        }
+        m if m == Mode::Trickle as u8 => {
+            let stream = futures_util::stream::unfold(0u32, |i| async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                (i < 100).then(|| (Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b" ")), i + 1))
+            });
+            Body::from_stream(stream).into_response()
+        }
+        _ => ([("content-type", "application/json")], format!("{BODY}\n")).into_response(),
+    }
+}
+
+fn bytes_chunk() -> axum::body::Bytes {
+    axum::body::Bytes::from(vec![b'x'; 1 << 20])
+}
+
+/// A real upstream on 127.0.0.1:0 whose behaviour the test switches.
+async fn upstream() -> (std::net::SocketAddr, Arc<AtomicU8>) {
+    let mode = Arc::new(AtomicU8::new(Mode::Good as u8));
+    let app = Router::new().route("/", get(upstream_handler)).with_state(mode.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, mode)
+}
+
+fn http_source(name: &str, addr: std::net::SocketAddr, interval: Duration) -> SourceSpec {
+    SourceSpec {
+        name: Arc::from(name),
+        kind: Kind::Http(format!("http://{addr}/").parse().unwrap()),
+        interval,
+        timeout: interval * 9 / 10,
+        max_body: 1 << 20,
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn socket(addr: std::net::SocketAddr, query: &str) -> Socket {
+    let mut req = format!("ws://{addr}/ws{query}").into_client_request().unwrap();
+    req.headers_mut().insert("Authorization", HeaderValue::from_str(&basic("admin", PASSWORD)).unwrap());
+    tokio_tungstenite::connect_async(req).await.expect("upgrade").0
+}
+
+async fn next_text(socket: &mut Socket) -> String {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("a frame within 5 s") {
+            Some(Ok(Message::Text(t))) => return t.to_string(),
+            Some(Ok(Message::Ping(_))) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// Waits for a `status` frame of `source` in `state`; returns its error text.
+async fn wait_status(socket: &mut Socket, source: &str, state: SourceState) -> Option<String> {
+    for _ in 0..200 {
+        if let Ok(Frame::Status(s)) = Frame::from_json(&next_text(socket).await)
+            && &*s.source == source
+            && s.state == state
+        {
+            return s.error;
+        }
+    }
+    panic!("no {state:?} status for {source}");
+}
+
+#[tokio::test]
+async fn upstream_json_reaches_the_client_byte_for_byte() {
+    let (up, _) = upstream().await;
+    let mut config = Config::for_tests(PASSWORD);
+    config.sources = vec![http_source("up", up, Duration::from_millis(200))];
+    let server = common::start_with(config).await;
+    let mut ws = socket(server.addr, "").await;
+    let _hello = next_text(&mut ws).await;
+    let frame = next_text(&mut ws).await;
+    assert!(frame.contains(&format!(r#""data":{BODY}}}"#)), "not verbatim: {frame}");
+    assert!(frame.contains(r#""source":"up""#));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_upstream_failure_is_a_readable_status_and_recovers() {
+    let (up, mode) = upstream().await;
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut config = Config::for_tests(PASSWORD);
+    config.sources = vec![
+        http_source("up", up, Duration::from_millis(500)),
+        http_source("gone", refused, Duration::from_millis(500)),
+    ];
+    let server = common::start_with(config).await;
+    // The refused source failed before this client came: its hello says so.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ws = socket(server.addr, "").await;
+    let Ok(Frame::Hello(hello)) = Frame::from_json(&next_text(&mut ws).await) else { panic!("hello") };
+    let gone = hello.sources.iter().find(|s| &*s.source == "gone").expect("gone is listed");
+    assert_eq!(gone.state, SourceState::Failing);
+    let reason = gone.error.clone().expect("a reason");
+    assert!(reason.contains("connect"), "{reason}");
+
+    for (m, expect) in [
+        (Mode::Error500, "HTTP 500"),
+        (Mode::NotJson, "not JSON"),
+        (Mode::Huge, "limit"),
+        (Mode::Slow, "timed out"),
+        (Mode::Trickle, "timed out"),
+    ] {
+        mode.store(m as u8, Ordering::Relaxed);
+        let reason = wait_status(&mut ws, "up", SourceState::Failing).await.expect("a reason");
+        assert!(reason.contains(expect), "{expect}: {reason}");
+        mode.store(Mode::Good as u8, Ordering::Relaxed);
+        assert_eq!(wait_status(&mut ws, "up", SourceState::Ok).await, None);
+    }
+    // The healthy-looking local machine was never involved, and the server is still serving.
+    let health = common::get(server.addr, "/healthz", &[]).await;
+    assert!(health.body.contains(r#""status":"degraded""#), "{}", health.body);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reconnect_with_since_gets_exactly_the_missed_samples() {
+    let mut config = Config::for_tests(PASSWORD);
+    config.interval = Duration::from_millis(100);
+    for s in &mut config.sources {
+        s.interval = config.interval;
+    }
+    let server = common::start_with(config).await;
+    let mut ws = socket(server.addr, "").await;
+    let Ok(Frame::Hello(hello)) = Frame::from_json(&next_text(&mut ws).await) else { panic!("hello first") };
+    let mut last = hello.last_seq();
+    for _ in 0..3 {
+        if let Ok(Frame::Sample(s)) = Frame::from_json(&next_text(&mut ws).await) {
+            last = s.seq;
+        }
+    }
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let missed: Vec<u64> = server_snapshot_seqs(server.addr).await.into_iter().filter(|s| *s > last).collect();
+    assert!(missed.len() >= 5, "{missed:?}");
+
+    let mut ws = socket(server.addr, &format!("?since={last}")).await;
+    let mut got = Vec::new();
+    while got.len() < missed.len() {
+        match Frame::from_json(&next_text(&mut ws).await).unwrap() {
+            Frame::Sample(s) => got.push(s.seq),
+            Frame::Status(_) => {}
+            Frame::Hello(_) => panic!("a full hello instead of a resume"),
+        }
+    }
+    assert_eq!(got, missed, "exactly the missed samples, in order");
+    // Too old a `since` gets a full hello.
+    let mut ws = socket(server.addr, "?since=1").await;
+    assert!(matches!(Frame::from_json(&next_text(&mut ws).await), Ok(Frame::Hello(_))));
+    server.stop().await;
+}
+
+async fn server_snapshot_seqs(addr: std::net::SocketAddr) -> Vec<u64> {
+    let r = common::get(addr, "/api/snapshot", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    let hello: livedash::Hello = serde_json::from_str(&r.body).unwrap();
+    hello.history.iter().map(|s| s.seq).collect()
+}
