@@ -51,10 +51,15 @@ test("dashboard goes live over the WebSocket and values change without a reload"
   expect(sockets.length).toBeGreaterThan(0);
   expect(sockets[0]).toMatch(/\/ws\?ticket=[A-Za-z0-9_.%-]+&since=\d+$/);
 
-  // A hello first, then samples.
+  // The page already has the history from the server-rendered snapshot, so the socket resumes
+  // after its last seq: the sources' statuses, then only new samples, never the history again.
   await expect.poll(() => frames.length).toBeGreaterThan(2);
-  expect(JSON.parse(frames[0]).type).toBe("hello");
-  expect(frames.slice(1).some((f) => JSON.parse(f).type === "sample")).toBe(true);
+  const types = frames.map((f) => JSON.parse(f).type);
+  expect(types[0]).toBe("status");
+  expect(types).not.toContain("hello");
+  expect(types).toContain("sample");
+  const since = Number(new URL(sockets[0]).searchParams.get("since"));
+  expect(frames.map((f) => JSON.parse(f)).filter((f) => f.type === "sample").every((f) => f.seq > since)).toBe(true);
 
   // The CPU sparkline gains a point with every sample: its path changes in place.
   const spark = page.locator('[data-series="cpu_pct"] .spark-line');
