@@ -61,16 +61,26 @@ impl HttpSource {
         if e.is_timeout() {
             format!("timed out after {}", humantime::format_duration(self.timeout))
         } else if e.is_connect() {
-            let cause = std::error::Error::source(e).map(ToString::to_string).unwrap_or_default();
-            let cause = cause.rsplit(": ").next().unwrap_or("").to_owned();
-            if cause.is_empty() { "cannot connect".to_owned() } else { format!("cannot connect: {cause}") }
+            root_cause(e).map_or_else(|| "cannot connect".to_owned(), |cause| format!("cannot connect: {cause}"))
         } else if e.is_body() || e.is_decode() {
             "the connection broke while reading the body".to_owned()
         } else {
             // The cause only: the error's own text names the URL, which may carry credentials.
-            std::error::Error::source(e).map_or_else(|| "request failed".to_owned(), |c| format!("request failed: {c}"))
+            root_cause(e).map_or_else(|| "request failed".to_owned(), |c| format!("request failed: {c}"))
         }
     }
+}
+
+/// The innermost cause of `e` ("connection refused"), without the OS error number; `None` when
+/// `e` has no cause. The outer errors' texts name the URL, which may carry credentials.
+fn root_cause(e: &reqwest::Error) -> Option<String> {
+    let mut cause = std::error::Error::source(e)?;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    let text = cause.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text).trim();
+    Some(text.to_lowercase())
 }
 
 /// `1 MiB`, `512 KiB`, `300 B`.
