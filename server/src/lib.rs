@@ -8,6 +8,7 @@ pub mod config;
 pub mod credentials;
 pub mod headers;
 pub mod hub;
+pub mod metrics;
 pub mod serve;
 pub mod sources;
 pub mod state;
@@ -88,6 +89,7 @@ pub fn app(state: AppState) -> Router {
             move || leptos::prelude::provide_context(backend.clone()),
             move || app::shell(leptos.clone()),
         )
+        .route("/metrics", get(metrics::handler))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_basic));
     let tls = state.ws.tls;
@@ -196,8 +198,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         max_age: config.history,
         max_len: usize::try_from(interval_count).unwrap_or(usize::MAX).min(100_000),
     }));
+    let source_metrics = metrics::SourceMetrics::default();
     for spec in &config.sources {
-        sources::spawn(hub.clone(), spec.clone(), shutdown_rx.clone());
+        sources::spawn(hub.clone(), source_metrics.clone(), spec.clone(), shutdown_rx.clone());
     }
     let auth = Arc::new(Auth::new(users, config.login_limits));
     spawn_housekeeping(auth.clone(), hub.clone(), shutdown_rx.clone());
@@ -214,6 +217,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             idle_timeout: config.ws_idle_timeout,
         }),
         connections: connections.clone(),
+        source_metrics,
         shutdown: shutdown_rx.clone(),
     };
     let options = ServeOptions {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub ws: Arc<WsConfig>,
     /// The open sockets.
     pub connections: Arc<Connections>,
+    /// Fetch latency and errors per source.
+    pub source_metrics: crate::metrics::SourceMetrics,
     /// Flips to `true` once, when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
 }

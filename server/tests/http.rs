@@ -98,3 +98,30 @@ async fn snapshot_and_ticket_need_credentials_and_answer_with_them() {
     assert!(ticket.len() > 40 && ticket.contains('.'), "{ticket}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_need_credentials_and_count_what_happens() {
+    let server = common::start().await;
+    wait_for_data(server.addr).await;
+    assert_eq!(get(server.addr, "/metrics", &[]).await.status, 401);
+    // One wrong login, then the metrics.
+    assert_eq!(get(server.addr, "/", &[("Authorization", &basic("admin", "nope"))]).await.status, 401);
+    let r = get(server.addr, "/metrics", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").is_some_and(|t| t.starts_with("application/openmetrics-text")));
+    let value = |name: &str| -> f64 {
+        r.body
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {}", r.body))
+    };
+    assert_eq!(value("livedash_clients"), 0.0);
+    assert_eq!(value("livedash_login_failures_total"), 1.0);
+    assert!(value("livedash_frames_published_total") >= 1.0);
+    assert!(value(r#"livedash_source_fetch_seconds_count{source="local"}"#) >= 1.0);
+    assert_eq!(value(r#"livedash_source_up{source="local"}"#), 1.0);
+    assert!(!r.body.contains("cpu_pct"), "no data values");
+    server.stop().await;
+}

@@ -143,7 +143,12 @@ impl Fetcher {
 }
 
 /// Starts `spec` on its own ticker until `shutdown` flips.
-pub fn spawn(hub: Arc<Hub>, spec: SourceSpec, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn spawn(
+    hub: Arc<Hub>,
+    metrics: crate::metrics::SourceMetrics,
+    spec: SourceSpec,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     hub.register_source(&spec.name, spec.interval);
     tokio::spawn(async move {
         let mut fetcher = match Fetcher::new(&spec) {
@@ -168,10 +173,12 @@ pub fn spawn(hub: Arc<Hub>, spec: SourceSpec, mut shutdown: watch::Receiver<bool
                     .fetch_add(u64::try_from(missed.saturating_sub(1)).unwrap_or(0), Ordering::Relaxed);
             }
             last_tick = Some(tick);
+            let started = Instant::now();
             let result = tokio::select! {
                 result = fetcher.fetch() => result,
                 () = crate::stopped(&mut shutdown) => break,
             };
+            metrics.observe(&spec.name, started.elapsed().as_secs_f64(), result.is_err());
             match result {
                 Ok(data) => hub.publish_raw(&spec.name, data),
                 Err(reason) => {
