@@ -78,7 +78,11 @@ pub fn render(state: &AppState) -> String {
     r.register("frames_published", "Frames handed to the fan-out (each sent to every client)", counter(&hub.published));
     r.register("frames_skipped", "Frames skipped by clients that fell behind", counter(&hub.skipped));
     r.register("resumes", "Connections resumed with ?since= instead of a full hello", counter(&hub.resumed));
-    r.register("source_missed_ticks", "Source ticks skipped because a fetch outlasted the interval", counter(&hub.missed_ticks));
+    r.register(
+        "source_missed_ticks",
+        "Source ticks skipped because a fetch outlasted the interval",
+        counter(&hub.missed_ticks),
+    );
     r.register("client_frames_ignored", "Data frames sent by clients, ignored", counter(&ws.ignored_frames));
     let closed: Family<ReasonLabel, Counter> = Family::default();
     for (reason, v) in [

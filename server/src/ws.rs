@@ -241,7 +241,7 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
     };
     let mut started = true;
     for frame in first {
-        if !send(&mut socket, Message::Text(frame)).await {
+        if !send(&mut socket, Message::Text(frame), &mut shutdown).await {
             started = false;
             break;
         }
@@ -250,11 +250,22 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
         loop {
             tokio::select! {
                 frame = frames.recv() => match frame {
-                    Ok(text) => if !send(&mut socket, Message::Text(text)).await {
+                    Ok(text) => if !send(&mut socket, Message::Text(text), &mut shutdown).await {
                         stats.closed_slow.fetch_add(1, Ordering::Relaxed);
                         break End::Gone;
                     },
-                    Err(RecvError::Lagged(n)) => { state.hub.stats.skipped.fetch_add(n, Ordering::Relaxed); }
+                    Err(RecvError::Lagged(n)) => {
+                        // Too slow: skip to the newest frame (status frames, few and small, are
+                        // all kept so that no state change is lost), and count what was skipped.
+                        let (keep, skipped) = catch_up(&mut frames);
+                        state.hub.stats.skipped.fetch_add(n + skipped, Ordering::Relaxed);
+                        for text in keep {
+                            if !send(&mut socket, Message::Text(text), &mut shutdown).await {
+                                stats.closed_slow.fetch_add(1, Ordering::Relaxed);
+                                break;
+                            }
+                        }
+                    }
                     Err(RecvError::Closed) => break End::Close(close_code::AWAY, "server shutting down"),
                 },
                 incoming = socket.recv() => {
@@ -276,7 +287,7 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
                         stats.closed_idle.fetch_add(1, Ordering::Relaxed);
                         break End::Close(close_code::AWAY, "idle timeout");
                     }
-                    if !send(&mut socket, Message::Ping(Default::default())).await {
+                    if !send(&mut socket, Message::Ping(Default::default()), &mut shutdown).await {
                         break End::Gone;
                     }
                 },
@@ -293,11 +304,37 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
     } else {
         End::Gone
     };
+    // A send cut short by the shutdown still owes the client its 1001.
+    let end = match end {
+        End::Gone if *shutdown.borrow() => End::Close(close_code::AWAY, "server shutting down"),
+        end => end,
+    };
     if let End::Close(code, reason) = end {
         let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
         // Best effort: a client that cannot take the close frame in a second is dropped anyway.
         let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
     }
+}
+
+/// Drains what is queued for a lagging socket: every status frame and the newest other frame,
+/// in order, and how many frames were dropped.
+fn catch_up(frames: &mut tokio::sync::broadcast::Receiver<Utf8Bytes>) -> (Vec<Utf8Bytes>, u64) {
+    use tokio::sync::broadcast::error::TryRecvError;
+    let mut keep: Vec<Utf8Bytes> = Vec::new();
+    let mut newest: Option<Utf8Bytes> = None;
+    let mut skipped = 0u64;
+    loop {
+        match frames.try_recv() {
+            Ok(text) if text.as_str().starts_with(r#"{"type":"status""#) => keep.push(text),
+            Ok(text) => {
+                skipped += u64::from(newest.replace(text).is_some());
+            }
+            Err(TryRecvError::Lagged(n)) => skipped += n,
+            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+        }
+    }
+    keep.extend(newest);
+    (keep, skipped)
 }
 
 fn oversize(stats: &WsStats) -> End {
@@ -317,7 +354,47 @@ fn is_capacity(error: &axum::Error) -> bool {
     false
 }
 
-/// Sends one frame; `false` when the client is gone or too slow.
-async fn send(socket: &mut WebSocket, msg: Message) -> bool {
-    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
+/// Sends one frame; `false` when the client is gone or too slow, or the server is stopping (a
+/// stalled client must not hold up the shutdown).
+async fn send(socket: &mut WebSocket, msg: Message, shutdown: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)) => matches!(sent, Ok(Ok(()))),
+        () = crate::stopped(shutdown) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lagging_socket_keeps_statuses_and_the_newest_frame() {
+        let (tx, mut rx) = tokio::sync::broadcast::channel::<Utf8Bytes>(4);
+        for text in
+            [r#"{"type":"sample","seq":1}"#, r#"{"type":"status","source":"a"}"#, r#"{"type":"sample","seq":2}"#]
+        {
+            let _ = tx.send(Utf8Bytes::from_static(text));
+        }
+        for seq in 3..=6 {
+            let _ = tx.send(format!(r#"{{"type":"sample","seq":{seq}}}"#).into());
+        }
+        // Capacity 4: the first three frames (with the status) fell out; 3 to 6 are queued.
+        assert!(matches!(rx.try_recv(), Err(tokio::sync::broadcast::error::TryRecvError::Lagged(3))));
+        let (keep, skipped) = catch_up(&mut rx);
+        assert_eq!(keep.iter().map(Utf8Bytes::as_str).collect::<Vec<_>>(), [r#"{"type":"sample","seq":6}"#]);
+        assert_eq!(skipped, 3, "seqs 3, 4, 5");
+
+        let (tx, mut rx) = tokio::sync::broadcast::channel::<Utf8Bytes>(8);
+        for text in
+            [r#"{"type":"sample","seq":1}"#, r#"{"type":"status","source":"a"}"#, r#"{"type":"sample","seq":2}"#]
+        {
+            let _ = tx.send(Utf8Bytes::from_static(text));
+        }
+        let (keep, skipped) = catch_up(&mut rx);
+        assert_eq!(
+            keep.iter().map(Utf8Bytes::as_str).collect::<Vec<_>>(),
+            [r#"{"type":"status","source":"a"}"#, r#"{"type":"sample","seq":2}"#]
+        );
+        assert_eq!(skipped, 1);
+    }
 }

@@ -36,6 +36,7 @@ enum Mode {
     Huge,
     Slow,
     Trickle,
+    Padded,
 }
 
 async fn upstream_handler(State(mode): State<Arc<AtomicU8>>) -> Response {
@@ -59,6 +60,7 @@ async fn upstream_handler(State(mode): State<Arc<AtomicU8>>) -> Response {
             });
             Body::from_stream(stream).into_response()
         }
+        m if m == Mode::Padded as u8 => format!(r#"{{"cpu":1,"pad":"{}"}}"#, "x".repeat(400 * 1024)).into_response(),
         _ => ([("content-type", "application/json")], format!("{BODY}\n")).into_response(),
     }
 }
@@ -214,4 +216,27 @@ async fn server_snapshot_seqs(addr: std::net::SocketAddr) -> Vec<u64> {
     let r = common::get(addr, "/api/snapshot", &[("Authorization", &basic("admin", PASSWORD))]).await;
     let hello: livedash::Hello = serde_json::from_str(&r.body).unwrap();
     hello.history.iter().map(|s| s.seq).collect()
+}
+
+#[tokio::test]
+async fn a_stalled_client_does_not_delay_the_others() {
+    let (up, mode) = upstream().await;
+    mode.store(Mode::Padded as u8, Ordering::Relaxed);
+    let mut config = Config::for_tests(PASSWORD);
+    config.sources = vec![http_source("up", up, Duration::from_millis(100))];
+    let server = common::start_with(config).await;
+    // A client that never reads: 400 KB frames fill its socket buffers within a second or two.
+    let _stalled = socket(server.addr, "").await;
+    let mut reader = socket(server.addr, "").await;
+    let _hello = next_text(&mut reader).await;
+    let started = std::time::Instant::now();
+    let mut samples = 0;
+    while started.elapsed() < Duration::from_secs(4) {
+        if next_text(&mut reader).await.starts_with(r#"{"type":"sample""#) {
+            samples += 1;
+        }
+    }
+    // 40 ticks in 4 s; allow for scheduling on a busy machine, not for being held up.
+    assert!(samples >= 30, "the reading client got {samples} samples in 4 s");
+    server.stop().await;
 }
