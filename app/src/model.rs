@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use indexmap::IndexMap;
 use livedash::series::{self, Level, Unit};
 use livedash::{Frame, Hello, Sample, SourceStatus, flatten};
 use serde_json::Value;
@@ -38,8 +39,8 @@ pub struct SourceModel {
 /// Everything the page shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Model {
-    /// Sources by name.
-    pub sources: BTreeMap<Arc<str>, SourceModel>,
+    /// Sources by name, in the server's order (the configured one).
+    pub sources: IndexMap<Arc<str>, SourceModel>,
     /// The highest sequence number applied: the `since` for a resume.
     pub last_seq: u64,
     /// The fetch interval of each source (ms).
@@ -256,6 +257,16 @@ mod tests {
         model.apply(Frame::Status(status.clone()));
         assert_eq!(model.sources["up"].status, Some(status));
         assert!(model.card_keys("up").is_empty());
+    }
+
+    #[test]
+    fn sources_keep_the_servers_order() {
+        let status =
+            |name: &str| SourceStatus { source: Arc::from(name), state: SourceState::Ok, error: None, since_ms: 0 };
+        let mut h = hello(vec![]);
+        h.sources = vec![status("zeta"), status("alpha"), status("mid")];
+        let model = Model::from_hello(h);
+        assert_eq!(model.sources.keys().map(|k| k.to_string()).collect::<Vec<_>>(), ["zeta", "alpha", "mid"]);
     }
 
     #[test]

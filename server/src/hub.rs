@@ -8,12 +8,12 @@
 //! across restarts: a browser that resumes with `?since=N` after a restart gets exactly the new
 //! server's samples, never a stale number that happens to match.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
+use indexmap::IndexMap;
 use livedash::{Frame, Hello, PROTOCOL_VERSION, Ring, Sample, SourceState, SourceStatus};
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
@@ -59,7 +59,8 @@ struct Inner {
     seq: u64,
     /// The `seq` this hub started from: a `since` below it is from another server's life.
     first_seq: u64,
-    sources: BTreeMap<Arc<str>, SourceEntry>,
+    /// In the order they were configured: the page shows them so.
+    sources: IndexMap<Arc<str>, SourceEntry>,
 }
 
 /// Counters the hub keeps for `/metrics` and tests.
@@ -118,7 +119,7 @@ impl Hub {
     pub fn with_first_seq(limits: HistoryLimits, first_seq: u64) -> Self {
         let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
         Self {
-            inner: Mutex::new(Inner { seq: first_seq, first_seq, sources: BTreeMap::new() }),
+            inner: Mutex::new(Inner { seq: first_seq, first_seq, sources: IndexMap::new() }),
             tx,
             limits,
             stats: HubStats::default(),
