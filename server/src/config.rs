@@ -45,22 +45,28 @@ pub const DEFAULT_DATA_DIR: &str = ".livedash";
 /// The options of `livedash` (serving).
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Off loopback, TLS is on by default (see --insecure-http).
-    #[arg(long, env = "LIVEDASH_LISTEN", default_value = "127.0.0.1:3000")]
-    pub listen: SocketAddr,
+    /// A TOML file with `listen`, `interval`, `history` and `[[source]]` tables (name, url or
+    /// type = "local", interval, timeout, max_body). Flags and variables override it.
+    #[arg(long, env = "LIVEDASH_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on [default: 127.0.0.1:3000]. Off loopback, TLS is on by default (see
+    /// --insecure-http).
+    #[arg(long, env = "LIVEDASH_LISTEN")]
+    pub listen: Option<SocketAddr>,
 
     /// A source to show; repeatable. `local` (this machine, the default), a JSON endpoint
     /// `http://host/path` (or `http:URL`), each optionally named: `api=http://10.0.0.5:9100/`.
     #[arg(long = "source", env = "LIVEDASH_SOURCE", value_delimiter = ',')]
     pub sources: Vec<crate::sources::SourceArg>,
 
-    /// How often every source is fetched (e.g. `1s`, `500ms`).
-    #[arg(long, env = "LIVEDASH_INTERVAL", default_value = "1s", value_parser = parse_interval)]
-    pub interval: Duration,
+    /// How often every source is fetched, e.g. `1s`, `500ms` [default: 1s].
+    #[arg(long, env = "LIVEDASH_INTERVAL", value_parser = parse_interval)]
+    pub interval: Option<Duration>,
 
-    /// How much history each source keeps for first paint, sparklines and resume (e.g. `10m`).
-    #[arg(long, env = "LIVEDASH_HISTORY", default_value = "10m", value_parser = parse_history)]
-    pub history: Duration,
+    /// How much history each source keeps for first paint, sparklines and resume [default: 10m].
+    #[arg(long, env = "LIVEDASH_HISTORY", value_parser = parse_history)]
+    pub history: Option<Duration>,
 
     /// Users file: one `name:hash` per line (argon2id from `livedash hash-password`, or bcrypt
     /// from `htpasswd -nB name`). Re-read on SIGHUP. Without it: user `admin` with
@@ -194,6 +200,129 @@ pub enum ConfigError {
     /// Two sources with one name.
     #[error("--source: two sources are named {0:?}; name them apart with name=URL")]
     DuplicateSource(String),
+    /// The `--config` file is unreadable or has a bad or unknown key.
+    #[error("--config {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key (and for syntax errors the line).
+        message: String,
+    },
+}
+
+/// The `--config` file.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    interval: Option<String>,
+    history: Option<String>,
+    #[serde(default)]
+    source: Vec<FileSource>,
+}
+
+/// One `[[source]]` table.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSource {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    url: Option<String>,
+    interval: Option<String>,
+    timeout: Option<String>,
+    max_body: Option<u64>,
+}
+
+impl FileConfig {
+    fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let err = |message: String| ConfigError::File { path: path.to_owned(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        toml::from_str(&text).map_err(|e| err(e.to_string().trim_end().replace('\n', " ")))
+    }
+}
+
+/// A source before its name is checked against the others.
+struct SourceDraft {
+    arg: crate::sources::SourceArg,
+    interval: Duration,
+    timeout: Option<Duration>,
+    max_body: Option<u64>,
+}
+
+impl SourceDraft {
+    /// Names checked for duplicates, defaults filled in; `local` alone when there is none.
+    fn finish(drafts: Vec<Self>, interval: Duration) -> Result<Vec<crate::sources::SourceSpec>, ConfigError> {
+        let local = Self {
+            arg: crate::sources::SourceArg { name: None, kind: crate::sources::Kind::Local },
+            interval,
+            timeout: None,
+            max_body: None,
+        };
+        let drafts = if drafts.is_empty() { vec![local] } else { drafts };
+        let mut specs: Vec<crate::sources::SourceSpec> = Vec::new();
+        for d in drafts {
+            let name = d.arg.name.clone().unwrap_or_else(|| d.arg.default_name());
+            if specs.iter().any(|s| *s.name == *name) {
+                return Err(ConfigError::DuplicateSource(name));
+            }
+            specs.push(crate::sources::SourceSpec {
+                name: std::sync::Arc::from(name),
+                kind: d.arg.kind,
+                interval: d.interval,
+                // A fetch must end before the next tick.
+                timeout: d.timeout.unwrap_or_else(|| crate::sources::default_timeout(d.interval)).min(d.interval),
+                max_body: d.max_body.and_then(|b| usize::try_from(b).ok()).unwrap_or(crate::sources::DEFAULT_MAX_BODY),
+            });
+        }
+        Ok(specs)
+    }
+}
+
+impl FileConfig {
+    fn sources(&self, path: &std::path::Path, interval: Duration) -> Result<Vec<SourceDraft>, ConfigError> {
+        let bad = |key: String, message: String| ConfigError::File {
+            path: path.to_owned(),
+            message: format!("`{key}`: {message}"),
+        };
+        let mut drafts = Vec::new();
+        for (i, s) in self.source.iter().enumerate() {
+            let key = |k: &str| format!("source[{i}].{k}");
+            let spec = match (s.kind.as_deref(), &s.url) {
+                (Some("local") | None, None) => "local".to_owned(),
+                (Some("http") | None, Some(url)) => url.clone(),
+                (Some(other), _) => {
+                    return Err(bad(key("type"), format!("{other:?}: use \"local\", or \"http\" with a url")));
+                }
+            };
+            let spec = match &s.name {
+                Some(name) => format!("{name}={spec}"),
+                None => spec,
+            };
+            let arg = spec
+                .parse::<crate::sources::SourceArg>()
+                .map_err(|e| bad(key(if s.url.is_some() { "url" } else { "name" }), e))?;
+            let own_interval = file_value(path, &key("interval"), s.interval.as_ref(), parse_interval)?;
+            let timeout = file_value(path, &key("timeout"), s.timeout.as_ref(), |v| {
+                parse_duration(v, Duration::from_millis(10), Duration::from_secs(60))
+            })?;
+            drafts.push(SourceDraft { arg, interval: own_interval.unwrap_or(interval), timeout, max_body: s.max_body });
+        }
+        Ok(drafts)
+    }
+}
+
+fn file_value<T>(
+    path: &std::path::Path,
+    key: &str,
+    value: Option<&String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    value
+        .map(|v| {
+            parse(v).map_err(|e| ConfigError::File { path: path.to_owned(), message: format!("`{key}` = {v:?}: {e}") })
+        })
+        .transpose()
 }
 
 impl Config {
@@ -210,37 +339,49 @@ impl Config {
                 UsersSource::Admin(Some(p))
             }
         };
+        let (path, file) = match &args.config {
+            Some(path) => (path.clone(), FileConfig::load(path)?),
+            None => (PathBuf::new(), FileConfig::default()),
+        };
+        let listen = match args.listen {
+            Some(listen) => listen,
+            None => file_value(&path, "listen", file.listen.as_ref(), |v| {
+                v.parse::<SocketAddr>().map_err(|e| e.to_string())
+            })?
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
+        };
+        let interval = match args.interval {
+            Some(interval) => interval,
+            None => {
+                file_value(&path, "interval", file.interval.as_ref(), parse_interval)?.unwrap_or(Duration::from_secs(1))
+            }
+        };
+        let history = match args.history {
+            Some(history) => history,
+            None => {
+                file_value(&path, "history", file.history.as_ref(), parse_history)?.unwrap_or(Duration::from_secs(600))
+            }
+        };
+        let sources = if args.sources.is_empty() {
+            file.sources(&path, interval)?
+        } else {
+            args.sources
+                .iter()
+                .map(|arg| SourceDraft { arg: arg.clone(), interval, timeout: None, max_body: None })
+                .collect()
+        };
         let tls = match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => TlsMode::Files { cert: cert.clone(), key: key.clone() },
-            _ if args.tls_self_signed || (!args.listen.ip().is_loopback() && !args.insecure_http) => {
-                TlsMode::SelfSigned { names: self_signed_names(args) }
+            _ if args.tls_self_signed || (!listen.ip().is_loopback() && !args.insecure_http) => {
+                TlsMode::SelfSigned { names: self_signed_names(args, listen) }
             }
             _ => TlsMode::Off,
         };
-        let mut sources: Vec<crate::sources::SourceSpec> = Vec::new();
-        let args_or_local = if args.sources.is_empty() {
-            vec![crate::sources::SourceArg { name: None, kind: crate::sources::Kind::Local }]
-        } else {
-            args.sources.clone()
-        };
-        for arg in args_or_local {
-            let name = arg.name.clone().unwrap_or_else(|| arg.default_name());
-            if sources.iter().any(|s| *s.name == *name) {
-                return Err(ConfigError::DuplicateSource(name));
-            }
-            sources.push(crate::sources::SourceSpec {
-                name: std::sync::Arc::from(name),
-                kind: arg.kind,
-                interval: args.interval,
-                timeout: crate::sources::default_timeout(args.interval),
-                max_body: crate::sources::DEFAULT_MAX_BODY,
-            });
-        }
         Ok(Self {
-            listen: args.listen,
-            sources,
-            interval: args.interval,
-            history: args.history,
+            listen,
+            sources: SourceDraft::finish(sources, interval)?,
+            interval,
+            history,
             users,
             tls,
             data_dir: args.data_dir.clone(),
@@ -285,10 +426,10 @@ impl ServeArgs {
 
 /// The names a self-signed certificate is made for: the listen address when it is a specific
 /// one, the machine's host name, and `--tls-san`.
-fn self_signed_names(args: &ServeArgs) -> Vec<String> {
+fn self_signed_names(args: &ServeArgs, listen: SocketAddr) -> Vec<String> {
     let mut names = Vec::new();
-    if !args.listen.ip().is_unspecified() {
-        names.push(args.listen.ip().to_string());
+    if !listen.ip().is_unspecified() {
+        names.push(listen.ip().to_string());
     }
     if let Ok(host) = sysinfo::System::host_name() {
         names.push(host);
@@ -401,6 +542,78 @@ mod tests {
         assert!(err.contains("--source") && err.contains("local"), "{err}");
         let err = parse(&["--source", "ftp://x"]).expect_err("refused").to_string();
         assert!(err.contains("--source"), "{err}");
+    }
+
+    fn with_file(toml: &str, extra: &[&str]) -> Result<Config, ConfigError> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("livedash-config-{}-{n}.toml", std::process::id()));
+        std::fs::write(&path, toml).expect("write");
+        let mut args = vec!["--config", path.to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        let result = Config::from_args(&parse(&args).expect("parses").serve, None);
+        std::fs::remove_file(&path).expect("remove");
+        result
+    }
+
+    #[test]
+    fn a_config_file_sets_sources_with_their_own_settings() {
+        let c = with_file(
+            r#"
+            listen = "127.0.0.1:4000"
+            interval = "2s"
+            history = "5m"
+
+            [[source]]
+            type = "local"
+
+            [[source]]
+            name = "api"
+            url = "http://127.0.0.1:9100/stats"
+            interval = "250ms"
+            timeout = "100ms"
+            max_body = 4096
+            "#,
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 4000)));
+        assert_eq!((c.interval, c.history), (Duration::from_secs(2), Duration::from_secs(300)));
+        assert_eq!(c.sources.iter().map(|s| s.name.to_string()).collect::<Vec<_>>(), ["local", "api"]);
+        assert_eq!(c.sources[0].interval, Duration::from_secs(2));
+        let api = &c.sources[1];
+        assert_eq!(
+            (api.interval, api.timeout, api.max_body),
+            (Duration::from_millis(250), Duration::from_millis(100), 4096)
+        );
+        // Flags win over the file.
+        let c = with_file(
+            "interval = \"2s\"\n[[source]]\ntype = \"local\"\n",
+            &["--interval", "500ms", "--source", "x=local"],
+        )
+        .expect("valid");
+        assert_eq!(c.interval, Duration::from_millis(500));
+        assert_eq!(&*c.sources[0].name, "x");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_in_the_file_name_the_key() {
+        for (toml, key) in [
+            ("intervall = \"1s\"", "intervall"),
+            ("interval = \"fast\"", "interval"),
+            ("listen = \"nowhere\"", "listen"),
+            ("[[source]]\nurll = \"http://x/\"", "urll"),
+            (
+                "[[source]]\nurl = \"http://x/\"\n[[source]]\nurl = \"http://y/\"\ninterval = \"1ms\"",
+                "source[1].interval",
+            ),
+            ("[[source]]\ntype = \"ftp\"", "source[0].type"),
+            ("[[source]]\nurl = \"ftp://x/\"", "source[0].url"),
+            ("interval = [", "interval"),
+        ] {
+            let err = with_file(toml, &[]).expect_err("refused").to_string();
+            assert!(err.contains("--config") && err.contains(key), "{toml:?}: {err}");
+        }
     }
 
     #[test]
