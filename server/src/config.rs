@@ -55,9 +55,11 @@ pub struct ServeArgs {
     #[arg(long, env = "LIVEDASH_LISTEN")]
     pub listen: Option<SocketAddr>,
 
-    /// A source to show; repeatable. `local` (this machine, the default), a JSON endpoint
-    /// `http://host/path` (or `http:URL`), each optionally named: `api=http://10.0.0.5:9100/`.
-    #[arg(long = "source", env = "LIVEDASH_SOURCE", value_delimiter = ',')]
+    /// A source to show; repeatable (space-separated in the variable). `local` (this machine, the
+    /// default), a JSON endpoint `http://host/path`, or a Prometheus endpoint
+    /// `prometheus:http://host:9100/metrics#metric,metric{label="value"}`, each optionally named:
+    /// `api=http://10.0.0.5:9100/`.
+    #[arg(long = "source", env = "LIVEDASH_SOURCE", value_delimiter = ' ')]
     pub sources: Vec<crate::sources::SourceArg>,
 
     /// How often every source is fetched, e.g. `1s`, `500ms` [default: 1s].
@@ -232,6 +234,8 @@ struct FileSource {
     interval: Option<String>,
     timeout: Option<String>,
     max_body: Option<u64>,
+    /// For `type = "prometheus"`: the metrics to keep (`name` or `name{label="value"}`).
+    metrics: Option<Vec<String>>,
 }
 
 impl FileConfig {
@@ -291,10 +295,19 @@ impl FileConfig {
             let spec = match (s.kind.as_deref(), &s.url) {
                 (Some("local") | None, None) => "local".to_owned(),
                 (Some("http") | None, Some(url)) => url.clone(),
+                (Some("prometheus"), Some(url)) => {
+                    format!("prometheus:{url}#{}", s.metrics.as_deref().unwrap_or_default().join(","))
+                }
                 (Some(other), _) => {
-                    return Err(bad(key("type"), format!("{other:?}: use \"local\", or \"http\" with a url")));
+                    return Err(bad(
+                        key("type"),
+                        format!("{other:?}: use \"local\", or \"http\" or \"prometheus\" with a url"),
+                    ));
                 }
             };
+            if s.metrics.is_some() && s.kind.as_deref() != Some("prometheus") {
+                return Err(bad(key("metrics"), "only for type = \"prometheus\"".to_owned()));
+            }
             let spec = match &s.name {
                 Some(name) => format!("{name}={spec}"),
                 None => spec,

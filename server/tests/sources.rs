@@ -72,7 +72,19 @@ fn bytes_chunk() -> axum::body::Bytes {
 /// A real upstream on 127.0.0.1:0 whose behaviour the test switches.
 async fn upstream() -> (std::net::SocketAddr, Arc<AtomicU8>) {
     let mode = Arc::new(AtomicU8::new(Mode::Good as u8));
-    let app = Router::new().route("/", get(upstream_handler)).with_state(mode.clone());
+    let scrapes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let exposition = move || {
+        let n = scrapes.fetch_add(1, Ordering::Relaxed);
+        async move {
+            format!(
+                "# TYPE requests_total counter\nrequests_total{{code=\"200\"}} {}\nrequests_total{{code=\"500\"}} 3\n\
+                 # TYPE temperature gauge\ntemperature 21.5\n# TYPE other gauge\nother 1\n",
+                n * 10
+            )
+        }
+    };
+    let app =
+        Router::new().route("/", get(upstream_handler)).route("/metrics", get(exposition)).with_state(mode.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -238,5 +250,36 @@ async fn a_stalled_client_does_not_delay_the_others() {
     }
     // 40 ticks in 4 s; allow for scheduling on a busy machine, not for being held up.
     assert!(samples >= 30, "the reading client got {samples} samples in 4 s");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_prometheus_source_keeps_the_selected_metrics_with_counters_as_rates() {
+    let (up, _) = upstream().await;
+    let mut config = Config::for_tests(PASSWORD);
+    let arg: livedash_server::sources::SourceArg =
+        format!(r#"node=prometheus:http://{up}/metrics#temperature,requests_total{{code="200"}}"#).parse().unwrap();
+    config.sources = vec![SourceSpec {
+        name: Arc::from("node"),
+        kind: arg.kind,
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_millis(180),
+        max_body: 1 << 20,
+    }];
+    let server = common::start_with(config).await;
+    let mut ws = socket(server.addr, "").await;
+    let _hello = next_text(&mut ws).await;
+    let mut last = serde_json::Value::Null;
+    for _ in 0..3 {
+        if let Ok(Frame::Sample(s)) = Frame::from_json(&next_text(&mut ws).await) {
+            last = serde_json::from_str(s.data.get()).unwrap();
+        }
+    }
+    assert_eq!(last["temperature"], 21.5, "{last}");
+    assert!(last.get("other").is_none(), "not selected: {last}");
+    let rate = last["requests_total"]["code=200"].as_f64().expect("a rate");
+    // 10 per scrape at 5 scrapes a second, give or take the scheduling.
+    assert!((10.0..=200.0).contains(&rate), "rate {rate}");
+    assert!(last["requests_total"].get("code=500").is_none(), "filtered by label: {last}");
     server.stop().await;
 }

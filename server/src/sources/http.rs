@@ -30,10 +30,18 @@ impl HttpSource {
 
     /// Fetches once: the body as raw JSON, or why not.
     pub async fn fetch(&self) -> Result<Arc<RawValue>, String> {
+        let text = self.fetch_text("application/json").await?;
+        // Surrounding whitespace is dropped; the value itself is kept byte for byte.
+        let raw: Box<RawValue> = serde_json::from_str(&text).map_err(|e| format!("body is not JSON: {e}"))?;
+        Ok(Arc::from(raw))
+    }
+
+    /// Fetches once: the body as text, within the time and size limits.
+    pub async fn fetch_text(&self, accept: &'static str) -> Result<String, String> {
         let mut response = self
             .client
             .get(self.url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::ACCEPT, accept)
             .send()
             .await
             .map_err(|e| self.describe(&e))?;
@@ -51,10 +59,7 @@ impl HttpSource {
             }
             body.extend_from_slice(&chunk);
         }
-        let text = std::str::from_utf8(&body).map_err(|_| "body is not UTF-8 text".to_owned())?;
-        // Surrounding whitespace is dropped; the value itself is kept byte for byte.
-        let raw: Box<RawValue> = serde_json::from_str(text).map_err(|e| format!("body is not JSON: {e}"))?;
-        Ok(Arc::from(raw))
+        String::from_utf8(body).map_err(|_| "body is not UTF-8 text".to_owned())
     }
 
     fn describe(&self, e: &reqwest::Error) -> String {

@@ -6,6 +6,7 @@
 
 pub mod http;
 pub mod local;
+pub mod prometheus;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub enum Kind {
     Local,
     /// A JSON endpoint, relayed verbatim.
     Http(reqwest::Url),
+    /// A Prometheus text exposition endpoint; the selected metrics (all when empty).
+    Prometheus(reqwest::Url, Vec<prometheus::Selector>),
 }
 
 /// One configured source.
@@ -70,16 +73,28 @@ impl FromStr for SourceArg {
         }
         let kind = if rest == "local" {
             Kind::Local
+        } else if let Some(target) = rest.strip_prefix("prometheus:") {
+            let (url, selectors) = target.split_once('#').unwrap_or((target, ""));
+            let selectors = prometheus::split_selectors(selectors)
+                .iter()
+                .map(|s| s.parse::<prometheus::Selector>())
+                .collect::<Result<Vec<_>, _>>()?;
+            Kind::Prometheus(http_url(url)?, selectors)
         } else {
             let url = rest.strip_prefix("http:").filter(|u| u.contains("://")).unwrap_or(rest);
-            let url = reqwest::Url::parse(url).map_err(|e| format!("{e}: expected local, URL, or name=http:URL"))?;
-            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-                return Err("an http source needs an http:// or https:// URL with a host".to_owned());
-            }
-            Kind::Http(url)
+            Kind::Http(http_url(url)?)
         };
         Ok(Self { name: name.map(str::to_owned), kind })
     }
+}
+
+fn http_url(url: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(url)
+        .map_err(|e| format!("{e}: expected local, URL, name=http:URL or name=prometheus:URL#metric,..."))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("a source URL must be http:// or https:// with a host".to_owned());
+    }
+    Ok(url)
 }
 
 /// Source names: 1 to 40 of letters, digits, `-`, `_`, `.`, `:`.
@@ -95,7 +110,7 @@ impl SourceArg {
     pub fn default_name(&self) -> String {
         match &self.kind {
             Kind::Local => "local".to_owned(),
-            Kind::Http(url) => match (url.host_str(), url.port()) {
+            Kind::Http(url) | Kind::Prometheus(url, _) => match (url.host_str(), url.port()) {
                 (Some(host), Some(port)) => format!("{host}:{port}"),
                 (Some(host), None) => host.to_owned(),
                 _ => "http".to_owned(),
@@ -112,6 +127,7 @@ pub fn default_timeout(interval: Duration) -> Duration {
 enum Fetcher {
     Local(Option<Box<local::LocalSource>>),
     Http(http::HttpSource),
+    Prometheus(http::HttpSource, prometheus::Converter),
 }
 
 impl Fetcher {
@@ -119,12 +135,22 @@ impl Fetcher {
         Ok(match &spec.kind {
             Kind::Local => Self::Local(Some(Box::new(local::LocalSource::new()))),
             Kind::Http(url) => Self::Http(http::HttpSource::new(url.clone(), spec.timeout, spec.max_body)?),
+            Kind::Prometheus(url, selectors) => Self::Prometheus(
+                http::HttpSource::new(url.clone(), spec.timeout, spec.max_body)?,
+                prometheus::Converter::new(selectors.clone()),
+            ),
         })
     }
 
     async fn fetch(&mut self) -> Result<Arc<RawValue>, String> {
         match self {
             Self::Http(source) => source.fetch().await,
+            Self::Prometheus(source, converter) => {
+                let text = source.fetch_text("text/plain;version=0.0.4").await?;
+                let value = converter.convert(&text, std::time::Instant::now())?;
+                let text = serde_json::to_string(&value).map_err(|e| e.to_string())?;
+                RawValue::from_string(text).map(Arc::from).map_err(|e| e.to_string())
+            }
             Self::Local(slot) => {
                 // Reading /proc is blocking I/O: keep it off the async workers.
                 let mut source = slot.take().ok_or("the local sampler stopped unexpectedly")?;
@@ -204,6 +230,14 @@ mod tests {
         let a = arg("http://127.0.0.1:9100/stats?x=1").expect("url");
         assert_eq!(a.default_name(), "127.0.0.1:9100");
         assert!(matches!(&a.kind, Kind::Http(u) if u.as_str() == "http://127.0.0.1:9100/stats?x=1"));
+        let a = arg(
+            r#"node=prometheus:http://127.0.0.1:9100/metrics#node_load1,node_cpu_seconds_total{mode="idle",cpu="0"}"#,
+        )
+        .expect("prometheus");
+        let Kind::Prometheus(url, selectors) = &a.kind else { panic!("prometheus") };
+        assert_eq!(url.as_str(), "http://127.0.0.1:9100/metrics");
+        assert_eq!(selectors.len(), 2);
+        assert_eq!(selectors[1].labels.len(), 2);
         let a = arg("api=http:https://ops.example.com/metrics.json").expect("named");
         assert_eq!(a.name.as_deref(), Some("api"));
         assert_eq!(a.default_name(), "ops.example.com");
@@ -212,7 +246,17 @@ mod tests {
 
     #[test]
     fn bad_source_arguments_say_what_is_expected() {
-        for bad in ["", "ftp://x/", "http:", "nonsense", "bad name=local", "x=http://", "file:///etc/passwd"] {
+        for bad in [
+            "",
+            "ftp://x/",
+            "http:",
+            "nonsense",
+            "bad name=local",
+            "x=http://",
+            "file:///etc/passwd",
+            "prometheus:x",
+            "p=prometheus:http://h/#1bad",
+        ] {
             assert!(arg(bad).is_err(), "{bad:?} accepted");
         }
     }
