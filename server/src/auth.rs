@@ -385,8 +385,11 @@ impl Auth {
     }
 }
 
-/// The client address of a request (the TCP peer).
+/// The client address of a request: the TCP peer, or the address a trusted proxy forwarded for.
 pub fn client_ip(parts: &Parts) -> IpAddr {
+    if let Some(crate::serve::ClientIp(ip)) = parts.extensions.get::<crate::serve::ClientIp>() {
+        return *ip;
+    }
     parts
         .extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()

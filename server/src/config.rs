@@ -106,6 +106,11 @@ pub struct ServeArgs {
     #[arg(long = "allowed-origin", env = "LIVEDASH_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub allowed_origins: Vec<String>,
 
+    /// A reverse proxy (IP or CIDR) whose X-Forwarded-For and X-Forwarded-Proto are believed, for
+    /// throttling by the real client address and the WebSocket Origin check; repeatable.
+    #[arg(long = "trusted-proxy", env = "LIVEDASH_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Most WebSocket connections open at once.
     #[arg(long, env = "LIVEDASH_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -176,6 +181,8 @@ pub struct Config {
     pub insecure_http: bool,
     /// Extra origins for the WebSocket.
     pub allowed_origins: Vec<String>,
+    /// Proxies whose forwarded headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// WebSocket caps.
     pub max_connections: usize,
     /// WebSocket caps per IP.
@@ -400,6 +407,7 @@ impl Config {
             data_dir: args.data_dir.clone(),
             insecure_http: args.insecure_http,
             allowed_origins: args.allowed_origins.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
             max_connections: args.max_connections as usize,
             max_connections_per_ip: args.max_connections_per_ip as usize,
             ws_idle_timeout: args.ws_idle_timeout,
@@ -475,6 +483,13 @@ fn parse_history(s: &str) -> Result<Duration, String> {
 
 fn parse_idle(s: &str) -> Result<Duration, String> {
     parse_duration(s, Duration::from_secs(1), Duration::from_secs(3600))
+}
+
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an IP address or a CIDR range like 10.0.0.0/8"))
 }
 
 fn parse_origin(s: &str) -> Result<String, String> {

@@ -223,6 +223,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let options = ServeOptions {
         tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
         header_timeout: config.header_timeout,
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let task = tokio::spawn(serve::serve(listener, app(state), options, shutdown_rx));
     Ok(Running {

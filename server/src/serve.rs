@@ -5,7 +5,7 @@
 //!
 //! `axum::serve` has no header-read timeout in axum 0.8, hence this loop over hyper directly.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +35,37 @@ pub struct ServeOptions {
     pub tls: Option<TlsAcceptor>,
     /// How long a client has to send a request's headers (and to finish the TLS handshake).
     pub header_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+}
+
+/// The client's address: the TCP peer, or what a trusted proxy says it forwarded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// The scheme the client used, as a trusted proxy reports it (`https` when it terminates TLS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardedProto(pub String);
+
+/// The client behind `peer`: when `peer` is a trusted proxy, the rightmost `X-Forwarded-For`
+/// address that is not itself a trusted proxy (earlier entries can be forged by the client);
+/// otherwise `peer`, whatever the headers say.
+pub fn forwarded_client(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
 }
 
 /// A plain or TLS stream.
@@ -97,9 +128,26 @@ async fn connection(
             }
         },
     };
+    let trusted = options.trusted_proxies.clone();
     let service = tower::ServiceBuilder::new()
         .map_request(move |mut request: axum::http::Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(remote));
+            let client = forwarded_client(remote.ip(), request.headers(), &trusted);
+            let proto = (client != remote.ip() || trusted.iter().any(|n| n.contains(&remote.ip())))
+                .then(|| {
+                    request
+                        .headers()
+                        .get("x-forwarded-proto")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_ascii_lowercase)
+                })
+                .flatten()
+                .filter(|p| p == "http" || p == "https");
+            let extensions = request.extensions_mut();
+            extensions.insert(ConnectInfo(remote));
+            extensions.insert(ClientIp(client));
+            if let Some(proto) = proto {
+                extensions.insert(ForwardedProto(proto));
+            }
             request
         })
         .service(router);
@@ -115,5 +163,33 @@ async fn connection(
             conn.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(DRAIN, conn).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn xff(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_str(value).expect("ascii"));
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.2".parse().expect("ip");
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/24".parse().expect("net")];
+        let client: IpAddr = "203.0.113.7".parse().expect("ip");
+        assert_eq!(forwarded_client(proxy, &xff("203.0.113.7"), &trusted), client);
+        // A client-supplied entry on the left is not believed: the proxy appended the real one.
+        assert_eq!(forwarded_client(proxy, &xff("1.2.3.4, 203.0.113.7"), &trusted), client);
+        // Chained trusted proxies are skipped.
+        assert_eq!(forwarded_client(proxy, &xff("203.0.113.7, 10.0.0.9"), &trusted), client);
+        // From an untrusted peer the header means nothing.
+        assert_eq!(forwarded_client(client, &xff("1.2.3.4"), &trusted), client);
+        assert_eq!(forwarded_client(proxy, &xff("garbage"), &trusted), proxy);
+        assert_eq!(forwarded_client(proxy, &HeaderMap::new(), &[]), proxy);
     }
 }

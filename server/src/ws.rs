@@ -166,8 +166,9 @@ fn origin_allowed(parts: &Parts, config: &WsConfig) -> bool {
     let Some(origin) = parts.headers.get(ORIGIN) else { return true };
     let Ok(origin) = origin.to_str() else { return false };
     let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    let forwarded = parts.extensions.get::<crate::serve::ForwardedProto>().map(|p| p.0.as_str());
     let own = parts.headers.get(HOST).and_then(|h| h.to_str().ok()).map(|host| {
-        let scheme = if config.tls { "https" } else { "http" };
+        let scheme = forwarded.unwrap_or(if config.tls { "https" } else { "http" });
         format!("{scheme}://{}", host.to_ascii_lowercase())
     });
     own.as_deref() == Some(origin.as_str()) || config.allowed_origins.contains(&origin)

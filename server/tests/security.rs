@@ -333,3 +333,46 @@ async fn logs_name_the_refused_client_but_never_a_secret() {
         assert!(!log.contains(secret), "a secret reached the log: {secret}");
     }
 }
+
+#[tokio::test]
+async fn forwarded_headers_count_only_from_a_trusted_proxy() {
+    let wrong = basic("admin", "guess");
+    let right = basic("admin", PASSWORD);
+    for trusted in [false, true] {
+        let mut config = Config::for_tests(PASSWORD);
+        config.login_limits.per_ip_per_minute = std::num::NonZeroU32::new(3).unwrap();
+        if trusted {
+            config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        }
+        let server = common::start_with(config).await;
+        let addr = server.addr;
+        // Three failures "for" 203.0.113.7, each claiming another forwarded address on the left.
+        for i in 0..3 {
+            let xff = format!("198.51.100.{i}, 203.0.113.7");
+            let r = get(addr, "/", &[("Authorization", &wrong), ("X-Forwarded-For", &xff)]).await;
+            assert_eq!(r.status, 401);
+        }
+        let r = get(addr, "/", &[("Authorization", &wrong), ("X-Forwarded-For", "203.0.113.7")]).await;
+        assert_eq!(r.status, 429, "trusted {trusted}");
+        // Another client behind the proxy: its own budget when the proxy is trusted; the same
+        // peer address (throttled) when it is not.
+        let r = get(addr, "/api/snapshot", &[("Authorization", &right), ("X-Forwarded-For", "203.0.113.8")]).await;
+        assert_eq!(r.status, if trusted { 200 } else { 429 }, "trusted {trusted}");
+
+        // A TLS-terminating proxy: the page's origin is https://<host>.
+        let origin = format!("https://{addr}");
+        let r = handshake(
+            addr,
+            "/ws",
+            &[
+                ("Authorization", &right),
+                ("Origin", &origin),
+                ("X-Forwarded-Proto", "https"),
+                ("X-Forwarded-For", "203.0.113.9"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, if trusted { 101 } else { 403 }, "trusted {trusted}");
+        server.stop().await;
+    }
+}
