@@ -102,6 +102,14 @@ pub async fn ws_ticket() -> Result<String, ServerFnError> {
     Ok(ssr::backend()?.issue_ticket(&user))
 }
 
+/// Why the live connection fails, when the server can tell: asked by the page after a socket
+/// that never opened (browsers hide the HTTP status of a refused WebSocket handshake).
+#[server(prefix = "/api", endpoint = "ws-diagnose", input = leptos::server_fn::codec::GetUrl)]
+pub async fn ws_diagnose(origin: String) -> Result<Option<String>, ServerFnError> {
+    let parts = use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))?;
+    Ok(ssr::backend()?.socket_problem(&origin, &parts))
+}
+
 /// What the server lends the UI while it renders or answers a server function.
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -116,6 +124,9 @@ pub mod ssr {
         fn snapshot(&self) -> Hello;
         /// A WebSocket ticket for `user`.
         fn issue_ticket(&self, user: &str) -> String;
+        /// Why a socket opened from a page at `page_origin` (reached through `request`) would be
+        /// refused, in words for the person at the page; `None` when it would be accepted.
+        fn socket_problem(&self, page_origin: &str, request: &http::request::Parts) -> Option<String>;
     }
 
     /// The context value that carries the [`Backend`].

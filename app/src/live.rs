@@ -113,7 +113,12 @@ mod browser {
         let since = model.with_untracked(|m| m.last_seq);
         let url = socket_url(&ticket, since)?;
         let mut ws = WebSocket::open(&url).map_err(|e| format!("could not open the socket: {e}"))?;
+        let mut opened = false;
         while let Some(msg) = ws.next().await {
+            if msg.is_err() && !opened {
+                return Err(diagnose().await);
+            }
+            opened = true;
             match msg {
                 Ok(Message::Text(text)) => match Frame::from_json(&text) {
                     Ok(frame) => {
@@ -128,7 +133,23 @@ mod browser {
                 Err(e) => return Err(format!("connection lost: {e}")),
             }
         }
+        if !opened {
+            return Err(diagnose().await);
+        }
         Ok(())
+    }
+
+    /// Why a socket that never opened was refused: the server's own account when it has one,
+    /// else the usual cause.
+    async fn diagnose() -> String {
+        let origin = window().location().origin().unwrap_or_default();
+        match crate::ws_diagnose(origin).await {
+            Ok(Some(problem)) => problem,
+            _ => "the live connection could not be opened: if a reverse proxy is in front of livedash, it must \
+                  forward the WebSocket upgrade (the Upgrade and Connection headers; see the README, \
+                  \"Behind a reverse proxy\")"
+                .to_owned(),
+        }
     }
 
     /// `ws(s)://<this host>/ws?ticket=..&since=..`, from the page's own location.

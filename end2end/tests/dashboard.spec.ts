@@ -134,3 +134,12 @@ test("a dropped socket shows reconnecting with the attempt, then live again", as
   expect(connections).toBe(2);
   expect(problems).toEqual([]);
 });
+
+test("a socket refused before it opens gets a reason on the badge", async ({ page }) => {
+  // Play a proxy that does not forward the upgrade: every socket is closed before a frame.
+  await page.routeWebSocket(/\/ws\?/, (ws) => ws.close({ code: 1006 }));
+  await page.goto("/");
+  const badge = page.getByTestId("connection");
+  await expect(badge).toHaveAttribute("data-state", "reconnecting");
+  await expect(badge).toHaveAttribute("title", /forward the WebSocket upgrade/);
+});

@@ -79,7 +79,11 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
 
 /// The whole HTTP surface: `/healthz` open, everything else behind authentication.
 pub fn app(state: AppState) -> Router {
-    let backend = app::ssr::BackendContext(Arc::new(UiBackend { auth: state.auth.clone(), hub: state.hub.clone() }));
+    let backend = app::ssr::BackendContext(Arc::new(UiBackend {
+        auth: state.auth.clone(),
+        hub: state.hub.clone(),
+        ws: state.ws.clone(),
+    }));
     let routes = generate_route_list(app::App);
     let leptos = state.leptos.clone();
     let protected = Router::new()

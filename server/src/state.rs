@@ -36,6 +36,8 @@ pub struct UiBackend {
     pub auth: Arc<Auth>,
     /// See [`AppState::hub`].
     pub hub: Arc<Hub>,
+    /// See [`AppState::ws`].
+    pub ws: Arc<WsConfig>,
 }
 
 impl app::ssr::Backend for UiBackend {
@@ -45,5 +47,9 @@ impl app::ssr::Backend for UiBackend {
 
     fn issue_ticket(&self, user: &str) -> String {
         self.auth.issue_ticket(user)
+    }
+
+    fn socket_problem(&self, page_origin: &str, request: &axum::http::request::Parts) -> Option<String> {
+        crate::ws::origin_problem(page_origin, request, &self.ws)
     }
 }

@@ -165,13 +165,33 @@ fn origin_allowed(parts: &Parts, config: &WsConfig) -> bool {
     // Non-browser clients send no Origin: they are judged by their credentials alone.
     let Some(origin) = parts.headers.get(ORIGIN) else { return true };
     let Ok(origin) = origin.to_str() else { return false };
-    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    origin_problem(origin, parts, config).is_none()
+}
+
+/// The server's own origin as this request reached it: the `Host` header with `https` when the
+/// server serves TLS or a trusted proxy says the client used HTTPS.
+fn own_origin(parts: &Parts, config: &WsConfig) -> Option<String> {
     let forwarded = parts.extensions.get::<crate::serve::ForwardedProto>().map(|p| p.0.as_str());
-    let own = parts.headers.get(HOST).and_then(|h| h.to_str().ok()).map(|host| {
+    parts.headers.get(HOST).and_then(|h| h.to_str().ok()).map(|host| {
         let scheme = forwarded.unwrap_or(if config.tls { "https" } else { "http" });
         format!("{scheme}://{}", host.to_ascii_lowercase())
-    });
-    own.as_deref() == Some(origin.as_str()) || config.allowed_origins.contains(&origin)
+    })
+}
+
+/// Why a socket opened from a page at `origin` would be refused with 403, in words for the
+/// person looking at that page; `None` when it would be accepted.
+pub fn origin_problem(origin: &str, parts: &Parts, config: &WsConfig) -> Option<String> {
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    let own = own_origin(parts, config);
+    if own.as_deref() == Some(origin.as_str()) || config.allowed_origins.contains(&origin) {
+        return None;
+    }
+    let expected = own.unwrap_or_else(|| "(no Host header)".to_owned());
+    Some(format!(
+        "the live connection is refused for this page's origin {origin}: the server expects {expected}. \
+         Behind a TLS-terminating proxy start livedash with --trusted-proxy <proxy address>; \
+         for another origin use --allowed-origin {origin}"
+    ))
 }
 
 impl FromRequestParts<AppState> for Admitted {

@@ -125,3 +125,24 @@ async fn metrics_need_credentials_and_count_what_happens() {
     assert!(!r.body.contains("cpu_pct"), "no data values");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_page_can_ask_why_its_socket_is_refused() {
+    let server = common::start().await;
+    let auth = basic("admin", PASSWORD);
+    let ask = |origin: String| {
+        let auth = auth.clone();
+        async move { get(server.addr, &format!("/api/ws-diagnose?origin={origin}"), &[("Authorization", &auth)]).await }
+    };
+    let own = ask(format!("http://{}", server.addr)).await;
+    assert_eq!((own.status, own.body.as_str()), (200, "null"));
+    let foreign = ask("https://evil.example".to_owned()).await;
+    assert_eq!(foreign.status, 200);
+    assert!(
+        foreign.body.contains("--allowed-origin") && foreign.body.contains(&server.addr.to_string()),
+        "{}",
+        foreign.body
+    );
+    assert_eq!(get(server.addr, "/api/ws-diagnose?origin=x", &[]).await.status, 401);
+    server.stop().await;
+}
