@@ -111,6 +111,11 @@ pub struct ServeArgs {
     #[arg(long = "trusted-proxy", env = "LIVEDASH_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Also serve `/metrics` without authentication on this address (loopback only), for a
+    /// Prometheus on the same machine.
+    #[arg(long, env = "LIVEDASH_METRICS_LISTEN", value_parser = parse_loopback)]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Most WebSocket connections open at once.
     #[arg(long, env = "LIVEDASH_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -183,6 +188,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Proxies whose forwarded headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where `/metrics` is also served without authentication.
+    pub metrics_listen: Option<SocketAddr>,
     /// WebSocket caps.
     pub max_connections: usize,
     /// WebSocket caps per IP.
@@ -408,6 +415,7 @@ impl Config {
             insecure_http: args.insecure_http,
             allowed_origins: args.allowed_origins.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
+            metrics_listen: args.metrics_listen,
             max_connections: args.max_connections as usize,
             max_connections_per_ip: args.max_connections_per_ip as usize,
             ws_idle_timeout: args.ws_idle_timeout,
@@ -485,6 +493,15 @@ fn parse_idle(s: &str) -> Result<Duration, String> {
     parse_duration(s, Duration::from_secs(1), Duration::from_secs(3600))
 }
 
+fn parse_loopback(s: &str) -> Result<SocketAddr, String> {
+    let addr: SocketAddr = s.parse().map_err(|e| format!("{e}"))?;
+    if addr.ip().is_loopback() {
+        Ok(addr)
+    } else {
+        Err("metrics without authentication are served on loopback only (e.g. 127.0.0.1:9464)".to_owned())
+    }
+}
+
 fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
     let s = s.trim();
     s.parse::<ipnet::IpNet>()
@@ -547,6 +564,8 @@ mod tests {
             (&["--tls-cert", "c.pem"][..], "--tls-key"),
             (&["--allowed-origin", "example.com"][..], "--allowed-origin"),
             (&["--max-connections", "0"][..], "--max-connections"),
+            (&["--metrics-listen", "0.0.0.0:9464"][..], "--metrics-listen"),
+            (&["--trusted-proxy", "proxy"][..], "--trusted-proxy"),
             (&["--login-attempts-per-ip", "0"][..], "--login-attempts-per-ip"),
             (&["--insecure-http", "--tls-self-signed"][..], "--insecure-http"),
         ] {

@@ -129,6 +129,8 @@ pub struct Running {
     pub generated_password: Option<String>,
     /// The TLS certificate's SHA-256 fingerprint and file, when serving TLS.
     pub tls: Option<(String, PathBuf)>,
+    /// Where `/metrics` is served without authentication, if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     /// The accounts (to replace them on SIGHUP).
     pub auth: Arc<Auth>,
     /// The open sockets.
@@ -229,11 +231,22 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         header_timeout: config.header_timeout,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
+    let mut metrics_addr = None;
+    if let Some(addr) = config.metrics_listen {
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let metrics_listener = TcpListener::from_std(std_listener)?;
+        metrics_addr = Some(metrics_listener.local_addr()?);
+        let router = Router::new().route("/metrics", get(metrics::handler)).with_state(state.clone());
+        let options = ServeOptions { tls: None, ..options.clone() };
+        tokio::spawn(serve::serve(metrics_listener, router, options, shutdown_rx.clone()));
+    }
     let task = tokio::spawn(serve::serve(listener, app(state), options, shutdown_rx));
     Ok(Running {
         addr,
         generated_password,
         tls: tls.map(|t| (t.fingerprint, t.cert_path)),
+        metrics_addr,
         auth,
         connections,
         shutdown: shutdown_tx,

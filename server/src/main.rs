@@ -91,6 +91,9 @@ fn announce(config: &Config, running: &Running) -> anyhow::Result<()> {
         )),
         (_, None) => text.push_str(&format!("  user: {ADMIN_USER}, password from {ADMIN_PASSWORD_ENV}\n")),
     }
+    if let Some(addr) = running.metrics_addr {
+        text.push_str(&format!("  metrics without authentication on http://{addr}/metrics\n"));
+    }
     if let Some((fingerprint, path)) = &running.tls {
         text.push_str(&format!(
             "  TLS certificate {}\n  SHA-256 fingerprint {fingerprint}\n  (check it before trusting the certificate: README, \"Security\")\n",

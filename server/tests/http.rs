@@ -146,3 +146,17 @@ async fn the_page_can_ask_why_its_socket_is_refused() {
     assert_eq!(get(server.addr, "/api/ws-diagnose?origin=x", &[]).await.status, 401);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_can_have_a_loopback_listener_of_their_own() {
+    let mut config = livedash_server::config::Config::for_tests(PASSWORD);
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let server = common::start_with(config).await;
+    let addr = server.metrics_addr.expect("a metrics address");
+    let r = get(addr, "/metrics", &[]).await;
+    assert_eq!(r.status, 200, "no credentials needed there");
+    assert!(r.body.contains("livedash_clients"));
+    assert_eq!(get(addr, "/", &[]).await.status, 404, "nothing else is served there");
+    assert_eq!(get(server.addr, "/metrics", &[]).await.status, 401, "the main listener still asks");
+    server.stop().await;
+}
