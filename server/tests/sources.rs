@@ -37,6 +37,7 @@ enum Mode {
     Slow,
     Trickle,
     Padded,
+    Slowish,
 }
 
 async fn upstream_handler(State(mode): State<Arc<AtomicU8>>) -> Response {
@@ -59,6 +60,11 @@ async fn upstream_handler(State(mode): State<Arc<AtomicU8>>) -> Response {
                 (i < 100).then(|| (Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b" ")), i + 1))
             });
             Body::from_stream(stream).into_response()
+        }
+        m if m == Mode::Slowish as u8 => {
+            // Most of the interval, never more: the cadence must not drift.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            BODY.into_response()
         }
         m if m == Mode::Padded as u8 => format!(r#"{{"cpu":1,"pad":"{}"}}"#, "x".repeat(400 * 1024)).into_response(),
         _ => ([("content-type", "application/json")], format!("{BODY}\n")).into_response(),
@@ -281,5 +287,27 @@ async fn a_prometheus_source_keeps_the_selected_metrics_with_counters_as_rates()
     // 10 per scrape at 5 scrapes a second, give or take the scheduling.
     assert!((10.0..=200.0).contains(&rate), "rate {rate}");
     assert!(last["requests_total"].get("code=500").is_none(), "filtered by label: {last}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_cadence_is_fixed_while_the_upstream_is_slow() {
+    let (up, mode) = upstream().await;
+    mode.store(Mode::Slowish as u8, Ordering::Relaxed);
+    let mut config = Config::for_tests(PASSWORD);
+    config.sources = vec![http_source("up", up, Duration::from_millis(200))];
+    let server = common::start_with(config).await;
+    let mut ws = socket(server.addr, "").await;
+    let _hello = next_text(&mut ws).await;
+    let mut stamps = Vec::new();
+    while stamps.len() < 16 {
+        if let Ok(Frame::Sample(s)) = Frame::from_json(&next_text(&mut ws).await) {
+            stamps.push(s.ts_ms);
+        }
+    }
+    // A sleep-after-fetch loop would space samples 350 ms apart; a fixed-rate ticker keeps 200.
+    let span = stamps[stamps.len() - 1] - stamps[0];
+    let mean = span as f64 / (stamps.len() - 1) as f64;
+    assert!((180.0..=240.0).contains(&mean), "mean spacing {mean} ms over {stamps:?}");
     server.stop().await;
 }
