@@ -15,4 +15,4 @@ pub mod series;
 
 pub use flatten::flatten;
 pub use history::Ring;
-pub use protocol::{Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus};
+pub use protocol::{Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, raw_json};

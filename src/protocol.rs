@@ -76,6 +76,13 @@ impl Hello {
     }
 }
 
+/// `value` as raw JSON for a sample's `data`.
+pub fn raw_json(value: &serde_json::Value) -> Arc<RawValue> {
+    // A Value always serializes to valid JSON; the fallbacks are never taken.
+    let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
+    Arc::from(RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned()))
+}
+
 /// Any frame the server sends.
 #[derive(Debug, Clone)]
 pub enum Frame {
@@ -218,6 +225,11 @@ mod tests {
         assert_eq!(back.history[1].data.get(), r#"{"x":2}"#);
         assert_eq!(back.sources[0].state, SourceState::Failing);
         assert_eq!(back.interval_ms["up"], 1000);
+    }
+
+    #[test]
+    fn values_become_raw_json() {
+        assert_eq!(raw_json(&serde_json::json!({"a": [1, 2.5]})).get(), r#"{"a":[1,2.5]}"#);
     }
 
     #[test]

@@ -146,18 +146,7 @@ impl Hub {
         });
     }
 
-    /// Stamps, stores and broadcasts one sample of `source`.
-    pub fn publish(&self, source: &Arc<str>, data: &serde_json::Value) {
-        // A Value always serializes; RawValue::from_string only re-checks what it was given.
-        let Ok(raw) =
-            serde_json::to_string(data).map_err(|_| ()).and_then(|s| RawValue::from_string(s).map_err(|_| ()))
-        else {
-            return;
-        };
-        self.publish_raw(source, Arc::from(raw));
-    }
-
-    /// Like [`Hub::publish`], for data that is already JSON text (relayed verbatim).
+    /// Stamps, stores and broadcasts one sample of `source`; `data` is relayed verbatim.
     pub fn publish_raw(&self, source: &Arc<str>, data: Arc<RawValue>) {
         let now = now_ms();
         let mut inner = self.lock();
@@ -299,7 +288,7 @@ mod tests {
     fn a_since_from_before_this_server_gets_a_hello() {
         let hub = Hub::with_first_seq(HistoryLimits { max_age: Duration::from_secs(600), max_len: 3 }, 100);
         let a = source(&hub, "a");
-        hub.publish(&a, &json!(1));
+        hub.publish_raw(&a, livedash::raw_json(&json!(1)));
         assert_eq!(hello_of(hub.subscribe(Some(7)).0).history.len(), 1);
         assert_eq!(seqs_of(hub.subscribe(Some(100)).0), [101]);
     }
@@ -331,10 +320,10 @@ mod tests {
     async fn samples_get_increasing_seq_and_reach_subscribers() {
         let hub = hub();
         let a = source(&hub, "a");
-        hub.publish(&a, &json!({"x": 1}));
+        hub.publish_raw(&a, livedash::raw_json(&json!({"x": 1})));
         let (start, mut rx) = hub.subscribe(None);
         assert_eq!(hello_of(start).history.iter().map(|s| s.seq).collect::<Vec<_>>(), [1]);
-        hub.publish(&a, &json!({"x": 2}));
+        hub.publish_raw(&a, livedash::raw_json(&json!({"x": 2})));
         let frame = rx.recv().await.expect("frame");
         assert!(frame.as_str().starts_with(r#"{"type":"sample","seq":2,"source":"a""#), "{}", frame.as_str());
         assert_eq!(hub.last_seq(), 2);
@@ -354,7 +343,7 @@ mod tests {
         let hub = hub();
         let a = source(&hub, "a");
         for i in 0..10 {
-            hub.publish(&a, &json!({ "x": i }));
+            hub.publish_raw(&a, livedash::raw_json(&json!({ "x": i })));
         }
         let snap = hub.snapshot();
         assert_eq!(snap.history.iter().map(|s| s.seq).collect::<Vec<_>>(), [8, 9, 10]);
@@ -366,8 +355,8 @@ mod tests {
         let hub = hub();
         let (a, b) = (source(&hub, "a"), source(&hub, "b"));
         for i in 0..4 {
-            hub.publish(&a, &json!(i)); // seqs 1, 3, 5, 7
-            hub.publish(&b, &json!(i)); // seqs 2, 4, 6, 8
+            hub.publish_raw(&a, livedash::raw_json(&json!(i))); // seqs 1, 3, 5, 7
+            hub.publish_raw(&b, livedash::raw_json(&json!(i))); // seqs 2, 4, 6, 8
         }
         // Each ring holds its last 3: a = 3, 5, 7 and b = 4, 6, 8; 1 and 2 are gone.
         assert_eq!(seqs_of(hub.subscribe(Some(5)).0), [6, 7, 8]);
@@ -382,7 +371,7 @@ mod tests {
     fn a_resume_starts_with_every_source_status() {
         let hub = hub();
         let a = source(&hub, "a");
-        hub.publish(&a, &json!(1));
+        hub.publish_raw(&a, livedash::raw_json(&json!(1)));
         hub.set_failing(&a, "timeout".into());
         let Start::Resume(frames) = hub.subscribe(Some(1)).0 else { panic!("resume") };
         assert_eq!(frames.len(), 1);
@@ -396,7 +385,7 @@ mod tests {
         let (_, mut rx) = hub.subscribe(None);
         hub.set_failing(&a, "connection refused".into());
         hub.set_failing(&a, "connection refused".into());
-        hub.publish(&a, &json!(1));
+        hub.publish_raw(&a, livedash::raw_json(&json!(1)));
         let f1 = rx.recv().await.expect("frame");
         assert!(f1.as_str().contains(r#""state":"failing","error":"connection refused""#), "{}", f1.as_str());
         let f2 = rx.recv().await.expect("frame");
@@ -409,9 +398,9 @@ mod tests {
     fn quiet_sources_turn_stale_and_failing_ones_stay_failing() {
         let hub = hub();
         let (a, b, c) = (source(&hub, "a"), source(&hub, "b"), source(&hub, "c"));
-        hub.publish(&a, &json!(1));
+        hub.publish_raw(&a, livedash::raw_json(&json!(1)));
         hub.set_failing(&b, "HTTP 500".into());
-        hub.publish(&c, &json!(1));
+        hub.publish_raw(&c, livedash::raw_json(&json!(1)));
         let later = now_ms() + 3_500;
         hub.mark_stale(later);
         let states: Vec<_> = hub.health().into_iter().map(|h| (h.source.to_string(), h.state)).collect();
@@ -419,7 +408,7 @@ mod tests {
             states,
             [("a".into(), SourceState::Stale), ("b".into(), SourceState::Failing), ("c".into(), SourceState::Stale)]
         );
-        hub.publish(&a, &json!(2));
+        hub.publish_raw(&a, livedash::raw_json(&json!(2)));
         assert_eq!(hub.health()[0].state, SourceState::Ok);
         assert!(hub.health()[0].last_good_age_ms.is_some_and(|age| age < 1000));
         assert_eq!(hub.health()[1].last_good_age_ms, None);

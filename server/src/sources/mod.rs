@@ -148,8 +148,7 @@ impl Fetcher {
             Self::Prometheus(source, converter) => {
                 let text = source.fetch_text("text/plain;version=0.0.4").await?;
                 let value = converter.convert(&text, std::time::Instant::now())?;
-                let text = serde_json::to_string(&value).map_err(|e| e.to_string())?;
-                RawValue::from_string(text).map(Arc::from).map_err(|e| e.to_string())
+                Ok(livedash::raw_json(&value))
             }
             Self::Local(slot) => {
                 // Reading /proc is blocking I/O: keep it off the async workers.
@@ -161,8 +160,7 @@ impl Fetcher {
                 .await
                 .map_err(|_| "the local sampler stopped unexpectedly".to_owned())?;
                 *slot = Some(source);
-                let text = serde_json::to_string(&data).map_err(|e| e.to_string())?;
-                RawValue::from_string(text).map(Arc::from).map_err(|e| e.to_string())
+                Ok(livedash::raw_json(&data))
             }
         }
     }
