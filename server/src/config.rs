@@ -70,6 +70,11 @@ pub struct ServeArgs {
     #[arg(long, env = "LIVEDASH_HISTORY", value_parser = parse_history)]
     pub history: Option<Duration>,
 
+    /// The most samples each source keeps [default: as many as --history holds at its interval,
+    /// at most 100000].
+    #[arg(long, env = "LIVEDASH_HISTORY_LEN", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub history_len: Option<u32>,
+
     /// Users file: one `name:hash` per line (argon2id from `livedash hash-password`, or bcrypt
     /// from `htpasswd -nB name`). Re-read on SIGHUP. Without it: user `admin` with
     /// LIVEDASH_ADMIN_PASSWORD, or a generated password printed at start-up.
@@ -176,6 +181,8 @@ pub struct Config {
     pub interval: Duration,
     /// How long history is kept.
     pub history: Duration,
+    /// How many samples per source are kept at most (`None`: derived from `history`).
+    pub history_len: Option<usize>,
     /// The accounts.
     pub users: UsersSource,
     /// TLS or not.
@@ -409,6 +416,7 @@ impl Config {
             sources: SourceDraft::finish(sources, interval)?,
             interval,
             history,
+            history_len: args.history_len.map(|n| n as usize),
             users,
             tls,
             data_dir: args.data_dir.clone(),
@@ -564,6 +572,7 @@ mod tests {
             (&["--tls-cert", "c.pem"][..], "--tls-key"),
             (&["--allowed-origin", "example.com"][..], "--allowed-origin"),
             (&["--max-connections", "0"][..], "--max-connections"),
+            (&["--history-len", "0"][..], "--history-len"),
             (&["--metrics-listen", "0.0.0.0:9464"][..], "--metrics-listen"),
             (&["--trusted-proxy", "proxy"][..], "--trusted-proxy"),
             (&["--login-attempts-per-ip", "0"][..], "--login-attempts-per-ip"),

@@ -28,8 +28,20 @@ pub const STALE_AFTER_INTERVALS: u32 = 3;
 pub struct HistoryLimits {
     /// The oldest sample kept.
     pub max_age: Duration,
-    /// The most samples kept per source.
-    pub max_len: usize,
+    /// The most samples kept per source; `None`: as many as `max_age` holds at the source's
+    /// interval (capped at [`MAX_HISTORY_LEN`]).
+    pub max_len: Option<usize>,
+}
+
+/// The most samples one source keeps, whatever the settings.
+pub const MAX_HISTORY_LEN: usize = 100_000;
+
+impl HistoryLimits {
+    /// How many samples a source fetched every `interval` keeps.
+    pub fn len_for(&self, interval: Duration) -> usize {
+        let derived = self.max_age.as_millis() / interval.as_millis().max(1);
+        self.max_len.unwrap_or_else(|| usize::try_from(derived).unwrap_or(usize::MAX)).clamp(1, MAX_HISTORY_LEN)
+    }
 }
 
 /// A stored sample and its frame, serialized once.
@@ -134,7 +146,7 @@ impl Hub {
 
     /// Declares a source so that it appears (with its interval) before its first sample.
     pub fn register_source(&self, name: &Arc<str>, interval: Duration) {
-        let ring_len = self.limits.max_len;
+        let ring_len = self.limits.len_for(interval);
         let max_age = u64::try_from(self.limits.max_age.as_millis()).unwrap_or(u64::MAX);
         let now = now_ms();
         self.lock().sources.entry(name.clone()).or_insert_with(|| SourceEntry {
@@ -281,12 +293,12 @@ mod tests {
     use serde_json::json;
 
     fn hub() -> Hub {
-        Hub::with_first_seq(HistoryLimits { max_age: Duration::from_secs(600), max_len: 3 }, 0)
+        Hub::with_first_seq(HistoryLimits { max_age: Duration::from_secs(600), max_len: Some(3) }, 0)
     }
 
     #[test]
     fn a_since_from_before_this_server_gets_a_hello() {
-        let hub = Hub::with_first_seq(HistoryLimits { max_age: Duration::from_secs(600), max_len: 3 }, 100);
+        let hub = Hub::with_first_seq(HistoryLimits { max_age: Duration::from_secs(600), max_len: Some(3) }, 100);
         let a = source(&hub, "a");
         hub.publish_raw(&a, livedash::raw_json(&json!(1)));
         assert_eq!(hello_of(hub.subscribe(Some(7)).0).history.len(), 1);
@@ -332,10 +344,19 @@ mod tests {
     #[test]
     fn default_seq_starts_from_the_clock_so_it_grows_across_restarts() {
         let before = now_ms() * 1000;
-        let hub = Hub::new(HistoryLimits { max_age: Duration::from_secs(1), max_len: 1 });
+        let hub = Hub::new(HistoryLimits { max_age: Duration::from_secs(1), max_len: Some(1) });
         assert!(hub.last_seq() >= before);
         // Still exact in a JavaScript number for centuries.
         assert!(hub.last_seq() < (1 << 53));
+    }
+
+    #[test]
+    fn history_length_follows_each_sources_interval_unless_given() {
+        let limits = HistoryLimits { max_age: Duration::from_secs(600), max_len: None };
+        assert_eq!(limits.len_for(Duration::from_secs(1)), 600);
+        assert_eq!(limits.len_for(Duration::from_millis(100)), 6000);
+        assert_eq!(limits.len_for(Duration::from_millis(1)), MAX_HISTORY_LEN);
+        assert_eq!(HistoryLimits { max_len: Some(50), ..limits }.len_for(Duration::from_millis(100)), 50);
     }
 
     #[test]

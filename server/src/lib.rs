@@ -199,11 +199,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         TlsMode::SelfSigned { names } => Some(tls::self_signed(&config.data_dir, names)?),
     };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let interval_count = (config.history.as_millis() / config.interval.as_millis().max(1)).max(1);
-    let hub = Arc::new(Hub::new(HistoryLimits {
-        max_age: config.history,
-        max_len: usize::try_from(interval_count).unwrap_or(usize::MAX).min(100_000),
-    }));
+    let hub = Arc::new(Hub::new(HistoryLimits { max_age: config.history, max_len: config.history_len }));
     let source_metrics = metrics::SourceMetrics::default();
     for spec in &config.sources {
         sources::spawn(hub.clone(), source_metrics.clone(), spec.clone(), shutdown_rx.clone());
