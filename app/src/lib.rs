@@ -27,6 +27,7 @@ pub const OUTPUT_NAME: &str = "livedash";
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     ssr::set_page_headers();
+    let base = base_path();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -34,10 +35,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="dark" />
-                <link rel="stylesheet" href=format!("/pkg/{OUTPUT_NAME}.css") />
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <meta name=BASE_META content=base.clone() />
+                <link rel="stylesheet" href=format!("{base}/pkg/{OUTPUT_NAME}.css") />
+                <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options root=base />
                 <MetaTags />
             </head>
             <body>
@@ -47,13 +49,46 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The `<meta>` that tells the page its base path.
+const BASE_META: &str = "livedash-base";
+
+/// The path everything is served under: `""`, or `/dash` when `--public-url` puts livedash on a
+/// proxy's sub-path. The server knows it from its configuration; the page learns it from the
+/// `livedash-base` meta tag the server rendered (see [`init_base_path`]).
+pub fn base_path() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<ssr::BasePath>().map(|b| b.0.to_string()).unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        leptos::server_fn::client::get_server_url().to_owned()
+    }
+}
+
+/// Reads the base path from the page and makes server functions (and [`base_path`]) use it.
+/// Called once, before hydration.
+#[cfg(feature = "hydrate")]
+pub fn init_base_path() {
+    let base = leptos::prelude::document()
+        .query_selector(&format!("meta[name={BASE_META}]"))
+        .ok()
+        .flatten()
+        .and_then(|meta| meta.get_attribute("content"))
+        .unwrap_or_default();
+    // Set once for the life of the page, so leaking it is what `&'static` asks for.
+    let _ = leptos::server_fn::client::try_set_server_url(Box::leak(base.into_boxed_str()));
+}
+
 /// The application: one page, the dashboard.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The server sees request paths with the base already taken off; the browser sees them whole.
+    let router_base = if cfg!(feature = "ssr") { String::new() } else { base_path() };
     view! {
         <Title text="livedash" />
-        <Router>
+        <Router base=router_base>
             <Routes fallback=|| view! { <p class="not-found">"Not found."</p> }>
                 <Route path=StaticSegment("") view=DashboardPage ssr=SsrMode::Async />
             </Routes>
@@ -102,12 +137,14 @@ pub async fn ws_ticket() -> Result<String, ServerFnError> {
     Ok(ssr::backend()?.issue_ticket(&user))
 }
 
-/// Why the live connection fails, when the server can tell: asked by the page after a socket
-/// that never opened (browsers hide the HTTP status of a refused WebSocket handshake).
+/// Why the live connection failed, as the server sees it: asked by the page after a socket that
+/// never opened (browsers hide the HTTP status of a refused WebSocket handshake), with the page's
+/// origin and the ticket that socket carried.
 #[server(prefix = "/api", endpoint = "ws-diagnose", input = leptos::server_fn::codec::GetUrl)]
-pub async fn ws_diagnose(origin: String) -> Result<Option<String>, ServerFnError> {
+pub async fn ws_diagnose(origin: String, ticket: String) -> Result<String, ServerFnError> {
     let parts = use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))?;
-    Ok(ssr::backend()?.socket_problem(&origin, &parts))
+    let user = ssr::user()?;
+    Ok(ssr::backend()?.socket_problem(&origin, &ticket, &user, &parts))
 }
 
 /// What the server lends the UI while it renders or answers a server function.
@@ -124,10 +161,15 @@ pub mod ssr {
         fn snapshot(&self) -> Hello;
         /// A WebSocket ticket for `user`.
         fn issue_ticket(&self, user: &str) -> String;
-        /// Why a socket opened from a page at `page_origin` (reached through `request`) would be
-        /// refused, in words for the person at the page; `None` when it would be accepted.
-        fn socket_problem(&self, page_origin: &str, request: &http::request::Parts) -> Option<String>;
+        /// Why a socket that the page at `page_origin` opened with `ticket` (issued to `user`) never
+        /// opened, in words for the person at the page; `request` is the one asking.
+        fn socket_problem(&self, page_origin: &str, ticket: &str, user: &str, request: &http::request::Parts)
+        -> String;
     }
+
+    /// The context value that carries the base path (see [`crate::base_path`]).
+    #[derive(Clone, Debug)]
+    pub struct BasePath(pub Arc<str>);
 
     /// The context value that carries the [`Backend`].
     #[derive(Clone)]

@@ -116,7 +116,7 @@ mod browser {
         let mut opened = false;
         while let Some(msg) = ws.next().await {
             if msg.is_err() && !opened {
-                return Err(diagnose().await);
+                return Err(diagnose(&ticket).await);
             }
             opened = true;
             match msg {
@@ -134,32 +134,29 @@ mod browser {
             }
         }
         if !opened {
-            return Err(diagnose().await);
+            return Err(diagnose(&ticket).await);
         }
         Ok(())
     }
 
-    /// Why a socket that never opened was refused: the server's own account when it has one,
-    /// else the usual cause.
-    async fn diagnose() -> String {
+    /// Why a socket that never opened was refused: the server's account of it (origin refused,
+    /// ticket refused, connection limit, or an upgrade that never reached it).
+    async fn diagnose(ticket: &str) -> String {
         let origin = window().location().origin().unwrap_or_default();
-        match crate::ws_diagnose(origin).await {
-            Ok(Some(problem)) => problem,
-            _ => "the live connection could not be opened: if a reverse proxy is in front of livedash, it must \
-                  forward the WebSocket upgrade (the Upgrade and Connection headers; see the README, \
-                  \"Behind a reverse proxy\")"
-                .to_owned(),
-        }
+        crate::ws_diagnose(origin, ticket.to_owned()).await.unwrap_or_else(|e| {
+            format!("the live connection could not be opened, and the server could not say why: {e}")
+        })
     }
 
-    /// `ws(s)://<this host>/ws?ticket=..&since=..`, from the page's own location.
+    /// `ws(s)://<this host><base>/ws?ticket=..&since=..`, from the page's own location.
     fn socket_url(ticket: &str, since: u64) -> Result<String, String> {
         let location = window().location();
         let protocol = location.protocol().map_err(|_| "no page location".to_owned())?;
         let host = location.host().map_err(|_| "no page location".to_owned())?;
         let scheme = if protocol == "https:" { "wss" } else { "ws" };
         let ticket = js_sys::encode_uri_component(ticket);
-        Ok(format!("{scheme}://{host}/ws?ticket={ticket}&since={since}"))
+        let base = crate::base_path();
+        Ok(format!("{scheme}://{host}{base}/ws?ticket={ticket}&since={since}"))
     }
 }
 

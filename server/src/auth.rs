@@ -385,6 +385,33 @@ impl Auth {
     }
 }
 
+/// What became of a ticket, to explain a socket that never opened. Nothing is redeemed by asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketState {
+    /// Valid and not yet used: the socket request never reached the server with it.
+    Unused,
+    /// Used: the socket request reached the server and passed the ticket check.
+    Redeemed,
+    /// Not valid (any more), or not this user's.
+    Refused,
+}
+
+impl Auth {
+    /// The state of `ticket`, as far as `user` may know it.
+    pub fn ticket_state(&self, ticket: &str, user: &str) -> TicketState {
+        let Some(ticket) = Ticket::decode(&self.key, ticket).filter(|t| t.user == user) else {
+            return TicketState::Refused;
+        };
+        if lock(&self.redeemed).contains_key(&ticket.nonce) {
+            TicketState::Redeemed
+        } else if now_ms() >= ticket.expiry_ms || self.user_version(&ticket.user).is_none() {
+            TicketState::Refused
+        } else {
+            TicketState::Unused
+        }
+    }
+}
+
 /// The client address of a request: the TCP peer, or the address a trusted proxy forwarded for.
 pub fn client_ip(parts: &Parts) -> IpAddr {
     if let Some(crate::serve::ClientIp(ip)) = parts.extensions.get::<crate::serve::ClientIp>() {
@@ -544,6 +571,20 @@ mod tests {
         let gone = auth.issue_ticket("admin");
         auth.replace_users(Users::single("someone-else", "pw"));
         assert_eq!(auth.redeem_ticket(&gone), Err(AuthError::Invalid), "user removed");
+    }
+
+    #[test]
+    fn a_ticket_state_is_told_without_redeeming_it_and_only_to_its_user() {
+        let auth = auth("pw");
+        let t = auth.issue_ticket("admin");
+        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Unused);
+        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Unused, "asking redeems nothing");
+        assert_eq!(auth.ticket_state(&t, "mallory"), TicketState::Refused);
+        assert_eq!(auth.redeem_ticket(&t).as_deref(), Ok("admin"));
+        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Redeemed);
+        assert_eq!(auth.ticket_state("garbage", "admin"), TicketState::Refused);
+        let old = auth.issue_ticket_at("admin", 1_000);
+        assert_eq!(auth.ticket_state(&old, "admin"), TicketState::Refused, "expired");
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub const DEFAULT_DATA_DIR: &str = ".livedash";
 /// The options of `livedash` (serving).
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// A TOML file with `listen`, `interval`, `history` and `[[source]]` tables (name, url or
+    /// A TOML file with `listen`, `interval`, `history`, `public_url` and `[[source]]` tables (name, url or
     /// type = "local", interval, timeout, max_body). Flags and variables override it.
     #[arg(long, env = "LIVEDASH_CONFIG")]
     pub config: Option<PathBuf>,
@@ -106,6 +106,12 @@ pub struct ServeArgs {
     /// TLS-terminating proxy on a trusted network.
     #[arg(long, env = "LIVEDASH_INSECURE_HTTP", conflicts_with_all = ["tls_cert", "tls_self_signed"])]
     pub insecure_http: bool,
+
+    /// The address users reach livedash at, when a reverse proxy serves it elsewhere (e.g.
+    /// `https://ops.example.com/dash`): everything is then served under its path (`/dash/`,
+    /// `/dash/ws`, `/dash/api/...`, `/dash/healthz`) and the WebSocket accepts its origin.
+    #[arg(long, env = "LIVEDASH_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<PublicUrl>,
 
     /// Another origin allowed to open the WebSocket (e.g. `https://ops.example.com`); repeatable.
     #[arg(long = "allowed-origin", env = "LIVEDASH_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
@@ -191,6 +197,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Off loopback without TLS: the operator asked for it.
     pub insecure_http: bool,
+    /// `--public-url`: the origin and base path users reach livedash at.
+    pub public_url: Option<PublicUrl>,
     /// Extra origins for the WebSocket.
     pub allowed_origins: Vec<String>,
     /// Proxies whose forwarded headers are believed.
@@ -240,6 +248,7 @@ struct FileConfig {
     listen: Option<String>,
     interval: Option<String>,
     history: Option<String>,
+    public_url: Option<String>,
     #[serde(default)]
     source: Vec<FileSource>,
 }
@@ -396,6 +405,10 @@ impl Config {
                 file_value(&path, "history", file.history.as_ref(), parse_history)?.unwrap_or(Duration::from_secs(600))
             }
         };
+        let public_url = match &args.public_url {
+            Some(url) => Some(url.clone()),
+            None => file_value(&path, "public_url", file.public_url.as_ref(), parse_public_url)?,
+        };
         let sources = if args.sources.is_empty() {
             file.sources(&path, interval)?
         } else {
@@ -421,6 +434,7 @@ impl Config {
             tls,
             data_dir: args.data_dir.clone(),
             insecure_http: args.insecure_http,
+            public_url,
             allowed_origins: args.allowed_origins.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
             metrics_listen: args.metrics_listen,
@@ -524,6 +538,57 @@ fn parse_origin(s: &str) -> Result<String, String> {
         Some(host) if !host.is_empty() && !host.contains('/') => Ok(origin),
         _ => Err("an origin is scheme://host[:port], e.g. https://ops.example.com".to_owned()),
     }
+}
+
+/// Where users reach livedash (`--public-url`), split into what the server needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// `scheme://host[:port]`, lower case, without a default port: what browsers send as Origin.
+    pub origin: String,
+    /// The path everything is served under, without a trailing slash: `""` or `/dash`.
+    pub base: String,
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}/", self.origin, self.base)
+    }
+}
+
+fn parse_public_url(s: &str) -> Result<PublicUrl, String> {
+    const EXAMPLE: &str = "e.g. https://ops.example.com/dash";
+    let s = s.trim();
+    if s.contains(['?', '#']) {
+        return Err(format!("{s:?}: no query or fragment, only scheme, host and path ({EXAMPLE})"));
+    }
+    let uri: axum::http::Uri = s.parse().map_err(|e| format!("{s:?}: {e} ({EXAMPLE})"))?;
+    let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
+    let default_port = match scheme.as_deref() {
+        Some("https") => 443,
+        Some("http") => 80,
+        _ => return Err(format!("{s:?}: must start with https:// or http:// ({EXAMPLE})")),
+    };
+    let Some(authority) = uri.authority().filter(|a| !a.host().is_empty()) else {
+        return Err(format!("{s:?}: has no host ({EXAMPLE})"));
+    };
+    if authority.as_str().contains('@') {
+        return Err(format!("{s:?}: must not carry a user name or password"));
+    }
+    let host = authority.host().to_ascii_lowercase();
+    let origin = match authority.port_u16() {
+        Some(port) if port != default_port => format!("{}://{host}:{port}", scheme.unwrap_or_default()),
+        _ => format!("{}://{host}", scheme.unwrap_or_default()),
+    };
+    let path = uri.path().trim_end_matches('/');
+    for segment in path.split('/').skip(1) {
+        let plain = segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        if segment.is_empty() || segment == "." || segment == ".." || !plain {
+            return Err(format!(
+                "{s:?}: the path may only have segments of letters, digits and - . _ ~ (got {segment:?})"
+            ));
+        }
+    }
+    Ok(PublicUrl { origin, base: path.to_owned() })
 }
 
 #[cfg(test)]
@@ -691,5 +756,40 @@ mod tests {
         assert_eq!(parse_origin("HTTPS://Ops.Example.com/").as_deref(), Ok("https://ops.example.com"));
         assert!(parse_origin("ftp://x").is_err());
         assert!(parse_origin("https://x/path").is_err());
+    }
+
+    #[test]
+    fn public_url_splits_into_origin_and_base_path() {
+        let url = |s: &str| parse_public_url(s).map(|u| (u.origin, u.base));
+        assert_eq!(url("https://Ops.Example.com/dash/"), Ok(("https://ops.example.com".into(), "/dash".into())));
+        assert_eq!(url("https://ops.example.com:443/a/b"), Ok(("https://ops.example.com".into(), "/a/b".into())));
+        assert_eq!(url("http://10.0.0.5:8080"), Ok(("http://10.0.0.5:8080".into(), String::new())));
+        assert_eq!(url("http://[::1]:80/"), Ok(("http://[::1]".into(), String::new())));
+        for bad in [
+            "ops.example.com/dash",
+            "ftp://x/dash",
+            "https:///dash",
+            "https://user:pw@x/dash",
+            "https://x/dash?y=1",
+            "https://x/dash#top",
+            "https://x/a//b",
+            "https://x/../b",
+            "https://x/da%20sh",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn public_url_comes_from_the_flag_or_the_file_with_the_key_named() {
+        let c = with_file("public_url = \"https://ops.example.com/dash\"", &[]).expect("valid");
+        assert_eq!(c.public_url.map(|u| u.to_string()).as_deref(), Some("https://ops.example.com/dash/"));
+        let c = with_file("public_url = \"https://a.example.com/x\"", &["--public-url", "https://b.example.com/y"])
+            .expect("valid");
+        assert_eq!(c.public_url.map(|u| u.base).as_deref(), Some("/y"));
+        let err = with_file("public_url = \"ops.example.com\"", &[]).expect_err("refused").to_string();
+        assert!(err.contains("public_url"), "{err}");
+        let err = parse(&["--public-url", "nope"]).expect_err("refused").to_string();
+        assert!(err.contains("--public-url"), "{err}");
     }
 }

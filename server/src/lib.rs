@@ -77,33 +77,74 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
     options
 }
 
-/// The whole HTTP surface: `/healthz` open, everything else behind authentication.
+/// The whole HTTP surface: `/healthz` open, everything else behind authentication; all of it
+/// under the base path of `--public-url` when there is one.
 pub fn app(state: AppState) -> Router {
+    let tls = state.ws.tls;
+    let base = state.base.clone();
+    let routes = routes(state);
+    let app = if base.is_empty() {
+        routes
+    } else {
+        Router::new().fallback(move |req| under_base(base.clone(), routes.clone(), req))
+    };
+    app.layer(middleware::map_response_with_state(tls, headers::add))
+}
+
+/// The routes at the root, as if there were no base path.
+fn routes(state: AppState) -> Router {
     let backend = app::ssr::BackendContext(Arc::new(UiBackend {
         auth: state.auth.clone(),
         hub: state.hub.clone(),
         ws: state.ws.clone(),
     }));
+    let base = app::ssr::BasePath(state.base.clone());
+    let context = move || {
+        leptos::prelude::provide_context(backend.clone());
+        leptos::prelude::provide_context(base.clone());
+    };
     let routes = generate_route_list(app::App);
     let leptos = state.leptos.clone();
     let protected = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || leptos::prelude::provide_context(backend.clone()),
-            move || app::shell(leptos.clone()),
-        )
+        .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(leptos.clone()))
         .route("/metrics", get(metrics::handler))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_basic));
-    let tls = state.ws.tls;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(ws::handler))
         .merge(protected)
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(middleware::map_response_with_state(tls, headers::add))
         .with_state(state)
+}
+
+/// Serves `routes` under `base` (`/dash`): `/dash/x` reaches them as `/x`; `/dash` redirects to
+/// `/dash/` (so that the page's URLs resolve under it); any other path is not found, with a hint
+/// for the proxy that strips the prefix.
+async fn under_base(base: Arc<str>, routes: Router, mut request: axum::extract::Request) -> axum::response::Response {
+    let uri = request.uri();
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    match uri.path().strip_prefix(&*base) {
+        Some("") => axum::response::Redirect::permanent(&format!("{base}/{query}")).into_response(),
+        Some(rest) if rest.starts_with('/') => {
+            let Ok(inner) = axum::http::Uri::try_from(format!("{rest}{query}")) else {
+                return StatusCode::BAD_REQUEST.into_response();
+            };
+            *request.uri_mut() = inner;
+            match tower::ServiceExt::oneshot(routes, request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            format!(
+                "404 Not Found: livedash serves everything under {base}/ (its --public-url). A reverse proxy \
+                 in front of it must pass the path on unchanged.\n"
+            ),
+        )
+            .into_response(),
+    }
 }
 
 /// `{"status":"ok"|"degraded","sources":[{"source","state","last_good_age_ms"}]}`: whether the
@@ -211,7 +252,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         leptos: leptos_options(addr),
         auth: auth.clone(),
         hub,
+        base: config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str())),
         ws: Arc::new(WsConfig {
+            public_origin: config.public_url.as_ref().map(|u| u.origin.clone()),
             allowed_origins: config.allowed_origins.clone(),
             tls: tls.is_some(),
             max_connections: config.max_connections,

@@ -16,6 +16,8 @@ use crate::ws::{Connections, WsConfig};
 pub struct AppState {
     /// Where the built site is and what it is called (for leptos_axum).
     pub leptos: LeptosOptions,
+    /// The path everything is served under (`--public-url`): `""` or `/dash`.
+    pub base: Arc<str>,
     /// Credentials and tickets.
     pub auth: Arc<Auth>,
     /// The fan-out hub.
@@ -49,7 +51,13 @@ impl app::ssr::Backend for UiBackend {
         self.auth.issue_ticket(user)
     }
 
-    fn socket_problem(&self, page_origin: &str, request: &axum::http::request::Parts) -> Option<String> {
-        crate::ws::origin_problem(page_origin, request, &self.ws)
+    fn socket_problem(
+        &self,
+        page_origin: &str,
+        ticket: &str,
+        user: &str,
+        request: &axum::http::request::Parts,
+    ) -> String {
+        crate::ws::socket_problem(page_origin, ticket, user, request, &self.auth, &self.ws)
     }
 }

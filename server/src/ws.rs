@@ -24,7 +24,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::auth::{AuthError, BasicUser, client_ip};
+use crate::auth::{Auth, AuthError, BasicUser, TicketState, client_ip};
 use crate::hub::Start;
 use crate::state::AppState;
 
@@ -41,6 +41,8 @@ const READ_LIMIT: usize = 64 * 1024;
 pub struct WsConfig {
     /// Origins accepted besides the server's own (`https://dash.example.com`), lower case.
     pub allowed_origins: Vec<String>,
+    /// The origin of `--public-url`: when set, the one origin of the server's own pages.
+    pub public_origin: Option<String>,
     /// Whether the server is reached over TLS (its own origin is then `https://...`).
     pub tls: bool,
     /// Sockets open at once, in total.
@@ -168,9 +170,13 @@ fn origin_allowed(parts: &Parts, config: &WsConfig) -> bool {
     origin_problem(origin, parts, config).is_none()
 }
 
-/// The server's own origin as this request reached it: the `Host` header with `https` when the
-/// server serves TLS or a trusted proxy says the client used HTTPS.
+/// The server's own origin: the one of `--public-url` when set, else as this request reached it:
+/// the `Host` header with `https` when the server serves TLS or a trusted proxy says the client
+/// used HTTPS.
 fn own_origin(parts: &Parts, config: &WsConfig) -> Option<String> {
+    if let Some(public) = &config.public_origin {
+        return Some(public.clone());
+    }
     let forwarded = parts.extensions.get::<crate::serve::ForwardedProto>().map(|p| p.0.as_str());
     parts.headers.get(HOST).and_then(|h| h.to_str().ok()).map(|host| {
         let scheme = forwarded.unwrap_or(if config.tls { "https" } else { "http" });
@@ -187,11 +193,39 @@ pub fn origin_problem(origin: &str, parts: &Parts, config: &WsConfig) -> Option<
         return None;
     }
     let expected = own.unwrap_or_else(|| "(no Host header)".to_owned());
+    if config.public_origin.is_some() {
+        return Some(format!(
+            "the live connection is refused for this page's origin {origin}: the server expects {expected} \
+             (its --public-url). Open the dashboard at its public URL, correct --public-url, or allow this \
+             origin too with --allowed-origin {origin}"
+        ));
+    }
     Some(format!(
         "the live connection is refused for this page's origin {origin}: the server expects {expected}. \
          Behind a TLS-terminating proxy start livedash with --trusted-proxy <proxy address>; \
          for another origin use --allowed-origin {origin}"
     ))
+}
+
+/// Why the page at `origin` could not open a socket with `ticket` (issued to `user`), in words for
+/// the person at the page: browsers hide the HTTP status of a refused handshake, so the page asks.
+pub fn socket_problem(origin: &str, ticket: &str, user: &str, parts: &Parts, auth: &Auth, config: &WsConfig) -> String {
+    if let Some(problem) = origin_problem(origin, parts, config) {
+        return problem;
+    }
+    match auth.ticket_state(ticket, user) {
+        TicketState::Unused => "the live connection never reached livedash as a WebSocket upgrade: a reverse proxy in \
+             front of it must forward the Upgrade and Connection headers (see the README, \"Behind a reverse proxy\")"
+            .to_owned(),
+        TicketState::Redeemed => {
+            "livedash accepted the live connection's ticket but refused the connection: it is at its \
+             limit of open connections (--max-connections, --max-connections-per-ip)"
+                .to_owned()
+        }
+        TicketState::Refused => "livedash refused the live connection's ticket (it expired on the way, or the account \
+             changed); the next attempt asks for a new one"
+            .to_owned(),
+    }
 }
 
 impl FromRequestParts<AppState> for Admitted {

@@ -129,21 +129,36 @@ async fn metrics_need_credentials_and_count_what_happens() {
 #[tokio::test]
 async fn the_page_can_ask_why_its_socket_is_refused() {
     let server = common::start().await;
+    let addr = server.addr;
     let auth = basic("admin", PASSWORD);
-    let ask = |origin: String| {
+    let ticket =
+        || async { get(addr, "/api/ws-ticket", &[("Authorization", &auth)]).await.body.trim_matches('"').to_owned() };
+    let ask = |origin: String, ticket: String| {
         let auth = auth.clone();
-        async move { get(server.addr, &format!("/api/ws-diagnose?origin={origin}"), &[("Authorization", &auth)]).await }
+        async move {
+            let path = format!("/api/ws-diagnose?origin={origin}&ticket={ticket}");
+            let r = get(addr, &path, &[("Authorization", &auth)]).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body
+        }
     };
-    let own = ask(format!("http://{}", server.addr)).await;
-    assert_eq!((own.status, own.body.as_str()), (200, "null"));
-    let foreign = ask("https://evil.example".to_owned()).await;
-    assert_eq!(foreign.status, 200);
-    assert!(
-        foreign.body.contains("--allowed-origin") && foreign.body.contains(&server.addr.to_string()),
-        "{}",
-        foreign.body
-    );
-    assert_eq!(get(server.addr, "/api/ws-diagnose?origin=x", &[]).await.status, 401);
+    let own = format!("http://{addr}");
+    // A foreign origin: the flag that fixes it.
+    let why = ask("https://evil.example".to_owned(), ticket().await).await;
+    assert!(why.contains("--allowed-origin") && why.contains(&addr.to_string()), "{why}");
+    // The right origin and a ticket the server never saw: the upgrade did not reach it.
+    let why = ask(own.clone(), ticket().await).await;
+    assert!(why.contains("Upgrade and Connection"), "{why}");
+    // A ticket the server redeemed (the socket got past it): the connection limit.
+    let used = ticket().await;
+    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?ticket={used}")).await.expect("socket");
+    let why = ask(own.clone(), used).await;
+    assert!(why.contains("--max-connections"), "{why}");
+    // A ticket that is not valid.
+    let why = ask(own, "forged".to_owned()).await;
+    assert!(why.contains("refused the live connection's ticket"), "{why}");
+    assert_eq!(get(addr, "/api/ws-diagnose?origin=x&ticket=y", &[]).await.status, 401);
+    drop(socket);
     server.stop().await;
 }
 

@@ -9,53 +9,9 @@ mod common;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use common::{PASSWORD, basic, get, raw, raw_from, request};
+use common::{PASSWORD, UPGRADE, basic, get, handshake, raw, raw_from, request};
 use livedash_server::config::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const UPGRADE: [(&str, &str); 4] = [
-    ("Upgrade", "websocket"),
-    ("Connection", "Upgrade"),
-    ("Sec-WebSocket-Version", "13"),
-    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-];
-
-/// A raw WebSocket handshake with extra headers; the response is read until the server closes
-/// or 1 s passes (an accepted handshake stays open).
-async fn handshake(addr: std::net::SocketAddr, path: &str, extra: &[(&str, &str)]) -> common::Response {
-    let mut headers: Vec<(&str, &str)> = UPGRADE.to_vec();
-    headers.retain(|(n, _)| *n != "Connection");
-    headers.push(("Connection", "Upgrade"));
-    headers.extend_from_slice(extra);
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n");
-    for (n, v) in &headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = vec![0u8; 8192];
-    let mut got = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while Instant::now() < deadline {
-        match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => break,
-            Ok(Ok(n)) => {
-                got.extend_from_slice(&buf[..n]);
-                if got.windows(4).any(|w| w == b"\r\n\r\n") && !got.starts_with(b"HTTP/1.1 101") {
-                    // A refusal: the body follows the head; read what is there.
-                    continue;
-                }
-            }
-            Err(_) => {
-                if got.starts_with(b"HTTP/1.1 101") {
-                    break;
-                }
-            }
-        }
-    }
-    common::parse(&got)
-}
 
 #[tokio::test]
 async fn foreign_origin_is_403_with_or_without_credentials() {
