@@ -4,6 +4,10 @@ import { defineConfig, devices } from "@playwright/test";
 // drive Debian's Chromium: Playwright's own browser download is not reachable from here.
 export const PORT = Number(process.env.LIVEDASH_E2E_PORT ?? 3917);
 export const TLS_PORT = PORT + 1;
+// livedash under a sub-path (--public-url), reached through nginx running the README's block.
+export const SUBPATH_PORT = PORT + 2;
+export const PROXY_PORT = PORT + 3;
+export const PUBLIC_URL = `http://127.0.0.1:${PROXY_PORT}/dash`;
 export const PASSWORD = "e2e-secret-password";
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
@@ -62,6 +66,27 @@ export default defineConfig({
       env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
       reuseExistingServer: false,
       timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      command:
+        `target/debug/livedash --listen 127.0.0.1:${SUBPATH_PORT} --interval 250ms ` +
+        `--public-url ${PUBLIC_URL} --trusted-proxy 127.0.0.1`,
+      cwd: "..",
+      url: `http://127.0.0.1:${SUBPATH_PORT}/dash/healthz`,
+      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      command: `bash end2end/nginx.sh ${PROXY_PORT} ${SUBPATH_PORT}`,
+      cwd: "..",
+      url: `${PUBLIC_URL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
       stdout: "pipe",
       stderr: "pipe",
     },

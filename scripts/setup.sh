@@ -45,10 +45,13 @@ if $tests; then
     log "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes, once)"
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --force
   fi
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Chromium (Debian) for the browser tests"
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (Debian) for the browser tests (nginx runs the README's proxy block)"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] ||
      ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" end2end/node_modules/@playwright/test/package.json; then

@@ -25,6 +25,7 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>) -> im
             </div>
             <ConnectionBadge connection />
         </header>
+        <ConnectionProblem connection />
         <main class="sources">
             <Show when=move || sources.with(Vec::is_empty)>
                 <p class="empty">"No data yet: waiting for the first sample."</p>
@@ -51,6 +52,21 @@ fn ConnectionBadge(connection: RwSignal<Connection>) -> impl IntoView {
             <span class="dot" aria-hidden="true"></span>
             <span class="conn-text">{move || connection.with(Connection::text)}</span>
         </div>
+    }
+}
+
+/// Why the page is not live, in a line under the top bar, once reconnecting has failed more than
+/// once (a single dropped socket that comes straight back is not worth a banner).
+#[component]
+fn ConnectionProblem(connection: RwSignal<Connection>) -> impl IntoView {
+    let problem = move || connection.with(|c| c.lasting_problem().map(str::to_owned));
+    view! {
+        <Show when=move || problem().is_some()>
+            <p class="conn-problem" role="alert" data-testid="connection-problem">
+                <strong>"Live updates paused. "</strong>
+                {move || problem().unwrap_or_default()}
+            </p>
+        </Show>
     }
 }
 

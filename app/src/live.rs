@@ -48,6 +48,14 @@ impl Connection {
         }
     }
 
+    /// Why the page is not live, once reconnecting has failed more than once.
+    pub fn lasting_problem(&self) -> Option<&str> {
+        match self {
+            Self::Reconnecting { attempt, reason } if *attempt >= 2 => Some(reason),
+            _ => None,
+        }
+    }
+
     /// The badge tooltip.
     pub fn detail(&self) -> String {
         match self {
@@ -179,5 +187,13 @@ mod tests {
         assert_eq!(Connection::Live.text(), "Live");
         assert_eq!(Connection::Reconnecting { attempt: 3, reason: "x".into() }.text(), "Reconnecting (attempt 3)");
         assert_eq!(Connection::Connecting { attempt: 0 }.class(), "connecting");
+    }
+
+    #[test]
+    fn only_a_repeated_failure_is_a_lasting_problem() {
+        let failing = |attempt| Connection::Reconnecting { attempt, reason: "origin refused".into() };
+        assert_eq!(failing(1).lasting_problem(), None);
+        assert_eq!(failing(2).lasting_problem(), Some("origin refused"));
+        assert_eq!(Connection::Live.lasting_problem(), None);
     }
 }

@@ -215,7 +215,8 @@ pub fn socket_problem(origin: &str, ticket: &str, user: &str, parts: &Parts, aut
     }
     match auth.ticket_state(ticket, user) {
         TicketState::Unused => "the live connection never reached livedash as a WebSocket upgrade: a reverse proxy in \
-             front of it must forward the Upgrade and Connection headers (see the README, \"Behind a reverse proxy\")"
+             front of it must forward the WebSocket upgrade (the Upgrade and Connection headers; see the README, \
+             \"Behind a reverse proxy\")"
             .to_owned(),
         TicketState::Redeemed => {
             "livedash accepted the live connection's ticket but refused the connection: it is at its \

@@ -148,7 +148,7 @@ async fn the_page_can_ask_why_its_socket_is_refused() {
     assert!(why.contains("--allowed-origin") && why.contains(&addr.to_string()), "{why}");
     // The right origin and a ticket the server never saw: the upgrade did not reach it.
     let why = ask(own.clone(), ticket().await).await;
-    assert!(why.contains("Upgrade and Connection"), "{why}");
+    assert!(why.contains("forward the WebSocket upgrade"), "{why}");
     // A ticket the server redeemed (the socket got past it): the connection limit.
     let used = ticket().await;
     let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?ticket={used}")).await.expect("socket");
