@@ -143,3 +143,28 @@ test("a socket refused before it opens gets a reason on the badge", async ({ pag
   await expect(badge).toHaveAttribute("data-state", "reconnecting");
   await expect(badge).toHaveAttribute("title", /forward the WebSocket upgrade/);
 });
+
+test("a hello longer than one fragment reaches the browser as one message", async ({ page }) => {
+  // Enough history for a hello of several fragments (the server cuts at 4 KiB).
+  await expect
+    .poll(async () => (await (await page.request.get("/api/snapshot")).text()).length, { timeout: 25_000 })
+    .toBeGreaterThan(12 * 1024);
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  // A socket of the page's own without `since`: the server starts it with the whole history,
+  // sent in 4 KiB fragments. The browser must see a single, parseable `hello`.
+  const first = await page.evaluate(async () => {
+    const ticket = await (await fetch("/api/ws-ticket")).json();
+    const ws = new WebSocket(`ws://${location.host}/ws?ticket=${encodeURIComponent(ticket)}`);
+    const text: string = await new Promise((resolve, reject) => {
+      ws.onmessage = (e) => resolve(String(e.data));
+      ws.onerror = () => reject(new Error("socket error"));
+    });
+    ws.close();
+    const frame = JSON.parse(text);
+    return { length: text.length, type: frame.type, samples: frame.history.length };
+  });
+  expect(first.type).toBe("hello");
+  expect(first.length).toBeGreaterThan(12 * 1024);
+  expect(first.samples).toBeGreaterThan(1);
+});

@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::ws::Utf8Bytes;
 use indexmap::IndexMap;
 use livedash::{Frame, Hello, PROTOCOL_VERSION, Ring, Sample, SourceState, SourceStatus};
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
+use tungstenite::Utf8Bytes;
 
 /// How many frames a socket may fall behind before it skips ahead (and the skip is counted).
 const CHANNEL_CAPACITY: usize = 256;

@@ -14,15 +14,23 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{FromRequestParts, Query, State};
-use axum::http::StatusCode;
-use axum::http::header::{HOST, ORIGIN};
+use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::http::header::{
+    CONNECTION, HOST, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tungstenite::protocol::frame::{CloseFrame, Frame};
+use tungstenite::protocol::{Role, WebSocketConfig};
+use tungstenite::{Bytes, Message, Utf8Bytes};
 
 use crate::auth::{Auth, AuthError, BasicUser, TicketState, client_ip};
 use crate::hub::Start;
@@ -35,6 +43,17 @@ pub const MAX_CLIENT_FRAME: usize = 4096;
 /// What the protocol layer reads at most before giving up on a frame: larger ones close with
 /// 1009 without being read.
 const READ_LIMIT: usize = 64 * 1024;
+/// The read buffer each socket holds for its whole life. Clients send only control frames, so a
+/// page's worth is plenty (a longer frame still arrives, the buffer grows for it); the default,
+/// 128 KiB, made 5000 sockets cost 640 MiB of resident memory.
+const READ_BUFFER: usize = 4 * 1024;
+/// Frames longer than this go out in fragments of this size (one message to the client). The
+/// protocol layer keeps its write buffer at the largest frame it ever wrote, for the life of the
+/// socket: unfragmented, one 1.3 MB `hello` per client made 500 clients cost 640 MiB.
+const FRAGMENT: usize = 4 * 1024;
+
+/// A socket after the handshake.
+type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
 /// How the WebSocket endpoint is configured.
 #[derive(Debug, Clone)]
@@ -264,22 +283,98 @@ impl FromRequestParts<AppState> for Admitted {
     }
 }
 
-/// The handshake: every check first, then the upgrade.
-pub async fn handler(admitted: Admitted, State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+/// The handshake: every check first, then the upgrade (RFC 6455 §4.2): a request that is not a
+/// WebSocket upgrade gets 400 (426 for another protocol version), never a 500.
+pub async fn handler(admitted: Admitted, State(state): State<AppState>, mut request: Request) -> Response {
+    let accept = match accept_key(request.headers()) {
+        Ok(accept) => accept,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(on_upgrade) = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
+        return NotHandshake::NotUpgradable.into_response();
+    };
     tracing::debug!(user = ?admitted.user, "websocket accepted");
-    upgrade
-        .max_message_size(READ_LIMIT)
-        .max_frame_size(READ_LIMIT)
-        .on_upgrade(move |socket| run(socket, state, admitted))
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let config = WebSocketConfig::default()
+                    .read_buffer_size(READ_BUFFER)
+                    .write_buffer_size(0)
+                    .max_message_size(Some(READ_LIMIT))
+                    .max_frame_size(Some(READ_LIMIT));
+                let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+                run(socket, state, admitted).await;
+            }
+            Err(e) => tracing::debug!(error = %e, "websocket upgrade failed"),
+        }
+    });
+    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    response
+}
+
+/// Why a request to `/ws` is not a handshake this server takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NotHandshake {
+    /// No `Connection: upgrade` and `Upgrade: websocket`, or no key.
+    Malformed,
+    /// A protocol version other than 13.
+    Version,
+    /// The connection cannot be taken over (HTTP/2 here, say).
+    NotUpgradable,
+}
+
+impl IntoResponse for NotHandshake {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Malformed => {
+                (StatusCode::BAD_REQUEST, "400 Bad Request: not a WebSocket handshake\n").into_response()
+            }
+            Self::Version => (
+                StatusCode::UPGRADE_REQUIRED,
+                [(SEC_WEBSOCKET_VERSION, "13")],
+                "426 Upgrade Required: WebSocket version 13 only\n",
+            )
+                .into_response(),
+            Self::NotUpgradable => {
+                (StatusCode::UPGRADE_REQUIRED, "426 Upgrade Required: this connection cannot be upgraded\n")
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// The `Sec-WebSocket-Accept` for a well-formed handshake request.
+fn accept_key(headers: &HeaderMap) -> Result<HeaderValue, NotHandshake> {
+    let has_token = |name, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    if !has_token(CONNECTION, "upgrade") || !has_token(UPGRADE, "websocket") {
+        return Err(NotHandshake::Malformed);
+    }
+    if headers.get(SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
+        return Err(NotHandshake::Version);
+    }
+    let key = headers.get(SEC_WEBSOCKET_KEY).filter(|k| !k.is_empty()).ok_or(NotHandshake::Malformed)?;
+    HeaderValue::from_str(&tungstenite::handshake::derive_accept_key(key.as_bytes()))
+        .map_err(|_| NotHandshake::Malformed)
 }
 
 /// Why a socket ends.
 enum End {
     Gone,
-    Close(u16, &'static str),
+    Close(CloseCode, &'static str),
 }
 
-async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
+async fn run(mut socket: Socket, state: AppState, admitted: Admitted) {
     let Admitted { user, slot: _slot, since } = admitted;
     let stats = &state.connections.stats;
     let version = state.auth.user_version(&user);
@@ -297,7 +392,7 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
     };
     let mut started = true;
     for frame in first {
-        if !send(&mut socket, Message::Text(frame), &mut shutdown).await {
+        if !send_text(&mut socket, frame, &mut shutdown).await {
             started = false;
             break;
         }
@@ -306,7 +401,7 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
         loop {
             tokio::select! {
                 frame = frames.recv() => match frame {
-                    Ok(text) => if !send(&mut socket, Message::Text(text), &mut shutdown).await {
+                    Ok(text) => if !send_text(&mut socket, text, &mut shutdown).await {
                         stats.closed_slow.fetch_add(1, Ordering::Relaxed);
                         break End::Gone;
                     },
@@ -316,15 +411,15 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
                         let (keep, skipped) = catch_up(&mut frames);
                         state.hub.stats.skipped.fetch_add(n + skipped, Ordering::Relaxed);
                         for text in keep {
-                            if !send(&mut socket, Message::Text(text), &mut shutdown).await {
+                            if !send_text(&mut socket, text, &mut shutdown).await {
                                 stats.closed_slow.fetch_add(1, Ordering::Relaxed);
                                 break;
                             }
                         }
                     }
-                    Err(RecvError::Closed) => break End::Close(close_code::AWAY, "server shutting down"),
+                    Err(RecvError::Closed) => break End::Close(CloseCode::Away, "server shutting down"),
                 },
-                incoming = socket.recv() => {
+                incoming = socket.next() => {
                     last_heard = Instant::now();
                     match incoming {
                         None | Some(Ok(Message::Close(_))) => break End::Gone,
@@ -334,16 +429,17 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
                             stats.ignored_frames.fetch_add(1, Ordering::Relaxed);
                         }
                         // Pings are answered by the protocol layer; pongs only show liveness.
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                        Some(Err(e)) => break if is_capacity(&e) { oversize(stats) } else { End::Gone },
+                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                        Some(Err(tungstenite::Error::Capacity(_))) => break oversize(stats),
+                        Some(Err(_)) => break End::Gone,
                     }
                 },
                 _ = ping.tick() => {
                     if last_heard.elapsed() >= idle {
                         stats.closed_idle.fetch_add(1, Ordering::Relaxed);
-                        break End::Close(close_code::AWAY, "idle timeout");
+                        break End::Close(CloseCode::Away, "idle timeout");
                     }
-                    if !send(&mut socket, Message::Ping(Default::default()), &mut shutdown).await {
+                    if !send(&mut socket, Message::Ping(Bytes::new()), &mut shutdown).await {
                         break End::Gone;
                     }
                 },
@@ -351,10 +447,10 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
                     if changed.is_ok() && state.auth.user_version(&user) != version {
                         stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
                         tracing::info!(user = ?user, "closing a socket: the user was removed or changed password");
-                        break End::Close(close_code::POLICY, "credentials changed");
+                        break End::Close(CloseCode::Policy, "credentials changed");
                     }
                 },
-                () = crate::stopped(&mut shutdown) => break End::Close(close_code::AWAY, "server shutting down"),
+                () = crate::stopped(&mut shutdown) => break End::Close(CloseCode::Away, "server shutting down"),
             }
         }
     } else {
@@ -362,7 +458,7 @@ async fn run(mut socket: WebSocket, state: AppState, admitted: Admitted) {
     };
     // A send cut short by the shutdown still owes the client its 1001.
     let end = match end {
-        End::Gone if *shutdown.borrow() => End::Close(close_code::AWAY, "server shutting down"),
+        End::Gone if *shutdown.borrow() => End::Close(CloseCode::Away, "server shutting down"),
         end => end,
     };
     if let End::Close(code, reason) = end {
@@ -395,33 +491,62 @@ fn catch_up(frames: &mut tokio::sync::broadcast::Receiver<Utf8Bytes>) -> (Vec<Ut
 
 fn oversize(stats: &WsStats) -> End {
     stats.closed_oversize.fetch_add(1, Ordering::Relaxed);
-    End::Close(close_code::SIZE, "client frames must be control frames under 4 KiB")
+    End::Close(CloseCode::Size, "client frames must be control frames under 4 KiB")
 }
 
-/// Whether a read failed because a frame or message exceeded the read limit.
-fn is_capacity(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(tungstenite::Error::Capacity(_)) = e.downcast_ref::<tungstenite::Error>() {
-            return true;
-        }
-        source = e.source();
-    }
-    false
-}
-
-/// Sends one frame; `false` when the client is gone or too slow, or the server is stopping (a
-/// stalled client must not hold up the shutdown).
-async fn send(socket: &mut WebSocket, msg: Message, shutdown: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+/// Sends one message within [`SEND_TIMEOUT`], unless the server is shutting down.
+async fn send(socket: &mut Socket, msg: Message, shutdown: &mut tokio::sync::watch::Receiver<bool>) -> bool {
     tokio::select! {
         sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)) => matches!(sent, Ok(Ok(()))),
         () = crate::stopped(shutdown) => false,
     }
 }
 
+/// Sends a text message, in fragments of [`FRAGMENT`] bytes when it is longer (the client gets
+/// one message either way), all of it within [`SEND_TIMEOUT`].
+async fn send_text(socket: &mut Socket, text: Utf8Bytes, shutdown: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    if text.len() <= FRAGMENT {
+        return send(socket, Message::Text(text), shutdown).await;
+    }
+    let fragments = async {
+        for frame in fragments(&text) {
+            socket.send(Message::Frame(frame)).await?;
+        }
+        Ok::<(), tungstenite::Error>(())
+    };
+    tokio::select! {
+        sent = tokio::time::timeout(SEND_TIMEOUT, fragments) => matches!(sent, Ok(Ok(()))),
+        () = crate::stopped(shutdown) => false,
+    }
+}
+
+/// `text` as a fragmented text message: a text frame, then continuation frames, the last final.
+/// The pieces share `text`'s buffer.
+fn fragments(text: &Utf8Bytes) -> impl Iterator<Item = Frame> + '_ {
+    let bytes: &Bytes = text.as_ref();
+    let count = bytes.len().div_ceil(FRAGMENT);
+    (0..count).map(move |i| {
+        let piece = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
+        let opcode = OpCode::Data(if i == 0 { Data::Text } else { Data::Continue });
+        Frame::message(piece, opcode, i + 1 == count)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_text_goes_out_as_one_fragmented_message() {
+        let text: String = (0..3 * FRAGMENT + 10).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let frames: Vec<Frame> = fragments(&Utf8Bytes::from(text.clone())).collect();
+        assert_eq!(frames.len(), 4);
+        let opcodes: Vec<(OpCode, bool)> = frames.iter().map(|f| (f.header().opcode, f.header().is_final)).collect();
+        let cont = OpCode::Data(Data::Continue);
+        assert_eq!(opcodes, [(OpCode::Data(Data::Text), false), (cont, false), (cont, false), (cont, true)]);
+        let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
+        assert_eq!(joined, text.as_bytes());
+    }
 
     #[test]
     fn a_lagging_socket_keeps_statuses_and_the_newest_frame() {

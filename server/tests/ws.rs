@@ -182,3 +182,40 @@ async fn a_reading_client_that_answers_pings_stays() {
     assert_eq!(server.connections.open(), 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_long_hello_arrives_whole_and_a_plain_get_is_400() {
+    let server = common::start().await;
+    let addr = server.addr;
+    let auth = basic("admin", PASSWORD);
+    // Wait until the history makes a hello of several fragments (the server cuts at 4 KiB).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let snapshot = get(addr, "/api/snapshot", &[("Authorization", &auth)]).await;
+        if snapshot.body.len() > 16 * 1024 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "history stayed under 16 KiB");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut socket = open(addr, "", Some(&auth)).await.expect("upgrade");
+    let msg = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap().unwrap().unwrap();
+    let Message::Text(text) = msg else { panic!("expected text, got {msg:?}") };
+    assert!(text.len() > 16 * 1024, "hello of {} bytes", text.len());
+    let Frame::Hello(hello) = Frame::from_json(&text).expect("one valid message") else { panic!("not a hello") };
+    assert!(hello.history.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(matches!(next_frame(&mut socket).await, Frame::Sample(_)));
+
+    // Not an upgrade, or another protocol version: a 4xx, not a 500.
+    assert_eq!(get(addr, "/ws", &[("Authorization", &auth)]).await.status, 400);
+    let old_version = [
+        ("Authorization", auth.as_str()),
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "8"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    let old = common::raw(addr, &common::request(addr, "/ws", &old_version)).await;
+    assert_eq!((old.status, old.header("sec-websocket-version")), (426, Some("13")));
+    server.stop().await;
+}
