@@ -792,4 +792,16 @@ mod tests {
         let err = parse(&["--public-url", "nope"]).expect_err("refused").to_string();
         assert!(err.contains("--public-url"), "{err}");
     }
+
+    #[test]
+    fn the_readme_config_example_is_valid() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\n").expect("a toml block in README.md") + "```toml\n".len();
+        let toml = &readme[start..start + readme[start..].find("```").expect("closed")];
+        let config = with_file(toml, &[]).expect("the README example is a valid config");
+        assert_eq!(config.sources.len(), 3);
+        // With the commented line switched on too.
+        let config = with_file(&toml.replace("# public_url", "public_url"), &[]).expect("valid");
+        assert_eq!(config.public_url.map(|u| u.base).as_deref(), Some("/dash"));
+    }
 }
