@@ -21,6 +21,20 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
+// A process the tests need, started from the repository root and stopped after them.
+function background(command: string) {
+  return { command, cwd: "..", reuseExistingServer: false, timeout: 60_000, stdout: "pipe", stderr: "pipe" } as const;
+}
+
+// The built server with `args`, ready when `ready` (a URL or a port) answers.
+function livedash(args: string, ready: { url: string } | { port: number }, before = "") {
+  return {
+    ...background(`${before}target/debug/livedash ${args} --interval 250ms`),
+    ...ready,
+    env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
+  };
+}
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -46,49 +60,16 @@ export default defineConfig({
     },
   ],
   webServer: [
-    {
-      command: `target/debug/livedash --listen 127.0.0.1:${PORT} --interval 250ms`,
-      cwd: "..",
-      url: `http://127.0.0.1:${PORT}/healthz`,
-      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-    {
-      command:
-        `rm -rf ${TLS_DATA_DIR} && target/debug/livedash --listen 127.0.0.1:${TLS_PORT} --interval 250ms ` +
-        `--tls-self-signed --data-dir ${TLS_DATA_DIR}`,
-      cwd: "..",
-      // Playwright's readiness probe cannot verify this certificate; it only waits for the port.
-      port: TLS_PORT,
-      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-    {
-      command:
-        `target/debug/livedash --listen 127.0.0.1:${SUBPATH_PORT} --interval 250ms ` +
-        `--public-url ${PUBLIC_URL} --trusted-proxy 127.0.0.1`,
-      cwd: "..",
+    livedash(`--listen 127.0.0.1:${PORT}`, { url: `http://127.0.0.1:${PORT}/healthz` }),
+    // Playwright's readiness probe cannot verify this certificate; it only waits for the port.
+    livedash(
+      `--listen 127.0.0.1:${TLS_PORT} --tls-self-signed --data-dir ${TLS_DATA_DIR}`,
+      { port: TLS_PORT },
+      `rm -rf ${TLS_DATA_DIR} && `,
+    ),
+    livedash(`--listen 127.0.0.1:${SUBPATH_PORT} --public-url ${PUBLIC_URL} --trusted-proxy 127.0.0.1`, {
       url: `http://127.0.0.1:${SUBPATH_PORT}/dash/healthz`,
-      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-    {
-      command: `bash end2end/nginx.sh ${PROXY_PORT} ${SUBPATH_PORT}`,
-      cwd: "..",
-      url: `${PUBLIC_URL}/healthz`,
-      reuseExistingServer: false,
-      timeout: 30_000,
-      stdout: "pipe",
-      stderr: "pipe",
-    },
+    }),
+    { ...background(`bash end2end/nginx.sh ${PROXY_PORT} ${SUBPATH_PORT}`), url: `${PUBLIC_URL}/healthz` },
   ],
 });
