@@ -205,7 +205,7 @@ fn own_origin(parts: &Parts, config: &WsConfig) -> Option<String> {
 
 /// Why a socket opened from a page at `origin` would be refused with 403, in words for the
 /// person looking at that page; `None` when it would be accepted.
-pub fn origin_problem(origin: &str, parts: &Parts, config: &WsConfig) -> Option<String> {
+fn origin_problem(origin: &str, parts: &Parts, config: &WsConfig) -> Option<String> {
     let origin = origin.trim_end_matches('/').to_ascii_lowercase();
     let own = own_origin(parts, config);
     if own.as_deref() == Some(origin.as_str()) || config.allowed_origins.contains(&origin) {
@@ -496,10 +496,7 @@ fn oversize(stats: &WsStats) -> End {
 
 /// Sends one message within [`SEND_TIMEOUT`], unless the server is shutting down.
 async fn send(socket: &mut Socket, msg: Message, shutdown: &mut tokio::sync::watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)) => matches!(sent, Ok(Ok(()))),
-        () = crate::stopped(shutdown) => false,
-    }
+    bounded(socket.send(msg), shutdown).await
 }
 
 /// Sends a text message, in fragments of [`FRAGMENT`] bytes when it is longer (the client gets
@@ -512,10 +509,18 @@ async fn send_text(socket: &mut Socket, text: Utf8Bytes, shutdown: &mut tokio::s
         for frame in fragments(&text) {
             socket.send(Message::Frame(frame)).await?;
         }
-        Ok::<(), tungstenite::Error>(())
+        Ok(())
     };
+    bounded(fragments, shutdown).await
+}
+
+/// Whether `sending` succeeds within [`SEND_TIMEOUT`] and before the server starts shutting down.
+async fn bounded(
+    sending: impl Future<Output = Result<(), tungstenite::Error>>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
     tokio::select! {
-        sent = tokio::time::timeout(SEND_TIMEOUT, fragments) => matches!(sent, Ok(Ok(()))),
+        sent = tokio::time::timeout(SEND_TIMEOUT, sending) => matches!(sent, Ok(Ok(()))),
         () = crate::stopped(shutdown) => false,
     }
 }

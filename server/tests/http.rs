@@ -131,8 +131,7 @@ async fn the_page_can_ask_why_its_socket_is_refused() {
     let server = common::start().await;
     let addr = server.addr;
     let auth = basic("admin", PASSWORD);
-    let ticket =
-        || async { get(addr, "/api/ws-ticket", &[("Authorization", &auth)]).await.body.trim_matches('"').to_owned() };
+    let ticket = || common::ticket(addr);
     let ask = |origin: String, ticket: String| {
         let auth = auth.clone();
         async move {

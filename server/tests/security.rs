@@ -264,9 +264,7 @@ async fn logs_name_the_refused_client_but_never_a_secret() {
     let wrong = "hunter2-wrong-secret";
     let wrong_header = basic("mallory", wrong);
     assert_eq!(get(addr, "/", &[("Authorization", &wrong_header)]).await.status, 401);
-    let ticket: String =
-        serde_json::from_str(&get(addr, "/api/ws-ticket", &[("Authorization", &basic("admin", PASSWORD))]).await.body)
-            .unwrap();
+    let ticket = common::ticket(addr).await;
     assert_eq!(handshake(addr, &format!("/ws?ticket={ticket}"), &[]).await.status, 101);
     assert_eq!(
         handshake(addr, &format!("/ws?ticket={ticket}"), &[("Origin", &format!("http://{addr}"))]).await.status,

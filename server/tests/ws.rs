@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-use common::{PASSWORD, basic, get};
+use common::{PASSWORD, basic, get, ticket};
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -44,12 +44,6 @@ async fn next_frame(socket: &mut Socket) -> Frame {
             other => panic!("unexpected {other:?}"),
         }
     }
-}
-
-async fn ticket(addr: std::net::SocketAddr) -> String {
-    let r = get(addr, "/api/ws-ticket", &[("Authorization", &basic("admin", PASSWORD))]).await;
-    assert_eq!(r.status, 200);
-    serde_json::from_str(&r.body).unwrap()
 }
 
 #[tokio::test]

@@ -114,6 +114,13 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A fresh WebSocket ticket for `admin`, fetched the way the page does.
+pub async fn ticket(addr: SocketAddr) -> String {
+    let r = get(addr, "/api/ws-ticket", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).expect("a JSON string")
+}
+
 /// `Authorization: Basic ...` for `user:pass`.
 pub fn basic(user: &str, pass: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{user}:{pass}")))
