@@ -165,6 +165,9 @@ pub mod ssr {
         /// opened, in words for the person at the page; `request` is the one asking.
         fn socket_problem(&self, page_origin: &str, ticket: &str, user: &str, request: &http::request::Parts)
         -> String;
+        /// The authenticated user of `request`: the server's authentication has run before anything
+        /// of the app, so a request without one never gets here.
+        fn user(&self, request: &http::request::Parts) -> Option<Arc<str>>;
     }
 
     /// The context value that carries the base path (see [`crate::base_path`]).
@@ -174,11 +177,6 @@ pub mod ssr {
     /// The context value that carries the [`Backend`].
     #[derive(Clone)]
     pub struct BackendContext(pub Arc<dyn Backend>);
-
-    /// The authenticated user of the request, put in the request's extensions by the server's
-    /// authentication layer before anything of the app runs.
-    #[derive(Clone, Debug, PartialEq, Eq)]
-    pub struct User(pub Arc<str>);
 
     /// The [`Backend`] of this request.
     pub fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
@@ -208,9 +206,7 @@ pub mod ssr {
 
     /// The name of the authenticated user of this request.
     pub fn user() -> Result<Arc<str>, ServerFnError> {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<User>().cloned())
-            .map(|u| u.0)
-            .ok_or_else(|| ServerFnError::new("not authenticated"))
+        let parts = use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))?;
+        backend()?.user(&parts).ok_or_else(|| ServerFnError::new("not authenticated"))
     }
 }

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../server/src/credentials.rs"]
+#[path = "../../server/src/auth/credentials.rs"]
 #[allow(dead_code)]
 mod credentials;
 

@@ -7,8 +7,9 @@ use std::io::Write;
 use anyhow::Context;
 use clap::Parser;
 use livedash_server::auth::Auth;
+use livedash_server::auth::password;
 use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, Config, UsersSource};
-use livedash_server::{Running, tls, users};
+use livedash_server::{Running, tls};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
@@ -69,8 +70,8 @@ async fn run() -> anyhow::Result<()> {
 
 /// The `hash-password` command.
 fn hash_password() -> anyhow::Result<()> {
-    let password = users::read_new_password().context("reading the password")?;
-    print_line(&users::hash_password(&password))
+    let password = password::read_new_password().context("reading the password")?;
+    print_line(&password::hash_password(&password))
 }
 
 #[allow(clippy::print_stdout)] // the command's output

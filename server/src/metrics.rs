@@ -1,7 +1,10 @@
 //! `GET /metrics`: Prometheus text exposition of what the server does (no data values): clients,
 //! frames, skips, resumes, disconnects by reason, logins, and per source the fetch latency
-//! histogram, errors and state. Behind Basic auth like everything else.
+//! histogram, errors and state. Behind Basic auth like everything else (or on a loopback listener
+//! of its own). Reads the counters that [`crate::auth`], [`crate::live`] and [`crate::sources`]
+//! keep; the sources record into [`SourceMetrics`].
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use axum::extract::State;
@@ -15,7 +18,9 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::state::AppState;
+use crate::auth::Auth;
+use crate::live::hub::Hub;
+use crate::live::ws::admission::Connections;
 
 /// A `source` label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -68,8 +73,21 @@ fn gauge(v: &AtomicUsize) -> ConstGauge<i64> {
     ConstGauge::new(i64::try_from(v.load(Ordering::Relaxed)).unwrap_or(i64::MAX))
 }
 
+/// What `/metrics` reads: the counters of every sub-system (the part of the state it takes).
+#[derive(Clone)]
+pub struct Observed {
+    /// Frames, skips, resumes, missed ticks, and each source's health.
+    pub hub: Arc<Hub>,
+    /// Logins.
+    pub auth: Arc<Auth>,
+    /// Sockets.
+    pub connections: Arc<Connections>,
+    /// Fetch latency and errors.
+    pub sources: SourceMetrics,
+}
+
 /// The exposition text.
-pub fn render(state: &AppState) -> String {
+pub fn render(state: &Observed) -> String {
     let mut r = Registry::with_prefix("livedash");
     let ws = &state.connections.stats;
     let hub = &state.hub.stats;
@@ -97,8 +115,8 @@ pub fn render(state: &AppState) -> String {
     r.register("password_verifications", "Password hash verifications run", counter(&auth.verifications));
     r.register("login_failures", "Failed logins and refused tickets", counter(&auth.failures));
     r.register("login_throttled", "Login attempts refused by throttling (429)", counter(&auth.throttled));
-    r.register("source_fetch_seconds", "Time per source fetch", state.source_metrics.fetch_seconds.clone());
-    r.register("source_fetch_errors", "Failed source fetches", state.source_metrics.fetch_errors.clone());
+    r.register("source_fetch_seconds", "Time per source fetch", state.sources.fetch_seconds.clone());
+    r.register("source_fetch_errors", "Failed source fetches", state.sources.fetch_errors.clone());
     let up: Family<SourceLabel, Gauge> = Family::default();
     let age: Family<SourceLabel, Gauge> = Family::default();
     for h in state.hub.health() {
@@ -117,6 +135,6 @@ pub fn render(state: &AppState) -> String {
 }
 
 /// The `/metrics` handler.
-pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn handler(State(state): State<Observed>) -> impl IntoResponse {
     ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], render(&state))
 }

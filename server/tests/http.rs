@@ -163,7 +163,7 @@ async fn the_page_can_ask_why_its_socket_is_refused() {
 
 #[tokio::test]
 async fn metrics_can_have_a_loopback_listener_of_their_own() {
-    let mut config = livedash_server::config::Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
     let server = common::start_with(config).await;
     let addr = server.metrics_addr.expect("a metrics address");

@@ -9,12 +9,12 @@ mod common;
 
 use common::{PASSWORD, basic, get, handshake};
 use livedash_server::Running;
-use livedash_server::config::{Config, PublicUrl};
+use livedash_server::config::PublicUrl;
 
 const PUBLIC_ORIGIN: &str = "https://ops.example.com";
 
 async fn start_under_dash() -> Running {
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.public_url = Some(PublicUrl { origin: PUBLIC_ORIGIN.to_owned(), base: "/dash".to_owned() });
     common::start_with(config).await
 }
@@ -97,7 +97,7 @@ async fn the_socket_is_under_the_base_path_and_expects_the_public_origin() {
 
 #[tokio::test]
 async fn an_allowed_origin_is_accepted_beside_the_public_one() {
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.public_url = Some(PublicUrl { origin: PUBLIC_ORIGIN.to_owned(), base: String::new() });
     config.allowed_origins = vec!["https://wall.example.com".to_owned()];
     let server = common::start_with(config).await;

@@ -10,12 +10,11 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use common::{PASSWORD, UPGRADE, basic, get, handshake, raw, raw_from, request};
-use livedash_server::config::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn foreign_origin_is_403_with_or_without_credentials() {
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.allowed_origins = vec!["https://ops.example.com".into()];
     let server = common::start_with(config).await;
     let addr = server.addr;
@@ -44,7 +43,7 @@ async fn foreign_origin_is_403_with_or_without_credentials() {
 
 #[tokio::test]
 async fn connection_caps_refuse_with_503_before_the_upgrade() {
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.max_connections_per_ip = 2;
     let server = common::start_with(config).await;
     let auth = basic("admin", PASSWORD);
@@ -82,8 +81,8 @@ async fn connection_caps_refuse_with_503_before_the_upgrade() {
 
 #[tokio::test]
 async fn a_flood_from_one_ip_is_throttled_and_the_real_user_still_gets_in_from_another() {
-    let mut config = Config::for_tests(PASSWORD);
-    config.login_limits.per_ip_per_minute = std::num::NonZeroU32::new(5).unwrap();
+    let mut config = common::test_config(PASSWORD);
+    config.login_attempts_per_ip = std::num::NonZeroU32::new(5).unwrap();
     let server = common::start_with(config).await;
     let attacker = IpAddr::from([127, 0, 0, 2]);
     let wrong = basic("admin", "guess");
@@ -170,7 +169,7 @@ async fn malformed_authorization_and_tickets_get_4xx_never_500() {
 
 #[tokio::test]
 async fn oversized_headers_are_431_and_slow_headers_time_out() {
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.header_timeout = Duration::from_secs(1);
     let server = common::start_with(config).await;
     let addr = server.addr;
@@ -293,8 +292,8 @@ async fn forwarded_headers_count_only_from_a_trusted_proxy() {
     let wrong = basic("admin", "guess");
     let right = basic("admin", PASSWORD);
     for trusted in [false, true] {
-        let mut config = Config::for_tests(PASSWORD);
-        config.login_limits.per_ip_per_minute = std::num::NonZeroU32::new(3).unwrap();
+        let mut config = common::test_config(PASSWORD);
+        config.login_attempts_per_ip = std::num::NonZeroU32::new(3).unwrap();
         if trusted {
             config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
         }

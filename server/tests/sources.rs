@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
 use livedash::{Frame, SourceState};
-use livedash_server::config::Config;
 use livedash_server::sources::{Kind, SourceSpec};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -141,7 +140,7 @@ async fn wait_status(socket: &mut Socket, source: &str, state: SourceState) -> O
 #[tokio::test]
 async fn upstream_json_reaches_the_client_byte_for_byte() {
     let (up, _) = upstream().await;
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.sources = vec![http_source("up", up, Duration::from_millis(200))];
     let server = common::start_with(config).await;
     let mut ws = socket(server.addr, "").await;
@@ -159,7 +158,7 @@ async fn every_upstream_failure_is_a_readable_status_and_recovers() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.sources = vec![
         http_source("up", up, Duration::from_millis(500)),
         http_source("gone", refused, Duration::from_millis(500)),
@@ -195,7 +194,7 @@ async fn every_upstream_failure_is_a_readable_status_and_recovers() {
 
 #[tokio::test]
 async fn a_reconnect_with_since_gets_exactly_the_missed_samples() {
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.interval = Duration::from_millis(100);
     for s in &mut config.sources {
         s.interval = config.interval;
@@ -240,7 +239,7 @@ async fn server_snapshot_seqs(addr: std::net::SocketAddr) -> Vec<u64> {
 async fn a_stalled_client_does_not_delay_the_others() {
     let (up, mode) = upstream().await;
     mode.store(Mode::Padded as u8, Ordering::Relaxed);
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.sources = vec![http_source("up", up, Duration::from_millis(100))];
     let server = common::start_with(config).await;
     // A client that never reads: 400 KB frames fill its socket buffers within a second or two.
@@ -262,7 +261,7 @@ async fn a_stalled_client_does_not_delay_the_others() {
 #[tokio::test]
 async fn a_prometheus_source_keeps_the_selected_metrics_with_counters_as_rates() {
     let (up, _) = upstream().await;
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     let arg: livedash_server::sources::SourceArg =
         format!(r#"node=prometheus:http://{up}/metrics#temperature,requests_total{{code="200"}}"#).parse().unwrap();
     config.sources = vec![SourceSpec {
@@ -294,7 +293,7 @@ async fn a_prometheus_source_keeps_the_selected_metrics_with_counters_as_rates()
 async fn the_cadence_is_fixed_while_the_upstream_is_slow() {
     let (up, mode) = upstream().await;
     mode.store(Mode::Slowish as u8, Ordering::Relaxed);
-    let mut config = Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.sources = vec![http_source("up", up, Duration::from_millis(200))];
     let server = common::start_with(config).await;
     let mut ws = socket(server.addr, "").await;

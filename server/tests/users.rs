@@ -9,8 +9,8 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use livedash_server::auth::password::hash_password;
 use livedash_server::config::{Config, UsersSource};
-use livedash_server::users::hash_password;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use common::{basic, get};
 
 fn config_with_file(path: &std::path::Path) -> Config {
-    let mut config = Config::for_tests("unused");
+    let mut config = common::test_config("unused");
     config.users = UsersSource::File(path.to_owned());
     config
 }

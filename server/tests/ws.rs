@@ -142,7 +142,7 @@ async fn client_data_frames_are_ignored_and_big_ones_close_with_1009() {
 
 #[tokio::test]
 async fn a_client_that_answers_no_ping_is_closed() {
-    let mut config = livedash_server::config::Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.ws_idle_timeout = Duration::from_secs(1);
     let server = common::start_with(config).await;
     let socket = open(server.addr, "", Some(&basic("admin", PASSWORD))).await.expect("upgrade");
@@ -159,7 +159,7 @@ async fn a_client_that_answers_no_ping_is_closed() {
 
 #[tokio::test]
 async fn a_reading_client_that_answers_pings_stays() {
-    let mut config = livedash_server::config::Config::for_tests(PASSWORD);
+    let mut config = common::test_config(PASSWORD);
     config.ws_idle_timeout = Duration::from_secs(1);
     let server = common::start_with(config).await;
     let mut socket = open(server.addr, "", Some(&basic("admin", PASSWORD))).await.expect("upgrade");

@@ -1,128 +1,36 @@
-//! Sources: each runs on its own fixed-rate ticker and hands every sample to the hub.
+//! Sources: each runs on its own fixed-rate ticker and hands every sample to the stamper.
 //!
 //! A slow fetch never shifts the cadence (the ticker is fixed-rate), a missed tick is skipped
 //! and counted, not queued, and one source never runs two fetches at once. A failed fetch becomes
-//! a `failing` status with a readable reason; the next good one turns it back to `ok`.
+//! a `failing` status with a readable reason ([`FetchError`]); the next good one turns it back to
+//! `ok`.
+//!
+//! - [`spec`]: what a source is, as configured;
+//! - [`local`], [`http`], [`prometheus`]: the three kinds of fetch;
+//! - [`error`]: why a fetch failed.
+//!
+//! May import [`crate::live`] (where samples go), [`crate::metrics`] (fetch latency and errors),
+//! [`crate::shutdown`]; nothing from `config`, the router or the UI.
 
+pub mod error;
 pub mod http;
 pub mod local;
 pub mod prometheus;
+pub mod spec;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use serde_json::value::RawValue;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::hub::Hub;
+pub use error::FetchError;
+pub use spec::{DEFAULT_MAX_BODY, Kind, SourceArg, SourceSpec, default_timeout};
 
-/// The largest upstream body accepted by default.
-pub const DEFAULT_MAX_BODY: usize = 1 << 20;
-
-/// What a source reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
-    /// This machine, through sysinfo.
-    Local,
-    /// A JSON endpoint, relayed verbatim.
-    Http(reqwest::Url),
-    /// A Prometheus text exposition endpoint; the selected metrics (all when empty).
-    Prometheus(reqwest::Url, Vec<prometheus::Selector>),
-}
-
-/// One configured source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceSpec {
-    /// Its name on the page and in the protocol.
-    pub name: Arc<str>,
-    /// What it reads.
-    pub kind: Kind,
-    /// How often.
-    pub interval: Duration,
-    /// How long one fetch may take (below the interval).
-    pub timeout: Duration,
-    /// The largest body accepted.
-    pub max_body: usize,
-}
-
-/// A `--source` value before the interval is known: `local`, `URL`, `http:URL`, each optionally
-/// prefixed with `name=`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceArg {
-    /// `name=`, if given.
-    pub name: Option<String>,
-    /// What it reads.
-    pub kind: Kind,
-}
-
-impl FromStr for SourceArg {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        let (name, rest) = match s.split_once('=') {
-            Some((name, rest)) if !name.contains(':') && !name.contains('/') => (Some(name.trim()), rest.trim()),
-            _ => (None, s),
-        };
-        if let Some(name) = name {
-            valid_name(name)?;
-        }
-        let kind = if rest == "local" {
-            Kind::Local
-        } else if let Some(target) = rest.strip_prefix("prometheus:") {
-            let (url, selectors) = target.split_once('#').unwrap_or((target, ""));
-            let selectors = prometheus::split_selectors(selectors)
-                .iter()
-                .map(|s| s.parse::<prometheus::Selector>())
-                .collect::<Result<Vec<_>, _>>()?;
-            Kind::Prometheus(http_url(url)?, selectors)
-        } else {
-            let url = rest.strip_prefix("http:").filter(|u| u.contains("://")).unwrap_or(rest);
-            Kind::Http(http_url(url)?)
-        };
-        Ok(Self { name: name.map(str::to_owned), kind })
-    }
-}
-
-fn http_url(url: &str) -> Result<reqwest::Url, String> {
-    let url = reqwest::Url::parse(url)
-        .map_err(|e| format!("{e}: expected local, URL, name=http:URL or name=prometheus:URL#metric,..."))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err("a source URL must be http:// or https:// with a host".to_owned());
-    }
-    Ok(url)
-}
-
-/// Source names: 1 to 40 of letters, digits, `-`, `_`, `.`, `:`.
-pub fn valid_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 40
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
-    if ok { Ok(()) } else { Err(format!("source name {name:?}: use 1 to 40 letters, digits, '-', '_', '.', ':'")) }
-}
-
-impl SourceArg {
-    /// The name used when none is given: `local`, or the URL's host and port.
-    pub fn default_name(&self) -> String {
-        match &self.kind {
-            Kind::Local => "local".to_owned(),
-            Kind::Http(url) | Kind::Prometheus(url, _) => match (url.host_str(), url.port()) {
-                (Some(host), Some(port)) => format!("{host}:{port}"),
-                (Some(host), None) => host.to_owned(),
-                _ => "http".to_owned(),
-            },
-        }
-    }
-}
-
-/// The default timeout for an interval: most of it, so that a fetch ends before the next tick.
-pub fn default_timeout(interval: Duration) -> Duration {
-    (interval * 9 / 10).min(Duration::from_secs(30))
-}
+use crate::live::stamp::Stamper;
+use crate::metrics::SourceMetrics;
+use crate::shutdown::Shutdown;
 
 enum Fetcher {
     Local(Option<Box<local::LocalSource>>),
@@ -131,7 +39,7 @@ enum Fetcher {
 }
 
 impl Fetcher {
-    fn new(spec: &SourceSpec) -> Result<Self, String> {
+    fn new(spec: &SourceSpec) -> Result<Self, FetchError> {
         Ok(match &spec.kind {
             Kind::Local => Self::Local(Some(Box::new(local::LocalSource::new()))),
             Kind::Http(url) => Self::Http(http::HttpSource::new(url.clone(), spec.timeout, spec.max_body)?),
@@ -142,7 +50,7 @@ impl Fetcher {
         })
     }
 
-    async fn fetch(&mut self) -> Result<Arc<RawValue>, String> {
+    async fn fetch(&mut self) -> Result<Arc<RawValue>, FetchError> {
         match self {
             Self::Http(source) => source.fetch().await,
             Self::Prometheus(source, converter) => {
@@ -152,13 +60,13 @@ impl Fetcher {
             }
             Self::Local(slot) => {
                 // Reading /proc is blocking I/O: keep it off the async workers.
-                let mut source = slot.take().ok_or("the local sampler stopped unexpectedly")?;
+                let mut source = slot.take().ok_or(FetchError::LocalStopped)?;
                 let (source, data) = tokio::task::spawn_blocking(move || {
                     let data = source.sample();
                     (source, data)
                 })
                 .await
-                .map_err(|_| "the local sampler stopped unexpectedly".to_owned())?;
+                .map_err(|_| FetchError::LocalStopped)?;
                 *slot = Some(source);
                 Ok(livedash::raw_json(&data))
             }
@@ -166,21 +74,18 @@ impl Fetcher {
     }
 }
 
-/// Starts `spec` on its own ticker until `shutdown` flips.
+/// Starts `spec` on its own ticker until `shutdown` says stop.
 pub fn spawn(
-    hub: Arc<Hub>,
-    metrics: crate::metrics::SourceMetrics,
+    stamper: Arc<Stamper>,
+    metrics: SourceMetrics,
     spec: SourceSpec,
-    mut shutdown: watch::Receiver<bool>,
+    mut shutdown: Shutdown,
 ) -> JoinHandle<()> {
-    hub.register_source(&spec.name, spec.interval);
+    stamper.register(&spec.name, spec.interval);
     tokio::spawn(async move {
         let mut fetcher = match Fetcher::new(&spec) {
             Ok(f) => f,
-            Err(reason) => {
-                hub.set_failing(&spec.name, reason);
-                return;
-            }
+            Err(e) => return stamper.fail(&spec.name, e.to_string()),
         };
         let mut ticker = tokio::time::interval(spec.interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -188,80 +93,27 @@ pub fn spawn(
         loop {
             let tick = tokio::select! {
                 tick = ticker.tick() => tick,
-                () = crate::stopped(&mut shutdown) => break,
+                () = shutdown.stopped() => break,
             };
             if let Some(last) = last_tick {
                 let missed = (tick - last).as_nanos() / spec.interval.as_nanos().max(1);
-                hub.stats
-                    .missed_ticks
-                    .fetch_add(u64::try_from(missed.saturating_sub(1)).unwrap_or(0), Ordering::Relaxed);
+                let missed = u64::try_from(missed.saturating_sub(1)).unwrap_or(0);
+                stamper.hub().stats.missed_ticks.fetch_add(missed, Ordering::Relaxed);
             }
             last_tick = Some(tick);
             let started = Instant::now();
             let result = tokio::select! {
                 result = fetcher.fetch() => result,
-                () = crate::stopped(&mut shutdown) => break,
+                () = shutdown.stopped() => break,
             };
             metrics.observe(&spec.name, started.elapsed().as_secs_f64(), result.is_err());
             match result {
-                Ok(data) => hub.publish_raw(&spec.name, data),
-                Err(reason) => {
-                    tracing::debug!(source = %spec.name, %reason, "fetch failed");
-                    hub.set_failing(&spec.name, reason);
+                Ok(data) => stamper.publish(&spec.name, data),
+                Err(e) => {
+                    tracing::debug!(source = %spec.name, reason = %e, "fetch failed");
+                    stamper.fail(&spec.name, e.to_string());
                 }
             }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn arg(s: &str) -> Result<SourceArg, String> {
-        s.parse()
-    }
-
-    #[test]
-    fn source_arguments_parse() {
-        assert_eq!(arg("local"), Ok(SourceArg { name: None, kind: Kind::Local }));
-        let a = arg("http://127.0.0.1:9100/stats?x=1").expect("url");
-        assert_eq!(a.default_name(), "127.0.0.1:9100");
-        assert!(matches!(&a.kind, Kind::Http(u) if u.as_str() == "http://127.0.0.1:9100/stats?x=1"));
-        let a = arg(
-            r#"node=prometheus:http://127.0.0.1:9100/metrics#node_load1,node_cpu_seconds_total{mode="idle",cpu="0"}"#,
-        )
-        .expect("prometheus");
-        let Kind::Prometheus(url, selectors) = &a.kind else { panic!("prometheus") };
-        assert_eq!(url.as_str(), "http://127.0.0.1:9100/metrics");
-        assert_eq!(selectors.len(), 2);
-        assert_eq!(selectors[1].labels.len(), 2);
-        let a = arg("api=http:https://ops.example.com/metrics.json").expect("named");
-        assert_eq!(a.name.as_deref(), Some("api"));
-        assert_eq!(a.default_name(), "ops.example.com");
-        assert_eq!(arg("me=local").expect("named local").name.as_deref(), Some("me"));
-    }
-
-    #[test]
-    fn bad_source_arguments_say_what_is_expected() {
-        for bad in [
-            "",
-            "ftp://x/",
-            "http:",
-            "nonsense",
-            "bad name=local",
-            "x=http://",
-            "file:///etc/passwd",
-            "prometheus:x",
-            "p=prometheus:http://h/#1bad",
-        ] {
-            assert!(arg(bad).is_err(), "{bad:?} accepted");
-        }
-    }
-
-    #[test]
-    fn timeouts_stay_below_the_interval() {
-        assert_eq!(default_timeout(Duration::from_secs(1)), Duration::from_millis(900));
-        assert_eq!(default_timeout(Duration::from_secs(3600)), Duration::from_secs(30));
-    }
 }

@@ -12,6 +12,8 @@ use std::time::Instant;
 use prometheus_parse::{Scrape, Value};
 use serde_json::{Map, Value as Json, json};
 
+use super::error::FetchError;
+
 /// At most this many series per scrape: a whole node_exporter would be thousands of cards.
 pub const MAX_SERIES: usize = 200;
 
@@ -97,9 +99,9 @@ impl Converter {
     /// One sample from the exposition `text` scraped at `now`. Gauges and untyped values as they
     /// are; counters as per-second rates from the previous scrape (absent on the first one, and
     /// after a counter reset); histograms and summaries are left out.
-    pub fn convert(&mut self, text: &str, now: Instant) -> Result<Json, String> {
+    pub fn convert(&mut self, text: &str, now: Instant) -> Result<Json, FetchError> {
         let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
-            .map_err(|e| format!("not a Prometheus exposition: {e}"))?;
+            .map_err(|e| FetchError::NotExposition(e.to_string()))?;
         // The parser reports a histogram's or summary's `_sum` and `_count` as untyped series of
         // their own: leave them out with the distribution they belong to.
         let distributions: std::collections::HashSet<&str> = scrape

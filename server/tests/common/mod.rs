@@ -15,11 +15,28 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+pub mod pinned;
+
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A configuration for tests: loopback on an OS-chosen port, fast sampling, a known password.
+pub fn test_config(password: &str) -> Config {
+    use clap::Parser;
+    let args = livedash_server::config::Cli::try_parse_from(["livedash"]).expect("the defaults parse").serve;
+    let mut config = Config::from_args(&args, Some(password.into())).expect("the defaults are valid");
+    config.interval = Duration::from_millis(200);
+    for source in &mut config.sources {
+        source.interval = config.interval;
+        source.timeout = livedash_server::sources::default_timeout(config.interval);
+    }
+    config.history = Duration::from_secs(60);
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config
+}
 
 /// Starts a real server with the test configuration.
 pub async fn start() -> Running {
-    start_with(Config::for_tests(PASSWORD)).await
+    start_with(test_config(PASSWORD)).await
 }
 
 /// Starts a real server with `config` on 127.0.0.1:0.

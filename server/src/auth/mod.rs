@@ -1,0 +1,233 @@
+//! Authentication: HTTP Basic on every route but `/healthz`, single-use WebSocket tickets, a cache
+//! of verified credentials and brute-force throttling.
+//!
+//! - [`accounts`]: [`Auth`], the accounts in force and every check against them;
+//! - [`credentials`]: the parsers of what clients present (fuzzed on their own, see `fuzz/`);
+//! - [`users`] and [`password`]: the users file and the password hashes in it;
+//! - [`cache`]: verified credentials, one verification per credential at a time;
+//! - [`throttle`]: budgets of login attempts per address and per user;
+//! - [`ticket`]: the WebSocket tickets and the book of redeemed ones.
+//!
+//! This file holds what the routes use: the refusal ([`AuthError`]), the [`BasicUser`] extractor
+//! and the [`require_basic`] middleware. Imports nothing of the server but [`crate::clock`] and
+//! [`crate::http::client_ip`]; it does not know the UI.
+
+pub mod accounts;
+pub mod cache;
+pub mod credentials;
+pub mod password;
+pub mod throttle;
+pub mod ticket;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub use accounts::{Auth, AuthStats, generate_password};
+pub use throttle::LoginLimits;
+pub use ticket::{TICKET_TTL, TicketState};
+pub use users::{Users, UsersError};
+
+use crate::http::client_ip::ClientIp;
+
+/// Why a request was not let in. Never says which part of the credentials was wrong.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    /// No `Authorization` header (and no ticket).
+    #[error("credentials required")]
+    Missing,
+    /// Credentials or ticket present but not valid, whatever the reason.
+    #[error("invalid credentials")]
+    Invalid,
+    /// Too many attempts from this address or for this user: try again after the duration.
+    #[error("too many attempts")]
+    Throttled(Duration),
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Missing | Self::Invalid => (
+                StatusCode::UNAUTHORIZED,
+                [(WWW_AUTHENTICATE, HeaderValue::from_static(r#"Basic realm="livedash", charset="UTF-8""#))],
+                "401 Unauthorized: log in with your livedash user name and password\n",
+            )
+                .into_response(),
+            Self::Throttled(wait) => {
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(RETRY_AFTER, HeaderValue::from(secs.max(1)))],
+                    "429 Too Many Requests: too many login attempts, try again later\n",
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// The user of a request that carried valid Basic credentials. [`require_basic`] also leaves it
+/// in the request's extensions for what runs after it (the UI's server functions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicUser(pub Arc<str>);
+
+impl<S: Send + Sync> FromRequestParts<S> for BasicUser
+where
+    Arc<Auth>: FromRef<S>,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Arc::<Auth>::from_ref(state);
+        auth.check_basic(&parts.headers, ClientIp::of(parts)).await.map(BasicUser)
+    }
+}
+
+/// Middleware for everything behind Basic auth: refuses with 401 or 429, or records the
+/// [`BasicUser`] in the request's extensions.
+pub async fn require_basic(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match BasicUser::from_request_parts(&mut parts, &auth).await {
+        Ok(user) => {
+            parts.extensions.insert(user);
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+    use std::num::NonZeroU32;
+    use std::sync::atomic::Ordering;
+
+    use axum::http::HeaderMap;
+    use axum::http::header::AUTHORIZATION;
+    use base64::Engine;
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    fn headers(value: &[u8]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_bytes(value).expect("header bytes"));
+        h
+    }
+
+    fn basic(user_pass: &str) -> HeaderMap {
+        headers(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass)).as_bytes())
+    }
+
+    fn auth(password: &str) -> Auth {
+        Auth::new(Users::single("admin", password), LoginLimits::default())
+    }
+
+    fn limits(ip: u32, user: u32) -> LoginLimits {
+        LoginLimits {
+            per_ip_per_minute: NonZeroU32::new(ip).expect("nonzero"),
+            per_user_per_minute: NonZeroU32::new(user).expect("nonzero"),
+        }
+    }
+
+    #[tokio::test]
+    async fn right_credentials_pass_wrong_ones_do_not() {
+        let auth = auth("s3cret:with colon");
+        assert_eq!(auth.check_basic(&basic("admin:s3cret:with colon"), IP).await.as_deref(), Ok("admin"));
+        assert_eq!(auth.check_basic(&basic("admin:s3cret"), IP).await, Err(AuthError::Invalid));
+        assert_eq!(auth.check_basic(&basic("root:s3cret:with colon"), IP).await, Err(AuthError::Invalid));
+        assert_eq!(auth.check_basic(&HeaderMap::new(), IP).await, Err(AuthError::Missing));
+    }
+
+    #[tokio::test]
+    async fn malformed_authorization_values_are_invalid_not_panics() {
+        let auth = auth("pw");
+        for value in credentials::malformed_basic_examples() {
+            assert_eq!(auth.check_basic(&headers(&value), IP).await, Err(AuthError::Invalid), "{value:?}");
+        }
+        // The scheme is case-insensitive.
+        assert!(auth.check_basic(&headers(b"bAsIc YWRtaW46cHc="), IP).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_one_credential_costs_one_verification() {
+        let auth = Arc::new(auth("pw"));
+        let tasks: Vec<_> = (0..200)
+            .map(|_| {
+                let auth = auth.clone();
+                tokio::spawn(async move { auth.check_basic(&basic("admin:pw"), IP).await })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.expect("task").as_deref(), Ok("admin"));
+        }
+        assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), 1);
+        // Later requests come from the cache.
+        assert!(auth.check_basic(&basic("admin:pw"), IP).await.is_ok());
+        assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn too_many_attempts_from_one_ip_are_throttled_before_hashing() {
+        let auth = Auth::new(Users::single("admin", "pw"), limits(3, 100));
+        for _ in 0..3 {
+            assert_eq!(auth.check_basic(&basic("admin:nope"), IP).await, Err(AuthError::Invalid));
+        }
+        let before = auth.stats.verifications.load(Ordering::Relaxed);
+        assert!(matches!(auth.check_basic(&basic("admin:pw"), IP).await, Err(AuthError::Throttled(_))));
+        assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), before, "no hash computed when throttled");
+        // Another address is not affected, and the real password works there.
+        let other = IpAddr::from([127, 0, 0, 2]);
+        assert_eq!(auth.check_basic(&basic("admin:pw"), other).await.as_deref(), Ok("admin"));
+        // Now that the right credential is cached, the throttled address still gets no answer
+        // that tells it the password is right.
+        assert!(matches!(auth.check_basic(&basic("admin:pw"), IP).await, Err(AuthError::Throttled(_))));
+    }
+
+    #[tokio::test]
+    async fn too_many_attempts_for_one_user_are_throttled_from_every_ip() {
+        let auth = Auth::new(Users::single("admin", "pw"), limits(100, 2));
+        for i in 0..2u8 {
+            let _ = auth.check_basic(&basic("admin:nope"), IpAddr::from([10, 0, 0, i])).await;
+        }
+        let fresh = IpAddr::from([10, 0, 1, 1]);
+        assert!(matches!(auth.check_basic(&basic("admin:nope"), fresh).await, Err(AuthError::Throttled(_))));
+        // Other users are unaffected.
+        assert_eq!(auth.check_basic(&basic("bob:x"), fresh).await, Err(AuthError::Invalid));
+    }
+
+    #[test]
+    fn throttled_response_says_when_to_retry() {
+        let r = AuthError::Throttled(Duration::from_millis(5_200)).into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[RETRY_AFTER], "6");
+        let r = AuthError::Invalid.into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(r.headers()[WWW_AUTHENTICATE].to_str().expect("ascii").starts_with("Basic realm="));
+    }
+
+    #[tokio::test]
+    async fn replacing_users_invalidates_cached_credentials() {
+        let auth = auth("old");
+        assert!(auth.check_basic(&basic("admin:old"), IP).await.is_ok());
+        let changes = auth.changes();
+        auth.replace_users(Users::single("admin", "new"));
+        assert!(changes.has_changed().expect("sender alive"));
+        assert_eq!(auth.check_basic(&basic("admin:old"), IP).await, Err(AuthError::Invalid));
+        assert!(auth.check_basic(&basic("admin:new"), IP).await.is_ok());
+    }
+
+    #[test]
+    fn generated_passwords_are_long_and_distinct() {
+        let (a, b) = (generate_password(), generate_password());
+        assert_eq!(a.len(), 24);
+        assert_ne!(a, b);
+    }
+}

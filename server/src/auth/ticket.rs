@@ -1,0 +1,123 @@
+//! Single-use WebSocket tickets: `base64url(expiry ‖ nonce ‖ user) . base64url(HMAC-SHA256(payload))`
+//! (see [`super::credentials::Ticket`]), bound to its user, valid for [`TICKET_TTL`], redeemable
+//! once. The book remembers redeemed nonces until their tickets expire.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::credentials::{NONCE_LEN, Ticket};
+use crate::clock::millis;
+
+/// How long a WebSocket ticket stays valid.
+pub const TICKET_TTL: Duration = Duration::from_secs(30);
+
+/// What became of a ticket, to explain a socket that never opened. Nothing is redeemed by asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketState {
+    /// Valid and not yet used: the socket request never reached the server with it.
+    Unused,
+    /// Used: the socket request reached the server and passed the ticket check.
+    Redeemed,
+    /// Not valid (any more), or not this user's.
+    Refused,
+}
+
+/// The redeemed tickets.
+#[derive(Default)]
+pub struct TicketBook {
+    /// Redeemed nonces and their tickets' expiry.
+    redeemed: Mutex<HashMap<[u8; NONCE_LEN], u64>>,
+}
+
+impl TicketBook {
+    /// A fresh ticket for `user`, signed with `key`, issued at `now` (ms).
+    pub fn issue(key: &[u8], user: &str, now: u64, nonce: [u8; NONCE_LEN]) -> String {
+        Ticket { expiry_ms: now + millis(TICKET_TTL), nonce, user: user.to_owned() }.encode(key)
+    }
+
+    /// The user of a valid, unexpired, not yet redeemed `ticket` whose user still `exists`;
+    /// redeems it.
+    pub fn redeem(&self, key: &[u8], ticket: &str, now: u64, exists: impl Fn(&str) -> bool) -> Option<String> {
+        let ticket = Ticket::decode(key, ticket)?;
+        if now >= ticket.expiry_ms || !exists(&ticket.user) {
+            return None;
+        }
+        let mut redeemed = self.redeemed.lock();
+        // Forget tickets that expired: they fail the expiry check anyway. This bounds the map
+        // to the tickets issued within one TTL.
+        redeemed.retain(|_, exp| *exp > now);
+        redeemed.insert(ticket.nonce, ticket.expiry_ms).is_none().then_some(ticket.user)
+    }
+
+    /// The state of `ticket`, as far as `user` may know it.
+    pub fn state(&self, key: &[u8], ticket: &str, user: &str, now: u64, exists: impl Fn(&str) -> bool) -> TicketState {
+        let Some(ticket) = Ticket::decode(key, ticket).filter(|t| t.user == user) else {
+            return TicketState::Refused;
+        };
+        if self.redeemed.lock().contains_key(&ticket.nonce) {
+            TicketState::Redeemed
+        } else if now >= ticket.expiry_ms || !exists(&ticket.user) {
+            TicketState::Refused
+        } else {
+            TicketState::Unused
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Auth, AuthError, LoginLimits, Users};
+    use super::*;
+
+    fn auth() -> Auth {
+        Auth::new(Users::single("admin", "pw"), LoginLimits::default())
+    }
+
+    #[test]
+    fn tickets_work_once_for_their_user() {
+        let auth = auth();
+        let t = auth.issue_ticket("admin");
+        assert_eq!(auth.redeem_ticket(&t).as_deref(), Ok("admin"));
+        assert_eq!(auth.redeem_ticket(&t), Err(AuthError::Invalid), "replay");
+        let gone = auth.issue_ticket("admin");
+        auth.replace_users(Users::single("someone-else", "pw"));
+        assert_eq!(auth.redeem_ticket(&gone), Err(AuthError::Invalid), "user removed");
+    }
+
+    #[test]
+    fn a_ticket_state_is_told_without_redeeming_it_and_only_to_its_user() {
+        let auth = auth();
+        let t = auth.issue_ticket("admin");
+        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Unused);
+        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Unused, "asking redeems nothing");
+        assert_eq!(auth.ticket_state(&t, "mallory"), TicketState::Refused);
+        assert_eq!(auth.redeem_ticket(&t).as_deref(), Ok("admin"));
+        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Redeemed);
+        assert_eq!(auth.ticket_state("garbage", "admin"), TicketState::Refused);
+        let old = auth.issue_ticket_at("admin", 1_000);
+        assert_eq!(auth.ticket_state(&old, "admin"), TicketState::Refused, "expired");
+    }
+
+    #[test]
+    fn expired_tampered_truncated_and_foreign_tickets_fail() {
+        let auth = auth();
+        let t = auth.issue_ticket_at("admin", 1_000);
+        assert_eq!(auth.redeem_ticket_at(&t, 1_000 + 30_000), Err(AuthError::Invalid), "expired");
+
+        let t = auth.issue_ticket("admin");
+        let mut tampered = t.clone().into_bytes();
+        tampered[3] = if tampered[3] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ascii");
+        assert_eq!(auth.redeem_ticket(&tampered), Err(AuthError::Invalid), "tampered");
+        assert_eq!(auth.redeem_ticket(&t[..t.len() - 2]), Err(AuthError::Invalid), "truncated");
+        for garbage in ["", ".", "abc", "a.b", "%%%.%%%", "....."] {
+            assert_eq!(auth.redeem_ticket(garbage), Err(AuthError::Invalid), "{garbage:?}");
+        }
+        let other = Auth::new(Users::single("admin", "pw"), LoginLimits::default());
+        assert_eq!(other.redeem_ticket(&auth.issue_ticket("admin")), Err(AuthError::Invalid), "other key");
+        assert_eq!(auth.redeem_ticket(&t).as_deref(), Ok("admin"), "the original still works once");
+        assert_eq!(auth.stats.failures.load(std::sync::atomic::Ordering::Relaxed), 9, "each refusal counted");
+    }
+}

@@ -1,0 +1,206 @@
+//! The users file (`--users-file` / `LIVEDASH_USERS_FILE`): one `name:hash` line per account, hashes
+//! in argon2id PHC form (`livedash hash-password`) or bcrypt from `htpasswd -nB user`.
+//!
+//! Loading checks every line and stops at the first bad one with an error naming the file, the line
+//! number and the reason, never the hash. [`Users::verify`] is deliberately slow and costs the same
+//! for an unknown user as for a known one, so that timing does not reveal which names exist. The
+//! hashes themselves (which are accepted, how they are checked and made) are in [`super::password`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
+
+use super::password::{Scheme, Stored, check_hash, hash_password};
+
+/// The longest accepted user name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Why the users file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum UsersError {
+    /// The file could not be read.
+    #[error("cannot read the users file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: io::Error,
+    },
+    /// A line is not a valid `name:hash` account. The reason never quotes the hash.
+    #[error("users file {}, line {line}: {reason}", path.display())]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// The line's number, counted from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// One account.
+struct Account {
+    name: String,
+    stored: Stored,
+}
+
+/// The accounts from a users file.
+pub struct Users {
+    /// In file order.
+    accounts: Vec<Account>,
+    /// Name to index in `accounts`.
+    by_name: HashMap<String, usize>,
+    /// Checked for unknown names; never matches.
+    dummy: Stored,
+    /// Hash computations run by [`Users::verify`], known names and unknown alike.
+    checks: AtomicU64,
+}
+
+impl fmt::Debug for Users {
+    /// Names only: hashes stay out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Users").field("names", &self.names().collect::<Vec<_>>()).finish_non_exhaustive()
+    }
+}
+
+impl Users {
+    /// Parses the text of a users file; `path_for_messages` only names the file in errors.
+    ///
+    /// Blank lines and lines starting with `#` are skipped; every other line must be `name:hash`.
+    /// The first bad line stops parsing.
+    pub fn parse(text: &str, path_for_messages: &Path) -> Result<Users, UsersError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut accounts: Vec<Account> = Vec::new();
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut first_line_of: Vec<usize> = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let number = index + 1;
+            let bad = |reason: String| UsersError::Line { path: path_for_messages.to_owned(), line: number, reason };
+            let content = line.trim_start();
+            if content.is_empty() || content.starts_with('#') {
+                continue;
+            }
+            // Without a ':' the whole line may be a password or hash: quote none of it.
+            let Some((name, hash)) = line.split_once(':') else {
+                return Err(bad("expected `name:hash`, found no ':'".to_owned()));
+            };
+            check_name(name).map_err(|reason| bad(reason.to_owned()))?;
+            if let Some(&earlier) = by_name.get(name) {
+                let first = first_line_of.get(earlier).copied().unwrap_or(0);
+                return Err(bad(format!("user {name} appears twice, first on line {first}")));
+            }
+            let hash = hash.trim_end();
+            let scheme = check_hash(hash).map_err(bad)?;
+            by_name.insert(name.to_owned(), accounts.len());
+            first_line_of.push(number);
+            accounts.push(Account { name: name.to_owned(), stored: Stored { hash: hash.to_owned(), scheme } });
+        }
+        let dummy = Stored::dummy_like(accounts.first().map(|a| a.stored.scheme));
+        Ok(Users { accounts, by_name, dummy, checks: AtomicU64::new(0) })
+    }
+
+    /// Reads and parses the users file at `path`.
+    pub fn load(path: &Path) -> Result<Users, UsersError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| UsersError::Read { path: path.to_owned(), source })?;
+        warn_if_world_readable(path);
+        Self::parse(&text, path)
+    }
+
+    /// One account `user` with `password`, hashed now with argon2id (for running without a file).
+    pub fn single(user: &str, password: &str) -> Users {
+        let stored = Stored { hash: hash_password(password), scheme: Scheme::Argon2id };
+        let accounts = vec![Account { name: user.to_owned(), stored }];
+        let by_name = HashMap::from([(user.to_owned(), 0)]);
+        Users { accounts, by_name, dummy: Stored::dummy_like(Some(Scheme::Argon2id)), checks: AtomicU64::new(0) }
+    }
+
+    /// Whether `password` is `user`'s. Blocking and deliberately slow (run it in `spawn_blocking`);
+    /// an unknown `user` takes as long as a known one and gives `false`.
+    pub fn verify(&self, user: &str, password: &str) -> bool {
+        match self.account(user) {
+            Some(account) => self.check(&account.stored, password),
+            None => {
+                std::hint::black_box(self.check(&self.dummy, password));
+                false
+            }
+        }
+    }
+
+    /// Every hash computation goes through here, so that the count shows that unknown names
+    /// cost a computation too.
+    fn check(&self, stored: &Stored, password: &str) -> bool {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        stored.matches(password)
+    }
+
+    /// How many hash computations [`Users::verify`] has run.
+    pub fn hash_checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
+    }
+
+    /// SHA-256 of `user`'s stored hash: changes exactly when the password (hash) changes; `None`
+    /// for an unknown user. Lets a reload find sessions of removed users or changed passwords.
+    pub fn version_of(&self, user: &str) -> Option<[u8; 32]> {
+        self.account(user).map(|a| Sha256::digest(a.stored.hash.as_bytes()).into())
+    }
+
+    /// The user names, in file order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.accounts.iter().map(|a| a.name.as_str())
+    }
+
+    /// How many accounts there are.
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Whether there are no accounts (nobody could log in).
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    fn account(&self, user: &str) -> Option<&Account> {
+        self.by_name.get(user).and_then(|&i| self.accounts.get(i))
+    }
+}
+
+/// Why `name` is not a valid user name, if it is not.
+fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("the user name before ':' is empty");
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err("the user name is longer than 64 characters");
+    }
+    if name.chars().any(char::is_whitespace) {
+        return Err("the user name contains whitespace");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("the user name contains a control character");
+    }
+    Ok(())
+}
+
+/// Warns when everyone on the machine can read the users file.
+fn warn_if_world_readable(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o004 != 0
+        {
+            tracing::warn!(path = %path.display(), "the users file is readable by every local user; consider `chmod 600`");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(test)]
+pub(super) mod tests;

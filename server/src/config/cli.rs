@@ -1,0 +1,152 @@
+//! The command line: clap's flags, each with its `LIVEDASH_*` variable, and the subcommands. Only
+//! declarations and value parsers here; [`super::Config::from_args`] merges them with the file.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use super::parse::{
+    PublicUrl, parse_history, parse_idle, parse_interval, parse_loopback, parse_net, parse_origin, parse_public_url,
+};
+use crate::sources::SourceArg;
+
+/// livedash: a self-hosted, real-time monitoring dashboard.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "livedash", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// A command other than serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Serving options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Reads a password (without echo on a terminal, else one line of standard input) and prints
+    /// its argon2id hash for a users file line `name:HASH`.
+    HashPassword,
+    /// Prints the SHA-256 fingerprint of the server's TLS certificate.
+    Fingerprint {
+        /// The certificate to read (default: the self-signed one in the data directory).
+        #[arg(long, env = "LIVEDASH_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// Where the self-signed certificate is kept.
+        #[arg(long, env = "LIVEDASH_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+}
+
+/// Where state that must survive restarts (the self-signed certificate) is kept by default.
+pub const DEFAULT_DATA_DIR: &str = ".livedash";
+
+/// The options of `livedash` (serving).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// A TOML file with `listen`, `interval`, `history`, `public_url` and `[[source]]` tables (name, url or
+    /// type = "local", interval, timeout, max_body). Flags and variables override it.
+    #[arg(long, env = "LIVEDASH_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on [default: 127.0.0.1:3000]. Off loopback, TLS is on by default (see
+    /// --insecure-http).
+    #[arg(long, env = "LIVEDASH_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// A source to show; repeatable (space-separated in the variable). `local` (this machine, the
+    /// default), a JSON endpoint `http://host/path`, or a Prometheus endpoint
+    /// `prometheus:http://host:9100/metrics#metric,metric{label="value"}`, each optionally named:
+    /// `api=http://10.0.0.5:9100/`.
+    #[arg(long = "source", env = "LIVEDASH_SOURCE", value_delimiter = ' ')]
+    pub sources: Vec<SourceArg>,
+
+    /// How often every source is fetched, e.g. `1s`, `500ms` [default: 1s].
+    #[arg(long, env = "LIVEDASH_INTERVAL", value_parser = parse_interval)]
+    pub interval: Option<Duration>,
+
+    /// How much history each source keeps for first paint, sparklines and resume [default: 10m].
+    #[arg(long, env = "LIVEDASH_HISTORY", value_parser = parse_history)]
+    pub history: Option<Duration>,
+
+    /// The most samples each source keeps [default: as many as --history holds at its interval,
+    /// at most 100000].
+    #[arg(long, env = "LIVEDASH_HISTORY_LEN", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub history_len: Option<u32>,
+
+    /// Users file: one `name:hash` per line (argon2id from `livedash hash-password`, or bcrypt
+    /// from `htpasswd -nB name`). Re-read on SIGHUP. Without it: user `admin` with
+    /// LIVEDASH_ADMIN_PASSWORD, or a generated password printed at start-up.
+    #[arg(long, env = "LIVEDASH_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+
+    /// Where state that must survive restarts is kept (the self-signed certificate).
+    #[arg(long, env = "LIVEDASH_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+
+    /// TLS certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "LIVEDASH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM); needs --tls-cert.
+    #[arg(long, env = "LIVEDASH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve TLS with a self-signed certificate kept in the data directory (its fingerprint is
+    /// printed at start-up). The default off loopback.
+    #[arg(long, env = "LIVEDASH_TLS_SELF_SIGNED", conflicts_with = "tls_cert")]
+    pub tls_self_signed: bool,
+
+    /// Extra names (DNS names or IP addresses) for the self-signed certificate; repeatable.
+    #[arg(long = "tls-san", env = "LIVEDASH_TLS_SAN", value_delimiter = ',')]
+    pub tls_san: Vec<String>,
+
+    /// Serve plain HTTP off loopback. Basic credentials then travel in clear text: only behind a
+    /// TLS-terminating proxy on a trusted network.
+    #[arg(long, env = "LIVEDASH_INSECURE_HTTP", conflicts_with_all = ["tls_cert", "tls_self_signed"])]
+    pub insecure_http: bool,
+
+    /// The address users reach livedash at, when a reverse proxy serves it elsewhere (e.g.
+    /// `https://ops.example.com/dash`): everything is then served under its path (`/dash/`,
+    /// `/dash/ws`, `/dash/api/...`, `/dash/healthz`) and the WebSocket accepts its origin.
+    #[arg(long, env = "LIVEDASH_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<PublicUrl>,
+
+    /// Another origin allowed to open the WebSocket (e.g. `https://ops.example.com`); repeatable.
+    #[arg(long = "allowed-origin", env = "LIVEDASH_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub allowed_origins: Vec<String>,
+
+    /// A reverse proxy (IP or CIDR) whose X-Forwarded-For and X-Forwarded-Proto are believed, for
+    /// throttling by the real client address and the WebSocket Origin check; repeatable.
+    #[arg(long = "trusted-proxy", env = "LIVEDASH_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Also serve `/metrics` without authentication on this address (loopback only), for a
+    /// Prometheus on the same machine.
+    #[arg(long, env = "LIVEDASH_METRICS_LISTEN", value_parser = parse_loopback)]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Most WebSocket connections open at once.
+    #[arg(long, env = "LIVEDASH_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Most WebSocket connections open at once from one client IP.
+    #[arg(long, env = "LIVEDASH_MAX_CONNECTIONS_PER_IP", default_value = "64", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
+
+    /// A WebSocket client that answers no ping for this long is closed.
+    #[arg(long, env = "LIVEDASH_WS_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_idle)]
+    pub ws_idle_timeout: Duration,
+
+    /// Login attempts that need a password check, per minute, from one client IP.
+    #[arg(long, env = "LIVEDASH_LOGIN_ATTEMPTS_PER_IP", default_value = "10")]
+    pub login_attempts_per_ip: NonZeroU32,
+
+    /// Login attempts that need a password check, per minute, for one user name (all addresses).
+    #[arg(long, env = "LIVEDASH_LOGIN_ATTEMPTS_PER_USER", default_value = "30")]
+    pub login_attempts_per_user: NonZeroU32,
+}

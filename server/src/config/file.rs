@@ -1,0 +1,136 @@
+//! The `--config` TOML file: `listen`, `interval`, `history`, `public_url` and `[[source]]` tables.
+//! Unknown keys are refused, and every bad value names its key (`source[1].interval`). A
+//! `[[source]]` table becomes a typed source directly.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::ConfigError;
+use super::parse::{parse_duration, parse_interval};
+use crate::sources::prometheus::Selector;
+use crate::sources::spec::{Kind, SourceArg, http_url, valid_name};
+
+/// The `--config` file's content, as written.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// `listen = "127.0.0.1:3000"`.
+    pub listen: Option<String>,
+    /// `interval = "1s"`.
+    pub interval: Option<String>,
+    /// `history = "10m"`.
+    pub history: Option<String>,
+    /// `public_url = "https://ops.example.com/dash"`.
+    pub public_url: Option<String>,
+    #[serde(default)]
+    source: Vec<FileSource>,
+}
+
+/// One `[[source]]` table.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSource {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    url: Option<String>,
+    interval: Option<String>,
+    timeout: Option<String>,
+    max_body: Option<u64>,
+    /// For `type = "prometheus"`: the metrics to keep (`name` or `name{label="value"}`).
+    metrics: Option<Vec<String>>,
+}
+
+/// A source before its name is checked against the others and its defaults are filled in.
+#[derive(Debug, Clone)]
+pub struct SourceDraft {
+    /// Its name (if given) and kind.
+    pub arg: SourceArg,
+    /// Its own interval, if it has one.
+    pub interval: Option<Duration>,
+    /// Its own timeout, if it has one.
+    pub timeout: Option<Duration>,
+    /// Its own body cap, if it has one.
+    pub max_body: Option<u64>,
+}
+
+/// The file and where it came from, to name both in errors.
+pub struct File {
+    path: PathBuf,
+    /// What it says.
+    pub values: FileConfig,
+}
+
+impl File {
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let err = |message: String| ConfigError::File { path: path.to_owned(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let values = toml::from_str(&text).map_err(|e| err(e.to_string().trim_end().replace('\n', " ")))?;
+        Ok(Self { path: path.to_owned(), values })
+    }
+
+    /// No file: every key absent.
+    pub fn none() -> Self {
+        Self { path: PathBuf::new(), values: FileConfig::default() }
+    }
+
+    /// The error for a bad value of `key`.
+    fn bad(&self, key: &str, message: impl std::fmt::Display) -> ConfigError {
+        ConfigError::File { path: self.path.clone(), message: format!("`{key}`: {message}") }
+    }
+
+    /// The flag's value when it was given, else the file's `key` parsed; `None` when neither has
+    /// one. The one precedence of every setting the file has: flag (or variable) > file.
+    pub fn pick<T>(
+        &self,
+        flag: Option<T>,
+        key: &str,
+        value: Option<&String>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        if flag.is_some() {
+            return Ok(flag);
+        }
+        let bad = |v: &String, e: String| ConfigError::File {
+            path: self.path.clone(),
+            message: format!("`{key}` = {v:?}: {e}"),
+        };
+        value.map(|v| parse(v).map_err(|e| bad(v, e))).transpose()
+    }
+
+    /// The `[[source]]` tables, typed.
+    pub fn sources(&self) -> Result<Vec<SourceDraft>, ConfigError> {
+        self.values.source.iter().enumerate().map(|(i, s)| self.source(i, s)).collect()
+    }
+
+    fn source(&self, i: usize, s: &FileSource) -> Result<SourceDraft, ConfigError> {
+        let key = |k: &str| format!("source[{i}].{k}");
+        let url = |url: &str| http_url(url).map_err(|e| self.bad(&key("url"), e));
+        let kind = match (s.kind.as_deref(), &s.url) {
+            (Some("local") | None, None) => Kind::Local,
+            (Some("http") | None, Some(u)) => Kind::Http(url(u)?),
+            (Some("prometheus"), Some(u)) => {
+                let selectors = s.metrics.iter().flatten().map(|m| m.parse::<Selector>()).collect::<Result<_, _>>();
+                Kind::Prometheus(url(u)?, selectors.map_err(|e| self.bad(&key("metrics"), e))?)
+            }
+            (Some(other), _) => {
+                let message = format!("{other:?}: use \"local\", or \"http\" or \"prometheus\" with a url");
+                return Err(self.bad(&key("type"), message));
+            }
+        };
+        if s.metrics.is_some() && s.kind.as_deref() != Some("prometheus") {
+            return Err(self.bad(&key("metrics"), "only for type = \"prometheus\""));
+        }
+        if let Some(name) = &s.name {
+            valid_name(name).map_err(|e| self.bad(&key("name"), e))?;
+        }
+        let timeout = |v: &str| parse_duration(v, Duration::from_millis(10), Duration::from_secs(60));
+        Ok(SourceDraft {
+            arg: SourceArg { name: s.name.clone(), kind },
+            interval: self.pick(None, &key("interval"), s.interval.as_ref(), parse_interval)?,
+            timeout: self.pick(None, &key("timeout"), s.timeout.as_ref(), timeout)?,
+            max_body: s.max_body,
+        })
+    }
+}

@@ -1,0 +1,245 @@
+//! Configuration: command-line flags with `LIVEDASH_*` environment fallbacks ([`cli`]), an optional
+//! TOML file ([`file`]), merged here once (flag > variable > file > default) into a validated
+//! [`Config`], before anything starts. A bad value stops start-up with a message naming the flag,
+//! the variable or the file's key. Value parsers shared by both are in [`parse`].
+//!
+//! Imports [`crate::sources`] (a source's typed settings) and the Origin normalisation of
+//! [`crate::live::ws::origin`]; the sub-systems take plain values from the [`Config`], never the
+//! other way round.
+
+pub mod cli;
+pub mod file;
+pub mod parse;
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use cli::{Cli, Command, DEFAULT_DATA_DIR, ServeArgs};
+pub use parse::PublicUrl;
+
+use crate::sources::{DEFAULT_MAX_BODY, Kind, SourceArg, SourceSpec, default_timeout};
+use file::{File, SourceDraft};
+use parse::{parse_history, parse_interval, parse_public_url};
+
+/// Where livedash listens unless told otherwise.
+const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 3000);
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
+const DEFAULT_HISTORY: Duration = Duration::from_secs(600);
+
+/// How the server is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain HTTP.
+    Off,
+    /// A certificate and key from files.
+    Files {
+        /// `--tls-cert`.
+        cert: PathBuf,
+        /// `--tls-key`.
+        key: PathBuf,
+    },
+    /// A self-signed certificate kept in the data directory.
+    SelfSigned {
+        /// Names it is made for.
+        names: Vec<String>,
+    },
+}
+
+/// Where the accounts come from.
+#[derive(Debug, Clone)]
+pub enum UsersSource {
+    /// A users file, re-read on SIGHUP.
+    File(PathBuf),
+    /// The single user `admin` with this password (`None`: generate one).
+    Admin(Option<String>),
+}
+
+/// Everything the server needs, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The sources, in the order given.
+    pub sources: Vec<SourceSpec>,
+    /// The default fetch interval.
+    pub interval: Duration,
+    /// How long history is kept.
+    pub history: Duration,
+    /// How many samples per source are kept at most (`None`: derived from `history`).
+    pub history_len: Option<usize>,
+    /// The accounts.
+    pub users: UsersSource,
+    /// TLS or not.
+    pub tls: TlsMode,
+    /// `--data-dir`.
+    pub data_dir: PathBuf,
+    /// Off loopback without TLS: the operator asked for it.
+    pub insecure_http: bool,
+    /// `--public-url`: the origin and base path users reach livedash at.
+    pub public_url: Option<PublicUrl>,
+    /// Extra origins for the WebSocket.
+    pub allowed_origins: Vec<String>,
+    /// Proxies whose forwarded headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where `/metrics` is also served without authentication.
+    pub metrics_listen: Option<SocketAddr>,
+    /// WebSocket caps.
+    pub max_connections: usize,
+    /// WebSocket caps per IP.
+    pub max_connections_per_ip: usize,
+    /// WebSocket idle timeout.
+    pub ws_idle_timeout: Duration,
+    /// Login attempts that need a password check, per minute, from one client IP.
+    pub login_attempts_per_ip: NonZeroU32,
+    /// Login attempts that need a password check, per minute, for one user name.
+    pub login_attempts_per_user: NonZeroU32,
+    /// How long a client has to send its request headers.
+    pub header_timeout: Duration,
+}
+
+/// The one user name when there is no users file.
+pub const ADMIN_USER: &str = "admin";
+/// The environment variable holding the admin password (never a flag: flags show in `ps`).
+pub const ADMIN_PASSWORD_ENV: &str = "LIVEDASH_ADMIN_PASSWORD";
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The admin password variable is set but unusable.
+    #[error("{ADMIN_PASSWORD_ENV}: {0}")]
+    AdminPassword(&'static str),
+    /// Two sources with one name.
+    #[error("--source: two sources are named {0:?}; name them apart with name=URL")]
+    DuplicateSource(String),
+    /// The `--config` file is unreadable or has a bad or unknown key.
+    #[error("--config {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key (and for syntax errors the line).
+        message: String,
+    },
+}
+
+/// Names checked for duplicates, defaults filled in; `local` alone when there is none.
+fn finish(drafts: Vec<SourceDraft>, interval: Duration) -> Result<Vec<SourceSpec>, ConfigError> {
+    let local =
+        SourceDraft { arg: SourceArg { name: None, kind: Kind::Local }, interval: None, timeout: None, max_body: None };
+    let drafts = if drafts.is_empty() { vec![local] } else { drafts };
+    let mut specs: Vec<SourceSpec> = Vec::new();
+    for d in drafts {
+        let name = d.arg.name.clone().unwrap_or_else(|| d.arg.kind.default_name());
+        if specs.iter().any(|s| *s.name == *name) {
+            return Err(ConfigError::DuplicateSource(name));
+        }
+        let interval = d.interval.unwrap_or(interval);
+        specs.push(SourceSpec {
+            name: Arc::from(name),
+            kind: d.arg.kind,
+            interval,
+            // A fetch must end before the next tick.
+            timeout: d.timeout.unwrap_or_else(|| default_timeout(interval)).min(interval),
+            max_body: d.max_body.and_then(|b| usize::try_from(b).ok()).unwrap_or(DEFAULT_MAX_BODY),
+        });
+    }
+    Ok(specs)
+}
+
+/// The accounts, from the users file flag or the password variable's value.
+fn users(args: &ServeArgs, admin_password: Option<std::ffi::OsString>) -> Result<UsersSource, ConfigError> {
+    Ok(match (&args.users_file, admin_password) {
+        (Some(path), _) => UsersSource::File(path.clone()),
+        (None, None) => UsersSource::Admin(None),
+        (None, Some(p)) => {
+            let p = p.into_string().map_err(|_| ConfigError::AdminPassword("is not valid UTF-8"))?;
+            if p.is_empty() {
+                return Err(ConfigError::AdminPassword("is empty; unset it to have a password generated"));
+            }
+            UsersSource::Admin(Some(p))
+        }
+    })
+}
+
+/// TLS as asked for, or by default off loopback unless `--insecure-http`.
+fn tls_mode(args: &ServeArgs, listen: SocketAddr) -> TlsMode {
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => TlsMode::Files { cert: cert.clone(), key: key.clone() },
+        _ if args.tls_self_signed || (!listen.ip().is_loopback() && !args.insecure_http) => {
+            TlsMode::SelfSigned { names: self_signed_names(args, listen) }
+        }
+        _ => TlsMode::Off,
+    }
+}
+
+impl Config {
+    /// The configuration from parsed flags and the password variable's value.
+    pub fn from_args(args: &ServeArgs, admin_password: Option<std::ffi::OsString>) -> Result<Self, ConfigError> {
+        let users = users(args, admin_password)?;
+        let file = match &args.config {
+            Some(path) => File::load(path)?,
+            None => File::none(),
+        };
+        let v = &file.values;
+        let parse_addr = |s: &str| s.parse::<SocketAddr>().map_err(|e| e.to_string());
+        let listen = file.pick(args.listen, "listen", v.listen.as_ref(), parse_addr)?.unwrap_or(DEFAULT_LISTEN);
+        let interval =
+            file.pick(args.interval, "interval", v.interval.as_ref(), parse_interval)?.unwrap_or(DEFAULT_INTERVAL);
+        let history = file.pick(args.history, "history", v.history.as_ref(), parse_history)?.unwrap_or(DEFAULT_HISTORY);
+        let public_url = file.pick(args.public_url.clone(), "public_url", v.public_url.as_ref(), parse_public_url)?;
+        let sources = if args.sources.is_empty() {
+            file.sources()?
+        } else {
+            let draft =
+                |arg: &SourceArg| SourceDraft { arg: arg.clone(), interval: None, timeout: None, max_body: None };
+            args.sources.iter().map(draft).collect()
+        };
+        Ok(Self {
+            listen,
+            sources: finish(sources, interval)?,
+            interval,
+            history,
+            history_len: args.history_len.map(|n| n as usize),
+            users,
+            tls: tls_mode(args, listen),
+            data_dir: args.data_dir.clone(),
+            insecure_http: args.insecure_http,
+            public_url,
+            allowed_origins: args.allowed_origins.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
+            metrics_listen: args.metrics_listen,
+            max_connections: args.max_connections as usize,
+            max_connections_per_ip: args.max_connections_per_ip as usize,
+            ws_idle_timeout: args.ws_idle_timeout,
+            login_attempts_per_ip: args.login_attempts_per_ip,
+            login_attempts_per_user: args.login_attempts_per_user,
+            header_timeout: Duration::from_secs(10),
+        })
+    }
+
+    /// Whether plain HTTP is served where others can reach it.
+    pub fn clear_text_off_loopback(&self) -> bool {
+        self.tls == TlsMode::Off && !self.listen.ip().is_loopback()
+    }
+}
+
+/// The names a self-signed certificate is made for: the listen address when it is a specific
+/// one, the machine's host name, and `--tls-san`.
+fn self_signed_names(args: &ServeArgs, listen: SocketAddr) -> Vec<String> {
+    let mut names = Vec::new();
+    if !listen.ip().is_unspecified() {
+        names.push(listen.ip().to_string());
+    }
+    if let Ok(host) = sysinfo::System::host_name() {
+        names.push(host);
+    }
+    names.extend(args.tls_san.iter().cloned());
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,179 @@
+//! The merge of flags, variables and the file: defaults, precedence, and errors that name the key.
+
+use super::*;
+use clap::Parser;
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("livedash").chain(args.iter().copied()))
+}
+
+fn config(args: &[&str]) -> Config {
+    Config::from_args(&parse(args).expect("parses").serve, None).expect("valid")
+}
+
+#[test]
+fn defaults_are_loopback_plain_one_second_ten_minutes() {
+    let c = config(&[]);
+    assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 3000)));
+    assert_eq!(c.interval, Duration::from_secs(1));
+    assert_eq!(c.history, Duration::from_secs(600));
+    assert_eq!(c.tls, TlsMode::Off);
+    assert!(matches!(c.users, UsersSource::Admin(None)));
+}
+
+#[test]
+fn off_loopback_tls_is_the_default_unless_insecure_http() {
+    assert!(matches!(config(&["--listen", "0.0.0.0:3000"]).tls, TlsMode::SelfSigned { .. }));
+    let c = config(&["--listen", "10.1.2.3:3000", "--tls-san", "dash.example.com"]);
+    let TlsMode::SelfSigned { names } = c.tls else { panic!("self-signed") };
+    assert!(names.contains(&"10.1.2.3".to_owned()) && names.contains(&"dash.example.com".to_owned()));
+    let c = config(&["--listen", "0.0.0.0:3000", "--insecure-http"]);
+    assert_eq!(c.tls, TlsMode::Off);
+    assert!(c.clear_text_off_loopback());
+    assert!(matches!(config(&["--tls-self-signed"]).tls, TlsMode::SelfSigned { .. }));
+    let c = config(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+    assert_eq!(c.tls, TlsMode::Files { cert: "c.pem".into(), key: "k.pem".into() });
+}
+
+#[test]
+fn bad_values_name_the_flag() {
+    for (args, flag) in [
+        (&["--listen", "nope"][..], "--listen"),
+        (&["--interval", "fast"][..], "--interval"),
+        (&["--interval", "1ms"][..], "--interval"),
+        (&["--history", "0s"][..], "--history"),
+        (&["--tls-cert", "c.pem"][..], "--tls-key"),
+        (&["--allowed-origin", "example.com"][..], "--allowed-origin"),
+        (&["--public-url", "nope"][..], "--public-url"),
+        (&["--max-connections", "0"][..], "--max-connections"),
+        (&["--history-len", "0"][..], "--history-len"),
+        (&["--metrics-listen", "0.0.0.0:9464"][..], "--metrics-listen"),
+        (&["--trusted-proxy", "proxy"][..], "--trusted-proxy"),
+        (&["--login-attempts-per-ip", "0"][..], "--login-attempts-per-ip"),
+        (&["--insecure-http", "--tls-self-signed"][..], "--insecure-http"),
+    ] {
+        let err = parse(args).expect_err("refused").to_string();
+        assert!(err.contains(flag), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn sources_default_to_local_and_take_the_interval() {
+    let c = config(&[]);
+    assert_eq!(c.sources.len(), 1);
+    assert_eq!(&*c.sources[0].name, "local");
+    let c = config(&["--source", "local", "--source", "up=http://127.0.0.1:9100/", "--interval", "100ms"]);
+    assert_eq!(c.sources.iter().map(|s| s.name.to_string()).collect::<Vec<_>>(), ["local", "up"]);
+    assert_eq!(c.sources[1].interval, Duration::from_millis(100));
+    assert_eq!(c.sources[1].timeout, Duration::from_millis(90));
+    let err = Config::from_args(&parse(&["--source", "local", "--source", "local"]).expect("parses").serve, None)
+        .expect_err("duplicate")
+        .to_string();
+    assert!(err.contains("--source") && err.contains("local"), "{err}");
+    let err = parse(&["--source", "ftp://x"]).expect_err("refused").to_string();
+    assert!(err.contains("--source"), "{err}");
+}
+
+fn with_file(toml: &str, extra: &[&str]) -> Result<Config, ConfigError> {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("livedash-config-{}-{n}.toml", std::process::id()));
+    std::fs::write(&path, toml).expect("write");
+    let mut args = vec!["--config", path.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    let result = Config::from_args(&parse(&args).expect("parses").serve, None);
+    std::fs::remove_file(&path).expect("remove");
+    result
+}
+
+#[test]
+fn a_config_file_sets_sources_with_their_own_settings() {
+    let c = with_file(
+        r#"
+        listen = "127.0.0.1:4000"
+        interval = "2s"
+        history = "5m"
+
+        [[source]]
+        type = "local"
+
+        [[source]]
+        name = "api"
+        url = "http://127.0.0.1:9100/stats"
+        interval = "250ms"
+        timeout = "100ms"
+        max_body = 4096
+        "#,
+        &[],
+    )
+    .expect("valid");
+    assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 4000)));
+    assert_eq!((c.interval, c.history), (Duration::from_secs(2), Duration::from_secs(300)));
+    assert_eq!(c.sources.iter().map(|s| s.name.to_string()).collect::<Vec<_>>(), ["local", "api"]);
+    assert_eq!(c.sources[0].interval, Duration::from_secs(2));
+    let api = &c.sources[1];
+    assert_eq!(
+        (api.interval, api.timeout, api.max_body),
+        (Duration::from_millis(250), Duration::from_millis(100), 4096)
+    );
+    // Flags win over the file.
+    let c =
+        with_file("interval = \"2s\"\n[[source]]\ntype = \"local\"\n", &["--interval", "500ms", "--source", "x=local"])
+            .expect("valid");
+    assert_eq!(c.interval, Duration::from_millis(500));
+    assert_eq!(&*c.sources[0].name, "x");
+}
+
+#[test]
+fn unknown_keys_and_bad_values_in_the_file_name_the_key() {
+    for (toml, key) in [
+        ("intervall = \"1s\"", "intervall"),
+        ("interval = \"fast\"", "interval"),
+        ("listen = \"nowhere\"", "listen"),
+        ("[[source]]\nurll = \"http://x/\"", "urll"),
+        ("[[source]]\nurl = \"http://x/\"\n[[source]]\nurl = \"http://y/\"\ninterval = \"1ms\"", "source[1].interval"),
+        ("[[source]]\ntype = \"ftp\"", "source[0].type"),
+        ("[[source]]\nurl = \"ftp://x/\"", "source[0].url"),
+        ("interval = [", "interval"),
+    ] {
+        let err = with_file(toml, &[]).expect_err("refused").to_string();
+        assert!(err.contains("--config") && err.contains(key), "{toml:?}: {err}");
+    }
+}
+
+#[test]
+fn subcommands_parse() {
+    assert!(matches!(parse(&["hash-password"]).expect("parses").command, Some(Command::HashPassword)));
+    assert!(matches!(parse(&["fingerprint"]).expect("parses").command, Some(Command::Fingerprint { .. })));
+}
+
+#[test]
+fn empty_password_is_refused_with_the_variable_named() {
+    let args = parse(&[]).expect("defaults parse").serve;
+    let err = Config::from_args(&args, Some("".into())).expect_err("refused").to_string();
+    assert!(err.contains(ADMIN_PASSWORD_ENV), "{err}");
+    assert!(matches!(Config::from_args(&args, Some("pw".into())).expect("ok").users, UsersSource::Admin(Some(_))));
+}
+
+#[test]
+fn public_url_comes_from_the_flag_or_the_file_with_the_key_named() {
+    let c = with_file("public_url = \"https://ops.example.com/dash\"", &[]).expect("valid");
+    assert_eq!(c.public_url.map(|u| u.to_string()).as_deref(), Some("https://ops.example.com/dash/"));
+    let c = with_file("public_url = \"https://a.example.com/x\"", &["--public-url", "https://b.example.com/y"])
+        .expect("valid");
+    assert_eq!(c.public_url.map(|u| u.base).as_deref(), Some("/y"));
+    let err = with_file("public_url = \"ops.example.com\"", &[]).expect_err("refused").to_string();
+    assert!(err.contains("public_url"), "{err}");
+}
+
+#[test]
+fn the_readme_config_example_is_valid() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("```toml\n").expect("a toml block in README.md") + "```toml\n".len();
+    let toml = &readme[start..start + readme[start..].find("```").expect("closed")];
+    let config = with_file(toml, &[]).expect("the README example is a valid config");
+    assert_eq!(config.sources.len(), 3);
+    // With the commented line switched on too.
+    let config = with_file(&toml.replace("# public_url", "public_url"), &[]).expect("valid");
+    assert_eq!(config.public_url.map(|u| u.base).as_deref(), Some("/dash"));
+}

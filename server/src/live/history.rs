@@ -1,0 +1,118 @@
+//! What the hub keeps of each source: its history ring (bounded by age and by length), its
+//! current status with that status's frame (serialized once per change), and when it last
+//! delivered, for the stale check and `/healthz`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use livedash::{Frame, Ring, Sample, SourceState, SourceStatus};
+
+use super::outgoing::Outgoing;
+use crate::clock::millis;
+
+/// The most samples one source keeps, whatever the settings.
+pub const MAX_HISTORY_LEN: usize = 100_000;
+
+/// How long and how many samples each source's history keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryLimits {
+    /// The oldest sample kept.
+    pub max_age: Duration,
+    /// The most samples kept per source; `None`: as many as `max_age` holds at the source's
+    /// interval (capped at [`MAX_HISTORY_LEN`]).
+    pub max_len: Option<usize>,
+}
+
+impl HistoryLimits {
+    /// How many samples a source fetched every `interval` keeps.
+    pub fn len_for(&self, interval: Duration) -> usize {
+        let derived = self.max_age.as_millis() / interval.as_millis().max(1);
+        self.max_len.unwrap_or_else(|| usize::try_from(derived).unwrap_or(usize::MAX)).clamp(1, MAX_HISTORY_LEN)
+    }
+}
+
+/// A kept sample and its frame, serialized once.
+pub struct Entry {
+    /// The sample.
+    pub sample: Sample,
+    /// Its `sample` frame.
+    pub frame: Outgoing,
+}
+
+impl livedash::history::Stamped for Entry {
+    fn seq(&self) -> u64 {
+        self.sample.seq
+    }
+    fn ts_ms(&self) -> u64 {
+        self.sample.ts_ms
+    }
+}
+
+/// Everything kept of one source.
+pub struct SourceLog {
+    /// Its recent samples.
+    pub ring: Ring<Arc<Entry>>,
+    /// Its current status.
+    pub status: SourceStatus,
+    /// That status as a frame.
+    pub status_frame: Outgoing,
+    /// How often it is fetched.
+    pub interval: Duration,
+    /// When its last good sample arrived.
+    pub last_good_ms: Option<u64>,
+    registered_ms: u64,
+}
+
+impl SourceLog {
+    /// A source with no samples yet, `ok` until it says otherwise.
+    pub fn new(name: &Arc<str>, interval: Duration, limits: &HistoryLimits, now: u64) -> Self {
+        let status = SourceStatus { source: name.clone(), state: SourceState::Ok, error: None, since_ms: now };
+        Self {
+            ring: Ring::new(limits.len_for(interval), millis(limits.max_age)),
+            status_frame: status_frame(&status),
+            status,
+            interval,
+            last_good_ms: None,
+            registered_ms: now,
+        }
+    }
+
+    /// Sets the status; returns its frame when it changed (the same state and error again is no
+    /// change, so a failure that persists is told once).
+    pub fn set_status(&mut self, state: SourceState, error: Option<String>, now: u64) -> Option<Outgoing> {
+        if self.status.state == state && self.status.error == error {
+            return None;
+        }
+        self.status = SourceStatus { source: self.status.source.clone(), state, error, since_ms: now };
+        self.status_frame = status_frame(&self.status);
+        Some(self.status_frame.clone())
+    }
+
+    /// Since when it has been quiet, if it has been for longer than `intervals` of its interval
+    /// while `ok` (a failing source says more than stale would).
+    pub fn quiet_since(&self, now: u64, intervals: u32) -> Option<u64> {
+        if self.status.state != SourceState::Ok {
+            return None;
+        }
+        let since = self.last_good_ms.unwrap_or(self.registered_ms);
+        (now.saturating_sub(since) > millis(self.interval * intervals)).then_some(since)
+    }
+}
+
+fn status_frame(status: &SourceStatus) -> Outgoing {
+    Outgoing::status(Frame::Status(status.clone()).to_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_length_follows_each_sources_interval_unless_given() {
+        let limits = HistoryLimits { max_age: Duration::from_secs(600), max_len: None };
+        assert_eq!(limits.len_for(Duration::from_secs(1)), 600);
+        assert_eq!(limits.len_for(Duration::from_millis(100)), 6000);
+        assert_eq!(limits.len_for(Duration::from_millis(1)), MAX_HISTORY_LEN);
+        assert_eq!(HistoryLimits { max_len: Some(50), ..limits }.len_for(Duration::from_millis(100)), 50);
+    }
+}

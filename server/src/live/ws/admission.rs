@@ -1,0 +1,166 @@
+//! Who may open a socket, decided before any upgrade: the Origin (403), the credentials, a
+//! single-use ticket or Basic (401, 429), then a place among the open sockets, in total and per
+//! client IP (503). The place is given back when the socket's [`Slot`] is dropped.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use axum::extract::{FromRef, FromRequestParts, Query};
+use axum::http::StatusCode;
+use axum::http::header::ORIGIN;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
+use serde::Deserialize;
+
+use super::{WsConfig, WsState, origin};
+use crate::auth::AuthError;
+use crate::http::client_ip::ClientIp;
+
+/// Counters for `/metrics` and tests.
+#[derive(Debug, Default)]
+pub struct WsStats {
+    /// Sockets open now.
+    pub open: AtomicUsize,
+    /// Data frames from clients, ignored.
+    pub ignored_frames: AtomicU64,
+    /// Sockets closed for a frame over the client frame limit.
+    pub closed_oversize: AtomicU64,
+    /// Sockets closed for answering no ping.
+    pub closed_idle: AtomicU64,
+    /// Sockets closed because a send stalled.
+    pub closed_slow: AtomicU64,
+    /// Sockets closed because their user was removed or changed password.
+    pub closed_revoked: AtomicU64,
+}
+
+/// Open sockets, in total and per client IP.
+#[derive(Default)]
+pub struct Connections {
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Counters.
+    pub stats: WsStats,
+}
+
+/// A place among the open sockets; giving it back happens on drop.
+pub struct Slot {
+    connections: Arc<Connections>,
+    ip: IpAddr,
+}
+
+impl Connections {
+    fn acquire(self: &Arc<Self>, ip: IpAddr, config: &WsConfig) -> Option<Slot> {
+        let mut per_ip = self.per_ip.lock();
+        let open = self.stats.open.load(Ordering::Relaxed);
+        let mine = per_ip.get(&ip).copied().unwrap_or(0);
+        if open >= config.max_connections || mine >= config.max_connections_per_ip {
+            return None;
+        }
+        per_ip.insert(ip, mine + 1);
+        self.stats.open.store(open + 1, Ordering::Relaxed);
+        Some(Slot { connections: self.clone(), ip })
+    }
+
+    /// How many sockets are open.
+    pub fn open(&self) -> usize {
+        self.stats.open.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut per_ip = self.connections.per_ip.lock();
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+        self.connections.stats.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Why a handshake was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The `Origin` is neither the server's own nor an allowed one.
+    #[error("origin not allowed")]
+    Origin,
+    /// Too many sockets open.
+    #[error("too many connections")]
+    Full,
+    /// See [`AuthError`].
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Origin => (
+                StatusCode::FORBIDDEN,
+                "403 Forbidden: this page's origin may not open the live stream (see --allowed-origin)\n",
+            )
+                .into_response(),
+            Self::Full => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", "5")],
+                "503 Service Unavailable: too many live connections\n",
+            )
+                .into_response(),
+            Self::Auth(e) => e.into_response(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WsQuery {
+    ticket: Option<String>,
+    /// Resume after this `seq` instead of starting with a full `hello`.
+    since: Option<u64>,
+}
+
+/// A handshake that passed every check: its user and its place among the open sockets.
+pub struct Admitted {
+    /// Who it is.
+    pub user: Arc<str>,
+    /// Its place, given back when the socket ends.
+    pub slot: Slot,
+    /// `?since=`: resume after this `seq`.
+    pub since: Option<u64>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Admitted
+where
+    WsState: FromRef<S>,
+{
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = WsState::from_ref(state);
+        let ip = ClientIp::of(parts);
+        let origin = parts.headers.get(ORIGIN).map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
+        if !origin::allowed(parts, &state.config) {
+            tracing::warn!(%ip, origin = ?origin, "websocket refused: origin not allowed");
+            return Err(Refusal::Origin);
+        }
+        // An unparsable query carries no valid ticket: the same 401 as a wrong one.
+        let (ticket, since) = Query::<WsQuery>::try_from_uri(&parts.uri)
+            .map_or((Some(String::new()), None), |Query(q)| (q.ticket, q.since));
+        let user = match ticket {
+            Some(ticket) => state.auth.redeem_ticket(&ticket).inspect_err(|_| {
+                tracing::warn!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
+            })?,
+            None => state.auth.check_basic(&parts.headers, ip).await.inspect_err(|e| {
+                tracing::warn!(%ip, origin = ?origin, reason = %e, "websocket refused");
+            })?,
+        };
+        let Some(slot) = state.connections.acquire(ip, &state.config) else {
+            tracing::warn!(%ip, user = ?user, "websocket refused: connection limit reached");
+            return Err(Refusal::Full);
+        };
+        Ok(Self { user, slot, since })
+    }
+}

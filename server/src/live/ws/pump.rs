@@ -1,0 +1,292 @@
+//! One socket's life after the upgrade: its first frames (a `hello` or a resume), then every
+//! frame of the hub, pings, and its end with a close code.
+//!
+//! The client may send nothing but control frames: data frames are ignored and counted, one over
+//! [`MAX_CLIENT_FRAME`] closes the socket with 1009, and a client that answers no ping for the
+//! idle timeout is closed. A slow socket skips to the newest frame (every status frame is kept);
+//! a send that stalls past [`SEND_TIMEOUT`] disconnects that client alone. When the users file
+//! changes, sockets of users removed or whose password changed are closed with 1008.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Instant, MissedTickBehavior};
+use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tungstenite::protocol::frame::{CloseFrame, Frame};
+use tungstenite::{Bytes, Message, Utf8Bytes};
+
+use super::WsState;
+use super::admission::{Admitted, WsStats};
+use super::handshake::Socket;
+use crate::live::hub::Hub;
+use crate::live::outgoing::{FrameKind, Outgoing};
+use crate::live::start::Start;
+use crate::shutdown::Shutdown;
+
+/// How long one frame may take to go out before the client is dropped.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest frame a client may send (it should send none but control frames).
+pub const MAX_CLIENT_FRAME: usize = 4096;
+/// Frames longer than this go out in fragments of this size (one message to the client). The
+/// protocol layer keeps its write buffer at the largest frame it ever wrote, for the life of the
+/// socket: unfragmented, one 1.3 MB `hello` per client made 500 clients cost 640 MiB.
+const FRAGMENT: usize = 4 * 1024;
+
+/// Why a socket ends.
+enum End {
+    /// The client went away, or cannot be written to: nothing more to say.
+    Gone,
+    /// The server ends it, telling the client why.
+    Close(CloseCode, &'static str),
+}
+
+const SHUTTING_DOWN: End = End::Close(CloseCode::Away, "server shutting down");
+
+/// A socket and what it needs to write to it.
+struct Pump {
+    socket: Socket,
+    shutdown: Shutdown,
+}
+
+/// Serves one admitted socket until it ends.
+pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
+    let Admitted { user, slot: _slot, since } = admitted;
+    tracing::debug!(user = ?user, "websocket accepted");
+    let (start, frames) = state.hub.subscribe(since);
+    let mut pump = Pump { socket, shutdown: state.shutdown.clone() };
+    let end = if pump.send_start(start).await { pump.stream(frames, &state, &user).await } else { End::Gone };
+    pump.close(end).await;
+}
+
+impl Pump {
+    /// The first frames; false when the client could not take them.
+    async fn send_start(&mut self, start: Start) -> bool {
+        let frames = match start {
+            Start::Hello(hello) => vec![hello],
+            Start::Resume(frames) => frames,
+        };
+        for frame in frames {
+            if !self.send_text(frame).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Everything after the first frames, until something ends the socket.
+    async fn stream(&mut self, mut frames: broadcast::Receiver<Outgoing>, state: &WsState, user: &str) -> End {
+        let stats = &state.connections.stats;
+        let idle = state.config.idle_timeout;
+        let version = state.auth.user_version(user);
+        let mut users_changed = state.auth.changes();
+        let mut ping = tokio::time::interval(idle / 2);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ping.tick().await;
+        let mut last_heard = Instant::now();
+        loop {
+            let end = tokio::select! {
+                frame = frames.recv() => self.forward(frame, &mut frames, &state.hub, stats).await,
+                incoming = self.socket.next() => {
+                    last_heard = Instant::now();
+                    heard(incoming, stats)
+                },
+                _ = ping.tick() => self.ping(last_heard, idle, stats).await,
+                changed = users_changed.changed() => {
+                    let revoked = changed.is_ok() && state.auth.user_version(user) != version;
+                    revoked.then(|| revoke(user, stats))
+                },
+                () = self.shutdown.stopped() => Some(SHUTTING_DOWN),
+            };
+            if let Some(end) = end {
+                return end;
+            }
+        }
+    }
+
+    /// Sends what the hub broadcast; a socket that fell behind skips to the newest frame, keeping
+    /// every status frame so that no state change is lost, and the skip is counted.
+    async fn forward(
+        &mut self,
+        frame: Result<Outgoing, RecvError>,
+        frames: &mut broadcast::Receiver<Outgoing>,
+        hub: &Hub,
+        stats: &WsStats,
+    ) -> Option<End> {
+        let send = match frame {
+            Ok(frame) => vec![frame.text],
+            Err(RecvError::Lagged(n)) => {
+                let (keep, skipped) = catch_up(frames);
+                hub.stats.skipped.fetch_add(n + skipped, Ordering::Relaxed);
+                keep
+            }
+            Err(RecvError::Closed) => return Some(SHUTTING_DOWN),
+        };
+        for text in send {
+            if !self.send_text(text).await {
+                stats.closed_slow.fetch_add(1, Ordering::Relaxed);
+                return Some(End::Gone);
+            }
+        }
+        None
+    }
+
+    /// Pings the client, or ends a socket that has been silent for `idle`.
+    async fn ping(&mut self, last_heard: Instant, idle: Duration, stats: &WsStats) -> Option<End> {
+        if last_heard.elapsed() >= idle {
+            stats.closed_idle.fetch_add(1, Ordering::Relaxed);
+            return Some(End::Close(CloseCode::Away, "idle timeout"));
+        }
+        let ping = self.socket.send(Message::Ping(Bytes::new()));
+        (!bounded(ping, &mut self.shutdown).await).then_some(End::Gone)
+    }
+
+    /// Sends a text message, in fragments of [`FRAGMENT`] bytes when it is longer (the client gets
+    /// one message either way), all of it within [`SEND_TIMEOUT`].
+    async fn send_text(&mut self, text: Utf8Bytes) -> bool {
+        let socket = &mut self.socket;
+        if text.len() <= FRAGMENT {
+            return bounded(socket.send(Message::Text(text)), &mut self.shutdown).await;
+        }
+        let fragments = async {
+            for frame in fragments(&text) {
+                socket.send(Message::Frame(frame)).await?;
+            }
+            Ok(())
+        };
+        bounded(fragments, &mut self.shutdown).await
+    }
+
+    /// Says goodbye with the close code of `end`. A send cut short by the shutdown still owes the
+    /// client its 1001.
+    async fn close(mut self, end: End) {
+        let end = match end {
+            End::Gone if self.shutdown.is_stopping() => SHUTTING_DOWN,
+            end => end,
+        };
+        if let End::Close(code, reason) = end {
+            let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+            // Best effort: a client that cannot take the close frame in a second is dropped anyway.
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.socket.send(Message::Close(Some(close)))).await;
+        }
+    }
+}
+
+/// What a message from the client means for the socket.
+fn heard(incoming: Option<Result<Message, tungstenite::Error>>, stats: &WsStats) -> Option<End> {
+    match incoming {
+        None | Some(Ok(Message::Close(_))) => Some(End::Gone),
+        Some(Ok(Message::Text(t))) if t.len() > MAX_CLIENT_FRAME => Some(oversize(stats)),
+        Some(Ok(Message::Binary(b))) if b.len() > MAX_CLIENT_FRAME => Some(oversize(stats)),
+        Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+            stats.ignored_frames.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+        // Pings are answered by the protocol layer; pongs only show liveness.
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => None,
+        Some(Err(tungstenite::Error::Capacity(_))) => Some(oversize(stats)),
+        Some(Err(_)) => Some(End::Gone),
+    }
+}
+
+fn oversize(stats: &WsStats) -> End {
+    stats.closed_oversize.fetch_add(1, Ordering::Relaxed);
+    End::Close(CloseCode::Size, "client frames must be control frames under 4 KiB")
+}
+
+fn revoke(user: &str, stats: &WsStats) -> End {
+    stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(user = ?user, "closing a socket: the user was removed or changed password");
+    End::Close(CloseCode::Policy, "credentials changed")
+}
+
+/// Drains what is queued for a lagging socket: every status frame and the newest other frame,
+/// in order, and how many frames were dropped.
+fn catch_up(frames: &mut broadcast::Receiver<Outgoing>) -> (Vec<Utf8Bytes>, u64) {
+    use tokio::sync::broadcast::error::TryRecvError;
+    let mut keep: Vec<Utf8Bytes> = Vec::new();
+    let mut newest: Option<Utf8Bytes> = None;
+    let mut skipped = 0u64;
+    loop {
+        match frames.try_recv() {
+            Ok(Outgoing { kind: FrameKind::Status, text }) => keep.push(text),
+            Ok(Outgoing { kind: FrameKind::Sample, text }) => {
+                skipped += u64::from(newest.replace(text).is_some());
+            }
+            Err(TryRecvError::Lagged(n)) => skipped += n,
+            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+        }
+    }
+    keep.extend(newest);
+    (keep, skipped)
+}
+
+/// Whether `sending` succeeds within [`SEND_TIMEOUT`] and before the server starts shutting down.
+async fn bounded(sending: impl Future<Output = Result<(), tungstenite::Error>>, shutdown: &mut Shutdown) -> bool {
+    tokio::select! {
+        sent = tokio::time::timeout(SEND_TIMEOUT, sending) => matches!(sent, Ok(Ok(()))),
+        () = shutdown.stopped() => false,
+    }
+}
+
+/// `text` as a fragmented text message: a text frame, then continuation frames, the last final.
+/// The pieces share `text`'s buffer.
+fn fragments(text: &Utf8Bytes) -> impl Iterator<Item = Frame> + '_ {
+    let bytes: &Bytes = text.as_ref();
+    let count = bytes.len().div_ceil(FRAGMENT);
+    (0..count).map(move |i| {
+        let piece = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
+        let opcode = OpCode::Data(if i == 0 { Data::Text } else { Data::Continue });
+        Frame::message(piece, opcode, i + 1 == count)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_goes_out_as_one_fragmented_message() {
+        let text: String = (0..3 * FRAGMENT + 10).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let frames: Vec<Frame> = fragments(&Utf8Bytes::from(text.clone())).collect();
+        assert_eq!(frames.len(), 4);
+        let opcodes: Vec<(OpCode, bool)> = frames.iter().map(|f| (f.header().opcode, f.header().is_final)).collect();
+        let cont = OpCode::Data(Data::Continue);
+        assert_eq!(opcodes, [(OpCode::Data(Data::Text), false), (cont, false), (cont, false), (cont, true)]);
+        let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
+        assert_eq!(joined, text.as_bytes());
+    }
+
+    fn sample(seq: u64) -> Outgoing {
+        Outgoing::sample(format!(r#"{{"type":"sample","seq":{seq}}}"#))
+    }
+
+    #[test]
+    fn a_lagging_socket_keeps_statuses_and_the_newest_frame() {
+        let status = || Outgoing::status(r#"{"type":"status","source":"a"}"#);
+        let (tx, mut rx) = broadcast::channel::<Outgoing>(4);
+        for frame in [sample(1), status(), sample(2)] {
+            let _ = tx.send(frame);
+        }
+        for seq in 3..=6 {
+            let _ = tx.send(sample(seq));
+        }
+        // Capacity 4: the first three frames (with the status) fell out; 3 to 6 are queued.
+        assert!(matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Lagged(3))));
+        let (keep, skipped) = catch_up(&mut rx);
+        assert_eq!(keep.iter().map(Utf8Bytes::as_str).collect::<Vec<_>>(), [r#"{"type":"sample","seq":6}"#]);
+        assert_eq!(skipped, 3, "seqs 3, 4, 5");
+
+        let (tx, mut rx) = broadcast::channel::<Outgoing>(8);
+        for frame in [sample(1), status(), sample(2)] {
+            let _ = tx.send(frame);
+        }
+        let (keep, skipped) = catch_up(&mut rx);
+        assert_eq!(
+            keep.iter().map(Utf8Bytes::as_str).collect::<Vec<_>>(),
+            [r#"{"type":"status","source":"a"}"#, r#"{"type":"sample","seq":2}"#]
+        );
+        assert_eq!(skipped, 1);
+    }
+}

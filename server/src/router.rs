@@ -1,0 +1,104 @@
+//! The routes: `/healthz` open, `/ws` behind its own admission, everything else (the page, its
+//! files, `/api/*`, `/metrics`) behind Basic authentication; all of it under the base path of
+//! `--public-url` when there is one. Holds [`AppState`], from which each sub-system takes its part.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+
+use crate::auth::{self, Auth};
+use crate::http::headers;
+use crate::live::hub::Hub;
+use crate::live::ws::{self, WsState};
+use crate::metrics::{self, Observed};
+use crate::ui::{self, UiBackend};
+
+/// Everything a request may need; each handler and extractor takes only its part (`FromRef`).
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Where the built site is and what it is called (for leptos_axum).
+    pub leptos: LeptosOptions,
+    /// Credentials and tickets.
+    pub auth: Arc<Auth>,
+    /// The fan-out hub (snapshot, health).
+    pub hub: Arc<Hub>,
+    /// What the WebSocket endpoint needs.
+    pub ws: WsState,
+    /// What `/metrics` reads.
+    pub metrics: Observed,
+}
+
+/// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every
+/// response (HSTS when `tls`).
+pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
+    let routes = routes(state, base.clone());
+    let app = if base.is_empty() {
+        routes
+    } else {
+        Router::new().fallback(move |req| under_base(base.clone(), routes.clone(), req))
+    };
+    app.layer(middleware::map_response_with_state(tls, headers::add))
+}
+
+/// The routes at the root, as if there were no base path.
+fn routes(state: AppState, base: Arc<str>) -> Router {
+    let backend = UiBackend { auth: state.auth.clone(), hub: state.hub.clone(), ws: state.ws.config.clone() };
+    let protected = ui::pages(Router::new(), &state, backend, base)
+        .route("/metrics", get(metrics::handler))
+        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_basic));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/ws", get(ws::handler))
+        .merge(protected)
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// A router for `/metrics` alone (for `--metrics-listen`, without authentication).
+pub fn metrics_only(observed: Observed) -> Router {
+    Router::new().route("/metrics", get(metrics::handler)).with_state(observed)
+}
+
+/// Serves `routes` under `base` (`/dash`): `/dash/x` reaches them as `/x`; `/dash` redirects to
+/// `/dash/` (so that the page's URLs resolve under it); any other path is not found, with a hint
+/// for the proxy that strips the prefix.
+async fn under_base(base: Arc<str>, routes: Router, mut request: axum::extract::Request) -> axum::response::Response {
+    let uri = request.uri();
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    match uri.path().strip_prefix(&*base) {
+        Some("") => axum::response::Redirect::permanent(&format!("{base}/{query}")).into_response(),
+        Some(rest) if rest.starts_with('/') => {
+            let Ok(inner) = axum::http::Uri::try_from(format!("{rest}{query}")) else {
+                return StatusCode::BAD_REQUEST.into_response();
+            };
+            *request.uri_mut() = inner;
+            match tower::ServiceExt::oneshot(routes, request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            format!(
+                "404 Not Found: livedash serves everything under {base}/ (its --public-url). A reverse proxy \
+                 in front of it must pass the path on unchanged.\n"
+            ),
+        )
+            .into_response(),
+    }
+}
+
+/// `{"status":"ok"|"degraded","sources":[{"source","state","last_good_age_ms"}]}`: whether the
+/// process serves (always 200 while it does) and how fresh each source is. No data values.
+async fn healthz(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
+    let sources = hub.health();
+    let all_ok = sources.iter().all(|h| h.state == livedash::SourceState::Ok);
+    let status = if all_ok { "ok" } else { "degraded" };
+    (StatusCode::OK, axum::Json(serde_json::json!({ "status": status, "sources": sources })))
+}
