@@ -40,7 +40,7 @@ use crate::http::serve::{self, ServeOptions};
 use crate::live::history::HistoryLimits;
 use crate::live::hub::Hub;
 use crate::live::stamp::Stamper;
-use crate::live::ws::admission::Connections;
+use crate::live::ws::connections::Connections;
 use crate::live::ws::{WsConfig, WsState};
 use crate::metrics::{Observed, SourceMetrics};
 use crate::router::AppState;

@@ -20,7 +20,7 @@ use prometheus_client::registry::Registry;
 
 use crate::auth::Auth;
 use crate::live::hub::Hub;
-use crate::live::ws::admission::Connections;
+use crate::live::ws::connections::Connections;
 
 /// A `source` label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

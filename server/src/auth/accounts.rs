@@ -15,9 +15,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parking_lot::RwLock;
 use tokio::sync::{Semaphore, watch};
 
-use super::AuthError;
 use super::cache::{CredentialCache, Digest, Outcome};
 use super::credentials::{NONCE_LEN, mac, parse_basic};
+use super::error::AuthError;
 use super::throttle::{LoginLimits, Throttle};
 use super::ticket::{TicketBook, TicketState};
 use super::users::Users;

@@ -8,70 +8,33 @@
 //! - [`throttle`]: budgets of login attempts per address and per user;
 //! - [`ticket`]: the WebSocket tickets and the book of redeemed ones.
 //!
-//! This file holds what the routes use: the refusal ([`AuthError`]), the [`BasicUser`] extractor
-//! and the [`require_basic`] middleware. Imports nothing of the server but [`crate::clock`] and
+//! This file holds what the routes use: the [`BasicUser`] extractor and the [`require_basic`]
+//! middleware; [`error`] the refusal ([`AuthError`]: 401 or 429). Imports nothing of the server but [`crate::clock`] and
 //! [`crate::http::client_ip`]; it does not know the UI.
 
 pub mod accounts;
 pub mod cache;
 pub mod credentials;
+pub mod error;
 pub mod password;
 pub mod throttle;
 pub mod ticket;
 pub mod users;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{FromRef, FromRequestParts, Request, State};
-use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 pub use accounts::{Auth, AuthStats, generate_password};
+pub use error::AuthError;
 pub use throttle::LoginLimits;
 pub use ticket::{TICKET_TTL, TicketState};
 pub use users::{Users, UsersError};
 
 use crate::http::client_ip::ClientIp;
-
-/// Why a request was not let in. Never says which part of the credentials was wrong.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AuthError {
-    /// No `Authorization` header (and no ticket).
-    #[error("credentials required")]
-    Missing,
-    /// Credentials or ticket present but not valid, whatever the reason.
-    #[error("invalid credentials")]
-    Invalid,
-    /// Too many attempts from this address or for this user: try again after the duration.
-    #[error("too many attempts")]
-    Throttled(Duration),
-}
-
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        match self {
-            Self::Missing | Self::Invalid => (
-                StatusCode::UNAUTHORIZED,
-                [(WWW_AUTHENTICATE, HeaderValue::from_static(r#"Basic realm="livedash", charset="UTF-8""#))],
-                "401 Unauthorized: log in with your livedash user name and password\n",
-            )
-                .into_response(),
-            Self::Throttled(wait) => {
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [(RETRY_AFTER, HeaderValue::from(secs.max(1)))],
-                    "429 Too Many Requests: too many login attempts, try again later\n",
-                )
-                    .into_response()
-            }
-        }
-    }
-}
 
 /// The user of a request that carried valid Basic credentials. [`require_basic`] also leaves it
 /// in the request's extensions for what runs after it (the UI's server functions).
@@ -110,8 +73,10 @@ mod tests {
     use std::num::NonZeroU32;
     use std::sync::atomic::Ordering;
 
-    use axum::http::HeaderMap;
-    use axum::http::header::AUTHORIZATION;
+    use std::time::Duration;
+
+    use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+    use axum::http::{HeaderMap, HeaderValue, StatusCode};
     use base64::Engine;
 
     const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);

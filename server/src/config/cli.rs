@@ -42,6 +42,11 @@ pub enum Command {
     },
 }
 
+/// The one user name when there is no users file.
+pub const ADMIN_USER: &str = "admin";
+/// The environment variable holding the admin password (never a flag: flags show in `ps`).
+pub const ADMIN_PASSWORD_ENV: &str = "LIVEDASH_ADMIN_PASSWORD";
+
 /// Where state that must survive restarts (the self-signed certificate) is kept by default.
 pub const DEFAULT_DATA_DIR: &str = ".livedash";
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::ConfigError;
+use super::error::ConfigError;
 use super::parse::{parse_duration, parse_interval};
 use crate::sources::prometheus::Selector;
 use crate::sources::spec::{Kind, SourceArg, http_url, valid_name};

@@ -8,6 +8,7 @@
 //! other way round.
 
 pub mod cli;
+pub mod error;
 pub mod file;
 pub mod parse;
 
@@ -17,7 +18,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use cli::{Cli, Command, DEFAULT_DATA_DIR, ServeArgs};
+pub use cli::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, DEFAULT_DATA_DIR, ServeArgs};
+pub use error::ConfigError;
 pub use parse::PublicUrl;
 
 use crate::sources::{DEFAULT_MAX_BODY, Kind, SourceArg, SourceSpec, default_timeout};
@@ -98,30 +100,6 @@ pub struct Config {
     pub login_attempts_per_user: NonZeroU32,
     /// How long a client has to send its request headers.
     pub header_timeout: Duration,
-}
-
-/// The one user name when there is no users file.
-pub const ADMIN_USER: &str = "admin";
-/// The environment variable holding the admin password (never a flag: flags show in `ps`).
-pub const ADMIN_PASSWORD_ENV: &str = "LIVEDASH_ADMIN_PASSWORD";
-
-/// Why the configuration was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The admin password variable is set but unusable.
-    #[error("{ADMIN_PASSWORD_ENV}: {0}")]
-    AdminPassword(&'static str),
-    /// Two sources with one name.
-    #[error("--source: two sources are named {0:?}; name them apart with name=URL")]
-    DuplicateSource(String),
-    /// The `--config` file is unreadable or has a bad or unknown key.
-    #[error("--config {path}: {message}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong, naming the key (and for syntax errors the line).
-        message: String,
-    },
 }
 
 /// Names checked for duplicates, defaults filled in; `local` alone when there is none.

@@ -1,11 +1,7 @@
 //! Certificate fingerprints as people compare them: SHA-256, uppercase hex pairs joined by `:`, the
 //! way `openssl x509 -noout -fingerprint -sha256` prints them.
 
-use std::path::Path;
-
 use sha2::{Digest, Sha256};
-
-use super::{CERT_FLAG, TlsError, read_chain};
 
 /// SHA-256 of `der` as uppercase hex pairs joined by `:`, the way
 /// `openssl x509 -noout -fingerprint -sha256` prints it after the `=`.
@@ -21,15 +17,6 @@ pub fn fingerprint(der: &[u8]) -> String {
         out.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
     out
-}
-
-/// The [`fingerprint`] of the first certificate in the PEM file `cert`.
-pub fn fingerprint_of_pem_file(cert: &Path) -> Result<String, TlsError> {
-    let chain = read_chain(cert, CERT_FLAG)?;
-    chain
-        .first()
-        .map(|leaf| fingerprint(leaf))
-        .ok_or_else(|| TlsError::NoCertificate { flag: CERT_FLAG, path: cert.to_path_buf() })
 }
 
 #[cfg(test)]

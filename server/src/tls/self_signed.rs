@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime};
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType};
 
-use super::{Tls, TlsError, load};
+use super::error::TlsError;
+use super::pem::{Tls, load};
 
 const DATA_DIR_FLAG: &str = "--data-dir";
 /// Subject alternative names every self-signed certificate carries, whatever was asked for.
@@ -207,7 +208,7 @@ fn write_temp(path: &Path, contents: &[u8], private: bool) -> io::Result<PathBuf
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::super::from_pem_files;
+    use super::super::pem::from_pem_files;
     use super::super::testing::{TempDir, names};
     use super::*;
 

@@ -1,86 +1,21 @@
 //! Who may open a socket, decided before any upgrade: the Origin (403), the credentials, a
 //! single-use ticket or Basic (401, 429), then a place among the open sockets, in total and per
-//! client IP (503). The place is given back when the socket's [`Slot`] is dropped.
+//! client IP (503, see [`super::connections`]).
 
-use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use axum::extract::{FromRef, FromRequestParts, Query};
 use axum::http::StatusCode;
 use axum::http::header::ORIGIN;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use parking_lot::Mutex;
 use serde::Deserialize;
 
-use super::{WsConfig, WsState, origin};
+use super::connections::Slot;
+use super::origin;
+use super::state::WsState;
 use crate::auth::AuthError;
 use crate::http::client_ip::ClientIp;
-
-/// Counters for `/metrics` and tests.
-#[derive(Debug, Default)]
-pub struct WsStats {
-    /// Sockets open now.
-    pub open: AtomicUsize,
-    /// Data frames from clients, ignored.
-    pub ignored_frames: AtomicU64,
-    /// Sockets closed for a frame over the client frame limit.
-    pub closed_oversize: AtomicU64,
-    /// Sockets closed for answering no ping.
-    pub closed_idle: AtomicU64,
-    /// Sockets closed because a send stalled.
-    pub closed_slow: AtomicU64,
-    /// Sockets closed because their user was removed or changed password.
-    pub closed_revoked: AtomicU64,
-}
-
-/// Open sockets, in total and per client IP.
-#[derive(Default)]
-pub struct Connections {
-    per_ip: Mutex<HashMap<IpAddr, usize>>,
-    /// Counters.
-    pub stats: WsStats,
-}
-
-/// A place among the open sockets; giving it back happens on drop.
-pub struct Slot {
-    connections: Arc<Connections>,
-    ip: IpAddr,
-}
-
-impl Connections {
-    fn acquire(self: &Arc<Self>, ip: IpAddr, config: &WsConfig) -> Option<Slot> {
-        let mut per_ip = self.per_ip.lock();
-        let open = self.stats.open.load(Ordering::Relaxed);
-        let mine = per_ip.get(&ip).copied().unwrap_or(0);
-        if open >= config.max_connections || mine >= config.max_connections_per_ip {
-            return None;
-        }
-        per_ip.insert(ip, mine + 1);
-        self.stats.open.store(open + 1, Ordering::Relaxed);
-        Some(Slot { connections: self.clone(), ip })
-    }
-
-    /// How many sockets are open.
-    pub fn open(&self) -> usize {
-        self.stats.open.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut per_ip = self.connections.per_ip.lock();
-        if let Some(n) = per_ip.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                per_ip.remove(&self.ip);
-            }
-        }
-        self.connections.stats.open.fetch_sub(1, Ordering::Relaxed);
-    }
-}
 
 /// Why a handshake was refused.
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +92,8 @@ where
                 tracing::warn!(%ip, origin = ?origin, reason = %e, "websocket refused");
             })?,
         };
-        let Some(slot) = state.connections.acquire(ip, &state.config) else {
+        let (max_total, max_per_ip) = (state.config.max_connections, state.config.max_connections_per_ip);
+        let Some(slot) = state.connections.acquire(ip, max_total, max_per_ip) else {
             tracing::warn!(%ip, user = ?user, "websocket refused: connection limit reached");
             return Err(Refusal::Full);
         };

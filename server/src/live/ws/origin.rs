@@ -6,7 +6,7 @@
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::request::Parts;
 
-use super::WsConfig;
+use super::state::WsConfig;
 use crate::auth::{Auth, TicketState};
 use crate::http::client_ip::ForwardedProto;
 

@@ -17,9 +17,10 @@ use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tungstenite::protocol::frame::{CloseFrame, Frame};
 use tungstenite::{Bytes, Message, Utf8Bytes};
 
-use super::WsState;
-use super::admission::{Admitted, WsStats};
+use super::admission::Admitted;
+use super::connections::WsStats;
 use super::handshake::Socket;
+use super::state::WsState;
 use crate::live::hub::Hub;
 use crate::live::outgoing::{FrameKind, Outgoing};
 use crate::live::start::Start;

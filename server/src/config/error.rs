@@ -1,0 +1,24 @@
+//! Why the configuration was refused: each message names the flag, the variable or the file's key.
+
+use std::path::PathBuf;
+
+use super::cli::ADMIN_PASSWORD_ENV;
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The admin password variable is set but unusable.
+    #[error("{ADMIN_PASSWORD_ENV}: {0}")]
+    AdminPassword(&'static str),
+    /// Two sources with one name.
+    #[error("--source: two sources are named {0:?}; name them apart with name=URL")]
+    DuplicateSource(String),
+    /// The `--config` file is unreadable or has a bad or unknown key.
+    #[error("--config {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key (and for syntax errors the line).
+        message: String,
+    },
+}
