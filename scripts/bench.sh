@@ -5,6 +5,11 @@
 # ../shared/wsload/README.md) and a release build (scripts/build.sh).
 #
 #   WSLOAD=path/to/wsload scripts/bench.sh [CLIENTS] [INTERVAL_MS] [SECONDS]
+#
+# LIVEDASH=path/to/livedash measures another build (an older commit's, to compare); BENCH_OUT
+# names the folder the results go to (default target/bench). For a reconnect storm against a
+# full history: RAMP=0 (every client at once), PAD=2000 (bytes added to each upstream sample),
+# WARM=60 (seconds livedash fills its history before the clients come).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,9 +18,10 @@ interval=${2:-100}
 seconds=${3:-20}
 wsload=${WSLOAD:-../shared/wsload/target/release/wsload}
 [ -x "$wsload" ] || die "no wsload at $wsload (build it: cargo build --release --manifest-path ../shared/wsload/Cargo.toml)"
-[ -x target/release/livedash ] || die "no target/release/livedash (run scripts/build.sh)"
+livedash=${LIVEDASH:-target/release/livedash}
+[ -x "$livedash" ] || die "no $livedash (run scripts/build.sh)"
 password=bench-$RANDOM$RANDOM
-out=target/bench
+out=${BENCH_OUT:-target/bench}
 mkdir -p "$out"
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -23,7 +29,9 @@ trap stop_all EXIT
 
 wait_port() { for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; die "port $1 did not open"; }
 
-"$wsload" upstream --addr 127.0.0.1:9100 --max-secs 600 >"$out/upstream.log" 2>&1 &
+ramp=${RAMP:-10}
+warm=${WARM:-1}
+"$wsload" upstream --addr 127.0.0.1:9100 --max-secs 900 --pad-bytes "${PAD:-0}" >"$out/upstream.log" 2>&1 &
 pids+=($!)
 wait_port 9100
 
@@ -31,7 +39,7 @@ measure() { # name url pid [extra clients args...]
   local name=$1 url=$2 pid=$3
   shift 3
   log "$name: $clients clients, ${interval} ms, ${seconds} s"
-  "$wsload" clients --url "$url" --user admin --pass "$password" --clients "$clients" --ramp-secs 10 \
+  "$wsload" clients --url "$url" --user admin --pass "$password" --clients "$clients" --ramp-secs "$ramp" \
     --duration-secs "$seconds" --expect-interval-ms "$interval" --pid "$pid" "$@" | tee "$out/$name.json"
 }
 
@@ -42,13 +50,13 @@ wait_port 9200
 measure floor ws://127.0.0.1:9200/ws "$floor"
 kill "$floor"
 
-LIVEDASH_ADMIN_PASSWORD=$password RUST_LOG=warn target/release/livedash --listen 127.0.0.1:9300 \
+LIVEDASH_ADMIN_PASSWORD=$password RUST_LOG=warn "$livedash" --listen 127.0.0.1:9300 \
   --source "up=http://127.0.0.1:9100/" --interval "${interval}ms" --max-connections-per-ip 100000 \
   --max-connections 100000 >"$out/livedash.log" 2>&1 &
 server=$!
 pids+=($server)
 wait_port 9300
-sleep 1
+sleep "$warm"
 measure livedash ws://127.0.0.1:9300/ws "$server" --ignore-frames '"type"\s*:\s*"hello"'
 
 python3 - "$out/floor.json" "$out/livedash.json" <<'PY'

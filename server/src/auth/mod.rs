@@ -9,8 +9,8 @@
 //! - [`ticket`]: the WebSocket tickets and the book of redeemed ones.
 //!
 //! This file holds what the routes use: the [`BasicUser`] extractor and the [`require_basic`]
-//! middleware; [`error`] the refusal ([`AuthError`]: 401 or 429). Imports nothing of the server but [`crate::clock`] and
-//! [`crate::http::client_ip`]; it does not know the UI.
+//! middleware; [`error`] holds the refusal ([`AuthError`]: 401 or 429). Imports nothing of the
+//! server but [`crate::clock`] and [`crate::http::client_ip`]; it does not know the UI.
 
 pub mod accounts;
 pub mod cache;

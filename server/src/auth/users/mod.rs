@@ -4,7 +4,8 @@
 //! Loading checks every line and stops at the first bad one with an error naming the file, the line
 //! number and the reason, never the hash. [`Users::verify`] is deliberately slow and costs the same
 //! for an unknown user as for a known one, so that timing does not reveal which names exist. The
-//! hashes themselves (which are accepted, how they are checked and made) are in [`super::password`].
+//! hashes themselves (which are accepted, how they are checked and made) are in [`super::password`],
+//! the one sibling this imports. The tests, in `tests.rs`, also lend their fixtures to that file's.
 
 use std::collections::HashMap;
 use std::fmt;

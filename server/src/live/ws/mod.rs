@@ -8,8 +8,8 @@
 //! - [`handshake`]: the RFC 6455 upgrade itself;
 //! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end.
 //!
-//! May import [`crate::auth`], [`crate::http::client_ip`], [`crate::shutdown`] and its sibling
-//! [`super::hub`]; nothing above it.
+//! May import [`crate::auth`], [`crate::http::client_ip`], [`crate::shutdown`] and the rest of
+//! [`crate::live`] (the hub, its frames, a client's first frames); nothing above it.
 
 pub mod admission;
 pub mod connections;
