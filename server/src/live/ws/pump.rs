@@ -115,8 +115,8 @@ impl Pump {
         hub: &Hub,
         stats: &WsStats,
     ) -> Option<End> {
-        let send = match frame {
-            Ok(frame) => vec![frame.text],
+        let keep = match frame {
+            Ok(frame) => return self.send_or_end(frame.text, stats).await,
             Err(RecvError::Lagged(n)) => {
                 let (keep, skipped) = catch_up(frames);
                 hub.stats.skipped.fetch_add(n + skipped, Ordering::Relaxed);
@@ -124,13 +124,21 @@ impl Pump {
             }
             Err(RecvError::Closed) => return Some(SHUTTING_DOWN),
         };
-        for text in send {
-            if !self.send_text(text).await {
-                stats.closed_slow.fetch_add(1, Ordering::Relaxed);
-                return Some(End::Gone);
+        for text in keep {
+            if let Some(end) = self.send_or_end(text, stats).await {
+                return Some(end);
             }
         }
         None
+    }
+
+    /// Sends one frame; a client that cannot take it is gone (and counted as slow).
+    async fn send_or_end(&mut self, text: Utf8Bytes, stats: &WsStats) -> Option<End> {
+        if self.send_text(text).await {
+            return None;
+        }
+        stats.closed_slow.fetch_add(1, Ordering::Relaxed);
+        Some(End::Gone)
     }
 
     /// Pings the client, or ends a socket that has been silent for `idle`.
