@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 use livedash::{Frame, Hello, Sample, SourceState};
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
 use super::history::{Entry, HistoryLimits, SourceLog};
@@ -87,14 +87,10 @@ impl Hub {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock()
-    }
-
     /// Declares a source so that it appears (with its interval) before its first sample.
     pub fn register_source(&self, name: &Arc<str>, interval: Duration) {
         let log = SourceLog::new(name, interval, &self.limits, now_ms());
-        self.lock().sources.entry(name.clone()).or_insert(log);
+        self.inner.lock().sources.entry(name.clone()).or_insert(log);
     }
 
     /// Keeps and broadcasts a stamped sample of a registered source; its source turns `ok`.
@@ -103,7 +99,7 @@ impl Hub {
     pub fn accept(&self, sample: Sample) -> bool {
         let frame = Outgoing::sample(Frame::Sample(sample.clone()).to_json());
         let now = now_ms();
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         let Inner { seq, sources, .. } = &mut *inner;
         let Some(log) = sources.get_mut(&sample.source).filter(|_| sample.seq > *seq) else {
             tracing::debug!(source = %sample.source, seq = sample.seq, last = *seq, "sample not accepted");
@@ -122,7 +118,7 @@ impl Hub {
     /// Marks `source` as failing with a readable `reason` and tells every client (once per
     /// distinct reason).
     pub fn set_failing(&self, source: &Arc<str>, reason: String) {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         let Some(log) = inner.sources.get_mut(source) else { return };
         if let Some(frame) = log.set_status(SourceState::Failing, Some(reason), now_ms()) {
             self.broadcast(frame);
@@ -132,7 +128,7 @@ impl Hub {
     /// Marks every source stale that has had no good sample for [`STALE_AFTER_INTERVALS`]
     /// intervals and is not already failing (a failing source says more). Call periodically.
     pub fn mark_stale(&self, now: u64) {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         for log in inner.sources.values_mut() {
             let Some(since) = log.quiet_since(now, STALE_AFTER_INTERVALS) else { continue };
             let age_s = now.saturating_sub(since) / 1000;
@@ -151,7 +147,7 @@ impl Hub {
 
     /// The current `hello` content.
     pub fn snapshot(&self) -> Hello {
-        let parts = start::collect_hello(&self.lock().sources);
+        let parts = start::collect_hello(&self.inner.lock().sources);
         parts.into_hello()
     }
 
@@ -160,7 +156,7 @@ impl Hub {
     /// frames are the sources' statuses and exactly those samples; otherwise a full `hello`.
     pub fn subscribe(&self, since: Option<u64>) -> (Start, broadcast::Receiver<Outgoing>) {
         let (collected, rx) = {
-            let inner = self.lock();
+            let inner = self.inner.lock();
             let rx = self.tx.subscribe();
             let since = since.filter(|s| (inner.first_seq..=inner.seq).contains(s));
             (start::collect(&inner.sources, since), rx)
@@ -175,7 +171,8 @@ impl Hub {
     /// The health of every source.
     pub fn health(&self) -> Vec<Health> {
         let now = now_ms();
-        self.lock()
+        self.inner
+            .lock()
             .sources
             .values()
             .map(|log| Health {
@@ -188,6 +185,6 @@ impl Hub {
 
     /// The highest `seq` accepted so far.
     pub fn last_seq(&self) -> u64 {
-        self.lock().seq
+        self.inner.lock().seq
     }
 }
