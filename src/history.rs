@@ -12,6 +12,10 @@ pub trait Stamped {
     fn seq(&self) -> u64;
     /// Milliseconds since the Unix epoch.
     fn ts_ms(&self) -> u64;
+    /// What keeping it costs, in bytes, for a ring bounded by bytes (0 when nobody counts).
+    fn bytes(&self) -> usize {
+        0
+    }
 }
 
 impl Stamped for crate::Sample {
@@ -30,6 +34,9 @@ impl<T: Stamped> Stamped for std::sync::Arc<T> {
     fn ts_ms(&self) -> u64 {
         (**self).ts_ms()
     }
+    fn bytes(&self) -> usize {
+        (**self).bytes()
+    }
 }
 
 /// The last items, at most `max_len` of them and none older than `max_age_ms`.
@@ -40,17 +47,20 @@ pub struct Ring<T> {
     max_age_ms: u64,
     /// The highest sequence number ever evicted (0: nothing evicted yet).
     evicted_upto: u64,
+    /// What the items cost together ([`Stamped::bytes`]).
+    bytes: usize,
 }
 
 impl<T: Stamped> Ring<T> {
     /// An empty ring; `max_len` is at least 1.
     pub fn new(max_len: usize, max_age_ms: u64) -> Self {
         let max_len = max_len.max(1);
-        Self { items: VecDeque::with_capacity(max_len.min(4096)), max_len, max_age_ms, evicted_upto: 0 }
+        Self { items: VecDeque::with_capacity(max_len.min(4096)), max_len, max_age_ms, evicted_upto: 0, bytes: 0 }
     }
 
     /// Appends an item and evicts what is now too many or older than `now_ms - max_age_ms`.
     pub fn push(&mut self, item: T, now_ms: u64) {
+        self.bytes += item.bytes();
         self.items.push_back(item);
         while self.items.len() > self.max_len {
             self.evict_front();
@@ -66,9 +76,20 @@ impl<T: Stamped> Ring<T> {
     }
 
     fn evict_front(&mut self) {
-        if let Some(old) = self.items.pop_front() {
-            self.evicted_upto = self.evicted_upto.max(old.seq());
-        }
+        self.pop_oldest();
+    }
+
+    /// Evicts the oldest item and returns it (for a budget kept across several rings).
+    pub fn pop_oldest(&mut self) -> Option<T> {
+        let old = self.items.pop_front()?;
+        self.evicted_upto = self.evicted_upto.max(old.seq());
+        self.bytes -= old.bytes();
+        Some(old)
+    }
+
+    /// What the items cost together, in bytes ([`Stamped::bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The items, oldest first.
@@ -174,6 +195,34 @@ mod tests {
         ring.push(Item(1, 1), 1);
         assert_eq!(seqs(ring.after(0).expect("nothing evicted")), [1]);
         assert_eq!(ring.len(), 1);
+    }
+
+    #[derive(Debug)]
+    struct Sized(u64, usize);
+    impl Stamped for Sized {
+        fn seq(&self) -> u64 {
+            self.0
+        }
+        fn ts_ms(&self) -> u64 {
+            self.0
+        }
+        fn bytes(&self) -> usize {
+            self.1
+        }
+    }
+
+    #[test]
+    fn counts_the_bytes_it_holds_through_every_eviction() {
+        let mut ring = Ring::new(3, 100);
+        for (seq, bytes) in [(1, 10), (2, 20), (3, 30), (4, 40)] {
+            ring.push(Sized(seq, bytes), seq);
+        }
+        assert_eq!(ring.bytes(), 90, "the first fell out by count");
+        assert_eq!(ring.pop_oldest().map(|s| s.0), Some(2));
+        assert_eq!((ring.bytes(), ring.evicted_upto()), (70, 2));
+        ring.push(Sized(200, 5), 200);
+        assert_eq!(ring.bytes(), 5, "3 and 4 fell out by age");
+        assert!(ring.after(3).is_none());
     }
 
     #[test]

@@ -15,4 +15,6 @@ pub mod series;
 
 pub use flatten::flatten;
 pub use history::Ring;
-pub use protocol::{Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, raw_json};
+pub use protocol::{
+    Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, hello_json, raw_json,
+};

@@ -36,6 +36,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::auth::{Auth, LoginLimits, Users};
 use crate::config::{Config, TlsMode, UsersSource};
+use crate::http::client_ip::AddressPolicy;
 use crate::http::serve::{self, ServeOptions};
 use crate::live::history::HistoryLimits;
 use crate::live::hub::Hub;
@@ -150,7 +151,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         per_user_per_minute: config.login_attempts_per_user,
     };
     let auth = Arc::new(Auth::new(users, limits));
-    let hub = Arc::new(Hub::new(HistoryLimits { max_age: config.history, max_len: config.history_len }));
+    let history =
+        HistoryLimits { max_age: config.history, max_len: config.history_len, max_bytes: config.history_bytes };
+    let hub = Arc::new(Hub::new(history));
     let stamper = Arc::new(Stamper::new(hub.clone()));
     let source_metrics = SourceMetrics::default();
     for spec in &config.sources {
@@ -170,7 +173,10 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let options = ServeOptions {
         tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
         header_timeout: config.header_timeout,
-        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        addresses: Arc::new(AddressPolicy {
+            trusted_proxies: config.trusted_proxies.clone(),
+            ipv6_prefix: config.ipv6_prefix,
+        }),
     };
     let metrics_addr = match config.metrics_listen {
         Some(addr) => Some(serve_metrics(addr, observed.clone(), &options, shutdown.clone())?),

@@ -2,7 +2,7 @@
 //! SIGTERM; re-read the users file on SIGHUP. Also `livedash hash-password` and
 //! `livedash fingerprint`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use clap::Parser;
@@ -38,10 +38,15 @@ async fn run() -> anyhow::Result<()> {
         }
         None => {}
     }
+    // Before any slow start-up work (TLS, password hashing): a SIGHUP or SIGTERM from a service
+    // manager right after the start is then kept for later, never the signal's default (death).
+    let signals = Signals::install();
     let config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal: a log file or journal gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     if config.clear_text_off_loopback() {
         tracing::warn!(
@@ -61,8 +66,8 @@ async fn run() -> anyhow::Result<()> {
         UsersSource::File(path) => Some(path.clone()),
         UsersSource::Admin(_) => None,
     };
-    tokio::spawn(reload_on_sighup(running.auth.clone(), users_file));
-    shutdown_signal().await;
+    tokio::spawn(reload_on_sighup(signals.hangup, running.auth.clone(), users_file));
+    shutdown_signal(signals.terminate).await;
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
@@ -104,11 +109,47 @@ fn announce(config: &Config, running: &Running) -> anyhow::Result<()> {
     print_line(text.trim_end())
 }
 
-/// Re-reads the users file on every SIGHUP; a bad file keeps the accounts in force.
-async fn reload_on_sighup(auth: std::sync::Arc<Auth>, users_file: Option<std::path::PathBuf>) {
+/// The signals the server acts on, listened for from the first moment of the process.
+struct Signals {
+    hangup: Option<Signal>,
+    terminate: Option<Signal>,
+}
+
+#[cfg(unix)]
+type Signal = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Signal = ();
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind, name: &str| {
+            signal(kind)
+                .inspect_err(|e| {
+                    // Logging is not set up yet: this goes straight to standard error.
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("livedash: warning: cannot listen for {name}: {e}");
+                    }
+                })
+                .ok()
+        };
+        Self { hangup: listen(SignalKind::hangup(), "SIGHUP"), terminate: listen(SignalKind::terminate(), "SIGTERM") }
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Self {
+        Self { hangup: None, terminate: None }
+    }
+}
+
+/// Re-reads the users file on every SIGHUP (one that came during start-up included); a bad file
+/// keeps the accounts in force.
+async fn reload_on_sighup(hangups: Option<Signal>, auth: std::sync::Arc<Auth>, users_file: Option<std::path::PathBuf>) {
     #[cfg(unix)]
     {
-        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        let Some(mut hangups) = hangups else {
             tracing::warn!("cannot listen for SIGHUP: the users file will not be reloaded");
             return;
         };
@@ -124,10 +165,11 @@ async fn reload_on_sighup(auth: std::sync::Arc<Auth>, users_file: Option<std::pa
         }
     }
     #[cfg(not(unix))]
-    let _ = (auth, users_file);
+    let _ = (hangups, auth, users_file);
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM (one that came during start-up included).
+async fn shutdown_signal(terminate: Option<Signal>) {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -135,15 +177,18 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match terminate {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
+    let term = {
+        let _ = terminate;
+        std::future::pending::<()>()
+    };
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}

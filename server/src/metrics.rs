@@ -101,6 +101,16 @@ pub fn render(state: &Observed) -> String {
         "Source ticks skipped because a fetch outlasted the interval",
         counter(&hub.missed_ticks),
     );
+    r.register(
+        "history_dropped",
+        "Samples dropped from the history to keep it within --history-bytes",
+        counter(&hub.history_dropped),
+    );
+    r.register(
+        "history_bytes",
+        "Bytes the history of all sources holds",
+        ConstGauge::new(i64::try_from(state.hub.history_bytes()).unwrap_or(i64::MAX)),
+    );
     r.register("client_frames_ignored", "Data frames sent by clients, ignored", counter(&ws.ignored_frames));
     let closed: Family<ReasonLabel, Counter> = Family::default();
     for (reason, v) in [

@@ -1,5 +1,6 @@
-//! The routes: `/healthz` open, `/ws` behind its own admission, everything else (the page, its
-//! files, `/api/*`, `/metrics`) behind Basic authentication; all of it under the base path of
+//! The routes: `/healthz` open (counts only), `/ws` behind its own admission, everything else (the
+//! page, its files, `/api/*` with the detailed `/api/health`, `/metrics`) behind Basic
+//! authentication; all of it under the base path of
 //! `--public-url` when there is one. Holds [`AppState`], from which each sub-system takes its part.
 
 use std::sync::Arc;
@@ -14,7 +15,9 @@ use leptos::config::LeptosOptions;
 
 use crate::auth::{self, Auth};
 use crate::http::headers;
-use crate::live::hub::Hub;
+use livedash::SourceState;
+
+use crate::live::hub::{Health, Hub};
 use crate::live::ws::{self, WsState};
 use crate::metrics::{self, Observed};
 use crate::ui::{self, UiBackend};
@@ -51,6 +54,7 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
     let backend = UiBackend { auth: state.auth.clone(), hub: state.hub.clone(), ws: state.ws.config.clone() };
     let protected = ui::pages(Router::new(), &state, backend, base)
         .route("/metrics", get(metrics::handler))
+        .route("/api/health", get(health_detail))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_basic));
     Router::new()
         .route("/healthz", get(healthz))
@@ -60,9 +64,14 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .with_state(state)
 }
 
-/// A router for `/metrics` alone (for `--metrics-listen`, without authentication).
+/// The loopback listener of `--metrics-listen`, without authentication: `/metrics` and the
+/// detailed `/healthz`.
 pub fn metrics_only(observed: Observed) -> Router {
-    Router::new().route("/metrics", get(metrics::handler)).with_state(observed)
+    let hub = observed.hub.clone();
+    Router::new()
+        .route("/metrics", get(metrics::handler))
+        .with_state(observed)
+        .merge(Router::new().route("/healthz", get(health_detail)).with_state(hub))
 }
 
 /// Serves `routes` under `base` (`/dash`): `/dash/x` reaches them as `/x`; `/dash` redirects to
@@ -94,11 +103,27 @@ async fn under_base(base: Arc<str>, routes: Router, mut request: axum::extract::
     }
 }
 
-/// `{"status":"ok"|"degraded","sources":[{"source","state","last_good_age_ms"}]}`: whether the
-/// process serves (always 200 while it does) and how fresh each source is. No data values.
+/// `GET /healthz` without credentials: whether the process serves (always 200 while it does) and
+/// how many sources are ok, failing or stale: `{"status":"ok"|"degraded","sources":3,"ok":2,
+/// "failing":1,"stale":0}`. No names (often internal `host:port`) and no data.
 async fn healthz(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
     let sources = hub.health();
-    let all_ok = sources.iter().all(|h| h.state == livedash::SourceState::Ok);
-    let status = if all_ok { "ok" } else { "degraded" };
-    (StatusCode::OK, axum::Json(serde_json::json!({ "status": status, "sources": sources })))
+    let count = |state| sources.iter().filter(|h| h.state == state).count();
+    let (ok, failing, stale) = (count(SourceState::Ok), count(SourceState::Failing), count(SourceState::Stale));
+    let body = serde_json::json!({
+        "status": status(&sources), "sources": sources.len(), "ok": ok, "failing": failing, "stale": stale,
+    });
+    (StatusCode::OK, axum::Json(body))
+}
+
+/// `GET /api/health` (behind authentication) and `/healthz` on the metrics listener: each
+/// source's name, state and the age of its last good sample,
+/// `{"status":..,"sources":[{"source","state","last_good_age_ms"}]}`. No data values.
+async fn health_detail(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
+    let sources = hub.health();
+    (StatusCode::OK, axum::Json(serde_json::json!({ "status": status(&sources), "sources": sources })))
+}
+
+fn status(sources: &[Health]) -> &'static str {
+    if sources.iter().all(|h| h.state == SourceState::Ok) { "ok" } else { "degraded" }
 }

@@ -66,10 +66,16 @@ async fn page_with_credentials_is_server_rendered_with_values() {
 }
 
 #[tokio::test]
-async fn healthz_is_open_and_carries_no_data() {
+async fn healthz_is_open_and_carries_no_data_and_no_names() {
     let server = common::start().await;
     wait_for_data(server.addr).await;
     let r = get(server.addr, "/healthz", &[]).await;
+    assert_eq!(r.status, 200);
+    let health: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(health, serde_json::json!({"status": "ok", "sources": 1, "ok": 1, "failing": 0, "stale": 0}));
+    // The names and ages are for those who logged in.
+    assert_eq!(get(server.addr, "/api/health", &[]).await.status, 401);
+    let r = get(server.addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;
     assert_eq!(r.status, 200);
     let health: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(health["status"], "ok");
@@ -170,6 +176,8 @@ async fn metrics_can_have_a_loopback_listener_of_their_own() {
     let r = get(addr, "/metrics", &[]).await;
     assert_eq!(r.status, 200, "no credentials needed there");
     assert!(r.body.contains("livedash_clients"));
+    let health = get(addr, "/healthz", &[]).await;
+    assert!(health.body.contains(r#""source":"local""#), "names there, for the local Prometheus: {}", health.body);
     assert_eq!(get(addr, "/", &[]).await.status, 404, "nothing else is served there");
     assert_eq!(get(server.addr, "/metrics", &[]).await.status, 401, "the main listener still asks");
     server.stop().await;

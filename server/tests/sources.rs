@@ -37,6 +37,7 @@ enum Mode {
     Trickle,
     Padded,
     Slowish,
+    Redirect,
 }
 
 async fn upstream_handler(State(mode): State<Arc<AtomicU8>>) -> Response {
@@ -64,6 +65,10 @@ async fn upstream_handler(State(mode): State<Arc<AtomicU8>>) -> Response {
             // Most of the interval, never more: the cadence must not drift.
             tokio::time::sleep(Duration::from_millis(150)).await;
             BODY.into_response()
+        }
+        // Never followed: the address is not contacted.
+        m if m == Mode::Redirect as u8 => {
+            (axum::http::StatusCode::FOUND, [("location", "http://10.255.0.1:9/login?token=s3cret")]).into_response()
         }
         m if m == Mode::Padded as u8 => format!(r#"{{"cpu":1,"pad":"{}"}}"#, "x".repeat(400 * 1024)).into_response(),
         _ => ([("content-type", "application/json")], format!("{BODY}\n")).into_response(),
@@ -179,6 +184,7 @@ async fn every_upstream_failure_is_a_readable_status_and_recovers() {
         (Mode::Huge, "limit"),
         (Mode::Slow, "timed out"),
         (Mode::Trickle, "timed out"),
+        (Mode::Redirect, "redirects (HTTP 302 Found) to http://10.255.0.1:9/login;"),
     ] {
         mode.store(m as u8, Ordering::Relaxed);
         let reason = wait_status(&mut ws, "up", SourceState::Failing).await.expect("a reason");

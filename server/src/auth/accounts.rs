@@ -22,6 +22,7 @@ use super::throttle::{LoginLimits, Throttle};
 use super::ticket::{TicketBook, TicketState};
 use super::users::Users;
 use crate::clock::now_ms;
+use crate::http::client_ip::ClientIp;
 
 /// Counters for `/metrics` and tests.
 #[derive(Debug, Default)]
@@ -105,15 +106,16 @@ impl Auth {
         self.cache.forget_expired();
     }
 
-    /// The user named by valid Basic credentials in `headers`, sent from `ip`.
-    pub async fn check_basic(&self, headers: &HeaderMap, ip: IpAddr) -> Result<Arc<str>, AuthError> {
+    /// The user named by valid Basic credentials in `headers`, sent by `client`.
+    pub async fn check_basic(&self, headers: &HeaderMap, client: ClientIp) -> Result<Arc<str>, AuthError> {
+        let ClientIp { addr: ip, group } = client;
         let value = headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
         let Some((user, password)) = parse_basic(value.as_bytes()) else {
             tracing::warn!(%ip, "login refused: malformed Authorization header");
             self.stats.failures.fetch_add(1, Ordering::Relaxed);
             return Err(AuthError::Invalid);
         };
-        if let Some(wait) = self.throttle.blocked(ip, &user) {
+        if let Some(wait) = self.throttle.blocked(group, &user) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             return Err(AuthError::Throttled(wait));
         }
@@ -121,7 +123,7 @@ impl Auth {
         if let Some(user) = self.cache.get(&digest, &self.users()) {
             return Ok(user);
         }
-        match self.cache.once(digest, || self.verify(digest, ip, &user, password)).await {
+        match self.cache.once(digest, || self.verify(digest, group, &user, password)).await {
             Outcome::Valid => Ok(Arc::from(user)),
             Outcome::Invalid => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -138,8 +140,8 @@ impl Auth {
 
     /// One attempt: a place from the throttle, then the hash verification; a valid credential is
     /// remembered.
-    async fn verify(&self, digest: Digest, ip: IpAddr, user: &str, password: String) -> Outcome {
-        if let Err(wait) = self.throttle.check(ip, user) {
+    async fn verify(&self, digest: Digest, group: IpAddr, user: &str, password: String) -> Outcome {
+        if let Err(wait) = self.throttle.check(group, user) {
             return Outcome::Throttled(wait);
         }
         let Ok(_permit) = self.hashing.acquire().await else { return Outcome::Invalid };

@@ -91,6 +91,10 @@ mod tests {
         headers(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass)).as_bytes())
     }
 
+    fn at(ip: IpAddr) -> ClientIp {
+        ClientIp { addr: ip, group: ip }
+    }
+
     fn auth(password: &str) -> Auth {
         Auth::new(Users::single("admin", password), LoginLimits::default())
     }
@@ -105,20 +109,20 @@ mod tests {
     #[tokio::test]
     async fn right_credentials_pass_wrong_ones_do_not() {
         let auth = auth("s3cret:with colon");
-        assert_eq!(auth.check_basic(&basic("admin:s3cret:with colon"), IP).await.as_deref(), Ok("admin"));
-        assert_eq!(auth.check_basic(&basic("admin:s3cret"), IP).await, Err(AuthError::Invalid));
-        assert_eq!(auth.check_basic(&basic("root:s3cret:with colon"), IP).await, Err(AuthError::Invalid));
-        assert_eq!(auth.check_basic(&HeaderMap::new(), IP).await, Err(AuthError::Missing));
+        assert_eq!(auth.check_basic(&basic("admin:s3cret:with colon"), at(IP)).await.as_deref(), Ok("admin"));
+        assert_eq!(auth.check_basic(&basic("admin:s3cret"), at(IP)).await, Err(AuthError::Invalid));
+        assert_eq!(auth.check_basic(&basic("root:s3cret:with colon"), at(IP)).await, Err(AuthError::Invalid));
+        assert_eq!(auth.check_basic(&HeaderMap::new(), at(IP)).await, Err(AuthError::Missing));
     }
 
     #[tokio::test]
     async fn malformed_authorization_values_are_invalid_not_panics() {
         let auth = auth("pw");
         for value in credentials::malformed_basic_examples() {
-            assert_eq!(auth.check_basic(&headers(&value), IP).await, Err(AuthError::Invalid), "{value:?}");
+            assert_eq!(auth.check_basic(&headers(&value), at(IP)).await, Err(AuthError::Invalid), "{value:?}");
         }
         // The scheme is case-insensitive.
-        assert!(auth.check_basic(&headers(b"bAsIc YWRtaW46cHc="), IP).await.is_ok());
+        assert!(auth.check_basic(&headers(b"bAsIc YWRtaW46cHc="), at(IP)).await.is_ok());
     }
 
     #[tokio::test]
@@ -127,7 +131,7 @@ mod tests {
         let tasks: Vec<_> = (0..200)
             .map(|_| {
                 let auth = auth.clone();
-                tokio::spawn(async move { auth.check_basic(&basic("admin:pw"), IP).await })
+                tokio::spawn(async move { auth.check_basic(&basic("admin:pw"), at(IP)).await })
             })
             .collect();
         for t in tasks {
@@ -135,7 +139,7 @@ mod tests {
         }
         assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), 1);
         // Later requests come from the cache.
-        assert!(auth.check_basic(&basic("admin:pw"), IP).await.is_ok());
+        assert!(auth.check_basic(&basic("admin:pw"), at(IP)).await.is_ok());
         assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), 1);
     }
 
@@ -143,29 +147,29 @@ mod tests {
     async fn too_many_attempts_from_one_ip_are_throttled_before_hashing() {
         let auth = Auth::new(Users::single("admin", "pw"), limits(3, 100));
         for _ in 0..3 {
-            assert_eq!(auth.check_basic(&basic("admin:nope"), IP).await, Err(AuthError::Invalid));
+            assert_eq!(auth.check_basic(&basic("admin:nope"), at(IP)).await, Err(AuthError::Invalid));
         }
         let before = auth.stats.verifications.load(Ordering::Relaxed);
-        assert!(matches!(auth.check_basic(&basic("admin:pw"), IP).await, Err(AuthError::Throttled(_))));
+        assert!(matches!(auth.check_basic(&basic("admin:pw"), at(IP)).await, Err(AuthError::Throttled(_))));
         assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), before, "no hash computed when throttled");
         // Another address is not affected, and the real password works there.
         let other = IpAddr::from([127, 0, 0, 2]);
-        assert_eq!(auth.check_basic(&basic("admin:pw"), other).await.as_deref(), Ok("admin"));
+        assert_eq!(auth.check_basic(&basic("admin:pw"), at(other)).await.as_deref(), Ok("admin"));
         // Now that the right credential is cached, the throttled address still gets no answer
         // that tells it the password is right.
-        assert!(matches!(auth.check_basic(&basic("admin:pw"), IP).await, Err(AuthError::Throttled(_))));
+        assert!(matches!(auth.check_basic(&basic("admin:pw"), at(IP)).await, Err(AuthError::Throttled(_))));
     }
 
     #[tokio::test]
     async fn too_many_attempts_for_one_user_are_throttled_from_every_ip() {
         let auth = Auth::new(Users::single("admin", "pw"), limits(100, 2));
         for i in 0..2u8 {
-            let _ = auth.check_basic(&basic("admin:nope"), IpAddr::from([10, 0, 0, i])).await;
+            let _ = auth.check_basic(&basic("admin:nope"), at(IpAddr::from([10, 0, 0, i]))).await;
         }
         let fresh = IpAddr::from([10, 0, 1, 1]);
-        assert!(matches!(auth.check_basic(&basic("admin:nope"), fresh).await, Err(AuthError::Throttled(_))));
+        assert!(matches!(auth.check_basic(&basic("admin:nope"), at(fresh)).await, Err(AuthError::Throttled(_))));
         // Other users are unaffected.
-        assert_eq!(auth.check_basic(&basic("bob:x"), fresh).await, Err(AuthError::Invalid));
+        assert_eq!(auth.check_basic(&basic("bob:x"), at(fresh)).await, Err(AuthError::Invalid));
     }
 
     #[test]
@@ -181,12 +185,12 @@ mod tests {
     #[tokio::test]
     async fn replacing_users_invalidates_cached_credentials() {
         let auth = auth("old");
-        assert!(auth.check_basic(&basic("admin:old"), IP).await.is_ok());
+        assert!(auth.check_basic(&basic("admin:old"), at(IP)).await.is_ok());
         let changes = auth.changes();
         auth.replace_users(Users::single("admin", "new"));
         assert!(changes.has_changed().expect("sender alive"));
-        assert_eq!(auth.check_basic(&basic("admin:old"), IP).await, Err(AuthError::Invalid));
-        assert!(auth.check_basic(&basic("admin:new"), IP).await.is_ok());
+        assert_eq!(auth.check_basic(&basic("admin:old"), at(IP)).await, Err(AuthError::Invalid));
+        assert!(auth.check_basic(&basic("admin:new"), at(IP)).await.is_ok());
     }
 
     #[test]

@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use super::parse::{
-    PublicUrl, parse_history, parse_idle, parse_interval, parse_loopback, parse_net, parse_origin, parse_public_url,
+    PublicUrl, parse_bytes, parse_history, parse_idle, parse_interval, parse_loopback, parse_net, parse_origin,
+    parse_public_url,
 };
 use crate::sources::SourceArg;
 
@@ -83,6 +84,11 @@ pub struct ServeArgs {
     #[arg(long, env = "LIVEDASH_HISTORY_LEN", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub history_len: Option<u32>,
 
+    /// The most memory the history of all sources together may take, e.g. `64MiB`, `512KiB`;
+    /// past it the oldest samples go first [default: 64MiB].
+    #[arg(long, env = "LIVEDASH_HISTORY_BYTES", value_parser = parse_bytes)]
+    pub history_bytes: Option<usize>,
+
     /// Users file: one `name:hash` per line (argon2id from `livedash hash-password`, or bcrypt
     /// from `htpasswd -nB name`). Re-read on SIGHUP. Without it: user `admin` with
     /// LIVEDASH_ADMIN_PASSWORD, or a generated password printed at start-up.
@@ -129,6 +135,11 @@ pub struct ServeArgs {
     /// throttling by the real client address and the WebSocket Origin check; repeatable.
     #[arg(long = "trusted-proxy", env = "LIVEDASH_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// IPv6 clients are throttled and counted by this prefix of their address (a host usually has a
+    /// whole /64); IPv4 clients by their whole address.
+    #[arg(long, env = "LIVEDASH_IPV6_PREFIX", default_value = "64", value_parser = clap::value_parser!(u8).range(32..=128))]
+    pub ipv6_prefix: u8,
 
     /// Also serve `/metrics` without authentication on this address (loopback only), for a
     /// Prometheus on the same machine.

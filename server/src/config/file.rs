@@ -1,4 +1,5 @@
-//! The `--config` TOML file: `listen`, `interval`, `history`, `public_url` and `[[source]]` tables.
+//! The `--config` TOML file: `listen`, `interval`, `history`, `history_bytes`, `public_url` and
+//! `[[source]]` tables.
 //! Unknown keys are refused, and every bad value names its key (`source[1].interval`). A
 //! `[[source]]` table becomes a typed source directly.
 
@@ -20,6 +21,8 @@ pub struct FileConfig {
     pub interval: Option<String>,
     /// `history = "10m"`.
     pub history: Option<String>,
+    /// `history_bytes = "64MiB"`.
+    pub history_bytes: Option<String>,
     /// `public_url = "https://ops.example.com/dash"`.
     pub public_url: Option<String>,
     #[serde(default)]

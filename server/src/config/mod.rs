@@ -24,12 +24,13 @@ pub use parse::PublicUrl;
 
 use crate::sources::{DEFAULT_MAX_BODY, Kind, SourceArg, SourceSpec, default_timeout};
 use file::{File, SourceDraft};
-use parse::{parse_history, parse_interval, parse_public_url};
+use parse::{parse_bytes, parse_history, parse_interval, parse_public_url};
 
 /// Where livedash listens unless told otherwise.
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 3000);
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
 const DEFAULT_HISTORY: Duration = Duration::from_secs(600);
+const DEFAULT_HISTORY_BYTES: usize = 64 << 20;
 
 /// How the server is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +73,8 @@ pub struct Config {
     pub history: Duration,
     /// How many samples per source are kept at most (`None`: derived from `history`).
     pub history_len: Option<usize>,
+    /// How many bytes the history of all sources may take together.
+    pub history_bytes: usize,
     /// The accounts.
     pub users: UsersSource,
     /// TLS or not.
@@ -86,6 +89,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Proxies whose forwarded headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// IPv6 clients are grouped by this prefix length.
+    pub ipv6_prefix: u8,
     /// Where `/metrics` is also served without authentication.
     pub metrics_listen: Option<SocketAddr>,
     /// WebSocket caps.
@@ -180,6 +185,9 @@ impl Config {
             interval,
             history,
             history_len: args.history_len.map(|n| n as usize),
+            history_bytes: file
+                .pick(args.history_bytes, "history_bytes", v.history_bytes.as_ref(), parse_bytes)?
+                .unwrap_or(DEFAULT_HISTORY_BYTES),
             users,
             tls: tls_mode(args, listen),
             data_dir: args.data_dir.clone(),
@@ -187,6 +195,7 @@ impl Config {
             public_url,
             allowed_origins: args.allowed_origins.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
+            ipv6_prefix: args.ipv6_prefix,
             metrics_listen: args.metrics_listen,
             max_connections: args.max_connections as usize,
             max_connections_per_ip: args.max_connections_per_ip as usize,

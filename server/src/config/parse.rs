@@ -34,6 +34,25 @@ pub fn parse_idle(s: &str) -> Result<Duration, String> {
     parse_duration(s, Duration::from_secs(1), Duration::from_secs(3600))
 }
 
+/// A size in bytes: a number with an optional unit `B`, `KiB`, `MiB`, `GiB` (or `K`, `M`, `G`), at
+/// least 1 MiB and at most 64 GiB.
+pub fn parse_bytes(s: &str) -> Result<usize, String> {
+    const EXAMPLES: &str = "examples: 64MiB, 512KiB, 1GiB";
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("{s:?} is not a size ({EXAMPLES})"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" | "kb" => 10,
+        "m" | "mib" | "mb" => 20,
+        "g" | "gib" | "gb" => 30,
+        other => return Err(format!("unknown unit {other:?} ({EXAMPLES})")),
+    };
+    let bytes = number.checked_mul(1 << shift).filter(|b| (1 << 20..=64 << 30).contains(b));
+    bytes.and_then(|b| usize::try_from(b).ok()).ok_or_else(|| "must be between 1MiB and 64GiB".to_owned())
+}
+
 /// A loopback socket address.
 pub fn parse_loopback(s: &str) -> Result<SocketAddr, String> {
     let addr: SocketAddr = s.parse().map_err(|e| format!("{e}"))?;
@@ -117,6 +136,17 @@ pub fn parse_public_url(s: &str) -> Result<PublicUrl, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("1g"), Ok(1 << 30));
+        assert_eq!(parse_bytes("2048 KiB"), Ok(2 << 20));
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        for bad in ["", "MiB", "12 parsecs", "1KiB", "100GiB", "-1MiB", "99999999999999999999G"] {
+            assert!(parse_bytes(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 
     #[test]
     fn origins_are_normalised() {

@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::client_ip;
+use super::client_ip::{self, AddressPolicy};
 use crate::shutdown::Shutdown;
 
 /// The largest request head (request line and headers) read; larger ones get 431.
@@ -34,8 +34,8 @@ pub struct ServeOptions {
     pub tls: Option<TlsAcceptor>,
     /// How long a client has to send a request's headers (and to finish the TLS handshake).
     pub header_timeout: Duration,
-    /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
-    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Which proxies are believed, and how client addresses are grouped.
+    pub addresses: Arc<AddressPolicy>,
 }
 
 /// A plain or TLS stream.
@@ -98,10 +98,10 @@ async fn connection(
             }
         },
     };
-    let trusted = options.trusted_proxies.clone();
+    let addresses = options.addresses.clone();
     let service = tower::ServiceBuilder::new()
         .map_request(move |mut request: axum::http::Request<Incoming>| {
-            client_ip::tag(&mut request, remote, &trusted);
+            client_ip::tag(&mut request, remote, &addresses);
             request
         })
         .service(router);

@@ -1,11 +1,14 @@
-//! What the hub keeps of each source: its history ring (bounded by age and by length), its
-//! current status with that status's frame (serialized once per change), and when it last
-//! delivered, for the stale check and `/healthz`.
+//! What the hub keeps of each source: its history ring (bounded by age and by length here, and by
+//! bytes across all sources in the hub), its current status with that status's frame (serialized
+//! once per change), and when it last delivered, for the stale check and `/healthz`.
+//!
+//! A sample is kept once, as its frame: the bytes the sockets are sent are the bytes the ring
+//! holds, and a `hello` is made of them without reading any sample again.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use livedash::{Frame, Ring, Sample, SourceState, SourceStatus};
+use livedash::{Frame, Ring, SourceState, SourceStatus};
 
 use super::outgoing::Outgoing;
 use crate::clock::millis;
@@ -13,7 +16,10 @@ use crate::clock::millis;
 /// The most samples one source keeps, whatever the settings.
 pub const MAX_HISTORY_LEN: usize = 100_000;
 
-/// How long and how many samples each source's history keeps.
+/// What keeping one sample costs besides its frame's bytes (the entry, its place in the ring).
+const ENTRY_OVERHEAD: usize = 64;
+
+/// How long, how many samples and how many bytes the history keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct HistoryLimits {
     /// The oldest sample kept.
@@ -21,6 +27,8 @@ pub struct HistoryLimits {
     /// The most samples kept per source; `None`: as many as `max_age` holds at the source's
     /// interval (capped at [`MAX_HISTORY_LEN`]).
     pub max_len: Option<usize>,
+    /// The most bytes kept for all sources together: past it the oldest sample of any source goes.
+    pub max_bytes: usize,
 }
 
 impl HistoryLimits {
@@ -31,25 +39,32 @@ impl HistoryLimits {
     }
 }
 
-/// A kept sample and its frame, serialized once.
+/// A kept sample: its `sample` frame, serialized once, and what the ring orders it by.
 pub struct Entry {
-    /// The sample.
-    pub sample: Sample,
-    /// Its `sample` frame.
+    /// Its `seq`.
+    pub seq: u64,
+    /// When the server received it.
+    pub ts_ms: u64,
+    /// Its frame.
     pub frame: Outgoing,
 }
 
 impl livedash::history::Stamped for Entry {
     fn seq(&self) -> u64 {
-        self.sample.seq
+        self.seq
     }
     fn ts_ms(&self) -> u64 {
-        self.sample.ts_ms
+        self.ts_ms
+    }
+    fn bytes(&self) -> usize {
+        self.frame.text.len() + ENTRY_OVERHEAD
     }
 }
 
 /// Everything kept of one source.
 pub struct SourceLog {
+    /// Its place among the sources (what its sample frames carry).
+    pub index: u32,
     /// Its recent samples.
     pub ring: Ring<Arc<Entry>>,
     /// Its current status.
@@ -65,9 +80,10 @@ pub struct SourceLog {
 
 impl SourceLog {
     /// A source with no samples yet, `ok` until it says otherwise.
-    pub fn new(name: &Arc<str>, interval: Duration, limits: &HistoryLimits, now: u64) -> Self {
+    pub fn new(index: u32, name: &Arc<str>, interval: Duration, limits: &HistoryLimits, now: u64) -> Self {
         let status = SourceStatus { source: name.clone(), state: SourceState::Ok, error: None, since_ms: now };
         Self {
+            index,
             ring: Ring::new(limits.len_for(interval), millis(limits.max_age)),
             status_frame: status_frame(&status),
             status,
@@ -109,7 +125,7 @@ mod tests {
 
     #[test]
     fn history_length_follows_each_sources_interval_unless_given() {
-        let limits = HistoryLimits { max_age: Duration::from_secs(600), max_len: None };
+        let limits = HistoryLimits { max_age: Duration::from_secs(600), max_len: None, max_bytes: 1 << 20 };
         assert_eq!(limits.len_for(Duration::from_secs(1)), 600);
         assert_eq!(limits.len_for(Duration::from_millis(100)), 6000);
         assert_eq!(limits.len_for(Duration::from_millis(1)), MAX_HISTORY_LEN);

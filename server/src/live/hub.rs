@@ -5,8 +5,13 @@
 //! A sample is accepted only with a `seq` above every one before it, and frames reach the
 //! channel in that order. Subscribing takes the receiver and collects the first frames under one
 //! lock, so a client sees every sample exactly once: those before in its `hello` (or resume),
-//! those after on its receiver. The first frames are serialized after the lock is released, so a
-//! new client's `hello` (up to a megabyte) never holds up publishing.
+//! those after on its receiver. A `hello` is made after the lock is released, so that it never
+//! holds up publishing, and it is shared: clients that arrive while nothing new has come get the
+//! same bytes.
+//!
+//! Memory is bounded: the history by [`HistoryLimits::max_bytes`] across all sources (oldest
+//! first, counted in [`HubStats::history_dropped`]), and the broadcast queue by
+//! [`CHANNEL_CAPACITY`] frames, which are the history's own bytes as long as it holds that many.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,14 +21,16 @@ use indexmap::IndexMap;
 use livedash::{Frame, Hello, Sample, SourceState};
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
+use tungstenite::Utf8Bytes;
 
 use super::history::{Entry, HistoryLimits, SourceLog};
 use super::outgoing::Outgoing;
 use super::start::{self, Start};
 use crate::clock::now_ms;
 
-/// How many frames a socket may fall behind before it skips ahead (and the skip is counted).
-const CHANNEL_CAPACITY: usize = 256;
+/// How many frames a socket may fall behind before it skips ahead to the newest sample of each
+/// source (and the skip is counted).
+pub const CHANNEL_CAPACITY: usize = 128;
 /// A source with no good sample for this many intervals is reported stale.
 pub const STALE_AFTER_INTERVALS: u32 = 3;
 
@@ -34,6 +41,10 @@ struct Inner {
     first_seq: u64,
     /// In the order they were configured: the page shows them so.
     sources: IndexMap<Arc<str>, SourceLog>,
+    /// Bumped on every status change, so that a shared `hello` is known to be current.
+    statuses_changed: u64,
+    /// The last `hello` made, for the state it was made at; dropped when anything changes.
+    hello: Option<(start::StateKey, Utf8Bytes)>,
 }
 
 /// Counters the hub keeps for `/metrics` and tests.
@@ -47,6 +58,20 @@ pub struct HubStats {
     pub resumed: AtomicU64,
     /// Source ticks skipped because a fetch took longer than the interval.
     pub missed_ticks: AtomicU64,
+    /// Samples dropped from the history to keep it within its byte budget.
+    pub history_dropped: AtomicU64,
+    /// `hello` frames made (the others were shared).
+    pub hellos_made: AtomicU64,
+}
+
+/// A new socket's place in the stream.
+pub struct Subscription {
+    /// What it is sent first.
+    pub start: Start,
+    /// Everything after that.
+    pub frames: broadcast::Receiver<Outgoing>,
+    /// The last `seq` its first frames cover.
+    pub seq: u64,
 }
 
 /// A source's health for `/healthz`: no data values.
@@ -58,6 +83,18 @@ pub struct Health {
     pub state: SourceState,
     /// Milliseconds since its last good sample (`None`: none yet).
     pub last_good_age_ms: Option<u64>,
+}
+
+impl Inner {
+    /// The state a `hello` shows: the last sample and the statuses.
+    fn state_key(&self) -> start::StateKey {
+        (self.seq, self.statuses_changed)
+    }
+
+    fn changed_statuses(&mut self) {
+        self.statuses_changed += 1;
+        self.hello = None;
+    }
 }
 
 /// The fan-out point between sources and sockets.
@@ -80,7 +117,13 @@ impl Hub {
     pub fn with_first_seq(limits: HistoryLimits, first_seq: u64) -> Self {
         let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
         Self {
-            inner: Mutex::new(Inner { seq: first_seq, first_seq, sources: IndexMap::new() }),
+            inner: Mutex::new(Inner {
+                seq: first_seq,
+                first_seq,
+                sources: IndexMap::new(),
+                statuses_changed: 0,
+                hello: None,
+            }),
             tx,
             limits,
             stats: HubStats::default(),
@@ -89,30 +132,61 @@ impl Hub {
 
     /// Declares a source so that it appears (with its interval) before its first sample.
     pub fn register_source(&self, name: &Arc<str>, interval: Duration) {
-        let log = SourceLog::new(name, interval, &self.limits, now_ms());
-        self.inner.lock().sources.entry(name.clone()).or_insert(log);
+        let mut inner = self.inner.lock();
+        let index = u32::try_from(inner.sources.len()).unwrap_or(u32::MAX);
+        let log = SourceLog::new(index, name, interval, &self.limits, now_ms());
+        inner.sources.entry(name.clone()).or_insert(log);
+        inner.changed_statuses();
     }
 
     /// Keeps and broadcasts a stamped sample of a registered source; its source turns `ok`.
     /// Returns false (and does nothing) for an unknown source or a `seq` not above every earlier
     /// one.
     pub fn accept(&self, sample: Sample) -> bool {
-        let frame = Outgoing::sample(Frame::Sample(sample.clone()).to_json());
+        let (seq, ts_ms, source) = (sample.seq, sample.ts_ms, sample.source.clone());
+        let text = Frame::Sample(sample).to_json();
         let now = now_ms();
-        let mut inner = self.inner.lock();
-        let Inner { seq, sources, .. } = &mut *inner;
-        let Some(log) = sources.get_mut(&sample.source).filter(|_| sample.seq > *seq) else {
-            tracing::debug!(source = %sample.source, seq = sample.seq, last = *seq, "sample not accepted");
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        let Some(log) = inner.sources.get_mut(&source).filter(|_| seq > inner.seq) else {
+            tracing::debug!(%source, seq, last = inner.seq, "sample not accepted");
             return false;
         };
-        *seq = sample.seq;
-        log.ring.push(Arc::new(Entry { sample, frame: frame.clone() }), now);
+        inner.seq = seq;
+        inner.hello = None;
+        let frame = Outgoing::sample(log.index, seq, text);
+        log.ring.push(Arc::new(Entry { seq, ts_ms, frame: frame.clone() }), now);
         log.last_good_ms = Some(now);
         if let Some(status) = log.set_status(SourceState::Ok, None, now) {
+            inner.changed_statuses();
             self.broadcast(status);
         }
+        self.keep_within_budget(inner);
         self.broadcast(frame);
         true
+    }
+
+    /// Drops the oldest samples, of whichever source, while the history is over its byte budget.
+    fn keep_within_budget(&self, inner: &mut Inner) {
+        let mut total: usize = inner.sources.values().map(|log| log.ring.bytes()).sum();
+        while total > self.limits.max_bytes {
+            let oldest = inner
+                .sources
+                .values_mut()
+                .filter_map(|log| {
+                    let seq = log.ring.iter().next()?.seq;
+                    Some((seq, log))
+                })
+                .min_by_key(|(seq, _)| *seq);
+            let Some(dropped) = oldest.and_then(|(_, log)| log.ring.pop_oldest()) else { break };
+            total -= livedash::history::Stamped::bytes(&dropped);
+            self.stats.history_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// What the history holds now, in bytes.
+    pub fn history_bytes(&self) -> usize {
+        self.inner.lock().sources.values().map(|log| log.ring.bytes()).sum()
     }
 
     /// Marks `source` as failing with a readable `reason` and tells every client (once per
@@ -121,6 +195,7 @@ impl Hub {
         let mut inner = self.inner.lock();
         let Some(log) = inner.sources.get_mut(source) else { return };
         if let Some(frame) = log.set_status(SourceState::Failing, Some(reason), now_ms()) {
+            inner.changed_statuses();
             self.broadcast(frame);
         }
     }
@@ -129,12 +204,17 @@ impl Hub {
     /// intervals and is not already failing (a failing source says more). Call periodically.
     pub fn mark_stale(&self, now: u64) {
         let mut inner = self.inner.lock();
+        let mut changed = false;
         for log in inner.sources.values_mut() {
             let Some(since) = log.quiet_since(now, STALE_AFTER_INTERVALS) else { continue };
             let age_s = now.saturating_sub(since) / 1000;
             if let Some(frame) = log.set_status(SourceState::Stale, Some(format!("no data for {age_s} s")), now) {
+                changed = true;
                 self.broadcast(frame);
             }
+        }
+        if changed {
+            inner.changed_statuses();
         }
     }
 
@@ -147,25 +227,51 @@ impl Hub {
 
     /// The current `hello` content.
     pub fn snapshot(&self) -> Hello {
-        let parts = start::collect_hello(&self.inner.lock().sources);
-        parts.into_hello()
+        start::read_hello(&self.subscribe(None).start)
     }
 
     /// A new client's first frames and its receiver for everything after them. With a `since`
     /// from this server's life, and when every sample after it is still in the history, the first
     /// frames are the sources' statuses and exactly those samples; otherwise a full `hello`.
-    pub fn subscribe(&self, since: Option<u64>) -> (Start, broadcast::Receiver<Outgoing>) {
-        let (collected, rx) = {
+    pub fn subscribe(&self, since: Option<u64>) -> Subscription {
+        let (collected, frames, seq) = {
             let inner = self.inner.lock();
-            let rx = self.tx.subscribe();
+            let frames = self.tx.subscribe();
             let since = since.filter(|s| (inner.first_seq..=inner.seq).contains(s));
-            (start::collect(&inner.sources, since), rx)
+            let key = inner.state_key();
+            let shared = inner.hello.as_ref().filter(|(made_at, _)| *made_at == key).map(|(_, text)| text.clone());
+            (start::collect(&inner.sources, since, key, shared), frames, inner.seq)
         };
-        let start = collected.finish();
-        if matches!(start, Start::Resume(_)) {
-            self.stats.resumed.fetch_add(1, Ordering::Relaxed);
+        let (start, made) = collected.finish();
+        match &start {
+            Start::Resume(_) => {
+                self.stats.resumed.fetch_add(1, Ordering::Relaxed);
+            }
+            Start::Hello(text) => {
+                if let Some(key) = made {
+                    self.stats.hellos_made.fetch_add(1, Ordering::Relaxed);
+                    let mut inner = self.inner.lock();
+                    if inner.state_key() == key {
+                        inner.hello = Some((key, text.clone()));
+                    }
+                }
+            }
         }
-        (start, rx)
+        Subscription { start, frames, seq }
+    }
+
+    /// For a socket that fell behind after sending everything up to `sent`: every source's status
+    /// and the newest sample of each source after `sent`, in `seq` order, as a resume, and a
+    /// receiver for everything after them (in place of the one that fell behind).
+    pub fn catch_up(&self, sent: u64) -> Subscription {
+        let inner = self.inner.lock();
+        let frames = self.tx.subscribe();
+        let mut newest: Vec<&Arc<Entry>> =
+            inner.sources.values().filter_map(|log| log.ring.latest()).filter(|e| e.seq > sent).collect();
+        newest.sort_unstable_by_key(|e| e.seq);
+        let statuses = inner.sources.values().map(|log| log.status_frame.text.clone());
+        let resume = statuses.chain(newest.into_iter().map(|e| e.frame.text.clone())).collect();
+        Subscription { start: Start::Resume(resume), frames, seq: inner.seq }
     }
 
     /// The health of every source.

@@ -1,15 +1,19 @@
 //! What a new client is sent first: a full `hello`, or after `?since=N` a resume (every source's
 //! status, then exactly the samples after `N`). Collected under the hub's lock as reference
-//! counts only, then sorted and serialized after the lock is released.
+//! counts only; a `hello` is then put together from the kept sample frames after the lock is
+//! released (nothing is serialized again), unless one made for the same state can be shared.
 
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use livedash::{Frame, Hello, PROTOCOL_VERSION, SourceStatus};
+use livedash::{Frame, Hello, SourceStatus};
 use tungstenite::Utf8Bytes;
 
 use super::history::{Entry, SourceLog};
 use crate::clock::{millis, now_ms};
+
+/// The state a `hello` shows: the last `seq` accepted and how many status changes there were.
+pub type StateKey = (u64, u64);
 
 /// A new socket's first frames.
 pub enum Start {
@@ -19,33 +23,24 @@ pub enum Start {
     Resume(Vec<Utf8Bytes>),
 }
 
-/// The content of a `hello`, not yet ordered or serialized.
-pub struct HelloParts {
-    entries: Vec<Arc<Entry>>,
-    statuses: Vec<SourceStatus>,
-    intervals: Vec<(String, u64)>,
-}
-
-/// A new client's first frames, not yet ordered or serialized.
+/// A new client's first frames, not yet ordered or put together.
 pub enum Collected {
-    /// See [`Start::Hello`].
-    Hello(HelloParts),
+    /// A `hello` made for this very state, shared.
+    Shared(Utf8Bytes),
+    /// What a `hello` for the state `key` holds.
+    Hello { key: StateKey, entries: Vec<Arc<Entry>>, statuses: Vec<SourceStatus>, intervals: Vec<(String, u64)> },
     /// See [`Start::Resume`]: the status frames, then the samples in any order.
     Resume(Vec<Utf8Bytes>, Vec<Arc<Entry>>),
 }
 
-/// Everything a `hello` holds.
-pub fn collect_hello(sources: &IndexMap<Arc<str>, SourceLog>) -> HelloParts {
-    HelloParts {
-        entries: sources.values().flat_map(|log| log.ring.iter().cloned()).collect(),
-        statuses: sources.values().map(|log| log.status.clone()).collect(),
-        intervals: sources.iter().map(|(name, log)| (name.to_string(), millis(log.interval))).collect(),
-    }
-}
-
-/// A resume after `since` when every sample after it is still kept, else a `hello`. `since` is
-/// already known to be from this server's life.
-pub fn collect(sources: &IndexMap<Arc<str>, SourceLog>, since: Option<u64>) -> Collected {
+/// A resume after `since` when every sample after it is still kept, else a `hello` (`shared` when
+/// there is one for this state). `since` is already known to be from this server's life.
+pub fn collect(
+    sources: &IndexMap<Arc<str>, SourceLog>,
+    since: Option<u64>,
+    key: StateKey,
+    shared: Option<Utf8Bytes>,
+) -> Collected {
     if let Some(since) = since {
         let mut samples = Vec::new();
         let complete = sources.values().all(|log| match log.ring.after(since) {
@@ -60,34 +55,52 @@ pub fn collect(sources: &IndexMap<Arc<str>, SourceLog>, since: Option<u64>) -> C
             return Collected::Resume(statuses, samples);
         }
     }
-    Collected::Hello(collect_hello(sources))
-}
-
-impl HelloParts {
-    /// The `hello`, its history in `seq` order.
-    pub fn into_hello(self) -> Hello {
-        let mut history: Vec<livedash::Sample> = self.entries.iter().map(|e| e.sample.clone()).collect();
-        history.sort_unstable_by_key(|s| s.seq);
-        Hello {
-            v: PROTOCOL_VERSION,
-            server_time_ms: now_ms(),
-            interval_ms: self.intervals.into_iter().collect(),
-            history,
-            sources: self.statuses,
-        }
+    if let Some(text) = shared {
+        return Collected::Shared(text);
+    }
+    Collected::Hello {
+        key,
+        entries: sources.values().flat_map(|log| log.ring.iter().cloned()).collect(),
+        statuses: sources.values().map(|log| log.status.clone()).collect(),
+        intervals: sources.iter().map(|(name, log)| (name.to_string(), millis(log.interval))).collect(),
     }
 }
 
 impl Collected {
-    /// The frames, ordered and serialized.
-    pub fn finish(self) -> Start {
+    /// The frames, ordered and put together; with the state key when a `hello` was made here.
+    pub fn finish(self) -> (Start, Option<StateKey>) {
         match self {
-            Self::Hello(parts) => Start::Hello(Frame::Hello(parts.into_hello()).to_json().into()),
+            Self::Shared(text) => (Start::Hello(text), None),
+            Self::Hello { key, mut entries, statuses, intervals } => {
+                entries.sort_unstable_by_key(|e| e.seq);
+                let frames = entries.iter().map(|e| e.frame.text.as_str());
+                let text = livedash::hello_json(now_ms(), &intervals.into_iter().collect(), frames, &statuses);
+                (Start::Hello(text.into()), Some(key))
+            }
             Self::Resume(mut frames, mut samples) => {
-                samples.sort_unstable_by_key(|e| e.sample.seq);
+                samples.sort_unstable_by_key(|e| e.seq);
                 frames.extend(samples.iter().map(|e| e.frame.text.clone()));
-                Start::Resume(frames)
+                (Start::Resume(frames), None)
             }
         }
+    }
+}
+
+/// The `hello` a [`Start::Hello`] carries, read back (for the page's first render and
+/// `/api/snapshot`); an empty one for a resume, which has none.
+pub fn read_hello(start: &Start) -> Hello {
+    let parsed = match start {
+        Start::Hello(text) => Frame::from_json(text.as_str()).ok(),
+        Start::Resume(_) => None,
+    };
+    match parsed {
+        Some(Frame::Hello(hello)) => hello,
+        _ => livedash::Hello {
+            v: livedash::PROTOCOL_VERSION,
+            server_time_ms: now_ms(),
+            interval_ms: Default::default(),
+            history: Vec::new(),
+            sources: Vec::new(),
+        },
     }
 }

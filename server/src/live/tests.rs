@@ -8,14 +8,15 @@ use livedash::{Frame, Hello, SourceState};
 use serde_json::json;
 
 use super::history::HistoryLimits;
-use super::hub::Hub;
+use super::hub::{Hub, Subscription};
 use super::outgoing::FrameKind;
 use super::stamp::Stamper;
 use super::start::Start;
 use crate::clock::now_ms;
+use tungstenite::Utf8Bytes;
 
 fn limits(max_len: usize) -> HistoryLimits {
-    HistoryLimits { max_age: Duration::from_secs(600), max_len: Some(max_len) }
+    HistoryLimits { max_age: Duration::from_secs(600), max_len: Some(max_len), max_bytes: 64 << 20 }
 }
 
 fn stamper() -> Stamper {
@@ -54,8 +55,8 @@ fn a_since_from_before_this_server_gets_a_hello() {
     let stamper = Stamper::new(Arc::new(Hub::with_first_seq(limits(3), 100)));
     let a = source(&stamper, "a");
     publish(&stamper, &a, &json!(1));
-    assert_eq!(hello_of(stamper.hub().subscribe(Some(7)).0).history.len(), 1);
-    assert_eq!(seqs_of(stamper.hub().subscribe(Some(100)).0), [101]);
+    assert_eq!(hello_of(stamper.hub().subscribe(Some(7)).start).history.len(), 1);
+    assert_eq!(seqs_of(stamper.hub().subscribe(Some(100)).start), [101]);
 }
 
 #[tokio::test]
@@ -63,11 +64,11 @@ async fn samples_get_increasing_seq_and_reach_subscribers() {
     let stamper = stamper();
     let a = source(&stamper, "a");
     publish(&stamper, &a, &json!({"x": 1}));
-    let (start, mut rx) = stamper.hub().subscribe(None);
+    let Subscription { start, frames: mut rx, .. } = stamper.hub().subscribe(None);
     assert_eq!(hello_of(start).history.iter().map(|s| s.seq).collect::<Vec<_>>(), [1]);
     publish(&stamper, &a, &json!({"x": 2}));
     let frame = rx.recv().await.expect("frame");
-    assert_eq!(frame.kind, FrameKind::Sample);
+    assert_eq!(frame.kind, FrameKind::Sample { source: 0, seq: 2 });
     assert!(frame.text.as_str().starts_with(r#"{"type":"sample","seq":2,"source":"a""#), "{}", frame.text.as_str());
     assert_eq!(stamper.hub().last_seq(), 2);
 }
@@ -75,7 +76,7 @@ async fn samples_get_increasing_seq_and_reach_subscribers() {
 #[test]
 fn default_seq_starts_from_the_clock_so_it_grows_across_restarts() {
     let before = now_ms() * 1000;
-    let hub = Hub::new(HistoryLimits { max_age: Duration::from_secs(1), max_len: Some(1) });
+    let hub = Hub::new(limits(1));
     assert!(hub.last_seq() >= before);
     // Still exact in a JavaScript number for centuries.
     assert!(hub.last_seq() < (1 << 53));
@@ -103,11 +104,11 @@ fn resume_sends_exactly_the_missing_samples_or_a_hello() {
         publish(&stamper, &b, &json!(i)); // seqs 2, 4, 6, 8
     }
     // Each ring holds its last 3: a = 3, 5, 7 and b = 4, 6, 8; 1 and 2 are gone.
-    assert_eq!(seqs_of(hub.subscribe(Some(5)).0), [6, 7, 8]);
-    assert_eq!(seqs_of(hub.subscribe(Some(2)).0), [3, 4, 5, 6, 7, 8]);
-    assert_eq!(seqs_of(hub.subscribe(Some(8)).0), Vec::<u64>::new());
-    assert_eq!(hello_of(hub.subscribe(Some(1)).0).history.len(), 6, "seq 2 was evicted: full hello");
-    assert_eq!(hello_of(hub.subscribe(Some(99)).0).history.len(), 6, "from the future: full hello");
+    assert_eq!(seqs_of(hub.subscribe(Some(5)).start), [6, 7, 8]);
+    assert_eq!(seqs_of(hub.subscribe(Some(2)).start), [3, 4, 5, 6, 7, 8]);
+    assert_eq!(seqs_of(hub.subscribe(Some(8)).start), Vec::<u64>::new());
+    assert_eq!(hello_of(hub.subscribe(Some(1)).start).history.len(), 6, "seq 2 was evicted: full hello");
+    assert_eq!(hello_of(hub.subscribe(Some(99)).start).history.len(), 6, "from the future: full hello");
     assert_eq!(hub.stats.resumed.load(Ordering::Relaxed), 3);
 }
 
@@ -117,7 +118,7 @@ fn a_resume_starts_with_every_source_status() {
     let a = source(&stamper, "a");
     publish(&stamper, &a, &json!(1));
     stamper.fail(&a, "timeout".into());
-    let Start::Resume(frames) = stamper.hub().subscribe(Some(1)).0 else { panic!("resume") };
+    let Start::Resume(frames) = stamper.hub().subscribe(Some(1)).start else { panic!("resume") };
     assert_eq!(frames.len(), 1);
     assert!(frames[0].as_str().contains(r#""state":"failing","error":"timeout""#));
 }
@@ -126,7 +127,7 @@ fn a_resume_starts_with_every_source_status() {
 async fn failing_then_recovering_sends_status_frames() {
     let stamper = stamper();
     let a = source(&stamper, "a");
-    let (_, mut rx) = stamper.hub().subscribe(None);
+    let mut rx = stamper.hub().subscribe(None).frames;
     stamper.fail(&a, "connection refused".into());
     stamper.fail(&a, "connection refused".into());
     publish(&stamper, &a, &json!(1));
@@ -137,7 +138,7 @@ async fn failing_then_recovering_sends_status_frames() {
     assert!(f2.text.as_str().contains(r#""state":"ok""#), "the repeated failure is not re-sent: {}", f2.text.as_str());
     let f3 = rx.recv().await.expect("frame");
     assert!(f3.text.as_str().contains(r#""type":"sample""#));
-    assert_eq!(f3.kind, FrameKind::Sample);
+    assert!(matches!(f3.kind, FrameKind::Sample { .. }));
 }
 
 #[test]
@@ -206,7 +207,7 @@ fn a_subscribe_during_publishing_sees_every_sample_exactly_once() {
         let last = hub.last_seq();
         // Every other client resumes from a few samples back.
         let since = (subscribed % 2 == 1 && last > 5).then(|| last - 5);
-        let (start, mut rx) = hub.subscribe(since);
+        let Subscription { start, frames: mut rx, .. } = hub.subscribe(since);
         subscribed += 1;
         readers.push(std::thread::spawn(move || {
             let mut seqs = match start {
@@ -236,4 +237,78 @@ fn a_subscribe_during_publishing_sees_every_sample_exactly_once() {
         let expected: Vec<u64> = (first..first + seqs.len() as u64).collect();
         assert_eq!(seqs, expected, "a gap or a duplicate");
     }
+}
+
+#[test]
+fn the_history_keeps_within_its_byte_budget_dropping_the_oldest_of_any_source() {
+    let budget = 10_000;
+    let stamper = Stamper::new(Arc::new(Hub::with_first_seq(
+        HistoryLimits { max_age: Duration::from_secs(600), max_len: Some(1000), max_bytes: budget },
+        0,
+    )));
+    let hub = stamper.hub();
+    let (a, b) = (source(&stamper, "a"), source(&stamper, "b"));
+    let big = "x".repeat(900);
+    for i in 0..30 {
+        publish(&stamper, &a, &json!({ "i": i, "pad": big }));
+        publish(&stamper, &b, &json!(i));
+    }
+    assert!(hub.history_bytes() <= budget, "{} bytes kept", hub.history_bytes());
+    assert!(hub.stats.history_dropped.load(Ordering::Relaxed) > 0);
+    let seqs: Vec<u64> = hub.snapshot().history.iter().map(|s| s.seq).collect();
+    // What is kept is the newest: everything from some seq on, of both sources.
+    let first = seqs[0];
+    assert_eq!(*seqs.last().expect("some kept"), 60);
+    assert!(seqs.iter().all(|s| *s >= first) && seqs.len() < 60, "{seqs:?}");
+    assert!(seqs.contains(&59) && seqs.contains(&60), "both sources' newest are kept: {seqs:?}");
+}
+
+#[test]
+fn clients_arriving_at_the_same_state_share_one_hello() {
+    let stamper = stamper();
+    let hub = stamper.hub();
+    let a = source(&stamper, "a");
+    publish(&stamper, &a, &json!(1));
+    let Start::Hello(first) = hub.subscribe(None).start else { panic!("hello") };
+    let Start::Hello(second) = hub.subscribe(None).start else { panic!("hello") };
+    assert_eq!(first.as_str().as_ptr(), second.as_str().as_ptr(), "the same bytes, not a copy");
+    assert_eq!(hub.stats.hellos_made.load(Ordering::Relaxed), 1);
+    publish(&stamper, &a, &json!(2));
+    let Start::Hello(third) = hub.subscribe(None).start else { panic!("hello") };
+    assert_ne!(first.as_str(), third.as_str(), "a new sample makes a new hello");
+    stamper.fail(&a, "down".into());
+    let Start::Hello(fourth) = hub.subscribe(None).start else { panic!("hello") };
+    assert!(fourth.as_str().contains(r#""state":"failing""#), "a status change makes a new hello too");
+    assert_eq!(hub.stats.hellos_made.load(Ordering::Relaxed), 3);
+}
+
+#[test]
+fn a_socket_that_fell_behind_gets_every_status_and_each_sources_newest_sample() {
+    let stamper = Stamper::new(Arc::new(Hub::with_first_seq(limits(100), 0)));
+    let hub = stamper.hub();
+    let (a, b) = (source(&stamper, "a"), source(&stamper, "b"));
+    publish(&stamper, &b, &json!("b1")); // seq 1: b's only sample
+    stamper.fail(&b, "timeout".into());
+    for i in 0..10 {
+        publish(&stamper, &a, &json!(i)); // seqs 2..=11
+    }
+    // The socket had sent up to seq 3 when it fell behind.
+    let caught = hub.catch_up(3);
+    let Start::Resume(frames) = caught.start else { panic!("a resume") };
+    let texts: Vec<&str> = frames.iter().map(Utf8Bytes::as_str).collect();
+    assert_eq!(texts.len(), 3, "two statuses and a's newest: {texts:?}");
+    assert!(texts[0].contains(r#""source":"a","state":"ok""#), "{}", texts[0]);
+    assert!(texts[1].contains(r#""source":"b","state":"failing""#), "{}", texts[1]);
+    assert!(texts[2].contains(r#""seq":11"#), "{}", texts[2]);
+    assert_eq!(caught.seq, 11);
+    // Had it sent nothing yet, b's newest would come too, in seq order.
+    let Start::Resume(frames) = hub.catch_up(0).start else { panic!("a resume") };
+    let seqs: Vec<u64> = frames
+        .iter()
+        .filter_map(|f| match Frame::from_json(f.as_str()) {
+            Ok(Frame::Sample(s)) => Some(s.seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seqs, [1, 11]);
 }

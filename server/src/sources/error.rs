@@ -18,6 +18,14 @@ pub enum FetchError {
     /// The request failed otherwise.
     #[error("request failed{}", cause(.0))]
     Request(Option<String>),
+    /// A redirect, to where it points when it says (without credentials or query): sources do not
+    /// follow redirects.
+    #[error(
+        "upstream redirects (HTTP {status}){target}; sources do not follow redirects: configure the final URL",
+        status = .0,
+        target = to(.1)
+    )]
+    Redirected(reqwest::StatusCode, Option<String>),
     /// An answer other than 2xx.
     #[error("upstream answered HTTP {0}")]
     Status(reqwest::StatusCode),
@@ -39,6 +47,10 @@ pub enum FetchError {
     /// The `local` sampler's blocking task ended without handing the sampler back.
     #[error("the local sampler stopped unexpectedly")]
     LocalStopped,
+}
+
+fn to(target: &Option<String>) -> String {
+    target.as_ref().map(|t| format!(" to {t}")).unwrap_or_default()
 }
 
 fn cause(cause: &Option<String>) -> String {
@@ -70,6 +82,11 @@ mod tests {
         assert_eq!(
             FetchError::Status(reqwest::StatusCode::BAD_GATEWAY).to_string(),
             "upstream answered HTTP 502 Bad Gateway"
+        );
+        assert_eq!(
+            FetchError::Redirected(reqwest::StatusCode::FOUND, Some("http://10.0.0.9/login".into())).to_string(),
+            "upstream redirects (HTTP 302 Found) to http://10.0.0.9/login; sources do not follow redirects: \
+             configure the final URL"
         );
         assert_eq!(human_bytes(512 * 1024), "512 KiB");
         assert_eq!(human_bytes(300), "300 B");

@@ -21,6 +21,9 @@ impl HttpSource {
     /// A fetcher for `url` that gives up after `timeout` and refuses bodies over `max_body` bytes.
     pub fn new(url: reqwest::Url, timeout: Duration, max_body: usize) -> Result<Self, FetchError> {
         let client = reqwest::Client::builder()
+            // A redirect could lead anywhere (another host, a login page): it shows as the
+            // failure instead, naming where it points.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout)
             .pool_max_idle_per_host(2)
@@ -48,6 +51,10 @@ impl HttpSource {
             .await
             .map_err(|e| self.describe(&e))?;
         let status = response.status();
+        if status.is_redirection() {
+            let to = response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok());
+            return Err(FetchError::Redirected(status, to.and_then(|l| self.url.join(l).ok()).map(|u| shown(&u))));
+        }
         if !status.is_success() {
             return Err(FetchError::Status(status));
         }
@@ -76,6 +83,12 @@ impl HttpSource {
             FetchError::Request(root_cause(e))
         }
     }
+}
+
+/// `url` without what may be secret: no user name or password, no query, no fragment.
+fn shown(url: &reqwest::Url) -> String {
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{}://{}{port}{}", url.scheme(), url.host_str().unwrap_or_default(), url.path())
 }
 
 /// The innermost cause of `e` ("connection refused"), without the OS error number; `None` when

@@ -75,7 +75,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = WsState::from_ref(state);
-        let ip = ClientIp::of(parts);
+        let client = ClientIp::of(parts);
+        let ip = client.addr;
         let origin = parts.headers.get(ORIGIN).map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
         if !origin::allowed(parts, &state.config) {
             tracing::warn!(%ip, origin = ?origin, "websocket refused: origin not allowed");
@@ -88,12 +89,12 @@ where
             Some(ticket) => state.auth.redeem_ticket(&ticket).inspect_err(|_| {
                 tracing::warn!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
             })?,
-            None => state.auth.check_basic(&parts.headers, ip).await.inspect_err(|e| {
+            None => state.auth.check_basic(&parts.headers, client).await.inspect_err(|e| {
                 tracing::warn!(%ip, origin = ?origin, reason = %e, "websocket refused");
             })?,
         };
         let (max_total, max_per_ip) = (state.config.max_connections, state.config.max_connections_per_ip);
-        let Some(slot) = state.connections.acquire(ip, max_total, max_per_ip) else {
+        let Some(slot) = state.connections.acquire(client.group, max_total, max_per_ip) else {
             tracing::warn!(%ip, user = ?user, "websocket refused: connection limit reached");
             return Err(Refusal::Full);
         };

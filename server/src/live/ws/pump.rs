@@ -3,8 +3,9 @@
 //!
 //! The client may send nothing but control frames: data frames are ignored and counted, one over
 //! [`MAX_CLIENT_FRAME`] closes the socket with 1009, and a client that answers no ping for the
-//! idle timeout is closed. A slow socket skips to the newest frame (every status frame is kept);
-//! a send that stalls past [`SEND_TIMEOUT`] disconnects that client alone. When the users file
+//! idle timeout is closed. A socket that falls behind skips ahead but loses nothing that matters:
+//! it gets every source's status and newest sample, then goes on from there; a send that stalls
+//! past [`SEND_TIMEOUT`] disconnects that client alone. When the users file
 //! changes, sockets of users removed or whose password changed are closed with 1008.
 
 use std::sync::atomic::Ordering;
@@ -21,7 +22,7 @@ use super::admission::Admitted;
 use super::connections::WsStats;
 use super::handshake::Socket;
 use super::state::WsState;
-use crate::live::hub::Hub;
+use crate::live::hub::{Hub, Subscription};
 use crate::live::outgoing::{FrameKind, Outgoing};
 use crate::live::start::Start;
 use crate::shutdown::Shutdown;
@@ -49,14 +50,16 @@ const SHUTTING_DOWN: End = End::Close(CloseCode::Away, "server shutting down");
 struct Pump {
     socket: Socket,
     shutdown: Shutdown,
+    /// The last sample `seq` sent.
+    sent: u64,
 }
 
 /// Serves one admitted socket until it ends.
 pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
     let Admitted { user, slot: _slot, since } = admitted;
     tracing::debug!(user = ?user, "websocket accepted");
-    let (start, frames) = state.hub.subscribe(since);
-    let mut pump = Pump { socket, shutdown: state.shutdown.clone() };
+    let Subscription { start, frames, seq } = state.hub.subscribe(since);
+    let mut pump = Pump { socket, shutdown: state.shutdown.clone(), sent: seq };
     let end = if pump.send_start(start).await { pump.stream(frames, &state, &user).await } else { End::Gone };
     pump.close(end).await;
 }
@@ -106,8 +109,8 @@ impl Pump {
         }
     }
 
-    /// Sends what the hub broadcast; a socket that fell behind skips to the newest frame, keeping
-    /// every status frame so that no state change is lost, and the skip is counted.
+    /// Sends what the hub broadcast. A socket that fell behind gets a fresh start from the hub
+    /// (every status, each source's newest sample) and what it skipped is counted.
     async fn forward(
         &mut self,
         frame: Result<Outgoing, RecvError>,
@@ -115,21 +118,26 @@ impl Pump {
         hub: &Hub,
         stats: &WsStats,
     ) -> Option<End> {
-        let keep = match frame {
-            Ok(frame) => return self.send_or_end(frame.text, stats).await,
-            Err(RecvError::Lagged(n)) => {
-                let (keep, skipped) = catch_up(frames);
-                hub.stats.skipped.fetch_add(n + skipped, Ordering::Relaxed);
-                keep
+        let lagged = match frame {
+            Ok(Outgoing { kind, text }) => {
+                if let FrameKind::Sample { seq, .. } = kind {
+                    self.sent = seq;
+                }
+                return self.send_or_end(text, stats).await;
             }
+            Err(RecvError::Lagged(n)) => n,
             Err(RecvError::Closed) => return Some(SHUTTING_DOWN),
         };
-        for text in keep {
-            if let Some(end) = self.send_or_end(text, stats).await {
-                return Some(end);
-            }
+        let skipped = lagged + u64::try_from(frames.len()).unwrap_or(u64::MAX);
+        let Subscription { start, frames: receiver, seq } = hub.catch_up(self.sent);
+        *frames = receiver;
+        self.sent = seq;
+        hub.stats.skipped.fetch_add(skipped, Ordering::Relaxed);
+        if self.send_start(start).await {
+            return None;
         }
-        None
+        stats.closed_slow.fetch_add(1, Ordering::Relaxed);
+        Some(End::Gone)
     }
 
     /// Sends one frame; a client that cannot take it is gone (and counted as slow).
@@ -210,27 +218,6 @@ fn revoke(user: &str, stats: &WsStats) -> End {
     End::Close(CloseCode::Policy, "credentials changed")
 }
 
-/// Drains what is queued for a lagging socket: every status frame and the newest other frame,
-/// in order, and how many frames were dropped.
-fn catch_up(frames: &mut broadcast::Receiver<Outgoing>) -> (Vec<Utf8Bytes>, u64) {
-    use tokio::sync::broadcast::error::TryRecvError;
-    let mut keep: Vec<Utf8Bytes> = Vec::new();
-    let mut newest: Option<Utf8Bytes> = None;
-    let mut skipped = 0u64;
-    loop {
-        match frames.try_recv() {
-            Ok(Outgoing { kind: FrameKind::Status, text }) => keep.push(text),
-            Ok(Outgoing { kind: FrameKind::Sample, text }) => {
-                skipped += u64::from(newest.replace(text).is_some());
-            }
-            Err(TryRecvError::Lagged(n)) => skipped += n,
-            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-        }
-    }
-    keep.extend(newest);
-    (keep, skipped)
-}
-
 /// Whether `sending` succeeds within [`SEND_TIMEOUT`] and before the server starts shutting down.
 async fn bounded(sending: impl Future<Output = Result<(), tungstenite::Error>>, shutdown: &mut Shutdown) -> bool {
     tokio::select! {
@@ -265,37 +252,5 @@ mod tests {
         assert_eq!(opcodes, [(OpCode::Data(Data::Text), false), (cont, false), (cont, false), (cont, true)]);
         let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
         assert_eq!(joined, text.as_bytes());
-    }
-
-    fn sample(seq: u64) -> Outgoing {
-        Outgoing::sample(format!(r#"{{"type":"sample","seq":{seq}}}"#))
-    }
-
-    #[test]
-    fn a_lagging_socket_keeps_statuses_and_the_newest_frame() {
-        let status = || Outgoing::status(r#"{"type":"status","source":"a"}"#);
-        let (tx, mut rx) = broadcast::channel::<Outgoing>(4);
-        for frame in [sample(1), status(), sample(2)] {
-            let _ = tx.send(frame);
-        }
-        for seq in 3..=6 {
-            let _ = tx.send(sample(seq));
-        }
-        // Capacity 4: the first three frames (with the status) fell out; 3 to 6 are queued.
-        assert!(matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Lagged(3))));
-        let (keep, skipped) = catch_up(&mut rx);
-        assert_eq!(keep.iter().map(Utf8Bytes::as_str).collect::<Vec<_>>(), [r#"{"type":"sample","seq":6}"#]);
-        assert_eq!(skipped, 3, "seqs 3, 4, 5");
-
-        let (tx, mut rx) = broadcast::channel::<Outgoing>(8);
-        for frame in [sample(1), status(), sample(2)] {
-            let _ = tx.send(frame);
-        }
-        let (keep, skipped) = catch_up(&mut rx);
-        assert_eq!(
-            keep.iter().map(Utf8Bytes::as_str).collect::<Vec<_>>(),
-            [r#"{"type":"status","source":"a"}"#, r#"{"type":"sample","seq":2}"#]
-        );
-        assert_eq!(skipped, 1);
     }
 }
