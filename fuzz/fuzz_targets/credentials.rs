@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 #[allow(dead_code)]
 mod credentials;
 
-use credentials::{NONCE_LEN, Ticket, parse_basic};
+use credentials::{NONCE_LEN, Ticket, VERSION_LEN, parse_basic};
 
 const KEY: &[u8] = b"fuzzing key, 32 bytes long.....";
 
@@ -24,11 +24,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         assert!(Ticket::decode(KEY, text).is_none(), "a forged ticket verified: {text:?}");
     }
-    if let Some((head, rest)) = data.split_first_chunk::<{ 8 + NONCE_LEN }>() {
-        let (expiry, nonce) = head.split_first_chunk::<8>().unwrap_or_else(|| unreachable!());
+    if let Some((head, rest)) = data.split_first_chunk::<{ 8 + NONCE_LEN + VERSION_LEN }>() {
+        let (expiry, tail) = head.split_first_chunk::<8>().unwrap_or_else(|| unreachable!());
+        let (nonce, version) = tail.split_first_chunk::<NONCE_LEN>().unwrap_or_else(|| unreachable!());
         let ticket = Ticket {
             expiry_ms: u64::from_be_bytes(*expiry),
-            nonce: nonce.try_into().unwrap_or_else(|_| unreachable!()),
+            nonce: *nonce,
+            version: version.try_into().unwrap_or_else(|_| unreachable!()),
             user: String::from_utf8_lossy(rest).into_owned(),
         };
         let encoded = ticket.encode(KEY);

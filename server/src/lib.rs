@@ -34,6 +34,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use crate::auth::device::Devices;
 use crate::auth::{Auth, LoginLimits, Users};
 use crate::config::{Config, TlsMode, UsersSource};
 use crate::http::client_ip::AddressPolicy;
@@ -149,8 +150,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let limits = LoginLimits {
         per_ip_per_minute: config.login_attempts_per_ip,
         per_user_per_minute: config.login_attempts_per_user,
+        ..LoginLimits::default()
     };
-    let auth = Arc::new(Auth::new(users, limits));
+    let auth = Arc::new(Auth::with_devices(users, limits, devices(config, tls.is_some())));
     let history =
         HistoryLimits { max_age: config.history, max_len: config.history_len, max_bytes: config.history_bytes };
     let hub = Arc::new(Hub::new(history));
@@ -195,6 +197,20 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         switch,
         task,
     })
+}
+
+/// How device cookies are made: signed with the key kept in the data directory (a key for this
+/// process's life when it cannot be kept there), Secure when browsers reach livedash over HTTPS,
+/// for the base path.
+fn devices(config: &Config, tls: bool) -> Devices {
+    let path = config.data_dir.join("device.key");
+    let key = auth::device::load_or_create_key(&path, auth::accounts::random()).unwrap_or_else(|e| {
+        tracing::warn!(path = %path.display(), error = %e, "cannot keep the device-cookie key; browsers will need to log in anew after a restart to be exempt from an attack on their user");
+        auth::accounts::random()
+    });
+    let https = tls || config.public_url.as_ref().is_some_and(|u| u.origin.starts_with("https://"));
+    let base = config.public_url.as_ref().map_or("", |u| u.base.as_str());
+    Devices::new(key, https, base)
 }
 
 /// How the WebSocket endpoint behaves, from the configuration.

@@ -1,28 +1,33 @@
 //! [`Auth`]: the accounts in force and every check against them. Basic credentials go through the
-//! throttle, the cache of verified credentials and, when neither answers, one password hash
-//! verification on the blocking pool (at most one per core at a time, so that a flood of distinct
-//! wrong passwords cannot starve everything else). Tickets are signed with the same per-process
-//! key as the cache's digests.
+//! throttle (a device cookie puts the client on its own budget), the cache of verified
+//! credentials and, when neither answers, one password hash verification on the blocking pool: at
+//! most one per core at a time, each holding its place until its hash is done even if the request
+//! went away, with a bounded queue behind them (503 beyond it). Refusals are budgeted per address
+//! and logged without letting a flood grow the log.
 
-use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parking_lot::RwLock;
 use tokio::sync::{Semaphore, watch};
 
 use super::cache::{CredentialCache, Digest, Outcome};
-use super::credentials::{NONCE_LEN, mac, parse_basic};
+use super::credentials::{NONCE_LEN, VERSION_LEN, mac, parse_basic};
+use super::device::Devices;
 use super::error::AuthError;
-use super::throttle::{LoginLimits, Throttle};
-use super::ticket::{TicketBook, TicketState};
+use super::refusals::RefusalLog;
+use super::throttle::{LoginLimits, Throttle, Who};
+use super::ticket::{TicketBook, TicketState, Version};
 use super::users::Users;
 use crate::clock::now_ms;
 use crate::http::client_ip::ClientIp;
+
+/// How many password verifications may wait for a core; more are refused with 503.
+pub const MAX_WAITING_VERIFICATIONS: usize = 32;
 
 /// Counters for `/metrics` and tests.
 #[derive(Debug, Default)]
@@ -33,22 +38,38 @@ pub struct AuthStats {
     pub failures: AtomicU64,
     /// Attempts refused by throttling.
     pub throttled: AtomicU64,
+    /// Verifications refused because too many were waiting.
+    pub busy: AtomicU64,
 }
 
-/// The accounts, the credential cache, the throttle and the ticket book.
+/// A request that passed: its user, and whether it came with a valid device cookie (else the
+/// response gives it one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// Who it is.
+    pub user: Arc<str>,
+    /// Whether it proved itself with a device cookie.
+    pub device: bool,
+}
+
+/// The accounts, the credential cache, the throttle, the ticket book and the device cookies.
 pub struct Auth {
     key: [u8; 32],
     users: RwLock<Arc<Users>>,
     generation: watch::Sender<u64>,
     cache: CredentialCache,
-    hashing: Semaphore,
+    hashing: Arc<Semaphore>,
+    waiting: AtomicUsize,
     throttle: Throttle,
     tickets: TicketBook,
+    devices: Devices,
+    refusals: RefusalLog,
     /// Counters.
     pub stats: AuthStats,
 }
 
-fn random<const N: usize>() -> [u8; N] {
+/// Random bytes from the operating system.
+pub fn random<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     // The OS random source failing is unrecoverable for a server that must make secrets.
     #[allow(clippy::expect_used)]
@@ -61,18 +82,34 @@ pub fn generate_password() -> String {
     URL_SAFE_NO_PAD.encode(random::<18>())
 }
 
+/// The part of a password version that tickets and device cookies carry.
+fn short(version: [u8; 32]) -> Version {
+    let mut out = [0; VERSION_LEN];
+    out.copy_from_slice(&version[..VERSION_LEN]);
+    out
+}
+
 impl Auth {
-    /// Authentication for `users` under the throttling policy `limits`.
+    /// Authentication for `users` under the throttling policy `limits`, with device cookies signed
+    /// by a key for this process only (see [`Auth::with_devices`]).
     pub fn new(users: Users, limits: LoginLimits) -> Self {
+        Self::with_devices(users, limits, Devices::new(random::<32>(), false, ""))
+    }
+
+    /// Authentication whose device cookies are made by `devices`.
+    pub fn with_devices(users: Users, limits: LoginLimits, devices: Devices) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Self {
             key: random::<32>(),
             users: RwLock::new(Arc::new(users)),
             generation: watch::channel(0).0,
             cache: CredentialCache::default(),
-            hashing: Semaphore::new(cores),
+            hashing: Arc::new(Semaphore::new(cores)),
+            waiting: AtomicUsize::new(0),
             throttle: Throttle::new(limits),
             tickets: TicketBook::default(),
+            devices,
+            refusals: RefusalLog::default(),
             stats: AuthStats::default(),
         }
     }
@@ -81,8 +118,9 @@ impl Auth {
         self.users.read().clone()
     }
 
-    /// Replaces the accounts (after the users file changed). Cached credentials are dropped and
-    /// every socket is told to re-check its user ([`Auth::changes`]).
+    /// Replaces the accounts (after the users file changed). Cached credentials are dropped, every
+    /// socket is told to re-check its user ([`Auth::changes`]), and tickets and device cookies of
+    /// changed or removed users stop working (they are bound to the password).
     pub fn replace_users(&self, users: Users) {
         *self.users.write() = Arc::new(users);
         self.cache.clear();
@@ -99,63 +137,111 @@ impl Auth {
         self.users().version_of(user)
     }
 
-    /// Forgets throttling state of addresses and users that have been quiet, and expired cache
-    /// entries (call periodically).
+    /// Forgets throttling state of subjects that have been quiet and expired cache entries, and
+    /// sums up the refusals logged since the last call (call once a minute).
     pub fn forget_idle(&self) {
         self.throttle.forget_idle();
         self.cache.forget_expired();
+        self.refusals.flush();
+    }
+
+    /// A refusal without a credential to check (none, malformed, a bad ticket, a foreign origin):
+    /// logged (the first from an address, then summed up), and taken from the address's budget,
+    /// past which it becomes 429.
+    pub fn refuse(&self, client: ClientIp, error: AuthError, reason: &'static str) -> AuthError {
+        if self.refusals.first(client.addr, reason) {
+            tracing::warn!(ip = %client.addr, "refused: {reason}");
+        }
+        match self.throttle.refuse(client.group) {
+            Ok(()) => error,
+            Err(wait) => {
+                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                AuthError::Throttled(wait)
+            }
+        }
     }
 
     /// The user named by valid Basic credentials in `headers`, sent by `client`.
-    pub async fn check_basic(&self, headers: &HeaderMap, client: ClientIp) -> Result<Arc<str>, AuthError> {
-        let ClientIp { addr: ip, group } = client;
-        let value = headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
-        let Some((user, password)) = parse_basic(value.as_bytes()) else {
-            tracing::warn!(%ip, "login refused: malformed Authorization header");
-            self.stats.failures.fetch_add(1, Ordering::Relaxed);
-            return Err(AuthError::Invalid);
+    pub async fn check_basic(&self, headers: &HeaderMap, client: ClientIp) -> Result<Login, AuthError> {
+        let Some(value) = headers.get(AUTHORIZATION) else {
+            return Err(self.refuse(client, AuthError::Missing, "no credentials"));
         };
-        if let Some(wait) = self.throttle.blocked(group, &user) {
-            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-            return Err(AuthError::Throttled(wait));
+        let Some((user, password)) = parse_basic(value.as_bytes()) else {
+            self.stats.failures.fetch_add(1, Ordering::Relaxed);
+            return Err(self.refuse(client, AuthError::Invalid, "malformed Authorization header"));
+        };
+        let users = self.users();
+        let device = self.devices.read(headers, &user, users.version_of(&user).map(short), now_ms());
+        let who = device.map_or(Who::Untrusted { group: client.group, user: &user }, Who::Device);
+        if let Some(wait) = self.throttle.blocked(who) {
+            return Err(self.throttled(client, &user, wait));
         }
         let digest = mac(&self.key, &[user.as_bytes(), b"\0", password.as_bytes()]);
-        if let Some(user) = self.cache.get(&digest, &self.users()) {
-            return Ok(user);
+        if let Some(user) = self.cache.get(&digest, &users) {
+            return Ok(Login { user, device: device.is_some() });
         }
-        match self.cache.once(digest, || self.verify(digest, group, &user, password)).await {
-            Outcome::Valid => Ok(Arc::from(user)),
+        match self.cache.once(digest, || self.verify(digest, who, &user, password)).await {
+            Outcome::Valid => Ok(Login { user: Arc::from(user), device: device.is_some() }),
             Outcome::Invalid => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%ip, user = ?user, "login failed: wrong user name or password");
+                if self.refusals.first(client.addr, "wrong user name or password") {
+                    tracing::warn!(ip = %client.addr, user = ?user, "login failed: wrong user name or password");
+                }
                 Err(AuthError::Invalid)
             }
-            Outcome::Throttled(wait) => {
-                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%ip, user = ?user, retry_after_s = wait.as_secs(), "login throttled");
-                Err(AuthError::Throttled(wait))
+            Outcome::Throttled(wait) => Err(self.throttled(client, &user, wait)),
+            Outcome::Busy => {
+                self.stats.busy.fetch_add(1, Ordering::Relaxed);
+                Err(AuthError::Busy)
             }
         }
     }
 
-    /// One attempt: a place from the throttle, then the hash verification; a valid credential is
-    /// remembered.
-    async fn verify(&self, digest: Digest, group: IpAddr, user: &str, password: String) -> Outcome {
-        if let Err(wait) = self.throttle.check(group, user) {
+    fn throttled(&self, client: ClientIp, user: &str, wait: std::time::Duration) -> AuthError {
+        self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        if self.refusals.first(client.addr, "too many attempts") {
+            tracing::warn!(ip = %client.addr, user = ?user, retry_after_s = wait.as_secs(), "login throttled");
+        }
+        AuthError::Throttled(wait)
+    }
+
+    /// One attempt: a place from the throttle, then the hash verification against one snapshot of
+    /// the accounts; a valid credential is remembered under that snapshot's password version, so a
+    /// reload meanwhile can never make it stand for the new password.
+    async fn verify(&self, digest: Digest, who: Who<'_>, user: &str, password: String) -> Outcome {
+        if let Err(wait) = self.throttle.check(who) {
             return Outcome::Throttled(wait);
         }
-        let Ok(_permit) = self.hashing.acquire().await else { return Outcome::Invalid };
+        if self.waiting.fetch_add(1, Ordering::Relaxed) >= MAX_WAITING_VERIFICATIONS {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Outcome::Busy;
+        }
+        let permit = self.hashing.clone().acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let Ok(permit) = permit else { return Outcome::Invalid };
         self.stats.verifications.fetch_add(1, Ordering::Relaxed);
         let users = self.users();
-        let u = user.to_owned();
-        let valid = tokio::task::spawn_blocking(move || users.verify(&u, &password)).await.unwrap_or(false);
+        let (u, snapshot) = (user.to_owned(), users.clone());
+        // The permit goes with the hash: a request that goes away does not free the core early.
+        let valid = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            snapshot.verify(&u, &password)
+        })
+        .await
+        .unwrap_or(false);
         if !valid {
             return Outcome::Invalid;
         }
-        if let Some(version) = self.user_version(user) {
+        if let Some(version) = users.version_of(user) {
             self.cache.remember(digest, user, version);
         }
         Outcome::Valid
+    }
+
+    /// A `Set-Cookie` value with a device cookie for `user` at its current password.
+    pub fn device_cookie(&self, user: &str) -> Option<HeaderValue> {
+        let version = self.users().version_of(user).map(short)?;
+        self.devices.issue(user, version, now_ms(), random::<NONCE_LEN>())
     }
 
     /// A fresh ticket for `user`.
@@ -164,18 +250,19 @@ impl Auth {
     }
 
     pub(super) fn issue_ticket_at(&self, user: &str, now: u64) -> String {
-        TicketBook::issue(&self.key, user, now, random::<NONCE_LEN>())
+        let version = self.users().version_of(user).map_or([0; VERSION_LEN], short);
+        TicketBook::issue(&self.key, user, version, now, random::<NONCE_LEN>())
     }
 
-    /// The user of a valid, unexpired, not yet redeemed ticket whose user still exists; redeems it.
-    /// A refusal is counted as a failed login.
+    /// The user of a valid, unexpired, not yet redeemed ticket whose user still has the password
+    /// it was issued under; redeems it. A refusal is counted as a failed login.
     pub fn redeem_ticket(&self, ticket: &str) -> Result<Arc<str>, AuthError> {
         self.redeem_ticket_at(ticket, now_ms())
     }
 
     pub(super) fn redeem_ticket_at(&self, ticket: &str, now: u64) -> Result<Arc<str>, AuthError> {
         let users = self.users();
-        match self.tickets.redeem(&self.key, ticket, now, |u| users.version_of(u).is_some()) {
+        match self.tickets.redeem(&self.key, ticket, now, |u| users.version_of(u).map(short)) {
             Some(user) => Ok(Arc::from(user)),
             None => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -187,6 +274,6 @@ impl Auth {
     /// The state of `ticket`, as far as `user` may know it.
     pub fn ticket_state(&self, ticket: &str, user: &str) -> TicketState {
         let users = self.users();
-        self.tickets.state(&self.key, ticket, user, now_ms(), |u| users.version_of(u).is_some())
+        self.tickets.state(&self.key, ticket, user, now_ms(), |u| users.version_of(u).map(short))
     }
 }

@@ -32,6 +32,8 @@ pub enum Outcome {
     Invalid,
     /// Not tried: too many attempts; retry after this long.
     Throttled(Duration),
+    /// Not tried: too many verifications are waiting for a core.
+    Busy,
 }
 
 struct Cached {

@@ -1,4 +1,5 @@
-//! What clients present, parsed: `Authorization: Basic` values and WebSocket tickets.
+//! What clients present, parsed: `Authorization: Basic` values, and the signed passes the server
+//! hands out (WebSocket tickets and device cookies, both a [`Ticket`]).
 //!
 //! Nothing here knows about HTTP frameworks (only `base64`, `hmac` and `sha2`), so the fuzz
 //! target in `fuzz/` compiles this very file on its own and throws arbitrary bytes at it.
@@ -15,6 +16,8 @@ type HmacSha256 = Hmac<Sha256>;
 pub const MAX_LEN: usize = 4096;
 /// Random bytes that make each ticket unique.
 pub const NONCE_LEN: usize = 16;
+/// The bytes of the password version a ticket is bound to.
+pub const VERSION_LEN: usize = 8;
 
 /// `Basic <base64(user:password)>` → `(user, password)`. The scheme is case-insensitive; the
 /// user name must not be empty; the password may contain `:`.
@@ -49,23 +52,27 @@ pub fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
-/// What an authentic ticket says.
+/// What an authentic ticket (or device cookie) says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
     /// Milliseconds since the Unix epoch after which it is void.
     pub expiry_ms: u64,
-    /// Makes it unique, so that it can be redeemed once.
+    /// Makes it unique, so that it can be redeemed once (or budgeted on its own).
     pub nonce: [u8; NONCE_LEN],
+    /// The password it was issued under (the start of the user's password version): a changed
+    /// password voids it.
+    pub version: [u8; VERSION_LEN],
     /// Whom it was issued to.
     pub user: String,
 }
 
 impl Ticket {
-    /// `base64url(expiry ‖ nonce ‖ user) . base64url(HMAC-SHA256(key, payload))`.
+    /// `base64url(expiry ‖ nonce ‖ version ‖ user) . base64url(HMAC-SHA256(key, payload))`.
     pub fn encode(&self, key: &[u8]) -> String {
-        let mut payload = Vec::with_capacity(8 + NONCE_LEN + self.user.len());
+        let mut payload = Vec::with_capacity(8 + NONCE_LEN + VERSION_LEN + self.user.len());
         payload.extend_from_slice(&self.expiry_ms.to_be_bytes());
         payload.extend_from_slice(&self.nonce);
+        payload.extend_from_slice(&self.version);
         payload.extend_from_slice(self.user.as_bytes());
         let tag = mac(key, &[&payload]);
         format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(tag))
@@ -84,9 +91,10 @@ impl Ticket {
         check.update(&payload);
         check.verify_slice(&tag).ok()?;
         let (expiry, rest) = payload.split_first_chunk::<8>()?;
-        let (nonce, user) = rest.split_first_chunk::<NONCE_LEN>()?;
+        let (nonce, rest) = rest.split_first_chunk::<NONCE_LEN>()?;
+        let (version, user) = rest.split_first_chunk::<VERSION_LEN>()?;
         let user = std::str::from_utf8(user).ok()?;
-        Some(Self { expiry_ms: u64::from_be_bytes(*expiry), nonce: *nonce, user: user.to_owned() })
+        Some(Self { expiry_ms: u64::from_be_bytes(*expiry), nonce: *nonce, version: *version, user: user.to_owned() })
     }
 }
 
@@ -128,7 +136,7 @@ mod tests {
 
     #[test]
     fn tickets_round_trip_and_reject_other_keys_and_edits() {
-        let t = Ticket { expiry_ms: 123, nonce: [7; NONCE_LEN], user: "ålice".into() };
+        let t = Ticket { expiry_ms: 123, nonce: [7; NONCE_LEN], version: [3; VERSION_LEN], user: "ålice".into() };
         let s = t.encode(b"key");
         assert_eq!(Ticket::decode(b"key", &s), Some(t));
         assert_eq!(Ticket::decode(b"other", &s), None);

@@ -1,5 +1,5 @@
-//! Why a request was not let in, and how that is answered: 401 with a Basic challenge, or 429 with
-//! `Retry-After`. Never says which part of the credentials was wrong.
+//! Why a request was not let in, and how that is answered: 401 with a Basic challenge, 429 with
+//! `Retry-After`, or 503 when too many password checks are waiting. Never says which part of the credentials was wrong.
 
 use std::time::Duration;
 
@@ -19,6 +19,9 @@ pub enum AuthError {
     /// Too many attempts from this address or for this user: try again after the duration.
     #[error("too many attempts")]
     Throttled(Duration),
+    /// Too many password verifications waiting: try again in a moment.
+    #[error("too busy")]
+    Busy,
 }
 
 impl IntoResponse for AuthError {
@@ -39,6 +42,12 @@ impl IntoResponse for AuthError {
                 )
                     .into_response()
             }
+            Self::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(RETRY_AFTER, HeaderValue::from_static("1"))],
+                "503 Service Unavailable: too many logins at once, try again in a moment\n",
+            )
+                .into_response(),
         }
     }
 }

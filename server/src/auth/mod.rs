@@ -5,7 +5,9 @@
 //! - [`credentials`]: the parsers of what clients present (fuzzed on their own, see `fuzz/`);
 //! - [`users`] and [`password`]: the users file and the password hashes in it;
 //! - [`cache`]: verified credentials, one verification per credential at a time;
-//! - [`throttle`]: budgets of login attempts per address and per user;
+//! - [`throttle`]: budgets of login attempts per address, per user and per device, and of
+//!   refusals per address; [`device`]: the device cookies that exempt a proven browser from an
+//!   attack on its user; [`refusals`]: the refusal log that a flood cannot grow;
 //! - [`ticket`]: the WebSocket tickets and the book of redeemed ones.
 //!
 //! This file holds what the routes use: the [`BasicUser`] extractor and the [`require_basic`]
@@ -15,8 +17,10 @@
 pub mod accounts;
 pub mod cache;
 pub mod credentials;
+pub mod device;
 pub mod error;
 pub mod password;
+pub mod refusals;
 pub mod throttle;
 pub mod ticket;
 pub mod users;
@@ -24,11 +28,12 @@ pub mod users;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-pub use accounts::{Auth, AuthStats, generate_password};
+pub use accounts::{Auth, AuthStats, Login, generate_password};
 pub use error::AuthError;
 pub use throttle::LoginLimits;
 pub use ticket::{TICKET_TTL, TicketState};
@@ -49,18 +54,23 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Arc::<Auth>::from_ref(state);
-        auth.check_basic(&parts.headers, ClientIp::of(parts)).await.map(BasicUser)
+        auth.check_basic(&parts.headers, ClientIp::of(parts)).await.map(|login| BasicUser(login.user))
     }
 }
 
-/// Middleware for everything behind Basic auth: refuses with 401 or 429, or records the
-/// [`BasicUser`] in the request's extensions.
+/// Middleware for everything behind Basic auth: refuses with 401, 429 or 503, or records the
+/// [`BasicUser`] in the request's extensions; a browser without a valid device cookie gets one.
 pub async fn require_basic(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    match BasicUser::from_request_parts(&mut parts, &auth).await {
-        Ok(user) => {
-            parts.extensions.insert(user);
-            next.run(Request::from_parts(parts, body)).await
+    match auth.check_basic(&parts.headers, ClientIp::of(&parts)).await {
+        Ok(Login { user, device }) => {
+            let cookie = (!device).then(|| auth.device_cookie(&user)).flatten();
+            parts.extensions.insert(BasicUser(user));
+            let mut response = next.run(Request::from_parts(parts, body)).await;
+            if let Some(cookie) = cookie {
+                response.headers_mut().append(SET_COOKIE, cookie);
+            }
+            response
         }
         Err(e) => e.into_response(),
     }
@@ -103,13 +113,17 @@ mod tests {
         LoginLimits {
             per_ip_per_minute: NonZeroU32::new(ip).expect("nonzero"),
             per_user_per_minute: NonZeroU32::new(user).expect("nonzero"),
+            ..LoginLimits::default()
         }
     }
 
     #[tokio::test]
     async fn right_credentials_pass_wrong_ones_do_not() {
         let auth = auth("s3cret:with colon");
-        assert_eq!(auth.check_basic(&basic("admin:s3cret:with colon"), at(IP)).await.as_deref(), Ok("admin"));
+        assert_eq!(
+            auth.check_basic(&basic("admin:s3cret:with colon"), at(IP)).await.map(|l| l.user.to_string()).as_deref(),
+            Ok("admin")
+        );
         assert_eq!(auth.check_basic(&basic("admin:s3cret"), at(IP)).await, Err(AuthError::Invalid));
         assert_eq!(auth.check_basic(&basic("root:s3cret:with colon"), at(IP)).await, Err(AuthError::Invalid));
         assert_eq!(auth.check_basic(&HeaderMap::new(), at(IP)).await, Err(AuthError::Missing));
@@ -135,7 +149,7 @@ mod tests {
             })
             .collect();
         for t in tasks {
-            assert_eq!(t.await.expect("task").as_deref(), Ok("admin"));
+            assert_eq!(t.await.expect("task").map(|l| l.user.to_string()).as_deref(), Ok("admin"));
         }
         assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), 1);
         // Later requests come from the cache.
@@ -154,7 +168,10 @@ mod tests {
         assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), before, "no hash computed when throttled");
         // Another address is not affected, and the real password works there.
         let other = IpAddr::from([127, 0, 0, 2]);
-        assert_eq!(auth.check_basic(&basic("admin:pw"), at(other)).await.as_deref(), Ok("admin"));
+        assert_eq!(
+            auth.check_basic(&basic("admin:pw"), at(other)).await.map(|l| l.user.to_string()).as_deref(),
+            Ok("admin")
+        );
         // Now that the right credential is cached, the throttled address still gets no answer
         // that tells it the password is right.
         assert!(matches!(auth.check_basic(&basic("admin:pw"), at(IP)).await, Err(AuthError::Throttled(_))));

@@ -1,13 +1,14 @@
-//! Single-use WebSocket tickets: `base64url(expiry ‖ nonce ‖ user) . base64url(HMAC-SHA256(payload))`
-//! (see [`super::credentials::Ticket`]), bound to its user, valid for [`TICKET_TTL`], redeemable
-//! once. The book remembers redeemed nonces until their tickets expire.
+//! Single-use WebSocket tickets: `base64url(expiry ‖ nonce ‖ version ‖ user) . base64url(HMAC)`
+//! (see [`super::credentials::Ticket`]), bound to its user and that user's password (a password
+//! change or removal voids it), valid for [`TICKET_TTL`], redeemable once. The book remembers
+//! redeemed nonces until their tickets expire.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::credentials::{NONCE_LEN, Ticket};
+use super::credentials::{NONCE_LEN, Ticket, VERSION_LEN};
 use crate::clock::millis;
 
 /// How long a WebSocket ticket stays valid.
@@ -24,6 +25,9 @@ pub enum TicketState {
     Refused,
 }
 
+/// The part of a user's password version a ticket carries.
+pub type Version = [u8; VERSION_LEN];
+
 /// The redeemed tickets.
 #[derive(Default)]
 pub struct TicketBook {
@@ -32,16 +36,22 @@ pub struct TicketBook {
 }
 
 impl TicketBook {
-    /// A fresh ticket for `user`, signed with `key`, issued at `now` (ms).
-    pub fn issue(key: &[u8], user: &str, now: u64, nonce: [u8; NONCE_LEN]) -> String {
-        Ticket { expiry_ms: now + millis(TICKET_TTL), nonce, user: user.to_owned() }.encode(key)
+    /// A fresh ticket for `user` at password `version`, signed with `key`, issued at `now` (ms).
+    pub fn issue(key: &[u8], user: &str, version: [u8; VERSION_LEN], now: u64, nonce: [u8; NONCE_LEN]) -> String {
+        Ticket { expiry_ms: now + millis(TICKET_TTL), nonce, version, user: user.to_owned() }.encode(key)
     }
 
-    /// The user of a valid, unexpired, not yet redeemed `ticket` whose user still `exists`;
-    /// redeems it.
-    pub fn redeem(&self, key: &[u8], ticket: &str, now: u64, exists: impl Fn(&str) -> bool) -> Option<String> {
+    /// The user of a valid, unexpired, not yet redeemed `ticket` whose user still has the password
+    /// it was issued under (`current` tells a user's password version); redeems it.
+    pub fn redeem(
+        &self,
+        key: &[u8],
+        ticket: &str,
+        now: u64,
+        current: impl Fn(&str) -> Option<Version>,
+    ) -> Option<String> {
         let ticket = Ticket::decode(key, ticket)?;
-        if now >= ticket.expiry_ms || !exists(&ticket.user) {
+        if now >= ticket.expiry_ms || current(&ticket.user) != Some(ticket.version) {
             return None;
         }
         let mut redeemed = self.redeemed.lock();
@@ -52,13 +62,20 @@ impl TicketBook {
     }
 
     /// The state of `ticket`, as far as `user` may know it.
-    pub fn state(&self, key: &[u8], ticket: &str, user: &str, now: u64, exists: impl Fn(&str) -> bool) -> TicketState {
+    pub fn state(
+        &self,
+        key: &[u8],
+        ticket: &str,
+        user: &str,
+        now: u64,
+        current: impl Fn(&str) -> Option<Version>,
+    ) -> TicketState {
         let Some(ticket) = Ticket::decode(key, ticket).filter(|t| t.user == user) else {
             return TicketState::Refused;
         };
         if self.redeemed.lock().contains_key(&ticket.nonce) {
             TicketState::Redeemed
-        } else if now >= ticket.expiry_ms || !exists(&ticket.user) {
+        } else if now >= ticket.expiry_ms || current(&ticket.user) != Some(ticket.version) {
             TicketState::Refused
         } else {
             TicketState::Unused
@@ -81,6 +98,9 @@ mod tests {
         let t = auth.issue_ticket("admin");
         assert_eq!(auth.redeem_ticket(&t).as_deref(), Ok("admin"));
         assert_eq!(auth.redeem_ticket(&t), Err(AuthError::Invalid), "replay");
+        let changed = auth.issue_ticket("admin");
+        auth.replace_users(Users::single("admin", "a new password"));
+        assert_eq!(auth.redeem_ticket(&changed), Err(AuthError::Invalid), "minted before a password change");
         let gone = auth.issue_ticket("admin");
         auth.replace_users(Users::single("someone-else", "pw"));
         assert_eq!(auth.redeem_ticket(&gone), Err(AuthError::Invalid), "user removed");

@@ -31,6 +31,8 @@ pub fn test_config(password: &str) -> Config {
     }
     config.history = Duration::from_secs(60);
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    // The device-cookie key goes there: not into the source tree.
+    config.data_dir = std::env::temp_dir().join(format!("livedash-test-data-{}", std::process::id()));
     config
 }
 

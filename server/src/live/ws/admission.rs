@@ -79,19 +79,23 @@ where
         let ip = client.addr;
         let origin = parts.headers.get(ORIGIN).map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
         if !origin::allowed(parts, &state.config) {
-            tracing::warn!(%ip, origin = ?origin, "websocket refused: origin not allowed");
-            return Err(Refusal::Origin);
+            return match state.auth.refuse(client, AuthError::Invalid, "websocket origin not allowed") {
+                AuthError::Throttled(wait) => Err(Refusal::Auth(AuthError::Throttled(wait))),
+                _ => {
+                    tracing::debug!(%ip, origin = ?origin, "websocket refused: origin not allowed");
+                    Err(Refusal::Origin)
+                }
+            };
         }
         // An unparsable query carries no valid ticket: the same 401 as a wrong one.
         let (ticket, since) = Query::<WsQuery>::try_from_uri(&parts.uri)
             .map_or((Some(String::new()), None), |Query(q)| (q.ticket, q.since));
         let user = match ticket {
-            Some(ticket) => state.auth.redeem_ticket(&ticket).inspect_err(|_| {
-                tracing::warn!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
+            Some(ticket) => state.auth.redeem_ticket(&ticket).map_err(|e| {
+                tracing::debug!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
+                state.auth.refuse(client, e, "invalid, expired or reused websocket ticket")
             })?,
-            None => state.auth.check_basic(&parts.headers, client).await.inspect_err(|e| {
-                tracing::warn!(%ip, origin = ?origin, reason = %e, "websocket refused");
-            })?,
+            None => state.auth.check_basic(&parts.headers, client).await.map(|login| login.user)?,
         };
         let (max_total, max_per_ip) = (state.config.max_connections, state.config.max_connections_per_ip);
         let Some(slot) = state.connections.acquire(client.group, max_total, max_per_ip) else {
