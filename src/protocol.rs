@@ -181,9 +181,18 @@ impl Frame {
             Self::Sample(s) => FrameRef::Sample(s),
             Self::Status(s) => FrameRef::Status(s),
         };
+        // Room for a sample's data at once, so that a large one is not copied while the buffer grows.
+        let data = match self {
+            Self::Sample(s) => s.data.get().len(),
+            Self::Hello(_) | Self::Status(_) => 0,
+        };
+        let mut out = Vec::with_capacity(data + 160);
         // A frame is plain data (strings, numbers, raw JSON that was valid when stored): writing
-        // it to a String has no failure mode.
-        serde_json::to_string(&view).unwrap_or_default()
+        // it has no failure mode, and what serde_json writes is UTF-8.
+        if serde_json::to_writer(&mut out, &view).is_err() {
+            return String::new();
+        }
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Reads one frame; fails on malformed JSON, an unknown `type` or a foreign protocol version.

@@ -104,6 +104,8 @@ impl Running {
         while self.connections.open() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // What was refused since the last summary is not lost with the process.
+        self.auth.flush_refusals();
     }
 }
 
@@ -242,11 +244,12 @@ fn serve_metrics(
     Ok(bound)
 }
 
-/// Forgets idle throttling state and expired cache entries once a minute; marks sources stale
-/// that have gone quiet (checked twice a second).
+/// Forgets idle throttling state and expired cache entries, and sums up the refusals logged, once
+/// a minute; marks sources stale that have gone quiet (checked twice a second).
 fn spawn_housekeeping(auth: Arc<Auth>, hub: Arc<Hub>, mut shutdown: Shutdown) {
     tokio::spawn(async move {
-        let mut minutely = tokio::time::interval(Duration::from_secs(60));
+        let minute = Duration::from_secs(60);
+        let mut minutely = tokio::time::interval_at(tokio::time::Instant::now() + minute, minute);
         let mut stale_check = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {

@@ -265,6 +265,39 @@ async fn a_stalled_client_does_not_delay_the_others() {
 }
 
 #[tokio::test]
+async fn the_history_stays_within_its_byte_budget_with_400_kb_samples() {
+    let (up, mode) = upstream().await;
+    mode.store(Mode::Padded as u8, Ordering::Relaxed);
+    let mut config = common::test_config(PASSWORD);
+    config.sources = vec![http_source("up", up, Duration::from_millis(100))];
+    config.history_bytes = 4 << 20;
+    let server = common::start_with(config).await;
+    let auth = basic("admin", PASSWORD);
+    let metric = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    // Before: every sample kept (twice) until the count or age limit, 536 MiB after 60 s.
+    let mut dropped = 0.0;
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let text = common::get(server.addr, "/metrics", &[("Authorization", &auth)]).await.body;
+        assert!(metric(&text, "livedash_history_bytes") <= f64::from(4u32 << 20), "{text}");
+        dropped = metric(&text, "livedash_history_dropped_total");
+        if dropped >= 5.0 {
+            break;
+        }
+    }
+    assert!(dropped >= 5.0, "the oldest samples went: {dropped}");
+    // What is kept is the newest, and a new client still gets it all.
+    let seqs = server_snapshot_seqs(server.addr).await;
+    assert!((8..=11).contains(&seqs.len()), "about 4 MiB of 400 KB samples: {}", seqs.len());
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_prometheus_source_keeps_the_selected_metrics_with_counters_as_rates() {
     let (up, _) = upstream().await;
     let mut config = common::test_config(PASSWORD);

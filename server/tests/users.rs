@@ -81,6 +81,30 @@ async fn reload_adds_users_and_closes_sockets_of_removed_ones() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[tokio::test]
+async fn a_password_change_voids_tickets_and_device_cookies_issued_before() {
+    let dir = common::temp_dir("revoke");
+    let path = dir.join("users");
+    std::fs::write(&path, format!("alice:{}\n", hash_password("old-pw"))).unwrap();
+    let server = common::start_with(config_with_file(&path)).await;
+    let old = basic("alice", "old-pw");
+    let ticket_response = get(server.addr, "/api/ws-ticket", &[("Authorization", &old)]).await;
+    let ticket: String = serde_json::from_str(&ticket_response.body).unwrap();
+    let cookie = ticket_response.header("set-cookie").expect("a device cookie").split(';').next().unwrap().to_owned();
+
+    std::fs::write(&path, format!("alice:{}\n", hash_password("new-pw"))).unwrap();
+    livedash_server::reload_users(&server.auth, &path).expect("reload");
+    // Before: the ticket minted under the old password still opened a socket.
+    assert_eq!(common::handshake(server.addr, &format!("/ws?ticket={ticket}"), &[]).await.status, 401);
+    // The new password works, and the old device cookie is no cookie: the browser gets a new one.
+    let new = basic("alice", "new-pw");
+    let r = get(server.addr, "/api/ws-ticket", &[("Authorization", &new), ("Cookie", &cookie)]).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("set-cookie").is_some_and(|c| !c.starts_with(&cookie)), "a fresh cookie for the new password");
+    server.stop().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn sighup_reloads_the_users_file_of_the_real_binary() {

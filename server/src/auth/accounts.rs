@@ -145,6 +145,11 @@ impl Auth {
         self.refusals.flush();
     }
 
+    /// Sums up the refusals logged since the last summary.
+    pub fn flush_refusals(&self) {
+        self.refusals.flush();
+    }
+
     /// A refusal without a credential to check (none, malformed, a bad ticket, a foreign origin):
     /// logged (the first from an address, then summed up), and taken from the address's budget,
     /// past which it becomes 429.

@@ -1,0 +1,106 @@
+//! The real binary as a service manager runs it: signals from its first moment, and a log that a
+//! flood cannot grow and that carries no terminal colour codes into a file.
+
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+
+use common::{PASSWORD, get, raw_from, request};
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+fn spawn(addr: SocketAddr, log_level: &str) -> Child {
+    let data = common::temp_dir(&format!("process-{}", addr.port()));
+    Command::new(env!("CARGO_BIN_EXE_livedash"))
+        .args(["--listen", &addr.to_string()])
+        .arg("--data-dir")
+        .arg(&data)
+        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", log_level)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn livedash")
+}
+
+fn signal(child: &Child, name: &str) {
+    let pid = child.id().expect("running").to_string();
+    assert!(std::process::Command::new("kill").args([&format!("-{name}"), &pid]).status().unwrap().success());
+}
+
+async fn wait_listening(addr: SocketAddr) -> bool {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
+}
+
+/// Stops `child` with SIGTERM and returns whether it exited cleanly, and its log.
+async fn stop(mut child: Child) -> (bool, String) {
+    signal(&child, "TERM");
+    let mut log = String::new();
+    let mut stderr = child.stderr.take().expect("stderr");
+    tokio::time::timeout(Duration::from_secs(8), stderr.read_to_string(&mut log)).await.expect("exits").unwrap();
+    (child.wait().await.unwrap().success(), log)
+}
+
+#[tokio::test]
+async fn a_sighup_right_after_the_start_is_not_fatal() {
+    let addr = free_addr();
+    let child = spawn(addr, "info");
+    // Before: the process died of it (exit 129) while it was still starting.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    signal(&child, "HUP");
+    assert!(wait_listening(addr).await, "the server came up after an early SIGHUP");
+    assert_eq!(get(addr, "/healthz", &[]).await.status, 200);
+    let (clean, log) = stop(child).await;
+    assert!(clean, "{log}");
+    assert!(log.contains("SIGHUP: no users file to reload"), "the early SIGHUP was handled: {log}");
+}
+
+#[tokio::test]
+async fn a_sigterm_during_the_start_is_honoured() {
+    let addr = free_addr();
+    let mut child = spawn(addr, "info");
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    signal(&child, "TERM");
+    let exit = tokio::time::timeout(Duration::from_secs(8), child.wait()).await.expect("exits").unwrap();
+    assert!(exit.success(), "a clean exit, not death by signal: {exit:?}");
+}
+
+#[tokio::test]
+async fn a_flood_of_refusals_writes_a_line_not_a_line_each_and_no_colour_codes() {
+    let addr = free_addr();
+    let child = spawn(addr, "warn");
+    assert!(wait_listening(addr).await);
+    let from = "127.0.0.6".parse().unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..300 {
+        let r = raw_from(from, addr, &request(addr, "/ws?ticket=garbage", &common::UPGRADE)).await;
+        statuses.push(r.status);
+    }
+    let (clean, log) = stop(child).await;
+    assert!(clean);
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    // Before: 300 lines, one per refusal. Now the first, and at the end the sum of the others.
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("127.0.0.6")).collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(lines[0].contains("ticket"), "{log}");
+    assert!(lines[1].contains("count=299"), "{log}");
+    // Before: ESC[ sequences around every level and field name.
+    assert!(!log.contains('\u{1b}'), "colour codes in a log that is not a terminal: {log:?}");
+}
