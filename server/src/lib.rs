@@ -177,6 +177,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let options = ServeOptions {
         tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
         header_timeout: config.header_timeout,
+        write_timeout: config.write_timeout,
+        max_connections: config.max_http_connections,
+        max_connections_per_ip: config.max_http_connections_per_ip,
         addresses: Arc::new(AddressPolicy {
             trusted_proxies: config.trusted_proxies.clone(),
             ipv6_prefix: config.ipv6_prefix,

@@ -56,6 +56,7 @@ async fn run() -> anyhow::Result<()> {
         );
     }
 
+    raise_open_file_limit(&config);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {} (--listen / LIVEDASH_LISTEN)", config.listen))?;
@@ -107,6 +108,22 @@ fn announce(config: &Config, running: &Running) -> anyhow::Result<()> {
         ));
     }
     print_line(text.trim_end())
+}
+
+/// Raises the soft limit of open files to the hard limit (each connection is one), and warns when
+/// even that is below what the connection caps allow.
+fn raise_open_file_limit(config: &Config) {
+    let wanted = (config.max_connections + config.max_http_connections + 64) as u64;
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < wanted => tracing::warn!(
+            open_files = limit,
+            wanted,
+            "the open-file limit is below the connection caps: connections past it will be refused by the \
+             system (raise `ulimit -n`, or lower --max-connections / --max-http-connections)"
+        ),
+        Ok(limit) => tracing::debug!(open_files = limit, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot read or raise the open-file limit"),
+    }
 }
 
 /// The signals the server acts on, listened for from the first moment of the process.

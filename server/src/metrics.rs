@@ -5,7 +5,7 @@
 //! keep; the sources record into [`SourceMetrics`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -69,10 +69,6 @@ fn counter(v: &AtomicU64) -> ConstCounter<u64> {
     ConstCounter::new(v.load(Ordering::Relaxed))
 }
 
-fn gauge(v: &AtomicUsize) -> ConstGauge<i64> {
-    ConstGauge::new(i64::try_from(v.load(Ordering::Relaxed)).unwrap_or(i64::MAX))
-}
-
 /// What `/metrics` reads: the counters of every sub-system (the part of the state it takes).
 #[derive(Clone)]
 pub struct Observed {
@@ -92,7 +88,8 @@ pub fn render(state: &Observed) -> String {
     let ws = &state.connections.stats;
     let hub = &state.hub.stats;
     let auth = &state.auth.stats;
-    r.register("clients", "WebSocket clients connected now", gauge(&ws.open));
+    let clients = i64::try_from(state.connections.open()).unwrap_or(i64::MAX);
+    r.register("clients", "WebSocket clients connected now", ConstGauge::new(clients));
     r.register("frames_published", "Frames handed to the fan-out (each sent to every client)", counter(&hub.published));
     r.register("frames_skipped", "Frames skipped by clients that fell behind", counter(&hub.skipped));
     r.register("resumes", "Connections resumed with ?since= instead of a full hello", counter(&hub.resumed));

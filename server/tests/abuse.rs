@@ -7,6 +7,8 @@ mod common;
 
 use std::net::IpAddr;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use common::{PASSWORD, basic, handshake, raw_from, request};
 
 /// `GET path` from `from` with extra headers; the status and the `Set-Cookie` header.
@@ -110,5 +112,37 @@ async fn a_flood_of_refused_requests_turns_into_429() {
     // The real user, from the flooding address too, still gets in: a right password is no refusal.
     let right = basic("admin", PASSWORD);
     assert_eq!(get_from(from, server.addr, "/api/ws-ticket", &[("Authorization", &right)]).await.0, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connections_are_capped_per_address_before_anything_is_read() {
+    let mut config = common::test_config(PASSWORD);
+    config.max_http_connections_per_ip = 4;
+    let server = common::start_with(config).await;
+    let connect_from = |from: IpAddr| async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+        socket.connect(server.addr).await.unwrap()
+    };
+    // Four connections that never send a byte hold the address's places...
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(connect_from(at(20)).await);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // ...so a fifth is closed at once (told 503 when it can still read it), never served.
+    let mut fifth = connect_from(at(20)).await;
+    let _ = fifth.write_all(&request(server.addr, "/healthz", &[])).await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), fifth.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(read.is_ok(), "closed at once");
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 503"), "{answer}");
+    // Other addresses are not affected, and the places come back when the connections close.
+    assert_eq!(get_from(at(21), server.addr, "/healthz", &[]).await.0, 200);
+    drop(idle);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(get_from(at(20), server.addr, "/healthz", &[]).await.0, 200);
     server.stop().await;
 }

@@ -99,12 +99,18 @@ pub struct Config {
     pub max_connections_per_ip: usize,
     /// WebSocket idle timeout.
     pub ws_idle_timeout: Duration,
+    /// HTTP connections before authentication, in total.
+    pub max_http_connections: usize,
+    /// HTTP connections before authentication, per address group.
+    pub max_http_connections_per_ip: usize,
     /// Login attempts that need a password check, per minute, from one client IP.
     pub login_attempts_per_ip: NonZeroU32,
     /// Login attempts that need a password check, per minute, for one user name.
     pub login_attempts_per_user: NonZeroU32,
     /// How long a client has to send its request headers.
     pub header_timeout: Duration,
+    /// How long a response write may make no progress.
+    pub write_timeout: Duration,
 }
 
 /// Names checked for duplicates, defaults filled in; `local` alone when there is none.
@@ -200,9 +206,12 @@ impl Config {
             max_connections: args.max_connections as usize,
             max_connections_per_ip: args.max_connections_per_ip as usize,
             ws_idle_timeout: args.ws_idle_timeout,
+            max_http_connections: args.max_http_connections as usize,
+            max_http_connections_per_ip: args.max_http_connections_per_ip as usize,
             login_attempts_per_ip: args.login_attempts_per_ip,
             login_attempts_per_user: args.login_attempts_per_user,
             header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
         })
     }
 

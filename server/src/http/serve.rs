@@ -1,7 +1,8 @@
-//! Serving connections: accept TCP, complete TLS when configured, then HTTP/1.1 with a header-read
-//! timeout and a header size cap (a slow or oversized client costs a bounded amount and gets a
-//! 4xx or a closed connection, never a 500), with upgrades for the WebSocket. On shutdown it stops
-//! accepting, lets requests in flight finish and returns within a few seconds.
+//! Serving connections: accept TCP (up to a cap in total and per address group, before anything is
+//! read: 503 beyond it), complete TLS when configured, then HTTP/1.1 with a header-read timeout, a
+//! header size cap and a write timeout (a slow or oversized client costs a bounded amount and gets
+//! a 4xx or a closed connection, never a 500), with upgrades for the WebSocket. On shutdown it
+//! stops accepting, lets requests in flight finish and returns within a few seconds.
 //!
 //! `axum::serve` has no header-read timeout in axum 0.8, hence this loop over hyper directly.
 
@@ -17,9 +18,11 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::client_ip::{self, AddressPolicy};
+use super::slots::Slots;
 use crate::shutdown::Shutdown;
 
 /// The largest request head (request line and headers) read; larger ones get 431.
@@ -36,7 +39,18 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Which proxies are believed, and how client addresses are grouped.
     pub addresses: Arc<AddressPolicy>,
+    /// A response write that makes no progress for this long ends the connection.
+    pub write_timeout: Duration,
+    /// Connections open at once before they are upgraded, in total.
+    pub max_connections: usize,
+    /// Connections open at once before they are upgraded, per address group (not for trusted
+    /// proxies, which carry many clients).
+    pub max_connections_per_ip: usize,
 }
+
+/// What a connection over the caps is told before it is closed (plain HTTP only).
+const FULL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 32\r\n\
+Connection: close\r\n\r\n503: too many open connections\r\n";
 
 /// A plain or TLS stream.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -47,6 +61,7 @@ pub async fn serve(listener: TcpListener, router: Router, options: ServeOptions,
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(options.header_timeout).max_buf_size(MAX_HEADER_BYTES);
     let http = Arc::new(http);
+    let slots = Arc::new(Slots::default());
     let mut connections = JoinSet::new();
     loop {
         let (stream, remote) = tokio::select! {
@@ -61,7 +76,21 @@ pub async fn serve(listener: TcpListener, router: Router, options: ServeOptions,
             },
             () = shutdown.stopped() => break,
         };
-        connections.spawn(connection(stream, remote, router.clone(), http.clone(), options.clone(), shutdown.clone()));
+        let peer = remote.ip().to_canonical();
+        let per_ip = if options.addresses.trusts(peer) { usize::MAX } else { options.max_connections_per_ip };
+        let Some(slot) = slots.acquire(options.addresses.group(peer), options.max_connections, per_ip) else {
+            tracing::debug!(%remote, "connection refused: too many open");
+            if options.tls.is_none() {
+                // Best effort, without waiting: the connection is closed either way.
+                let _ = stream.try_write(FULL);
+            }
+            continue;
+        };
+        let serving = connection(stream, remote, router.clone(), http.clone(), options.clone(), shutdown.clone());
+        connections.spawn(async move {
+            serving.await;
+            drop(slot);
+        });
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
@@ -84,6 +113,9 @@ async fn connection(
 ) {
     // Frames are small and latency matters more than packet count.
     let _ = stream.set_nodelay(true);
+    let mut timed = TimeoutStream::new(stream);
+    timed.set_write_timeout(Some(options.write_timeout));
+    let stream = Box::pin(timed);
     let io: Box<dyn Io> = match &options.tls {
         None => Box::new(stream),
         Some(acceptor) => match tokio::time::timeout(options.header_timeout, acceptor.accept(stream)).await {

@@ -11,11 +11,11 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::connections::Slot;
 use super::origin;
 use super::state::WsState;
 use crate::auth::AuthError;
 use crate::http::client_ip::ClientIp;
+use crate::http::slots::Slot;
 
 /// Why a handshake was refused.
 #[derive(Debug, thiserror::Error)]
