@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One command for every check, from a fresh clone: installs what is missing, then formatting,
 # clippy for the server build and the wasm32 hydrate build (warnings are errors), the unit and
-# integration tests, 30 s of fuzzing the credential parsers, and the browser tests in Debian's
-# Chromium against a real server.
+# integration tests, 30 s of fuzzing the credential parsers, the security probes and promtool's
+# check of /metrics against the built binary, and the browser tests in Debian's Chromium.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -32,6 +32,9 @@ grep -E "^Done|stat::number_of_executed_units" target/fuzz.log || true
 scripts/build.sh --debug-server
 log "security probes against the built binary (scripts/probe-security.sh)"
 scripts/probe-security.sh target/debug/livedash
+
+log "the /metrics exposition against Prometheus's linter (scripts/check-metrics.sh)"
+scripts/check-metrics.sh target/debug/livedash
 
 log "browser tests (Playwright, Debian's Chromium)"
 (cd end2end && npx playwright test)

@@ -1,72 +1,56 @@
-//! `GET /metrics`: Prometheus text exposition of what the server does (no data values): clients,
-//! frames, skips, resumes, disconnects by reason, logins, and per source the fetch latency
-//! histogram, errors and state. Behind Basic auth like everything else (or on a loopback listener
-//! of its own). Reads the counters that [`crate::auth`], [`crate::live`] and [`crate::sources`]
-//! keep; the sources record into [`SourceMetrics`].
+//! `GET /metrics`: Prometheus text exposition (format 0.0.4, clean under `promtool check metrics`)
+//! of what the server does, no data values: clients, frames, skips, resumes, the history's bytes,
+//! disconnects by reason, logins, and per source the fetch latency histogram, errors, state and
+//! age. Behind Basic auth like everything else (or on a loopback listener of its own). Reads the
+//! counters that [`crate::auth`], [`crate::live`] and [`crate::sources`] keep; the sources record
+//! into [`SourceMetrics`].
 
+use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use indexmap::IndexMap;
+use parking_lot::Mutex;
 
 use crate::auth::Auth;
 use crate::live::hub::Hub;
 use crate::live::ws::connections::Connections;
 
-/// A `source` label.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct SourceLabel {
-    /// The source's name.
-    pub source: String,
-}
+/// Upper bounds of the fetch-latency buckets, in seconds: 1 ms doubling to about 16 s.
+const BUCKETS: [f64; 15] =
+    [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192, 16.384];
 
-/// A `reason` label.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
-    reason: &'static str,
-}
-
-fn fetch_histogram() -> Histogram {
-    // 1 ms to about 16 s.
-    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+/// One source's fetches.
+#[derive(Debug, Default, Clone)]
+struct Fetches {
+    /// How many fell into each bucket (not cumulative).
+    buckets: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+    errors: u64,
 }
 
 /// What the sources record as they fetch.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct SourceMetrics {
-    fetch_seconds: Family<SourceLabel, Histogram, fn() -> Histogram>,
-    fetch_errors: Family<SourceLabel, Counter>,
-}
-
-impl Default for SourceMetrics {
-    fn default() -> Self {
-        Self { fetch_seconds: Family::new_with_constructor(fetch_histogram), fetch_errors: Family::default() }
-    }
+    fetches: Arc<Mutex<IndexMap<String, Fetches>>>,
 }
 
 impl SourceMetrics {
     /// Records one fetch of `source` that took `seconds`, and whether it failed.
     pub fn observe(&self, source: &str, seconds: f64, failed: bool) {
-        let label = SourceLabel { source: source.to_owned() };
-        self.fetch_seconds.get_or_create(&label).observe(seconds);
-        let errors = self.fetch_errors.get_or_create(&label);
-        if failed {
-            errors.inc();
+        let mut fetches = self.fetches.lock();
+        let entry = fetches.entry(source.to_owned()).or_default();
+        if let Some(i) = BUCKETS.iter().position(|le| seconds <= *le) {
+            entry.buckets[i] += 1;
         }
+        entry.sum += seconds;
+        entry.count += 1;
+        entry.errors += u64::from(failed);
     }
-}
-
-fn counter(v: &AtomicU64) -> ConstCounter<u64> {
-    ConstCounter::new(v.load(Ordering::Relaxed))
 }
 
 /// What `/metrics` reads: the counters of every sub-system (the part of the state it takes).
@@ -82,66 +66,130 @@ pub struct Observed {
     pub sources: SourceMetrics,
 }
 
+/// Writes one metric family: its `HELP` and `TYPE`, then `(labels, value)` samples.
+fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(String, f64)]) {
+    let name = format!("livedash_{name}");
+    // Writing into a String cannot fail.
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{labels} {value}");
+    }
+}
+
+fn one(value: f64) -> Vec<(String, f64)> {
+    vec![(String::new(), value)]
+}
+
+fn count(value: u64) -> Vec<(String, f64)> {
+    // Counters reach 2^53 only after centuries at any real rate.
+    #[allow(clippy::cast_precision_loss)]
+    one(value as f64)
+}
+
+/// `{source="name"}`, the name escaped as the format asks.
+fn source_label(source: &str) -> String {
+    let escaped = source.replace('\\', r"\\").replace('"', r#"\""#).replace('\n', r"\n");
+    format!(r#"{{source="{escaped}"}}"#)
+}
+
 /// The exposition text.
 pub fn render(state: &Observed) -> String {
-    let mut r = Registry::with_prefix("livedash");
-    let ws = &state.connections.stats;
-    let hub = &state.hub.stats;
-    let auth = &state.auth.stats;
-    let clients = i64::try_from(state.connections.open()).unwrap_or(i64::MAX);
-    r.register("clients", "WebSocket clients connected now", ConstGauge::new(clients));
-    r.register("frames_published", "Frames handed to the fan-out (each sent to every client)", counter(&hub.published));
-    r.register("frames_skipped", "Frames skipped by clients that fell behind", counter(&hub.skipped));
-    r.register("resumes", "Connections resumed with ?since= instead of a full hello", counter(&hub.resumed));
-    r.register(
-        "source_missed_ticks",
-        "Source ticks skipped because a fetch outlasted the interval",
-        counter(&hub.missed_ticks),
-    );
-    r.register(
-        "history_dropped",
-        "Samples dropped from the history to keep it within --history-bytes",
-        counter(&hub.history_dropped),
-    );
-    r.register(
-        "history_bytes",
-        "Bytes the history of all sources holds",
-        ConstGauge::new(i64::try_from(state.hub.history_bytes()).unwrap_or(i64::MAX)),
-    );
-    r.register("client_frames_ignored", "Data frames sent by clients, ignored", counter(&ws.ignored_frames));
-    let closed: Family<ReasonLabel, Counter> = Family::default();
-    for (reason, v) in [
+    let mut out = String::with_capacity(4096);
+    let (hub, ws, auth) = (&state.hub.stats, &state.connections.stats, &state.auth.stats);
+    let get = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
+    #[allow(clippy::cast_precision_loss)]
+    let clients = state.connections.open() as f64;
+    family(&mut out, "clients", "gauge", "WebSocket clients connected now.", &one(clients));
+    let counters = [
+        ("frames_published_total", "Frames handed to the fan-out (each sent to every client).", &hub.published),
+        ("frames_skipped_total", "Frames skipped by clients that fell behind.", &hub.skipped),
+        ("resumes_total", "Connections resumed with ?since= instead of a full hello.", &hub.resumed),
+        (
+            "source_missed_ticks_total",
+            "Source ticks skipped because a fetch outlasted the interval.",
+            &hub.missed_ticks,
+        ),
+        (
+            "history_dropped_total",
+            "Samples dropped from the history to keep within --history-bytes.",
+            &hub.history_dropped,
+        ),
+        ("hellos_made_total", "Hello frames put together (clients at the same state share one).", &hub.hellos_made),
+        ("client_frames_ignored_total", "Data frames sent by clients, ignored.", &ws.ignored_frames),
+        ("password_verifications_total", "Password hash verifications run.", &auth.verifications),
+        ("login_failures_total", "Failed logins and refused tickets.", &auth.failures),
+        ("login_throttled_total", "Login attempts and refusals answered 429.", &auth.throttled),
+        ("login_busy_total", "Password checks refused because too many were waiting (503).", &auth.busy),
+    ];
+    for (name, help, value) in counters {
+        family(&mut out, name, "counter", help, &count(get(value)));
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let history = state.hub.history_bytes() as f64;
+    family(&mut out, "history_bytes", "gauge", "Bytes the history of all sources holds.", &one(history));
+    let reasons = [
         ("oversize", &ws.closed_oversize),
         ("idle", &ws.closed_idle),
         ("slow", &ws.closed_slow),
         ("revoked", &ws.closed_revoked),
-    ] {
-        closed.get_or_create(&ReasonLabel { reason }).inc_by(v.load(Ordering::Relaxed));
-    }
-    r.register("disconnects", "Sockets closed by the server, by reason", closed);
-    r.register("password_verifications", "Password hash verifications run", counter(&auth.verifications));
-    r.register("login_failures", "Failed logins and refused tickets", counter(&auth.failures));
-    r.register("login_throttled", "Login attempts refused by throttling (429)", counter(&auth.throttled));
-    r.register("source_fetch_seconds", "Time per source fetch", state.sources.fetch_seconds.clone());
-    r.register("source_fetch_errors", "Failed source fetches", state.sources.fetch_errors.clone());
-    let up: Family<SourceLabel, Gauge> = Family::default();
-    let age: Family<SourceLabel, Gauge> = Family::default();
-    for h in state.hub.health() {
-        let label = SourceLabel { source: h.source.to_string() };
-        up.get_or_create(&label).set(i64::from(h.state == livedash::SourceState::Ok));
-        if let Some(ms) = h.last_good_age_ms {
-            age.get_or_create(&label).set(i64::try_from(ms).unwrap_or(i64::MAX));
+    ];
+    #[allow(clippy::cast_precision_loss)]
+    let closed: Vec<(String, f64)> =
+        reasons.iter().map(|(reason, v)| (format!(r#"{{reason="{reason}"}}"#), get(v) as f64)).collect();
+    family(&mut out, "disconnects_total", "counter", "Sockets closed by the server, by reason.", &closed);
+    render_sources(&mut out, state);
+    out
+}
+
+/// The per-source families: fetch latency, errors, up, and the age of the last good sample.
+fn render_sources(out: &mut String, state: &Observed) {
+    let fetches = state.sources.fetches.lock().clone();
+    let name = "livedash_source_fetch_seconds";
+    let _ = writeln!(out, "# HELP {name} Time per source fetch.\n# TYPE {name} histogram");
+    for (source, f) in &fetches {
+        let label = source_label(source);
+        let inner = label.trim_start_matches('{').trim_end_matches('}');
+        let mut cumulative = 0;
+        for (le, n) in BUCKETS.iter().zip(f.buckets) {
+            cumulative += n;
+            let _ = writeln!(out, r#"{name}_bucket{{{inner},le="{le}"}} {cumulative}"#);
         }
+        let _ = writeln!(out, "{name}_bucket{{{inner},le=\"+Inf\"}} {}\n{name}_sum{label} {}", f.count, f.sum);
+        let _ = writeln!(out, "{name}_count{label} {}", f.count);
     }
-    r.register("source_up", "1 while the source delivers, 0 when failing or stale", up);
-    r.register("source_last_good_age_milliseconds", "Age of the source's last good sample", age);
-    let mut text = String::new();
-    // Writing into a String cannot fail.
-    let _ = encode(&mut text, &r);
-    text
+    #[allow(clippy::cast_precision_loss)]
+    let errors: Vec<(String, f64)> = fetches.iter().map(|(s, f)| (source_label(s), f.errors as f64)).collect();
+    family(out, "source_fetch_errors_total", "counter", "Failed source fetches.", &errors);
+    let health = state.hub.health();
+    let up: Vec<(String, f64)> = health
+        .iter()
+        .map(|h| (source_label(&h.source), f64::from(u8::from(h.state == livedash::SourceState::Ok))))
+        .collect();
+    family(out, "source_up", "gauge", "1 while the source delivers, 0 when failing or stale.", &up);
+    #[allow(clippy::cast_precision_loss)]
+    let age: Vec<(String, f64)> =
+        health.iter().filter_map(|h| Some((source_label(&h.source), h.last_good_age_ms? as f64 / 1000.0))).collect();
+    family(out, "source_last_good_age_seconds", "gauge", "Age of the source's last good sample.", &age);
 }
 
 /// The `/metrics` handler.
 pub async fn handler(State(state): State<Observed>) -> impl IntoResponse {
-    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], render(&state))
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render(&state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetch_latency_buckets_are_cumulative_and_labels_escaped() {
+        let metrics = SourceMetrics::default();
+        metrics.observe("a", 0.0005, false);
+        metrics.observe("a", 0.003, true);
+        metrics.observe("a", 100.0, false);
+        let fetches = metrics.fetches.lock().clone();
+        assert_eq!((fetches["a"].count, fetches["a"].errors), (3, 1));
+        assert_eq!(fetches["a"].buckets[..3], [1, 0, 1], "<= 1 ms, then <= 4 ms; 100 s only in +Inf");
+        assert_eq!(source_label(r#"we"ird\"#), r#"{source="we\"ird\\"}"#);
+    }
 }

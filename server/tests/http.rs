@@ -114,7 +114,8 @@ async fn metrics_need_credentials_and_count_what_happens() {
     assert_eq!(get(server.addr, "/", &[("Authorization", &basic("admin", "nope"))]).await.status, 401);
     let r = get(server.addr, "/metrics", &[("Authorization", &basic("admin", PASSWORD))]).await;
     assert_eq!(r.status, 200);
-    assert!(r.header("content-type").is_some_and(|t| t.starts_with("application/openmetrics-text")));
+    // The classic text format, which promtool checks (Prometheus scrapes both).
+    assert!(r.header("content-type").is_some_and(|t| t.starts_with("text/plain; version=0.0.4")));
     let value = |name: &str| -> f64 {
         r.body
             .lines()
