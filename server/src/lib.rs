@@ -11,7 +11,7 @@
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
-//!   [`clock`] and [`shutdown`].
+//!   [`clock`], [`shutdown`] and [`permissions`].
 
 pub mod auth;
 pub mod clock;
@@ -19,6 +19,7 @@ pub mod config;
 pub mod http;
 pub mod live;
 pub mod metrics;
+pub mod permissions;
 pub mod router;
 pub mod shutdown;
 pub mod sources;
@@ -47,6 +48,7 @@ use crate::live::ws::{WsConfig, WsState};
 use crate::metrics::{Observed, SourceMetrics};
 use crate::router::AppState;
 use crate::shutdown::{Shutdown, Switch};
+use crate::tls::pem::CurrentCert;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +151,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         TlsMode::SelfSigned { names } => Some(tls::self_signed(&config.data_dir, names)?),
     };
     let (switch, shutdown) = shutdown::channel();
+    if let (TlsMode::SelfSigned { names }, Some(tls)) = (&config.tls, &tls) {
+        spawn_renewal(config.data_dir.clone(), names.clone(), tls.current.clone(), shutdown.clone());
+    }
     let limits = LoginLimits {
         per_ip_per_minute: config.login_attempts_per_ip,
         per_user_per_minute: config.login_attempts_per_user,
@@ -245,6 +250,24 @@ fn serve_metrics(
     let options = ServeOptions { tls: None, ..options.clone() };
     tokio::spawn(serve::serve(listener, router::metrics_only(observed), options, shutdown));
     Ok(bound)
+}
+
+/// Renews the self-signed certificate before it expires, checked once a day.
+fn spawn_renewal(data_dir: PathBuf, names: Vec<String>, current: Arc<CurrentCert>, mut shutdown: Shutdown) {
+    tokio::spawn(async move {
+        let day = Duration::from_secs(24 * 3600);
+        let mut daily = tokio::time::interval_at(tokio::time::Instant::now() + day, day);
+        loop {
+            tokio::select! {
+                _ = daily.tick() => {
+                    if let Err(e) = tls::renew_if_expiring(&data_dir, &names, &current) {
+                        tracing::error!(error = %e, "cannot renew the self-signed TLS certificate");
+                    }
+                }
+                () = shutdown.stopped() => break,
+            }
+        }
+    });
 }
 
 /// Forgets idle throttling state and expired cache entries, and sums up the refusals logged, once

@@ -60,9 +60,18 @@ fn modules() -> BTreeMap<ModPath, Module> {
     out
 }
 
-/// `text` up to its first `#[cfg(test)]` item (tests sit at the bottom of a file).
+/// `text` up to its first test-only item (`#[cfg(test)]`, `#[cfg(all(test, unix))]`, ...): tests
+/// sit at the bottom of a file.
 fn without_tests(text: &str) -> String {
-    text.find("#[cfg(test)]").map_or(text, |i| &text[..i]).to_owned()
+    let mut end = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("#[cfg(") && trimmed.contains("test") {
+            break;
+        }
+        end += line.len();
+    }
+    text[..end].to_owned()
 }
 
 /// `text` without comments and string literals, so that only code is read.

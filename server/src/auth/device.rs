@@ -75,7 +75,7 @@ impl Devices {
 pub fn load_or_create_key(path: &Path, fresh: [u8; 32]) -> io::Result<[u8; 32]> {
     match fs::read(path) {
         Ok(bytes) => {
-            warn_if_readable_by_others(path);
+            crate::permissions::warn_if_readable_by_others(path);
             bytes.try_into().map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not a 32-byte key"))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -96,21 +96,6 @@ pub fn load_or_create_key(path: &Path, fresh: [u8; 32]) -> io::Result<[u8; 32]> 
         }
         Err(e) => Err(e),
     }
-}
-
-/// Warns when others than the owner can read a secret file.
-pub fn warn_if_readable_by_others(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = fs::metadata(path)
-            && meta.permissions().mode() & 0o077 != 0
-        {
-            tracing::warn!(path = %path.display(), "a secret file is readable by others than its owner; run `chmod 600` on it");
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 #[cfg(test)]

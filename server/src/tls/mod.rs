@@ -3,7 +3,7 @@
 //! certificates' SHA-256 fingerprints ([`fingerprint`]) so that people can check what they trust.
 //!
 //! Everything uses rustls with the ring provider passed explicitly; nothing here depends on a
-//! process-wide default provider. A leaf of the tree: imports nothing of the server.
+//! process-wide default provider. Imports nothing of the server but [`crate::permissions`].
 
 pub mod error;
 pub mod fingerprint;
@@ -13,7 +13,7 @@ pub mod self_signed;
 pub use error::TlsError;
 pub use fingerprint::fingerprint;
 pub use pem::{Tls, fingerprint_of_pem_file, from_pem_files};
-pub use self_signed::{self_signed, self_signed_cert_path};
+pub use self_signed::{renew_if_expiring, self_signed, self_signed_cert_path};
 
 /// What the tests of this folder share: a temporary directory removed when dropped.
 #[cfg(test)]

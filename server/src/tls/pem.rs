@@ -7,10 +7,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use parking_lot::RwLock;
+
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::{self, PemObject};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
+use tokio_rustls::rustls::sign::CertifiedKey;
 
 use super::error::TlsError;
 use super::fingerprint::fingerprint;
@@ -23,6 +27,8 @@ pub struct Tls {
     /// The server configuration (ALPN `http/1.1` only: the server speaks HTTP/1.1, which the
     /// WebSocket upgrade needs), ready for a `TlsAcceptor`.
     pub config: Arc<ServerConfig>,
+    /// The certificate it presents, which can be replaced while it serves (a renewal).
+    pub current: Arc<CurrentCert>,
     /// SHA-256 fingerprint of the leaf certificate, formatted like [`fingerprint`].
     pub fingerprint: String,
     /// The PEM file the certificate chain was read from.
@@ -43,10 +49,35 @@ impl fmt::Debug for Tls {
 /// private key in PKCS#8, PKCS#1 or SEC1 form). Fails if either is missing or empty, or if the key
 /// does not belong to the leaf certificate.
 pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Tls, TlsError> {
+    crate::permissions::warn_if_readable_by_others(key);
     load(cert, CERT_FLAG, key, KEY_FLAG)
 }
 
-/// Reads the chain and key, and builds the server configuration (rustls checks that they match).
+/// The certificate and key a server presents, replaceable while it serves.
+#[derive(Debug)]
+pub struct CurrentCert(RwLock<Arc<CertifiedKey>>);
+
+impl CurrentCert {
+    /// Presents `tls`'s certificate from now on (to new connections).
+    pub fn replace_with(&self, tls: &Tls) {
+        let next = tls.current.0.read().clone();
+        *self.0.write() = next;
+    }
+
+    /// The SHA-256 fingerprint of the leaf certificate presented now.
+    pub fn fingerprint(&self) -> String {
+        let current = self.0.read();
+        current.cert.first().map(|leaf| fingerprint(leaf)).unwrap_or_default()
+    }
+}
+
+impl ResolvesServerCert for CurrentCert {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.read().clone())
+    }
+}
+
+/// Reads the chain and key, checks that they match, and builds the server configuration.
 pub(crate) fn load(cert: &Path, cert_flag: &'static str, key: &Path, key_flag: &'static str) -> Result<Tls, TlsError> {
     let chain = read_chain(cert, cert_flag)?;
     let Some(leaf) = chain.first() else {
@@ -67,14 +98,18 @@ pub(crate) fn load(cert: &Path, cert_flag: &'static str, key: &Path, key_flag: &
             error: Box::new(error),
         },
     };
-    let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let signing = provider.key_provider.load_private_key(private_key).map_err(unusable)?;
+    let certified = CertifiedKey::new(chain, signing);
+    certified.keys_match().map_err(unusable)?;
+    let current = Arc::new(CurrentCert(RwLock::new(Arc::new(certified))));
+    let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(unusable)?
         .with_no_client_auth()
-        .with_single_cert(chain, private_key)
-        .map_err(unusable)?;
+        .with_cert_resolver(current.clone());
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Tls { config: Arc::new(config), fingerprint, cert_path: cert.to_path_buf() })
+    Ok(Tls { config: Arc::new(config), current, fingerprint, cert_path: cert.to_path_buf() })
 }
 
 fn read_file(path: &Path, flag: &'static str) -> Result<Vec<u8>, TlsError> {

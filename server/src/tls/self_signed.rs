@@ -1,7 +1,9 @@
 //! The persistent self-signed certificate under `--data-dir`/tls: made with rcgen (ECDSA P-256) for
 //! the names asked for besides `localhost`, `127.0.0.1` and `::1`, reused across restarts so that
-//! its fingerprint stays the one people checked, and replaced when it no longer covers every name
-//! or its files are broken. Files are written whole (temporary file, then rename); the key is 0600.
+//! its fingerprint stays the one people checked, and replaced when it no longer covers every name,
+//! its files are broken, or it expires within [`RENEW_BEFORE`] (at start-up, and while serving by
+//! [`renew_if_expiring`]). Files are written whole (temporary file, then rename); the key is 0600,
+//! and a key file others can read is reported.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -13,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType};
 
 use super::error::TlsError;
-use super::pem::{Tls, load};
+use super::pem::{CurrentCert, Tls, load};
 
 const DATA_DIR_FLAG: &str = "--data-dir";
 /// Subject alternative names every self-signed certificate carries, whatever was asked for.
@@ -23,6 +25,8 @@ const SELF_SIGNED_CN: &str = "livedash self-signed";
 /// How long a generated certificate stays valid (the longest browsers have accepted).
 const VALID_DAYS: u32 = 825;
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+/// A certificate that expires within this is replaced.
+pub const RENEW_BEFORE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// The persistent self-signed certificate under `data_dir/tls/`, covering `names` (DNS names or IP
 /// address literals) besides `localhost`, `127.0.0.1` and `::1`.
@@ -41,17 +45,20 @@ pub fn self_signed(data_dir: &Path, names: &[String]) -> Result<Tls, TlsError> {
     if existing {
         match load(&cert_path, DATA_DIR_FLAG, &key_path, DATA_DIR_FLAG) {
             Ok(tls) => {
+                crate::permissions::warn_if_readable_by_others(&key_path);
                 let covered = read_names(&names_path);
                 let missing: Vec<&str> =
                     wanted.iter().filter(|n| !covered.contains(n.as_str())).map(String::as_str).collect();
-                if missing.is_empty() {
+                let expiring = expires_soon(&dir);
+                if missing.is_empty() && !expiring {
                     return Ok(tls);
                 }
                 tracing::warn!(
                     path = %cert_path.display(),
                     old_fingerprint = %tls.fingerprint,
                     missing = ?missing,
-                    "self-signed TLS certificate does not cover every name; replacing it"
+                    expiring,
+                    "self-signed TLS certificate does not cover every name or expires soon; replacing it"
                 );
             }
             Err(e) => {
@@ -69,6 +76,37 @@ pub fn self_signed(data_dir: &Path, names: &[String]) -> Result<Tls, TlsError> {
         "generated a new self-signed TLS certificate"
     );
     Ok(tls)
+}
+
+/// When the self-signed certificate in `dir` expires: as recorded at its making, or for one made
+/// before that was recorded, [`VALID_DAYS`] after its file was written.
+fn expires_at(dir: &Path) -> Option<SystemTime> {
+    let recorded = fs::read_to_string(dir.join("expires.txt")).ok().and_then(|t| t.trim().parse::<u64>().ok());
+    match recorded {
+        Some(secs) => Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+        None => fs::metadata(dir.join("cert.pem")).and_then(|m| m.modified()).ok().map(|t| t + DAY * VALID_DAYS),
+    }
+}
+
+/// Whether the certificate in `dir` expires within [`RENEW_BEFORE`] (or when is unknown).
+fn expires_soon(dir: &Path) -> bool {
+    expires_at(dir).is_none_or(|at| at.duration_since(SystemTime::now()).unwrap_or_default() < RENEW_BEFORE)
+}
+
+/// For a server presenting the self-signed certificate `current`: when that certificate expires
+/// within [`RENEW_BEFORE`], makes a new one and presents it from now on. Returns the new
+/// fingerprint when it did (call daily).
+pub fn renew_if_expiring(data_dir: &Path, names: &[String], current: &CurrentCert) -> Result<Option<String>, TlsError> {
+    let dir = tls_dir(data_dir);
+    if !expires_soon(&dir) {
+        return Ok(None);
+    }
+    let old = current.fingerprint();
+    generate(data_dir, &dir, &wanted_names(data_dir, names)?)?;
+    let renewed = load(&self_signed_cert_path(data_dir), DATA_DIR_FLAG, &dir.join("key.pem"), DATA_DIR_FLAG)?;
+    current.replace_with(&renewed);
+    tracing::warn!(old_fingerprint = %old, new_fingerprint = %renewed.fingerprint, "renewed the self-signed TLS certificate before it expired: check and trust the new fingerprint");
+    Ok(Some(renewed.fingerprint))
 }
 
 /// Where [`self_signed`] keeps its certificate: `data_dir/tls/cert.pem`.
@@ -140,6 +178,8 @@ fn generate(data_dir: &Path, dir: &Path, names: &[String]) -> Result<(), TlsErro
     let cert = params.self_signed(&key_pair).map_err(rcgen_error)?;
     let mut names_txt = names.join("\n");
     names_txt.push('\n');
+    let not_after = now.checked_add(DAY * VALID_DAYS).unwrap_or(now);
+    let expires_txt = not_after.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs()).to_string();
 
     fs::create_dir_all(dir).map_err(|error| TlsError::Write { path: dir.to_path_buf(), error })?;
     // Temporary files first; names.txt goes before the renames and comes back last, so that a
@@ -147,6 +187,7 @@ fn generate(data_dir: &Path, dir: &Path, names: &[String]) -> Result<(), TlsErro
     let files = [
         (dir.join("key.pem"), key_pair.serialize_pem().into_bytes(), true),
         (dir.join("cert.pem"), cert.pem().into_bytes(), false),
+        (dir.join("expires.txt"), expires_txt.into_bytes(), false),
         (dir.join("names.txt"), names_txt.into_bytes(), false),
     ];
     let mut written: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
@@ -280,6 +321,30 @@ mod tests {
         let err = self_signed(&dir.0, &names(&["héllo.example"])).unwrap_err();
         assert!(matches!(err, TlsError::InvalidName { .. }), "{err}");
     }
+    fn expire_in(dir: &Path, days: u64) {
+        let at = SystemTime::now() + DAY * u32::try_from(days).unwrap();
+        let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        fs::write(dir.join("tls/expires.txt"), secs.to_string()).unwrap();
+    }
+
+    #[test]
+    fn a_certificate_that_expires_soon_is_renewed_at_start_and_while_serving() {
+        let dir = TempDir::new("renew");
+        let first = self_signed(&dir.0, &[]).unwrap();
+        expire_in(&dir.0, 100);
+        assert_eq!(self_signed(&dir.0, &[]).unwrap().fingerprint, first.fingerprint, "far from expiry: kept");
+        assert_eq!(renew_if_expiring(&dir.0, &[], &first.current).unwrap(), None);
+        expire_in(&dir.0, 10);
+        let renewed = self_signed(&dir.0, &[]).unwrap();
+        assert_ne!(renewed.fingerprint, first.fingerprint, "renewed at start");
+        // While serving: the running server presents the new certificate from then on.
+        expire_in(&dir.0, 10);
+        let new = renew_if_expiring(&dir.0, &[], &renewed.current).unwrap().expect("renewed");
+        assert_ne!(new, renewed.fingerprint);
+        assert_eq!(renewed.current.fingerprint(), new);
+        assert!(expires_at(&dir.0.join("tls")).is_some_and(|at| at > SystemTime::now() + DAY * 800));
+    }
+
     #[cfg(unix)]
     #[test]
     fn key_file_is_private() {
