@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub mod pinned;
+pub mod upstream;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
