@@ -210,6 +210,44 @@ mod tests {
         assert!(auth.check_basic(&basic("admin:new"), at(IP)).await.is_ok());
     }
 
+    #[tokio::test]
+    async fn a_verification_racing_a_reload_never_caches_the_old_password() {
+        let auth = Arc::new(auth("old"));
+        let racing = {
+            let auth = auth.clone();
+            tokio::spawn(async move { auth.check_basic(&basic("admin:old"), at(IP)).await })
+        };
+        // The hash takes milliseconds: the accounts change while it runs.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        auth.replace_users(Users::single("admin", "new"));
+        let _ = racing.await.expect("task");
+        // Before: the old password was cached under the new accounts' version and kept working.
+        assert_eq!(auth.check_basic(&basic("admin:old"), at(IP)).await, Err(AuthError::Invalid));
+        assert!(auth.check_basic(&basic("admin:new"), at(IP)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_queue_of_verifications_is_bounded() {
+        let auth = Arc::new(Auth::new(Users::single("admin", "pw"), limits(1000, 1000)));
+        let tasks: Vec<_> = (0..200u32)
+            .map(|i| {
+                let auth = auth.clone();
+                // Distinct credentials from distinct addresses: each needs a hash of its own.
+                let ip = IpAddr::from((0x0a00_0000 + i).to_be_bytes());
+                tokio::spawn(async move { auth.check_basic(&basic(&format!("admin:guess{i}")), at(ip)).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for t in tasks {
+            match t.await.expect("task") {
+                Err(AuthError::Busy) => busy += 1,
+                other => assert_eq!(other, Err(AuthError::Invalid)),
+            }
+        }
+        assert!(busy > 0, "past the queue the answer is 503, not an unbounded wait");
+        assert_eq!(auth.stats.busy.load(Ordering::Relaxed), busy);
+    }
+
     #[test]
     fn generated_passwords_are_long_and_distinct() {
         let (a, b) = (generate_password(), generate_password());

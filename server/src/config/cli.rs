@@ -155,12 +155,12 @@ pub struct ServeArgs {
     pub max_connections_per_ip: u32,
 
     /// Most HTTP connections open at once before authentication and upgrade (503 beyond).
-    #[arg(long, env = "LIVEDASH_MAX_HTTP_CONNECTIONS", default_value = "16384", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "LIVEDASH_MAX_HTTP_CONNECTIONS", default_value = "4096", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_http_connections: u32,
 
     /// Most HTTP connections open at once from one address group before authentication and
     /// upgrade (not counted for --trusted-proxy peers).
-    #[arg(long, env = "LIVEDASH_MAX_HTTP_CONNECTIONS_PER_IP", default_value = "512", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "LIVEDASH_MAX_HTTP_CONNECTIONS_PER_IP", default_value = "256", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_http_connections_per_ip: u32,
 
     /// A WebSocket client that answers no ping for this long is closed.

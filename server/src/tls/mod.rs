@@ -8,12 +8,14 @@
 pub mod error;
 pub mod fingerprint;
 pub mod pem;
+pub mod renewal;
 pub mod self_signed;
 
 pub use error::TlsError;
 pub use fingerprint::fingerprint;
 pub use pem::{Tls, fingerprint_of_pem_file, from_pem_files};
-pub use self_signed::{renew_if_expiring, self_signed, self_signed_cert_path};
+pub use renewal::renew_if_expiring;
+pub use self_signed::{self_signed, self_signed_cert_path};
 
 /// What the tests of this folder share: a temporary directory removed when dropped.
 #[cfg(test)]

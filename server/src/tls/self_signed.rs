@@ -15,18 +15,16 @@ use std::time::{Duration, SystemTime};
 use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType};
 
 use super::error::TlsError;
-use super::pem::{CurrentCert, Tls, load};
+use super::pem::{Tls, load};
 
-const DATA_DIR_FLAG: &str = "--data-dir";
+pub(super) const DATA_DIR_FLAG: &str = "--data-dir";
 /// Subject alternative names every self-signed certificate carries, whatever was asked for.
 const DEFAULT_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// The common name of generated certificates.
 const SELF_SIGNED_CN: &str = "livedash self-signed";
 /// How long a generated certificate stays valid (the longest browsers have accepted).
-const VALID_DAYS: u32 = 825;
-const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-/// A certificate that expires within this is replaced.
-pub const RENEW_BEFORE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+pub(super) const VALID_DAYS: u32 = 825;
+pub(super) const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The persistent self-signed certificate under `data_dir/tls/`, covering `names` (DNS names or IP
 /// address literals) besides `localhost`, `127.0.0.1` and `::1`.
@@ -78,9 +76,12 @@ pub fn self_signed(data_dir: &Path, names: &[String]) -> Result<Tls, TlsError> {
     Ok(tls)
 }
 
+/// A certificate that expires within this is replaced.
+pub const RENEW_BEFORE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
 /// When the self-signed certificate in `dir` expires: as recorded at its making, or for one made
 /// before that was recorded, [`VALID_DAYS`] after its file was written.
-fn expires_at(dir: &Path) -> Option<SystemTime> {
+pub(super) fn expires_at(dir: &Path) -> Option<SystemTime> {
     let recorded = fs::read_to_string(dir.join("expires.txt")).ok().and_then(|t| t.trim().parse::<u64>().ok());
     match recorded {
         Some(secs) => Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
@@ -89,24 +90,8 @@ fn expires_at(dir: &Path) -> Option<SystemTime> {
 }
 
 /// Whether the certificate in `dir` expires within [`RENEW_BEFORE`] (or when is unknown).
-fn expires_soon(dir: &Path) -> bool {
+pub(super) fn expires_soon(dir: &Path) -> bool {
     expires_at(dir).is_none_or(|at| at.duration_since(SystemTime::now()).unwrap_or_default() < RENEW_BEFORE)
-}
-
-/// For a server presenting the self-signed certificate `current`: when that certificate expires
-/// within [`RENEW_BEFORE`], makes a new one and presents it from now on. Returns the new
-/// fingerprint when it did (call daily).
-pub fn renew_if_expiring(data_dir: &Path, names: &[String], current: &CurrentCert) -> Result<Option<String>, TlsError> {
-    let dir = tls_dir(data_dir);
-    if !expires_soon(&dir) {
-        return Ok(None);
-    }
-    let old = current.fingerprint();
-    generate(data_dir, &dir, &wanted_names(data_dir, names)?)?;
-    let renewed = load(&self_signed_cert_path(data_dir), DATA_DIR_FLAG, &dir.join("key.pem"), DATA_DIR_FLAG)?;
-    current.replace_with(&renewed);
-    tracing::warn!(old_fingerprint = %old, new_fingerprint = %renewed.fingerprint, "renewed the self-signed TLS certificate before it expired: check and trust the new fingerprint");
-    Ok(Some(renewed.fingerprint))
 }
 
 /// Where [`self_signed`] keeps its certificate: `data_dir/tls/cert.pem`.
@@ -114,7 +99,7 @@ pub fn self_signed_cert_path(data_dir: &Path) -> PathBuf {
     tls_dir(data_dir).join("cert.pem")
 }
 
-fn tls_dir(data_dir: &Path) -> PathBuf {
+pub(super) fn tls_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("tls")
 }
 
@@ -129,7 +114,7 @@ fn canonical_name(name: &str) -> Option<String> {
 }
 
 /// The default names then `names`, canonical, without duplicates; an error for an unusable name.
-fn wanted_names(data_dir: &Path, names: &[String]) -> Result<Vec<String>, TlsError> {
+pub(super) fn wanted_names(data_dir: &Path, names: &[String]) -> Result<Vec<String>, TlsError> {
     let mut wanted: Vec<String> = Vec::new();
     for name in DEFAULT_NAMES.iter().copied().chain(names.iter().map(String::as_str)) {
         if name.trim().is_empty() {
@@ -161,7 +146,7 @@ fn san(name: &str, data_dir: &Path) -> Result<SanType, TlsError> {
 }
 
 /// Makes a new key and certificate for `names` (canonical) and puts them and `names.txt` in `dir`.
-fn generate(data_dir: &Path, dir: &Path, names: &[String]) -> Result<(), TlsError> {
+pub(super) fn generate(data_dir: &Path, dir: &Path, names: &[String]) -> Result<(), TlsError> {
     let rcgen_error = |error| TlsError::Generate { data_dir: data_dir.to_path_buf(), error };
     let mut params = CertificateParams::default();
     params.subject_alt_names = names.iter().map(|n| san(n, data_dir)).collect::<Result<_, _>>()?;
@@ -321,30 +306,6 @@ mod tests {
         let err = self_signed(&dir.0, &names(&["héllo.example"])).unwrap_err();
         assert!(matches!(err, TlsError::InvalidName { .. }), "{err}");
     }
-    fn expire_in(dir: &Path, days: u64) {
-        let at = SystemTime::now() + DAY * u32::try_from(days).unwrap();
-        let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
-        fs::write(dir.join("tls/expires.txt"), secs.to_string()).unwrap();
-    }
-
-    #[test]
-    fn a_certificate_that_expires_soon_is_renewed_at_start_and_while_serving() {
-        let dir = TempDir::new("renew");
-        let first = self_signed(&dir.0, &[]).unwrap();
-        expire_in(&dir.0, 100);
-        assert_eq!(self_signed(&dir.0, &[]).unwrap().fingerprint, first.fingerprint, "far from expiry: kept");
-        assert_eq!(renew_if_expiring(&dir.0, &[], &first.current).unwrap(), None);
-        expire_in(&dir.0, 10);
-        let renewed = self_signed(&dir.0, &[]).unwrap();
-        assert_ne!(renewed.fingerprint, first.fingerprint, "renewed at start");
-        // While serving: the running server presents the new certificate from then on.
-        expire_in(&dir.0, 10);
-        let new = renew_if_expiring(&dir.0, &[], &renewed.current).unwrap().expect("renewed");
-        assert_ne!(new, renewed.fingerprint);
-        assert_eq!(renewed.current.fingerprint(), new);
-        assert!(expires_at(&dir.0.join("tls")).is_some_and(|at| at > SystemTime::now() + DAY * 800));
-    }
-
     #[cfg(unix)]
     #[test]
     fn key_file_is_private() {

@@ -1,0 +1,60 @@
+//! Renewal of the self-signed certificate before it expires: at start-up (see
+//! [`super::self_signed`]) and, while serving, by [`renew_if_expiring`] once a day, the running
+//! server then presenting the new certificate. The old and new fingerprints are logged.
+
+use std::path::Path;
+
+use super::error::TlsError;
+use super::pem::{CurrentCert, load};
+use super::self_signed::{DATA_DIR_FLAG, expires_soon, generate, self_signed_cert_path, tls_dir, wanted_names};
+
+/// For a server presenting the self-signed certificate `current`: when that certificate expires
+/// within [`RENEW_BEFORE`], makes a new one and presents it from now on. Returns the new
+/// fingerprint when it did (call daily).
+pub fn renew_if_expiring(data_dir: &Path, names: &[String], current: &CurrentCert) -> Result<Option<String>, TlsError> {
+    let dir = tls_dir(data_dir);
+    if !expires_soon(&dir) {
+        return Ok(None);
+    }
+    let old = current.fingerprint();
+    generate(data_dir, &dir, &wanted_names(data_dir, names)?)?;
+    let renewed = load(&self_signed_cert_path(data_dir), DATA_DIR_FLAG, &dir.join("key.pem"), DATA_DIR_FLAG)?;
+    current.replace_with(&renewed);
+    tracing::warn!(old_fingerprint = %old, new_fingerprint = %renewed.fingerprint, "renewed the self-signed TLS certificate before it expired: check and trust the new fingerprint");
+    Ok(Some(renewed.fingerprint))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::fs;
+    use std::time::SystemTime;
+
+    use super::super::self_signed::{DAY, expires_at, self_signed};
+    use super::super::testing::TempDir;
+    use super::*;
+
+    fn expire_in(dir: &Path, days: u64) {
+        let at = SystemTime::now() + DAY * u32::try_from(days).unwrap();
+        let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        fs::write(dir.join("tls/expires.txt"), secs.to_string()).unwrap();
+    }
+
+    #[test]
+    fn a_certificate_that_expires_soon_is_renewed_at_start_and_while_serving() {
+        let dir = TempDir::new("renew");
+        let first = self_signed(&dir.0, &[]).unwrap();
+        expire_in(&dir.0, 100);
+        assert_eq!(self_signed(&dir.0, &[]).unwrap().fingerprint, first.fingerprint, "far from expiry: kept");
+        assert_eq!(renew_if_expiring(&dir.0, &[], &first.current).unwrap(), None);
+        expire_in(&dir.0, 10);
+        let renewed = self_signed(&dir.0, &[]).unwrap();
+        assert_ne!(renewed.fingerprint, first.fingerprint, "renewed at start");
+        // While serving: the running server presents the new certificate from then on.
+        expire_in(&dir.0, 10);
+        let new = renew_if_expiring(&dir.0, &[], &renewed.current).unwrap().expect("renewed");
+        assert_ne!(new, renewed.fingerprint);
+        assert_eq!(renewed.current.fingerprint(), new);
+        assert!(expires_at(&dir.0.join("tls")).is_some_and(|at| at > SystemTime::now() + DAY * 800));
+    }
+}
