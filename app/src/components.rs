@@ -12,6 +12,7 @@ use livedash::series::{self, Unit};
 
 use crate::live::Connection;
 use crate::model::{CardView, Model};
+use crate::theme::ThemeToggle;
 
 /// The whole page below the `<body>`.
 #[component]
@@ -23,7 +24,10 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>) -> im
                 <span class="logo" aria-hidden="true"></span>
                 "livedash"
             </div>
-            <ConnectionBadge connection />
+            <div class="bar-end">
+                <ThemeToggle />
+                <ConnectionBadge connection />
+            </div>
         </header>
         <ConnectionProblem connection />
         <main class="sources">

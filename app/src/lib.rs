@@ -4,11 +4,13 @@
 //! - [`model`]: what the page shows, built from protocol frames (pure Rust, unit-tested).
 //! - [`components`]: the cards, sparklines and connection badge.
 //! - [`live`]: the browser's WebSocket client (ticket, connect, reconnect with back-off).
+//! - [`theme`]: light and dark, following the system or the person's choice.
 //! - [`ssr`]: what the server lends the UI while rendering (only with the `ssr` feature).
 
 pub mod components;
 pub mod live;
 pub mod model;
+pub mod theme;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -28,13 +30,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     ssr::set_page_headers();
     let base = base_path();
+    let nonce = use_nonce().map(|n| n.to_string()).unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="color-scheme" content="dark" />
+                <meta name="color-scheme" content="light dark" />
+                <script nonce=nonce inner_html=theme::PREPAINT_SCRIPT></script>
                 <meta name=BASE_META content=base.clone() />
                 <link rel="stylesheet" href=format!("{base}/pkg/{OUTPUT_NAME}.css") />
                 <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml" />
