@@ -8,6 +8,9 @@ export const TLS_PORT = PORT + 1;
 export const SUBPATH_PORT = PORT + 2;
 export const PROXY_PORT = PORT + 3;
 export const PUBLIC_URL = `http://127.0.0.1:${PROXY_PORT}/dash`;
+// livedash fed by an upstream that a test starts and stops on UPSTREAM_PORT.
+export const UPSTREAM_LIVEDASH_PORT = PORT + 4;
+export const UPSTREAM_PORT = PORT + 5;
 export const PASSWORD = "e2e-secret-password";
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
@@ -71,5 +74,8 @@ export default defineConfig({
       url: `http://127.0.0.1:${SUBPATH_PORT}/dash/healthz`,
     }),
     { ...background(`bash end2end/nginx.sh ${PROXY_PORT} ${SUBPATH_PORT}`), url: `${PUBLIC_URL}/healthz` },
+    livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --source up=http://127.0.0.1:${UPSTREAM_PORT}/`, {
+      url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,
+    }),
   ],
 });

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use livedash::SourceState;
 use livedash::series::{self, Unit};
 
+use crate::clock::{Clock, age};
 use crate::live::Connection;
 use crate::model::{CardView, Model};
 use crate::theme::ThemeToggle;
@@ -18,6 +19,7 @@ use crate::theme::ThemeToggle;
 #[component]
 pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>) -> impl IntoView {
     let sources = Memo::new(move |_| model.with(|m| m.sources.keys().cloned().collect::<Vec<Arc<str>>>()));
+    provide_context(Clock::start(model.with_untracked(|m| m.server_time_ms)));
     view! {
         <header class="topbar">
             <div class="brand">
@@ -93,8 +95,14 @@ fn SourcePanel(model: RwSignal<Model>, source: Arc<str>) -> impl IntoView {
     });
     let interval = model.with_untracked(|m| m.interval_ms.get(&*source).copied());
     let name = source.to_string();
+    let old = move || state.with(|s| s.as_ref().is_some_and(|(st, _)| *st != SourceState::Ok));
+    let last_ts = Memo::new({
+        let source = source.clone();
+        move |_| model.with(|m| m.sources.get(&source).map_or(0, |s| s.last_ts_ms))
+    });
+    let now = use_context::<Clock>().map_or_else(|| Signal::from(0), |c| c.now.into());
     view! {
-        <section class="source" data-source=name.clone()>
+        <section class=move || if old() { "source source-old" } else { "source" } data-source=name.clone()>
             <header class="source-head">
                 <h2>{name.clone()}</h2>
                 {move || host.get().map(|h| view! { <span class="host">{h}</span> })}
@@ -115,6 +123,11 @@ fn SourcePanel(model: RwSignal<Model>, source: Arc<str>) -> impl IntoView {
                             }
                         })
                 }}
+                <Show when=move || old() && (last_ts.get() != 0)>
+                    <span class="age" data-testid="age">
+                        "last value " {move || age(now.get(), last_ts.get())} " ago"
+                    </span>
+                </Show>
                 {interval
                     .map(|ms| {
                         view! {

@@ -2,11 +2,12 @@
 //! hydrated in the browser, where it keeps itself live over the WebSocket.
 //!
 //! - [`model`]: what the page shows, built from protocol frames (pure Rust, unit-tested).
-//! - [`components`]: the cards, sparklines and connection badge.
+//! - [`components`]: the cards, sparklines and connection badge; [`clock`]: the page's now.
 //! - [`live`]: the browser's WebSocket client (ticket, connect, reconnect with back-off).
 //! - [`theme`]: light and dark, following the system or the person's choice.
 //! - [`ssr`]: what the server lends the UI while rendering (only with the `ssr` feature).
 
+pub mod clock;
 pub mod components;
 pub mod live;
 pub mod model;

@@ -1,0 +1,49 @@
+import { createServer, type Server } from "node:http";
+import { expect, test } from "@playwright/test";
+import { UPSTREAM_LIVEDASH_PORT, UPSTREAM_PORT } from "../playwright.config";
+
+// A JSON upstream on UPSTREAM_PORT, started and stopped by the test.
+function startUpstream(): Promise<Server> {
+  let n = 0;
+  const server = createServer((_, res) => {
+    n += 1;
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ cpu_pct: 40 + (n % 10), requests: n }));
+  });
+  return new Promise((resolve) => server.listen(UPSTREAM_PORT, "127.0.0.1", () => resolve(server)));
+}
+
+test("when the upstream stops, its cards are dimmed and say how old their value is", async ({ page }) => {
+  const upstream = await startUpstream();
+  await page.goto(`http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/`);
+  const source = page.locator('[data-source="up"]');
+  const age = source.getByTestId("age");
+  await expect(source.locator('[data-series="cpu_pct"] [data-testid="value"]')).toBeVisible();
+  await expect(source.locator(".pill")).toHaveText("ok");
+  await expect(source).not.toHaveClass(/source-old/);
+  await expect(age).toHaveCount(0);
+
+  await new Promise<void>((resolve) => {
+    upstream.close(() => resolve());
+    upstream.closeAllConnections();
+  });
+  await expect(source.locator(".pill")).toHaveText("failing");
+  await expect(source).toHaveClass(/source-old/);
+  const opacity = await source.locator(".card").first().evaluate((el) => Number(getComputedStyle(el).opacity));
+  expect(opacity).toBeLessThan(1);
+  await expect(age).toHaveText(/^last value \d+ s ago$/);
+  const seconds = async () => Number((await age.textContent())?.match(/\d+/)?.[0]);
+  const first = await seconds();
+  // The age grows by itself, once a second, without any new frame.
+  await expect.poll(seconds, { timeout: 5_000 }).toBeGreaterThanOrEqual(first + 2);
+
+  // Back: the dimming and the age go.
+  const again = await startUpstream();
+  await expect(source.locator(".pill")).toHaveText("ok");
+  await expect(source).not.toHaveClass(/source-old/);
+  await expect(age).toHaveCount(0);
+  await new Promise<void>((resolve) => {
+    again.close(() => resolve());
+    again.closeAllConnections();
+  });
+});
