@@ -13,11 +13,12 @@ use livedash::series::{self, Unit};
 use crate::clock::{Clock, age};
 use crate::live::Connection;
 use crate::model::{CardView, Model};
+use crate::pause::{Pause, PauseToggle};
 use crate::theme::ThemeToggle;
 
 /// The whole page below the `<body>`.
 #[component]
-pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>) -> impl IntoView {
+pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>, pause: Pause) -> impl IntoView {
     let sources = Memo::new(move |_| model.with(|m| m.sources.keys().cloned().collect::<Vec<Arc<str>>>()));
     provide_context(Clock::start(model.with_untracked(|m| m.server_time_ms)));
     view! {
@@ -27,6 +28,7 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>) -> im
                 "livedash"
             </div>
             <div class="bar-end">
+                <PauseToggle model pause />
                 <ThemeToggle />
                 <ConnectionBadge connection />
             </div>
@@ -46,6 +48,7 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>) -> im
 /// Live, connecting or reconnecting: always visible at the top right.
 #[component]
 fn ConnectionBadge(connection: RwSignal<Connection>) -> impl IntoView {
+    let now = use_context::<Clock>().map_or_else(|| Signal::from(0), |c| c.now.into());
     view! {
         <div
             class=move || format!("conn conn-{}", connection.with(Connection::class))
@@ -56,7 +59,7 @@ fn ConnectionBadge(connection: RwSignal<Connection>) -> impl IntoView {
             title=move || connection.with(Connection::detail)
         >
             <span class="dot" aria-hidden="true"></span>
-            <span class="conn-text">{move || connection.with(Connection::text)}</span>
+            <span class="conn-text">{move || connection.with(|c| c.text_at(now.get()))}</span>
         </div>
     }
 }

@@ -5,12 +5,14 @@
 //! - [`components`]: the cards, sparklines and connection badge; [`clock`]: the page's now.
 //! - [`live`]: the browser's WebSocket client (ticket, connect, reconnect with back-off).
 //! - [`theme`]: light and dark, following the system or the person's choice.
+//! - [`pause`]: freezing the view while the connection goes on.
 //! - [`ssr`]: what the server lends the UI while rendering (only with the `ssr` feature).
 
 pub mod clock;
 pub mod components;
 pub mod live;
 pub mod model;
+pub mod pause;
 pub mod theme;
 
 use leptos::prelude::*;
@@ -113,8 +115,9 @@ fn DashboardPage() -> impl IntoView {
                 match snapshot.await {
                     Ok(hello) => {
                         let model = RwSignal::new(Model::from_hello(hello));
-                        live::connect(model, connection);
-                        view! { <Dashboard model connection /> }.into_any()
+                        let pause = pause::Pause::new();
+                        live::connect(model, connection, pause);
+                        view! { <Dashboard model connection pause /> }.into_any()
                     }
                     Err(e) => view! {
                         <p class="error" role="alert">"Could not load the dashboard: " {e.to_string()}</p>

@@ -8,6 +8,8 @@ use leptos::prelude::RwSignal;
 
 #[cfg(not(feature = "hydrate"))]
 use crate::model::Model;
+#[cfg(not(feature = "hydrate"))]
+use crate::pause::Pause;
 
 /// The state shown by the connection badge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +27,8 @@ pub enum Connection {
         attempt: u32,
         /// Why the last one ended.
         reason: String,
+        /// When the next attempt starts (ms since the epoch).
+        next_at_ms: u64,
     },
 }
 
@@ -38,20 +42,23 @@ impl Connection {
         }
     }
 
-    /// The badge text.
-    pub fn text(&self) -> String {
+    /// The badge text at `now` (ms since the epoch).
+    pub fn text_at(&self, now: u64) -> String {
         match self {
             Self::Connecting { attempt: 0 } => "Connecting…".to_owned(),
             Self::Connecting { attempt } => format!("Connecting… (attempt {})", attempt + 1),
             Self::Live => "Live".to_owned(),
-            Self::Reconnecting { attempt, .. } => format!("Reconnecting (attempt {attempt})"),
+            Self::Reconnecting { attempt, next_at_ms, .. } => {
+                let secs = next_at_ms.saturating_sub(now).div_ceil(1000);
+                format!("Reconnecting (attempt {attempt}, next try in {secs} s)")
+            }
         }
     }
 
     /// Why the page is not live, once reconnecting has failed more than once.
     pub fn lasting_problem(&self) -> Option<&str> {
         match self {
-            Self::Reconnecting { attempt, reason } if *attempt >= 2 => Some(reason),
+            Self::Reconnecting { attempt, reason, .. } if *attempt >= 2 => Some(reason),
             _ => None,
         }
     }
@@ -77,7 +84,7 @@ pub fn backoff_ms(attempt: u32, jitter: f64) -> u32 {
 
 #[cfg(not(feature = "hydrate"))]
 /// Starts the live connection (browser only; nothing happens on the server).
-pub fn connect(_model: RwSignal<Model>, _connection: RwSignal<Connection>) {}
+pub fn connect(_model: RwSignal<Model>, _connection: RwSignal<Connection>, _pause: Pause) {}
 
 #[cfg(feature = "hydrate")]
 pub use browser::connect;
@@ -93,14 +100,15 @@ mod browser {
 
     use super::{Connection, backoff_ms};
     use crate::model::Model;
+    use crate::pause::Pause;
 
     /// Starts the live connection loop; it runs for the life of the page.
-    pub fn connect(model: RwSignal<Model>, connection: RwSignal<Connection>) {
+    pub fn connect(model: RwSignal<Model>, connection: RwSignal<Connection>, pause: Pause) {
         spawn_local(async move {
             let mut attempt: u32 = 0;
             loop {
                 connection.set(Connection::Connecting { attempt });
-                let reason = match run_once(model, connection).await {
+                let reason = match run_once(model, connection, pause).await {
                     Ok(()) => "the server closed the connection".to_owned(),
                     Err(reason) => reason,
                 };
@@ -109,14 +117,16 @@ mod browser {
                     attempt = 0;
                 }
                 attempt += 1;
-                connection.set(Connection::Reconnecting { attempt, reason });
-                TimeoutFuture::new(backoff_ms(attempt, js_sys::Math::random())).await;
+                let delay = backoff_ms(attempt, js_sys::Math::random());
+                let next_at_ms = js_sys::Date::now() as u64 + u64::from(delay);
+                connection.set(Connection::Reconnecting { attempt, reason, next_at_ms });
+                TimeoutFuture::new(delay).await;
             }
         });
     }
 
     /// One connection: ticket, socket, frames until it ends.
-    async fn run_once(model: RwSignal<Model>, connection: RwSignal<Connection>) -> Result<(), String> {
+    async fn run_once(model: RwSignal<Model>, connection: RwSignal<Connection>, pause: Pause) -> Result<(), String> {
         let ticket = crate::ws_ticket().await.map_err(|e| format!("could not get a ticket: {e}"))?;
         let since = model.with_untracked(|m| m.last_seq);
         let url = socket_url(&ticket, since)?;
@@ -130,7 +140,7 @@ mod browser {
             match msg {
                 Ok(Message::Text(text)) => match Frame::from_json(&text) {
                     Ok(frame) => {
-                        model.update(|m| m.apply(frame));
+                        pause.deliver(model, frame);
                         if connection.get_untracked() != Connection::Live {
                             connection.set(Connection::Live);
                         }
@@ -183,15 +193,17 @@ mod tests {
     }
 
     #[test]
-    fn badge_text_names_the_attempt() {
-        assert_eq!(Connection::Live.text(), "Live");
-        assert_eq!(Connection::Reconnecting { attempt: 3, reason: "x".into() }.text(), "Reconnecting (attempt 3)");
+    fn badge_text_names_the_attempt_and_the_wait() {
+        assert_eq!(Connection::Live.text_at(0), "Live");
+        let reconnecting = Connection::Reconnecting { attempt: 3, reason: "x".into(), next_at_ms: 10_000 };
+        assert_eq!(reconnecting.text_at(7_500), "Reconnecting (attempt 3, next try in 3 s)");
+        assert_eq!(reconnecting.text_at(12_000), "Reconnecting (attempt 3, next try in 0 s)");
         assert_eq!(Connection::Connecting { attempt: 0 }.class(), "connecting");
     }
 
     #[test]
     fn only_a_repeated_failure_is_a_lasting_problem() {
-        let failing = |attempt| Connection::Reconnecting { attempt, reason: "origin refused".into() };
+        let failing = |attempt| Connection::Reconnecting { attempt, reason: "origin refused".into(), next_at_ms: 0 };
         assert_eq!(failing(1).lasting_problem(), None);
         assert_eq!(failing(2).lasting_problem(), Some("origin refused"));
         assert_eq!(Connection::Live.lasting_problem(), None);

@@ -47,3 +47,27 @@ test("when the upstream stops, its cards are dimmed and say how old their value 
     again.closeAllConnections();
   });
 });
+
+test("pause freezes the view while updates keep coming, and resume shows them all", async ({ page }) => {
+  const upstream = await startUpstream();
+  await page.goto(`http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/`);
+  const requests = page.locator('[data-source="up"] [data-series="requests"] [data-testid="value"] .num');
+  const count = async () => Number(await requests.textContent());
+  await expect.poll(count).toBeGreaterThan(0);
+  const pause = page.locator(".pause-toggle");
+  await expect(pause).toHaveText("Pause");
+  await pause.click();
+  await expect(pause).toHaveAttribute("aria-pressed", "true");
+  const frozen = await count();
+  // Updates keep arriving (four a second) and are held; the view does not move.
+  await expect(pause).toHaveText(/^Resume \(([3-9]|\d\d+) new\)$/);
+  expect(await count()).toBe(frozen);
+  await pause.click();
+  await expect(pause).toHaveText("Pause");
+  expect(await count()).toBeGreaterThan(frozen);
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  await new Promise<void>((resolve) => {
+    upstream.close(() => resolve());
+    upstream.closeAllConnections();
+  });
+});
