@@ -13,6 +13,14 @@ function startUpstream(): Promise<Server> {
   return new Promise((resolve) => server.listen(UPSTREAM_PORT, "127.0.0.1", () => resolve(server)));
 }
 
+// Stops it at once, keep-alive connections included (livedash keeps one open).
+function stopUpstream(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
 test("when the upstream stops, its cards are dimmed and say how old their value is", async ({ page }) => {
   const upstream = await startUpstream();
   await page.goto(`http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/`);
@@ -23,10 +31,7 @@ test("when the upstream stops, its cards are dimmed and say how old their value 
   await expect(source).not.toHaveClass(/source-old/);
   await expect(age).toHaveCount(0);
 
-  await new Promise<void>((resolve) => {
-    upstream.close(() => resolve());
-    upstream.closeAllConnections();
-  });
+  await stopUpstream(upstream);
   await expect(source.locator(".pill")).toHaveText("failing");
   await expect(source).toHaveClass(/source-old/);
   const opacity = await source.locator(".card").first().evaluate((el) => Number(getComputedStyle(el).opacity));
@@ -42,10 +47,7 @@ test("when the upstream stops, its cards are dimmed and say how old their value 
   await expect(source.locator(".pill")).toHaveText("ok");
   await expect(source).not.toHaveClass(/source-old/);
   await expect(age).toHaveCount(0);
-  await new Promise<void>((resolve) => {
-    again.close(() => resolve());
-    again.closeAllConnections();
-  });
+  await stopUpstream(again);
 });
 
 test("pause freezes the view while updates keep coming, and resume shows them all", async ({ page }) => {
@@ -66,8 +68,5 @@ test("pause freezes the view while updates keep coming, and resume shows them al
   await expect(pause).toHaveText("Pause");
   expect(await count()).toBeGreaterThan(frozen);
   await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
-  await new Promise<void>((resolve) => {
-    upstream.close(() => resolve());
-    upstream.closeAllConnections();
-  });
+  await stopUpstream(upstream);
 });
