@@ -55,7 +55,7 @@ if $tests; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi
-  if [ ! -d end2end/node_modules/@playwright/test ] ||
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ] ||
      ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" end2end/node_modules/@playwright/test/package.json; then
     log "installing the Playwright test runner (npm; the browser is Debian's Chromium)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)

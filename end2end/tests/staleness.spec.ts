@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { UPSTREAM_LIVEDASH_PORT, UPSTREAM_PORT } from "../playwright.config";
 
@@ -30,12 +31,16 @@ test("when the upstream stops, its cards are dimmed and say how old their value 
   await expect(source.locator(".pill")).toHaveText("ok");
   await expect(source).not.toHaveClass(/source-old/);
   await expect(age).toHaveCount(0);
+  const fresh = await source.locator(".card .num").first().evaluate((el) => getComputedStyle(el).color);
 
   await stopUpstream(upstream);
   await expect(source.locator(".pill")).toHaveText("failing");
   await expect(source).toHaveClass(/source-old/);
-  const opacity = await source.locator(".card").first().evaluate((el) => Number(getComputedStyle(el).opacity));
-  expect(opacity).toBeLessThan(1);
+  const dimmed = await source.locator(".card .num").first().evaluate((el) => getComputedStyle(el).color);
+  expect(dimmed).not.toBe(fresh);
+  // Dimmed, and still readable: no contrast violation in the old cards.
+  const axe = await new AxeBuilder({ page }).include('[data-source="up"]').withTags(["wcag2aa"]).analyze();
+  expect(axe.violations.map((v) => v.id)).toEqual([]);
   await expect(age).toHaveText(/^last value \d+ s ago$/);
   const seconds = async () => Number((await age.textContent())?.match(/\d+/)?.[0]);
   const first = await seconds();
