@@ -28,6 +28,8 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>, pause
                 "livedash"
             </div>
             <div class="bar-end">
+                <a class="bar-button kiosk-enter" rel="external" href=format!("{}/?kiosk", crate::base_path())>"Wall screen"</a>
+                <a class="bar-button kiosk-exit" rel="external" href=format!("{}/", crate::base_path())>"Exit wall screen"</a>
                 <PauseToggle model pause />
                 <ThemeToggle />
                 <ConnectionBadge connection />

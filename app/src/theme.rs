@@ -1,5 +1,5 @@
-//! Light and dark: the page follows the system's `prefers-color-scheme` unless the person chose a
-//! theme with the toggle, which is remembered per browser (`localStorage`) and applied as
+//! Light and dark, and the wall-screen view: the page follows the system's `prefers-color-scheme`
+//! unless the person chose a theme with the toggle, which is remembered per browser (`localStorage`) and applied as
 //! `data-theme` on `<html>` by [`PREPAINT_SCRIPT`] before the first paint, so there is no flash of
 //! the wrong theme. The colours themselves are in `style/main.css` (`light-dark()`).
 
@@ -9,9 +9,11 @@ use leptos::prelude::*;
 pub const STORAGE_KEY: &str = "livedash-theme";
 
 /// Runs in `<head>` (with the response's CSP nonce) before anything is painted: applies a stored
-/// choice. It is the only script that is not the WebAssembly's loader.
+/// theme choice, and the wall-screen view when the URL asks for it (`?kiosk`). It is the only
+/// script that is not the WebAssembly's loader.
 pub const PREPAINT_SCRIPT: &str = "try{var t=localStorage.getItem(\"livedash-theme\");\
-if(t===\"light\"||t===\"dark\")document.documentElement.dataset.theme=t}catch(e){}";
+if(t===\"light\"||t===\"dark\")document.documentElement.dataset.theme=t}catch(e){}\
+if(new URLSearchParams(location.search).has(\"kiosk\"))document.documentElement.classList.add(\"kiosk\")";
 
 /// What the person chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,42 @@
+import { expect, test, type Page } from "@playwright/test";
+
+const overflow = (page: Page) =>
+  page.evaluate(() => ({
+    x: document.documentElement.scrollWidth - window.innerWidth,
+    y: document.documentElement.scrollHeight - window.innerHeight,
+  }));
+
+test("a 375 px phone has no horizontal scroll", async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  expect((await overflow(page)).x).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: "test-results/screenshots/phone.png", fullPage: true });
+});
+
+test("the wall screen shows the whole dashboard on 1920x1080 without chrome, and keeps updating", async ({ page }) => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto("/");
+  await page.getByRole("link", { name: "Wall screen" }).click();
+  await expect(page).toHaveURL(/\?kiosk$/);
+  await expect(page.locator("html")).toHaveClass(/kiosk/);
+  const badge = page.getByTestId("connection");
+  await expect(badge).toHaveAttribute("data-state", "live");
+  await expect(page.locator(".pause-toggle")).toBeHidden();
+  await expect(page.locator(".theme-toggle")).toBeHidden();
+  await expect(page.getByRole("link", { name: "Exit wall screen" })).toBeVisible();
+  const { x, y } = await overflow(page);
+  expect(x).toBeLessThanOrEqual(0);
+  expect(y).toBeLessThanOrEqual(0);
+  // Larger type than the ordinary view.
+  const size = await page.locator('[data-series="cpu_pct"] .num').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  expect(size).toBeGreaterThan(40);
+  // Values keep changing (the local source samples every 250 ms in these tests).
+  const cpu = page.locator('[data-series="cpu_pct"] [data-testid="value"] .num');
+  const uptime = page.locator('[data-series="uptime_s"] [data-testid="value"]');
+  const before = `${await cpu.textContent()} ${await uptime.textContent()}`;
+  await expect.poll(async () => `${await cpu.textContent()} ${await uptime.textContent()}`, { timeout: 8_000 }).not.toBe(before);
+  await page.screenshot({ path: "test-results/screenshots/kiosk.png" });
+  await page.getByRole("link", { name: "Exit wall screen" }).click();
+  await expect(page.locator("html")).not.toHaveClass(/kiosk/);
+});
