@@ -48,6 +48,15 @@ pub enum UsersError {
 struct Account {
     name: String,
     stored: Stored,
+    /// SHA-256 of the stored hash, computed once: asked on every request (cache, device cookie).
+    version: [u8; 32],
+}
+
+impl Account {
+    fn new(name: &str, stored: Stored) -> Self {
+        let version = Sha256::digest(stored.hash.as_bytes()).into();
+        Self { name: name.to_owned(), stored, version }
+    }
 }
 
 /// The accounts from a users file.
@@ -99,7 +108,7 @@ impl Users {
             let scheme = check_hash(hash).map_err(bad)?;
             by_name.insert(name.to_owned(), accounts.len());
             first_line_of.push(number);
-            accounts.push(Account { name: name.to_owned(), stored: Stored { hash: hash.to_owned(), scheme } });
+            accounts.push(Account::new(name, Stored { hash: hash.to_owned(), scheme }));
         }
         let dummy = Stored::dummy_like(accounts.first().map(|a| a.stored.scheme));
         Ok(Users { accounts, by_name, dummy, checks: AtomicU64::new(0) })
@@ -116,7 +125,7 @@ impl Users {
     /// One account `user` with `password`, hashed now with argon2id (for running without a file).
     pub fn single(user: &str, password: &str) -> Users {
         let stored = Stored { hash: hash_password(password), scheme: Scheme::Argon2id };
-        let accounts = vec![Account { name: user.to_owned(), stored }];
+        let accounts = vec![Account::new(user, stored)];
         let by_name = HashMap::from([(user.to_owned(), 0)]);
         Users { accounts, by_name, dummy: Stored::dummy_like(Some(Scheme::Argon2id)), checks: AtomicU64::new(0) }
     }
@@ -148,7 +157,7 @@ impl Users {
     /// SHA-256 of `user`'s stored hash: changes exactly when the password (hash) changes; `None`
     /// for an unknown user. Lets a reload find sessions of removed users or changed passwords.
     pub fn version_of(&self, user: &str) -> Option<[u8; 32]> {
-        self.account(user).map(|a| Sha256::digest(a.stored.hash.as_bytes()).into())
+        self.account(user).map(|a| a.version)
     }
 
     /// The user names, in file order.
