@@ -145,6 +145,12 @@ impl Auth {
         self.refusals.flush();
     }
 
+    /// Notes a refusal of `addr` for `reason` in the refusal log; true when it is the first from
+    /// that address since the last summary, and so should be logged now with its details.
+    pub fn note_refusal(&self, addr: std::net::IpAddr, reason: &'static str) -> bool {
+        self.refusals.first(addr, reason)
+    }
+
     /// Sums up the refusals logged since the last summary.
     pub fn flush_refusals(&self) {
         self.refusals.flush();

@@ -63,13 +63,19 @@ pub async fn serve(listener: TcpListener, router: Router, options: ServeOptions,
     let http = Arc::new(http);
     let slots = Arc::new(Slots::default());
     let mut connections = JoinSet::new();
+    let mut failed_accepts: (u64, Option<std::time::Instant>) = (0, None);
     loop {
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
-                    // Out of file descriptors and the like: pause instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
+                    // Out of file descriptors and the like: pause instead of spinning, and say so
+                    // once a minute, not twenty times a second.
+                    failed_accepts.0 += 1;
+                    if failed_accepts.1.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                        tracing::warn!(error = %e, failures = failed_accepts.0, "accept failed");
+                        failed_accepts = (0, Some(std::time::Instant::now()));
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }

@@ -99,7 +99,9 @@ where
         };
         let (max_total, max_per_ip) = (state.config.max_connections, state.config.max_connections_per_ip);
         let Some(slot) = state.connections.acquire(client.group, max_total, max_per_ip) else {
-            tracing::warn!(%ip, user = ?user, "websocket refused: connection limit reached");
+            if state.auth.note_refusal(ip, "websocket connection limit reached") {
+                tracing::warn!(%ip, user = ?user, "websocket refused: connection limit reached");
+            }
             return Err(Refusal::Full);
         };
         Ok(Self { user, slot, since })
