@@ -9,7 +9,7 @@ function startUpstream(): Promise<Server> {
   const server = createServer((_, res) => {
     n += 1;
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ cpu_pct: 40 + (n % 10), requests: n }));
+    res.end(JSON.stringify({ cpu_pct: 40 + (n % 10), requests: n, disk_pct: 95, mem_pct: 80 }));
   });
   return new Promise((resolve) => server.listen(UPSTREAM_PORT, "127.0.0.1", () => resolve(server)));
 }
@@ -73,5 +73,20 @@ test("pause freezes the view while updates keep coming, and resume shows them al
   await expect(pause).toHaveText("Pause");
   expect(await count()).toBeGreaterThan(frozen);
   await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  await stopUpstream(upstream);
+});
+
+test("a card over its threshold says so in words, not by colour alone", async ({ page }) => {
+  const upstream = await startUpstream();
+  await page.goto(`http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/`);
+  const word = (series: string) =>
+    page
+      .locator(`[data-source="up"] [data-series="${series}"] .card-label`)
+      .evaluate((el) => getComputedStyle(el, "::after").content);
+  await expect(page.locator('[data-source="up"] [data-series="disk_pct"]')).toHaveClass(/level-critical/);
+  expect(await word("disk_pct")).toContain("critical");
+  await expect(page.locator('[data-source="up"] [data-series="mem_pct"]')).toHaveClass(/level-warn/);
+  expect(await word("mem_pct")).toContain("warning");
+  expect(await word("cpu_pct")).toBe("none");
   await stopUpstream(upstream);
 });
