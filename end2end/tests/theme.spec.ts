@@ -6,11 +6,17 @@ const LIGHT = "rgb(246, 248, 250)";
 const DARK = "rgb(13, 17, 23)";
 
 test("the theme follows the system's light or dark preference", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
   await page.emulateMedia({ colorScheme: "light" });
   await page.goto("/");
   await expect.poll(() => background(page)).toBe(LIGHT);
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  await page.screenshot({ path: "test-results/screenshots/light.png" });
   await page.emulateMedia({ colorScheme: "dark" });
   await expect.poll(() => background(page)).toBe(DARK);
+  // Past the cards' 0.2 s colour transition.
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: "test-results/screenshots/dark.png" });
 });
 
 test("the toggle's choice wins over the system and survives a reload without a flash", async ({ page }) => {
