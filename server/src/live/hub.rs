@@ -225,18 +225,31 @@ impl Hub {
         let _ = self.tx.send(frame);
     }
 
-    /// The current `hello` content.
+    /// The current `hello` content (for the page's first render and `/api/snapshot`): the shared
+    /// `hello` when there is one, without taking a receiver.
     pub fn snapshot(&self) -> Hello {
-        start::read_hello(&self.subscribe(None).start)
+        match self.first_frames(None, || ()).0 {
+            Start::Hello(text) => start::read_hello(&text),
+            // Without a `since` there is no resume: the first frames are a `hello`.
+            Start::Resume(_) => start::read_hello(&Utf8Bytes::from_static("")),
+        }
     }
 
     /// A new client's first frames and its receiver for everything after them. With a `since`
     /// from this server's life, and when every sample after it is still in the history, the first
     /// frames are the sources' statuses and exactly those samples; otherwise a full `hello`.
     pub fn subscribe(&self, since: Option<u64>) -> Subscription {
+        let (start, frames, seq) = self.first_frames(since, || self.tx.subscribe());
+        Subscription { start, frames, seq }
+    }
+
+    /// The first frames for `since` (collected under the lock, put together after it), what
+    /// `under_lock` takes under the same lock (a receiver, so that nothing falls between the two),
+    /// and the last `seq` the frames cover.
+    fn first_frames<R>(&self, since: Option<u64>, under_lock: impl FnOnce() -> R) -> (Start, R, u64) {
         let (collected, frames, seq) = {
             let inner = self.inner.lock();
-            let frames = self.tx.subscribe();
+            let frames = under_lock();
             let since = since.filter(|s| (inner.first_seq..=inner.seq).contains(s));
             let key = inner.state_key();
             let shared = inner.hello.as_ref().filter(|(made_at, _)| *made_at == key).map(|(_, text)| text.clone());
@@ -257,7 +270,7 @@ impl Hub {
                 }
             }
         }
-        Subscription { start, frames, seq }
+        (start, frames, seq)
     }
 
     /// For a socket that fell behind after sending everything up to `sent`: every source's status

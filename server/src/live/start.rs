@@ -86,15 +86,11 @@ impl Collected {
     }
 }
 
-/// The `hello` a [`Start::Hello`] carries, read back (for the page's first render and
-/// `/api/snapshot`); an empty one for a resume, which has none.
-pub fn read_hello(start: &Start) -> Hello {
-    let parsed = match start {
-        Start::Hello(text) => Frame::from_json(text.as_str()).ok(),
-        Start::Resume(_) => None,
-    };
-    match parsed {
-        Some(Frame::Hello(hello)) => hello,
+/// A `hello` frame's text read back (for the page's first render and `/api/snapshot`); an empty
+/// `hello` if it does not read, which a text made by [`Collected::finish`] always does.
+pub fn read_hello(text: &Utf8Bytes) -> Hello {
+    match Frame::from_json(text.as_str()) {
+        Ok(Frame::Hello(hello)) => hello,
         _ => livedash::Hello {
             v: livedash::PROTOCOL_VERSION,
             server_time_ms: now_ms(),
