@@ -160,16 +160,19 @@ impl Auth {
     /// logged (the first from an address, then summed up), and taken from the address's budget,
     /// past which it becomes 429.
     pub fn refuse(&self, client: ClientIp, error: AuthError, reason: &'static str) -> AuthError {
+        self.count_refusal(client, reason).map_or_else(AuthError::Throttled, |()| error)
+    }
+
+    /// The bookkeeping of [`Auth::refuse`] for a refusal of another kind (a foreign origin is a
+    /// 403): logged, and taken from the address's budget; `Err` (how long to wait) once the budget
+    /// is spent, when the answer becomes 429.
+    pub fn count_refusal(&self, client: ClientIp, reason: &'static str) -> Result<(), std::time::Duration> {
         if self.refusals.first(client.addr, reason) {
             tracing::warn!(ip = %client.addr, "refused: {reason}");
         }
-        match self.throttle.refuse(client.group) {
-            Ok(()) => error,
-            Err(wait) => {
-                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                AuthError::Throttled(wait)
-            }
-        }
+        self.throttle.refuse(client.group).inspect_err(|_| {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        })
     }
 
     /// The user named by valid Basic credentials in `headers`, sent by `client`.

@@ -79,13 +79,9 @@ where
         let ip = client.addr;
         let origin = parts.headers.get(ORIGIN).map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
         if !origin::allowed(parts, &state.config) {
-            return match state.auth.refuse(client, AuthError::Invalid, "websocket origin not allowed") {
-                AuthError::Throttled(wait) => Err(Refusal::Auth(AuthError::Throttled(wait))),
-                _ => {
-                    tracing::debug!(%ip, origin = ?origin, "websocket refused: origin not allowed");
-                    Err(Refusal::Origin)
-                }
-            };
+            tracing::debug!(%ip, origin = ?origin, "websocket refused: origin not allowed");
+            let counted = state.auth.count_refusal(client, "websocket origin not allowed");
+            return Err(counted.map_or_else(|wait| Refusal::Auth(AuthError::Throttled(wait)), |()| Refusal::Origin));
         }
         // An unparsable query carries no valid ticket: the same 401 as a wrong one.
         let (ticket, since) = Query::<WsQuery>::try_from_uri(&parts.uri)
