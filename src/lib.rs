@@ -4,6 +4,7 @@
 //! - [`history`]: the bounded ring of recent samples that feeds first paint, `hello` and resume.
 //! - [`flatten`]: turning any JSON value into named numeric series (`load.0`, `net.rx_bps`).
 //! - [`series`]: how a series is labelled, what unit it has and how its value is shown.
+//! - [`settings`]: per-series settings from the configuration (label, unit, thresholds, ...).
 //!
 //! Everything here compiles for the server and for `wasm32-unknown-unknown`, and is tested with
 //! plain `cargo test`.
@@ -12,6 +13,7 @@ pub mod flatten;
 pub mod history;
 pub mod protocol;
 pub mod series;
+pub mod settings;
 
 pub use flatten::flatten;
 pub use history::Ring;

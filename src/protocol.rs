@@ -12,6 +12,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::settings::SeriesRule;
+
 /// The version carried in every [`Hello`]; bumped on any incompatible change of the frames.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -67,6 +69,9 @@ pub struct Hello {
     pub history: Vec<Sample>,
     /// The current state of every source.
     pub sources: Vec<SourceStatus>,
+    /// Each source's per-series settings, in the order they apply (sources without any are left out).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, Vec<SeriesRule>>,
 }
 
 impl Hello {
@@ -128,6 +133,7 @@ pub fn hello_json<'a>(
     interval_ms: &BTreeMap<String, u64>,
     sample_frames: impl IntoIterator<Item = &'a str> + Clone,
     sources: &[SourceStatus],
+    settings: &BTreeMap<String, Vec<SeriesRule>>,
 ) -> String {
     let history: usize = sample_frames.clone().into_iter().map(|f| f.len() + 1).sum();
     let mut out = String::with_capacity(history + 256);
@@ -145,6 +151,10 @@ pub fn hello_json<'a>(
     }
     out.push_str(r#"],"sources":"#);
     out.push_str(&serde_json::to_string(sources).unwrap_or_default());
+    if !settings.is_empty() {
+        out.push_str(r#","settings":"#);
+        out.push_str(&serde_json::to_string(settings).unwrap_or_default());
+    }
     out.push('}');
     out
 }
@@ -254,6 +264,7 @@ mod tests {
                 error: Some("connection refused".into()),
                 since_ms: 3,
             }],
+            settings: BTreeMap::new(),
         };
         let json = Frame::Hello(hello).to_json();
         assert!(json.starts_with(r#"{"type":"hello","v":1,"#), "{json}");
@@ -272,13 +283,17 @@ mod tests {
             .into();
         let sources = [SourceStatus { source: Arc::from("up"), state: SourceState::Ok, error: None, since_ms: 3 }];
         let intervals = BTreeMap::from([("up".to_owned(), 1000)]);
-        let json = hello_json(5, &intervals, frames.iter().map(String::as_str), &sources);
+        let rule = SeriesRule { pattern: "x*".into(), label: Some("X".into()), ..SeriesRule::default() };
+        let settings = BTreeMap::from([("up".to_owned(), vec![rule])]);
+        let json = hello_json(5, &intervals, frames.iter().map(String::as_str), &sources, &settings);
         assert!(json.starts_with(r#"{"type":"hello","v":1,"server_time_ms":5,"#), "{json}");
         let Frame::Hello(back) = Frame::from_json(&json).expect("parses") else { panic!("not a hello") };
         assert_eq!(back.history.iter().map(|s| s.seq).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(back.history[1].data.get(), r#"{"gen_ts_ns":1795480294498238375}"#);
         assert_eq!((back.sources, back.interval_ms, back.server_time_ms), (sources.to_vec(), intervals, 5));
-        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[]);
+        assert_eq!(back.settings, settings);
+        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new());
+        assert!(!empty.contains("settings"), "no settings, no field: {empty}");
         assert!(matches!(Frame::from_json(&empty), Ok(Frame::Hello(h)) if h.history.is_empty()));
     }
 

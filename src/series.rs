@@ -32,7 +32,29 @@ const SUFFIXES: &[(&str, Unit)] = &[
     ("_s", Unit::Seconds),
 ];
 
+/// The names a setting gives a unit by.
+const NAMES: &[(&str, Unit)] = &[
+    ("percent", Unit::Percent),
+    ("bytes", Unit::Bytes),
+    ("bytes/s", Unit::BytesPerSec),
+    ("seconds", Unit::Seconds),
+    ("milliseconds", Unit::Millis),
+    ("ms", Unit::Millis),
+    ("count", Unit::Plain),
+];
+
 impl Unit {
+    /// The unit a setting names (`percent`, `bytes`, `bytes/s`, `seconds`, `milliseconds` or
+    /// `ms`, `count`), if it is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        NAMES.iter().find(|(n, _)| *n == name).map(|&(_, unit)| unit)
+    }
+
+    /// The names [`Unit::from_name`] knows, for error messages.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        NAMES.iter().map(|(n, _)| *n)
+    }
+
     /// The unit of the series `name` (the last path segment that is not an index decides).
     pub fn of(name: &str) -> Self {
         let base = group_of(name).map_or(name, |(base, _)| base);

@@ -189,7 +189,14 @@ mod tests {
     }
 
     fn hello(history: Vec<Sample>) -> Hello {
-        Hello { v: PROTOCOL_VERSION, server_time_ms: 42, interval_ms: BTreeMap::new(), history, sources: vec![] }
+        Hello {
+            v: PROTOCOL_VERSION,
+            server_time_ms: 42,
+            interval_ms: BTreeMap::new(),
+            history,
+            sources: vec![],
+            settings: BTreeMap::new(),
+        }
     }
 
     #[test]

@@ -74,7 +74,13 @@ impl Collected {
             Self::Hello { key, mut entries, statuses, intervals } => {
                 entries.sort_unstable_by_key(|e| e.seq);
                 let frames = entries.iter().map(|e| e.frame.text.as_str());
-                let text = livedash::hello_json(now_ms(), &intervals.into_iter().collect(), frames, &statuses);
+                let text = livedash::hello_json(
+                    now_ms(),
+                    &intervals.into_iter().collect(),
+                    frames,
+                    &statuses,
+                    &Default::default(),
+                );
                 (Start::Hello(text.into()), Some(key))
             }
             Self::Resume(mut frames, mut samples) => {
@@ -97,6 +103,7 @@ pub fn read_hello(text: &Utf8Bytes) -> Hello {
             interval_ms: Default::default(),
             history: Vec::new(),
             sources: Vec::new(),
+            settings: Default::default(),
         },
     }
 }
