@@ -128,7 +128,7 @@ pub struct Formatted {
     /// The number, e.g. `"7.21"` or `"3d 4h"`.
     pub value: String,
     /// The unit, e.g. `"GiB"`; empty when there is none.
-    pub unit: &'static str,
+    pub unit: String,
 }
 
 impl std::fmt::Display for Formatted {
@@ -137,27 +137,54 @@ impl std::fmt::Display for Formatted {
     }
 }
 
-/// Formats `x` for `unit`.
-pub fn format(x: f64, unit: Unit) -> Formatted {
-    let (value, unit) = match unit {
-        Unit::Percent => (number(x), "%"),
-        Unit::Bytes => scaled(x, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB", "PiB"]),
-        Unit::BytesPerSec => scaled(x, 1000.0, &["B/s", "kB/s", "MB/s", "GB/s", "TB/s"]),
-        Unit::Seconds => (duration(x), ""),
-        Unit::Millis if x.abs() >= 1000.0 => (number(x / 1000.0), "s"),
-        Unit::Millis => (number(x), "ms"),
-        Unit::Plain => {
-            let (v, u) = scaled(x, 1000.0, &["", "k", "M", "G", "T"]);
-            (v, u)
-        }
-    };
-    Formatted { value, unit }
+/// How a value is written: its unit, and optionally fixed decimals or a custom suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style<'a> {
+    /// The unit.
+    pub unit: Unit,
+    /// Fixed decimals instead of about three significant digits.
+    pub decimals: Option<u8>,
+    /// A custom suffix: the number is written as it is (no multiples), followed by this.
+    pub suffix: Option<&'a str>,
 }
 
-/// About three significant digits, no trailing zeros, no exponent.
-fn number(x: f64) -> String {
+impl From<Unit> for Style<'_> {
+    fn from(unit: Unit) -> Self {
+        Self { unit, decimals: None, suffix: None }
+    }
+}
+
+/// Formats `x` for `unit`.
+pub fn format(x: f64, unit: Unit) -> Formatted {
+    format_as(x, unit.into())
+}
+
+/// Formats `x` in `style`.
+pub fn format_as(x: f64, style: Style<'_>) -> Formatted {
+    let d = style.decimals;
+    if let Some(suffix) = style.suffix {
+        return Formatted { value: number(x, d), unit: suffix.to_owned() };
+    }
+    let (value, unit) = match style.unit {
+        Unit::Percent => (number(x, d), "%"),
+        Unit::Bytes => scaled(x, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB", "PiB"], d),
+        Unit::BytesPerSec => scaled(x, 1000.0, &["B/s", "kB/s", "MB/s", "GB/s", "TB/s"], d),
+        Unit::Seconds => (duration(x, d), ""),
+        Unit::Millis if x.abs() >= 1000.0 => (number(x / 1000.0, d), "s"),
+        Unit::Millis => (number(x, d), "ms"),
+        Unit::Plain => scaled(x, 1000.0, &["", "k", "M", "G", "T"], d),
+    };
+    Formatted { value, unit: unit.to_owned() }
+}
+
+/// `decimals` fixed, or about three significant digits with no trailing zeros; never an exponent.
+fn number(x: f64, decimals: Option<u8>) -> String {
     if !x.is_finite() {
         return "–".to_owned();
+    }
+    if let Some(d) = decimals {
+        let s = format!("{x:.prec$}", prec = usize::from(d));
+        return if s.trim_start_matches('-').bytes().all(|b| b == b'0' || b == b'.') { s.replace('-', "") } else { s };
     }
     let abs = x.abs();
     let decimals = if abs >= 100.0 || abs == 0.0 {
@@ -176,22 +203,22 @@ fn number(x: f64) -> String {
     if s == "-0" { "0".to_owned() } else { s }
 }
 
-fn scaled(x: f64, base: f64, units: &[&'static str]) -> (String, &'static str) {
+fn scaled(x: f64, base: f64, units: &[&'static str], decimals: Option<u8>) -> (String, &'static str) {
     let mut v = x;
     let mut i = 0;
     while v.abs() >= base && i + 1 < units.len() {
         v /= base;
         i += 1;
     }
-    (number(v), units[i])
+    (number(v, decimals), units[i])
 }
 
-fn duration(secs: f64) -> String {
+fn duration(secs: f64, decimals: Option<u8>) -> String {
     if !secs.is_finite() || secs < 0.0 {
-        return number(secs);
+        return number(secs, decimals);
     }
     if secs < 60.0 {
-        return format!("{}s", number(secs));
+        return format!("{}s", number(secs, decimals));
     }
     // Whole seconds from here on; `as` saturates and the value is finite and non-negative.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -205,26 +232,17 @@ fn duration(secs: f64) -> String {
 }
 
 /// How alarming a value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
-    /// No threshold applies, or below the warning one.
+    /// No threshold crossed (see [`crate::settings::SeriesSettings::level`]).
     Normal,
-    /// At or above 75 % of a percentage.
+    /// The warning threshold is crossed.
     Warn,
-    /// At or above 90 % of a percentage.
+    /// The critical threshold is crossed.
     Critical,
 }
 
 impl Level {
-    /// The level of `x` for `unit`: only percentages have thresholds.
-    pub fn of(x: f64, unit: Unit) -> Self {
-        match unit {
-            Unit::Percent if x >= 90.0 => Self::Critical,
-            Unit::Percent if x >= 75.0 => Self::Warn,
-            _ => Self::Normal,
-        }
-    }
-
     /// A CSS class name for the level.
     pub fn class(self) -> &'static str {
         match self {
@@ -308,11 +326,22 @@ mod tests {
     }
 
     #[test]
-    fn only_percentages_have_thresholds() {
-        assert_eq!(Level::of(50.0, Unit::Percent), Level::Normal);
-        assert_eq!(Level::of(75.0, Unit::Percent), Level::Warn);
-        assert_eq!(Level::of(95.0, Unit::Percent), Level::Critical);
-        assert_eq!(Level::of(95.0, Unit::Plain), Level::Normal);
+    fn decimals_and_suffixes_are_kept() {
+        let f = |x, decimals, suffix| format_as(x, Style { unit: Unit::Plain, decimals, suffix }).to_string();
+        assert_eq!(f(12.345, Some(1), Some("req/s")), "12.3 req/s");
+        assert_eq!(f(12345.0, None, Some("req/s")), "12345 req/s", "a suffix gets no multiples");
+        assert_eq!(f(1234.5, Some(2), None), "1.23 k");
+        assert_eq!(f(2.0, Some(2), None), "2.00");
+        assert_eq!(f(-0.001, Some(1), None), "0.0");
+        assert_eq!(
+            format_as(50.0, Style { unit: Unit::Percent, decimals: Some(1), suffix: None }).to_string(),
+            "50.0 %"
+        );
+    }
+
+    #[test]
+    fn levels_have_css_classes() {
         assert_eq!(Level::Critical.class(), "critical");
+        assert_eq!(Level::Normal.class(), "normal");
     }
 }

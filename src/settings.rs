@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::series::{Level, Unit};
+use crate::series::{Level, Style, Unit};
 
 /// One rule as it travels in the `hello`: a pattern and the settings it gives.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -141,6 +141,11 @@ impl SeriesSettings {
         s.warn = warn.or(percent.then_some(Threshold::Above(75.0)));
         s.critical = critical.or(percent.then_some(Threshold::Above(90.0)));
         s
+    }
+
+    /// How its values are written.
+    pub fn style(&self) -> Style<'_> {
+        Style { unit: self.unit, decimals: self.decimals, suffix: self.suffix.as_deref() }
     }
 
     /// How alarming the (scaled) value `x` is.
