@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
 
 // The browser tests run the real server (built by scripts/build.sh) on a port of their own and
@@ -23,6 +24,37 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+
+// The upstream-fed server's config file: per-series settings, as a user would write them.
+export const UPSTREAM_CONFIG = "target/e2e-upstream.toml";
+mkdirSync("../target", { recursive: true });
+writeFileSync(
+  `../${UPSTREAM_CONFIG}`,
+  `[[source]]
+name = "up"
+url = "http://127.0.0.1:${UPSTREAM_PORT}/"
+
+[[source.series]]
+match = "latency_ms"
+label = "API latency"
+decimals = 1
+warn_above = 100
+critical_above = 200
+
+[[source.series]]
+match = "requests"
+label = "Requests served"
+suffix = "req"
+
+[[source.series]]
+match = "net.*"
+unit = "bytes/s"
+
+[[source.series]]
+match = "secret"
+hidden = true
+`,
+);
 
 // A process the tests need, started from the repository root and stopped after them.
 function background(command: string) {
@@ -74,7 +106,7 @@ export default defineConfig({
       url: `http://127.0.0.1:${SUBPATH_PORT}/dash/healthz`,
     }),
     { ...background(`bash end2end/nginx.sh ${PROXY_PORT} ${SUBPATH_PORT}`), url: `${PUBLIC_URL}/healthz` },
-    livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --source up=http://127.0.0.1:${UPSTREAM_PORT}/`, {
+    livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,
     }),
   ],

@@ -10,19 +10,24 @@ use leptos::prelude::*;
 pub struct Clock {
     /// Now.
     pub now: RwSignal<u64>,
+    /// The browser's time zone, in minutes east of UTC (0 on the server: clock labels are
+    /// rendered in UTC there and corrected right after hydration).
+    pub tz_offset_min: RwSignal<i32>,
 }
 
 impl Clock {
     /// A clock showing `initial` until the browser takes over.
     pub fn start(initial: u64) -> Self {
         let now = RwSignal::new(initial);
+        let tz_offset_min = RwSignal::new(0);
         #[cfg(feature = "hydrate")]
         Effect::new(move |_| {
+            tz_offset_min.set(-(js_sys::Date::new_0().get_timezone_offset() as i32));
             let tick = move || now.set(js_sys::Date::now() as u64);
             // Lives as long as the page.
             gloo_timers::callback::Interval::new(1_000, tick).forget();
         });
-        Self { now }
+        Self { now, tz_offset_min }
     }
 }
 

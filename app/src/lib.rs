@@ -1,24 +1,30 @@
 //! livedash's Leptos UI: the dashboard page, server-rendered with the current snapshot and then
 //! hydrated in the browser, where it keeps itself live over the WebSocket.
 //!
-//! - [`model`]: what the page shows, built from protocol frames (pure Rust, unit-tested).
-//! - [`components`]: the cards, sparklines and connection badge; [`clock`]: the page's now.
+//! - [`model`]: what the page shows, built from protocol frames (pure Rust, unit-tested);
+//!   [`card`]: what one card shows; [`plot`]: the geometry of sparklines and charts.
+//! - [`components`]: the page, its panels and cards; [`chart`]: a card's large chart at its own
+//!   URL; [`clock`]: the page's now; [`layout`]: cards hidden and pinned, per browser.
 //! - [`live`]: the browser's WebSocket client (ticket, connect, reconnect with back-off).
 //! - [`theme`]: light and dark, following the system or the person's choice.
 //! - [`pause`]: freezing the view while the connection goes on.
 //! - [`ssr`]: what the server lends the UI while rendering (only with the `ssr` feature).
 
+pub mod card;
+pub mod chart;
 pub mod clock;
 pub mod components;
+pub mod layout;
 pub mod live;
 pub mod model;
 pub mod pause;
+pub mod plot;
+pub mod route;
 pub mod theme;
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
 use livedash::Hello;
 
 use crate::components::Dashboard;
@@ -34,6 +40,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     ssr::set_page_headers();
     let base = base_path();
     let nonce = use_nonce().map(|n| n.to_string()).unwrap_or_default();
+    #[cfg(feature = "ssr")]
+    let snapshot = ssr::take_snapshot();
+    #[cfg(not(feature = "ssr"))]
+    let snapshot = String::new();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -48,11 +58,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options root=base />
                 <MetaTags />
+                <script type="application/json" id=SNAPSHOT_ID inner_html=snapshot></script>
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The id of the `<script type="application/json">` in `<head>` that carries the `hello` the page
+/// was rendered from: the browser hydrates from exactly that, without a second request.
+const SNAPSHOT_ID: &str = "livedash-snapshot";
+
+/// The `hello` the page was rendered from: the server's (taken once per page by [`shell`]), or
+/// in the browser the one the server wrote into the page. `None` if there is none.
+fn page_snapshot() -> Option<Hello> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<ssr::PageSnapshot>().map(|s| s.0)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let text = leptos::prelude::document().get_element_by_id(SNAPSHOT_ID)?.text_content()?;
+        serde_json::from_str(&text).ok()
     }
 }
 
@@ -87,46 +116,35 @@ pub fn init_base_path() {
     let _ = leptos::server_fn::client::try_set_server_url(Box::leak(base.into_boxed_str()));
 }
 
-/// The application: one page, the dashboard.
+/// The application: one page, the dashboard (see [`route`] for what its address selects).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // The server sees request paths with the base already taken off; the browser sees them whole.
-    let router_base = if cfg!(feature = "ssr") { String::new() } else { base_path() };
     view! {
         <Title text="livedash" />
-        <Router base=router_base>
-            <Routes fallback=|| view! { <p class="not-found">"Not found."</p> }>
-                <Route path=StaticSegment("") view=DashboardPage ssr=SsrMode::Async />
-            </Routes>
-        </Router>
+        {if route::is_dashboard_path() {
+            Either::Left(view! { <DashboardPage /> })
+        } else {
+            Either::Right(view! { <p class="not-found">"Not found."</p> })
+        }}
     }
 }
 
 /// The dashboard, rendered from the server's snapshot so that first paint has data, then kept
-/// live by [`live::connect`] once hydrated.
+/// live by [`live::connect`] once hydrated. Synchronous on both sides: the snapshot is in the
+/// page, so nothing waits and nothing renders twice.
 #[component]
 fn DashboardPage() -> impl IntoView {
-    let snapshot = Resource::new_blocking(|| (), |()| snapshot());
+    let Some(hello) = page_snapshot() else {
+        return Either::Left(view! {
+            <p class="error" role="alert">"Could not load the dashboard: no snapshot in the page."</p>
+        });
+    };
     let connection = RwSignal::new(Connection::Connecting { attempt: 0 });
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match snapshot.await {
-                    Ok(hello) => {
-                        let model = RwSignal::new(Model::from_hello(hello));
-                        let pause = pause::Pause::new();
-                        live::connect(model, connection, pause);
-                        view! { <Dashboard model connection pause /> }.into_any()
-                    }
-                    Err(e) => view! {
-                        <p class="error" role="alert">"Could not load the dashboard: " {e.to_string()}</p>
-                    }
-                    .into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    let model = RwSignal::new(Model::from_hello(hello));
+    let pause = pause::Pause::new();
+    live::connect(model, connection, pause);
+    Either::Right(view! { <Dashboard model connection pause /> })
 }
 
 /// The latest samples and history of every source: the same content as the `hello` frame.
@@ -176,6 +194,23 @@ pub mod ssr {
         /// The authenticated user of `request`: the server's authentication has run before anything
         /// of the app, so a request without one never gets here.
         fn user(&self, request: &http::request::Parts) -> Option<Arc<str>>;
+    }
+
+    /// The context value that carries this page's snapshot from [`crate::shell`] to the app.
+    #[derive(Clone, Debug)]
+    pub struct PageSnapshot(pub Hello);
+
+    /// Takes the snapshot this page renders, provides it to the app, and returns it as JSON for
+    /// the page's `<script type="application/json">`: every `<` escaped, so no text inside it can
+    /// close the script element.
+    pub fn take_snapshot() -> String {
+        let Ok(backend) = backend() else {
+            return String::new();
+        };
+        let hello = backend.snapshot();
+        let json = serde_json::to_string(&hello).unwrap_or_default().replace('<', "\\u003c");
+        provide_context(PageSnapshot(hello));
+        json
     }
 
     /// The context value that carries the base path (see [`crate::base_path`]).

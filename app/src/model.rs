@@ -1,25 +1,26 @@
-//! What the dashboard shows, built from protocol frames: per source, its status, its host name and
-//! a bounded history of every numeric series, grouped into cards.
+//! What the dashboard shows, built from protocol frames: per source, its status, its host name, its
+//! per-series settings and a bounded history of every numeric series, grouped into cards.
 //!
 //! Pure Rust with no reactive types, so that it renders identically on the server and in the
-//! browser (hydration needs both to agree) and is tested without either.
+//! browser (hydration needs both to agree) and is tested without either. What one card or chart
+//! shows is derived in [`crate::view`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use livedash::series::{self, Level, Unit};
+use livedash::series;
+use livedash::settings::{SeriesRule, SeriesSettings};
 use livedash::{Frame, Hello, Sample, SourceStatus, flatten};
 use serde_json::Value;
 
-/// How many points each series keeps for its sparkline.
-pub const MAX_POINTS: usize = 600;
+/// The most points each series keeps (ten minutes at 6 samples a second).
+pub const MAX_POINTS: usize = 3600;
+/// The longest time span each series keeps, in ms: the widest chart window.
+pub const MAX_SPAN_MS: u64 = 10 * 60 * 1000;
 
-/// A series' history: `(receive time in ms, value)`, oldest first.
+/// A series' history: `(receive time in ms, scaled value)`, oldest first.
 pub type Points = VecDeque<(u64, f64)>;
-
-/// One series of a card: its index in the group (0 for a single series), name and history.
-type Member<'a> = (usize, &'a String, &'a Points);
 
 /// One source as the page knows it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,8 +33,29 @@ pub struct SourceModel {
     pub last_ts_ms: u64,
     /// Every numeric series, by name.
     pub series: BTreeMap<String, Points>,
-    /// Card keys (series or group names) in the order they first appeared in the data.
+    /// Card keys (series or group names) in the order they first appeared in the data; hidden
+    /// ones are left out.
     pub cards: Vec<String>,
+    /// Its settings rules, from the `hello`.
+    pub rules: Arc<[SeriesRule]>,
+    /// The settings of every series and card key seen, resolved once.
+    pub settings: BTreeMap<String, Arc<SeriesSettings>>,
+}
+
+impl SourceModel {
+    /// The settings of a series or card key (resolved now if it was never seen).
+    pub fn settings_of(&self, name: &str) -> Arc<SeriesSettings> {
+        self.settings.get(name).cloned().unwrap_or_else(|| Arc::new(SeriesSettings::resolve(&self.rules, name)))
+    }
+
+    fn remember(&mut self, name: &str) -> Arc<SeriesSettings> {
+        if let Some(s) = self.settings.get(name) {
+            return s.clone();
+        }
+        let s = Arc::new(SeriesSettings::resolve(&self.rules, name));
+        self.settings.insert(name.to_owned(), s.clone());
+        s
+    }
 }
 
 /// Everything the page shows.
@@ -47,23 +69,8 @@ pub struct Model {
     pub interval_ms: BTreeMap<String, u64>,
     /// The server's clock when the last `hello` was built (ms since the epoch).
     pub server_time_ms: u64,
-}
-
-/// What one card shows: a single series, or a group of indexed series (`load_avg.0..2`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CardView {
-    /// The series or group name.
-    pub key: String,
-    /// A human label.
-    pub label: String,
-    /// The unit of every member.
-    pub unit: Unit,
-    /// The latest value of each member: `(member name, value)`; one entry for a single series.
-    pub latest: Vec<(String, f64)>,
-    /// The sparkline's points (the first member's history, or the members' mean for a group).
-    pub points: Vec<(u64, f64)>,
-    /// The most alarming member's level.
-    pub level: Level,
+    /// Each source's settings rules.
+    pub rules: BTreeMap<String, Arc<[SeriesRule]>>,
 }
 
 impl Model {
@@ -85,7 +92,8 @@ impl Model {
 
     /// Replaces everything with the content of `hello`.
     pub fn apply_hello(&mut self, hello: Hello) {
-        *self = Self { interval_ms: hello.interval_ms, server_time_ms: hello.server_time_ms, ..Self::default() };
+        let rules = hello.settings.into_iter().map(|(k, v)| (k, Arc::from(v))).collect();
+        *self = Self { interval_ms: hello.interval_ms, server_time_ms: hello.server_time_ms, rules, ..Self::default() };
         for status in hello.sources {
             self.apply_status(status);
         }
@@ -94,10 +102,19 @@ impl Model {
         }
     }
 
+    /// The source `name`, made with its rules when it is new.
+    fn source_mut(&mut self, name: &Arc<str>) -> &mut SourceModel {
+        let rules = &self.rules;
+        self.sources.entry(name.clone()).or_insert_with(|| SourceModel {
+            rules: rules.get(&**name).cloned().unwrap_or_else(|| Arc::from([])),
+            ..SourceModel::default()
+        })
+    }
+
     /// Records a source's status.
     pub fn apply_status(&mut self, status: SourceStatus) {
         let source = status.source.clone();
-        self.sources.entry(source).or_default().status = Some(status);
+        self.source_mut(&source).status = Some(status);
     }
 
     /// Adds a sample's numeric series; a sample already applied (same or lower `seq`) is ignored,
@@ -107,24 +124,27 @@ impl Model {
             return;
         }
         self.last_seq = sample.seq;
-        let source = self.sources.entry(sample.source.clone()).or_default();
+        let source = self.source_mut(&sample.source);
         source.last_ts_ms = source.last_ts_ms.max(sample.ts_ms);
         // The data was valid JSON when the server stored it; anything else is skipped, not fatal.
         let Ok(value) = serde_json::from_str::<Value>(sample.data.get()) else {
             return;
         };
         source.host = value.get("host").and_then(Value::as_str).map(str::to_owned);
+        let oldest = sample.ts_ms.saturating_sub(MAX_SPAN_MS);
         for (name, x) in flatten(&value) {
             if series::is_meta(&name) {
                 continue;
             }
             let card = series::group_of(&name).map_or(name.as_str(), |(base, _)| base);
-            if !source.cards.iter().any(|c| c == card) {
+            if !source.settings.contains_key(card) && !source.remember(card).hidden {
+                // First seen now: cards keep the order in which the data first had them.
                 source.cards.push(card.to_owned());
             }
+            let settings = source.remember(&name);
             let points = source.series.entry(name).or_default();
-            points.push_back((sample.ts_ms, x));
-            if points.len() > MAX_POINTS {
+            points.push_back((sample.ts_ms, x * settings.scale));
+            while points.len() > MAX_POINTS || points.front().is_some_and(|&(t, _)| t < oldest) {
                 points.pop_front();
             }
         }
@@ -134,52 +154,15 @@ impl Model {
     pub fn card_keys(&self, source: &str) -> Vec<String> {
         self.sources.get(source).map(|s| s.cards.clone()).unwrap_or_default()
     }
-
-    /// What the card `key` of `source` shows, if the source has such series.
-    pub fn card(&self, source: &str, key: &str) -> Option<CardView> {
-        let src = self.sources.get(source)?;
-        let mut members: Vec<Member<'_>> = src
-            .series
-            .iter()
-            .filter_map(|(name, pts)| match series::group_of(name) {
-                Some((base, i)) if base == key => Some((i, name, pts)),
-                None if name == key => Some((0, name, pts)),
-                _ => None,
-            })
-            .collect();
-        if members.is_empty() {
-            return None;
-        }
-        members.sort_by_key(|(i, _, _)| *i);
-        let unit = Unit::of(members[0].1);
-        let latest: Vec<(String, f64)> =
-            members.iter().filter_map(|(_, name, pts)| pts.back().map(|&(_, x)| ((*name).clone(), x))).collect();
-        let level = latest.iter().map(|&(_, x)| Level::of(x, unit)).max_by_key(|l| *l as u8).unwrap_or(Level::Normal);
-        let points = if members.len() == 1 { members[0].2.iter().copied().collect() } else { mean_points(&members) };
-        Some(CardView { key: key.to_owned(), label: series::label(key), unit, latest, points, level })
-    }
-}
-
-/// The mean of the members at each time stamp the first member has.
-fn mean_points(members: &[Member<'_>]) -> Vec<(u64, f64)> {
-    let mut sums: BTreeMap<u64, (f64, u32)> = BTreeMap::new();
-    for (_, _, pts) in members {
-        for &(t, x) in *pts {
-            let e = sums.entry(t).or_insert((0.0, 0));
-            e.0 += x;
-            e.1 += 1;
-        }
-    }
-    sums.into_iter().map(|(t, (sum, n))| (t, sum / f64::from(n))).collect()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use livedash::{PROTOCOL_VERSION, SourceState};
     use serde_json::value::RawValue;
 
-    fn sample(seq: u64, source: &str, data: &str) -> Sample {
+    pub(crate) fn sample(seq: u64, source: &str, data: &str) -> Sample {
         Sample {
             seq,
             source: Arc::from(source),
@@ -188,7 +171,7 @@ mod tests {
         }
     }
 
-    fn hello(history: Vec<Sample>) -> Hello {
+    pub(crate) fn hello(history: Vec<Sample>) -> Hello {
         Hello {
             v: PROTOCOL_VERSION,
             server_time_ms: 42,
@@ -214,22 +197,21 @@ mod tests {
     }
 
     #[test]
-    fn cards_group_indexed_series() {
-        let model = Model::from_hello(hello(vec![sample(
-            1,
-            "s",
-            r#"{"load_avg": [3, 1, 2], "core_pct": [10, 95], "seq": 9, "gen_ts_ns": 1}"#,
-        )]));
-        assert_eq!(model.card_keys("s"), ["load_avg", "core_pct"], "data order; meta series get no card");
-        let load = model.card("s", "load_avg").expect("card");
-        assert_eq!(load.label, "Load average");
-        assert_eq!(load.latest.iter().map(|(_, x)| *x).collect::<Vec<_>>(), [3.0, 1.0, 2.0]);
-        assert_eq!(load.points, [(1000, 2.0)], "a group's sparkline is the members' mean");
-        let cores = model.card("s", "core_pct").expect("card");
-        assert_eq!(cores.unit, Unit::Percent);
-        assert_eq!(cores.level, Level::Critical, "one core at 95 % makes the card critical");
-        assert!(model.card("s", "nope").is_none());
-        assert!(model.card("nope", "load_avg").is_none());
+    fn settings_scale_values_and_hide_cards() {
+        let mut h = hello(vec![sample(1, "up", r#"{"latency_us": 1500, "secret": 1, "net": {"rx": 1, "tx": 2}}"#)]);
+        let rule = |pattern: &str| SeriesRule { pattern: pattern.into(), ..SeriesRule::default() };
+        h.settings.insert(
+            "up".into(),
+            vec![
+                SeriesRule { scale: Some(0.001), ..rule("latency_us") },
+                SeriesRule { hidden: Some(true), ..rule("secret") },
+                SeriesRule { hidden: Some(true), ..rule("net.tx") },
+            ],
+        );
+        let model = Model::from_hello(h);
+        assert_eq!(model.sources["up"].series["latency_us"][0].1, 1.5);
+        assert_eq!(model.card_keys("up"), ["latency_us", "net.rx"], "hidden series get no card");
+        assert!(model.sources["up"].series.contains_key("secret"), "a hidden series is still kept");
     }
 
     #[test]
@@ -244,12 +226,14 @@ mod tests {
     }
 
     #[test]
-    fn history_per_series_is_bounded() {
+    fn history_per_series_is_bounded_in_time() {
         let mut model = Model::default();
-        for seq in 1..=(MAX_POINTS as u64 + 10) {
+        for seq in 1..=700 {
             model.apply_sample(&sample(seq, "a", r#"{"x": 1}"#));
         }
-        assert_eq!(model.sources["a"].series["x"].len(), MAX_POINTS);
+        let points = &model.sources["a"].series["x"];
+        assert_eq!(points.front().map(|p| p.0), Some(700_000 - MAX_SPAN_MS), "ten minutes are kept");
+        assert!(points.len() <= MAX_POINTS);
     }
 
     #[test]

@@ -28,7 +28,9 @@ test("dashboard shows server-rendered values before any script runs", async ({ b
   await page.goto("/");
   const cpu = page.locator('[data-source="local"] [data-series="cpu_pct"] [data-testid="value"] .num');
   await expect(cpu).toHaveText(/^\d+(\.\d+)?$/);
-  await expect(page.locator('[data-series="mem_pct"] [data-testid="value"]')).toContainText("%");
+  await expect(page.locator('[data-series="mem_used_bytes"] [data-testid="value"]')).toContainText("%");
+  await expect(page.locator('[data-series="mem_used_bytes"] .caption')).toHaveText(/^[\d.]+ [KMGT]?i?B of [\d.]+ [KMGT]?i?B$/);
+  await expect(page.locator('[data-series="mem_pct"]')).toHaveCount(0);
   await context.close();
 });
 

@@ -40,3 +40,36 @@ test("the wall screen shows the whole dashboard on 1920x1080 without chrome, and
   await page.getByRole("link", { name: "Exit wall screen" }).click();
   await expect(page.locator("html")).not.toHaveClass(/kiosk/);
 });
+
+test("a hidden card stays hidden and a pinned card stays on top after a reload, until the layout is reset", async ({ page }) => {
+  await page.context().clearCookies({ name: "livedash_layout" });
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  const local = page.locator('[data-source="local"]');
+  const cpu = local.locator('[data-series="cpu_pct"]');
+  await cpu.hover();
+  await cpu.getByRole("button", { name: "Hide CPU" }).click();
+  await expect(cpu).toHaveCount(0);
+  await expect(local.getByTestId("show-hidden")).toHaveText("1 hidden · show");
+  const load = local.locator('[data-series="load_avg"]');
+  await load.hover();
+  await load.getByRole("button", { name: "Pin Load to the top" }).click();
+  const pinned = page.locator(".source.pinned");
+  await expect(pinned.locator('[data-series="load_avg"]')).toBeVisible();
+  await expect(local.locator('[data-series="load_avg"]')).toHaveCount(0);
+
+  // The server renders the page already arranged: right in the HTML, before any script runs.
+  const html = await (await page.request.get("/")).text();
+  expect(html).not.toContain('data-series="cpu_pct"');
+  await page.reload();
+  await expect(cpu).toHaveCount(0);
+  await expect(pinned.locator('[data-series="load_avg"]')).toBeVisible();
+  await expect(page.locator(".sources > section").first()).toHaveClass(/pinned/);
+
+  await page.getByTestId("reset-layout").click();
+  await expect(cpu).toBeVisible();
+  await expect(pinned).toHaveCount(0);
+  await page.reload();
+  await expect(cpu).toBeVisible();
+  await expect(page.getByTestId("reset-layout")).toHaveCount(0);
+});

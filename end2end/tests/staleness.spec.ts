@@ -1,26 +1,7 @@
-import { createServer, type Server } from "node:http";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
-import { UPSTREAM_LIVEDASH_PORT, UPSTREAM_PORT } from "../playwright.config";
-
-// A JSON upstream on UPSTREAM_PORT, started and stopped by the test.
-function startUpstream(): Promise<Server> {
-  let n = 0;
-  const server = createServer((_, res) => {
-    n += 1;
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ cpu_pct: 40 + (n % 10), requests: n, disk_pct: 95, mem_pct: 80 }));
-  });
-  return new Promise((resolve) => server.listen(UPSTREAM_PORT, "127.0.0.1", () => resolve(server)));
-}
-
-// Stops it at once, keep-alive connections included (livedash keeps one open).
-function stopUpstream(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
+import { UPSTREAM_LIVEDASH_PORT } from "../playwright.config";
+import { startUpstream, stopUpstream } from "./upstream";
 
 test("when the upstream stops, its cards are dimmed and say how old their value is", async ({ page }) => {
   const upstream = await startUpstream();

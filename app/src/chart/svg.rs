@@ -1,0 +1,320 @@
+//! The chart's drawing: an SVG sized to its box in CSS pixels (so text is never stretched), with
+//! axes, threshold lines, the lines, and a crosshair that the pointer and the arrow keys move; the
+//! value and time under it are written in a live region beside the chart.
+
+use leptos::prelude::*;
+use livedash::series;
+use livedash::settings::Threshold;
+
+use super::data::ChartData;
+use crate::clock::Clock;
+use crate::plot::{Plot, clock, extent, thin, tick_label, time_ticks, value_ticks};
+
+/// Space around the plot for the axes' labels, in CSS pixels: left, right, top, bottom.
+const MARGIN: (f64, f64, f64, f64) = (64.0, 16.0, 12.0, 28.0);
+/// The chart's height in CSS pixels, and its width until the browser has measured it.
+const HEIGHT: f64 = 360.0;
+const DEFAULT_WIDTH: f64 = 1000.0;
+/// Distinct line colours (CSS classes `s0`..`s7`).
+const COLOURS: usize = 8;
+
+/// Everything drawn for one state of data, size and legend.
+#[derive(Debug, Clone, PartialEq)]
+struct Drawing {
+    plot: Plot,
+    y_ticks: Vec<(f64, String)>,
+    x_ticks: Vec<(f64, String)>,
+    thresholds: Vec<(f64, &'static str, String)>,
+    lines: Vec<(usize, String)>,
+}
+
+fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
+    let (w, h) = ((width - MARGIN.0 - MARGIN.1).max(40.0), HEIGHT - MARGIN.2 - MARGIN.3);
+    let visible = || data.lines.iter().enumerate().filter(|(i, _)| shown.get(*i).copied().unwrap_or(true));
+    let percent = data.settings.unit == series::Unit::Percent;
+    let marks: Vec<f64> =
+        [data.settings.warn, data.settings.critical].into_iter().flatten().map(Threshold::value).collect();
+    let values = visible().flat_map(|(_, l)| l.points.iter().map(|p| p.1)).chain(marks.iter().copied());
+    let (lo, hi) = extent(values.chain(percent.then_some(0.0))).unwrap_or((0.0, 1.0));
+    let (lo, hi) = if percent { (lo.min(0.0), hi.max(100.0)) } else { (lo, hi) };
+    let (ticks, y) = value_ticks(lo, hi, 5);
+    let plot = Plot { t: data.t, y, w, h };
+    let style = data.settings.style();
+    let seconds = data.t.1 - data.t.0 < 5 * 60_000;
+    let count = (w / 90.0) as usize;
+    Drawing {
+        plot,
+        y_ticks: ticks.iter().map(|&v| (plot.y(v), tick_label(v, style))).collect(),
+        x_ticks: time_ticks(data.t.0, data.t.1, count)
+            .into_iter()
+            .map(|t| (plot.x(t), clock(t, tz, seconds)))
+            .collect(),
+        thresholds: [(data.settings.warn, "warn", "warning"), (data.settings.critical, "critical", "critical")]
+            .into_iter()
+            .filter_map(|(t, class, word)| {
+                t.map(|t| (plot.y(t.value()), class, format!("{word} {}", tick_label(t.value(), style))))
+            })
+            .collect(),
+        lines: visible().map(|(i, l)| (i % COLOURS, plot.line(&thin(&l.points, (w / 2.0) as usize)))).collect(),
+    }
+}
+
+/// The value of `points` at or just before `t`.
+fn value_at(points: &[(u64, f64)], t: u64) -> Option<(u64, f64)> {
+    let i = points.partition_point(|p| p.0 <= t);
+    points.get(i.checked_sub(1)?).copied()
+}
+
+/// The chart of `data`, kept live.
+#[component]
+pub fn ChartSvg(data: Memo<Option<ChartData>>) -> impl IntoView {
+    let width = RwSignal::new(DEFAULT_WIDTH);
+    let shown = RwSignal::new(Vec::<bool>::new());
+    let cursor = RwSignal::new(None::<u64>);
+    let tz = use_context::<Clock>().map_or_else(|| Signal::from(0), |c| c.tz_offset_min.into());
+    let wrap = NodeRef::<leptos::html::Div>::new();
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let measure = move || {
+            if let Some(el) = wrap.get_untracked() {
+                let w = f64::from(el.client_width());
+                if w > 0.0 {
+                    width.set(w);
+                }
+            }
+        };
+        Effect::new(move |_| {
+            if wrap.get().is_some() {
+                measure();
+            }
+        });
+        let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+        on_cleanup(move || resize.remove());
+    }
+    let drawing =
+        Memo::new(move |_| data.with(|d| d.as_ref().map(|d| shown.with(|s| draw(d, width.get(), s, tz.get())))));
+    // The crosshair's time, snapped to the nearest point of the first shown line.
+    let times = move || {
+        data.with(|d| {
+            d.as_ref()
+                .and_then(|d| {
+                    shown
+                        .with(|s| d.lines.iter().enumerate().find(|(i, _)| s.get(*i).copied().unwrap_or(true)))
+                        .map(|(_, l)| l.points.iter().map(|p| p.0).collect::<Vec<_>>())
+                })
+                .unwrap_or_default()
+        })
+    };
+    let snap = move |t: u64| {
+        let ts = times();
+        let i = ts.partition_point(|x| *x < t);
+        let candidates = [i.checked_sub(1).and_then(|j| ts.get(j)), ts.get(i)];
+        candidates.into_iter().flatten().min_by_key(|x| x.abs_diff(t)).copied()
+    };
+    let on_move = move |ev: leptos::ev::PointerEvent| {
+        let Some((x, plot)) =
+            pointer_x(&svg, ev.client_x()).zip(drawing.with_untracked(|d| d.as_ref().map(|d| d.plot)))
+        else {
+            return;
+        };
+        cursor.set(snap(plot.t_at(x - MARGIN.0)));
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let ts = times();
+        let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else { return };
+        let current = cursor.get_untracked().and_then(snap).unwrap_or(last);
+        let i = ts.partition_point(|x| *x < current);
+        let next = match ev.key().as_str() {
+            "ArrowLeft" => ts.get(i.saturating_sub(1)).copied(),
+            "ArrowRight" => ts.get((i + 1).min(ts.len() - 1)).copied(),
+            "PageUp" => ts.get(i.saturating_sub(10)).copied(),
+            "PageDown" => ts.get((i + 10).min(ts.len() - 1)).copied(),
+            "Home" => Some(first),
+            "End" => Some(last),
+            _ => return,
+        };
+        ev.prevent_default();
+        cursor.set(next);
+    };
+    let on_focus = move |_| {
+        if cursor.get_untracked().is_none() {
+            cursor.set(times().last().copied());
+        }
+    };
+    let readout = move || {
+        let Some(t) = cursor.get() else {
+            return "Point at the chart, or focus it and use the arrow keys, to read a value.".to_owned();
+        };
+        data.with(|d| {
+            let Some(d) = d else { return String::new() };
+            let mut parts = vec![clock(t, tz.get(), true)];
+            shown.with(|s| {
+                for (i, line) in d.lines.iter().enumerate().filter(|(i, _)| s.get(*i).copied().unwrap_or(true)) {
+                    let value = value_at(&line.points, t).map_or_else(
+                        || "–".to_owned(),
+                        |(_, v)| series::format_as(v, line.settings.style()).to_string(),
+                    );
+                    parts.push(if d.lines.len() > 1 { format!("{} {value}", line.label) } else { value });
+                    let _ = i;
+                }
+            });
+            parts.join(" · ")
+        })
+    };
+    let cross = move || {
+        let t = cursor.get()?;
+        drawing.with(|g| g.as_ref().map(|g| g.plot.x(t)))
+    };
+    let dots = move || -> Vec<(usize, f64, f64)> {
+        let Some(t) = cursor.get() else { return Vec::new() };
+        data.with(|d| {
+            let (Some(d), Some(plot)) = (d.as_ref(), drawing.with(|g| g.as_ref().map(|g| g.plot))) else {
+                return Vec::new();
+            };
+            shown.with(|s| {
+                d.lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| s.get(*i).copied().unwrap_or(true))
+                    .filter_map(|(i, l)| value_at(&l.points, t).map(|(pt, v)| (i % COLOURS, plot.x(pt), plot.y(v))))
+                    .collect()
+            })
+        })
+    };
+    let legend = move || {
+        data.with(|d| {
+            let d = d.as_ref().filter(|d| d.lines.len() > 1)?;
+            let items = d
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, line)| {
+                    let on = move || shown.with(|s| s.get(i).copied().unwrap_or(true));
+                    let toggle = move |_| {
+                        shown.update(|s| {
+                            if s.len() <= i {
+                                s.resize(i + 1, true);
+                            }
+                            s[i] = !s[i];
+                        });
+                    };
+                    view! {
+                        <button type="button" class="legend-item" aria-pressed=move || if on() { "true" } else { "false" } on:click=toggle>
+                            <span class=format!("swatch s{}", i % COLOURS) aria-hidden="true"></span>
+                            {line.label.clone()}
+                        </button>
+                    }
+                })
+                .collect_view();
+            Some(view! { <div class="legend" role="group" aria-label="Series shown">{items}</div> })
+        })
+    };
+    let view_box = move || format!("0 0 {} {HEIGHT}", width.get());
+    let label = move || data.with(|d| d.as_ref().map(|d| format!("Chart of {}", d.label)).unwrap_or_default());
+    view! {
+        <div class="chart-box" node_ref=wrap>
+            <svg
+                class="chart-svg"
+                node_ref=svg
+                viewBox=view_box
+                height=HEIGHT.to_string()
+                role="img"
+                tabindex="0"
+                aria-label=label
+                aria-describedby="chart-readout"
+                data-testid="chart-svg"
+                on:pointermove=on_move
+                on:keydown=on_key
+                on:focus=on_focus
+            >
+                <g transform=format!("translate({},{})", MARGIN.0, MARGIN.2) inner_html=move || drawing.with(|g| g.as_ref().map(markup).unwrap_or_default())></g>
+                <g transform=format!("translate({},{})", MARGIN.0, MARGIN.2) inner_html=move || cross_markup(cross(), dots())></g>
+            </svg>
+            <p class="readout" id="chart-readout" data-testid="readout" aria-live="polite">{readout}</p>
+            {legend}
+        </div>
+    }
+}
+
+/// Text for SVG markup: `&`, `<` and `>` escaped.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The axes, threshold lines and lines of a drawing as SVG markup: written as one string, this
+/// costs the browser bundle far less than a view per element, and the whole of it changes with
+/// every sample anyway.
+fn markup(g: &Drawing) -> String {
+    use std::fmt::Write;
+    let (w, h) = (g.plot.w.round(), g.plot.h.round());
+    let mut out = String::with_capacity(4096);
+    for (y, text) in &g.y_ticks {
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="0" x2="{w}" y1="{y:.0}" y2="{y:.0}"/><text class="tick y" x="-8" y="{:.0}">{}</text>"#,
+            y + 4.0,
+            esc(text)
+        );
+    }
+    for (x, text) in &g.x_ticks {
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{x:.0}" x2="{x:.0}" y1="0" y2="{h}"/><text class="tick x" x="{x:.0}" y="{:.0}">{}</text>"#,
+            h + 18.0,
+            esc(text)
+        );
+    }
+    for (y, class, text) in &g.thresholds {
+        let _ = write!(
+            out,
+            r#"<line class="threshold {class}" x1="0" x2="{w}" y1="{y:.0}" y2="{y:.0}"/><text class="threshold-label {class}" x="{:.0}" y="{:.0}">{}</text>"#,
+            w - 4.0,
+            y - 4.0,
+            esc(text)
+        );
+    }
+    for (c, d) in &g.lines {
+        let _ = write!(out, r#"<path class="line s{c}" d="{d}"/>"#);
+    }
+    out
+}
+
+/// The crosshair at `x` and a dot on each line, as SVG markup.
+fn cross_markup(x: Option<f64>, dots: Vec<(usize, f64, f64)>) -> String {
+    use std::fmt::Write;
+    let Some(x) = x else { return String::new() };
+    let mut out =
+        format!(r#"<line class="crosshair" x1="{x:.0}" x2="{x:.0}" y1="0" y2="{:.0}"/>"#, HEIGHT - MARGIN.2 - MARGIN.3);
+    for (c, cx, cy) in dots {
+        let _ = write!(out, r#"<circle class="dot s{c}" cx="{cx:.0}" cy="{cy:.0}" r="4"/>"#);
+    }
+    out
+}
+
+/// The x of a pointer at `client_x` inside the chart, in its user units (CSS pixels).
+fn pointer_x(svg: &NodeRef<leptos::svg::Svg>, client_x: i32) -> Option<f64> {
+    #[cfg(feature = "hydrate")]
+    {
+        let rect = svg.get_untracked()?.get_bounding_client_rect();
+        Some(f64::from(client_x) - rect.left())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (svg, client_x);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_read_at_or_before_the_cursor() {
+        let pts = [(10, 1.0), (20, 2.0), (30, 3.0)];
+        assert_eq!(value_at(&pts, 25), Some((20, 2.0)));
+        assert_eq!(value_at(&pts, 30), Some((30, 3.0)));
+        assert_eq!(value_at(&pts, 5), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! The page's address. livedash is one page; what it shows depends only on the URL's query:
+//! `?chart=KEY&source=NAME&window=5m` opens a chart, `?kiosk` the wall-screen view. So instead of
+//! a router, the query is a signal: the server reads it from the request, the browser from its
+//! location; in-page links push a history entry (so Back returns), and `popstate` brings the
+//! signal back in line.
+
+use leptos::prelude::*;
+
+use crate::layout::decode_component;
+
+/// The current query string, without the `?`.
+#[derive(Clone, Copy)]
+pub struct Query(pub RwSignal<String>);
+
+impl Query {
+    /// The query of this request (server) or of the page's location (browser), provided as
+    /// context for the page, and kept in line with Back and Forward in the browser.
+    pub fn provide() -> Self {
+        let query = Self(RwSignal::new(current()));
+        #[cfg(feature = "hydrate")]
+        {
+            let listener = window_event_listener(leptos::ev::popstate, move |_| query.0.set(current()));
+            on_cleanup(move || listener.remove());
+        }
+        provide_context(query);
+        query
+    }
+
+    /// The value of `key` (empty for a bare `?kiosk`), tracked.
+    pub fn param(self, key: &str) -> Option<String> {
+        self.0.with(|q| param(q, key))
+    }
+
+    /// Goes to `query` (`?a=b`, or empty for the plain page) in this page: a new history entry,
+    /// or in place of the current one when `replace`.
+    pub fn go(self, query: &str, replace: bool) {
+        #[cfg(feature = "hydrate")]
+        {
+            let path = window().location().pathname().unwrap_or_default();
+            let url = format!("{path}{query}");
+            if let Ok(history) = window().history() {
+                let state = leptos::wasm_bindgen::JsValue::NULL;
+                let _ = if replace {
+                    history.replace_state_with_url(&state, "", Some(&url))
+                } else {
+                    history.push_state_with_url(&state, "", Some(&url))
+                };
+            }
+            if !replace {
+                window().scroll_to_with_x_and_y(0.0, 0.0);
+            }
+        }
+        let _ = replace;
+        self.0.set(query.trim_start_matches('?').to_owned());
+    }
+}
+
+/// The page's query.
+pub fn use_query() -> Query {
+    use_context::<Query>().unwrap_or_else(|| Query(RwSignal::new(String::new())))
+}
+
+/// Whether a click should stay in the page (a plain left click) rather than be left to the
+/// browser (a new tab or window).
+pub fn in_page_click(ev: &leptos::ev::MouseEvent) -> bool {
+    ev.button() == 0 && !ev.ctrl_key() && !ev.meta_key() && !ev.shift_key() && !ev.alt_key()
+}
+
+/// The value of `key` in `query` (`a=1&kiosk`), percent-decoded; `Some("")` for a bare key.
+pub fn param(query: &str, key: &str) -> Option<String> {
+    query.trim_start_matches('?').split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode_component(k)? == key).then(|| decode_component(&v.replace('+', " ")).unwrap_or_default())
+    })
+}
+
+fn current() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().and_then(|p| p.uri.query().map(str::to_owned)).unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        window().location().search().unwrap_or_default().trim_start_matches('?').to_owned()
+    }
+}
+
+/// Whether the page's path is the dashboard's: the base path, with or without its `/`.
+pub fn is_dashboard_path() -> bool {
+    #[cfg(feature = "ssr")]
+    let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned()).unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let path = {
+        let whole = window().location().pathname().unwrap_or_default();
+        whole.strip_prefix(&crate::base_path()).unwrap_or(&whole).to_owned()
+    };
+    path.is_empty() || path == "/"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_are_read_and_decoded() {
+        let q = "chart=net%2Erx&source=up&kiosk&window=5m";
+        assert_eq!(param(q, "chart").as_deref(), Some("net.rx"));
+        assert_eq!(param(q, "kiosk").as_deref(), Some(""));
+        assert_eq!(param(q, "window").as_deref(), Some("5m"));
+        assert_eq!(param(q, "nope"), None);
+        assert_eq!(param("?a=%zz", "a").as_deref(), Some(""), "a bad escape reads as empty, not a panic");
+        assert_eq!(param("", "a"), None);
+    }
+}
