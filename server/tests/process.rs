@@ -104,3 +104,33 @@ async fn a_flood_of_refusals_writes_a_line_not_a_line_each_and_no_colour_codes()
     // Before: ESC[ sequences around every level and field name.
     assert!(!log.contains('\u{1b}'), "colour codes in a log that is not a terminal: {log:?}");
 }
+
+#[tokio::test]
+async fn a_bad_series_setting_in_the_config_file_stops_the_start_naming_its_key() {
+    let dir = common::temp_dir("process-bad-series");
+    let config = dir.join("livedash.toml");
+    std::fs::write(
+        &config,
+        "[[source]]\ntype = \"local\"\n\n[[source.series]]\nmatch = \"net.*\"\nunit = \"furlongs\"\n",
+    )
+    .unwrap();
+    let addr = free_addr();
+    let run = Command::new(env!("CARGO_BIN_EXE_livedash"))
+        .args(["--listen", &addr.to_string()])
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&dir)
+        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
+        .env_remove("LIVEDASH_SOURCE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(8), run).await.expect("exits").unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "started with a bad unit: {log}");
+    assert!(log.contains("`source[0].series[0].unit`") && log.contains("furlongs"), "{log}");
+    assert!(log.contains("bytes/s"), "the known units are listed: {log}");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "nothing listens");
+}

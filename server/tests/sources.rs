@@ -183,6 +183,7 @@ async fn a_prometheus_source_keeps_the_selected_metrics_with_counters_as_rates()
         interval: Duration::from_millis(200),
         timeout: Duration::from_millis(180),
         max_body: 1 << 20,
+        series: Arc::from([]),
     }];
     let server = common::start_with(config).await;
     let mut ws = socket(server.addr, "").await;

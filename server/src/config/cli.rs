@@ -55,7 +55,8 @@ pub const DEFAULT_DATA_DIR: &str = ".livedash";
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// A TOML file with `listen`, `interval`, `history`, `public_url` and `[[source]]` tables (name, url or
-    /// type = "local", interval, timeout, max_body). Flags and variables override it.
+    /// type = "local", interval, timeout, max_body, and `[[source.series]]` settings: match, label,
+    /// unit, ...). Flags and variables override it.
     #[arg(long, env = "LIVEDASH_CONFIG")]
     pub config: Option<PathBuf>,
 

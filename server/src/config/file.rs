@@ -1,15 +1,17 @@
 //! The `--config` TOML file: `listen`, `interval`, `history`, `history_bytes`, `public_url` and
-//! `[[source]]` tables.
-//! Unknown keys are refused, and every bad value names its key (`source[1].interval`). A
-//! `[[source]]` table becomes a typed source directly.
+//! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]).
+//! Unknown keys are refused, and every bad value names its key (`source[1].interval`,
+//! `source[0].series[2].unit`). A `[[source]]` table becomes a typed source directly.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::ConfigError;
 use super::parse::{parse_duration, parse_interval};
+use super::series::FileSeries;
 use crate::sources::prometheus::Selector;
 use crate::sources::spec::{Kind, SourceArg, http_url, valid_name};
+use livedash::settings::SeriesRule;
 
 /// The `--config` file's content, as written.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -42,6 +44,9 @@ struct FileSource {
     max_body: Option<u64>,
     /// For `type = "prometheus"`: the metrics to keep (`name` or `name{label="value"}`).
     metrics: Option<Vec<String>>,
+    /// `[[source.series]]`: per-series settings, in the order they apply.
+    #[serde(default)]
+    series: Vec<FileSeries>,
 }
 
 /// A source before its name is checked against the others and its defaults are filled in.
@@ -55,6 +60,15 @@ pub struct SourceDraft {
     pub timeout: Option<Duration>,
     /// Its own body cap, if it has one.
     pub max_body: Option<u64>,
+    /// Its configured series rules (applied after its kind's defaults).
+    pub series: Vec<SeriesRule>,
+}
+
+impl SourceDraft {
+    /// A source as a `--source` flag gives it: nothing of its own.
+    pub fn bare(arg: SourceArg) -> Self {
+        Self { arg, interval: None, timeout: None, max_body: None, series: Vec::new() }
+    }
 }
 
 /// The file and where it came from, to name both in errors.
@@ -128,8 +142,12 @@ impl File {
         if let Some(name) = &s.name {
             valid_name(name).map_err(|e| self.bad(&key("name"), e))?;
         }
+        let series = s.series.iter().enumerate().map(|(j, table)| {
+            table.rule().map_err(|(field, message)| self.bad(&key(&format!("series[{j}].{field}")), message))
+        });
         let timeout = |v: &str| parse_duration(v, Duration::from_millis(10), Duration::from_secs(60));
         Ok(SourceDraft {
+            series: series.collect::<Result<_, _>>()?,
             arg: SourceArg { name: s.name.clone(), kind },
             interval: self.pick(None, &key("interval"), s.interval.as_ref(), parse_interval)?,
             timeout: self.pick(None, &key("timeout"), s.timeout.as_ref(), timeout)?,

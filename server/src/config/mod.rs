@@ -1,5 +1,5 @@
 //! Configuration: command-line flags with `LIVEDASH_*` environment fallbacks ([`cli`]), an optional
-//! TOML file ([`file`]), merged here once (flag > variable > file > default) into a validated
+//! TOML file ([`file`], its per-series tables in [`series`]), merged here once (flag > variable > file > default) into a validated
 //! [`Config`], before anything starts. A bad value stops start-up with a message naming the flag,
 //! the variable or the file's key. Value parsers shared by both are in [`parse`].
 //!
@@ -11,6 +11,7 @@ pub mod cli;
 pub mod error;
 pub mod file;
 pub mod parse;
+pub mod series;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -115,8 +116,7 @@ pub struct Config {
 
 /// Names checked for duplicates, defaults filled in; `local` alone when there is none.
 fn finish(drafts: Vec<SourceDraft>, interval: Duration) -> Result<Vec<SourceSpec>, ConfigError> {
-    let local =
-        SourceDraft { arg: SourceArg { name: None, kind: Kind::Local }, interval: None, timeout: None, max_body: None };
+    let local = SourceDraft::bare(SourceArg { name: None, kind: Kind::Local });
     let drafts = if drafts.is_empty() { vec![local] } else { drafts };
     let mut specs: Vec<SourceSpec> = Vec::new();
     for d in drafts {
@@ -125,6 +125,9 @@ fn finish(drafts: Vec<SourceDraft>, interval: Duration) -> Result<Vec<SourceSpec
             return Err(ConfigError::DuplicateSource(name));
         }
         let interval = d.interval.unwrap_or(interval);
+        // The kind's defaults first: a configured rule overrides what they set.
+        let mut series = d.arg.kind.default_series();
+        series.extend(d.series);
         specs.push(SourceSpec {
             name: Arc::from(name),
             kind: d.arg.kind,
@@ -132,6 +135,7 @@ fn finish(drafts: Vec<SourceDraft>, interval: Duration) -> Result<Vec<SourceSpec
             // A fetch must end before the next tick.
             timeout: d.timeout.unwrap_or_else(|| default_timeout(interval)).min(interval),
             max_body: d.max_body.and_then(|b| usize::try_from(b).ok()).unwrap_or(DEFAULT_MAX_BODY),
+            series: series.into(),
         });
     }
     Ok(specs)
@@ -181,9 +185,7 @@ impl Config {
         let sources = if args.sources.is_empty() {
             file.sources()?
         } else {
-            let draft =
-                |arg: &SourceArg| SourceDraft { arg: arg.clone(), interval: None, timeout: None, max_body: None };
-            args.sources.iter().map(draft).collect()
+            args.sources.iter().map(|arg| SourceDraft::bare(arg.clone())).collect()
         };
         Ok(Self {
             listen,

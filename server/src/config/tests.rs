@@ -135,10 +135,56 @@ fn unknown_keys_and_bad_values_in_the_file_name_the_key() {
         ("[[source]]\ntype = \"ftp\"", "source[0].type"),
         ("[[source]]\nurl = \"ftp://x/\"", "source[0].url"),
         ("interval = [", "interval"),
+        ("[[source]]\n[[source.series]]\nlabel = \"x\"", "match"),
+        ("[[source]]\n[[source.series]]\nmatch = \"x\"\ncolor = \"red\"", "color"),
+        ("[[source]]\n[[source.series]]\nmatch = \"x\"\nunit = \"parsecs\"", "`source[0].series[0].unit`"),
+        (
+            "[[source]]\n[[source]]\nurl = \"http://x/\"\n[[source.series]]\nmatch = \"a\"\n[[source.series]]\nmatch = \"b\"\nwarn_above = 2\nwarn_below = 1",
+            "`source[1].series[1].warn_below`",
+        ),
+        ("[[source]]\n[[source.series]]\nmatch = \"x\"\ndecimals = 300", "`source[0].series[0].decimals`"),
     ] {
         let err = with_file(toml, &[]).expect_err("refused").to_string();
         assert!(err.contains("--config") && err.contains(key), "{toml:?}: {err}");
     }
+}
+
+#[test]
+fn series_tables_come_after_the_kinds_defaults() {
+    let defaults = livedash::settings::local_defaults();
+    let c = with_file(
+        r#"
+        [[source]]
+        type = "local"
+        [[source.series]]
+        match = "cpu_pct"
+        label = "CPU"
+        [[source.series]]
+        match = "mem_pct"
+        hidden = false
+
+        [[source]]
+        name = "api"
+        url = "http://127.0.0.1:9100/"
+        [[source.series]]
+        match = "net.*"
+        unit = "bytes/s"
+        scale = 1000
+        "#,
+        &[],
+    )
+    .expect("valid");
+    let local = &c.sources[0].series;
+    assert_eq!(local[..defaults.len()], defaults[..]);
+    let configured: Vec<_> = local[defaults.len()..].iter().map(|r| (r.pattern.as_str(), r.label.as_deref())).collect();
+    assert_eq!(configured, [("cpu_pct", Some("CPU")), ("mem_pct", None)]);
+    let api = &c.sources[1].series;
+    assert_eq!(api.len(), 1, "no defaults for an http source");
+    assert_eq!((api[0].unit.as_deref(), api[0].scale), (Some("bytes/s"), Some(1000.0)));
+    // Sources from flags (which replace the file's) and the default one get their kind's defaults.
+    let c = config(&["--source", "local", "--source", "up=http://127.0.0.1:9100/"]);
+    assert_eq!((&*c.sources[0].series, c.sources[1].series.len()), (&defaults[..], 0));
+    assert_eq!(*config(&[]).sources[0].series, defaults[..]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The hub: accepts stamped samples (from [`super::stamp::Stamper`], or later from another
 //! instance), keeps each in its source's history, and broadcasts its frame, serialized once, to
-//! every socket. It also holds every source's status and tells clients when it changes.
+//! every socket. It also holds every source's status and tells clients when it changes, and each
+//! source's per-series setting rules, which every `hello` carries.
 //!
 //! A sample is accepted only with a `seq` above every one before it, and frames reach the
 //! channel in that order. Subscribing takes the receiver and collects the first frames under one
@@ -13,11 +14,13 @@
 //! first, counted in [`HubStats::history_dropped`]), and the broadcast queue by
 //! [`CHANNEL_CAPACITY`] frames, which are the history's own bytes as long as it holds that many.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indexmap::IndexMap;
+use livedash::settings::SeriesRule;
 use livedash::{Frame, Hello, Sample, SourceState};
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
@@ -41,6 +44,9 @@ struct Inner {
     first_seq: u64,
     /// In the order they were configured: the page shows them so.
     sources: IndexMap<Arc<str>, SourceLog>,
+    /// The rules of each source that has any, shared with every `hello` being made (they change
+    /// only when a source is registered).
+    settings: Arc<BTreeMap<String, Vec<SeriesRule>>>,
     /// Bumped on every status change, so that a shared `hello` is known to be current.
     statuses_changed: u64,
     /// The last `hello` made, for the state it was made at; dropped when anything changes.
@@ -121,6 +127,7 @@ impl Hub {
                 seq: first_seq,
                 first_seq,
                 sources: IndexMap::new(),
+                settings: Arc::default(),
                 statuses_changed: 0,
                 hello: None,
             }),
@@ -130,12 +137,19 @@ impl Hub {
         }
     }
 
-    /// Declares a source so that it appears (with its interval) before its first sample.
-    pub fn register_source(&self, name: &Arc<str>, interval: Duration) {
+    /// Declares a source so that it appears (with its interval and its per-series setting rules,
+    /// in the order they apply) before its first sample. A name registered before keeps what it
+    /// was first registered with.
+    pub fn register_source(&self, name: &Arc<str>, interval: Duration, rules: &[SeriesRule]) {
         let mut inner = self.inner.lock();
-        let index = u32::try_from(inner.sources.len()).unwrap_or(u32::MAX);
-        let log = SourceLog::new(index, name, interval, &self.limits, now_ms());
-        inner.sources.entry(name.clone()).or_insert(log);
+        if !inner.sources.contains_key(name) {
+            let index = u32::try_from(inner.sources.len()).unwrap_or(u32::MAX);
+            let log = SourceLog::new(index, name, interval, &self.limits, now_ms());
+            inner.sources.insert(name.clone(), log);
+            if !rules.is_empty() {
+                Arc::make_mut(&mut inner.settings).insert(name.to_string(), rules.to_vec());
+            }
+        }
         inner.changed_statuses();
     }
 
@@ -253,7 +267,7 @@ impl Hub {
             let since = since.filter(|s| (inner.first_seq..=inner.seq).contains(s));
             let key = inner.state_key();
             let shared = inner.hello.as_ref().filter(|(made_at, _)| *made_at == key).map(|(_, text)| text.clone());
-            (start::collect(&inner.sources, since, key, shared), frames, inner.seq)
+            (start::collect(&inner.sources, &inner.settings, since, key, shared), frames, inner.seq)
         };
         let (start, made) = collected.finish();
         match &start {

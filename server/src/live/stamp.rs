@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use livedash::settings::SeriesRule;
 use parking_lot::Mutex;
 use serde_json::value::RawValue;
 
@@ -33,9 +34,10 @@ impl Stamper {
         &self.hub
     }
 
-    /// Declares `source` so that it appears (with its interval) before its first sample.
-    pub fn register(&self, source: &Arc<str>, interval: Duration) {
-        self.hub.register_source(source, interval);
+    /// Declares `source` so that it appears (with its interval and its per-series setting rules)
+    /// before its first sample.
+    pub fn register(&self, source: &Arc<str>, interval: Duration, rules: &[SeriesRule]) {
+        self.hub.register_source(source, interval, rules);
     }
 
     /// Stamps one sample of `source` (its `data` relayed verbatim) and has the hub keep and

@@ -1,11 +1,14 @@
 //! What a new client is sent first: a full `hello`, or after `?since=N` a resume (every source's
 //! status, then exactly the samples after `N`). Collected under the hub's lock as reference
 //! counts only; a `hello` is then put together from the kept sample frames after the lock is
-//! released (nothing is serialized again), unless one made for the same state can be shared.
+//! released (no sample is serialized again), unless one made for the same state can be shared.
+//! A `hello` also carries each source's per-series setting rules.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use livedash::settings::SeriesRule;
 use livedash::{Frame, Hello, SourceStatus};
 use tungstenite::Utf8Bytes;
 
@@ -28,15 +31,23 @@ pub enum Collected {
     /// A `hello` made for this very state, shared.
     Shared(Utf8Bytes),
     /// What a `hello` for the state `key` holds.
-    Hello { key: StateKey, entries: Vec<Arc<Entry>>, statuses: Vec<SourceStatus>, intervals: Vec<(String, u64)> },
+    Hello {
+        key: StateKey,
+        entries: Vec<Arc<Entry>>,
+        statuses: Vec<SourceStatus>,
+        intervals: Vec<(String, u64)>,
+        settings: Arc<BTreeMap<String, Vec<SeriesRule>>>,
+    },
     /// See [`Start::Resume`]: the status frames, then the samples in any order.
     Resume(Vec<Utf8Bytes>, Vec<Arc<Entry>>),
 }
 
 /// A resume after `since` when every sample after it is still kept, else a `hello` (`shared` when
-/// there is one for this state). `since` is already known to be from this server's life.
+/// there is one for this state), with the sources' `settings`. `since` is already known to be from
+/// this server's life.
 pub fn collect(
     sources: &IndexMap<Arc<str>, SourceLog>,
+    settings: &Arc<BTreeMap<String, Vec<SeriesRule>>>,
     since: Option<u64>,
     key: StateKey,
     shared: Option<Utf8Bytes>,
@@ -63,6 +74,7 @@ pub fn collect(
         entries: sources.values().flat_map(|log| log.ring.iter().cloned()).collect(),
         statuses: sources.values().map(|log| log.status.clone()).collect(),
         intervals: sources.iter().map(|(name, log)| (name.to_string(), millis(log.interval))).collect(),
+        settings: settings.clone(),
     }
 }
 
@@ -71,16 +83,11 @@ impl Collected {
     pub fn finish(self) -> (Start, Option<StateKey>) {
         match self {
             Self::Shared(text) => (Start::Hello(text), None),
-            Self::Hello { key, mut entries, statuses, intervals } => {
+            Self::Hello { key, mut entries, statuses, intervals, settings } => {
                 entries.sort_unstable_by_key(|e| e.seq);
                 let frames = entries.iter().map(|e| e.frame.text.as_str());
-                let text = livedash::hello_json(
-                    now_ms(),
-                    &intervals.into_iter().collect(),
-                    frames,
-                    &statuses,
-                    &Default::default(),
-                );
+                let text =
+                    livedash::hello_json(now_ms(), &intervals.into_iter().collect(), frames, &statuses, &settings);
                 (Start::Hello(text.into()), Some(key))
             }
             Self::Resume(mut frames, mut samples) => {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use livedash::settings::SeriesRule;
 use livedash::{Frame, Hello, SourceState};
 use serde_json::json;
 
@@ -25,7 +26,7 @@ fn stamper() -> Stamper {
 
 fn source(stamper: &Stamper, name: &str) -> Arc<str> {
     let name: Arc<str> = Arc::from(name);
-    stamper.register(&name, Duration::from_secs(1));
+    stamper.register(&name, Duration::from_secs(1), &[]);
     name
 }
 
@@ -166,7 +167,7 @@ fn quiet_sources_turn_stale_and_failing_ones_stay_failing() {
 fn the_hub_accepts_only_registered_sources_and_rising_seqs() {
     let hub = Hub::with_first_seq(limits(3), 10);
     let a: Arc<str> = Arc::from("a");
-    hub.register_source(&a, Duration::from_secs(1));
+    hub.register_source(&a, Duration::from_secs(1), &[]);
     let sample = |seq, source: &Arc<str>| livedash::Sample {
         seq,
         source: source.clone(),
@@ -311,4 +312,35 @@ fn a_socket_that_fell_behind_gets_every_status_and_each_sources_newest_sample() 
         })
         .collect();
     assert_eq!(seqs, [1, 11]);
+}
+
+#[test]
+fn every_hello_carries_the_rules_of_the_sources_that_have_any() {
+    let stamper = stamper();
+    let hub = stamper.hub();
+    let rule = |pattern: &str, label: &str| SeriesRule {
+        pattern: pattern.into(),
+        label: Some(label.into()),
+        ..SeriesRule::default()
+    };
+    let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+    stamper.register(&a, Duration::from_secs(1), &[rule("x", "X"), rule("x*", "Later")]);
+    stamper.register(&b, Duration::from_secs(1), &[]);
+    stamper.register(&a, Duration::from_secs(1), &[rule("y", "Y")]);
+    publish(&stamper, &b, &json!({"x": 1}));
+    let Start::Hello(text) = hub.subscribe(None).start else { panic!("hello") };
+    assert!(
+        text.as_str().ends_with(r#""settings":{"a":[{"match":"x","label":"X"},{"match":"x*","label":"Later"}]}}"#),
+        "in order, a registered name keeping its first rules, b (none) left out: {}",
+        text.as_str()
+    );
+    let hello = hello_of(Start::Hello(text));
+    assert_eq!(hello.settings.get("a").map(Vec::as_slice), Some(&[rule("x", "X"), rule("x*", "Later")][..]));
+    assert_eq!(hub.snapshot().settings, hello.settings, "the snapshot carries them too");
+    publish(&stamper, &a, &json!({"x": 2}));
+    assert_eq!(hello_of(hub.subscribe(None).start).settings, hello.settings, "and a hello made later");
+    let bare = Stamper::new(Arc::new(Hub::with_first_seq(limits(3), 0)));
+    source(&bare, "c");
+    let Start::Hello(text) = bare.hub().subscribe(None).start else { panic!("hello") };
+    assert!(!text.as_str().contains("settings"), "no rules, no field: {}", text.as_str());
 }

@@ -2,7 +2,9 @@
 //! network rx/tx rate, disk use and uptime, read with `sysinfo`.
 //!
 //! Series names follow the unit suffixes of `livedash::series` so the page labels and formats
-//! them without configuration.
+//! them without configuration. Memory, swap and disk come both as used and total bytes (the
+//! defaults of `livedash::settings::local_defaults` show the share of one in the other) and as a
+//! percentage.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -61,10 +63,13 @@ impl LocalSource {
             if total > 0 {
                 out.insert("mem_pct".into(), json!(pct(used, total)));
                 out.insert("mem_used_bytes".into(), json!(used));
+                out.insert("mem_total_bytes".into(), json!(total));
             }
             let (total, used) = (system.total_swap(), system.used_swap());
             if total > 0 {
                 out.insert("swap_pct".into(), json!(pct(used, total)));
+                out.insert("swap_used_bytes".into(), json!(used));
+                out.insert("swap_total_bytes".into(), json!(total));
             }
         }
         if let Ok(load) = System::load_average() {
@@ -90,8 +95,10 @@ impl LocalSource {
                 .filter(|d| seen.insert(d.name().to_owned()))
                 .fold((0u64, 0u64), |(t, a), d| (t + d.total_space(), a + d.available_space()));
             if total > 0 {
-                out.insert("disk_pct".into(), json!(pct(total - avail.min(total), total)));
-                out.insert("disk_used_bytes".into(), json!(total - avail.min(total)));
+                let used = total - avail.min(total);
+                out.insert("disk_pct".into(), json!(pct(used, total)));
+                out.insert("disk_used_bytes".into(), json!(used));
+                out.insert("disk_total_bytes".into(), json!(total));
             }
         }
         if let Ok(uptime) = System::uptime() {
@@ -124,10 +131,29 @@ mod tests {
         let mut source = LocalSource::new();
         std::thread::sleep(std::time::Duration::from_millis(50));
         let sample = source.sample();
-        for key in
-            ["cpu_pct", "cpu_core_pct", "mem_pct", "load_avg", "net_rx_bytes_per_s", "net_tx_bytes_per_s", "uptime_s"]
-        {
+        for key in [
+            "cpu_pct",
+            "cpu_core_pct",
+            "mem_pct",
+            "mem_used_bytes",
+            "mem_total_bytes",
+            "load_avg",
+            "net_rx_bytes_per_s",
+            "net_tx_bytes_per_s",
+            "uptime_s",
+        ] {
             assert!(sample.get(key).is_some(), "missing {key} in {sample}");
+        }
+        // Each used-of-total pair the local defaults show as a share comes whole, used within total.
+        for (used, total) in [
+            ("mem_used_bytes", "mem_total_bytes"),
+            ("swap_used_bytes", "swap_total_bytes"),
+            ("disk_used_bytes", "disk_total_bytes"),
+        ] {
+            assert_eq!(sample.get(used).is_some(), sample.get(total).is_some(), "{used} without {total}: {sample}");
+            if let (Some(used), Some(total)) = (sample[used].as_u64(), sample[total].as_u64()) {
+                assert!(total > 0 && used <= total, "{used} of {total}");
+            }
         }
         let cpu = sample["cpu_pct"].as_f64().expect("number");
         assert!((0.0..=100.0).contains(&cpu), "cpu {cpu}");

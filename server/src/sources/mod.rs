@@ -81,7 +81,7 @@ pub fn spawn(
     spec: SourceSpec,
     mut shutdown: Shutdown,
 ) -> JoinHandle<()> {
-    stamper.register(&spec.name, spec.interval);
+    stamper.register(&spec.name, spec.interval, &spec.series);
     tokio::spawn(async move {
         let mut fetcher = match Fetcher::new(&spec) {
             Ok(f) => f,

@@ -1,11 +1,14 @@
 //! What a source is, as configured: its kind ([`Kind`]), its settings ([`SourceSpec`]), and the
 //! `--source` argument that names one ([`SourceArg`]: `local`, `URL`, `name=http:URL`,
 //! `name=prometheus:URL#metric,...`). A config file's `[[source]]` table builds the same types
-//! directly (see `config::file`).
+//! directly (see `config::file`). A source also carries its per-series setting rules, for the
+//! page: its kind's defaults ([`Kind::default_series`]), then the configured ones.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+
+use livedash::settings::SeriesRule;
 
 use super::prometheus;
 
@@ -24,7 +27,7 @@ pub enum Kind {
 }
 
 /// One configured source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceSpec {
     /// Its name on the page and in the protocol.
     pub name: Arc<str>,
@@ -36,6 +39,8 @@ pub struct SourceSpec {
     pub timeout: Duration,
     /// The largest body accepted.
     pub max_body: usize,
+    /// Its per-series setting rules, in the order they apply (sent to the page in the `hello`).
+    pub series: Arc<[SeriesRule]>,
 }
 
 /// A `--source` value before the interval is known: `local`, `URL`, `http:URL`, each optionally
@@ -105,6 +110,15 @@ impl Kind {
                 (Some(host), None) => host.to_owned(),
                 _ => "http".to_owned(),
             },
+        }
+    }
+
+    /// The series rules every source of this kind starts with: for `local`, those that make this
+    /// machine's series read well ([`livedash::settings::local_defaults`]); none for the others.
+    pub fn default_series(&self) -> Vec<SeriesRule> {
+        match self {
+            Kind::Local => livedash::settings::local_defaults(),
+            Kind::Http(_) | Kind::Prometheus(..) => Vec::new(),
         }
     }
 }

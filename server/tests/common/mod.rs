@@ -24,7 +24,22 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub fn test_config(password: &str) -> Config {
     use clap::Parser;
     let args = livedash_server::config::Cli::try_parse_from(["livedash"]).expect("the defaults parse").serve;
-    let mut config = Config::from_args(&args, Some(password.into())).expect("the defaults are valid");
+    for_tests(Config::from_args(&args, Some(password.into())).expect("the defaults are valid"))
+}
+
+/// The test configuration with the sources (and their settings) of a `--config` file holding
+/// `toml`, as the binary reads it.
+pub fn test_config_with_file(name: &str, toml: &str) -> Config {
+    use clap::Parser;
+    let path = temp_dir(name).join("livedash.toml");
+    std::fs::write(&path, toml).expect("write the config file");
+    let path = path.to_str().expect("a UTF-8 temporary path");
+    let args = livedash_server::config::Cli::try_parse_from(["livedash", "--config", path]).expect("parses").serve;
+    for_tests(Config::from_args(&args, Some(PASSWORD.into())).expect("a valid config file"))
+}
+
+/// `config` on 127.0.0.1:0, sampling every 200 ms, with a temporary data directory.
+fn for_tests(mut config: Config) -> Config {
     config.interval = Duration::from_millis(200);
     for source in &mut config.sources {
         source.interval = config.interval;

@@ -106,6 +106,7 @@ pub fn http_source(name: &str, addr: std::net::SocketAddr, interval: Duration) -
         interval,
         timeout: interval * 9 / 10,
         max_body: 1 << 20,
+        series: Arc::from([]),
     }
 }
 
