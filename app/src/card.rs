@@ -12,6 +12,8 @@ use crate::plot::{Plot, extent, thin};
 pub const SPARK_W: f64 = 600.0;
 /// See [`SPARK_W`].
 pub const SPARK_H: f64 = 100.0;
+/// The most recent points a sparkline draws (a card stays cheap however long the history is).
+pub const SPARK_POINTS: usize = 300;
 /// Pixel columns a sparkline keeps two points for.
 const SPARK_COLUMNS: usize = 60;
 
@@ -47,9 +49,11 @@ pub struct CardView {
 
 /// The members of card `key`: `(settings, name, points)` in index order, hidden ones left out.
 pub fn members<'a>(src: &'a SourceModel, key: &str) -> Vec<(std::sync::Arc<SeriesSettings>, &'a str, &'a Points)> {
+    // Every member's name starts with the key: a range of the sorted map, not a scan of all.
     let mut found: Vec<(usize, &String, &Points)> = src
         .series
-        .iter()
+        .range::<str, _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
+        .take_while(|(name, _)| name.starts_with(key))
         .filter_map(|(name, pts)| match series::group_of(name) {
             Some((base, i)) if base == key => Some((i, name, pts)),
             None if name == key => Some((0, name, pts)),
@@ -64,11 +68,17 @@ pub fn members<'a>(src: &'a SourceModel, key: &str) -> Vec<(std::sync::Arc<Serie
         .collect()
 }
 
-/// The points of a share (`of`): `100 × part / whole` at every time both have.
-pub fn share_points(part: &Points, whole: &Points) -> Vec<(u64, f64)> {
-    let mut out = Vec::with_capacity(part.len());
+/// The last `limit` points of `points`.
+fn recent(points: &Points, limit: usize) -> impl Iterator<Item = &(u64, f64)> {
+    points.range(points.len().saturating_sub(limit)..)
+}
+
+/// The points of a share (`of`): `100 × part / whole` at every time both have, over the last
+/// `limit` points of `part`.
+pub fn share_points(part: &Points, whole: &Points, limit: usize) -> Vec<(u64, f64)> {
+    let mut out = Vec::with_capacity(part.len().min(limit));
     let mut w = whole.iter().peekable();
-    for &(t, x) in part {
+    for &(t, x) in recent(part, limit) {
         while w.next_if(|p| p.0 < t).is_some() {}
         if let Some(&&(tw, total)) = w.peek()
             && tw == t
@@ -80,11 +90,11 @@ pub fn share_points(part: &Points, whole: &Points) -> Vec<(u64, f64)> {
     out
 }
 
-/// The mean of the members at each time any of them has.
-fn mean_points(members: &[&Points]) -> Vec<(u64, f64)> {
+/// The mean of the members at each time any of them has, over their last `limit` points.
+fn mean_points(members: &[&Points], limit: usize) -> Vec<(u64, f64)> {
     let mut sums: std::collections::BTreeMap<u64, (f64, u32)> = std::collections::BTreeMap::new();
     for pts in members {
-        for &(t, x) in *pts {
+        for &(t, x) in recent(pts, limit) {
             let e = sums.entry(t).or_insert((0.0, 0));
             e.0 += x;
             e.1 += 1;
@@ -148,7 +158,7 @@ impl Model {
             [(s, _, pts)] if s.of.is_some() => {
                 let whole_name = s.of.as_deref().unwrap_or_default();
                 let whole = src.series.get(whole_name)?;
-                let points = share_points(pts, whole);
+                let points = share_points(pts, whole, SPARK_POINTS);
                 let &(_, share) = points.last()?;
                 // Both in the whole's unit (the part's own is now the share's percent).
                 let whole_settings = src.settings_of(whole_name);
@@ -164,7 +174,7 @@ impl Model {
                 let &(_, x) = pts.back()?;
                 view.value = Some(series::format_as(x, s.style()));
                 view.level = s.level(x);
-                pts.iter().copied().collect()
+                recent(pts, SPARK_POINTS).copied().collect()
             }
             many => {
                 for (i, (s, name, pts)) in many.iter().enumerate() {
@@ -180,14 +190,14 @@ impl Model {
                 }
                 if card.unit == Unit::Percent {
                     let all: Vec<&Points> = many.iter().map(|m| m.2).collect();
-                    let mean = mean_points(&all);
+                    let mean = mean_points(&all, SPARK_POINTS);
                     let &(_, m) = mean.last()?;
                     view.value = Some(series::format_as(m, card.style()));
                     view.caption = Some(format!("mean of {}", many.len()));
                     view.members.clear();
                     mean
                 } else {
-                    many[0].2.iter().copied().collect()
+                    recent(many[0].2, SPARK_POINTS).copied().collect()
                 }
             }
         };
@@ -277,7 +287,8 @@ mod tests {
     fn shares_pair_points_by_time() {
         let part = VecDeque::from([(1, 1.0), (2, 2.0), (3, 3.0)]);
         let whole = VecDeque::from([(2, 4.0), (3, 0.0)]);
-        assert_eq!(share_points(&part, &whole), [(2, 50.0)], "no whole at 1, a zero whole at 3");
+        assert_eq!(share_points(&part, &whole, 10), [(2, 50.0)], "no whole at 1, a zero whole at 3");
+        assert!(share_points(&part, &whole, 1).is_empty(), "only the last point of the part: its whole is 0");
     }
 
     #[test]

@@ -74,6 +74,4 @@ test("a chart's URL reloads to the same chart, window and legend", async ({ page
   await page.reload();
   await expect(chart.locator('.window[aria-pressed="true"]')).toHaveText("10 min");
   await expect(chart.locator("h2")).toContainText("Load");
-  await page.waitForTimeout(1000);
-  await page.screenshot({ path: "test-results/screenshots/chart.png" });
 });

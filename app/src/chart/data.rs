@@ -56,7 +56,7 @@ impl Model {
             .iter()
             .filter_map(|(s, name, pts)| {
                 let points = match s.of.as_deref() {
-                    Some(whole) => share_points(pts, src.series.get(whole)?),
+                    Some(whole) => share_points(pts, src.series.get(whole)?, usize::MAX),
                     None => pts.iter().copied().collect(),
                 };
                 let index = series::group_of(name).map(|(_, i)| i.to_string());
