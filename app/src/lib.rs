@@ -51,14 +51,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <script nonce=nonce inner_html=theme::PREPAINT_SCRIPT></script>
+                <script nonce=nonce.clone() inner_html=theme::PREPAINT_SCRIPT></script>
                 <meta name=BASE_META content=base.clone() />
                 <link rel="stylesheet" href=format!("{base}/pkg/{OUTPUT_NAME}.css") />
                 <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options root=base />
                 <MetaTags />
-                <script type="application/json" id=SNAPSHOT_ID inner_html=snapshot></script>
+                <script type="application/json" id=SNAPSHOT_ID nonce=nonce inner_html=snapshot></script>
             </head>
             <body>
                 <App />

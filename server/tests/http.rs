@@ -59,7 +59,16 @@ async fn page_with_credentials_is_server_rendered_with_values() {
     let card = body.split(r#"data-series="cpu_pct""#).nth(1).expect("cpu card");
     let num = card.split(r#"<span class="num">"#).nth(1).and_then(|s| s.split('<').next()).expect("value");
     assert!(num.parse::<f64>().is_ok(), "value {num:?}");
-    assert!(body.contains(r#"data-series="mem_pct""#) && body.contains(r#"data-series="load_avg""#));
+    // The local source's built-in settings: memory as a share of the total, its percentage hidden.
+    assert!(body.contains(r#"data-series="mem_used_bytes""#) && body.contains(r#"data-series="load_avg""#));
+    assert!(!body.contains(r#"data-series="mem_pct""#), "hidden by the local defaults");
+    // The hello it was rendered from, for the browser to hydrate from, with no way out of its
+    // script element.
+    let json = body.split(r#"id="livedash-snapshot""#).nth(1).and_then(|s| s.split_once('>')).expect("snapshot").1;
+    let json = json.split("</script>").next().expect("end");
+    let hello: livedash::Hello = serde_json::from_str(json).expect("a hello");
+    assert!(hello.settings.contains_key("local"), "with the local defaults");
+    assert!(!json.contains('<'));
     // And the hydration script that will take it over.
     assert!(body.contains("/pkg") && body.contains("livedash"), "{body}");
     server.stop().await;
