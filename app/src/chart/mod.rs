@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use self::data::{WINDOWS, window_ms};
 use self::svg::ChartSvg;
 use crate::model::Model;
-use crate::route::{Query, use_query};
+use crate::route::{Query, in_page_click, use_query};
 
 /// What the URL asks to chart: `(source, key, window)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +85,8 @@ pub fn ChartPage(model: RwSignal<Model>, route: ChartRoute) -> impl IntoView {
     });
     on_cleanup(move || esc.remove());
     let key_for_links = key.clone();
+    // A link, so that it works before (or without) the WebAssembly too.
+    let home = format!("{}/{}", crate::base_path(), if kiosk.get_untracked() { "?kiosk" } else { "" });
     let title = move || data.with(|d| d.as_ref().map(|d| d.label.clone()).unwrap_or_else(|| key.clone()));
     let windows = WINDOWS
         .iter()
@@ -105,7 +107,14 @@ pub fn ChartPage(model: RwSignal<Model>, route: ChartRoute) -> impl IntoView {
     view! {
         <section class="chart-page" aria-labelledby="chart-title" data-testid="chart">
             <header class="chart-head">
-                <button type="button" class="bar-button" on:click=move |_| leave()>"← Dashboard"</button>
+                <a class="bar-button" href=home on:click=move |ev| {
+                    if in_page_click(&ev) {
+                        ev.prevent_default();
+                        leave();
+                    }
+                }>
+                    "← Dashboard"
+                </a>
                 <h2 id="chart-title">{title} <span class="chart-source">{source.clone()}</span></h2>
                 <div class="windows" role="group" aria-label="Time window">{windows}</div>
             </header>
