@@ -45,9 +45,11 @@ fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
     Drawing {
         plot,
         y_ticks: ticks.iter().map(|&v| (plot.y(v), tick_label(v, style))).collect(),
+        // A label centred on a tick too near the right edge would be cut off: such ticks go.
         x_ticks: time_ticks(data.t.0, data.t.1, count)
             .into_iter()
             .map(|t| (plot.x(t), clock(t, tz, seconds)))
+            .filter(|(x, _)| *x <= w - 30.0)
             .collect(),
         thresholds: [(data.settings.warn, "warn", "warning"), (data.settings.critical, "critical", "critical")]
             .into_iter()
