@@ -61,10 +61,15 @@ function background(command: string) {
   return { command, cwd: "..", reuseExistingServer: false, timeout: 60_000, stdout: "pipe", stderr: "pipe" } as const;
 }
 
-// The built server with `args`, ready when `ready` (a URL or a port) answers.
+// The built server with `args`, ready when `ready` (a URL or a port) answers. Each keeps its
+// history in a store of its own, fresh for every run.
 function livedash(args: string, ready: { url: string } | { port: number }, before = "") {
+  const port = "port" in ready ? ready.port : new URL(ready.url).port;
+  const store = `target/e2e-store/${port}.db`;
   return {
-    ...background(`${before}target/debug/livedash ${args} --interval 250ms`),
+    ...background(
+      `${before}mkdir -p target/e2e-store && rm -f ${store}* && target/debug/livedash ${args} --interval 250ms --store ${store}`,
+    ),
     ...ready,
     env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
   };

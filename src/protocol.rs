@@ -56,6 +56,17 @@ pub struct SourceStatus {
     pub since_ms: u64,
 }
 
+/// Whether the server is saving history to disk: in the `hello` and, on every change, as a
+/// `store` frame. Absent when the server keeps history in memory only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreStatus {
+    /// Every sample is being written.
+    pub saving: bool,
+    /// Why not, when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// The first frame on every connection, and the body of `GET /api/snapshot`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hello {
@@ -72,6 +83,9 @@ pub struct Hello {
     /// Each source's per-series settings, in the order they apply (sources without any are left out).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub settings: BTreeMap<String, Vec<SeriesRule>>,
+    /// Whether history is being saved to disk (absent: memory only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreStatus>,
 }
 
 impl Hello {
@@ -97,6 +111,8 @@ pub enum Frame {
     Sample(Sample),
     /// See [`SourceStatus`].
     Status(SourceStatus),
+    /// See [`StoreStatus`].
+    Store(StoreStatus),
 }
 
 /// Why a text could not be read as a [`Frame`].
@@ -134,6 +150,7 @@ pub fn hello_json<'a>(
     sample_frames: impl IntoIterator<Item = &'a str> + Clone,
     sources: &[SourceStatus],
     settings: &BTreeMap<String, Vec<SeriesRule>>,
+    store: Option<&StoreStatus>,
 ) -> String {
     let history: usize = sample_frames.clone().into_iter().map(|f| f.len() + 1).sum();
     let mut out = String::with_capacity(history + 256);
@@ -155,6 +172,10 @@ pub fn hello_json<'a>(
         out.push_str(r#","settings":"#);
         out.push_str(&serde_json::to_string(settings).unwrap_or_default());
     }
+    if let Some(store) = store {
+        out.push_str(r#","store":"#);
+        out.push_str(&serde_json::to_string(store).unwrap_or_default());
+    }
     out.push('}');
     out
 }
@@ -167,6 +188,7 @@ enum FrameRef<'a> {
     Hello(&'a Hello),
     Sample(&'a Sample),
     Status(&'a SourceStatus),
+    Store(&'a StoreStatus),
 }
 
 #[derive(Deserialize)]
@@ -175,6 +197,7 @@ enum FrameKind {
     Hello,
     Sample,
     Status,
+    Store,
 }
 
 #[derive(Deserialize)]
@@ -190,11 +213,12 @@ impl Frame {
             Self::Hello(h) => FrameRef::Hello(h),
             Self::Sample(s) => FrameRef::Sample(s),
             Self::Status(s) => FrameRef::Status(s),
+            Self::Store(s) => FrameRef::Store(s),
         };
         // Room for a sample's data at once, so that a large one is not copied while the buffer grows.
         let data = match self {
             Self::Sample(s) => s.data.get().len(),
-            Self::Hello(_) | Self::Status(_) => 0,
+            Self::Hello(_) | Self::Status(_) | Self::Store(_) => 0,
         };
         let mut out = Vec::with_capacity(data + 160);
         // A frame is plain data (strings, numbers, raw JSON that was valid when stored): writing
@@ -218,6 +242,7 @@ impl Frame {
             }
             FrameKind::Sample => Self::Sample(serde_json::from_str(text)?),
             FrameKind::Status => Self::Status(serde_json::from_str(text)?),
+            FrameKind::Store => Self::Store(serde_json::from_str(text)?),
         })
     }
 }
@@ -265,6 +290,7 @@ mod tests {
                 since_ms: 3,
             }],
             settings: BTreeMap::new(),
+            store: Some(StoreStatus { saving: false, error: Some("disk full".into()) }),
         };
         let json = Frame::Hello(hello).to_json();
         assert!(json.starts_with(r#"{"type":"hello","v":1,"#), "{json}");
@@ -274,6 +300,10 @@ mod tests {
         assert_eq!(back.history[1].data.get(), r#"{"x":2}"#);
         assert_eq!(back.sources[0].state, SourceState::Failing);
         assert_eq!(back.interval_ms["up"], 1000);
+        assert_eq!(back.store.and_then(|s| s.error).as_deref(), Some("disk full"));
+        let store = Frame::Store(StoreStatus { saving: true, error: None }).to_json();
+        assert_eq!(store, r#"{"type":"store","saving":true}"#);
+        assert!(matches!(Frame::from_json(&store), Ok(Frame::Store(StoreStatus { saving: true, error: None }))));
     }
 
     #[test]
@@ -285,14 +315,14 @@ mod tests {
         let intervals = BTreeMap::from([("up".to_owned(), 1000)]);
         let rule = SeriesRule { pattern: "x*".into(), label: Some("X".into()), ..SeriesRule::default() };
         let settings = BTreeMap::from([("up".to_owned(), vec![rule])]);
-        let json = hello_json(5, &intervals, frames.iter().map(String::as_str), &sources, &settings);
+        let json = hello_json(5, &intervals, frames.iter().map(String::as_str), &sources, &settings, None);
         assert!(json.starts_with(r#"{"type":"hello","v":1,"server_time_ms":5,"#), "{json}");
         let Frame::Hello(back) = Frame::from_json(&json).expect("parses") else { panic!("not a hello") };
         assert_eq!(back.history.iter().map(|s| s.seq).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(back.history[1].data.get(), r#"{"gen_ts_ns":1795480294498238375}"#);
         assert_eq!((back.sources, back.interval_ms, back.server_time_ms), (sources.to_vec(), intervals, 5));
         assert_eq!(back.settings, settings);
-        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new());
+        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new(), None);
         assert!(!empty.contains("settings"), "no settings, no field: {empty}");
         assert!(matches!(Frame::from_json(&empty), Ok(Frame::Hello(h)) if h.history.is_empty()));
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use livedash::series;
 use livedash::settings::{SeriesRule, SeriesSettings};
-use livedash::{Frame, Hello, Sample, SourceStatus, flatten};
+use livedash::{Frame, Hello, Sample, SourceStatus, StoreStatus, flatten};
 use serde_json::Value;
 
 /// The most points each series keeps (ten minutes at 6 samples a second).
@@ -71,6 +71,8 @@ pub struct Model {
     pub server_time_ms: u64,
     /// Each source's settings rules.
     pub rules: BTreeMap<String, Arc<[SeriesRule]>>,
+    /// Whether the server is saving history to disk (`None`: it keeps it in memory only).
+    pub store: Option<StoreStatus>,
 }
 
 impl Model {
@@ -87,13 +89,20 @@ impl Model {
             Frame::Hello(h) => self.apply_hello(h),
             Frame::Sample(s) => self.apply_sample(&s),
             Frame::Status(s) => self.apply_status(s),
+            Frame::Store(s) => self.store = Some(s),
         }
     }
 
     /// Replaces everything with the content of `hello`.
     pub fn apply_hello(&mut self, hello: Hello) {
         let rules = hello.settings.into_iter().map(|(k, v)| (k, Arc::from(v))).collect();
-        *self = Self { interval_ms: hello.interval_ms, server_time_ms: hello.server_time_ms, rules, ..Self::default() };
+        *self = Self {
+            interval_ms: hello.interval_ms,
+            server_time_ms: hello.server_time_ms,
+            rules,
+            store: hello.store,
+            ..Self::default()
+        };
         for status in hello.sources {
             self.apply_status(status);
         }
@@ -179,6 +188,7 @@ pub(crate) mod tests {
             history,
             sources: vec![],
             settings: BTreeMap::new(),
+            store: None,
         }
     }
 

@@ -75,6 +75,7 @@ async fn main() {
                     println!("{} sample {} {} {} -", now_ms(), s.seq, s.source, s.ts_ms);
                 }
                 Ok(Frame::Status(s)) => println!("{} status - {} - {:?}", now_ms(), s.source, s.state),
+                Ok(Frame::Store(s)) => println!("{} store - - - saving={}", now_ms(), s.saving),
                 Ok(Frame::Hello(h)) => {
                     let (first, last) = (h.history.first().map(|s| s.seq), h.history.last().map(|s| s.seq));
                     since = last.or(since);

@@ -10,9 +10,12 @@
 //! - [`tls`]: certificates and fingerprints;
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
+//! - [`store`]: history on disk (SQLite), fed and read back by [`persist`];
+//! - [`api`]: `/api/history` and `/api/series`;
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
 
+pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -20,9 +23,11 @@ pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod permissions;
+pub mod persist;
 pub mod router;
 pub mod shutdown;
 pub mod sources;
+pub mod store;
 pub mod tls;
 pub mod ui;
 
@@ -48,6 +53,7 @@ use crate::live::ws::{WsConfig, WsState};
 use crate::metrics::{Observed, SourceMetrics};
 use crate::router::AppState;
 use crate::shutdown::{Shutdown, Switch};
+use crate::store::{Store, StoreConfig};
 use crate::tls::pem::CurrentCert;
 
 /// Why the server could not start.
@@ -81,6 +87,8 @@ pub struct Running {
     pub auth: Arc<Auth>,
     /// The open sockets.
     pub connections: Arc<Connections>,
+    /// The history store, unless history is kept in memory only.
+    pub store: Option<Arc<Store>>,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -108,6 +116,10 @@ impl Running {
         }
         // What was refused since the last summary is not lost with the process.
         self.auth.flush_refusals();
+        // What the store was handed is written before the process ends.
+        if let Some(store) = self.store {
+            let _ = tokio::task::spawn_blocking(move || store.stop()).await;
+        }
     }
 }
 
@@ -165,6 +177,12 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let hub = Arc::new(Hub::new(history));
     let stamper = Arc::new(Stamper::new(hub.clone()));
     let source_metrics = SourceMetrics::default();
+    // Sources are known to the hub before the store refills their history, and that before any
+    // of them publishes.
+    for spec in &config.sources {
+        stamper.register(&spec.name, spec.interval, &spec.series);
+    }
+    let store = config.store.as_ref().map(|s| persist::start(store_config(s), &hub, config.history, shutdown.clone()));
     for spec in &config.sources {
         sources::spawn(stamper.clone(), source_metrics.clone(), spec.clone(), shutdown.clone());
     }
@@ -194,7 +212,14 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(addr) => Some(serve_metrics(addr, observed.clone(), &options, shutdown.clone())?),
         None => None,
     };
-    let state = AppState { leptos: ui::site_options(addr), auth: auth.clone(), hub, ws, metrics: observed };
+    let state = AppState {
+        leptos: ui::site_options(addr),
+        auth: auth.clone(),
+        hub,
+        ws,
+        metrics: observed,
+        store: store.clone(),
+    };
     let base = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
     Ok(Running {
@@ -204,9 +229,22 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         metrics_addr,
         auth,
         connections,
+        store,
         switch,
         task,
     })
+}
+
+/// The store's settings as the store takes them.
+fn store_config(s: &config::StoreSettings) -> StoreConfig {
+    StoreConfig {
+        path: s.path.clone(),
+        max_bytes: s.max_bytes,
+        raw_for: s.raw_for,
+        minute_for: s.minute_for,
+        hour_for: s.hour_for,
+        queue: 65_536,
+    }
 }
 
 /// How device cookies are made: signed with the key kept in the data directory (a key for this

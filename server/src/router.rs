@@ -13,13 +13,15 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::config::LeptosOptions;
 
+use crate::api;
 use crate::auth::{self, Auth};
 use crate::http::headers;
-use livedash::SourceState;
+use livedash::{SourceState, StoreStatus};
 
 use crate::live::hub::{Health, Hub};
 use crate::live::ws::{self, WsState};
 use crate::metrics::{self, Observed};
+use crate::store::Store;
 use crate::ui::{self, UiBackend};
 
 /// Everything a request may need; each handler and extractor takes only its part (`FromRef`).
@@ -35,6 +37,8 @@ pub struct AppState {
     pub ws: WsState,
     /// What `/metrics` reads.
     pub metrics: Observed,
+    /// The history store, if there is one.
+    pub store: Option<Arc<Store>>,
 }
 
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every
@@ -55,6 +59,8 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
     let protected = ui::pages(Router::new(), &state, backend, base)
         .route("/metrics", get(metrics::handler))
         .route("/api/health", get(health_detail))
+        .route("/api/history", get(api::history::history))
+        .route("/api/series", get(api::history::series))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_basic));
     Router::new()
         .route("/healthz", get(healthz))
@@ -110,8 +116,10 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
     let sources = hub.health();
     let count = |state| sources.iter().filter(|h| h.state == state).count();
     let (ok, failing, stale) = (count(SourceState::Ok), count(SourceState::Failing), count(SourceState::Stale));
+    let store = hub.store_status();
     let body = serde_json::json!({
-        "status": status(&sources), "sources": sources.len(), "ok": ok, "failing": failing, "stale": stale,
+        "status": status(&sources, store.as_ref()), "sources": sources.len(), "ok": ok, "failing": failing,
+        "stale": stale, "history": history_state(store.as_ref()),
     });
     (StatusCode::OK, axum::Json(body))
 }
@@ -121,9 +129,25 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
 /// `{"status":..,"sources":[{"source","state","last_good_age_ms"}]}`. No data values.
 async fn health_detail(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
     let sources = hub.health();
-    (StatusCode::OK, axum::Json(serde_json::json!({ "status": status(&sources), "sources": sources })))
+    let store = hub.store_status();
+    let body = serde_json::json!({
+        "status": status(&sources, store.as_ref()), "sources": sources, "history": history_state(store.as_ref()),
+        "history_error": store.and_then(|s| s.error),
+    });
+    (StatusCode::OK, axum::Json(body))
 }
 
-fn status(sources: &[Health]) -> &'static str {
-    if sources.iter().all(|h| h.state == SourceState::Ok) { "ok" } else { "degraded" }
+/// `ok` when every source is and history is being saved (or kept in memory only by choice).
+fn status(sources: &[Health], store: Option<&StoreStatus>) -> &'static str {
+    let saving = store.is_none_or(|s| s.saving);
+    if saving && sources.iter().all(|h| h.state == SourceState::Ok) { "ok" } else { "degraded" }
+}
+
+/// `saving`, `failing` (history is not being saved) or `memory` (no store, by choice).
+fn history_state(store: Option<&StoreStatus>) -> &'static str {
+    match store {
+        None => "memory",
+        Some(s) if s.saving => "saving",
+        Some(_) => "failing",
+    }
 }

@@ -49,6 +49,7 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>, pause
             </div>
         </header>
         <ConnectionProblem connection />
+        <StoreProblem model />
         <Announcer model />
         <main class="sources">
             {move || match chart.get() {
@@ -64,6 +65,24 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>, pause
                 }),
             }}
         </main>
+    }
+}
+
+/// Why history is not being saved, in a line under the top bar, while it is not (live updates
+/// go on regardless).
+#[component]
+fn StoreProblem(model: RwSignal<Model>) -> impl IntoView {
+    let problem = Memo::new(move |_| {
+        model.with(|m| m.store.as_ref().filter(|s| !s.saving).map(|s| s.error.clone().unwrap_or_default()))
+    });
+    view! {
+        <Show when=move || problem.with(Option::is_some)>
+            <p class="store-problem" role="status" data-testid="store-problem">
+                <strong>"History is not being saved. "</strong>
+                "Live updates go on. "
+                {move || problem.get().unwrap_or_default()}
+            </p>
+        </Show>
     }
 }
 

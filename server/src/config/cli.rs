@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use super::parse::{
     PublicUrl, parse_bytes, parse_history, parse_idle, parse_interval, parse_loopback, parse_net, parse_origin,
-    parse_public_url,
+    parse_public_url, parse_retention, parse_store,
 };
 use crate::sources::SourceArg;
 
@@ -89,6 +89,28 @@ pub struct ServeArgs {
     /// past it the oldest samples go first [default: 64MiB].
     #[arg(long, env = "LIVEDASH_HISTORY_BYTES", value_parser = parse_bytes)]
     pub history_bytes: Option<usize>,
+
+    /// The history store: an SQLite file that keeps every series across restarts, or `none` to
+    /// keep history in memory only [default: history.db in --data-dir].
+    #[arg(long, env = "LIVEDASH_STORE", value_parser = parse_store)]
+    pub store: Option<Option<PathBuf>>,
+
+    /// The most disk the store's data may take, e.g. `1GiB`; past it the oldest data goes first
+    /// [default: 1GiB].
+    #[arg(long, env = "LIVEDASH_STORE_MAX_BYTES", value_parser = parse_bytes)]
+    pub store_max_bytes: Option<usize>,
+
+    /// How long the store keeps full resolution [default: 24h].
+    #[arg(long, env = "LIVEDASH_STORE_RAW_FOR", value_parser = parse_retention)]
+    pub store_raw_for: Option<Duration>,
+
+    /// How long the store keeps 1-minute roll-ups (min, max, mean, last) [default: 30d].
+    #[arg(long = "store-1m-for", env = "LIVEDASH_STORE_1M_FOR", value_parser = parse_retention)]
+    pub store_minute_for: Option<Duration>,
+
+    /// How long the store keeps 1-hour roll-ups [default: 365d].
+    #[arg(long = "store-1h-for", env = "LIVEDASH_STORE_1H_FOR", value_parser = parse_retention)]
+    pub store_hour_for: Option<Duration>,
 
     /// Users file: one `name:hash` per line (argon2id from `livedash hash-password`, or bcrypt
     /// from `htpasswd -nB name`). Re-read on SIGHUP. Without it: user `admin` with

@@ -1,4 +1,5 @@
-//! The `--config` TOML file: `listen`, `interval`, `history`, `history_bytes`, `public_url` and
+//! The `--config` TOML file: `listen`, `interval`, `history`, `history_bytes`, `public_url`, the
+//! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`, and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]).
 //! Unknown keys are refused, and every bad value names its key (`source[1].interval`,
 //! `source[0].series[2].unit`). A `[[source]]` table becomes a typed source directly.
@@ -27,6 +28,18 @@ pub struct FileConfig {
     pub history_bytes: Option<String>,
     /// `public_url = "https://ops.example.com/dash"`.
     pub public_url: Option<String>,
+    /// `store = "/var/lib/livedash/history.db"` or `"none"`.
+    pub store: Option<String>,
+    /// `store_max_bytes = "1GiB"`.
+    pub store_max_bytes: Option<String>,
+    /// `store_raw_for = "24h"`.
+    pub store_raw_for: Option<String>,
+    /// `store_1m_for = "30d"`.
+    #[serde(rename = "store_1m_for")]
+    pub store_minute_for: Option<String>,
+    /// `store_1h_for = "365d"`.
+    #[serde(rename = "store_1h_for")]
+    pub store_hour_for: Option<String>,
     #[serde(default)]
     source: Vec<FileSource>,
 }

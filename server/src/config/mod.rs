@@ -25,13 +25,19 @@ pub use parse::PublicUrl;
 
 use crate::sources::{DEFAULT_MAX_BODY, Kind, SourceArg, SourceSpec, default_timeout};
 use file::{File, SourceDraft};
-use parse::{parse_bytes, parse_history, parse_interval, parse_public_url};
+use parse::{parse_bytes, parse_history, parse_interval, parse_public_url, parse_retention, parse_store};
 
 /// Where livedash listens unless told otherwise.
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 3000);
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
 const DEFAULT_HISTORY: Duration = Duration::from_secs(600);
 const DEFAULT_HISTORY_BYTES: usize = 64 << 20;
+/// The history store's file in the data directory, unless `--store` says otherwise.
+pub const STORE_FILE: &str = "history.db";
+const DEFAULT_STORE_MAX_BYTES: usize = 1 << 30;
+const DEFAULT_STORE_RAW_FOR: Duration = Duration::from_secs(24 * 3600);
+const DEFAULT_STORE_MINUTE_FOR: Duration = Duration::from_secs(30 * 86_400);
+const DEFAULT_STORE_HOUR_FOR: Duration = Duration::from_secs(365 * 86_400);
 
 /// How the server is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +82,8 @@ pub struct Config {
     pub history_len: Option<usize>,
     /// How many bytes the history of all sources may take together.
     pub history_bytes: usize,
+    /// The history store (`None`: memory only).
+    pub store: Option<StoreSettings>,
     /// The accounts.
     pub users: UsersSource,
     /// TLS or not.
@@ -112,6 +120,44 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a response write may make no progress.
     pub write_timeout: Duration,
+}
+
+/// The history store's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// The SQLite file.
+    pub path: PathBuf,
+    /// The most bytes its data may take.
+    pub max_bytes: u64,
+    /// How long full resolution is kept.
+    pub raw_for: Duration,
+    /// How long 1-minute roll-ups are kept.
+    pub minute_for: Duration,
+    /// How long 1-hour roll-ups are kept.
+    pub hour_for: Duration,
+}
+
+/// The store's settings from flags (over) the file, `None` for `store = "none"`.
+fn store_settings(args: &ServeArgs, file: &File) -> Result<Option<StoreSettings>, ConfigError> {
+    let v = &file.values;
+    let path = match file.pick(args.store.clone(), "store", v.store.as_ref(), parse_store)? {
+        Some(None) => return Ok(None),
+        Some(Some(path)) => path,
+        None => args.data_dir.join(STORE_FILE),
+    };
+    let max_bytes = file
+        .pick(args.store_max_bytes, "store_max_bytes", v.store_max_bytes.as_ref(), parse_bytes)?
+        .unwrap_or(DEFAULT_STORE_MAX_BYTES);
+    let keep = |flag, key, value, default| -> Result<Duration, ConfigError> {
+        Ok(file.pick(flag, key, value, parse_retention)?.unwrap_or(default))
+    };
+    Ok(Some(StoreSettings {
+        path,
+        max_bytes: max_bytes as u64,
+        raw_for: keep(args.store_raw_for, "store_raw_for", v.store_raw_for.as_ref(), DEFAULT_STORE_RAW_FOR)?,
+        minute_for: keep(args.store_minute_for, "store_1m_for", v.store_minute_for.as_ref(), DEFAULT_STORE_MINUTE_FOR)?,
+        hour_for: keep(args.store_hour_for, "store_1h_for", v.store_hour_for.as_ref(), DEFAULT_STORE_HOUR_FOR)?,
+    }))
 }
 
 /// Names checked for duplicates, defaults filled in; `local` alone when there is none.
@@ -196,6 +242,7 @@ impl Config {
             history_bytes: file
                 .pick(args.history_bytes, "history_bytes", v.history_bytes.as_ref(), parse_bytes)?
                 .unwrap_or(DEFAULT_HISTORY_BYTES),
+            store: store_settings(args, &file)?,
             users,
             tls: tls_mode(args, listen),
             data_dir: args.data_dir.clone(),

@@ -29,6 +29,20 @@ pub fn parse_history(s: &str) -> Result<Duration, String> {
     parse_duration(s, Duration::from_secs(1), Duration::from_secs(7 * 24 * 3600))
 }
 
+/// How long a tier of the history store is kept: 1 h to 10 years (`24h`, `30d`, `1y`).
+pub fn parse_retention(s: &str) -> Result<Duration, String> {
+    parse_duration(s, Duration::from_secs(3600), Duration::from_secs(10 * 366 * 86_400))
+}
+
+/// The history store: a file path, or `none` for memory only.
+pub fn parse_store(s: &str) -> Result<Option<std::path::PathBuf>, String> {
+    match s.trim() {
+        "" => Err("empty: give a file path, or none".to_owned()),
+        "none" => Ok(None),
+        path => Ok(Some(std::path::PathBuf::from(path))),
+    }
+}
+
 /// A WebSocket idle timeout: 1 s to 1 h.
 pub fn parse_idle(s: &str) -> Result<Duration, String> {
     parse_duration(s, Duration::from_secs(1), Duration::from_secs(3600))

@@ -14,14 +14,13 @@
 //! first, counted in [`HubStats::history_dropped`]), and the broadcast queue by
 //! [`CHANNEL_CAPACITY`] frames, which are the history's own bytes as long as it holds that many.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use livedash::settings::SeriesRule;
-use livedash::{Frame, Hello, Sample, SourceState};
+use livedash::{Frame, Hello, Sample, SourceState, StoreStatus};
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
 use tungstenite::Utf8Bytes;
@@ -44,9 +43,9 @@ struct Inner {
     first_seq: u64,
     /// In the order they were configured: the page shows them so.
     sources: IndexMap<Arc<str>, SourceLog>,
-    /// The rules of each source that has any, shared with every `hello` being made (they change
-    /// only when a source is registered).
-    settings: Arc<BTreeMap<String, Vec<SeriesRule>>>,
+    /// What every `hello` carries beside the sources: their rules (changed only when a source is
+    /// registered) and the history store's state.
+    page: start::PageWide,
     /// Bumped on every status change, so that a shared `hello` is known to be current.
     statuses_changed: u64,
     /// The last `hello` made, for the state it was made at; dropped when anything changes.
@@ -127,7 +126,7 @@ impl Hub {
                 seq: first_seq,
                 first_seq,
                 sources: IndexMap::new(),
-                settings: Arc::default(),
+                page: start::PageWide::default(),
                 statuses_changed: 0,
                 hello: None,
             }),
@@ -147,7 +146,7 @@ impl Hub {
             let log = SourceLog::new(index, name, interval, &self.limits, now_ms());
             inner.sources.insert(name.clone(), log);
             if !rules.is_empty() {
-                Arc::make_mut(&mut inner.settings).insert(name.to_string(), rules.to_vec());
+                Arc::make_mut(&mut inner.page.settings).insert(name.to_string(), rules.to_vec());
             }
         }
         inner.changed_statuses();
@@ -178,6 +177,55 @@ impl Hub {
         self.keep_within_budget(inner);
         self.broadcast(frame);
         true
+    }
+
+    /// Puts samples from before this server's life (read back from the history store) into the
+    /// history, oldest first, without broadcasting them: each must be of a registered source and
+    /// have a `seq` below the hub's first, above the previous one restored. Returns how many were
+    /// kept. Call before the sources publish.
+    pub fn restore(&self, samples: impl IntoIterator<Item = Sample>) -> usize {
+        let now = now_ms();
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        let mut last = 0;
+        let mut kept = 0;
+        for sample in samples {
+            if sample.seq <= last || sample.seq >= inner.first_seq {
+                continue;
+            }
+            let (seq, ts_ms, source) = (sample.seq, sample.ts_ms, sample.source.clone());
+            let Some(log) = inner.sources.get_mut(&source) else { continue };
+            let frame = Outgoing::sample(log.index, seq, Frame::Sample(sample).to_json());
+            log.ring.push(Arc::new(Entry { seq, ts_ms, frame }), now);
+            last = seq;
+            kept += 1;
+        }
+        inner.hello = None;
+        self.keep_within_budget(inner);
+        kept
+    }
+
+    /// Records whether history is being saved; a change reaches every client (a `store` frame)
+    /// and every later `hello`.
+    pub fn set_store_status(&self, status: StoreStatus) {
+        let mut inner = self.inner.lock();
+        if inner.page.store.as_ref() == Some(&status) {
+            return;
+        }
+        let frame = Outgoing::status(Frame::Store(status.clone()).to_json());
+        inner.page.store = Some(status);
+        inner.changed_statuses();
+        self.broadcast(frame);
+    }
+
+    /// Whether history is being saved (`None`: memory only).
+    pub fn store_status(&self) -> Option<StoreStatus> {
+        self.inner.lock().page.store.clone()
+    }
+
+    /// Every frame broadcast from now on (for the history store's feed).
+    pub fn frames(&self) -> broadcast::Receiver<Outgoing> {
+        self.tx.subscribe()
     }
 
     /// Drops the oldest samples, of whichever source, while the history is over its byte budget.
@@ -267,7 +315,7 @@ impl Hub {
             let since = since.filter(|s| (inner.first_seq..=inner.seq).contains(s));
             let key = inner.state_key();
             let shared = inner.hello.as_ref().filter(|(made_at, _)| *made_at == key).map(|(_, text)| text.clone());
-            (start::collect(&inner.sources, &inner.settings, since, key, shared), frames, inner.seq)
+            (start::collect(&inner.sources, &inner.page, since, key, shared), frames, inner.seq)
         };
         let (start, made) = collected.finish();
         match &start {

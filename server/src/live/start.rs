@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use livedash::settings::SeriesRule;
-use livedash::{Frame, Hello, SourceStatus};
+use livedash::{Frame, Hello, SourceStatus, StoreStatus};
 use tungstenite::Utf8Bytes;
 
 use super::history::{Entry, SourceLog};
@@ -26,6 +26,16 @@ pub enum Start {
     Resume(Vec<Utf8Bytes>),
 }
 
+/// What every `hello` carries beside the sources: their per-series rules (only sources that have
+/// any) and whether history is being saved (absent: memory only).
+#[derive(Debug, Clone, Default)]
+pub struct PageWide {
+    /// Each source's rules, shared by every `hello` being made.
+    pub settings: Arc<BTreeMap<String, Vec<SeriesRule>>>,
+    /// The history store's state.
+    pub store: Option<StoreStatus>,
+}
+
 /// A new client's first frames, not yet ordered or put together.
 pub enum Collected {
     /// A `hello` made for this very state, shared.
@@ -36,18 +46,18 @@ pub enum Collected {
         entries: Vec<Arc<Entry>>,
         statuses: Vec<SourceStatus>,
         intervals: Vec<(String, u64)>,
-        settings: Arc<BTreeMap<String, Vec<SeriesRule>>>,
+        page: PageWide,
     },
     /// See [`Start::Resume`]: the status frames, then the samples in any order.
     Resume(Vec<Utf8Bytes>, Vec<Arc<Entry>>),
 }
 
 /// A resume after `since` when every sample after it is still kept, else a `hello` (`shared` when
-/// there is one for this state), with the sources' `settings`. `since` is already known to be from
+/// there is one for this state), with what is `page`-wide. `since` is already known to be from
 /// this server's life.
 pub fn collect(
     sources: &IndexMap<Arc<str>, SourceLog>,
-    settings: &Arc<BTreeMap<String, Vec<SeriesRule>>>,
+    page: &PageWide,
     since: Option<u64>,
     key: StateKey,
     shared: Option<Utf8Bytes>,
@@ -62,7 +72,10 @@ pub fn collect(
             None => false,
         });
         if complete {
-            let statuses = sources.values().map(|log| log.status_frame.text.clone()).collect();
+            let mut statuses: Vec<Utf8Bytes> = sources.values().map(|log| log.status_frame.text.clone()).collect();
+            if let Some(store) = &page.store {
+                statuses.push(Frame::Store(store.clone()).to_json().into());
+            }
             return Collected::Resume(statuses, samples);
         }
     }
@@ -74,7 +87,7 @@ pub fn collect(
         entries: sources.values().flat_map(|log| log.ring.iter().cloned()).collect(),
         statuses: sources.values().map(|log| log.status.clone()).collect(),
         intervals: sources.iter().map(|(name, log)| (name.to_string(), millis(log.interval))).collect(),
-        settings: settings.clone(),
+        page: page.clone(),
     }
 }
 
@@ -83,11 +96,12 @@ impl Collected {
     pub fn finish(self) -> (Start, Option<StateKey>) {
         match self {
             Self::Shared(text) => (Start::Hello(text), None),
-            Self::Hello { key, mut entries, statuses, intervals, settings } => {
+            Self::Hello { key, mut entries, statuses, intervals, page } => {
                 entries.sort_unstable_by_key(|e| e.seq);
                 let frames = entries.iter().map(|e| e.frame.text.as_str());
+                let intervals = intervals.into_iter().collect();
                 let text =
-                    livedash::hello_json(now_ms(), &intervals.into_iter().collect(), frames, &statuses, &settings);
+                    livedash::hello_json(now_ms(), &intervals, frames, &statuses, &page.settings, page.store.as_ref());
                 (Start::Hello(text.into()), Some(key))
             }
             Self::Resume(mut frames, mut samples) => {
@@ -111,6 +125,7 @@ pub fn read_hello(text: &Utf8Bytes) -> Hello {
             history: Vec::new(),
             sources: Vec::new(),
             settings: Default::default(),
+            store: None,
         },
     }
 }

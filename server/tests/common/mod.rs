@@ -49,6 +49,8 @@ fn for_tests(mut config: Config) -> Config {
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     // The device-cookie key goes there: not into the source tree.
     config.data_dir = std::env::temp_dir().join(format!("livedash-test-data-{}", std::process::id()));
+    // Memory only unless a test asks for a store of its own (the data directory is shared).
+    config.store = None;
     config
 }
 

@@ -1,0 +1,131 @@
+//! The store against a real SQLite file: points written, quarters closed into chunks and
+//! roll-ups, read back over each tier, the byte budget, and the minutes before a restart.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, params};
+
+use super::read::{self, Data};
+use super::state::{Shared, StoreConfig};
+use super::{Point, Tier, db, maintain, rollup};
+
+fn temp_store(name: &str) -> (StoreConfig, Connection) {
+    let dir = std::env::temp_dir().join(format!("livedash-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = StoreConfig {
+        path: dir.join("history.db"),
+        max_bytes: 1 << 30,
+        raw_for: Duration::from_secs(24 * 3600),
+        minute_for: Duration::from_secs(30 * 86_400),
+        hour_for: Duration::from_secs(365 * 86_400),
+        queue: 16,
+    };
+    let conn = db::open_writer(&config.path).expect("open");
+    (config, conn)
+}
+
+/// `n` points a second apart from `start` of series `name`, a wave with a spike in the middle.
+fn write(conn: &Connection, name: &str, start: u64, n: u64) -> Vec<Point> {
+    let id = db::series_id(conn, "local", name).expect("series");
+    let points: Vec<Point> = (0..n)
+        .map(|i| Point { t: start + i * 1000, v: if i == n / 2 { 1000.0 } else { (i % 60) as f64 / 2.0 } })
+        .collect();
+    let tx = conn.unchecked_transaction().expect("tx");
+    for p in &points {
+        tx.execute("INSERT INTO pending (series, t, v) VALUES (?1, ?2, ?3)", params![id, p.t as i64, p.v])
+            .expect("insert");
+    }
+    tx.commit().expect("commit");
+    points
+}
+
+const HOUR: u64 = 3_600_000;
+const DAY: u64 = 86_400_000;
+
+#[test]
+fn closed_quarters_read_back_exactly_and_roll_up_to_what_the_points_say() {
+    let (config, conn) = temp_store("close");
+    let now = 400 * DAY;
+    let start = now - 3 * HOUR;
+    let points = write(&conn, "cpu_pct", start, 3 * 3600);
+    maintain::close_quarters(&conn, now - maintain::QUARTER_MS).expect("close");
+    let pending: i64 = conn.query_row("SELECT count(*) FROM pending", [], |r| r.get(0)).expect("count");
+    assert!(pending > 0 && pending <= 15 * 60, "the open quarter stays pending: {pending}");
+    let id = db::find_series(&conn, "local", "cpu_pct").expect("read").expect("exists");
+    assert_eq!(read::raw_points(&conn, id, 0, u64::MAX >> 1).expect("read"), points, "every point, bit for bit");
+
+    // A day ago is within raw retention: the raw tier answers, the spike survives 100 points.
+    let h = read::history(&conn, &config, ("local", "cpu_pct"), (start, now), 100, now).expect("read").expect("found");
+    assert_eq!(h.tier, Tier::Raw);
+    let Data::Points(shown) = &h.data else { panic!("points") };
+    assert!(shown.len() <= 100 && shown.iter().any(|p| p.v == 1000.0), "the one-sample spike survives");
+
+    // Asked from further back than raw is kept: 1-minute buckets, equal to rolling the points.
+    let from = now - 2 * DAY;
+    let h =
+        read::history(&conn, &config, ("local", "cpu_pct"), (from, now), 10_000, now).expect("read").expect("found");
+    assert_eq!(h.tier, Tier::Minute);
+    let Data::Buckets(buckets) = &h.data else { panic!("buckets") };
+    let expected = rollup::roll(&points, 60_000);
+    assert_eq!(buckets.len(), expected.len(), "closed quarters and the open one rolled on the fly");
+    for (got, want) in buckets.iter().zip(&expected) {
+        assert_eq!((got.t, got.min, got.max, got.last, got.count), (want.t, want.min, want.max, want.last, want.count));
+        assert!((got.mean - want.mean).abs() < 1e-9);
+    }
+    assert!(buckets.iter().any(|b| b.max == 1000.0));
+}
+
+#[test]
+fn days_roll_up_into_hours_that_agree_with_the_points() {
+    let (config, conn) = temp_store("days");
+    let day = 500 * DAY;
+    let points = write(&conn, "load", day, 24 * 3600);
+    let now = day + DAY + HOUR;
+    maintain::close_quarters(&conn, now / maintain::QUARTER_MS * maintain::QUARTER_MS).expect("close");
+    maintain::roll_day(&conn, day).expect("roll");
+    let h = read::history(&conn, &config, ("local", "load"), (day, day + DAY - 1), 1000, now + 60 * DAY)
+        .expect("read")
+        .expect("found");
+    assert_eq!(h.tier, Tier::Hour);
+    let Data::Buckets(hours) = &h.data else { panic!("buckets") };
+    let expected = rollup::roll(&points, HOUR);
+    assert_eq!(hours.len(), 24);
+    for (got, want) in hours.iter().zip(&expected) {
+        assert_eq!((got.t, got.min, got.max, got.count), (want.t, want.min, want.max, want.count));
+        assert!((got.mean - want.mean).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn the_byte_budget_drops_the_oldest_first() {
+    let (mut config, conn) = temp_store("budget");
+    let now = 600 * DAY;
+    for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
+        let _ = write(&conn, name, now - 20 * HOUR + i as u64, 16 * 3600);
+    }
+    maintain::close_quarters(&conn, now).expect("close");
+    let before = db::used_bytes(&conn).expect("size");
+    let newest_before: i64 = conn.query_row("SELECT max(start) FROM chunk", [], |r| r.get(0)).expect("max");
+    config.max_bytes = before / 3;
+    let shared = Shared::default();
+    let mut schedule = maintain::Schedule::default();
+    schedule.run(&conn, &config, &shared, now).expect("maintain");
+    let after = db::used_bytes(&conn).expect("size");
+    assert!(after <= config.max_bytes, "{after} > {}", config.max_bytes);
+    assert!(shared.evicted_chunks.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    let oldest: i64 = conn.query_row("SELECT min(start) FROM chunk", [], |r| r.get(0)).expect("min");
+    let newest: i64 = conn.query_row("SELECT max(start) FROM chunk", [], |r| r.get(0)).expect("max");
+    assert!(oldest > (now - 20 * HOUR) as i64, "the oldest went first");
+    assert_eq!(newest, newest_before, "the newest stayed");
+}
+
+#[test]
+fn the_minutes_before_a_restart_come_back_as_samples() {
+    let (_, conn) = temp_store("recent");
+    let now = 700 * DAY;
+    write(&conn, "x", now - 3_000, 3);
+    write(&conn, "y", now - 3_000, 3);
+    let recent = read::recent(&conn, now - 2_500).expect("recent");
+    let shape: Vec<(u64, usize)> = recent.iter().map(|(_, t, v)| (*t, v.len())).collect();
+    assert_eq!(shape, [(now - 2000, 2), (now - 1000, 2)]);
+}
