@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use super::parse::{
-    PublicUrl, parse_bytes, parse_history, parse_idle, parse_interval, parse_loopback, parse_net, parse_origin,
-    parse_public_url, parse_retention, parse_store,
+    PublicUrl, StoreArg, parse_bytes, parse_history, parse_idle, parse_interval, parse_loopback, parse_net,
+    parse_origin, parse_public_url, parse_retention, parse_store,
 };
 use crate::sources::SourceArg;
 
@@ -93,7 +93,7 @@ pub struct ServeArgs {
     /// The history store: an SQLite file that keeps every series across restarts, or `none` to
     /// keep history in memory only [default: history.db in --data-dir].
     #[arg(long, env = "LIVEDASH_STORE", value_parser = parse_store)]
-    pub store: Option<Option<PathBuf>>,
+    pub store: Option<StoreArg>,
 
     /// The most disk the store's data may take, e.g. `1GiB`; past it the oldest data goes first
     /// [default: 1GiB].

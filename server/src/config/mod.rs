@@ -25,7 +25,7 @@ pub use parse::PublicUrl;
 
 use crate::sources::{DEFAULT_MAX_BODY, Kind, SourceArg, SourceSpec, default_timeout};
 use file::{File, SourceDraft};
-use parse::{parse_bytes, parse_history, parse_interval, parse_public_url, parse_retention, parse_store};
+use parse::{StoreArg, parse_bytes, parse_history, parse_interval, parse_public_url, parse_retention, parse_store};
 
 /// Where livedash listens unless told otherwise.
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 3000);
@@ -141,8 +141,8 @@ pub struct StoreSettings {
 fn store_settings(args: &ServeArgs, file: &File) -> Result<Option<StoreSettings>, ConfigError> {
     let v = &file.values;
     let path = match file.pick(args.store.clone(), "store", v.store.as_ref(), parse_store)? {
-        Some(None) => return Ok(None),
-        Some(Some(path)) => path,
+        Some(StoreArg::Off) => return Ok(None),
+        Some(StoreArg::File(path)) => path,
         None => args.data_dir.join(STORE_FILE),
     };
     let max_bytes = file

@@ -34,12 +34,21 @@ pub fn parse_retention(s: &str) -> Result<Duration, String> {
     parse_duration(s, Duration::from_secs(3600), Duration::from_secs(10 * 366 * 86_400))
 }
 
+/// Where history is kept: `none` (memory only) or a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreArg {
+    /// `--store none`.
+    Off,
+    /// `--store PATH`.
+    File(std::path::PathBuf),
+}
+
 /// The history store: a file path, or `none` for memory only.
-pub fn parse_store(s: &str) -> Result<Option<std::path::PathBuf>, String> {
+pub fn parse_store(s: &str) -> Result<StoreArg, String> {
     match s.trim() {
         "" => Err("empty: give a file path, or none".to_owned()),
-        "none" => Ok(None),
-        path => Ok(Some(std::path::PathBuf::from(path))),
+        "none" => Ok(StoreArg::Off),
+        path => Ok(StoreArg::File(std::path::PathBuf::from(path))),
     }
 }
 

@@ -223,3 +223,31 @@ fn the_readme_config_example_is_valid() {
     let config = with_file(&toml.replace("# public_url", "public_url"), &[]).expect("valid");
     assert_eq!(config.public_url.map(|u| u.base).as_deref(), Some("/dash"));
 }
+
+#[test]
+fn the_history_store_is_on_by_default_in_the_data_dir_and_can_be_moved_or_turned_off() {
+    let c = config(&["--data-dir", "/var/lib/livedash"]);
+    let store = c.store.expect("on by default");
+    assert_eq!(store.path, PathBuf::from("/var/lib/livedash/history.db"));
+    assert_eq!((store.max_bytes, store.raw_for), (1 << 30, Duration::from_secs(86_400)));
+    assert_eq!(
+        (store.minute_for, store.hour_for),
+        (Duration::from_secs(30 * 86_400), Duration::from_secs(365 * 86_400))
+    );
+    assert!(config(&["--store", "none"]).store.is_none());
+    let c = config(&[
+        "--store",
+        "/tmp/h.db",
+        "--store-max-bytes",
+        "2GiB",
+        "--store-raw-for",
+        "2d",
+        "--store-1m-for",
+        "60d",
+    ]);
+    let store = c.store.expect("on");
+    assert_eq!((store.path, store.max_bytes), (PathBuf::from("/tmp/h.db"), 2 << 30));
+    assert_eq!((store.raw_for, store.minute_for), (Duration::from_secs(2 * 86_400), Duration::from_secs(60 * 86_400)));
+    let err = parse(&["--store-raw-for", "5m"]).expect_err("too short");
+    assert!(err.to_string().contains("--store-raw-for"), "{err}");
+}
