@@ -195,8 +195,13 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         connections: connections.clone(),
         shutdown: shutdown.clone(),
     };
-    let observed =
-        Observed { hub: hub.clone(), auth: auth.clone(), connections: connections.clone(), sources: source_metrics };
+    let observed = Observed {
+        hub: hub.clone(),
+        auth: auth.clone(),
+        connections: connections.clone(),
+        sources: source_metrics,
+        store: store.clone(),
+    };
     let options = ServeOptions {
         tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
         header_timeout: config.header_timeout,

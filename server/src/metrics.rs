@@ -1,9 +1,9 @@
 //! `GET /metrics`: Prometheus text exposition (format 0.0.4, clean under `promtool check metrics`)
 //! of what the server does, no data values: clients, frames, skips, resumes, the history's bytes,
 //! disconnects by reason, logins, and per source the fetch latency histogram, errors, state and
-//! age. Behind Basic auth like everything else (or on a loopback listener of its own). Reads the
-//! counters that [`crate::auth`], [`crate::live`] and [`crate::sources`] keep; the sources record
-//! into [`SourceMetrics`].
+//! age, and the history store's writes, losses and size. Behind Basic auth like everything else (or
+//! on a loopback listener of its own). Reads the counters that [`crate::auth`], [`crate::live`],
+//! [`crate::sources`] and [`crate::store`] keep; the sources record into [`SourceMetrics`].
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use parking_lot::Mutex;
 use crate::auth::Auth;
 use crate::live::hub::Hub;
 use crate::live::ws::connections::Connections;
+use crate::store::Store;
 
 /// Upper bounds of the fetch-latency buckets, in seconds: 1 ms doubling to about 16 s.
 const BUCKETS: [f64; 15] =
@@ -64,6 +65,8 @@ pub struct Observed {
     pub connections: Arc<Connections>,
     /// Fetch latency and errors.
     pub sources: SourceMetrics,
+    /// The history store's writes, losses and size, when there is a store.
+    pub store: Option<Arc<Store>>,
 }
 
 /// Writes one metric family: its `HELP` and `TYPE`, then `(labels, value)` samples.
@@ -138,7 +141,30 @@ pub fn render(state: &Observed) -> String {
         reasons.iter().map(|(reason, v)| (format!(r#"{{reason="{reason}"}}"#), get(v) as f64)).collect();
     family(&mut out, "disconnects_total", "counter", "Sockets closed by the server, by reason.", &closed);
     render_sources(&mut out, state);
+    if let Some(store) = &state.store {
+        render_store(&mut out, store);
+    }
     out
+}
+
+/// The history store's families: what it wrote and lost, its size, and whether it is saving.
+fn render_store(out: &mut String, store: &Store) {
+    let s = &store.shared;
+    let get = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
+    let counters = [
+        ("store_points_written_total", "Points written to the history store.", &s.points_written),
+        ("store_points_dropped_total", "Points not saved: a full queue or a failed write.", &s.points_dropped),
+        ("store_samples_dropped_total", "Samples the history store's full queue refused.", &s.samples_dropped),
+        ("store_evicted_chunks_total", "Chunks deleted to keep within --store-max-bytes.", &s.evicted_chunks),
+    ];
+    for (name, help, value) in counters {
+        family(out, name, "counter", help, &count(get(value)));
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let bytes = get(&s.bytes) as f64;
+    family(out, "store_bytes", "gauge", "Bytes the history store's data takes (as last measured).", &one(bytes));
+    let saving = f64::from(u8::from(store.failing().is_none()));
+    family(out, "store_saving", "gauge", "1 while history is being saved, 0 while writes fail.", &one(saving));
 }
 
 /// The per-source families: fetch latency, errors, up, and the age of the last good sample.

@@ -134,3 +134,63 @@ async fn a_bad_series_setting_in_the_config_file_stops_the_start_naming_its_key(
     assert!(log.contains("bytes/s"), "the known units are listed: {log}");
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "nothing listens");
 }
+
+/// Points the store at `path` holds: pending ones and those in raw chunks.
+fn stored_points(path: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let pending: i64 = conn.query_row("SELECT count(*) FROM pending", [], |r| r.get(0)).unwrap();
+    let chunked: i64 =
+        conn.query_row("SELECT coalesce(sum(count), 0) FROM chunk WHERE tier = 0", [], |r| r.get(0)).unwrap();
+    pending + chunked
+}
+
+#[tokio::test]
+async fn a_kill_9_while_writing_history_leaves_a_store_that_opens_cleanly_and_keeps_what_was_written() {
+    let data = common::temp_dir("process-kill9");
+    let path = data.join("history.db");
+    let run = |addr: SocketAddr| {
+        Command::new(env!("CARGO_BIN_EXE_livedash"))
+            .args(["--listen", &addr.to_string(), "--interval", "50ms"])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn livedash")
+    };
+    let addr = free_addr();
+    let mut child = run(addr);
+    assert!(wait_listening(addr).await);
+    // Twenty samples a second, each a batch of a dozen points: the kill lands mid-write.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    signal(&child, "KILL");
+    child.wait().await.unwrap();
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    drop(conn);
+    let kept = stored_points(&path);
+    assert!(kept > 100, "what was committed before the kill is there: {kept}");
+
+    // It starts again on the same file and goes on writing.
+    let addr = free_addr();
+    let child = run(addr);
+    assert!(wait_listening(addr).await);
+    let mut saving = false;
+    for _ in 0..40 {
+        saving = get(addr, "/healthz", &[]).await.body.contains(r#""history":"saving""#);
+        if saving {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(saving, "the store opened and is saving");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (clean, log) = stop(child).await;
+    assert!(clean, "{log}");
+    assert!(stored_points(&path) > kept, "it went on writing after the restart");
+}

@@ -146,5 +146,12 @@ async fn a_store_that_cannot_write_is_told_to_the_page_and_the_live_stream_goes_
     assert!(health.body.contains(r#""history":"saving""#), "{}", health.body);
     let store = server.store.clone().expect("store");
     assert!(store.shared.points_dropped.load(std::sync::atomic::Ordering::Relaxed) > 0, "what was lost is counted");
+    let metrics = get(server.addr, "/metrics", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    let value = |name: &str| {
+        metrics.body.lines().find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok()).unwrap_or(-1.0)
+    };
+    assert!(value("livedash_store_points_dropped_total") > 0.0, "{}", metrics.body);
+    assert!(value("livedash_store_points_written_total") > 0.0);
+    assert_eq!(value("livedash_store_saving"), 1.0);
     server.stop().await;
 }
