@@ -52,7 +52,7 @@ kill "$floor"
 
 LIVEDASH_ADMIN_PASSWORD=$password RUST_LOG=warn "$livedash" --listen 127.0.0.1:9300 \
   --source "up=http://127.0.0.1:9100/" --interval "${interval}ms" --max-connections-per-ip 100000 \
-  --max-connections 100000 --max-http-connections-per-ip 100000 >"$out/livedash.log" 2>&1 &
+  --max-connections 100000 --max-http-connections-per-ip 100000 --data-dir "$out/data" >"$out/livedash.log" 2>&1 &
 server=$!
 pids+=($server)
 wait_port 9300

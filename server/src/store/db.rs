@@ -3,7 +3,8 @@
 //! - `series`: one row per `(source, name)`, numbered.
 //! - `pending`: the points not yet in a chunk, one row each (a quarter of an hour at most).
 //! - `chunk`: compressed chunks of points (tier 0) or roll-up buckets (tiers 1 and 2) per series,
-//!   each covering `[start, end)`.
+//!   each covering `[start, end)`: an ordinary table (a chunk of a kilobyte or two fits in its
+//!   page), with a unique index on `(series, tier, start)` and one on `start` for ageing.
 //! - `run`: each life of the server (`start`, the last time it wrote), so that the time it was
 //!   down shows as a gap.
 
@@ -15,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use super::error::StoreError;
 
 /// The schema's version, kept in `PRAGMA user_version`.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS series (
@@ -31,14 +32,15 @@ CREATE TABLE IF NOT EXISTS pending (
     PRIMARY KEY (series, t)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS chunk (
+    id INTEGER PRIMARY KEY,
     series INTEGER NOT NULL,
     tier INTEGER NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     count INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (series, tier, start)
-) WITHOUT ROWID;
+    data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS chunk_key ON chunk (series, tier, start);
 CREATE INDEX IF NOT EXISTS chunk_age ON chunk (start);
 CREATE TABLE IF NOT EXISTS run (
     start INTEGER PRIMARY KEY,
@@ -69,7 +71,18 @@ pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
             format!("made by a newer livedash (schema {version}, this one knows {VERSION})"),
         ));
     }
+    if version == 1 {
+        // Version 1 kept chunks in a WITHOUT ROWID table, whose rows over a quarter of a page
+        // spill into overflow pages: a chunk of 1 KiB then took most of two pages.
+        conn.execute_batch("BEGIN; DROP INDEX IF EXISTS chunk_age; ALTER TABLE chunk RENAME TO chunk_v1; COMMIT;")?;
+    }
     conn.execute_batch(SCHEMA)?;
+    if version == 1 {
+        conn.execute_batch(
+            "BEGIN; INSERT INTO chunk (series, tier, start, end, count, data)
+             SELECT series, tier, start, end, count, data FROM chunk_v1; DROP TABLE chunk_v1; COMMIT;",
+        )?;
+    }
     conn.execute_batch(&format!("PRAGMA user_version = {VERSION}"))?;
     Ok(conn)
 }

@@ -155,7 +155,8 @@ fn put(
 
 /// Deletes what each tier keeps no longer.
 fn retain(conn: &Connection, config: &StoreConfig, now: u64) -> Result<(), StoreError> {
-    let mut delete = conn.prepare_cached("DELETE FROM chunk WHERE tier = ?1 AND end <= ?2")?;
+    // `start < end`: bounding `start` too lets the index on it skip everything recent.
+    let mut delete = conn.prepare_cached("DELETE FROM chunk WHERE start < ?2 AND tier = ?1 AND end <= ?2")?;
     for (tier, keep) in [(Tier::Raw, config.raw_for), (Tier::Minute, config.minute_for), (Tier::Hour, config.hour_for)]
     {
         let keep = u64::try_from(keep.as_millis()).unwrap_or(u64::MAX);
@@ -172,10 +173,9 @@ fn keep_within_budget(conn: &Connection, config: &StoreConfig, shared: &Shared) 
             break;
         }
         let n = (total / 20).max(1);
-        let deleted = conn.prepare_cached(
-            "DELETE FROM chunk WHERE (series, tier, start) IN (SELECT series, tier, start FROM chunk ORDER BY start LIMIT ?1)",
-        )?
-        .execute(params![n])?;
+        let deleted = conn
+            .prepare_cached("DELETE FROM chunk WHERE id IN (SELECT id FROM chunk ORDER BY start LIMIT ?1)")?
+            .execute(params![n])?;
         shared.evicted_chunks.fetch_add(deleted as u64, Ordering::Relaxed);
         if deleted == 0 {
             break;

@@ -129,3 +129,31 @@ fn the_minutes_before_a_restart_come_back_as_samples() {
     let shape: Vec<(u64, usize)> = recent.iter().map(|(_, t, v)| (*t, v.len())).collect();
     assert_eq!(shape, [(now - 2000, 2), (now - 1000, 2)]);
 }
+
+#[test]
+fn a_version_1_file_is_moved_to_the_current_schema_keeping_its_chunks() {
+    let dir = std::env::temp_dir().join(format!("livedash-store-migrate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("history.db");
+    {
+        let old = Connection::open(&path).expect("open");
+        old.execute_batch(
+            "CREATE TABLE chunk (series INTEGER NOT NULL, tier INTEGER NOT NULL, start INTEGER NOT NULL,
+               end INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (series, tier, start))
+               WITHOUT ROWID;
+             CREATE INDEX chunk_age ON chunk (start);
+             INSERT INTO chunk VALUES (1, 0, 900000, 1800000, 3, x'0102');
+             PRAGMA user_version = 1;",
+        )
+        .expect("a version 1 file");
+    }
+    let conn = db::open_writer(&path).expect("migrates");
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
+    let row: (i64, i64, Vec<u8>) = conn
+        .query_row("SELECT id, count, data FROM chunk", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("kept");
+    assert_eq!((version, row.1, row.2), (2, 3, vec![1, 2]));
+    drop(conn);
+    db::open_writer(&path).expect("opens again without migrating twice");
+}

@@ -1,0 +1,182 @@
+//! Writes synthetic history into a store file fast, as the store itself would have kept it after
+//! `SPAN` of sampling every second: raw chunks for the last `RAW_FOR`, 1-minute roll-ups for the
+//! last 30 days, 1-hour roll-ups for every ended day. For sizing and query benchmarks
+//! (scripts/bench-store.sh); a year of 200 series takes minutes.
+//!
+//!   cargo run --release -p livedash-server --example fill_store -- PATH PROFILE SPAN [RAW_FOR]
+//!
+//! PROFILE: `local` (this machine's series: percentages, bytes, load, rates, uptime) or
+//! `wide:N` (N series, half percentages and half plain numbers, two decimals each).
+//! Prints JSON: points, chunks, bytes per raw point, file size.
+
+use std::time::Duration;
+
+use livedash_server::store::maintain::{DAY_MS, QUARTER_MS};
+use livedash_server::store::{Bucket, Point, Tier, codec, db, rollup};
+use rusqlite::params;
+
+/// A small, fast, seeded random number generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// How one synthetic series moves.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// A random walk in 0..100 with two decimals.
+    Percent,
+    /// A random walk with two decimals, around `scale`.
+    Walk(f64),
+    /// Whole bytes drifting slowly around `scale`.
+    Bytes(f64),
+    /// A constant.
+    Constant(f64),
+    /// A counter going up one a second.
+    Counter,
+    /// Mostly small whole numbers with bursts (a network rate).
+    Bursty,
+}
+
+fn profile(name: &str) -> Vec<(String, Shape)> {
+    if let Some(n) = name.strip_prefix("wide:").and_then(|n| n.parse::<usize>().ok()) {
+        return (0..n)
+            .map(
+                |i| {
+                    if i % 2 == 0 {
+                        (format!("s{i}_pct"), Shape::Percent)
+                    } else {
+                        (format!("s{i}"), Shape::Walk(500.0))
+                    }
+                },
+            )
+            .collect();
+    }
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    [
+        ("cpu_pct", Shape::Percent),
+        ("cpu_core_pct.0", Shape::Percent),
+        ("cpu_core_pct.1", Shape::Percent),
+        ("mem_pct", Shape::Percent),
+        ("mem_used_bytes", Shape::Bytes(6.0 * gib)),
+        ("mem_total_bytes", Shape::Constant(16.0 * gib)),
+        ("load_avg.0", Shape::Walk(1.0)),
+        ("load_avg.1", Shape::Walk(1.0)),
+        ("load_avg.2", Shape::Walk(1.0)),
+        ("net_rx_bytes_per_s", Shape::Bursty),
+        ("net_tx_bytes_per_s", Shape::Bursty),
+        ("disk_pct", Shape::Percent),
+        ("disk_used_bytes", Shape::Bytes(200.0 * gib)),
+        ("disk_total_bytes", Shape::Constant(500.0 * gib)),
+        ("uptime_s", Shape::Counter),
+    ]
+    .into_iter()
+    .map(|(n, s)| (n.to_owned(), s))
+    .collect()
+}
+
+/// The next value of a series of `shape` after `last`, at second `i`.
+fn step(shape: Shape, last: f64, i: u64, rng: &mut Rng) -> f64 {
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    match shape {
+        Shape::Percent => round2((last + (rng.next() - 0.5) * 4.0).clamp(0.0, 100.0)),
+        Shape::Walk(scale) => round2((last + (rng.next() - 0.5) * scale * 0.02).max(0.0)),
+        Shape::Bytes(scale) => (last + ((rng.next() - 0.5) * scale * 0.0005).round()).max(0.0),
+        Shape::Constant(v) => v,
+        Shape::Counter => i as f64,
+        Shape::Bursty => {
+            if rng.next() < 0.05 {
+                (rng.next() * 2e6).round()
+            } else {
+                (rng.next() * 3000.0).round()
+            }
+        }
+    }
+}
+
+fn start_value(shape: Shape, rng: &mut Rng) -> f64 {
+    match shape {
+        Shape::Percent => (rng.next() * 100.0).round(),
+        Shape::Walk(scale) | Shape::Bytes(scale) | Shape::Constant(scale) => scale,
+        Shape::Counter | Shape::Bursty => 0.0,
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [path, profile_name, span, rest @ ..] = args.as_slice() else {
+        return Err("usage: fill_store PATH PROFILE SPAN [RAW_FOR]".into());
+    };
+    let span = humantime::parse_duration(span)?;
+    let raw_for = rest.first().map_or(Ok(Duration::from_secs(86_400)), |r| humantime::parse_duration(r))?;
+    let minute_for = Duration::from_secs(30 * 86_400);
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let now = livedash_server::clock::now_ms() / QUARTER_MS * QUARTER_MS;
+    let first = now.saturating_sub(ms(span)) / QUARTER_MS * QUARTER_MS;
+    let conn = db::open_writer(std::path::Path::new(path))?;
+    let started = std::time::Instant::now();
+    let (mut raw_points, mut chunks, mut raw_bytes) = (0u64, 0u64, 0u64);
+    let put = |series: i64, tier: Tier, start: u64, end: u64, count: usize, data: &[u8]| {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO chunk (series, tier, start, end, count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![series, tier.code(), start as i64, end as i64, count as i64, data])
+    };
+    for (n, (name, shape)) in profile(profile_name).into_iter().enumerate() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9));
+        let tx = conn.unchecked_transaction()?;
+        let id = db::series_id(&tx, "synthetic", &name)?;
+        let mut value = start_value(shape, &mut rng);
+        let mut day: Vec<Bucket> = Vec::new();
+        let mut quarter = first;
+        while quarter < now {
+            let points: Vec<Point> = (0..QUARTER_MS / 1000)
+                .map(|s| {
+                    let t = quarter + s * 1000;
+                    value = step(shape, value, (t - first) / 1000, &mut rng);
+                    Point { t, v: value }
+                })
+                .collect();
+            let minutes = rollup::roll(&points, Tier::Minute.width_ms());
+            if quarter + ms(raw_for) >= now {
+                let blob = codec::encode_points(&points);
+                raw_bytes += blob.len() as u64;
+                raw_points += points.len() as u64;
+                put(id, Tier::Raw, quarter, quarter + QUARTER_MS, points.len(), &blob)?;
+                chunks += 1;
+            }
+            if quarter + ms(minute_for) >= now {
+                put(id, Tier::Minute, quarter, quarter + QUARTER_MS, minutes.len(), &codec::encode_buckets(&minutes))?;
+                chunks += 1;
+            }
+            day.extend(minutes);
+            quarter += QUARTER_MS;
+            if quarter % DAY_MS == 0 && !day.is_empty() {
+                // A day that ended (the first may have begun part way through).
+                let hours = rollup::merge(&day, Tier::Hour.width_ms());
+                let start = quarter - DAY_MS;
+                put(id, Tier::Hour, start, quarter, hours.len(), &codec::encode_buckets(&hours))?;
+                chunks += 1;
+                day.clear();
+            }
+        }
+        tx.commit()?;
+    }
+    conn.execute("INSERT OR REPLACE INTO run (start, last) VALUES (?1, ?2)", params![first as i64, now as i64])?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+    let file = std::fs::metadata(path)?.len();
+    println!(
+        "{{\"tool\":\"fill_store\",\"profile\":\"{profile_name}\",\"span_s\":{},\"raw_points\":{raw_points},\"chunks\":{chunks},\
+         \"raw_bytes_per_point\":{:.3},\"file_bytes\":{file},\"seconds\":{:.1}}}",
+        span.as_secs(),
+        raw_bytes as f64 / raw_points.max(1) as f64,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
