@@ -9,6 +9,9 @@
 //! `wide:N` (N series, half percentages and half plain numbers, two decimals each).
 //! Prints JSON: points, chunks, bytes per raw point, file size.
 
+// A command-line tool: its result is what it prints.
+#![allow(clippy::print_stdout)]
+
 use std::time::Duration;
 
 use livedash_server::store::maintain::{DAY_MS, QUARTER_MS};
@@ -157,7 +160,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             day.extend(minutes);
             quarter += QUARTER_MS;
-            if quarter % DAY_MS == 0 && !day.is_empty() {
+            if quarter.is_multiple_of(DAY_MS) && !day.is_empty() {
                 // A day that ended (the first may have begun part way through).
                 let hours = rollup::merge(&day, Tier::Hour.width_ms());
                 let start = quarter - DAY_MS;
