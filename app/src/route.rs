@@ -1,8 +1,8 @@
 //! The page's address. livedash is one page; what it shows depends only on the URL's query:
-//! `?chart=KEY&source=NAME&window=5m` opens a chart, `?kiosk` the wall-screen view. So instead of
+//! `?chart=KEY&source=NAME&range=5m` opens a chart, `?kiosk` the wall-screen view. So instead of
 //! a router, the query is a signal: the server reads it from the request, the browser from its
 //! location; in-page links push a history entry (so Back returns), and `popstate` brings the
-//! signal back in line.
+//! signal back in line. A chart's range is in its query too (see [`crate::chart::range`]).
 
 use leptos::prelude::*;
 
@@ -34,25 +34,56 @@ impl Query {
     /// Goes to `query` (`?a=b`, or empty for the plain page) in this page: a new history entry,
     /// or in place of the current one when `replace`.
     pub fn go(self, query: &str, replace: bool) {
+        self.navigate(query, if replace { How::Replace } else { How::Push });
+    }
+
+    /// Goes to `query` as a new history entry one deeper than the current one (a chart zoomed
+    /// within the page), keeping the scroll position: see [`depth`].
+    pub fn push_deeper(self, query: &str) {
+        self.navigate(query, How::Deeper);
+    }
+
+    fn navigate(self, query: &str, how: How) {
         #[cfg(feature = "hydrate")]
         {
+            use leptos::wasm_bindgen::JsValue;
             let path = window().location().pathname().unwrap_or_default();
             let url = format!("{path}{query}");
             if let Ok(history) = window().history() {
-                let state = leptos::wasm_bindgen::JsValue::NULL;
-                let _ = if replace {
-                    history.replace_state_with_url(&state, "", Some(&url))
-                } else {
-                    history.push_state_with_url(&state, "", Some(&url))
+                let _ = match how {
+                    How::Replace => {
+                        history.replace_state_with_url(&history.state().unwrap_or(JsValue::NULL), "", Some(&url))
+                    }
+                    How::Push => history.push_state_with_url(&JsValue::NULL, "", Some(&url)),
+                    How::Deeper => history.push_state_with_url(&JsValue::from(depth() + 1), "", Some(&url)),
                 };
             }
-            if !replace {
+            if how == How::Push {
                 window().scroll_to_with_x_and_y(0.0, 0.0);
             }
         }
-        let _ = replace;
+        let _ = how;
         self.0.set(query.trim_start_matches('?').to_owned());
     }
+}
+
+/// How [`Query`] goes to an address.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    Replace,
+    Push,
+    Deeper,
+}
+
+/// How many history entries the page pushed in place (zooms) on top of the entry it was opened
+/// at: each carries its depth as its `history.state`, so Back and Forward keep it right.
+pub fn depth() -> i32 {
+    #[cfg(feature = "hydrate")]
+    {
+        window().history().ok().and_then(|h| h.state().ok()).and_then(|s| s.as_f64()).map_or(0, |d| d as i32)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    0
 }
 
 /// The page's query.

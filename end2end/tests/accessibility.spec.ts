@@ -31,4 +31,17 @@ for (const colorScheme of ["light", "dark"] as const) {
     await page.waitForTimeout(300);
     await page.screenshot({ path: `test-results/screenshots/chart-${colorScheme}.png` });
   });
+
+  test(`a chart over a history range has no serious accessibility violation in the ${colorScheme} theme`, async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.emulateMedia({ colorScheme });
+    await page.goto("/?chart=cpu_pct&source=local&range=6h");
+    await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+    await expect(page.getByTestId("chart-status")).toContainText("History");
+    // The custom range's form is checked too.
+    await page.getByText("Custom range").click();
+    await page.getByTestId("chart-svg").focus();
+    await expect(page.getByTestId("readout")).toContainText("%");
+    expect(await serious(page)).toEqual([]);
+  });
 }

@@ -10,7 +10,7 @@ test("a chart opens by click, draws axes and a live line, and Esc returns to the
   await page.goto("/");
   await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
   await page.locator('[data-series="cpu_pct"] .card-open').click();
-  await expect(page).toHaveURL(/\?chart=cpu_pct&source=local&window=5m$/);
+  await expect(page).toHaveURL(/\?chart=cpu_pct&source=local&range=5m$/);
   const chart = page.getByTestId("chart");
   await expect(chart.locator("h2")).toContainText("CPU");
   const svg = page.getByTestId("chart-svg");
@@ -58,20 +58,20 @@ test("a chart opens from the keyboard and its crosshair reads values with the ar
   await expect(page.locator('[data-series="load_avg"]')).toBeVisible();
 });
 
-test("a chart's URL reloads to the same chart, window and legend", async ({ page }) => {
-  await page.goto("/?chart=load_avg&source=local&window=1m");
+test("a chart's URL reloads to the same chart, range and legend", async ({ page }) => {
+  await page.goto("/?chart=load_avg&source=local&range=1m");
   const chart = page.getByTestId("chart");
   await expect(chart.locator("h2")).toContainText("Load");
-  await expect(chart.locator('.window[aria-pressed="true"]')).toHaveText("1 min");
+  await expect(chart.locator('.range[aria-pressed="true"]')).toHaveText("1 min");
   const legend = chart.locator(".legend-item");
   await expect(legend).toHaveText(["1 m", "5 m", "15 m"]);
   await expect(chart.locator("path.line")).toHaveCount(3);
   await legend.nth(1).click();
   await expect(legend.nth(1)).toHaveAttribute("aria-pressed", "false");
   await expect(chart.locator("path.line")).toHaveCount(2);
-  await chart.locator(".window", { hasText: "10 min" }).click();
-  await expect(page).toHaveURL(/window=10m/);
+  await chart.locator(".range", { hasText: "10 min" }).click();
+  await expect(page).toHaveURL(/range=10m/);
   await page.reload();
-  await expect(chart.locator('.window[aria-pressed="true"]')).toHaveText("10 min");
+  await expect(chart.locator('.range[aria-pressed="true"]')).toHaveText("10 min");
   await expect(chart.locator("h2")).toContainText("Load");
 });

@@ -1,6 +1,8 @@
 //! The chart's drawing: an SVG sized to its box in CSS pixels (so text is never stretched), with
-//! axes, threshold lines, the lines, and a crosshair that the pointer and the arrow keys move; the
-//! value and time under it are written in a live region beside the chart.
+//! axes, threshold lines, min–max bands under the lines, lines broken where data is missing, and a
+//! crosshair that the pointer and the arrow keys move; the value and time under it are written in
+//! a live region beside the chart. Dragging across it selects a span to zoom to; + and - zoom
+//! around the crosshair.
 
 use leptos::prelude::*;
 use livedash::series;
@@ -8,13 +10,18 @@ use livedash::settings::Threshold;
 
 use super::data::ChartData;
 use crate::clock::Clock;
-use crate::plot::{Plot, clock, extent, thin, tick_label, time_ticks, value_ticks};
+use crate::plot::{
+    Plot, breaks, clock, date_time, extent, same_day, thin_span, tick_label, time_label, time_ticks, value_ticks,
+};
 
 /// Space around the plot for the axes' labels, in CSS pixels: left, right, top, bottom.
 const MARGIN: (f64, f64, f64, f64) = (64.0, 16.0, 12.0, 28.0);
 /// The chart's height in CSS pixels, and its width until the browser has measured it.
 const HEIGHT: f64 = 360.0;
-const DEFAULT_WIDTH: f64 = 1000.0;
+/// See [`HEIGHT`].
+pub const DEFAULT_WIDTH: f64 = 1000.0;
+/// How far (CSS pixels) a press must be dragged to select a span rather than click.
+const DRAG_MIN_PX: f64 = 6.0;
 /// Distinct line colours (CSS classes `s0`..`s7`).
 const COLOURS: usize = 8;
 
@@ -25,7 +32,19 @@ struct Drawing {
     y_ticks: Vec<(f64, String)>,
     x_ticks: Vec<(f64, String)>,
     thresholds: Vec<(f64, &'static str, String)>,
+    gaps: Vec<(f64, f64)>,
+    bands: Vec<(usize, String)>,
     lines: Vec<(usize, String)>,
+}
+
+/// What the chart asks of its page: zoom to a span (from a drag), or by a factor around a time
+/// (below 1: in).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zoom {
+    /// The span between two times.
+    Select(u64, u64),
+    /// By a factor, around a time.
+    By(f64, u64),
 }
 
 fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
@@ -34,21 +53,27 @@ fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
     let percent = data.settings.unit == series::Unit::Percent;
     let marks: Vec<f64> =
         [data.settings.warn, data.settings.critical].into_iter().flatten().map(Threshold::value).collect();
-    let values = visible().flat_map(|(_, l)| l.points.iter().map(|p| p.1)).chain(marks.iter().copied());
+    let values = visible()
+        .flat_map(|(_, l)| l.points.iter().map(|p| p.1).chain(l.bands.iter().flat_map(|b| [b.1, b.2])))
+        .chain(marks.iter().copied());
     let (lo, hi) = extent(values.chain(percent.then_some(0.0))).unwrap_or((0.0, 1.0));
     let (lo, hi) = if percent { (lo.min(0.0), hi.max(100.0)) } else { (lo, hi) };
     let (ticks, y) = value_ticks(lo, hi, 5);
     let plot = Plot { t: data.t, y, w, h };
     let style = data.settings.style();
-    let seconds = data.t.1 - data.t.0 < 5 * 60_000;
+    let span = data.t.1 - data.t.0;
     let count = (w / 90.0) as usize;
+    let (times, step) = time_ticks(data.t.0, data.t.1, count, tz);
+    // Neighbours this far apart are never joined when the usual spacing is much smaller.
+    let floor = span / 200;
+    let columns = (w / 2.0) as usize;
     Drawing {
         plot,
         y_ticks: ticks.iter().map(|&v| (plot.y(v), tick_label(v, style))).collect(),
         // A label centred on a tick too near the right edge would be cut off: such ticks go.
-        x_ticks: time_ticks(data.t.0, data.t.1, count)
+        x_ticks: times
             .into_iter()
-            .map(|t| (plot.x(t), clock(t, tz, seconds)))
+            .map(|t| (plot.x(t), time_label(t, step, span, tz)))
             .filter(|(x, _)| *x <= w - 30.0)
             .collect(),
         thresholds: [(data.settings.warn, "warn", "warning"), (data.settings.critical, "critical", "critical")]
@@ -57,7 +82,21 @@ fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
                 t.map(|t| (plot.y(t.value()), class, format!("{word} {}", tick_label(t.value(), style))))
             })
             .collect(),
-        lines: visible().map(|(i, l)| (i % COLOURS, plot.line(&thin(&l.points, (w / 2.0) as usize)))).collect(),
+        gaps: data.gaps.iter().map(|&(a, b)| (plot.x(a), plot.x(b))).filter(|(a, b)| b - a >= 1.0).collect(),
+        bands: visible()
+            .filter(|(_, l)| !l.bands.is_empty())
+            .map(|(i, l)| {
+                let times: Vec<u64> = l.bands.iter().map(|b| b.0).collect();
+                (i % COLOURS, plot.band(&l.bands, &breaks(&times, &data.gaps, floor)))
+            })
+            .collect(),
+        lines: visible()
+            .map(|(i, l)| {
+                let points = thin_span(&l.points, data.t, columns);
+                let times: Vec<u64> = points.iter().map(|p| p.0).collect();
+                (i % COLOURS, plot.lines(&points, &breaks(&times, &data.gaps, floor)))
+            })
+            .collect(),
     }
 }
 
@@ -67,10 +106,11 @@ fn value_at(points: &[(u64, f64)], t: u64) -> Option<(u64, f64)> {
     points.get(i.checked_sub(1)?).copied()
 }
 
-/// The chart of `data`, kept live.
+/// The chart of `data`, kept live, `width` CSS pixels wide (measured here); drags and the + and
+/// - keys ask `zoom`.
 #[component]
-pub fn ChartSvg(data: Memo<Option<ChartData>>) -> impl IntoView {
-    let width = RwSignal::new(DEFAULT_WIDTH);
+pub fn ChartSvg(data: Memo<Option<ChartData>>, width: RwSignal<f64>, zoom: Callback<Zoom>) -> impl IntoView {
+    let drag = RwSignal::new(None::<(f64, f64)>);
     let shown = RwSignal::new(Vec::<bool>::new());
     let cursor = RwSignal::new(None::<u64>);
     let tz = use_context::<Clock>().map_or_else(|| Signal::from(0), |c| c.tz_offset_min.into());
@@ -114,14 +154,41 @@ pub fn ChartSvg(data: Memo<Option<ChartData>>) -> impl IntoView {
         let candidates = [i.checked_sub(1).and_then(|j| ts.get(j)), ts.get(i)];
         candidates.into_iter().flatten().min_by_key(|x| x.abs_diff(t)).copied()
     };
+    let plot = move || drawing.with_untracked(|d| d.as_ref().map(|d| d.plot));
     let on_move = move |ev: leptos::ev::PointerEvent| {
-        let Some((x, plot)) =
-            pointer_x(&svg, ev.client_x()).zip(drawing.with_untracked(|d| d.as_ref().map(|d| d.plot)))
-        else {
+        let Some((x, plot)) = pointer_x(&svg, ev.client_x()).zip(plot()) else {
             return;
         };
-        cursor.set(snap(plot.t_at(x - MARGIN.0)));
+        let x = (x - MARGIN.0).clamp(0.0, plot.w);
+        if drag.with_untracked(Option::is_some) {
+            drag.update(|d| {
+                if let Some(d) = d {
+                    d.1 = x;
+                }
+            });
+        }
+        cursor.set(snap(plot.t_at(x)));
     };
+    // Press and drag selects a span; releasing zooms to it.
+    let on_down = move |ev: leptos::ev::PointerEvent| {
+        let Some((x, plot)) = pointer_x(&svg, ev.client_x()).zip(plot()) else {
+            return;
+        };
+        let x = x - MARGIN.0;
+        if ev.button() != 0 || !(0.0..=plot.w).contains(&x) {
+            return;
+        }
+        capture_pointer(&svg, ev.pointer_id());
+        drag.set(Some((x, x)));
+    };
+    let on_up = move |_: leptos::ev::PointerEvent| {
+        let (Some((a, b)), Some(plot)) = (drag.get_untracked(), plot()) else { return };
+        drag.set(None);
+        if (a - b).abs() >= DRAG_MIN_PX {
+            zoom.run(Zoom::Select(plot.t_at(a), plot.t_at(b)));
+        }
+    };
+    let on_cancel = move |_: leptos::ev::PointerEvent| drag.set(None);
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let ts = times();
         let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else { return };
@@ -134,6 +201,15 @@ pub fn ChartSvg(data: Memo<Option<ChartData>>) -> impl IntoView {
             "PageDown" => ts.get((i + 10).min(ts.len() - 1)).copied(),
             "Home" => Some(first),
             "End" => Some(last),
+            "+" | "=" | "-" | "_" => {
+                ev.prevent_default();
+                let centre = cursor
+                    .get_untracked()
+                    .or_else(|| data.with_untracked(|d| d.as_ref().map(|d| d.t.0 / 2 + d.t.1 / 2)));
+                let factor = if matches!(ev.key().as_str(), "+" | "=") { 0.5 } else { 2.0 };
+                zoom.run(Zoom::By(factor, centre.unwrap_or(last)));
+                return;
+            }
             _ => return,
         };
         ev.prevent_default();
@@ -146,11 +222,15 @@ pub fn ChartSvg(data: Memo<Option<ChartData>>) -> impl IntoView {
     };
     let readout = move || {
         let Some(t) = cursor.get() else {
-            return "Point at the chart, or focus it and use the arrow keys, to read a value.".to_owned();
+            return "Point at the chart, or focus it and use the arrow keys, to read a value; drag across it, or \
+                    press + and -, to zoom."
+                .to_owned();
         };
         data.with(|d| {
             let Some(d) = d else { return String::new() };
-            let mut parts = vec![clock(t, tz.get(), true)];
+            let tz = tz.get();
+            let when = if same_day(d.t.0, d.t.1, tz) { clock(t, tz, true) } else { date_time(t, tz) };
+            let mut parts = vec![when];
             shown.with(|s| {
                 for (i, line) in d.lines.iter().enumerate().filter(|(i, _)| s.get(*i).copied().unwrap_or(true)) {
                     let value = value_at(&line.points, t).map_or_else(
@@ -168,6 +248,7 @@ pub fn ChartSvg(data: Memo<Option<ChartData>>) -> impl IntoView {
         let t = cursor.get()?;
         drawing.with(|g| g.as_ref().map(|g| g.plot.x(t)))
     };
+    let selection = move || drag.get().filter(|(a, b)| (a - b).abs() >= 1.0);
     let dots = move || -> Vec<(usize, f64, f64)> {
         let Some(t) = cursor.get() else { return Vec::new() };
         data.with(|d| {
@@ -225,13 +306,17 @@ pub fn ChartSvg(data: Memo<Option<ChartData>>) -> impl IntoView {
                 tabindex="0"
                 aria-label=label
                 aria-describedby="chart-readout"
+                aria-keyshortcuts="ArrowLeft ArrowRight Home End PageUp PageDown + -"
                 data-testid="chart-svg"
                 on:pointermove=on_move
+                on:pointerdown=on_down
+                on:pointerup=on_up
+                on:pointercancel=on_cancel
                 on:keydown=on_key
                 on:focus=on_focus
             >
                 <g transform=format!("translate({},{})", MARGIN.0, MARGIN.2) inner_html=move || drawing.with(|g| g.as_ref().map(markup).unwrap_or_default())></g>
-                <g transform=format!("translate({},{})", MARGIN.0, MARGIN.2) inner_html=move || cross_markup(cross(), dots())></g>
+                <g transform=format!("translate({},{})", MARGIN.0, MARGIN.2) inner_html=move || cross_markup(cross(), dots(), selection())></g>
             </svg>
             <p class="readout" id="chart-readout" data-testid="readout" aria-live="polite">{readout}</p>
             {legend}
@@ -276,22 +361,47 @@ fn markup(g: &Drawing) -> String {
             esc(text)
         );
     }
+    for (a, b) in &g.gaps {
+        let _ = write!(out, r#"<rect class="gap" x="{a:.0}" y="0" width="{:.0}" height="{h}"/>"#, b - a);
+    }
+    for (c, d) in &g.bands {
+        let _ = write!(out, r#"<path class="band s{c}" d="{d}"/>"#);
+    }
     for (c, d) in &g.lines {
         let _ = write!(out, r#"<path class="line s{c}" d="{d}"/>"#);
     }
     out
 }
 
-/// The crosshair at `x` and a dot on each line, as SVG markup.
-fn cross_markup(x: Option<f64>, dots: Vec<(usize, f64, f64)>) -> String {
+/// The span being selected, the crosshair at `x` and a dot on each line, as SVG markup.
+fn cross_markup(x: Option<f64>, dots: Vec<(usize, f64, f64)>, selection: Option<(f64, f64)>) -> String {
     use std::fmt::Write;
-    let Some(x) = x else { return String::new() };
-    let mut out =
-        format!(r#"<line class="crosshair" x1="{x:.0}" x2="{x:.0}" y1="0" y2="{:.0}"/>"#, HEIGHT - MARGIN.2 - MARGIN.3);
+    let h = HEIGHT - MARGIN.2 - MARGIN.3;
+    let mut out = String::new();
+    if let Some((a, b)) = selection {
+        let _ = write!(
+            out,
+            r#"<rect class="selection" data-testid="selection" x="{:.0}" y="0" width="{:.0}" height="{h:.0}"/>"#,
+            a.min(b),
+            (a - b).abs()
+        );
+    }
+    let Some(x) = x else { return out };
+    let _ = write!(out, r#"<line class="crosshair" x1="{x:.0}" x2="{x:.0}" y1="0" y2="{h:.0}"/>"#);
     for (c, cx, cy) in dots {
         let _ = write!(out, r#"<circle class="dot s{c}" cx="{cx:.0}" cy="{cy:.0}" r="4"/>"#);
     }
     out
+}
+
+/// Keeps the pointer's events coming to the chart while a drag goes on outside it.
+fn capture_pointer(svg: &NodeRef<leptos::svg::Svg>, pointer_id: i32) {
+    #[cfg(feature = "hydrate")]
+    if let Some(el) = svg.get_untracked() {
+        let _ = el.set_pointer_capture(pointer_id);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (svg, pointer_id);
 }
 
 /// The x of a pointer at `client_x` inside the chart, in its user units (CSS pixels).

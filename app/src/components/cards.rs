@@ -39,7 +39,12 @@ fn shape(c: &CardView) -> Shape {
 pub fn Card(model: RwSignal<Model>, source: Arc<str>, key: String, show_source: bool) -> impl IntoView {
     let id = card_id(&source, &key);
     let kiosk = use_kiosk();
-    let href = chart_query(&source, &key, "5m", kiosk.get_untracked());
+    let href = chart_query(
+        &source,
+        &key,
+        &crate::chart::range::Range::Last(crate::chart::range::DEFAULT),
+        kiosk.get_untracked(),
+    );
     let source_name = show_source.then(|| source.to_string());
     let data_series = key.clone();
     let fallback = key.clone();
