@@ -9,7 +9,7 @@ use rusqlite::{Connection, params};
 
 use super::error::StoreError;
 use super::state::StoreConfig;
-use super::{Bucket, Point, Tier, codec, db, downsample, rollup};
+use super::{Bucket, Point, Tier, codec, db, downsample, maintain, rollup};
 
 /// A gap shorter than this between two lives of the server is not reported (a quick restart).
 const MIN_GAP_MS: u64 = 2_000;
@@ -127,10 +127,15 @@ fn chunk_blobs_with_end(
     from: u64,
     to: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    // A chunk spans at most a day (an hour roll-up's) or a quarter hour (the others): bounding its
+    // start from below keeps the index range to the chunks that can overlap.
+    let span = if tier == Tier::Hour { maintain::DAY_MS } else { maintain::QUARTER_MS };
+    let earliest = i64::try_from(from.saturating_sub(span)).unwrap_or(i64::MAX);
     let mut rows = conn.prepare_cached(
-        "SELECT end, data FROM chunk WHERE series = ?1 AND tier = ?2 AND start <= ?4 AND end > ?3 ORDER BY start",
+        "SELECT end, data FROM chunk WHERE series = ?1 AND tier = ?2 AND start > ?5 AND start <= ?4 AND end > ?3
+         ORDER BY start",
     )?;
-    let rows = rows.query_map(params![id, tier.code(), from as i64, to as i64], |r| {
+    let rows = rows.query_map(params![id, tier.code(), from as i64, to as i64, earliest], |r| {
         Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get::<_, Vec<u8>>(1)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
