@@ -306,7 +306,7 @@ pub fn ChartSvg(data: Memo<Option<ChartData>>, width: RwSignal<f64>, zoom: Callb
                 tabindex="0"
                 aria-label=label
                 aria-describedby="chart-readout"
-                aria-keyshortcuts="ArrowLeft ArrowRight Home End PageUp PageDown + -"
+                aria-keyshortcuts="ArrowLeft ArrowRight Home End PageUp PageDown Plus Minus"
                 data-testid="chart-svg"
                 on:pointermove=on_move
                 on:pointerdown=on_down
@@ -421,6 +421,33 @@ fn pointer_x(svg: &NodeRef<leptos::svg::Svg>, client_x: i32) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_is_drawn_with_bands_under_lines_broken_at_gaps() {
+        use super::super::data::{ChartData, Line};
+        use std::sync::Arc;
+        let settings = Arc::new(livedash::settings::SeriesSettings::resolve(&[], "x"));
+        let minute = 60_000;
+        let points: Vec<(u64, f64)> = (0..10).chain(20..30).map(|m| (m * minute, 5.0)).collect();
+        let bands = points.iter().map(|&(t, v)| (t, v - 1.0, v + 1.0)).collect();
+        let line = Line { label: "x".into(), settings: settings.clone(), points, bands };
+        let data = ChartData {
+            label: "X".into(),
+            settings,
+            lines: vec![line],
+            t: (0, 30 * minute),
+            gaps: vec![(9 * minute + 1, 20 * minute - 1)],
+        };
+        let g = draw(&data, 600.0, &[], 0);
+        let svg = markup(&g);
+        let band = svg.find(r#"<path class="band s0""#).expect("a band");
+        let line = svg.find(r#"<path class="line s0""#).expect("a line");
+        assert!(band < line, "the band is under the line");
+        assert_eq!(g.lines[0].1.matches('M').count(), 2, "the line breaks at the gap");
+        assert_eq!(g.bands[0].1.matches('Z').count(), 2, "so does the band");
+        assert_eq!(svg.matches(r#"<rect class="gap""#).count(), 1);
+        assert_eq!(g.x_ticks.get(1).map(|t| t.1.as_str()), Some("00:10"), "no seconds over half an hour");
+    }
 
     #[test]
     fn values_are_read_at_or_before_the_cursor() {
