@@ -37,8 +37,13 @@ check "GET /healthz, no credentials"                       200 "$base/healthz"
 check "GET /, no credentials"                              401 "$base/"
 check "GET /pkg/livedash.js, no credentials"               401 "$base/pkg/livedash.js"
 check "GET /api/snapshot, no credentials"                  401 "$base/api/snapshot"
+check "GET /api/history, no credentials"                   401 "$base/api/history?source=local&series=cpu_pct"
+check "GET /api/series, no credentials"                    401 "$base/api/series"
 check "GET /, wrong password"                              401 -u "admin:wrong" "$base/"
 check "GET /, right password (the browser keeps its cookie)"  200 -u "admin:$pw" -c "$tmp/jar" "$base/"
+check "GET /api/history: from is no time (a 400, not a 500)" 400 -u "admin:$pw" "$base/api/history?source=local&series=cpu_pct&from=%00%ff"
+check "GET /api/history: points out of range"              400 -u "admin:$pw" "$base/api/history?source=local&series=cpu_pct&points=99999999999999999999"
+check "GET /api/history: a name like SQL"                  404 -u "admin:$pw" "$base/api/history?source=local&series=x%27%20OR%201=1--"
 health=$(curl -s "$base/healthz")
 case "$health" in *local*) printf '%-62s %s\n' "GET /healthz names no source" "MISMATCH: $health"; fails=$((fails + 1)) ;;
   *) printf '%-62s %s\n' "GET /healthz names no source" "ok: $health" ;; esac
