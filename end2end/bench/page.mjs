@@ -62,8 +62,9 @@ const upstream = createServer((_, res) => {
 });
 await new Promise((r) => upstream.listen(UPSTREAM_PORT, "127.0.0.1", r));
 
-livedash(["--listen", `127.0.0.1:${LOCAL_PORT}`, "--interval", "100ms"]);
-livedash(["--listen", `127.0.0.1:${WIDE_PORT}`, "--interval", "100ms", "--source", `wide=http://127.0.0.1:${UPSTREAM_PORT}/`]);
+// The page is measured, not the server: its history store (measured by bench-store.sh) stays off.
+livedash(["--listen", `127.0.0.1:${LOCAL_PORT}`, "--interval", "100ms", "--store", "none"]);
+livedash(["--listen", `127.0.0.1:${WIDE_PORT}`, "--interval", "100ms", "--store", "none", "--source", `wide=http://127.0.0.1:${UPSTREAM_PORT}/`]);
 await waitFor(`http://127.0.0.1:${LOCAL_PORT}/healthz`);
 await waitFor(`http://127.0.0.1:${WIDE_PORT}/healthz`);
 

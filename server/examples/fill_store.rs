@@ -3,7 +3,7 @@
 //! last 30 days, 1-hour roll-ups for every ended day. For sizing and query benchmarks
 //! (scripts/bench-store.sh); a year of 200 series takes minutes.
 //!
-//!   cargo run --release -p livedash-server --example fill_store -- PATH PROFILE SPAN [RAW_FOR]
+//!   cargo run --release -p livedash-server --example fill_store -- PATH PROFILE SPAN [RAW_FOR [SOURCE]]
 //!
 //! PROFILE: `local` (this machine's series: percentages, bytes, load, rates, uptime) or
 //! `wide:N` (N series, half percentages and half plain numbers, two decimals each).
@@ -114,12 +114,15 @@ fn start_value(shape: Shape, rng: &mut Rng) -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [path, profile_name, span, rest @ ..] = args.as_slice() else {
-        return Err("usage: fill_store PATH PROFILE SPAN [RAW_FOR]".into());
+        return Err("usage: fill_store PATH PROFILE SPAN [RAW_FOR [SOURCE]]".into());
     };
     let span = humantime::parse_duration(span)?;
     let raw_for = rest.first().map_or(Ok(Duration::from_secs(86_400)), |r| humantime::parse_duration(r))?;
+    // The source the series are filed under (`synthetic`, or `local` to stand behind a live one).
+    let source = rest.get(1).map_or("synthetic", String::as_str);
     let minute_for = Duration::from_secs(30 * 86_400);
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    // Up to the last quarter that ended: the live server writes from there on.
     let now = livedash_server::clock::now_ms() / QUARTER_MS * QUARTER_MS;
     let first = now.saturating_sub(ms(span)) / QUARTER_MS * QUARTER_MS;
     let conn = db::open_writer(std::path::Path::new(path))?;
@@ -134,7 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (n, (name, shape)) in profile(profile_name).into_iter().enumerate() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9));
         let tx = conn.unchecked_transaction()?;
-        let id = db::series_id(&tx, "synthetic", &name)?;
+        let id = db::series_id(&tx, source, &name)?;
         let mut value = start_value(shape, &mut rng);
         let mut day: Vec<Bucket> = Vec::new();
         let mut quarter = first;
