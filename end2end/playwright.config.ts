@@ -12,6 +12,10 @@ export const PUBLIC_URL = `http://127.0.0.1:${PROXY_PORT}/dash`;
 // livedash fed by an upstream that a test starts and stops on UPSTREAM_PORT.
 export const UPSTREAM_LIVEDASH_PORT = PORT + 4;
 export const UPSTREAM_PORT = PORT + 5;
+// livedash on a store filled with eight days of this machine's series (down for a day, 3 to 2 days
+// ago), and livedash keeping history in memory only.
+export const FILLED_PORT = PORT + 6;
+export const NO_STORE_PORT = PORT + 7;
 export const PASSWORD = "e2e-secret-password";
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
@@ -111,6 +115,20 @@ export default defineConfig({
       url: `http://127.0.0.1:${SUBPATH_PORT}/dash/healthz`,
     }),
     { ...background(`bash end2end/nginx.sh ${PROXY_PORT} ${SUBPATH_PORT}`), url: `${PUBLIC_URL}/healthz` },
+    {
+      ...background(
+        `mkdir -p target/e2e-store && rm -f target/e2e-store/filled.db* && ` +
+          `FILL_DOWN=3d..2d target/debug/examples/fill_store target/e2e-store/filled.db local 8d 24h local >/dev/null && ` +
+          `target/debug/livedash --listen 127.0.0.1:${FILLED_PORT} --interval 250ms --store target/e2e-store/filled.db`,
+      ),
+      url: `http://127.0.0.1:${FILLED_PORT}/healthz`,
+      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
+    },
+    {
+      ...background(`target/debug/livedash --listen 127.0.0.1:${NO_STORE_PORT} --interval 250ms --store none`),
+      url: `http://127.0.0.1:${NO_STORE_PORT}/healthz`,
+      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
+    },
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,
     }),

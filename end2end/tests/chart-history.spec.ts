@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
+import { FILLED_PORT, NO_STORE_PORT } from "../playwright.config";
 
 // A chart over ranges longer than the page's memory: history from the server's store
 // (GET /api/history), drag-to-zoom into a span of its own URL, and what a server without a store
@@ -144,30 +145,15 @@ test("a custom range from the form becomes a span of its own", async ({ page }) 
 });
 
 test("rolled-up history draws min–max bands, breaks its line at gaps and dates its axis", async ({ page }) => {
-  // A week of one-minute buckets as the store would answer, with the server down for a day.
-  const day = 86_400_000;
-  await page.route("**/api/history?*", async (route) => {
-    const u = new URL(route.request().url());
-    const to = Date.now();
-    const from = to - 7 * day;
-    const points: number[][] = [];
-    const bands: number[][] = [];
-    for (let t = Math.ceil(from / 600_000) * 600_000; t <= to; t += 600_000) {
-      if (t > from + 3 * day && t < from + 4 * day) continue;
-      const mean = 40 + 20 * Math.sin(t / day);
-      points.push([t, mean]);
-      bands.push([t, mean - 10, mean + 10]);
-    }
-    await route.fulfill({
-      json: { source: "local", series: u.searchParams.get("series"), tier: "1m", from, to, points, bands, gaps: [[from + 3 * day, from + 4 * day]] },
-    });
-  });
+  // The server on FILLED_PORT keeps eight days of this machine's series (fill_store), with a day
+  // when it was down, 3 to 2 days ago: a week is one-minute buckets from the real store.
   await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto("/?chart=cpu_pct&source=local&range=7d");
+  await page.goto(`http://127.0.0.1:${FILLED_PORT}/?chart=cpu_pct&source=local&range=7d`);
   await expect(page.getByTestId("chart-status")).toContainText("one-minute means");
   const svg = page.getByTestId("chart-svg");
   await expect(svg.locator("path.band")).toHaveCount(1);
-  await expect(svg.locator("rect.gap")).toHaveCount(1);
+  // The day down, and the minutes between the filled history and this server's start.
+  expect(await svg.locator("rect.gap").count()).toBeGreaterThanOrEqual(1);
   // The line breaks at the gap (and, live, before the page's own samples: they are newer).
   expect(((await svg.locator("path.line").getAttribute("d")) ?? "").split("M").length - 1).toBeGreaterThanOrEqual(2);
   await expect(svg.locator(".tick.x").first()).toHaveText(/^\d{1,2} [A-Z][a-z]{2}$/);
@@ -180,14 +166,8 @@ test("rolled-up history draws min–max bands, breaks its line at gaps and dates
 });
 
 test("a server without a store says so on a history range", async ({ page }) => {
-  // What `--store none` answers.
-  await page.route("**/api/history?*", (route) =>
-    route.fulfill({
-      status: 404,
-      json: { error: "no history store: this server keeps history in memory only (--store none)" },
-    }),
-  );
-  await page.goto("/?chart=cpu_pct&source=local&range=24h");
+  // The server on NO_STORE_PORT runs with `--store none`.
+  await page.goto(`http://127.0.0.1:${NO_STORE_PORT}/?chart=cpu_pct&source=local&range=24h`);
   const status = page.getByTestId("chart-status");
   await expect(status).toContainText("No history on this server");
   await expect(status).toContainText("--store none");

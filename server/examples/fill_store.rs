@@ -7,6 +7,8 @@
 //!
 //! PROFILE: `local` (this machine's series: percentages, bytes, load, rates, uptime) or
 //! `wide:N` (N series, half percentages and half plain numbers, two decimals each).
+//! `FILL_DOWN=3d..2d` leaves the server "down" from 3 days ago to 2 days ago: no data, and two
+//! lives of the server around it (the end-to-end tests' gap).
 //! Prints JSON: points, chunks, bytes per raw point, file size.
 
 // A command-line tool: its result is what it prints.
@@ -125,6 +127,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Up to the last quarter that ended: the live server writes from there on.
     let now = livedash_server::clock::now_ms() / QUARTER_MS * QUARTER_MS;
     let first = now.saturating_sub(ms(span)) / QUARTER_MS * QUARTER_MS;
+    let down = match std::env::var("FILL_DOWN") {
+        Ok(v) => {
+            let (from, to) = v.split_once("..").ok_or("FILL_DOWN: FROM..TO, e.g. 3d..2d")?;
+            let ago =
+                |d: &str| humantime::parse_duration(d).map(|d| now.saturating_sub(ms(d)) / QUARTER_MS * QUARTER_MS);
+            Some((ago(from)?, ago(to)?))
+        }
+        Err(_) => None,
+    };
     let conn = db::open_writer(std::path::Path::new(path))?;
     let started = std::time::Instant::now();
     let (mut raw_points, mut chunks, mut raw_bytes) = (0u64, 0u64, 0u64);
@@ -142,6 +153,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut day: Vec<Bucket> = Vec::new();
         let mut quarter = first;
         while quarter < now {
+            if down.is_some_and(|(a, b)| quarter >= a && quarter < b) {
+                quarter += QUARTER_MS;
+                continue;
+            }
             let points: Vec<Point> = (0..QUARTER_MS / 1000)
                 .map(|s| {
                     let t = quarter + s * 1000;
@@ -174,7 +189,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         tx.commit()?;
     }
-    conn.execute("INSERT OR REPLACE INTO run (start, last) VALUES (?1, ?2)", params![first as i64, now as i64])?;
+    let runs = match down {
+        Some((a, b)) => vec![(first, a), (b, now)],
+        None => vec![(first, now)],
+    };
+    for (start, last) in runs {
+        conn.execute("INSERT OR REPLACE INTO run (start, last) VALUES (?1, ?2)", params![start as i64, last as i64])?;
+    }
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
     let file = std::fs::metadata(path)?.len();
     println!(
