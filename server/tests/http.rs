@@ -81,7 +81,11 @@ async fn healthz_is_open_and_carries_no_data_and_no_names() {
     let r = get(server.addr, "/healthz", &[]).await;
     assert_eq!(r.status, 200);
     let health: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!(health, serde_json::json!({"status": "ok", "sources": 1, "ok": 1, "failing": 0, "stale": 0}));
+    assert_eq!(
+        health,
+        serde_json::json!({"status": "ok", "sources": 1, "ok": 1, "failing": 0, "stale": 0, "history": "memory"}),
+        "counts and whether history is saved (this test server keeps it in memory): no names, no data"
+    );
     // The names and ages are for those who logged in.
     assert_eq!(get(server.addr, "/api/health", &[]).await.status, 401);
     let r = get(server.addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;

@@ -176,7 +176,9 @@ async fn a_kill_9_while_writing_history_leaves_a_store_that_opens_cleanly_and_ke
     let kept = stored_points(&path);
     assert!(kept > 100, "what was committed before the kill is there: {kept}");
 
-    // It starts again on the same file and goes on writing.
+    // It starts again on the same file (after long enough down to be a gap) and goes on writing.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let restarted = livedash_server::clock::now_ms();
     let addr = free_addr();
     let child = run(addr);
     assert!(wait_listening(addr).await);
@@ -189,7 +191,16 @@ async fn a_kill_9_while_writing_history_leaves_a_store_that_opens_cleanly_and_ke
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(saving, "the store opened and is saving");
+    // The first hello of the new life holds samples from before the kill, and the time down is a gap.
+    let auth = common::basic("admin", PASSWORD);
+    let snapshot = get(addr, "/api/snapshot", &[("Authorization", &auth)]).await;
+    let hello: livedash::Hello = serde_json::from_str(&snapshot.body).unwrap();
+    assert!(hello.history.iter().any(|s| s.ts_ms < restarted), "history from before the restart");
     tokio::time::sleep(Duration::from_millis(800)).await;
+    let h = get(addr, "/api/history?source=local&series=cpu_pct&from=now-5m", &[("Authorization", &auth)]).await;
+    let h: serde_json::Value = serde_json::from_str(&h.body).unwrap();
+    let gaps = h["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "the time down: {gaps:?}");
     let (clean, log) = stop(child).await;
     assert!(clean, "{log}");
     assert!(stored_points(&path) > kept, "it went on writing after the restart");
