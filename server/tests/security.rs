@@ -247,6 +247,8 @@ async fn logs_name_the_refused_client_but_never_a_secret() {
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
         .args(["--listen", &addr.to_string()])
+        .arg("--data-dir")
+        .arg(common::temp_dir("security-logs"))
         .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
         .env("RUST_LOG", "debug")
         .stdout(std::process::Stdio::null())

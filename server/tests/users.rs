@@ -119,6 +119,8 @@ async fn sighup_reloads_the_users_file_of_the_real_binary() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
         .args(["--listen", &addr.to_string(), "--users-file"])
         .arg(&path)
+        .arg("--data-dir")
+        .arg(common::temp_dir("users-binary"))
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
