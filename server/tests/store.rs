@@ -132,6 +132,9 @@ async fn a_store_that_cannot_write_is_told_to_the_page_and_the_live_stream_goes_
     assert!(told.contains("error"), "{told}");
     let health = get(server.addr, "/healthz", &[]).await;
     assert!(health.body.contains(r#""history":"failing""#) && health.body.contains("degraded"), "{}", health.body);
+    // A page loaded now says so from its first paint (rendered on the server).
+    let page = get(server.addr, "/", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    assert!(page.body.contains(r#"data-testid="store-problem""#) && page.body.contains("History is not being saved"));
     assert!(samples_while_blocked > 0, "samples kept coming");
 
     // Released: writing resumes by itself, and the page is told.
@@ -144,6 +147,8 @@ async fn a_store_that_cannot_write_is_told_to_the_page_and_the_live_stream_goes_
     assert!(back, "saving again");
     let health = get(server.addr, "/healthz", &[]).await;
     assert!(health.body.contains(r#""history":"saving""#), "{}", health.body);
+    let page = get(server.addr, "/", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    assert!(!page.body.contains("store-problem"), "and the line is gone");
     let store = server.store.clone().expect("store");
     assert!(store.shared.points_dropped.load(std::sync::atomic::Ordering::Relaxed) > 0, "what was lost is counted");
     let metrics = get(server.addr, "/metrics", &[("Authorization", &basic("admin", PASSWORD))]).await;
