@@ -9,18 +9,21 @@
 //! - [`range`]: the range and its place in the URL (pure, tested).
 //! - [`history`]: fetching history from `/api/history`.
 //! - [`data`]: what the chart draws, derived from the model and the history (pure, tested).
-//! - [`svg`]: the drawing, the crosshair and zooming by pointer and keys.
+//! - [`drawing`]: what one state of the chart draws, as values and SVG markup (pure, tested).
+//! - [`svg`]: the chart's element: measuring its width, the crosshair, zooming by pointer and keys.
 
 pub mod data;
+pub mod drawing;
 pub mod history;
 pub mod range;
 pub mod svg;
 
 use leptos::prelude::*;
 
+use self::drawing::{DEFAULT_WIDTH, Zoom};
 use self::history::Load;
 use self::range::{PRESETS, Range};
-use self::svg::{ChartSvg, DEFAULT_WIDTH, Zoom};
+use self::svg::ChartSvg;
 use crate::clock::Clock;
 use crate::model::Model;
 use crate::plot::{local_input, parse_local_input};
