@@ -65,15 +65,23 @@ function background(command: string) {
   return { command, cwd: "..", reuseExistingServer: false, timeout: 60_000, stdout: "pipe", stderr: "pipe" } as const;
 }
 
-// The built server with `args`, ready when `ready` (a URL or a port) answers. Each keeps its
-// history in a store of its own, fresh for every run.
-function livedash(args: string, ready: { url: string } | { port: number }, before = "") {
+// How a server's history store starts: fresh and empty (the default), filled by the fill_store
+// example (`args` after its path; `down` as FILL_DOWN), or none at all.
+type Store = "fresh" | "none" | { fill: string; down?: string };
+
+// The built server with `args`, ready when `ready` (a URL or a port) answers, `before` run first.
+// Each keeps its history in a store of its own, made anew for every run.
+function livedash(args: string, ready: { url: string } | { port: number }, before = "", store: Store = "fresh") {
   const port = "port" in ready ? ready.port : new URL(ready.url).port;
-  const store = `target/e2e-store/${port}.db`;
+  const path = `target/e2e-store/${port}.db`;
+  const fill =
+    typeof store === "object"
+      ? `${store.down ? `FILL_DOWN=${store.down} ` : ""}target/debug/examples/fill_store ${path} ${store.fill} >/dev/null && `
+      : "";
+  const prepare = store === "none" ? "" : `mkdir -p target/e2e-store && rm -f ${path}* && ${fill}`;
+  const storeArg = store === "none" ? "none" : path;
   return {
-    ...background(
-      `${before}mkdir -p target/e2e-store && rm -f ${store}* && target/debug/livedash ${args} --interval 250ms --store ${store}`,
-    ),
+    ...background(`${before}${prepare}target/debug/livedash ${args} --interval 250ms --store ${storeArg}`),
     ...ready,
     env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
   };
@@ -115,20 +123,11 @@ export default defineConfig({
       url: `http://127.0.0.1:${SUBPATH_PORT}/dash/healthz`,
     }),
     { ...background(`bash end2end/nginx.sh ${PROXY_PORT} ${SUBPATH_PORT}`), url: `${PUBLIC_URL}/healthz` },
-    {
-      ...background(
-        `mkdir -p target/e2e-store && rm -f target/e2e-store/filled.db* && ` +
-          `FILL_DOWN=3d..2d target/debug/examples/fill_store target/e2e-store/filled.db local 8d 24h local >/dev/null && ` +
-          `target/debug/livedash --listen 127.0.0.1:${FILLED_PORT} --interval 250ms --store target/e2e-store/filled.db`,
-      ),
-      url: `http://127.0.0.1:${FILLED_PORT}/healthz`,
-      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
-    },
-    {
-      ...background(`target/debug/livedash --listen 127.0.0.1:${NO_STORE_PORT} --interval 250ms --store none`),
-      url: `http://127.0.0.1:${NO_STORE_PORT}/healthz`,
-      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
-    },
+    livedash(`--listen 127.0.0.1:${FILLED_PORT}`, { url: `http://127.0.0.1:${FILLED_PORT}/healthz` }, "", {
+      fill: "local 8d 24h local",
+      down: "3d..2d",
+    }),
+    livedash(`--listen 127.0.0.1:${NO_STORE_PORT}`, { url: `http://127.0.0.1:${NO_STORE_PORT}/healthz` }, "", "none"),
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,
     }),

@@ -77,7 +77,9 @@ fn recent(points: &Points, limit: usize) -> impl Iterator<Item = &(u64, f64)> {
 /// `limit` points of `part`.
 pub fn share_points(part: &Points, whole: &Points, limit: usize) -> Vec<(u64, f64)> {
     let mut out = Vec::with_capacity(part.len().min(limit));
-    let mut w = whole.iter().peekable();
+    let first = part.len().saturating_sub(limit);
+    let skip = part.get(first).map_or(whole.len(), |&(t, _)| whole.partition_point(|p| p.0 < t));
+    let mut w = whole.range(skip..).peekable();
     for &(t, x) in recent(part, limit) {
         while w.next_if(|p| p.0 < t).is_some() {}
         if let Some(&&(tw, total)) = w.peek()
@@ -125,11 +127,12 @@ impl Model {
         let label = card.label.clone().unwrap_or_else(|| series::label(key));
         let mut level = Level::Normal;
         for (s, _, pts) in members(src, key) {
-            let &(t, x) = pts.back()?;
+            let &(_, x) = pts.back()?;
+            // A share is read as the card reads it: the latest part with its whole at that time.
             let x = match s.of.as_deref() {
-                Some(whole) => match src.series.get(whole).and_then(|w| w.back()) {
-                    Some(&(tw, total)) if tw == t && total != 0.0 => 100.0 * x / total,
-                    _ => continue,
+                Some(whole) => match src.series.get(whole).and_then(|w| share_points(pts, w, 1).pop()) {
+                    Some((_, share)) => share,
+                    None => continue,
                 },
                 None => x,
             };

@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use livedash_server::store::maintain::{DAY_MS, QUARTER_MS};
+use livedash_server::store::maintain::{self, DAY_MS, QUARTER_MS};
 use livedash_server::store::{Bucket, Point, Tier, codec, db, rollup};
 use rusqlite::params;
 
@@ -139,12 +139,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let conn = db::open_writer(std::path::Path::new(path))?;
     let started = std::time::Instant::now();
     let (mut raw_points, mut chunks, mut raw_bytes) = (0u64, 0u64, 0u64);
-    let put = |series: i64, tier: Tier, start: u64, end: u64, count: usize, data: &[u8]| {
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO chunk (series, tier, start, end, count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![series, tier.code(), start as i64, end as i64, count as i64, data])
-    };
     for (n, (name, shape)) in profile(profile_name).into_iter().enumerate() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9));
         let tx = conn.unchecked_transaction()?;
@@ -169,11 +163,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let blob = codec::encode_points(&points);
                 raw_bytes += blob.len() as u64;
                 raw_points += points.len() as u64;
-                put(id, Tier::Raw, quarter, quarter + QUARTER_MS, points.len(), &blob)?;
+                maintain::put(&tx, id, Tier::Raw, quarter, quarter + QUARTER_MS, points.len(), &blob)?;
                 chunks += 1;
             }
             if quarter + ms(minute_for) >= now {
-                put(id, Tier::Minute, quarter, quarter + QUARTER_MS, minutes.len(), &codec::encode_buckets(&minutes))?;
+                maintain::put(
+                    &tx,
+                    id,
+                    Tier::Minute,
+                    quarter,
+                    quarter + QUARTER_MS,
+                    minutes.len(),
+                    &codec::encode_buckets(&minutes),
+                )?;
                 chunks += 1;
             }
             day.extend(minutes);
@@ -182,7 +184,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // A day that ended (the first may have begun part way through).
                 let hours = rollup::merge(&day, Tier::Hour.width_ms());
                 let start = quarter - DAY_MS;
-                put(id, Tier::Hour, start, quarter, hours.len(), &codec::encode_buckets(&hours))?;
+                maintain::put(&tx, id, Tier::Hour, start, quarter, hours.len(), &codec::encode_buckets(&hours))?;
                 chunks += 1;
                 day.clear();
             }

@@ -98,11 +98,7 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 
 /// The number of series `(source, name)`, made if it is new.
 pub fn series_id(conn: &Connection, source: &str, name: &str) -> Result<i64, StoreError> {
-    let found: Option<i64> = conn
-        .prepare_cached("SELECT id FROM series WHERE source = ?1 AND name = ?2")?
-        .query_row(params![source, name], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = found {
+    if let Some(id) = find_series(conn, source, name)? {
         return Ok(id);
     }
     conn.prepare_cached("INSERT INTO series (source, name) VALUES (?1, ?2)")?.execute(params![source, name])?;

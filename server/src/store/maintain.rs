@@ -137,7 +137,8 @@ fn merge_points(old: Vec<Point>, new: Vec<Point>) -> Vec<Point> {
     by_time.into_iter().map(|(t, v)| Point { t, v }).collect()
 }
 
-fn put(
+/// Writes (or replaces) the chunk of `series` in `tier` starting at `start`.
+pub fn put(
     conn: &Connection,
     series: i64,
     tier: Tier,
