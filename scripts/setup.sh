@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building livedash needs, skipping whatever is already there (safe to re-run):
 # the wasm32 target, the wasm-bindgen CLI matching Cargo.lock, and wasm-opt (npm's binaryen).
-# With --tests, also clippy and rustfmt, cargo-fuzz, Debian's Chromium, nginx and promtool, and the
+# With --tests, also clippy and rustfmt, cargo-fuzz, Debian's Chromium, nginx, redis-server and promtool, and the
 # Playwright test runner.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -49,9 +49,10 @@ if $tests; then
   missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  [ -x /usr/bin/redis-server ] || missing+=(redis-server)
   command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy block; prometheus brings promtool)"
+    log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool)"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi

@@ -18,7 +18,9 @@ log "clippy: browser build (hydrate, wasm32)"
 cargo clippy --locked -p frontend -p app -p livedash --target wasm32-unknown-unknown -- -D warnings
 
 log "unit and integration tests"
-cargo test --locked --workspace --exclude frontend
+# The cluster tests start Debian's redis-server (installed above) on loopback ports: here a
+# missing one is a failure, not a skip.
+LIVEDASH_REQUIRE_REDIS=1 cargo test --locked --workspace --exclude frontend
 
 log "fuzzing the credential and ticket parsers (30 s)"
 mkdir -p target

@@ -18,5 +18,6 @@ pub mod settings;
 pub use flatten::flatten;
 pub use history::Ring;
 pub use protocol::{
-    Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, StoreStatus, hello_json, raw_json,
+    ClusterStatus, Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, StoreStatus,
+    hello_json, raw_json,
 };

@@ -67,6 +67,23 @@ pub struct StoreStatus {
     pub error: Option<String>,
 }
 
+/// How this server shares its sources with other instances through Redis: in the `hello` and, on
+/// every change, as a `cluster` frame. Absent when the server runs alone (no Redis configured).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    /// Samples come from the one shared fetch (false: Redis is unreachable and this server fetches
+    /// every source by itself).
+    pub shared: bool,
+    /// The stream the `seq`s belong to: a resume (`?since=N&epoch=E`) is exact only within one
+    /// epoch; the samples after a change of epoch are counted anew.
+    pub epoch: String,
+    /// Why not shared, when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Since when it has been in this state, in milliseconds since the Unix epoch.
+    pub since_ms: u64,
+}
+
 /// The first frame on every connection, and the body of `GET /api/snapshot`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hello {
@@ -86,6 +103,9 @@ pub struct Hello {
     /// Whether history is being saved to disk (absent: memory only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreStatus>,
+    /// Whether the sources are fetched once for several instances (absent: this server alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterStatus>,
 }
 
 impl Hello {
@@ -113,6 +133,8 @@ pub enum Frame {
     Status(SourceStatus),
     /// See [`StoreStatus`].
     Store(StoreStatus),
+    /// See [`ClusterStatus`].
+    Cluster(ClusterStatus),
 }
 
 /// Why a text could not be read as a [`Frame`].
@@ -151,6 +173,7 @@ pub fn hello_json<'a>(
     sources: &[SourceStatus],
     settings: &BTreeMap<String, Vec<SeriesRule>>,
     store: Option<&StoreStatus>,
+    cluster: Option<&ClusterStatus>,
 ) -> String {
     let history: usize = sample_frames.clone().into_iter().map(|f| f.len() + 1).sum();
     let mut out = String::with_capacity(history + 256);
@@ -176,6 +199,10 @@ pub fn hello_json<'a>(
         out.push_str(r#","store":"#);
         out.push_str(&serde_json::to_string(store).unwrap_or_default());
     }
+    if let Some(cluster) = cluster {
+        out.push_str(r#","cluster":"#);
+        out.push_str(&serde_json::to_string(cluster).unwrap_or_default());
+    }
     out.push('}');
     out
 }
@@ -189,6 +216,7 @@ enum FrameRef<'a> {
     Sample(&'a Sample),
     Status(&'a SourceStatus),
     Store(&'a StoreStatus),
+    Cluster(&'a ClusterStatus),
 }
 
 #[derive(Deserialize)]
@@ -198,6 +226,7 @@ enum FrameKind {
     Sample,
     Status,
     Store,
+    Cluster,
 }
 
 #[derive(Deserialize)]
@@ -214,11 +243,12 @@ impl Frame {
             Self::Sample(s) => FrameRef::Sample(s),
             Self::Status(s) => FrameRef::Status(s),
             Self::Store(s) => FrameRef::Store(s),
+            Self::Cluster(c) => FrameRef::Cluster(c),
         };
         // Room for a sample's data at once, so that a large one is not copied while the buffer grows.
         let data = match self {
             Self::Sample(s) => s.data.get().len(),
-            Self::Hello(_) | Self::Status(_) | Self::Store(_) => 0,
+            Self::Hello(_) | Self::Status(_) | Self::Store(_) | Self::Cluster(_) => 0,
         };
         let mut out = Vec::with_capacity(data + 160);
         // A frame is plain data (strings, numbers, raw JSON that was valid when stored): writing
@@ -243,6 +273,7 @@ impl Frame {
             FrameKind::Sample => Self::Sample(serde_json::from_str(text)?),
             FrameKind::Status => Self::Status(serde_json::from_str(text)?),
             FrameKind::Store => Self::Store(serde_json::from_str(text)?),
+            FrameKind::Cluster => Self::Cluster(serde_json::from_str(text)?),
         })
     }
 }
@@ -291,6 +322,7 @@ mod tests {
             }],
             settings: BTreeMap::new(),
             store: Some(StoreStatus { saving: false, error: Some("disk full".into()) }),
+            cluster: Some(ClusterStatus { shared: true, epoch: "e1".into(), error: None, since_ms: 4 }),
         };
         let json = Frame::Hello(hello).to_json();
         assert!(json.starts_with(r#"{"type":"hello","v":1,"#), "{json}");
@@ -304,6 +336,11 @@ mod tests {
         let store = Frame::Store(StoreStatus { saving: true, error: None }).to_json();
         assert_eq!(store, r#"{"type":"store","saving":true}"#);
         assert!(matches!(Frame::from_json(&store), Ok(Frame::Store(StoreStatus { saving: true, error: None }))));
+        let cluster =
+            ClusterStatus { shared: false, epoch: "local-1".into(), error: Some("refused".into()), since_ms: 9 };
+        let text = Frame::Cluster(cluster.clone()).to_json();
+        assert!(text.starts_with(r#"{"type":"cluster","shared":false,"#), "{text}");
+        assert!(matches!(Frame::from_json(&text), Ok(Frame::Cluster(c)) if c == cluster));
     }
 
     #[test]
@@ -315,14 +352,14 @@ mod tests {
         let intervals = BTreeMap::from([("up".to_owned(), 1000)]);
         let rule = SeriesRule { pattern: "x*".into(), label: Some("X".into()), ..SeriesRule::default() };
         let settings = BTreeMap::from([("up".to_owned(), vec![rule])]);
-        let json = hello_json(5, &intervals, frames.iter().map(String::as_str), &sources, &settings, None);
+        let json = hello_json(5, &intervals, frames.iter().map(String::as_str), &sources, &settings, None, None);
         assert!(json.starts_with(r#"{"type":"hello","v":1,"server_time_ms":5,"#), "{json}");
         let Frame::Hello(back) = Frame::from_json(&json).expect("parses") else { panic!("not a hello") };
         assert_eq!(back.history.iter().map(|s| s.seq).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(back.history[1].data.get(), r#"{"gen_ts_ns":1795480294498238375}"#);
         assert_eq!((back.sources, back.interval_ms, back.server_time_ms), (sources.to_vec(), intervals, 5));
         assert_eq!(back.settings, settings);
-        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new(), None);
+        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new(), None, None);
         assert!(!empty.contains("settings"), "no settings, no field: {empty}");
         assert!(matches!(Frame::from_json(&empty), Ok(Frame::Hello(h)) if h.history.is_empty()));
     }

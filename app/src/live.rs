@@ -128,8 +128,8 @@ mod browser {
     /// One connection: ticket, socket, frames until it ends.
     async fn run_once(model: RwSignal<Model>, connection: RwSignal<Connection>, pause: Pause) -> Result<(), String> {
         let ticket = crate::ws_ticket().await.map_err(|e| format!("could not get a ticket: {e}"))?;
-        let since = model.with_untracked(|m| m.last_seq);
-        let url = socket_url(&ticket, since)?;
+        let (since, epoch) = model.with_untracked(|m| (m.last_seq, m.last_epoch.clone()));
+        let url = socket_url(&ticket, since, epoch.as_deref())?;
         let mut ws = WebSocket::open(&url).map_err(|e| format!("could not open the socket: {e}"))?;
         let mut opened = false;
         while let Some(msg) = ws.next().await {
@@ -166,15 +166,16 @@ mod browser {
         })
     }
 
-    /// `ws(s)://<this host><base>/ws?ticket=..&since=..`, from the page's own location.
-    fn socket_url(ticket: &str, since: u64) -> Result<String, String> {
+    /// `ws(s)://<this host><base>/ws?ticket=..&since=..[&epoch=..]`, from the page's own location.
+    fn socket_url(ticket: &str, since: u64, epoch: Option<&str>) -> Result<String, String> {
         let location = window().location();
         let protocol = location.protocol().map_err(|_| "no page location".to_owned())?;
         let host = location.host().map_err(|_| "no page location".to_owned())?;
         let scheme = if protocol == "https:" { "wss" } else { "ws" };
         let ticket = js_sys::encode_uri_component(ticket);
         let base = crate::base_path();
-        Ok(format!("{scheme}://{host}{base}/ws?ticket={ticket}&since={since}"))
+        let epoch = epoch.map(|e| format!("&epoch={}", js_sys::encode_uri_component(e))).unwrap_or_default();
+        Ok(format!("{scheme}://{host}{base}/ws?ticket={ticket}&since={since}{epoch}"))
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use livedash::series;
 use livedash::settings::{SeriesRule, SeriesSettings};
-use livedash::{Frame, Hello, Sample, SourceStatus, StoreStatus, flatten};
+use livedash::{ClusterStatus, Frame, Hello, Sample, SourceStatus, StoreStatus, flatten};
 use serde_json::Value;
 
 /// The most points each series keeps (ten minutes at 6 samples a second).
@@ -73,6 +73,10 @@ pub struct Model {
     pub rules: BTreeMap<String, Arc<[SeriesRule]>>,
     /// Whether the server is saving history to disk (`None`: it keeps it in memory only).
     pub store: Option<StoreStatus>,
+    /// Whether the sources are fetched once for several servers (`None`: this server alone).
+    pub cluster: Option<ClusterStatus>,
+    /// The epoch `last_seq` was read in: a resume names both.
+    pub last_epoch: Option<String>,
 }
 
 impl Model {
@@ -90,6 +94,7 @@ impl Model {
             Frame::Sample(s) => self.apply_sample(&s),
             Frame::Status(s) => self.apply_status(s),
             Frame::Store(s) => self.store = Some(s),
+            Frame::Cluster(c) => self.cluster = Some(c),
         }
     }
 
@@ -101,6 +106,8 @@ impl Model {
             server_time_ms: hello.server_time_ms,
             rules,
             store: hello.store,
+            last_epoch: hello.cluster.as_ref().map(|c| c.epoch.clone()),
+            cluster: hello.cluster,
             ..Self::default()
         };
         for status in hello.sources {
@@ -133,6 +140,11 @@ impl Model {
             return;
         }
         self.last_seq = sample.seq;
+        if let Some(cluster) = &self.cluster
+            && self.last_epoch.as_deref() != Some(&cluster.epoch)
+        {
+            self.last_epoch = Some(cluster.epoch.clone());
+        }
         let source = self.source_mut(&sample.source);
         source.last_ts_ms = source.last_ts_ms.max(sample.ts_ms);
         // The data was valid JSON when the server stored it; anything else is skipped, not fatal.
@@ -189,6 +201,7 @@ pub(crate) mod tests {
             sources: vec![],
             settings: BTreeMap::new(),
             store: None,
+            cluster: None,
         }
     }
 
@@ -276,5 +289,21 @@ pub(crate) mod tests {
         model.apply(Frame::Hello(hello(vec![sample(3, "new", r#"{"y": 1}"#)])));
         assert!(!model.sources.contains_key("old"));
         assert_eq!(model.last_seq, 3, "a hello resets the resume point");
+    }
+
+    #[test]
+    fn the_resume_point_names_the_epoch_its_sample_was_read_in() {
+        let cluster = |epoch: &str, shared| ClusterStatus { shared, epoch: epoch.into(), error: None, since_ms: 0 };
+        let mut h = hello(vec![sample(5, "up", r#"{"x": 1}"#)]);
+        h.cluster = Some(cluster("a", true));
+        let mut model = Model::from_hello(h);
+        assert_eq!((model.last_seq, model.last_epoch.as_deref()), (5, Some("a")));
+        // The epoch changes before any sample of it: the resume point is still a sample of a.
+        model.apply(Frame::Cluster(cluster("local-1", false)));
+        assert_eq!((model.last_seq, model.last_epoch.as_deref()), (5, Some("a")));
+        model.apply(Frame::Sample(sample(6, "up", r#"{"x": 2}"#)));
+        assert_eq!((model.last_seq, model.last_epoch.as_deref()), (6, Some("local-1")));
+        assert!(model.cluster.as_ref().is_some_and(|c| !c.shared));
+        assert_eq!(Model::from_hello(hello(vec![])).last_epoch, None, "a server alone has no epoch");
     }
 }

@@ -9,7 +9,8 @@
 //! Each line is `recv_ms type seq source ts_ms state` (`-` where a field does not apply); a
 //! `hello` prints its history's first and last seq. With SINCE, the socket resumes after it.
 //! When the server closes or goes away, the line says so, and it reconnects (with `since=` the
-//! last seq it saw) until SECONDS have passed.
+//! last seq it saw, and `epoch=` the epoch it was read in when the server is in a cluster) until
+//! SECONDS have passed; a `cluster` frame prints whether the sources are shared and the epoch.
 
 #![allow(clippy::print_stdout, clippy::expect_used)]
 
@@ -31,13 +32,16 @@ async fn main() {
     let url = args.next().expect("usage: watch WS_URL SECONDS [SINCE]");
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).expect("SECONDS");
     let mut since: Option<u64> = args.next().and_then(|s| s.parse().ok());
+    // The epoch `since` was read in, and the current one.
+    let (mut since_epoch, mut epoch): (Option<String>, Option<String>) = (None, None);
     let password = std::env::var("LIVEDASH_PASSWORD").expect("LIVEDASH_PASSWORD");
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < deadline {
-        let target = match since {
-            Some(seq) => format!("{url}?since={seq}"),
-            None => url.clone(),
+        let target = match (since, &since_epoch) {
+            (Some(seq), Some(e)) => format!("{url}?since={seq}&epoch={e}"),
+            (Some(seq), None) => format!("{url}?since={seq}"),
+            (None, _) => url.clone(),
         };
         let mut request = target.into_client_request().expect("a ws:// URL");
         request.headers_mut().insert("authorization", format!("Basic {auth}").parse().expect("header"));
@@ -72,13 +76,20 @@ async fn main() {
             match Frame::from_json(&text) {
                 Ok(Frame::Sample(s)) => {
                     since = Some(s.seq);
+                    since_epoch.clone_from(&epoch);
                     println!("{} sample {} {} {} -", now_ms(), s.seq, s.source, s.ts_ms);
                 }
                 Ok(Frame::Status(s)) => println!("{} status - {} - {:?}", now_ms(), s.source, s.state),
                 Ok(Frame::Store(s)) => println!("{} store - - - saving={}", now_ms(), s.saving),
+                Ok(Frame::Cluster(c)) => {
+                    println!("{} cluster - - - shared={} epoch={}", now_ms(), c.shared, c.epoch);
+                    epoch = Some(c.epoch);
+                }
                 Ok(Frame::Hello(h)) => {
                     let (first, last) = (h.history.first().map(|s| s.seq), h.history.last().map(|s| s.seq));
                     since = last.or(since);
+                    epoch = h.cluster.map(|c| c.epoch);
+                    since_epoch.clone_from(&epoch);
                     println!("{} hello {first:?}..{last:?} - - -", now_ms());
                 }
                 Err(e) => println!("{} unreadable - - - {e}", now_ms()),

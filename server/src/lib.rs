@@ -11,6 +11,7 @@
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
 //! - [`store`]: history on disk (SQLite), fed and read back by [`persist`];
+//! - [`cluster`]: several instances sharing their sources through Redis;
 //! - [`api`]: `/api/history` and `/api/series`;
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
@@ -18,6 +19,7 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod live;
@@ -71,6 +73,9 @@ pub enum StartError {
     /// The listener has no address.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
+    /// The Redis client could not be made from the URL.
+    #[error("--redis-url: {0}")]
+    Redis(#[from] redis::RedisError),
 }
 
 /// A running server: its address, and the switch and handle to stop it.
@@ -141,11 +146,16 @@ pub fn reload_users(auth: &Auth, path: &Path) -> Result<usize, StartError> {
     Ok(n)
 }
 
-/// The accounts to start with, and the admin password when one was generated.
-fn initial_users(users: &UsersSource) -> Result<(Users, Option<String>), StartError> {
-    Ok(match users {
+/// The accounts to start with, and the admin password when one was generated. In a cluster the
+/// admin password's version is made from the cluster's secret, so that every instance agrees on
+/// it (see [`Users::single_versioned`]).
+fn initial_users(config: &Config) -> Result<(Users, Option<String>), StartError> {
+    let key = config.cluster.as_ref().map(|c| auth::shared::derive_key(&c.secret.0, "password versions"));
+    Ok(match &config.users {
         UsersSource::File(path) => (load_users(path)?, None),
-        UsersSource::Admin(Some(password)) => (Users::single(config::ADMIN_USER, password), None),
+        UsersSource::Admin(Some(password)) => {
+            (Users::single_versioned(config::ADMIN_USER, password, key.as_ref()), None)
+        }
         UsersSource::Admin(None) => {
             let password = auth::generate_password();
             (Users::single(config::ADMIN_USER, &password), Some(password))
@@ -156,7 +166,7 @@ fn initial_users(users: &UsersSource) -> Result<(Users, Option<String>), StartEr
 /// Starts everything on `listener`: accounts, TLS, hub, sources and HTTP service.
 pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
-    let (users, generated_password) = initial_users(&config.users)?;
+    let (users, generated_password) = initial_users(config)?;
     let tls = match &config.tls {
         TlsMode::Off => None,
         TlsMode::Files { cert, key } => Some(tls::from_pem_files(cert, key)?),
@@ -171,7 +181,17 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         per_user_per_minute: config.login_attempts_per_user,
         ..LoginLimits::default()
     };
-    let auth = Arc::new(Auth::with_devices(users, limits, devices(config, tls.is_some())));
+    let link = match &config.cluster {
+        Some(settings) => Some(cluster::Link::new(settings, &config.sources, config.history)?),
+        None => None,
+    };
+    let auth = Auth::with_devices(users, limits, devices(config, tls.is_some()));
+    let auth = Arc::new(match (&link, &config.cluster) {
+        (Some(link), Some(settings)) => {
+            auth.with_shared(link.book(), auth::shared::derive_key(&settings.secret.0, "websocket tickets"))
+        }
+        _ => auth,
+    });
     let history =
         HistoryLimits { max_age: config.history, max_len: config.history_len, max_bytes: config.history_bytes };
     let hub = Arc::new(Hub::new(history));
@@ -183,9 +203,25 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         stamper.register(&spec.name, spec.interval, &spec.series);
     }
     let store = config.store.as_ref().map(|s| persist::start(store_config(s), &hub, config.history, shutdown.clone()));
-    for spec in &config.sources {
-        sources::spawn(stamper.clone(), source_metrics.clone(), spec.clone(), shutdown.clone());
-    }
+    let cluster = match link {
+        Some(link) => {
+            let state = link.state();
+            cluster::start(link, hub.clone(), stamper, auth.clone(), &config.sources, &source_metrics, &shutdown);
+            Some(state)
+        }
+        None => {
+            for spec in &config.sources {
+                sources::spawn(
+                    stamper.clone(),
+                    source_metrics.clone(),
+                    spec.clone(),
+                    sources::always(),
+                    shutdown.clone(),
+                );
+            }
+            None
+        }
+    };
     spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {
@@ -201,6 +237,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         connections: connections.clone(),
         sources: source_metrics,
         store: store.clone(),
+        more: cluster.clone().map(|c| c as Arc<dyn metrics::Families>),
     };
     let options = ServeOptions {
         tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
@@ -213,8 +250,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             ipv6_prefix: config.ipv6_prefix,
         }),
     };
+    let detail = router::Detail { hub: hub.clone(), cluster };
     let metrics_addr = match config.metrics_listen {
-        Some(addr) => Some(serve_metrics(addr, observed.clone(), &options, shutdown.clone())?),
+        Some(addr) => Some(serve_metrics(addr, observed.clone(), detail.clone(), &options, shutdown.clone())?),
         None => None,
     };
     let state = AppState {
@@ -224,6 +262,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         ws,
         metrics: observed,
         store: store.clone(),
+        detail,
     };
     let base = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
@@ -252,17 +291,20 @@ fn store_config(s: &config::StoreSettings) -> StoreConfig {
     }
 }
 
-/// How device cookies are made: signed with the key kept in the data directory (a key for this
-/// process's life when it cannot be kept there), Secure when browsers reach livedash over HTTPS,
-/// for the base path.
+/// How device cookies are made: signed with a key derived from the cluster's secret (so that every
+/// instance accepts them) or else kept in the data directory (a key for this process's life when
+/// it cannot be kept there), Secure when browsers reach livedash over HTTPS, for the base path.
 fn devices(config: &Config, tls: bool) -> Devices {
+    let https = tls || config.public_url.as_ref().is_some_and(|u| u.origin.starts_with("https://"));
+    let base = config.public_url.as_ref().map_or("", |u| u.base.as_str());
+    if let Some(settings) = &config.cluster {
+        return Devices::new(auth::shared::derive_key(&settings.secret.0, "device cookies"), https, base);
+    }
     let path = config.data_dir.join("device.key");
     let key = auth::device::load_or_create_key(&path, auth::accounts::random()).unwrap_or_else(|e| {
         tracing::warn!(path = %path.display(), error = %e, "cannot keep the device-cookie key; browsers will need to log in anew after a restart to be exempt from an attack on their user");
         auth::accounts::random()
     });
-    let https = tls || config.public_url.as_ref().is_some_and(|u| u.origin.starts_with("https://"));
-    let base = config.public_url.as_ref().map_or("", |u| u.base.as_str());
     Devices::new(key, https, base)
 }
 
@@ -283,6 +325,7 @@ fn ws_config(config: &Config, tls: bool) -> WsConfig {
 fn serve_metrics(
     addr: SocketAddr,
     observed: Observed,
+    detail: router::Detail,
     options: &ServeOptions,
     shutdown: Shutdown,
 ) -> Result<SocketAddr, StartError> {
@@ -291,7 +334,7 @@ fn serve_metrics(
     let listener = TcpListener::from_std(std_listener)?;
     let bound = listener.local_addr()?;
     let options = ServeOptions { tls: None, ..options.clone() };
-    tokio::spawn(serve::serve(listener, router::metrics_only(observed), options, shutdown));
+    tokio::spawn(serve::serve(listener, router::metrics_only(observed, detail), options, shutdown));
     Ok(bound)
 }
 

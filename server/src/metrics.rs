@@ -67,10 +67,18 @@ pub struct Observed {
     pub sources: SourceMetrics,
     /// The history store's writes, losses and size, when there is a store.
     pub store: Option<Arc<Store>>,
+    /// Families of a sub-system that this file does not know (the cluster's).
+    pub more: Option<Arc<dyn Families>>,
+}
+
+/// A sub-system that writes families of its own (with [`family`]).
+pub trait Families: Send + Sync {
+    /// Appends its families to `out`.
+    fn render(&self, out: &mut String);
 }
 
 /// Writes one metric family: its `HELP` and `TYPE`, then `(labels, value)` samples.
-fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(String, f64)]) {
+pub fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(String, f64)]) {
     let name = format!("livedash_{name}");
     // Writing into a String cannot fail.
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -79,18 +87,20 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(Stri
     }
 }
 
-fn one(value: f64) -> Vec<(String, f64)> {
+/// One unlabelled sample.
+pub fn one(value: f64) -> Vec<(String, f64)> {
     vec![(String::new(), value)]
 }
 
-fn count(value: u64) -> Vec<(String, f64)> {
+/// One unlabelled counter sample.
+pub fn count(value: u64) -> Vec<(String, f64)> {
     // Counters reach 2^53 only after centuries at any real rate.
     #[allow(clippy::cast_precision_loss)]
     one(value as f64)
 }
 
 /// `{source="name"}`, the name escaped as the format asks.
-fn source_label(source: &str) -> String {
+pub fn source_label(source: &str) -> String {
     let escaped = source.replace('\\', r"\\").replace('"', r#"\""#).replace('\n', r"\n");
     format!(r#"{{source="{escaped}"}}"#)
 }
@@ -143,6 +153,9 @@ pub fn render(state: &Observed) -> String {
     render_sources(&mut out, state);
     if let Some(store) = &state.store {
         render_store(&mut out, store);
+    }
+    if let Some(more) = &state.more {
+        more.render(&mut out);
     }
     out
 }

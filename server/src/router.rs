@@ -15,8 +15,9 @@ use leptos::config::LeptosOptions;
 
 use crate::api;
 use crate::auth::{self, Auth};
+use crate::cluster::state::State as ClusterState;
 use crate::http::headers;
-use livedash::{SourceState, StoreStatus};
+use livedash::{ClusterStatus, SourceState, StoreStatus};
 
 use crate::live::hub::{Health, Hub};
 use crate::live::ws::{self, WsState};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub metrics: Observed,
     /// The history store, if there is one.
     pub store: Option<Arc<Store>>,
+    /// What the detailed health tells.
+    pub detail: Detail,
 }
 
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every
@@ -72,12 +75,20 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
 
 /// The loopback listener of `--metrics-listen`, without authentication: `/metrics` and the
 /// detailed `/healthz`.
-pub fn metrics_only(observed: Observed) -> Router {
-    let hub = observed.hub.clone();
+pub fn metrics_only(observed: Observed, detail: Detail) -> Router {
     Router::new()
         .route("/metrics", get(metrics::handler))
         .with_state(observed)
-        .merge(Router::new().route("/healthz", get(health_detail)).with_state(hub))
+        .merge(Router::new().route("/healthz", get(health_detail)).with_state(detail))
+}
+
+/// What the detailed health reads: the hub, and this instance's view of the cluster if any.
+#[derive(Clone)]
+pub struct Detail {
+    /// Sources and the store's state.
+    pub hub: Arc<Hub>,
+    /// The cluster, when there is one.
+    pub cluster: Option<Arc<ClusterState>>,
 }
 
 /// Serves `routes` under `base` (`/dash`): `/dash/x` reaches them as `/x`; `/dash` redirects to
@@ -111,36 +122,47 @@ async fn under_base(base: Arc<str>, routes: Router, mut request: axum::extract::
 
 /// `GET /healthz` without credentials: whether the process serves (always 200 while it does) and
 /// how many sources are ok, failing or stale: `{"status":"ok"|"degraded","sources":3,"ok":2,
-/// "failing":1,"stale":0}`. No names (often internal `host:port`) and no data.
+/// "failing":1,"stale":0,"history":..}`, and in a cluster `"cluster":"shared"|"alone"`. No names
+/// (often internal `host:port`) and no data.
 async fn healthz(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
     let sources = hub.health();
     let count = |state| sources.iter().filter(|h| h.state == state).count();
     let (ok, failing, stale) = (count(SourceState::Ok), count(SourceState::Failing), count(SourceState::Stale));
     let store = hub.store_status();
-    let body = serde_json::json!({
-        "status": status(&sources, store.as_ref()), "sources": sources.len(), "ok": ok, "failing": failing,
-        "stale": stale, "history": history_state(store.as_ref()),
+    let cluster = hub.cluster();
+    let mut body = serde_json::json!({
+        "status": status(&sources, store.as_ref(), cluster.as_ref()), "sources": sources.len(), "ok": ok,
+        "failing": failing, "stale": stale, "history": history_state(store.as_ref()),
     });
+    if let Some(c) = &cluster {
+        body["cluster"] = (if c.shared { "shared" } else { "alone" }).into();
+    }
     (StatusCode::OK, axum::Json(body))
 }
 
 /// `GET /api/health` (behind authentication) and `/healthz` on the metrics listener: each
 /// source's name, state and the age of its last good sample,
 /// `{"status":..,"sources":[{"source","state","last_good_age_ms"}]}`. No data values.
-async fn health_detail(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
+async fn health_detail(State(Detail { hub, cluster }): State<Detail>) -> impl IntoResponse {
     let sources = hub.health();
     let store = hub.store_status();
-    let body = serde_json::json!({
-        "status": status(&sources, store.as_ref()), "sources": sources, "history": history_state(store.as_ref()),
-        "history_error": store.and_then(|s| s.error),
+    let shared = hub.cluster();
+    let mut body = serde_json::json!({
+        "status": status(&sources, store.as_ref(), shared.as_ref()), "sources": sources,
+        "history": history_state(store.as_ref()), "history_error": store.and_then(|s| s.error),
     });
+    if let Some(cluster) = cluster {
+        body["cluster"] = serde_json::to_value(cluster.health()).unwrap_or_default();
+    }
     (StatusCode::OK, axum::Json(body))
 }
 
-/// `ok` when every source is and history is being saved (or kept in memory only by choice).
-fn status(sources: &[Health], store: Option<&StoreStatus>) -> &'static str {
+/// `ok` when every source is, history is being saved (or kept in memory only by choice), and in a
+/// cluster the sources are shared (alone, this instance fetches everything itself).
+fn status(sources: &[Health], store: Option<&StoreStatus>, cluster: Option<&ClusterStatus>) -> &'static str {
     let saving = store.is_none_or(|s| s.saving);
-    if saving && sources.iter().all(|h| h.state == SourceState::Ok) { "ok" } else { "degraded" }
+    let shared = cluster.is_none_or(|c| c.shared);
+    if saving && shared && sources.iter().all(|h| h.state == SourceState::Ok) { "ok" } else { "degraded" }
 }
 
 /// `saving`, `failing` (history is not being saved) or `memory` (no store, by choice).

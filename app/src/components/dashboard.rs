@@ -50,6 +50,7 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>, pause
         </header>
         <ConnectionProblem connection />
         <StoreProblem model />
+        <ClusterProblem model />
         <Announcer model />
         <main class="sources">
             {move || match chart.get() {
@@ -75,10 +76,26 @@ fn StoreProblem(model: RwSignal<Model>) -> impl IntoView {
     let problem = Memo::new(move |_| {
         model.with(|m| m.store.as_ref().filter(|s| !s.saving).map(|s| s.error.clone().unwrap_or_default()))
     });
+    view! { <ProblemLine problem lead="History is not being saved. " test_id="store-problem" /> }
+}
+
+/// Why this server fetches every source itself instead of sharing one fetch with the other
+/// servers (Redis unreachable), while it does (live updates go on regardless).
+#[component]
+fn ClusterProblem(model: RwSignal<Model>) -> impl IntoView {
+    let problem = Memo::new(move |_| {
+        model.with(|m| m.cluster.as_ref().filter(|c| !c.shared).map(|c| c.error.clone().unwrap_or_default()))
+    });
+    view! { <ProblemLine problem lead="Shared fetching is unavailable: this server fetches by itself. " test_id="cluster-problem" /> }
+}
+
+/// A problem that does not stop live updates, in a line under the top bar while there is one.
+#[component]
+fn ProblemLine(problem: Memo<Option<String>>, lead: &'static str, test_id: &'static str) -> impl IntoView {
     view! {
         <Show when=move || problem.with(Option::is_some)>
-            <p class="store-problem" role="status" data-testid="store-problem">
-                <strong>"History is not being saved. "</strong>
+            <p class="store-problem" role="status" data-testid=test_id>
+                <strong>{lead}</strong>
                 "Live updates go on. "
                 {move || problem.get().unwrap_or_default()}
             </p>

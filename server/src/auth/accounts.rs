@@ -20,6 +20,7 @@ use super::credentials::{NONCE_LEN, VERSION_LEN, mac, parse_basic};
 use super::device::Devices;
 use super::error::AuthError;
 use super::refusals::RefusalLog;
+use super::shared::{SharedAuth, Unavailable};
 use super::throttle::{LoginLimits, Throttle, Who};
 use super::ticket::{TicketBook, TicketState, Version};
 use super::users::Users;
@@ -64,6 +65,8 @@ pub struct Auth {
     tickets: TicketBook,
     devices: Devices,
     refusals: RefusalLog,
+    /// In a cluster: the shared book and the key shared tickets are signed with.
+    shared: Option<(Arc<dyn SharedAuth>, [u8; 32])>,
     /// Counters.
     pub stats: AuthStats,
 }
@@ -110,8 +113,24 @@ impl Auth {
             tickets: TicketBook::default(),
             devices,
             refusals: RefusalLog::default(),
+            shared: None,
             stats: AuthStats::default(),
         }
+    }
+
+    /// The same, for one instance of a cluster: tickets signed with `ticket_key` (shared by every
+    /// instance) are redeemed once across all of them in `book`, and password attempts are taken
+    /// from budgets kept there too. While `book` is unreachable this instance signs tickets with
+    /// its own key and keeps budgets of its own.
+    pub fn with_shared(mut self, book: Arc<dyn SharedAuth>, ticket_key: [u8; 32]) -> Self {
+        self.shared = Some((book, ticket_key));
+        self
+    }
+
+    /// A budget found spent by another instance: `subject` (see
+    /// [`super::throttle::Throttle::budgets`]) is refused here too for `wait`.
+    pub fn block_from_peer(&self, subject: &str, wait: std::time::Duration) {
+        self.throttle.block_key(subject, wait);
     }
 
     fn users(&self) -> Arc<Users> {
@@ -226,6 +245,16 @@ impl Auth {
         if let Err(wait) = self.throttle.check(who) {
             return Outcome::Throttled(wait);
         }
+        if let Some((book, _)) = &self.shared {
+            let budgets = self.throttle.budgets(who);
+            // Unreachable: this instance's own budgets (just taken) are all there is.
+            if let Ok(Some((spent, wait))) = book.spend(budgets.clone()).await {
+                if let Some(budget) = budgets.get(spent) {
+                    self.throttle.block_key(&budget.key, wait);
+                }
+                return Outcome::Throttled(wait);
+            }
+        }
         if self.waiting.fetch_add(1, Ordering::Relaxed) >= MAX_WAITING_VERIFICATIONS {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
             return Outcome::Busy;
@@ -265,18 +294,45 @@ impl Auth {
 
     pub(super) fn issue_ticket_at(&self, user: &str, now: u64) -> String {
         let version = self.users().version_of(user).map_or([0; VERSION_LEN], short);
-        TicketBook::issue(&self.key, user, version, now, random::<NONCE_LEN>())
+        let key = match &self.shared {
+            Some((book, key)) if book.reachable() => key,
+            _ => &self.key,
+        };
+        TicketBook::issue(key, user, version, now, random::<NONCE_LEN>())
     }
 
     /// The user of a valid, unexpired, not yet redeemed ticket whose user still has the password
-    /// it was issued under; redeems it. A refusal is counted as a failed login.
-    pub fn redeem_ticket(&self, ticket: &str) -> Result<Arc<str>, AuthError> {
-        self.redeem_ticket_at(ticket, now_ms())
+    /// it was issued under; redeems it. A ticket signed with the cluster's key is redeemed in the
+    /// shared book (refused while that is unreachable: it may have been redeemed elsewhere); one
+    /// signed with this instance's own key, here. A refusal is counted as a failed login.
+    pub async fn redeem_ticket(&self, ticket: &str) -> Result<Arc<str>, AuthError> {
+        self.redeem_ticket_at(ticket, now_ms()).await
     }
 
-    pub(super) fn redeem_ticket_at(&self, ticket: &str, now: u64) -> Result<Arc<str>, AuthError> {
+    pub(super) async fn redeem_ticket_at(&self, ticket: &str, now: u64) -> Result<Arc<str>, AuthError> {
         let users = self.users();
-        match self.tickets.redeem(&self.key, ticket, now, |u| users.version_of(u).map(short)) {
+        let current = |u: &str| users.version_of(u).map(short);
+        let redeemed = if let Some(t) = TicketBook::check(&self.key, ticket, now, current) {
+            self.tickets.take(&t, now).then_some(t.user)
+        } else if let Some((book, key)) = &self.shared
+            && let Some(t) = TicketBook::check(key, ticket, now, current)
+        {
+            let ttl = std::time::Duration::from_millis(t.expiry_ms.saturating_sub(now));
+            match book.redeem(t.nonce, ttl).await {
+                Ok(true) => {
+                    self.tickets.take(&t, now);
+                    Some(t.user)
+                }
+                Ok(false) => None,
+                Err(Unavailable) => {
+                    tracing::warn!("websocket ticket refused: the shared ticket book (Redis) is unreachable");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        match redeemed {
             Some(user) => Ok(Arc::from(user)),
             None => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -288,6 +344,8 @@ impl Auth {
     /// The state of `ticket`, as far as `user` may know it.
     pub fn ticket_state(&self, ticket: &str, user: &str) -> TicketState {
         let users = self.users();
-        self.tickets.state(&self.key, ticket, user, now_ms(), |u| users.version_of(u).map(short))
+        let keys: Vec<&[u8]> =
+            std::iter::once(&self.key[..]).chain(self.shared.as_ref().map(|(_, k)| &k[..])).collect();
+        self.tickets.state(&keys, ticket, user, now_ms(), |u| users.version_of(u).map(short))
     }
 }

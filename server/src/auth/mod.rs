@@ -8,7 +8,9 @@
 //! - [`throttle`]: budgets of login attempts per address, per user and per device, and of
 //!   refusals per address; [`device`]: the device cookies that exempt a proven browser from an
 //!   attack on its user; [`refusals`]: the refusal log that a flood cannot grow;
-//! - [`ticket`]: the WebSocket tickets and the book of redeemed ones.
+//! - [`ticket`]: the WebSocket tickets and the book of redeemed ones;
+//! - [`shared`]: what the instances of a cluster share (redeemed tickets, login budgets), as a
+//!   trait the cluster implements.
 //!
 //! This file holds what the routes use: the [`BasicUser`] extractor and the [`require_basic`]
 //! middleware; [`error`] holds the refusal ([`AuthError`]: 401 or 429). Imports nothing of the
@@ -21,6 +23,7 @@ pub mod device;
 pub mod error;
 pub mod password;
 pub mod refusals;
+pub mod shared;
 pub mod throttle;
 pub mod ticket;
 pub mod users;

@@ -10,6 +10,10 @@
 //! A subject over its budget is refused outright until its wait is over, even with a credential
 //! that is right and cached: otherwise a throttled guesser would learn the right password the
 //! moment it guessed it while the real user's credential is cached.
+//!
+//! In a cluster the same budgets are also kept in the shared store (see [`super::shared`]): each
+//! subject has a key ([`Throttle::budgets`]), and a subject found spent there is refused on every
+//! instance ([`Throttle::block_key`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -21,6 +25,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use parking_lot::Mutex;
 
 use super::credentials::NONCE_LEN;
+use super::shared::Budget;
 
 /// The throttling policy: attempts per minute.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +93,43 @@ pub struct Throttle {
     refusals: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
     blocked: Mutex<HashMap<Subject, Instant>>,
+    limits: LoginLimits,
+}
+
+impl Subject {
+    /// Its key in the shared store: a letter for the kind, then its parts, `|`-separated (a user
+    /// name cannot hold `:`, an address never holds `|`).
+    fn key(&self) -> String {
+        match self {
+            Self::Group(ip) => format!("g|{ip}"),
+            Self::Pair(ip, user) => format!("p|{ip}|{user}"),
+            Self::User(user) => format!("u|{user}"),
+            Self::Device(nonce) => format!("d|{}", nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            Self::Refusals(ip) => format!("r|{ip}"),
+        }
+    }
+
+    /// The subject of a key made by [`Subject::key`].
+    fn parse(key: &str) -> Option<Self> {
+        let (kind, rest) = key.split_once('|')?;
+        Some(match kind {
+            "g" => Self::Group(rest.parse().ok()?),
+            "p" => {
+                let (ip, user) = rest.split_once('|')?;
+                Self::Pair(ip.parse().ok()?, user.to_owned())
+            }
+            "u" => Self::User(rest.to_owned()),
+            "d" if rest.len() == 2 * NONCE_LEN => {
+                let mut nonce = [0u8; NONCE_LEN];
+                for (i, b) in nonce.iter_mut().enumerate() {
+                    *b = u8::from_str_radix(rest.get(2 * i..2 * i + 2)?, 16).ok()?;
+                }
+                Self::Device(nonce)
+            }
+            "r" => Self::Refusals(rest.parse().ok()?),
+            _ => return None,
+        })
+    }
 }
 
 impl Throttle {
@@ -101,7 +143,33 @@ impl Throttle {
             refusals: DefaultKeyedRateLimiter::keyed(Quota::per_minute(limits.refusals_per_ip_per_minute)),
             clock: DefaultClock::default(),
             blocked: Mutex::new(HashMap::new()),
+            limits,
         }
+    }
+
+    /// The budgets one password attempt of `who` takes from, in the order [`Throttle::check`]
+    /// takes them, as the shared store keeps them.
+    pub fn budgets(&self, who: Who<'_>) -> Vec<Budget> {
+        let l = &self.limits;
+        let subjects = match who {
+            Who::Device(nonce) => vec![(Subject::Device(nonce), l.per_device_per_minute)],
+            Who::Untrusted { group, user } => vec![
+                (Subject::Group(group), l.per_ip_per_minute),
+                (Subject::Pair(group, user.to_owned()), l.per_ip_user_per_minute),
+                (Subject::User(user.to_owned()), l.per_user_per_minute),
+            ],
+        };
+        subjects.into_iter().map(|(s, n)| Budget { key: s.key(), per_minute: n.get() }).collect()
+    }
+
+    /// Refuses the subject of `key` (see [`Throttle::budgets`]) for `wait`, as another instance
+    /// found its budget spent; a key that names no subject is ignored.
+    pub fn block_key(&self, key: &str, wait: Duration) {
+        let Some(subject) = Subject::parse(key) else { return };
+        let until = Instant::now() + wait;
+        let mut blocked = self.blocked.lock();
+        let entry = blocked.entry(subject).or_insert(until);
+        *entry = (*entry).max(until);
     }
 
     /// How long `who` is still refused, if it is.
@@ -216,6 +284,39 @@ mod tests {
         assert!(throttle.blocked(from(2)).is_none(), "another address is not blocked");
         let other_user = Who::Untrusted { group: IpAddr::from([10, 0, 0, 1]), user: "bob" };
         assert!(throttle.blocked(other_user).is_none(), "nor the address for another user");
+    }
+
+    #[test]
+    fn budget_keys_name_their_subjects_and_read_back() {
+        let throttle = Throttle::new(limits(10, 5, 30));
+        let v6: IpAddr = "2001:db8::".parse().expect("address");
+        let keys: Vec<String> =
+            throttle.budgets(Who::Untrusted { group: v6, user: "ad|min" }).into_iter().map(|b| b.key).collect();
+        assert_eq!(keys, ["g|2001:db8::", "p|2001:db8::|ad|min", "u|ad|min"]);
+        let per_minute: Vec<u32> =
+            throttle.budgets(Who::Untrusted { group: v6, user: "x" }).into_iter().map(|b| b.per_minute).collect();
+        assert_eq!(per_minute, [10, 5, 30]);
+        let device = throttle.budgets(Who::Device([0xab; NONCE_LEN]));
+        assert_eq!(device[0].key, format!("d|{}", "ab".repeat(NONCE_LEN)));
+        for key in keys.iter().chain([&device[0].key]) {
+            assert_eq!(Subject::parse(key).map(|s| s.key()).as_deref(), Some(key.as_str()), "{key}");
+        }
+        for bad in ["", "g|", "g|not-an-ip", "p|10.0.0.1", "d|abc", "x|y", "d|zz", "|"] {
+            assert!(Subject::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_subject_blocked_by_a_peer_is_refused_here() {
+        let throttle = Throttle::new(limits(10, 5, 30));
+        let who = Who::Untrusted { group: IpAddr::from([10, 0, 0, 1]), user: "admin" };
+        assert!(throttle.blocked(who).is_none());
+        throttle.block_key("u|admin", Duration::from_secs(20));
+        throttle.block_key("u|admin", Duration::from_secs(5));
+        let wait = throttle.blocked(who).expect("blocked");
+        assert!(wait > Duration::from_secs(19), "the longer wait stands: {wait:?}");
+        throttle.block_key("nonsense", Duration::from_secs(5));
+        assert!(throttle.blocked(Who::Untrusted { group: IpAddr::from([10, 0, 0, 1]), user: "bob" }).is_none());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Single-use WebSocket tickets: `base64url(expiry ‖ nonce ‖ version ‖ user) . base64url(HMAC)`
 //! (see [`super::credentials::Ticket`]), bound to its user and that user's password (a password
 //! change or removal voids it), valid for [`TICKET_TTL`], redeemable once. The book remembers
-//! redeemed nonces until their tickets expire.
+//! redeemed nonces until their tickets expire; in a cluster, tickets signed with the shared key
+//! are redeemed in the shared book ([`super::shared`]) and noted here too.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -41,36 +42,32 @@ impl TicketBook {
         Ticket { expiry_ms: now + millis(TICKET_TTL), nonce, version, user: user.to_owned() }.encode(key)
     }
 
-    /// The user of a valid, unexpired, not yet redeemed `ticket` whose user still has the password
-    /// it was issued under (`current` tells a user's password version); redeems it.
-    pub fn redeem(
-        &self,
-        key: &[u8],
-        ticket: &str,
-        now: u64,
-        current: impl Fn(&str) -> Option<Version>,
-    ) -> Option<String> {
-        let ticket = Ticket::decode(key, ticket)?;
-        if now >= ticket.expiry_ms || current(&ticket.user) != Some(ticket.version) {
-            return None;
-        }
+    /// A `ticket` signed with `key`, unexpired, whose user still has the password it was issued
+    /// under (`current` tells a user's password version); nothing is redeemed.
+    pub fn check(key: &[u8], ticket: &str, now: u64, current: impl Fn(&str) -> Option<Version>) -> Option<Ticket> {
+        Ticket::decode(key, ticket).filter(|t| now < t.expiry_ms && current(&t.user) == Some(t.version))
+    }
+
+    /// Redeems `ticket` in this book: true the first time.
+    pub fn take(&self, ticket: &Ticket, now: u64) -> bool {
         let mut redeemed = self.redeemed.lock();
         // Forget tickets that expired: they fail the expiry check anyway. This bounds the map
         // to the tickets issued within one TTL.
         redeemed.retain(|_, exp| *exp > now);
-        redeemed.insert(ticket.nonce, ticket.expiry_ms).is_none().then_some(ticket.user)
+        redeemed.insert(ticket.nonce, ticket.expiry_ms).is_none()
     }
 
-    /// The state of `ticket`, as far as `user` may know it.
+    /// The state of `ticket`, signed with one of `keys`, as far as `user` may know it (a ticket
+    /// redeemed on another instance reads as unused here).
     pub fn state(
         &self,
-        key: &[u8],
+        keys: &[&[u8]],
         ticket: &str,
         user: &str,
         now: u64,
         current: impl Fn(&str) -> Option<Version>,
     ) -> TicketState {
-        let Some(ticket) = Ticket::decode(key, ticket).filter(|t| t.user == user) else {
+        let Some(ticket) = keys.iter().find_map(|key| Ticket::decode(key, ticket)).filter(|t| t.user == user) else {
             return TicketState::Refused;
         };
         if self.redeemed.lock().contains_key(&ticket.nonce) {
@@ -92,52 +89,52 @@ mod tests {
         Auth::new(Users::single("admin", "pw"), LoginLimits::default())
     }
 
-    #[test]
-    fn tickets_work_once_for_their_user() {
+    #[tokio::test]
+    async fn tickets_work_once_for_their_user() {
         let auth = auth();
         let t = auth.issue_ticket("admin");
-        assert_eq!(auth.redeem_ticket(&t).as_deref(), Ok("admin"));
-        assert_eq!(auth.redeem_ticket(&t), Err(AuthError::Invalid), "replay");
+        assert_eq!(auth.redeem_ticket(&t).await.as_deref(), Ok("admin"));
+        assert_eq!(auth.redeem_ticket(&t).await, Err(AuthError::Invalid), "replay");
         let changed = auth.issue_ticket("admin");
         auth.replace_users(Users::single("admin", "a new password"));
-        assert_eq!(auth.redeem_ticket(&changed), Err(AuthError::Invalid), "minted before a password change");
+        assert_eq!(auth.redeem_ticket(&changed).await, Err(AuthError::Invalid), "minted before a password change");
         let gone = auth.issue_ticket("admin");
         auth.replace_users(Users::single("someone-else", "pw"));
-        assert_eq!(auth.redeem_ticket(&gone), Err(AuthError::Invalid), "user removed");
+        assert_eq!(auth.redeem_ticket(&gone).await, Err(AuthError::Invalid), "user removed");
     }
 
-    #[test]
-    fn a_ticket_state_is_told_without_redeeming_it_and_only_to_its_user() {
+    #[tokio::test]
+    async fn a_ticket_state_is_told_without_redeeming_it_and_only_to_its_user() {
         let auth = auth();
         let t = auth.issue_ticket("admin");
         assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Unused);
         assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Unused, "asking redeems nothing");
         assert_eq!(auth.ticket_state(&t, "mallory"), TicketState::Refused);
-        assert_eq!(auth.redeem_ticket(&t).as_deref(), Ok("admin"));
+        assert_eq!(auth.redeem_ticket(&t).await.as_deref(), Ok("admin"));
         assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Redeemed);
         assert_eq!(auth.ticket_state("garbage", "admin"), TicketState::Refused);
         let old = auth.issue_ticket_at("admin", 1_000);
         assert_eq!(auth.ticket_state(&old, "admin"), TicketState::Refused, "expired");
     }
 
-    #[test]
-    fn expired_tampered_truncated_and_foreign_tickets_fail() {
+    #[tokio::test]
+    async fn expired_tampered_truncated_and_foreign_tickets_fail() {
         let auth = auth();
         let t = auth.issue_ticket_at("admin", 1_000);
-        assert_eq!(auth.redeem_ticket_at(&t, 1_000 + 30_000), Err(AuthError::Invalid), "expired");
+        assert_eq!(auth.redeem_ticket_at(&t, 1_000 + 30_000).await, Err(AuthError::Invalid), "expired");
 
         let t = auth.issue_ticket("admin");
         let mut tampered = t.clone().into_bytes();
         tampered[3] = if tampered[3] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).expect("ascii");
-        assert_eq!(auth.redeem_ticket(&tampered), Err(AuthError::Invalid), "tampered");
-        assert_eq!(auth.redeem_ticket(&t[..t.len() - 2]), Err(AuthError::Invalid), "truncated");
+        assert_eq!(auth.redeem_ticket(&tampered).await, Err(AuthError::Invalid), "tampered");
+        assert_eq!(auth.redeem_ticket(&t[..t.len() - 2]).await, Err(AuthError::Invalid), "truncated");
         for garbage in ["", ".", "abc", "a.b", "%%%.%%%", "....."] {
-            assert_eq!(auth.redeem_ticket(garbage), Err(AuthError::Invalid), "{garbage:?}");
+            assert_eq!(auth.redeem_ticket(garbage).await, Err(AuthError::Invalid), "{garbage:?}");
         }
         let other = Auth::new(Users::single("admin", "pw"), LoginLimits::default());
-        assert_eq!(other.redeem_ticket(&auth.issue_ticket("admin")), Err(AuthError::Invalid), "other key");
-        assert_eq!(auth.redeem_ticket(&t).as_deref(), Ok("admin"), "the original still works once");
+        assert_eq!(other.redeem_ticket(&auth.issue_ticket("admin")).await, Err(AuthError::Invalid), "other key");
+        assert_eq!(auth.redeem_ticket(&t).await.as_deref(), Ok("admin"), "the original still works once");
         assert_eq!(auth.stats.failures.load(std::sync::atomic::Ordering::Relaxed), 9, "each refusal counted");
     }
 }

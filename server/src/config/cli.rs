@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::cluster;
 use super::parse::{
     PublicUrl, StoreArg, parse_bytes, parse_history, parse_idle, parse_interval, parse_loopback, parse_net,
     parse_origin, parse_public_url, parse_retention, parse_store,
@@ -197,4 +198,27 @@ pub struct ServeArgs {
     /// Login attempts that need a password check, per minute, for one user name (all addresses).
     #[arg(long, env = "LIVEDASH_LOGIN_ATTEMPTS_PER_USER", default_value = "30")]
     pub login_attempts_per_user: NonZeroU32,
+
+    /// Share the sources with other livedash instances through this Redis
+    /// (`redis://[:password@]host[:port][/db]`, or `rediss://` for TLS): one fetch per source for
+    /// all of them, the same `seq` everywhere, shared tickets and login budgets. Needs
+    /// --cluster-key-file.
+    #[arg(long, env = "LIVEDASH_REDIS_URL", value_parser = cluster::parse_redis_url)]
+    pub redis_url: Option<cluster::RedisUrl>,
+
+    /// A file holding the secret every instance of the cluster shares (at least 32 characters,
+    /// e.g. `head -c 32 /dev/urandom | base64`): tickets and device cookies signed by one
+    /// instance are accepted by the others.
+    #[arg(long, env = "LIVEDASH_CLUSTER_KEY_FILE")]
+    pub cluster_key_file: Option<PathBuf>,
+
+    /// What this cluster's Redis keys start with, so that several dashboards can share one Redis
+    /// [default: livedash].
+    #[arg(long, env = "LIVEDASH_REDIS_PREFIX", value_parser = cluster::parse_prefix)]
+    pub redis_prefix: Option<String>,
+
+    /// How long a source's fetching instance holds its lease without renewing it: another takes
+    /// over within two of these after it dies or hangs [default: 3s].
+    #[arg(long, env = "LIVEDASH_REDIS_LEASE", value_parser = cluster::parse_lease)]
+    pub redis_lease: Option<Duration>,
 }

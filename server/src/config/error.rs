@@ -13,6 +13,9 @@ pub enum ConfigError {
     /// Two sources with one name.
     #[error("--source: two sources are named {0:?}; name them apart with name=URL")]
     DuplicateSource(String),
+    /// The cluster's settings are incomplete or unusable.
+    #[error("{0}")]
+    Cluster(String),
     /// The `--config` file is unreadable or has a bad or unknown key.
     #[error("--config {path}: {message}")]
     File {

@@ -1,5 +1,6 @@
 //! The `--config` TOML file: `listen`, `interval`, `history`, `history_bytes`, `public_url`, the
-//! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`, and
+//! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`, the
+//! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]).
 //! Unknown keys are refused, and every bad value names its key (`source[1].interval`,
 //! `source[0].series[2].unit`). A `[[source]]` table becomes a typed source directly.
@@ -40,6 +41,14 @@ pub struct FileConfig {
     /// `store_1h_for = "365d"`.
     #[serde(rename = "store_1h_for")]
     pub store_hour_for: Option<String>,
+    /// `redis_url = "redis://127.0.0.1:6379"`.
+    pub redis_url: Option<String>,
+    /// `cluster_key_file = "/etc/livedash/cluster.key"`.
+    pub cluster_key_file: Option<String>,
+    /// `redis_prefix = "livedash"`.
+    pub redis_prefix: Option<String>,
+    /// `redis_lease = "3s"`.
+    pub redis_lease: Option<String>,
     #[serde(default)]
     source: Vec<FileSource>,
 }

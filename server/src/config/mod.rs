@@ -1,5 +1,5 @@
 //! Configuration: command-line flags with `LIVEDASH_*` environment fallbacks ([`cli`]), an optional
-//! TOML file ([`file`], its per-series tables in [`series`]), merged here once (flag > variable > file > default) into a validated
+//! TOML file ([`file`], its per-series tables in [`series`], the cluster's settings in [`cluster`]), merged here once (flag > variable > file > default) into a validated
 //! [`Config`], before anything starts. A bad value stops start-up with a message naming the flag,
 //! the variable or the file's key. Value parsers shared by both are in [`parse`].
 //!
@@ -8,6 +8,7 @@
 //! other way round.
 
 pub mod cli;
+pub mod cluster;
 pub mod error;
 pub mod file;
 pub mod parse;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use cli::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, DEFAULT_DATA_DIR, ServeArgs};
+pub use cluster::ClusterSettings;
 pub use error::ConfigError;
 pub use parse::PublicUrl;
 
@@ -84,6 +86,8 @@ pub struct Config {
     pub history_bytes: usize,
     /// The history store (`None`: memory only).
     pub store: Option<StoreSettings>,
+    /// Sharing the sources with other instances through Redis (`None`: this server alone).
+    pub cluster: Option<ClusterSettings>,
     /// The accounts.
     pub users: UsersSource,
     /// TLS or not.
@@ -217,6 +221,7 @@ impl Config {
     /// The configuration from parsed flags and the password variable's value.
     pub fn from_args(args: &ServeArgs, admin_password: Option<std::ffi::OsString>) -> Result<Self, ConfigError> {
         let users = users(args, admin_password)?;
+        let fixed_password = matches!(users, UsersSource::Admin(Some(_)));
         let file = match &args.config {
             Some(path) => File::load(path)?,
             None => File::none(),
@@ -243,6 +248,7 @@ impl Config {
                 .pick(args.history_bytes, "history_bytes", v.history_bytes.as_ref(), parse_bytes)?
                 .unwrap_or(DEFAULT_HISTORY_BYTES),
             store: store_settings(args, &file)?,
+            cluster: cluster::settings(args, &file, fixed_password)?,
             users,
             tls: tls_mode(args, listen),
             data_dir: args.data_dir.clone(),

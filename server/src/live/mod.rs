@@ -3,13 +3,15 @@
 //! - [`stamp`]: this instance's samples get their global `seq` and receive time;
 //! - [`hub`]: accepts stamped samples, keeps them ([`history`]) and fans their frames out
 //!   ([`outgoing`]); holds each source's status;
-//! - [`start`]: what a new socket is sent first (`hello` or resume);
+//! - [`start`]: what a new socket is sent first (`hello` or resume); [`epoch`]: which `since` a
+//!   resume may start from;
 //! - [`ws`]: the `/ws` endpoint, from admission to the socket's last frame.
 //!
 //! May import the core (`livedash`), [`crate::clock`], [`crate::shutdown`], [`crate::auth`] (the
 //! socket's credentials) and [`crate::http::client_ip`]; nothing from `sources`, `config`, the
 //! router or the UI.
 
+pub mod epoch;
 pub mod history;
 pub mod hub;
 pub mod outgoing;
@@ -17,5 +19,7 @@ pub mod stamp;
 pub mod start;
 pub mod ws;
 
+#[cfg(test)]
+mod join_tests;
 #[cfg(test)]
 mod tests;

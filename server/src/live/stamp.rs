@@ -1,5 +1,5 @@
 //! Stamping: where this instance's own samples get their global `seq` and receive time before the
-//! hub accepts them. Stamping is kept apart from the fan-out so that another producer (another
+//! hub accepts them (in a cluster, the shared stream stamps them, see `crate::cluster`). Stamping is kept apart from the fan-out so that another producer (another
 //! instance's already stamped samples) can feed the same [`Hub::accept`].
 //!
 //! Sequence numbers continue from the hub's first (the start-up time in microseconds), so that
@@ -41,10 +41,11 @@ impl Stamper {
     }
 
     /// Stamps one sample of `source` (its `data` relayed verbatim) and has the hub keep and
-    /// broadcast it.
+    /// broadcast it. The `seq` follows every one the hub has, whoever stamped it (in a cluster,
+    /// this instance stamps only while the shared stream is out of reach).
     pub fn publish(&self, source: &Arc<str>, data: Arc<RawValue>) {
         let mut seq = self.seq.lock();
-        *seq += 1;
+        *seq = (*seq).max(self.hub.last_seq()) + 1;
         self.hub.accept(livedash::Sample { seq: *seq, source: source.clone(), ts_ms: now_ms(), data });
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use livedash::settings::SeriesRule;
-use livedash::{Frame, Hello, SourceStatus, StoreStatus};
+use livedash::{ClusterStatus, Frame, Hello, SourceStatus, StoreStatus};
 use tungstenite::Utf8Bytes;
 
 use super::history::{Entry, SourceLog};
@@ -27,13 +27,16 @@ pub enum Start {
 }
 
 /// What every `hello` carries beside the sources: their per-series rules (only sources that have
-/// any) and whether history is being saved (absent: memory only).
+/// any), whether history is being saved (absent: memory only) and whether the sources are shared
+/// with other instances (absent: this server alone).
 #[derive(Debug, Clone, Default)]
 pub struct PageWide {
     /// Each source's rules, shared by every `hello` being made.
     pub settings: Arc<BTreeMap<String, Vec<SeriesRule>>>,
     /// The history store's state.
     pub store: Option<StoreStatus>,
+    /// The cluster's state.
+    pub cluster: Option<ClusterStatus>,
 }
 
 /// A new client's first frames, not yet ordered or put together.
@@ -76,6 +79,9 @@ pub fn collect(
             if let Some(store) = &page.store {
                 statuses.push(Frame::Store(store.clone()).to_json().into());
             }
+            if let Some(cluster) = &page.cluster {
+                statuses.push(Frame::Cluster(cluster.clone()).to_json().into());
+            }
             return Collected::Resume(statuses, samples);
         }
     }
@@ -100,8 +106,15 @@ impl Collected {
                 entries.sort_unstable_by_key(|e| e.seq);
                 let frames = entries.iter().map(|e| e.frame.text.as_str());
                 let intervals = intervals.into_iter().collect();
-                let text =
-                    livedash::hello_json(now_ms(), &intervals, frames, &statuses, &page.settings, page.store.as_ref());
+                let text = livedash::hello_json(
+                    now_ms(),
+                    &intervals,
+                    frames,
+                    &statuses,
+                    &page.settings,
+                    page.store.as_ref(),
+                    page.cluster.as_ref(),
+                );
                 (Start::Hello(text.into()), Some(key))
             }
             Self::Resume(mut frames, mut samples) => {
@@ -126,6 +139,7 @@ pub fn read_hello(text: &Utf8Bytes) -> Hello {
             sources: Vec::new(),
             settings: Default::default(),
             store: None,
+            cluster: None,
         },
     }
 }

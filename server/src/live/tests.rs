@@ -56,8 +56,8 @@ fn a_since_from_before_this_server_gets_a_hello() {
     let stamper = Stamper::new(Arc::new(Hub::with_first_seq(limits(3), 100)));
     let a = source(&stamper, "a");
     publish(&stamper, &a, &json!(1));
-    assert_eq!(hello_of(stamper.hub().subscribe(Some(7)).start).history.len(), 1);
-    assert_eq!(seqs_of(stamper.hub().subscribe(Some(100)).start), [101]);
+    assert_eq!(hello_of(stamper.hub().subscribe(Some(7), None).start).history.len(), 1);
+    assert_eq!(seqs_of(stamper.hub().subscribe(Some(100), None).start), [101]);
 }
 
 #[tokio::test]
@@ -65,7 +65,7 @@ async fn samples_get_increasing_seq_and_reach_subscribers() {
     let stamper = stamper();
     let a = source(&stamper, "a");
     publish(&stamper, &a, &json!({"x": 1}));
-    let Subscription { start, frames: mut rx, .. } = stamper.hub().subscribe(None);
+    let Subscription { start, frames: mut rx, .. } = stamper.hub().subscribe(None, None);
     assert_eq!(hello_of(start).history.iter().map(|s| s.seq).collect::<Vec<_>>(), [1]);
     publish(&stamper, &a, &json!({"x": 2}));
     let frame = rx.recv().await.expect("frame");
@@ -105,11 +105,11 @@ fn resume_sends_exactly_the_missing_samples_or_a_hello() {
         publish(&stamper, &b, &json!(i)); // seqs 2, 4, 6, 8
     }
     // Each ring holds its last 3: a = 3, 5, 7 and b = 4, 6, 8; 1 and 2 are gone.
-    assert_eq!(seqs_of(hub.subscribe(Some(5)).start), [6, 7, 8]);
-    assert_eq!(seqs_of(hub.subscribe(Some(2)).start), [3, 4, 5, 6, 7, 8]);
-    assert_eq!(seqs_of(hub.subscribe(Some(8)).start), Vec::<u64>::new());
-    assert_eq!(hello_of(hub.subscribe(Some(1)).start).history.len(), 6, "seq 2 was evicted: full hello");
-    assert_eq!(hello_of(hub.subscribe(Some(99)).start).history.len(), 6, "from the future: full hello");
+    assert_eq!(seqs_of(hub.subscribe(Some(5), None).start), [6, 7, 8]);
+    assert_eq!(seqs_of(hub.subscribe(Some(2), None).start), [3, 4, 5, 6, 7, 8]);
+    assert_eq!(seqs_of(hub.subscribe(Some(8), None).start), Vec::<u64>::new());
+    assert_eq!(hello_of(hub.subscribe(Some(1), None).start).history.len(), 6, "seq 2 was evicted: full hello");
+    assert_eq!(hello_of(hub.subscribe(Some(99), None).start).history.len(), 6, "from the future: full hello");
     assert_eq!(hub.stats.resumed.load(Ordering::Relaxed), 3);
 }
 
@@ -119,7 +119,7 @@ fn a_resume_starts_with_every_source_status() {
     let a = source(&stamper, "a");
     publish(&stamper, &a, &json!(1));
     stamper.fail(&a, "timeout".into());
-    let Start::Resume(frames) = stamper.hub().subscribe(Some(1)).start else { panic!("resume") };
+    let Start::Resume(frames) = stamper.hub().subscribe(Some(1), None).start else { panic!("resume") };
     assert_eq!(frames.len(), 1);
     assert!(frames[0].as_str().contains(r#""state":"failing","error":"timeout""#));
 }
@@ -128,7 +128,7 @@ fn a_resume_starts_with_every_source_status() {
 async fn failing_then_recovering_sends_status_frames() {
     let stamper = stamper();
     let a = source(&stamper, "a");
-    let mut rx = stamper.hub().subscribe(None).frames;
+    let mut rx = stamper.hub().subscribe(None, None).frames;
     stamper.fail(&a, "connection refused".into());
     stamper.fail(&a, "connection refused".into());
     publish(&stamper, &a, &json!(1));
@@ -208,7 +208,7 @@ fn a_subscribe_during_publishing_sees_every_sample_exactly_once() {
         let last = hub.last_seq();
         // Every other client resumes from a few samples back.
         let since = (subscribed % 2 == 1 && last > 5).then(|| last - 5);
-        let Subscription { start, frames: mut rx, .. } = hub.subscribe(since);
+        let Subscription { start, frames: mut rx, .. } = hub.subscribe(since, None);
         subscribed += 1;
         readers.push(std::thread::spawn(move || {
             let mut seqs = match start {
@@ -270,15 +270,15 @@ fn clients_arriving_at_the_same_state_share_one_hello() {
     let hub = stamper.hub();
     let a = source(&stamper, "a");
     publish(&stamper, &a, &json!(1));
-    let Start::Hello(first) = hub.subscribe(None).start else { panic!("hello") };
-    let Start::Hello(second) = hub.subscribe(None).start else { panic!("hello") };
+    let Start::Hello(first) = hub.subscribe(None, None).start else { panic!("hello") };
+    let Start::Hello(second) = hub.subscribe(None, None).start else { panic!("hello") };
     assert_eq!(first.as_str().as_ptr(), second.as_str().as_ptr(), "the same bytes, not a copy");
     assert_eq!(hub.stats.hellos_made.load(Ordering::Relaxed), 1);
     publish(&stamper, &a, &json!(2));
-    let Start::Hello(third) = hub.subscribe(None).start else { panic!("hello") };
+    let Start::Hello(third) = hub.subscribe(None, None).start else { panic!("hello") };
     assert_ne!(first.as_str(), third.as_str(), "a new sample makes a new hello");
     stamper.fail(&a, "down".into());
-    let Start::Hello(fourth) = hub.subscribe(None).start else { panic!("hello") };
+    let Start::Hello(fourth) = hub.subscribe(None, None).start else { panic!("hello") };
     assert!(fourth.as_str().contains(r#""state":"failing""#), "a status change makes a new hello too");
     assert_eq!(hub.stats.hellos_made.load(Ordering::Relaxed), 3);
 }
@@ -328,7 +328,7 @@ fn every_hello_carries_the_rules_of_the_sources_that_have_any() {
     stamper.register(&b, Duration::from_secs(1), &[]);
     stamper.register(&a, Duration::from_secs(1), &[rule("y", "Y")]);
     publish(&stamper, &b, &json!({"x": 1}));
-    let Start::Hello(text) = hub.subscribe(None).start else { panic!("hello") };
+    let Start::Hello(text) = hub.subscribe(None, None).start else { panic!("hello") };
     assert!(
         text.as_str().ends_with(r#""settings":{"a":[{"match":"x","label":"X"},{"match":"x*","label":"Later"}]}}"#),
         "in order, a registered name keeping its first rules, b (none) left out: {}",
@@ -338,9 +338,9 @@ fn every_hello_carries_the_rules_of_the_sources_that_have_any() {
     assert_eq!(hello.settings.get("a").map(Vec::as_slice), Some(&[rule("x", "X"), rule("x*", "Later")][..]));
     assert_eq!(hub.snapshot().settings, hello.settings, "the snapshot carries them too");
     publish(&stamper, &a, &json!({"x": 2}));
-    assert_eq!(hello_of(hub.subscribe(None).start).settings, hello.settings, "and a hello made later");
+    assert_eq!(hello_of(hub.subscribe(None, None).start).settings, hello.settings, "and a hello made later");
     let bare = Stamper::new(Arc::new(Hub::with_first_seq(limits(3), 0)));
     source(&bare, "c");
-    let Start::Hello(text) = bare.hub().subscribe(None).start else { panic!("hello") };
+    let Start::Hello(text) = bare.hub().subscribe(None, None).start else { panic!("hello") };
     assert!(!text.as_str().contains("settings"), "no rules, no field: {}", text.as_str());
 }

@@ -15,7 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+pub mod cluster;
 pub mod pinned;
+pub mod redis_server;
 pub mod upstream;
 
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -124,8 +124,20 @@ impl Users {
 
     /// One account `user` with `password`, hashed now with argon2id (for running without a file).
     pub fn single(user: &str, password: &str) -> Users {
+        Self::single_versioned(user, password, None)
+    }
+
+    /// The same, with the password's version (what tickets and device cookies are bound to) made
+    /// from `key`, the user and the password instead of from the hash (whose salt is random): every
+    /// instance of a cluster given the same password then agrees on it, and without the key the
+    /// version tells nothing of the password.
+    pub fn single_versioned(user: &str, password: &str, key: Option<&[u8; 32]>) -> Users {
         let stored = Stored { hash: hash_password(password), scheme: Scheme::Argon2id };
-        let accounts = vec![Account::new(user, stored)];
+        let mut account = Account::new(user, stored);
+        if let Some(key) = key {
+            account.version = super::credentials::mac(key, &[user.as_bytes(), b"\0", password.as_bytes()]);
+        }
+        let accounts = vec![account];
         let by_name = HashMap::from([(user.to_owned(), 0)]);
         Users { accounts, by_name, dummy: Stored::dummy_like(Some(Scheme::Argon2id)), checks: AtomicU64::new(0) }
     }

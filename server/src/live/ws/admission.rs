@@ -55,6 +55,8 @@ struct WsQuery {
     ticket: Option<String>,
     /// Resume after this `seq` instead of starting with a full `hello`.
     since: Option<u64>,
+    /// The epoch `since` was read in (see [`crate::live::epoch`]).
+    epoch: Option<String>,
 }
 
 /// A handshake that passed every check: its user and its place among the open sockets.
@@ -65,6 +67,8 @@ pub struct Admitted {
     pub slot: Slot,
     /// `?since=`: resume after this `seq`.
     pub since: Option<u64>,
+    /// `?epoch=`: the epoch `since` was read in.
+    pub epoch: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Admitted
@@ -84,10 +88,10 @@ where
             return Err(counted.map_or_else(|wait| Refusal::Auth(AuthError::Throttled(wait)), |()| Refusal::Origin));
         }
         // An unparsable query carries no valid ticket: the same 401 as a wrong one.
-        let (ticket, since) = Query::<WsQuery>::try_from_uri(&parts.uri)
-            .map_or((Some(String::new()), None), |Query(q)| (q.ticket, q.since));
+        let (ticket, since, epoch) = Query::<WsQuery>::try_from_uri(&parts.uri)
+            .map_or((Some(String::new()), None, None), |Query(q)| (q.ticket, q.since, q.epoch));
         let user = match ticket {
-            Some(ticket) => state.auth.redeem_ticket(&ticket).map_err(|e| {
+            Some(ticket) => state.auth.redeem_ticket(&ticket).await.map_err(|e| {
                 tracing::debug!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
                 state.auth.refuse(client, e, "invalid, expired or reused websocket ticket")
             })?,
@@ -100,6 +104,6 @@ where
             }
             return Err(Refusal::Full);
         };
-        Ok(Self { user, slot, since })
+        Ok(Self { user, slot, since, epoch })
     }
 }

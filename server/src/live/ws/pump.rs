@@ -56,9 +56,9 @@ struct Pump {
 
 /// Serves one admitted socket until it ends.
 pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
-    let Admitted { user, slot: _slot, since } = admitted;
+    let Admitted { user, slot: _slot, since, epoch } = admitted;
     tracing::debug!(user = ?user, "websocket accepted");
-    let Subscription { start, frames, seq } = state.hub.subscribe(since);
+    let Subscription { start, frames, seq } = state.hub.subscribe(since, epoch.as_deref());
     let mut pump = Pump { socket, shutdown: state.shutdown.clone(), sent: seq };
     let end = if pump.send_start(start).await { pump.stream(frames, &state, &user).await } else { End::Gone };
     pump.close(end).await;

@@ -3,6 +3,9 @@
 //! every socket. It also holds every source's status and tells clients when it changes, and each
 //! source's per-series setting rules, which every `hello` carries.
 //!
+//! What every page shows beside the sources (is history saved, are the sources shared with other
+//! instances) is kept and told by [`page`], with the joining of a shared stream.
+//!
 //! A sample is accepted only with a `seq` above every one before it, and frames reach the
 //! channel in that order. Subscribing takes the receiver and collects the first frames under one
 //! lock, so a client sees every sample exactly once: those before in its `hello` (or resume),
@@ -20,14 +23,17 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 use livedash::settings::SeriesRule;
-use livedash::{Frame, Hello, Sample, SourceState, StoreStatus};
+use livedash::{Frame, Hello, Sample, SourceState};
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
 use tungstenite::Utf8Bytes;
 
+use super::epoch::Resumable;
 use super::history::{Entry, HistoryLimits, SourceLog};
 use super::outgoing::Outgoing;
 use super::start::{self, Start};
+
+mod page;
 use crate::clock::now_ms;
 
 /// How many frames a socket may fall behind before it skips ahead to the newest sample of each
@@ -39,8 +45,12 @@ pub const STALE_AFTER_INTERVALS: u32 = 3;
 struct Inner {
     /// The highest `seq` accepted.
     seq: u64,
-    /// The `seq` this hub started from: a `since` below it is from another server's life.
+    /// The `seq` this hub started from: what the history store gives back is below it.
     first_seq: u64,
+    /// Whether a sample was accepted in this life (not only restored).
+    accepted_any: bool,
+    /// Which `since` can be resumed from.
+    resumable: Resumable,
     /// In the order they were configured: the page shows them so.
     sources: IndexMap<Arc<str>, SourceLog>,
     /// What every `hello` carries beside the sources: their rules (changed only when a source is
@@ -125,6 +135,8 @@ impl Hub {
             inner: Mutex::new(Inner {
                 seq: first_seq,
                 first_seq,
+                accepted_any: false,
+                resumable: Resumable::new(first_seq),
                 sources: IndexMap::new(),
                 page: start::PageWide::default(),
                 statuses_changed: 0,
@@ -158,14 +170,20 @@ impl Hub {
     pub fn accept(&self, sample: Sample) -> bool {
         let (seq, ts_ms, source) = (sample.seq, sample.ts_ms, sample.source.clone());
         let text = Frame::Sample(sample).to_json();
-        let now = now_ms();
         let mut guard = self.inner.lock();
-        let inner = &mut *guard;
-        let Some(log) = inner.sources.get_mut(&source).filter(|_| seq > inner.seq) else {
+        self.accept_locked(&mut guard, seq, ts_ms, &source, text)
+    }
+
+    /// [`Hub::accept`] under the lock, for a sample already serialized as `text`.
+    fn accept_locked(&self, inner: &mut Inner, seq: u64, ts_ms: u64, source: &Arc<str>, text: String) -> bool {
+        let now = now_ms();
+        let Some(log) = inner.sources.get_mut(source).filter(|_| seq > inner.seq) else {
             tracing::debug!(%source, seq, last = inner.seq, "sample not accepted");
             return false;
         };
         inner.seq = seq;
+        inner.accepted_any = true;
+        inner.resumable.accepted(seq);
         inner.hello = None;
         let frame = Outgoing::sample(log.index, seq, text);
         log.ring.push(Arc::new(Entry { seq, ts_ms, frame: frame.clone() }), now);
@@ -203,24 +221,6 @@ impl Hub {
         inner.hello = None;
         self.keep_within_budget(inner);
         kept
-    }
-
-    /// Records whether history is being saved; a change reaches every client (a `store` frame)
-    /// and every later `hello`.
-    pub fn set_store_status(&self, status: StoreStatus) {
-        let mut inner = self.inner.lock();
-        if inner.page.store.as_ref() == Some(&status) {
-            return;
-        }
-        let frame = Outgoing::status(Frame::Store(status.clone()).to_json());
-        inner.page.store = Some(status);
-        inner.changed_statuses();
-        self.broadcast(frame);
-    }
-
-    /// Whether history is being saved (`None`: memory only).
-    pub fn store_status(&self) -> Option<StoreStatus> {
-        self.inner.lock().page.store.clone()
     }
 
     /// Every frame broadcast from now on (for the history store's feed).
@@ -290,7 +290,7 @@ impl Hub {
     /// The current `hello` content (for the page's first render and `/api/snapshot`): the shared
     /// `hello` when there is one, without taking a receiver.
     pub fn snapshot(&self) -> Hello {
-        match self.first_frames(None, || ()).0 {
+        match self.first_frames(None, None, || ()).0 {
             Start::Hello(text) => start::read_hello(&text),
             // Without a `since` there is no resume: the first frames are a `hello`.
             Start::Resume(_) => start::read_hello(&Utf8Bytes::from_static("")),
@@ -298,21 +298,27 @@ impl Hub {
     }
 
     /// A new client's first frames and its receiver for everything after them. With a `since`
-    /// from this server's life, and when every sample after it is still in the history, the first
-    /// frames are the sources' statuses and exactly those samples; otherwise a full `hello`.
-    pub fn subscribe(&self, since: Option<u64>) -> Subscription {
-        let (start, frames, seq) = self.first_frames(since, || self.tx.subscribe());
+    /// that can be resumed from here (see [`Resumable`]: from this server's life, or of the
+    /// current `epoch` when shared), and when every sample after it is still in the history, the
+    /// first frames are the statuses and exactly those samples; otherwise a full `hello`.
+    pub fn subscribe(&self, since: Option<u64>, epoch: Option<&str>) -> Subscription {
+        let (start, frames, seq) = self.first_frames(since, epoch, || self.tx.subscribe());
         Subscription { start, frames, seq }
     }
 
     /// The first frames for `since` (collected under the lock, put together after it), what
     /// `under_lock` takes under the same lock (a receiver, so that nothing falls between the two),
     /// and the last `seq` the frames cover.
-    fn first_frames<R>(&self, since: Option<u64>, under_lock: impl FnOnce() -> R) -> (Start, R, u64) {
+    fn first_frames<R>(
+        &self,
+        since: Option<u64>,
+        epoch: Option<&str>,
+        under_lock: impl FnOnce() -> R,
+    ) -> (Start, R, u64) {
         let (collected, frames, seq) = {
             let inner = self.inner.lock();
             let frames = under_lock();
-            let since = since.filter(|s| (inner.first_seq..=inner.seq).contains(s));
+            let since = since.filter(|&s| inner.resumable.allows(s, epoch, inner.seq));
             let key = inner.state_key();
             let shared = inner.hello.as_ref().filter(|(made_at, _)| *made_at == key).map(|(_, text)| text.clone());
             (start::collect(&inner.sources, &inner.page, since, key, shared), frames, inner.seq)

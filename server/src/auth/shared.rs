@@ -1,0 +1,50 @@
+//! What the instances of a cluster share about authentication, through a store outside the
+//! process (Redis, see `crate::cluster`): the book of redeemed tickets, so that a ticket is
+//! redeemed once across all of them, and the login budgets, so that an attacker cannot multiply
+//! a budget by the number of instances. Auth only knows this trait; the cluster implements it.
+//!
+//! When the store is unreachable each instance falls back on its own: tickets it signs with its
+//! own key (which no other instance accepts) and budgets of its own.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::credentials::NONCE_LEN;
+
+/// The shared store could not be asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unavailable;
+
+/// One budget to take an attempt from: its subject's key (see
+/// [`super::throttle::Throttle::budgets`]) and how many attempts a minute it allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    /// The subject, e.g. `g|10.0.0.1` or `u|admin`.
+    pub key: String,
+    /// Attempts per minute.
+    pub per_minute: u32,
+}
+
+/// A spent budget: which of those asked for (its index), and how long it is spent for.
+pub type Spent = (usize, Duration);
+
+/// The shared book of tickets and budgets.
+pub trait SharedAuth: Send + Sync {
+    /// Whether the store is reachable now (tickets issued while it is not are local ones).
+    fn reachable(&self) -> bool;
+
+    /// Redeems the ticket `nonce`, valid for `ttl` more: true the first time across every
+    /// instance, false ever after.
+    fn redeem(&self, nonce: [u8; NONCE_LEN], ttl: Duration) -> BoxFuture<'_, Result<bool, Unavailable>>;
+
+    /// Takes one attempt from each budget in order, stopping at the first that is spent (which
+    /// is then told to every instance, see [`super::Auth::block_from_peer`]).
+    fn spend(&self, budgets: Vec<Budget>) -> BoxFuture<'_, Result<Option<Spent>, Unavailable>>;
+}
+
+/// The key shared tickets and device cookies are signed with, derived from the cluster's secret for
+/// one `purpose`, so that neither can stand for the other.
+pub fn derive_key(secret: &[u8], purpose: &str) -> [u8; 32] {
+    super::credentials::mac(secret, &[b"livedash cluster key\0", purpose.as_bytes()])
+}

@@ -1,0 +1,75 @@
+//! The shared book of authentication ([`SharedAuth`]) on Redis: a ticket is redeemed once across
+//! every instance (`SET NX` of its nonce until it expires), and password attempts are taken from
+//! login budgets kept in Redis (one script: [`super::scripts::SPEND`]). Both answer
+//! [`Unavailable`] when Redis does not, and the caller falls back on what it has.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use redis::aio::ConnectionManager;
+
+use super::keys::Keys;
+use super::scripts::SPEND;
+use crate::auth::shared::{Budget, SharedAuth, Spent, Unavailable};
+
+/// The book, on the cluster's connection.
+pub struct Book {
+    pub(super) conn: ConnectionManager,
+    pub(super) keys: Keys,
+    /// Set by the cluster while Redis is in use.
+    pub(super) reachable: Arc<AtomicBool>,
+}
+
+impl SharedAuth for Book {
+    fn reachable(&self) -> bool {
+        self.reachable.load(Ordering::Relaxed)
+    }
+
+    fn redeem(&self, nonce: [u8; 16], ttl: Duration) -> BoxFuture<'_, Result<bool, Unavailable>> {
+        let key = self.keys.ticket(&nonce);
+        let mut conn = self.conn.clone();
+        async move {
+            let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            let set: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl_ms)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| {
+                    tracing::debug!(error = %e, "the shared ticket book did not answer");
+                    Unavailable
+                })?;
+            Ok(set.is_some())
+        }
+        .boxed()
+    }
+
+    fn spend(&self, budgets: Vec<Budget>) -> BoxFuture<'_, Result<Option<Spent>, Unavailable>> {
+        let mut conn = self.conn.clone();
+        async move {
+            let mut invocation = SPEND.prepare_invoke();
+            for b in &budgets {
+                invocation.key(self.keys.budget(&b.key));
+            }
+            invocation.key(self.keys.blocks());
+            for b in &budgets {
+                invocation.arg(b.per_minute);
+            }
+            for b in &budgets {
+                invocation.arg(&b.key);
+            }
+            let (spent, wait_ms): (usize, u64) = invocation.invoke_async(&mut conn).await.map_err(|e| {
+                tracing::debug!(error = %e, "the shared login budgets did not answer");
+                Unavailable
+            })?;
+            Ok(spent.checked_sub(1).map(|i| (i, Duration::from_millis(wait_ms))))
+        }
+        .boxed()
+    }
+}

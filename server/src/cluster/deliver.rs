@@ -1,0 +1,76 @@
+//! Where a fetch goes in a cluster ([`Deliver`] for [`Node`]): while Redis is in use, into the
+//! shared stream, stamped there and fenced by the lease this instance holds; while this instance
+//! is alone, to its own stamper (under the mode's lock, so that no local sample follows the
+//! return to the shared stream).
+
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
+use super::Node;
+use super::scripts::PUBLISH;
+use super::state::{Mode, State};
+use crate::clock::{millis, now_ms};
+use crate::sources::{Deliver, FetchError};
+
+impl Deliver for Node {
+    async fn deliver(&self, source: &Arc<str>, result: Result<Arc<RawValue>, FetchError>) {
+        let epoch = {
+            let mode = self.state.mode();
+            match &*mode {
+                Mode::Alone { .. } => {
+                    match result {
+                        Ok(data) => self.stamper.publish(source, data),
+                        Err(e) => self.stamper.fail(source, e.to_string()),
+                    }
+                    return;
+                }
+                Mode::Shared { epoch } => epoch.clone(),
+                Mode::Connecting => return,
+            }
+        };
+        let Some(lease) = self.state.roles.get(source).and_then(|r| r.lease.lock().clone()) else { return };
+        let (kind, body) = match &result {
+            Ok(data) => ("s", data.get().to_owned()),
+            Err(e) => ("f", e.to_string()),
+        };
+        let mut conn = self.conn.clone();
+        let reply: redis::RedisResult<String> = PUBLISH
+            .key(self.keys.lease(source))
+            .key(self.keys.seq())
+            .key(self.keys.samples())
+            .key(self.keys.epoch())
+            .arg(&lease)
+            .arg(&epoch)
+            .arg(&**source)
+            .arg(kind)
+            .arg(body)
+            .arg(millis(self.keep))
+            .arg(self.hub.last_seq() + 1)
+            .arg(now_ms())
+            .invoke_async(&mut conn)
+            .await;
+        match reply.as_deref() {
+            Ok("-1") => {
+                // Another instance holds the lease now: this one must not fetch any more.
+                State::count(&self.state.stats.fenced);
+                tracing::warn!(%source, "lost the lease while fetching: another instance fetches it now");
+                if let Some(role) = self.state.roles.get(source) {
+                    *role.lease.lock() = None;
+                }
+                self.state.set_fetching(source, false);
+            }
+            Ok("-2") => self.wake.notify_one(),
+            Ok(_) => State::count(&self.state.stats.published),
+            Err(e) => {
+                State::count(&self.state.stats.dropped);
+                tracing::debug!(%source, error = %e, "could not append a sample to the shared stream");
+                self.wake.notify_one();
+            }
+        }
+    }
+
+    fn missed_ticks(&self, n: u64) {
+        self.hub.stats.missed_ticks.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}

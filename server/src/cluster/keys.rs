@@ -1,0 +1,92 @@
+//! The names of everything a cluster keeps in Redis, all under one prefix so that several
+//! dashboards can share a Redis:
+//!
+//! | key | type | what |
+//! |---|---|---|
+//! | `P:epoch` | string | the stream's identity: made anew when Redis lost its data |
+//! | `P:seq` | string | the last `seq` handed out |
+//! | `P:samples` | stream | every stamped sample and failure of every source, trimmed by age |
+//! | `P:lease:SOURCE` | string | `instance|token` of the instance fetching SOURCE, with a TTL |
+//! | `P:fence:SOURCE` | string | the last lease token handed out for SOURCE |
+//! | `P:ticket:NONCE` | string | a redeemed WebSocket ticket, until it expires |
+//! | `P:budget:HASH` | string | a login budget's theoretical arrival time (GCRA), until it refills |
+//! | `P:blocks` | stream | login budgets found spent, for every instance to refuse too |
+
+use sha2::{Digest, Sha256};
+
+/// The key names of one cluster.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Keys under `prefix`.
+    pub fn new(prefix: &str) -> Self {
+        Self { prefix: prefix.to_owned() }
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.prefix)
+    }
+
+    /// The epoch.
+    pub fn epoch(&self) -> String {
+        self.key("epoch")
+    }
+
+    /// The last `seq`.
+    pub fn seq(&self) -> String {
+        self.key("seq")
+    }
+
+    /// The stream of samples.
+    pub fn samples(&self) -> String {
+        self.key("samples")
+    }
+
+    /// The stream of spent budgets.
+    pub fn blocks(&self) -> String {
+        self.key("blocks")
+    }
+
+    /// `source`'s lease.
+    pub fn lease(&self, source: &str) -> String {
+        self.key(&format!("lease:{source}"))
+    }
+
+    /// `source`'s fencing counter.
+    pub fn fence(&self, source: &str) -> String {
+        self.key(&format!("fence:{source}"))
+    }
+
+    /// A redeemed ticket's nonce.
+    pub fn ticket(&self, nonce: &[u8]) -> String {
+        self.key(&format!("ticket:{}", hex(nonce)))
+    }
+
+    /// A login budget, by a digest of its subject (which holds a user name of any length).
+    pub fn budget(&self, subject: &str) -> String {
+        self.key(&format!("budget:{}", hex(&Sha256::digest(subject.as_bytes())[..16])))
+    }
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_live_under_the_prefix_and_budgets_are_bounded() {
+        let k = Keys::new("dash");
+        assert_eq!(k.lease("up"), "dash:lease:up");
+        assert_eq!(k.ticket(&[0xab, 1]), "dash:ticket:ab01");
+        let long = k.budget(&format!("u|{}", "x".repeat(5000)));
+        assert!(long.starts_with("dash:budget:") && long.len() == "dash:budget:".len() + 32);
+        assert_ne!(k.budget("u|a"), k.budget("u|b"));
+    }
+}

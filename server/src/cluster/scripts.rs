@@ -1,0 +1,92 @@
+//! The Lua scripts that make each shared step atomic in Redis. Every number that may exceed 2^31
+//! is written with `%.0f` (Lua numbers are doubles: exact below 2^53, and a `seq` is a time in
+//! microseconds, about 2^51), and the time is Redis's own (`TIME`), so that the instances'
+//! clocks never decide an order.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// Holds a source's lease: renews it when `ARGV[1]` (this instance's lease value, or empty) still
+/// holds it, takes it with a new fencing token when nobody does. KEYS: lease, fence. ARGV: the
+/// value held, the instance, the lease in ms. Returns `{1, value}` when held, `{0, holder}` when
+/// another instance holds it.
+pub static HOLD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local current = redis.call('GET', KEYS[1])
+if current and current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {1, current}
+end
+if current then return {0, current} end
+local token = redis.call('INCR', KEYS[2])
+local value = ARGV[2] .. '|' .. token
+redis.call('SET', KEYS[1], value, 'PX', ARGV[3])
+return {1, value}
+",
+    )
+});
+
+/// Gives a lease up (at shutdown), if it is still this instance's. KEYS: lease. ARGV: value.
+pub static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+",
+    )
+});
+
+/// Stamps and appends one entry (a sample or a failure) of a source, fenced: only the lease's
+/// holder, in the current epoch, may. KEYS: lease, seq, samples, epoch. ARGV: lease value, epoch,
+/// source, kind (`s` sample, `f` failure), data or reason, ms of history to keep, the lowest `seq`
+/// the publisher accepts, its receive time in ms. Returns the `seq` as a string, or `-1` (fenced:
+/// the lease is another's) or `-2` (the epoch changed).
+pub static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return '-1' end
+if redis.call('GET', KEYS[4]) ~= ARGV[2] then return '-2' end
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+local seq = math.max(last + 1, now_us, tonumber(ARGV[7]))
+local text = string.format('%.0f', seq)
+redis.call('SET', KEYS[2], text)
+local oldest = string.format('%.0f', math.floor(now_us / 1000) - tonumber(ARGV[6]))
+redis.call('XADD', KEYS[3], 'MINID', '~', oldest, '*',
+  'q', text, 'e', ARGV[2], 'src', ARGV[3], 'k', ARGV[4], 't', ARGV[8], 'd', ARGV[5])
+return text
+",
+    )
+});
+
+/// Takes one attempt from each budget in order (GCRA: a theoretical arrival time per budget),
+/// stopping at the first that is spent, which is also appended to the blocks stream. KEYS: the
+/// budgets, then the blocks stream. ARGV: each budget's attempts per minute, then each one's
+/// subject. Returns `{0, 0}`, or `{i, wait_ms}` for the spent budget `i` (from 1).
+pub static SPEND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = #KEYS - 1
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, n do
+  local burst = tonumber(ARGV[i])
+  local period = 60000 / burst
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if tat < now then tat = now end
+  local allowed_at = tat + period - burst * period
+  if allowed_at > now then
+    local wait = math.ceil(allowed_at - now)
+    redis.call('XADD', KEYS[n + 1], 'MAXLEN', '~', 1000, '*', 's', ARGV[n + i], 'w', string.format('%.0f', wait))
+    return {i, wait}
+  end
+  local new = tat + period
+  redis.call('SET', KEYS[i], string.format('%.0f', new), 'PX', string.format('%.0f', math.ceil(new - now)))
+end
+return {0, 0}
+",
+    )
+});
