@@ -16,6 +16,14 @@ export const UPSTREAM_PORT = PORT + 5;
 // ago), and livedash keeping history in memory only.
 export const FILLED_PORT = PORT + 6;
 export const NO_STORE_PORT = PORT + 7;
+// Two instances sharing their source through one Redis, behind nginx running the README's
+// round-robin block: the page, its ticket and its socket may each land on another instance.
+export const REDIS_PORT = PORT + 8;
+export const CLUSTER_A_PORT = PORT + 9;
+export const CLUSTER_B_PORT = PORT + 10;
+export const CLUSTER_PROXY_PORT = PORT + 11;
+export const CLUSTER_URL = `http://127.0.0.1:${CLUSTER_PROXY_PORT}`;
+export const CLUSTER_LOG = "../target/e2e-nginx-cluster/upstreams.log";
 export const PASSWORD = "e2e-secret-password";
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
@@ -59,6 +67,10 @@ match = "secret"
 hidden = true
 `,
 );
+
+// The secret the cluster's instances share.
+const CLUSTER_KEY = "target/e2e-cluster.key";
+writeFileSync(`../${CLUSTER_KEY}`, "an end-to-end secret shared by both instances\n", { mode: 0o600 });
 
 // A process the tests need, started from the repository root and stopped after them.
 function background(command: string) {
@@ -131,5 +143,21 @@ export default defineConfig({
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,
     }),
+    {
+      ...background(`redis-server --bind 127.0.0.1 --port ${REDIS_PORT} --save '' --appendonly no --loglevel warning`),
+      port: REDIS_PORT,
+    },
+    ...[CLUSTER_A_PORT, CLUSTER_B_PORT].map((port) =>
+      livedash(
+        `--listen 127.0.0.1:${port} --data-dir target/e2e-cluster-${port} --redis-url redis://127.0.0.1:${REDIS_PORT} ` +
+          `--cluster-key-file ${CLUSTER_KEY} --redis-prefix e2e --redis-lease 1s --public-url ${CLUSTER_URL} ` +
+          `--trusted-proxy 127.0.0.1`,
+        { url: `http://127.0.0.1:${port}/healthz` },
+      ),
+    ),
+    {
+      ...background(`bash end2end/nginx-cluster.sh ${CLUSTER_PROXY_PORT} ${CLUSTER_A_PORT} ${CLUSTER_B_PORT}`),
+      url: `${CLUSTER_URL}/healthz`,
+    },
   ],
 });
