@@ -105,3 +105,33 @@ async fn one_login_budget_for_all_instances_and_device_cookies_good_on_each() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_right_password_does_not_use_up_the_budget_however_many_instances_verify_it() {
+    let Some(redis) = Redis::start() else { return };
+    let (upstream, _) = counting_upstream().await;
+    let config = || {
+        let mut c = instance(&redis, "refund", upstream);
+        c.login_attempts_per_ip = NonZeroU32::new(4).unwrap();
+        c
+    };
+    let instances = [start_with(config()).await, start_with(config()).await, start_with(config()).await];
+    let on_first = Watch::open(instances[0].addr, "").await;
+    assert!(on_first.until(Duration::from_secs(5), |w| w.cluster().is_some_and(|c| c.shared)).await);
+    // One user's first login on each instance: each verifies the password once.
+    let user = at(20);
+    let right = basic("admin", PASSWORD);
+    for i in &instances {
+        assert_eq!(get_from(user, i.addr, "/api/ws-ticket", &[("Authorization", &right)]).await.0, 200);
+    }
+    // Three verifications of a right password took nothing: four wrong guesses still get 401.
+    let mut statuses = Vec::new();
+    for n in 0..5 {
+        let wrong = basic("admin", &format!("typo-{n}"));
+        statuses.push(get_from(user, instances[n % 3].addr, "/api/ws-ticket", &[("Authorization", &wrong)]).await.0);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 429], "only the guesses count, across the instances");
+    for i in instances {
+        i.stop().await;
+    }
+}

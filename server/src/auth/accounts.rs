@@ -245,14 +245,19 @@ impl Auth {
         if let Err(wait) = self.throttle.check(who) {
             return Outcome::Throttled(wait);
         }
+        let mut shared_spent = None;
         if let Some((book, _)) = &self.shared {
             let budgets = self.throttle.budgets(who);
             // Unreachable: this instance's own budgets (just taken) are all there is.
-            if let Ok(Some((spent, wait))) = book.spend(budgets.clone()).await {
-                if let Some(budget) = budgets.get(spent) {
-                    self.throttle.block_key(&budget.key, wait);
+            match book.spend(budgets.clone()).await {
+                Ok(Some((spent, wait))) => {
+                    if let Some(budget) = budgets.get(spent) {
+                        self.throttle.block_key(&budget.key, wait);
+                    }
+                    return Outcome::Throttled(wait);
                 }
-                return Outcome::Throttled(wait);
+                Ok(None) => shared_spent = Some((book, budgets)),
+                Err(_) => {}
             }
         }
         if self.waiting.fetch_add(1, Ordering::Relaxed) >= MAX_WAITING_VERIFICATIONS {
@@ -274,6 +279,9 @@ impl Auth {
         .unwrap_or(false);
         if !valid {
             return Outcome::Invalid;
+        }
+        if let Some((book, budgets)) = shared_spent {
+            book.refund(budgets).await;
         }
         if let Some(version) = users.version_of(user) {
             self.cache.remember(digest, user, version);

@@ -41,6 +41,11 @@ pub trait SharedAuth: Send + Sync {
     /// Takes one attempt from each budget in order, stopping at the first that is spent (which
     /// is then told to every instance, see [`super::Auth::block_from_peer`]).
     fn spend(&self, budgets: Vec<Budget>) -> BoxFuture<'_, Result<Option<Spent>, Unavailable>>;
+
+    /// Gives back what [`SharedAuth::spend`] took for an attempt whose password was right: a
+    /// user's first login on each instance (each verifies it once) is not a guess, and must not
+    /// use up the budgets as the instances grow in number.
+    fn refund(&self, budgets: Vec<Budget>) -> BoxFuture<'_, ()>;
 }
 
 /// The key shared tickets and device cookies are signed with, derived from the cluster's secret for

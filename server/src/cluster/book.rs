@@ -1,6 +1,7 @@
 //! The shared book of authentication ([`SharedAuth`]) on Redis: a ticket is redeemed once across
 //! every instance (`SET NX` of its nonce until it expires), and password attempts are taken from
-//! login budgets kept in Redis (one script: [`super::scripts::SPEND`]). Both answer
+//! login budgets kept in Redis (one script: [`super::scripts::SPEND`]; a right password gives its
+//! attempt back, [`super::scripts::REFUND`]). Both answer
 //! [`Unavailable`] when Redis does not, and the caller falls back on what it has.
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use futures_util::future::BoxFuture;
 use redis::aio::ConnectionManager;
 
 use super::keys::Keys;
-use super::scripts::SPEND;
+use super::scripts::{REFUND, SPEND};
 use crate::auth::shared::{Budget, SharedAuth, Spent, Unavailable};
 
 /// The book, on the cluster's connection.
@@ -69,6 +70,23 @@ impl SharedAuth for Book {
                 Unavailable
             })?;
             Ok(spent.checked_sub(1).map(|i| (i, Duration::from_millis(wait_ms))))
+        }
+        .boxed()
+    }
+
+    fn refund(&self, budgets: Vec<Budget>) -> BoxFuture<'_, ()> {
+        let mut conn = self.conn.clone();
+        async move {
+            let mut invocation = REFUND.prepare_invoke();
+            for b in &budgets {
+                invocation.key(self.keys.budget(&b.key));
+            }
+            for b in &budgets {
+                invocation.arg(b.per_minute);
+            }
+            if let Err(e) = invocation.invoke_async::<i64>(&mut conn).await {
+                tracing::debug!(error = %e, "could not give a login attempt back to the shared budgets");
+            }
         }
         .boxed()
     }

@@ -90,3 +90,26 @@ return {0, 0}
 ",
     )
 });
+
+/// Gives back the attempt a right password took from each budget (a login that succeeds is not
+/// a guess): each theoretical arrival time moves back one period, never before now. KEYS: the
+/// budgets. ARGV: each one's attempts per minute.
+pub static REFUND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, #KEYS do
+  local period = 60000 / tonumber(ARGV[i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local back = tat - period
+  if back > now then
+    redis.call('SET', KEYS[i], string.format('%.0f', back), 'PX', string.format('%.0f', math.ceil(back - now)))
+  elseif tat > 0 then
+    redis.call('DEL', KEYS[i])
+  end
+end
+return 0
+",
+    )
+});
