@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { CLUSTER_A_PORT, CLUSTER_B_PORT, CLUSTER_LOG, CLUSTER_URL, PASSWORD } from "../playwright.config";
+import { CLUSTER_A_PORT, CLUSTER_B_PORT, CLUSTER_LOG, CLUSTER_URL, PASSWORD, REDIS_PORT } from "../playwright.config";
 
 // Two livedash instances sharing their source through one Redis, behind nginx running the
 // README's round-robin block (end2end/nginx-cluster.sh): no sticky sessions.
@@ -93,4 +94,42 @@ test("both instances show the same samples with the same seqs", async ({ browser
   const n = Math.min(tailA.length, tailB.length);
   expect(n).toBeGreaterThan(5);
   expect(tailA.slice(0, n)).toEqual(tailB.slice(0, n));
+});
+
+test("when Redis goes away the page says so and stays live, and the line goes once Redis is back", async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
+  const page = await context.newPage();
+  const samples: number[] = [];
+  page.on("websocket", (ws) =>
+    ws.on("framereceived", (f) => {
+      const frame = JSON.parse(String(f.payload));
+      if (frame.type === "sample") samples.push(frame.seq);
+    }),
+  );
+  await page.goto(`${CLUSTER_URL}/`);
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  // The Redis the tests started goes away (its data with it).
+  execFileSync("redis-cli", ["-p", String(REDIS_PORT), "shutdown", "nosave"]);
+  const problem = page.getByTestId("cluster-problem");
+  await expect(problem).toContainText("Shared fetching is unavailable");
+  await expect(problem).toContainText(`Redis at redis://127.0.0.1:${REDIS_PORT} does not answer`);
+  const before = samples.length;
+  await expect.poll(() => samples.length, { timeout: 5_000 }).toBeGreaterThan(before + 3);
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  mkdirSync("test-results/screenshots", { recursive: true });
+  await page.screenshot({ path: "test-results/screenshots/cluster-alone.png" });
+  // Redis comes back on the same port: the instances rejoin by themselves.
+  const redis = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(REDIS_PORT), "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  try {
+    await expect(problem).toHaveCount(0, { timeout: 15_000 });
+    const after = samples.length;
+    await expect.poll(() => samples.length, { timeout: 5_000 }).toBeGreaterThan(after + 3);
+  } finally {
+    redis.kill();
+  }
+  await context.close();
 });

@@ -222,3 +222,45 @@ async fn a_holder_whose_lease_passed_on_cannot_append() {
     let len: usize = redis::cmd("XLEN").arg("t:samples").query(&mut c).unwrap();
     assert_eq!(len, 3, "only the holder's appends are in the stream");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_instance_keeps_its_own_history_store_of_the_shared_samples() {
+    let Some(redis) = Redis::start() else { return };
+    let (upstream, _) = counting_upstream().await;
+    let with_store = |name: &str| {
+        let mut c = instance(&redis, "stores", upstream);
+        c.store = Some(livedash_server::config::StoreSettings {
+            path: common::temp_dir(name).join("history.db"),
+            max_bytes: 1 << 30,
+            raw_for: Duration::from_secs(24 * 3600),
+            minute_for: Duration::from_secs(30 * 86_400),
+            hour_for: Duration::from_secs(365 * 86_400),
+        });
+        c
+    };
+    let a = start_with(with_store("cluster-store-a")).await;
+    let b = start_with(with_store("cluster-store-b")).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let auth = basic("admin", PASSWORD);
+    let mut times = Vec::new();
+    for server in [&a, &b] {
+        let store = server.store.clone().expect("a store");
+        tokio::task::spawn_blocking(move || store.flush()).await.expect("flushed");
+        let r = get(server.addr, "/api/history?source=up&series=cpu&from=now-5m", &[("Authorization", &auth)]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let h: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+        let t: Vec<u64> = h["points"].as_array().expect("points").iter().filter_map(|p| p[0].as_u64()).collect();
+        assert!(t.len() >= 8, "{} points in 3 s", t.len());
+        times.push(t);
+    }
+    // One fetch, kept by both: the same sample times in both stores (from the first both have).
+    let first = times[0][0].max(times[1][0]);
+    let (ta, tb): (Vec<u64>, Vec<u64>) = (
+        times[0].iter().copied().filter(|t| *t >= first).collect(),
+        times[1].iter().copied().filter(|t| *t >= first).collect(),
+    );
+    let n = ta.len().min(tb.len());
+    assert_eq!(ta[..n], tb[..n], "the same samples in both stores");
+    a.stop().await;
+    b.stop().await;
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use super::cluster;
+use super::parse;
 use super::parse::{
     PublicUrl, StoreArg, parse_bytes, parse_history, parse_idle, parse_interval, parse_loopback, parse_net,
     parse_origin, parse_public_url, parse_retention, parse_store,
@@ -203,8 +203,8 @@ pub struct ServeArgs {
     /// (`redis://[:password@]host[:port][/db]`, or `rediss://` for TLS): one fetch per source for
     /// all of them, the same `seq` everywhere, shared tickets and login budgets. Needs
     /// --cluster-key-file.
-    #[arg(long, env = "LIVEDASH_REDIS_URL", value_parser = cluster::parse_redis_url)]
-    pub redis_url: Option<cluster::RedisUrl>,
+    #[arg(long, env = "LIVEDASH_REDIS_URL", value_parser = parse::parse_redis_url)]
+    pub redis_url: Option<parse::RedisUrl>,
 
     /// A file holding the secret every instance of the cluster shares (at least 32 characters,
     /// e.g. `head -c 32 /dev/urandom | base64`): tickets and device cookies signed by one
@@ -214,11 +214,11 @@ pub struct ServeArgs {
 
     /// What this cluster's Redis keys start with, so that several dashboards can share one Redis
     /// [default: livedash].
-    #[arg(long, env = "LIVEDASH_REDIS_PREFIX", value_parser = cluster::parse_prefix)]
+    #[arg(long, env = "LIVEDASH_REDIS_PREFIX", value_parser = parse::parse_prefix)]
     pub redis_prefix: Option<String>,
 
     /// How long a source's fetching instance holds its lease without renewing it: another takes
     /// over within two of these after it dies or hangs [default: 3s].
-    #[arg(long, env = "LIVEDASH_REDIS_LEASE", value_parser = cluster::parse_lease)]
+    #[arg(long, env = "LIVEDASH_REDIS_LEASE", value_parser = parse::parse_lease)]
     pub redis_lease: Option<Duration>,
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::cli::ServeArgs;
 use super::error::ConfigError;
 use super::file::File;
-use super::parse::parse_duration;
+pub use super::parse::{RedisUrl, parse_lease, parse_prefix, parse_redis_url};
 
 /// The key prefix unless told otherwise.
 pub const DEFAULT_PREFIX: &str = "livedash";
@@ -16,47 +16,6 @@ pub const DEFAULT_PREFIX: &str = "livedash";
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(3);
 /// The shortest shared secret accepted.
 pub const MIN_SECRET_LEN: usize = 32;
-
-/// A Redis URL; its `Debug` hides any password in it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RedisUrl(pub String);
-
-impl std::fmt::Debug for RedisUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RedisUrl({})", self.redacted())
-    }
-}
-
-impl RedisUrl {
-    /// The URL with its user information (`:password@`) left out, for logs and pages.
-    pub fn redacted(&self) -> String {
-        match (self.0.split_once("://"), self.0.rfind('@')) {
-            (Some((scheme, _)), Some(at)) => format!("{scheme}://…@{}", &self.0[at + 1..]),
-            _ => self.0.clone(),
-        }
-    }
-}
-
-/// A Redis URL: `redis://` or `rediss://` with a host, as the client reads it.
-pub fn parse_redis_url(s: &str) -> Result<RedisUrl, String> {
-    let s = s.trim();
-    if !(s.starts_with("redis://") || s.starts_with("rediss://")) {
-        return Err("expected redis://[:password@]host[:port][/db] (or rediss:// for TLS)".to_owned());
-    }
-    redis::Client::open(s).map_err(|e| format!("not a Redis URL the client can use: {e}"))?;
-    Ok(RedisUrl(s.to_owned()))
-}
-
-/// A key prefix: 1 to 64 of `A-Z a-z 0-9 _ . -`.
-pub fn parse_prefix(s: &str) -> Result<String, String> {
-    let ok = (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok { Ok(s.to_owned()) } else { Err("1 to 64 letters, digits, `_`, `.` or `-`".to_owned()) }
-}
-
-/// A lease: 300 ms to 60 s.
-pub fn parse_lease(s: &str) -> Result<Duration, String> {
-    parse_duration(s, Duration::from_millis(300), Duration::from_secs(60))
-}
 
 /// The cluster's settings, validated.
 #[derive(Debug, Clone)]
@@ -177,6 +136,41 @@ mod tests {
         let good = dir.join("good.key");
         std::fs::write(&good, format!("  {}\n", "k".repeat(40))).expect("write");
         assert_eq!(read_secret(&good, "x").expect("good").0, b"k".repeat(40));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use clap::Parser;
+
+    use super::super::{Cli, Config, ConfigError};
+
+    fn from(args: &[&str], password: Option<&str>) -> Result<Config, ConfigError> {
+        let cli = Cli::try_parse_from(std::iter::once("livedash").chain(args.iter().copied())).expect("parses");
+        Config::from_args(&cli.serve, password.map(Into::into))
+    }
+
+    #[test]
+    fn a_cluster_needs_its_secret_and_the_same_accounts_everywhere() {
+        let dir = std::env::temp_dir().join(format!("livedash-cluster-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let key = dir.join("cluster.key");
+        std::fs::write(&key, "k".repeat(40)).expect("write");
+        let key = key.to_str().expect("UTF-8");
+        let url = ["--redis-url", "redis://127.0.0.1:6379"];
+        assert!(from(&[], None).expect("alone").cluster.is_none());
+        let e = from(&url, Some("pw")).expect_err("no secret").to_string();
+        assert!(e.contains("--cluster-key-file"), "{e}");
+        let e = from(&[&url[..], &["--cluster-key-file", key]].concat(), None).expect_err("generated").to_string();
+        assert!(e.contains("LIVEDASH_ADMIN_PASSWORD") && e.contains("--users-file"), "{e}");
+        let c = from(&[&url[..], &["--cluster-key-file", key, "--redis-lease", "1s"]].concat(), Some("pw"))
+            .expect("valid")
+            .cluster
+            .expect("a cluster");
+        assert_eq!((c.prefix.as_str(), c.lease), ("livedash", std::time::Duration::from_secs(1)));
+        let e = from(&["--redis-prefix", "x"], Some("pw")).expect_err("no url").to_string();
+        assert!(e.contains("need --redis-url"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -156,6 +156,47 @@ pub fn parse_public_url(s: &str) -> Result<PublicUrl, String> {
     Ok(PublicUrl { origin, base: path.to_owned() })
 }
 
+/// A Redis URL; its `Debug` hides any password in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(pub String);
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RedisUrl({})", self.redacted())
+    }
+}
+
+impl RedisUrl {
+    /// The URL with its user information (`:password@`) left out, for logs and pages.
+    pub fn redacted(&self) -> String {
+        match (self.0.split_once("://"), self.0.rfind('@')) {
+            (Some((scheme, _)), Some(at)) => format!("{scheme}://…@{}", &self.0[at + 1..]),
+            _ => self.0.clone(),
+        }
+    }
+}
+
+/// A Redis URL: `redis://` or `rediss://` with a host, as the client reads it.
+pub fn parse_redis_url(s: &str) -> Result<RedisUrl, String> {
+    let s = s.trim();
+    if !(s.starts_with("redis://") || s.starts_with("rediss://")) {
+        return Err("expected redis://[:password@]host[:port][/db] (or rediss:// for TLS)".to_owned());
+    }
+    redis::Client::open(s).map_err(|e| format!("not a Redis URL the client can use: {e}"))?;
+    Ok(RedisUrl(s.to_owned()))
+}
+
+/// A key prefix: 1 to 64 of `A-Z a-z 0-9 _ . -`.
+pub fn parse_prefix(s: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if ok { Ok(s.to_owned()) } else { Err("1 to 64 letters, digits, `_`, `.` or `-`".to_owned()) }
+}
+
+/// A lease: 300 ms to 60 s.
+pub fn parse_lease(s: &str) -> Result<Duration, String> {
+    parse_duration(s, Duration::from_millis(300), Duration::from_secs(60))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
