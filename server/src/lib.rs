@@ -206,7 +206,15 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let cluster = match link {
         Some(link) => {
             let state = link.state();
-            cluster::start(link, hub.clone(), stamper, auth.clone(), &config.sources, &source_metrics, &shutdown);
+            cluster::coordinator::start(
+                link,
+                hub.clone(),
+                stamper,
+                auth.clone(),
+                &config.sources,
+                &source_metrics,
+                &shutdown,
+            );
             Some(state)
         }
         None => {

@@ -1,4 +1,5 @@
-//! The coordinator: one task per instance that keeps it in the cluster. While Redis answers it
+//! The coordinator: [`start`] makes an instance's [`Node`] and sets going one task that keeps it in
+//! the cluster, and each source's fetcher behind its gate. While Redis answers it
 //! holds or follows each source's lease (a round every third of the lease: renew what this
 //! instance holds, take what nobody holds) and watches the epoch; the reader runs beside it.
 //! When Redis stops answering it makes the instance fetch alone, and tries to rejoin with a
@@ -14,13 +15,18 @@ use redis::AsyncConnectionConfig;
 use redis::streams::StreamRangeReply;
 use tokio::task::JoinHandle;
 
-use super::Node;
 use super::reader::{self, Entry, Position, Sinks, Stop};
 use super::scripts::{HOLD, RELEASE};
 use super::state::{self, Mode, State};
+use super::{Link, Node};
+use crate::auth::Auth;
 use crate::auth::accounts::random;
 use crate::clock::{millis, now_ms};
+use crate::live::hub::Hub;
+use crate::live::stamp::Stamper;
+use crate::metrics::SourceMetrics;
 use crate::shutdown::Shutdown;
+use crate::sources::SourceSpec;
 
 /// How long the reader's `XREAD` blocks at most.
 const BLOCK: Duration = Duration::from_secs(1);
@@ -28,6 +34,38 @@ const BLOCK: Duration = Duration::from_secs(1);
 /// The wait before rejoin attempt `n` (from 1): 100 ms doubling, at most `cap`.
 pub fn backoff(n: u32, cap: Duration) -> Duration {
     Duration::from_millis(100).saturating_mul(1 << n.saturating_sub(1).min(16)).min(cap)
+}
+
+/// Starts the cluster on `link`: the coordinator, and each source's fetcher behind its gate.
+pub fn start(
+    link: Link,
+    hub: Arc<Hub>,
+    stamper: Arc<Stamper>,
+    auth: Arc<Auth>,
+    sources: &[SourceSpec],
+    metrics: &SourceMetrics,
+    shutdown: &Shutdown,
+) -> Arc<Node> {
+    let node = Arc::new(Node {
+        client: link.client,
+        conn: link.conn,
+        keys: link.keys,
+        state: link.state,
+        hub,
+        stamper,
+        auth,
+        lease: link.lease,
+        keep: link.keep,
+        place: link.place,
+        wake: tokio::sync::Notify::new(),
+        random: random(),
+    });
+    for spec in sources {
+        let gate = node.state.roles.get(&spec.name).map(|r| r.gate.subscribe()).unwrap_or_else(crate::sources::always);
+        crate::sources::spawn(node.clone(), metrics.clone(), spec.clone(), gate, shutdown.clone());
+    }
+    tokio::spawn(run(node.clone(), shutdown.clone()));
+    node
 }
 
 /// Runs until `shutdown`.

@@ -15,7 +15,9 @@
 //!
 //! - [`keys`]: what is kept in Redis, under one prefix; [`scripts`]: the atomic steps;
 //! - [`state`]: this instance's view (mode, epoch, who fetches what), [`deliver`]: where a fetch
-//!   goes.
+//!   goes;
+//! - this file: what an instance is made of ([`Link`] before the server's auth exists, [`Node`]
+//!   after); [`coordinator::start`] sets it going.
 //!
 //! May import [`crate::live`] (the hub and stamper it feeds), [`crate::sources`] (the fetchers
 //! it gates), [`crate::auth`] (the trait it implements, the throttle it tells), [`crate::config`]
@@ -41,8 +43,6 @@ use crate::auth::accounts::random;
 use crate::config::ClusterSettings;
 use crate::live::hub::Hub;
 use crate::live::stamp::Stamper;
-use crate::metrics::SourceMetrics;
-use crate::shutdown::Shutdown;
 use crate::sources::SourceSpec;
 use book::Book;
 use keys::Keys;
@@ -108,36 +108,4 @@ pub struct Node {
     wake: Notify,
     /// Part of every local epoch of this instance.
     random: [u8; 8],
-}
-
-/// Starts the cluster on `link`: the coordinator, and each source's fetcher behind its gate.
-pub fn start(
-    link: Link,
-    hub: Arc<Hub>,
-    stamper: Arc<Stamper>,
-    auth: Arc<Auth>,
-    sources: &[SourceSpec],
-    metrics: &SourceMetrics,
-    shutdown: &Shutdown,
-) -> Arc<Node> {
-    let node = Arc::new(Node {
-        client: link.client,
-        conn: link.conn,
-        keys: link.keys,
-        state: link.state,
-        hub,
-        stamper,
-        auth,
-        lease: link.lease,
-        keep: link.keep,
-        place: link.place,
-        wake: Notify::new(),
-        random: random(),
-    });
-    for spec in sources {
-        let gate = node.state.roles.get(&spec.name).map(|r| r.gate.subscribe()).unwrap_or_else(crate::sources::always);
-        crate::sources::spawn(node.clone(), metrics.clone(), spec.clone(), gate, shutdown.clone());
-    }
-    tokio::spawn(coordinator::run(node.clone(), shutdown.clone()));
-    node
 }
