@@ -30,7 +30,9 @@ done
 rm -rf "$site"
 mv "$staging" "$site"
 wasm=$site/pkg/livedash_bg.wasm
-log "site ready: $(du -h "$wasm" | cut -f1) wasm, $(du -h "$wasm.gz" | cut -f1) gzipped"
+# Sizes in KiB of the files' bytes (du would round up to whole disk blocks).
+kib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
+log "site ready: $(kib "$wasm") wasm, $(kib "$wasm.gz") gzipped"
 
 log "building the server ($server_profile)"
 cargo build --locked -p livedash-server --bin livedash --profile "$server_profile"

@@ -2,7 +2,8 @@
 //! killed (SIGKILL), the other takes the fetching over within two leases, and its clients miss no
 //! sample that the shared stream holds. Each kill's pause (the longest time between two samples
 //! on the survivor's socket around the kill) is printed; `LIVEDASH_FAILOVER_KILLS=N` repeats it
-//! N times (default 2) for the measured median and maximum (`scripts/bench-cluster.sh`).
+//! N times (default 2) for the measured median and maximum (`scripts/bench-cluster.sh`). A holder
+//! that hangs (SIGSTOP) past its lease is replaced, and cannot publish when it wakes (fencing).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -122,4 +123,47 @@ async fn killing_the_fetching_instance_moves_fetching_within_two_leases_and_lose
         LEASE.as_millis(),
         INTERVAL.as_millis()
     );
+}
+
+#[tokio::test]
+async fn a_holder_that_hangs_past_its_lease_is_replaced_and_cannot_publish_when_it_wakes() {
+    let Some(redis) = Redis::start() else { return };
+    let (upstream, _) = counting_upstream().await;
+    let key = common::temp_dir("hang-key").join("cluster.key");
+    std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
+    let instances = [spawn(&redis, upstream, &key, 10).await, spawn(&redis, upstream, &key, 11).await];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let holder = loop {
+        let (x, y) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
+        if x != y {
+            break usize::from(y);
+        }
+        assert!(Instant::now() < deadline, "one of the two fetches");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (hung, survivor) = (&instances[holder], instances[1 - holder].addr);
+    let watch = Watch::open(survivor, "").await;
+    assert!(watch.until(Duration::from_secs(5), |w| w.live().len() >= 3).await);
+    let pid = hung.child.id().unwrap().to_string();
+    let signal =
+        |name: &str| assert!(std::process::Command::new("kill").args([name, &pid]).status().unwrap().success());
+    // The holder hangs (SIGSTOP) for more than two leases: the other takes over.
+    signal("-STOP");
+    tokio::time::sleep(2 * LEASE + Duration::from_millis(500)).await;
+    assert!(fetches(survivor).await, "the survivor fetches while the holder hangs");
+    // It wakes up believing it holds the lease: whatever it tries to append is fenced, and it
+    // learns that the other holds it now.
+    signal("-CONT");
+    tokio::time::sleep(LEASE + Duration::from_millis(500)).await;
+    assert!(!fetches(hung.addr).await, "the woken holder does not fetch");
+    assert!(fetches(survivor).await, "the survivor still does");
+    let seqs: Vec<u64> = watch.live().iter().map(|(_, s)| *s).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "every sample once, in order: {seqs:?}");
+    let stream: StreamRangeReply =
+        redis::cmd("XRANGE").arg("failover:samples").arg("-").arg("+").query(&mut redis.connection()).unwrap();
+    let in_stream: Vec<u64> = stream.ids.iter().filter_map(|e| e.get::<String>("q")?.parse().ok()).collect();
+    assert!(in_stream.windows(2).all(|w| w[0] < w[1]), "the stream holds one run of seqs");
+    let (first, last) = (seqs[0], *seqs.last().unwrap());
+    let expected: Vec<u64> = in_stream.into_iter().filter(|s| (first..=last).contains(s)).collect();
+    assert_eq!(seqs, expected, "the survivor's client saw every sample of the stream");
 }
