@@ -182,7 +182,7 @@ async fn a_long_hello_arrives_whole_and_a_plain_get_is_400() {
     let server = common::start().await;
     let addr = server.addr;
     let auth = basic("admin", PASSWORD);
-    // Wait until the history makes a hello of several fragments (the server cuts at 4 KiB).
+    // Wait until the history makes a hello far longer than any buffer on the way.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let snapshot = get(addr, "/api/snapshot", &[("Authorization", &auth)]).await;

@@ -6,7 +6,8 @@
 //! - [`admission`]: every check before the upgrade; [`connections`]: the caps and counters;
 //! - [`origin`]: the Origin policy, and the words that explain a refused socket to the page;
 //! - [`handshake`]: the RFC 6455 upgrade itself;
-//! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end.
+//! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end;
+//!   [`wire`]: text frames written straight to the connection.
 //!
 //! May import [`crate::auth`], [`crate::http::client_ip`], [`crate::shutdown`] and the rest of
 //! [`crate::live`] (the hub, its frames, a client's first frames); nothing above it.
@@ -17,6 +18,7 @@ pub mod handshake;
 pub mod origin;
 pub mod pump;
 pub mod state;
+pub mod wire;
 
 use axum::extract::{Request, State};
 use axum::response::Response;

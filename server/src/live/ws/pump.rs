@@ -14,14 +14,15 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{Instant, MissedTickBehavior};
-use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
-use tungstenite::protocol::frame::{CloseFrame, Frame};
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Bytes, Message, Utf8Bytes};
 
 use super::admission::Admitted;
 use super::connections::WsStats;
 use super::handshake::Socket;
 use super::state::WsState;
+use super::wire;
 use crate::live::hub::{Hub, Subscription};
 use crate::live::outgoing::{FrameKind, Outgoing};
 use crate::live::start::Start;
@@ -31,10 +32,6 @@ use crate::shutdown::Shutdown;
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest frame a client may send (it should send none but control frames).
 pub const MAX_CLIENT_FRAME: usize = 4096;
-/// Frames longer than this go out in fragments of this size (one message to the client). The
-/// protocol layer keeps its write buffer at the largest frame it ever wrote, for the life of the
-/// socket: unfragmented, one 1.3 MB `hello` per client made 500 clients cost 640 MiB.
-const FRAGMENT: usize = 4 * 1024;
 
 /// Why a socket ends.
 enum End {
@@ -159,20 +156,16 @@ impl Pump {
         (!bounded(ping, &mut self.shutdown).await).then_some(End::Gone)
     }
 
-    /// Sends a text message, in fragments of [`FRAGMENT`] bytes when it is longer (the client gets
-    /// one message either way), all of it within [`SEND_TIMEOUT`].
+    /// Sends a text message, written straight to the connection ([`wire`]: no copy into the
+    /// protocol layer's buffer), after whatever that layer had queued (a pong), all of it within
+    /// [`SEND_TIMEOUT`].
     async fn send_text(&mut self, text: Utf8Bytes) -> bool {
         let socket = &mut self.socket;
-        if text.len() <= FRAGMENT {
-            return bounded(socket.send(Message::Text(text)), &mut self.shutdown).await;
-        }
-        let fragments = async {
-            for frame in fragments(&text) {
-                socket.send(Message::Frame(frame)).await?;
-            }
-            Ok(())
+        let sending = async {
+            socket.flush().await?;
+            wire::write_text(socket.get_mut(), &text).await.map_err(tungstenite::Error::Io)
         };
-        bounded(fragments, &mut self.shutdown).await
+        bounded(sending, &mut self.shutdown).await
     }
 
     /// Says goodbye with the close code of `end`. A send cut short by the shutdown still owes the
@@ -223,34 +216,5 @@ async fn bounded(sending: impl Future<Output = Result<(), tungstenite::Error>>, 
     tokio::select! {
         sent = tokio::time::timeout(SEND_TIMEOUT, sending) => matches!(sent, Ok(Ok(()))),
         () = shutdown.stopped() => false,
-    }
-}
-
-/// `text` as a fragmented text message: a text frame, then continuation frames, the last final.
-/// The pieces share `text`'s buffer.
-fn fragments(text: &Utf8Bytes) -> impl Iterator<Item = Frame> + '_ {
-    let bytes: &Bytes = text.as_ref();
-    let count = bytes.len().div_ceil(FRAGMENT);
-    (0..count).map(move |i| {
-        let piece = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
-        let opcode = OpCode::Data(if i == 0 { Data::Text } else { Data::Continue });
-        Frame::message(piece, opcode, i + 1 == count)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_long_text_goes_out_as_one_fragmented_message() {
-        let text: String = (0..3 * FRAGMENT + 10).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-        let frames: Vec<Frame> = fragments(&Utf8Bytes::from(text.clone())).collect();
-        assert_eq!(frames.len(), 4);
-        let opcodes: Vec<(OpCode, bool)> = frames.iter().map(|f| (f.header().opcode, f.header().is_final)).collect();
-        let cont = OpCode::Data(Data::Continue);
-        assert_eq!(opcodes, [(OpCode::Data(Data::Text), false), (cont, false), (cont, false), (cont, true)]);
-        let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
-        assert_eq!(joined, text.as_bytes());
     }
 }
