@@ -40,6 +40,18 @@ scripts/probe-security.sh target/debug/livedash
 log "the /metrics exposition against Prometheus's linter (scripts/check-metrics.sh)"
 scripts/check-metrics.sh target/debug/livedash
 
+# The benchmark's smoke run (50 clients for 3 s against the floor and the debug build), so that the
+# benchmark command keeps working; its figures are not checked. It needs the wsload tool's source
+# beside the project (../shared/wsload).
+if [ -f ../shared/wsload/Cargo.toml ]; then
+  log "the benchmark's smoke run (scripts/bench-all.sh --smoke)"
+  LIVEDASH=target/debug/livedash scripts/bench-all.sh --smoke >target/bench-smoke.log 2>&1 ||
+    { tail -n 30 target/bench-smoke.log; die "the benchmark's smoke run failed"; }
+  grep -q '^| smoke | floor |' target/bench-smoke/RESULTS.md || die "the smoke run wrote no table"
+else
+  log "no ../shared/wsload: the benchmark's smoke run is skipped"
+fi
+
 log "browser tests (Playwright, Debian's Chromium)"
 (cd end2end && npx playwright test)
 log "all checks passed"

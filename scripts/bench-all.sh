@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# The benchmark, in one sitting on loopback: every scenario against the floor (`wsload serve`, a
+# bare broadcast server) and then against livedash (release build, relaying wsload's fake
+# upstream at the same interval), and a Markdown table of the absolute figures and their ratios
+# to the floor, with the machine's load, written to bench/RESULTS.md (raw JSON in
+# target/bench-all/). Not part of the test command: it takes about 15 minutes, plus the soak.
+#
+#   scripts/bench-all.sh            every scenario, the soak for SOAK_SECS (default 3600)
+#   SOAK_SECS=0 scripts/bench-all.sh   without the soak
+#   scripts/bench-all.sh --smoke    50 clients for 3 s, one scenario, into target/bench-smoke/
+#                                   (the test command runs it so that this script keeps working)
+#
+# Scenarios: 1000 and 5000 clients at 10 Hz, 10,000 connecting at once, 18,000 at 1 Hz, 5000 at
+# 10 Hz with the history store on, the same split over two instances on one Redis, and the soak
+# (5000 clients, RSS every minute). Needs wsload (../shared/wsload, built here if missing) and
+# redis-server; builds livedash in release unless LIVEDASH names a binary.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+smoke=false
+[ "${1:-}" = "--smoke" ] && smoke=true
+wsload=${WSLOAD:-}
+if [ -z "$wsload" ]; then
+  [ -f ../shared/wsload/Cargo.toml ] || die "no ../shared/wsload (set WSLOAD=path/to/wsload)"
+  log "building wsload (release)"
+  CARGO_TARGET_DIR=target/wsload cargo build --release -q --manifest-path ../shared/wsload/Cargo.toml
+  wsload=target/wsload/release/wsload
+fi
+livedash=${LIVEDASH:-}
+if [ -z "$livedash" ]; then
+  scripts/build.sh >/dev/null
+  livedash=target/release/livedash
+fi
+command -v redis-server >/dev/null || die "no redis-server (scripts/setup.sh --tests installs it)"
+
+if $smoke; then
+  out=target/bench-smoke
+  results=$out/RESULTS.md
+  scenarios=("smoke|50|100|3|1|plain")
+  soak=0
+else
+  out=target/bench-all
+  results=bench/RESULTS.md
+  # name|clients|interval ms|seconds|ramp s|kind
+  scenarios=(
+    "1000 x 10 Hz|1000|100|20|5|plain"
+    "5000 x 10 Hz|5000|100|20|10|plain"
+    "10,000 at once|10000|100|20|0|plain"
+    "18,000 x 1 Hz|18000|1000|30|20|plain"
+    "5000 x 10 Hz, history store on|5000|100|20|10|store"
+    "5000 x 10 Hz, two instances on Redis|5000|100|20|10|cluster"
+  )
+  soak=${SOAK_SECS:-3600}
+fi
+rm -rf "$out" && mkdir -p "$out"
+password=bench-$RANDOM$RANDOM
+pids=()
+stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap stop_all EXIT
+wait_port() { for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; die "port $1 did not open"; }
+until_gone() { while kill -0 "$1" 2>/dev/null; do sleep 0.1; done; }
+
+"$wsload" upstream --addr 127.0.0.1:9100 --max-secs 90000 >"$out/upstream.log" 2>&1 &
+pids+=($!)
+wait_port 9100
+redis-server --bind 127.0.0.1 --port 9400 --save '' --appendonly no --loglevel warning >"$out/redis.log" 2>&1 &
+pids+=($!)
+wait_port 9400
+head -c 32 /dev/urandom | base64 >"$out/cluster.key"
+
+clients_run() { # file url clients interval seconds ramp pid
+  "$wsload" clients --url "$2" --user admin --pass "$password" --clients "$3" --ramp-secs "$6" \
+    --duration-secs "$5" --expect-interval-ms "$4" --pid "$7" --ignore-frames '"type"\s*:\s*"hello"' >"$1" 2>/dev/null
+}
+livedash_on() { # port interval [args...]: starts livedash, prints its pid
+  local port=$1 interval=$2
+  shift 2
+  LIVEDASH_ADMIN_PASSWORD=$password RUST_LOG=warn "$livedash" --listen "127.0.0.1:$port" \
+    --source "up=http://127.0.0.1:9100/" --interval "${interval}ms" --max-connections-per-ip 100000 \
+    --max-connections 100000 --max-http-connections-per-ip 100000 --max-http-connections 100000 \
+    --data-dir "$out/data-$port" "$@" >"$out/livedash-$port.log" 2>&1 &
+  local pid=$!
+  wait_port "$port"
+  echo "$pid"
+}
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "before $(loadavg)" >"$out/load.txt"
+i=0
+for scenario in "${scenarios[@]}"; do
+  IFS='|' read -r name n interval seconds ramp kind <<<"$scenario"
+  i=$((i + 1))
+  log "$name: floor"
+  "$wsload" serve --addr 127.0.0.1:9200 --interval-ms "$interval" --user admin --pass "$password" \
+    >"$out/floor-$i.log" 2>&1 &
+  floor=$!
+  wait_port 9200
+  clients_run "$out/$i-floor.json" ws://127.0.0.1:9200/ws "$n" "$interval" "$seconds" "$ramp" "$floor"
+  kill "$floor"
+  until_gone "$floor"
+  log "$name: livedash ($kind)"
+  case $kind in
+    plain)
+      server=$(livedash_on 9300 "$interval" --store none)
+      sleep 1
+      clients_run "$out/$i-livedash.json" ws://127.0.0.1:9300/ws "$n" "$interval" "$seconds" "$ramp" "$server"
+      kill "$server" && until_gone "$server" ;;
+    store)
+      server=$(livedash_on 9300 "$interval" --store "$out/data-store/history.db")
+      sleep 1
+      clients_run "$out/$i-livedash.json" ws://127.0.0.1:9300/ws "$n" "$interval" "$seconds" "$ramp" "$server"
+      kill "$server" && until_gone "$server" ;;
+    cluster)
+      cluster=(--store none --redis-url redis://127.0.0.1:9400 --cluster-key-file "$out/cluster.key" --redis-prefix "bench$i")
+      a=$(livedash_on 9301 "$interval" "${cluster[@]}")
+      b=$(livedash_on 9302 "$interval" "${cluster[@]}")
+      sleep 2
+      clients_run "$out/$i-a.json" ws://127.0.0.1:9301/ws $((n / 2)) "$interval" "$seconds" "$ramp" "$a" &
+      wa=$!
+      clients_run "$out/$i-b.json" ws://127.0.0.1:9302/ws $((n - n / 2)) "$interval" "$seconds" "$ramp" "$b" &
+      wb=$!
+      wait "$wa" "$wb"
+      kill "$a" "$b" && until_gone "$a" && until_gone "$b"
+      python3 - "$out/$i-a.json" "$out/$i-b.json" "$out/$i-livedash.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+n = a["connected"] + b["connected"]
+merged = dict(a)
+merged["connected"] = n
+merged["delivery_ratio"] = (a["delivery_ratio"] * a["connected"] + b["delivery_ratio"] * b["connected"]) / max(n, 1)
+merged["latency_ms"] = {k: max(a["latency_ms"][k], b["latency_ms"][k]) for k in ("p50", "p99", "max")}
+merged["connect_ms"] = {"p99": max(a["connect_ms"]["p99"], b["connect_ms"]["p99"])}
+ta, tb = a["target"], b["target"]
+merged["target"] = {"cpu_pct": ta["cpu_pct"] + tb["cpu_pct"], "rss_start_mib": ta["rss_start_mib"] + tb["rss_start_mib"],
+                    "rss_peak_mib": ta["rss_peak_mib"] + tb["rss_peak_mib"]}
+merged["machine_cpu_busy_pct"] = max(a["machine_cpu_busy_pct"], b["machine_cpu_busy_pct"])
+json.dump(merged, open(sys.argv[3], "w"))
+PY
+      ;;
+  esac
+  echo "$name $(loadavg)" >>"$out/load.txt"
+done
+
+if [ "$soak" -gt 0 ]; then
+  log "soak: 5000 clients at 10 Hz for $soak s, RSS every minute"
+  server=$(livedash_on 9300 100 --store none)
+  sleep 1
+  (while kill -0 "$server" 2>/dev/null; do
+    echo "$(date +%s) $(awk '/VmRSS/ { print $2 }' "/proc/$server/status")"
+    sleep 60
+  done) >"$out/soak-rss.txt" &
+  sampler=$!
+  clients_run "$out/soak.json" ws://127.0.0.1:9300/ws 5000 100 "$soak" 10 "$server"
+  kill "$server" "$sampler" 2>/dev/null || true
+  echo "soak $(loadavg)" >>"$out/load.txt"
+fi
+
+python3 - "$out" "$results" "$(git rev-parse --short HEAD)" "$(nproc)" "$soak" "${scenarios[@]}" <<'PY'
+import json, os, sys, datetime
+out, results, commit, cores, soak = sys.argv[1:6]
+scenarios = sys.argv[6:]
+def get(d, path):
+    for k in path.split("."):
+        d = d.get(k) if isinstance(d, dict) else None
+    return d
+def per_client(d):
+    t = d["target"]
+    return (t["rss_peak_mib"] - t["rss_start_mib"]) * 1024 / max(d["connected"], 1)
+cols = [("connected", lambda d: d["connected"], "{:.0f}"),
+        ("delivery", lambda d: d["delivery_ratio"], "{:.3f}"),
+        ("p50 ms", lambda d: get(d, "latency_ms.p50"), "{:.1f}"),
+        ("p99 ms", lambda d: get(d, "latency_ms.p99"), "{:.1f}"),
+        ("max ms", lambda d: get(d, "latency_ms.max"), "{:.1f}"),
+        ("connect p99 ms", lambda d: get(d, "connect_ms.p99"), "{:.1f}"),
+        ("CPU %", lambda d: get(d, "target.cpu_pct"), "{:.1f}"),
+        ("RSS KiB/client", per_client, "{:.2f}"),
+        ("machine busy %", lambda d: d.get("machine_cpu_busy_pct"), "{:.1f}")]
+lines = [f"# Benchmark results", "",
+         f"`scripts/bench-all.sh` at {commit}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+         f"{cores} cores, loopback. Each scenario ran against the floor (`wsload serve`) and then livedash, one after the other; "
+         "ratio = livedash / floor (lower is better, but for connected and delivery). RSS per client = (peak - start) / connected.", ""]
+lines.append("| scenario | server | " + " | ".join(c[0] for c in cols) + " |")
+lines.append("|---|---|" + "---|" * len(cols))
+for i, s in enumerate(scenarios, 1):
+    name = s.split("|")[0]
+    try:
+        floor = json.load(open(f"{out}/{i}-floor.json"))
+        dash = json.load(open(f"{out}/{i}-livedash.json"))
+    except (OSError, ValueError) as e:
+        lines.append(f"| {name} | missing: {e} |" + " |" * len(cols))
+        continue
+    fmt = lambda c, d: (c[2].format(c[1](d)) if isinstance(c[1](d), (int, float)) else "-")
+    lines.append(f"| {name} | floor | " + " | ".join(fmt(c, floor) for c in cols) + " |")
+    lines.append(f"| | livedash | " + " | ".join(fmt(c, dash) for c in cols) + " |")
+    ratios = []
+    for c in cols:
+        f, d = c[1](floor), c[1](dash)
+        ratios.append(f"{d / f:.2f}x" if isinstance(f, (int, float)) and isinstance(d, (int, float)) and f else "-")
+    lines.append(f"| | ratio | " + " | ".join(ratios) + " |")
+if int(soak) > 0 and os.path.exists(f"{out}/soak-rss.txt"):
+    rows = [l.split() for l in open(f"{out}/soak-rss.txt") if len(l.split()) == 2]
+    kib = [int(r[1]) for r in rows]
+    lines += ["", f"**Soak** ({int(soak)} s, 5000 clients at 10 Hz): RSS every minute, MiB: " + ", ".join(f"{k / 1024:.1f}" for k in kib)]
+    last = kib[-50:] if len(kib) > 50 else kib[len(kib) // 6:]
+    if last:
+        lines.append(f"Over the last {len(last)} minutes: min {min(last) / 1024:.1f}, max {max(last) / 1024:.1f} MiB, spread {(max(last) - min(last)) / max(min(last), 1) * 100:.1f} %.")
+    try:
+        s = json.load(open(f"{out}/soak.json"))
+        lines.append(f"Delivery {s['delivery_ratio']:.3f}, p99 {get(s, 'latency_ms.p99')} ms, CPU {get(s, 'target.cpu_pct')} %.")
+    except (OSError, ValueError):
+        pass
+lines += ["", "Machine load (1, 5, 15 min) before and after each scenario:", "", "```"] + open(f"{out}/load.txt").read().splitlines() + ["```", ""]
+os.makedirs(os.path.dirname(results), exist_ok=True)
+open(results, "w").write("\n".join(lines))
+print("\n".join(lines))
+PY
+log "results in $results"
