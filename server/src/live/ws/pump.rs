@@ -8,11 +8,13 @@
 //! past [`SEND_TIMEOUT`] disconnects that client alone. When the users file
 //! changes, sockets of users removed or whose password changed are closed with 1008.
 
+use std::pin::pin;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -76,12 +78,21 @@ impl Pump {
         true
     }
 
-    /// Everything after the first frames, until something ends the socket.
+    /// Everything after the first frames, until something ends the socket. The waits on the
+    /// shutdown and on the accounts live across the loop's turns: made anew on every turn, each
+    /// would join and leave a list of waiters that every socket shares (a lock, twice per frame
+    /// per socket).
     async fn stream(&mut self, mut frames: broadcast::Receiver<Outgoing>, state: &WsState, user: &str) -> End {
         let stats = &state.connections.stats;
         let idle = state.config.idle_timeout;
         let version = state.auth.user_version(user);
-        let mut users_changed = state.auth.changes();
+        let next_change = |mut accounts: watch::Receiver<u64>| async move {
+            let changed = accounts.changed().await;
+            (accounts, changed.is_ok())
+        };
+        let mut users_changed = pin!(next_change(state.auth.changes()));
+        let mut stop = self.shutdown.clone();
+        let mut stopped = pin!(async move { stop.stopped().await });
         let mut ping = tokio::time::interval(idle / 2);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         ping.tick().await;
@@ -94,11 +105,12 @@ impl Pump {
                     heard(incoming, stats)
                 },
                 _ = ping.tick() => self.ping(last_heard, idle, stats).await,
-                changed = users_changed.changed() => {
-                    let revoked = changed.is_ok() && state.auth.user_version(user) != version;
+                (accounts, open) = &mut users_changed => {
+                    let revoked = open && state.auth.user_version(user) != version;
+                    users_changed.set(next_change(accounts));
                     revoked.then(|| revoke(user, stats))
                 },
-                () = self.shutdown.stopped() => Some(SHUTTING_DOWN),
+                () = &mut stopped => Some(SHUTTING_DOWN),
             };
             if let Some(end) = end {
                 return end;
@@ -212,8 +224,11 @@ fn revoke(user: &str, stats: &WsStats) -> End {
 }
 
 /// Whether `sending` succeeds within [`SEND_TIMEOUT`] and before the server starts shutting down.
+/// The send is polled first: a write that completes at once (the usual case) never starts the
+/// timer nor joins the shutdown's waiters.
 async fn bounded(sending: impl Future<Output = Result<(), tungstenite::Error>>, shutdown: &mut Shutdown) -> bool {
     tokio::select! {
+        biased;
         sent = tokio::time::timeout(SEND_TIMEOUT, sending) => matches!(sent, Ok(Ok(()))),
         () = shutdown.stopped() => false,
     }
