@@ -1,6 +1,7 @@
 //! livedash core: what the server and the browser agree on, with no framework in sight.
 //!
 //! - [`protocol`]: the versioned JSON frames sent over the WebSocket (`hello`, `sample`, `status`).
+//! - [`hello`]: a `hello` put together from sample frames already serialized (the server's side).
 //! - [`history`]: the bounded ring of recent samples that feeds first paint, `hello` and resume.
 //! - [`flatten`]: turning any JSON value into named numeric series (`load.0`, `net.rx_bps`).
 //! - [`series`]: how a series is labelled, what unit it has and how its value is shown.
@@ -10,14 +11,15 @@
 //! plain `cargo test`.
 
 pub mod flatten;
+pub mod hello;
 pub mod history;
 pub mod protocol;
 pub mod series;
 pub mod settings;
 
 pub use flatten::flatten;
+pub use hello::hello_json;
 pub use history::Ring;
 pub use protocol::{
-    ClusterStatus, Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, StoreStatus,
-    hello_json, raw_json,
+    ClusterStatus, Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, StoreStatus, raw_json,
 };

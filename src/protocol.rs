@@ -163,50 +163,6 @@ impl From<serde_json::Error> for FrameError {
     }
 }
 
-/// A `hello` frame's JSON made from `sample` frames that are already serialized (as the server keeps
-/// them), oldest first, without reading or writing any sample again. Each history item is then a
-/// whole sample frame: readers of [`Hello`] ignore its `"type"` field.
-pub fn hello_json<'a>(
-    server_time_ms: u64,
-    interval_ms: &BTreeMap<String, u64>,
-    sample_frames: impl IntoIterator<Item = &'a str> + Clone,
-    sources: &[SourceStatus],
-    settings: &BTreeMap<String, Vec<SeriesRule>>,
-    store: Option<&StoreStatus>,
-    cluster: Option<&ClusterStatus>,
-) -> String {
-    let history: usize = sample_frames.clone().into_iter().map(|f| f.len() + 1).sum();
-    let mut out = String::with_capacity(history + 256);
-    out.push_str(&format!(
-        r#"{{"type":"hello","v":{PROTOCOL_VERSION},"server_time_ms":{server_time_ms},"interval_ms":"#
-    ));
-    // Maps of strings to numbers and plain structs: writing them cannot fail.
-    out.push_str(&serde_json::to_string(interval_ms).unwrap_or_default());
-    out.push_str(r#","history":["#);
-    for (i, frame) in sample_frames.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(frame);
-    }
-    out.push_str(r#"],"sources":"#);
-    out.push_str(&serde_json::to_string(sources).unwrap_or_default());
-    if !settings.is_empty() {
-        out.push_str(r#","settings":"#);
-        out.push_str(&serde_json::to_string(settings).unwrap_or_default());
-    }
-    if let Some(store) = store {
-        out.push_str(r#","store":"#);
-        out.push_str(&serde_json::to_string(store).unwrap_or_default());
-    }
-    if let Some(cluster) = cluster {
-        out.push_str(r#","cluster":"#);
-        out.push_str(&serde_json::to_string(cluster).unwrap_or_default());
-    }
-    out.push('}');
-    out
-}
-
 /// Serialization view: serde's internally tagged enums add `"type"` when writing, but cannot read
 /// a [`RawValue`] back (they buffer the content), so reading goes through [`Frame::from_json`].
 #[derive(Serialize)]
@@ -341,27 +297,6 @@ mod tests {
         let text = Frame::Cluster(cluster.clone()).to_json();
         assert!(text.starts_with(r#"{"type":"cluster","shared":false,"#), "{text}");
         assert!(matches!(Frame::from_json(&text), Ok(Frame::Cluster(c)) if c == cluster));
-    }
-
-    #[test]
-    fn a_hello_made_of_sample_frames_reads_as_a_hello() {
-        let frames: Vec<String> = [sample(1, "{}"), sample(2, r#"{"gen_ts_ns":1795480294498238375}"#)]
-            .map(|s| Frame::Sample(s).to_json())
-            .into();
-        let sources = [SourceStatus { source: Arc::from("up"), state: SourceState::Ok, error: None, since_ms: 3 }];
-        let intervals = BTreeMap::from([("up".to_owned(), 1000)]);
-        let rule = SeriesRule { pattern: "x*".into(), label: Some("X".into()), ..SeriesRule::default() };
-        let settings = BTreeMap::from([("up".to_owned(), vec![rule])]);
-        let json = hello_json(5, &intervals, frames.iter().map(String::as_str), &sources, &settings, None, None);
-        assert!(json.starts_with(r#"{"type":"hello","v":1,"server_time_ms":5,"#), "{json}");
-        let Frame::Hello(back) = Frame::from_json(&json).expect("parses") else { panic!("not a hello") };
-        assert_eq!(back.history.iter().map(|s| s.seq).collect::<Vec<_>>(), [1, 2]);
-        assert_eq!(back.history[1].data.get(), r#"{"gen_ts_ns":1795480294498238375}"#);
-        assert_eq!((back.sources, back.interval_ms, back.server_time_ms), (sources.to_vec(), intervals, 5));
-        assert_eq!(back.settings, settings);
-        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new(), None, None);
-        assert!(!empty.contains("settings"), "no settings, no field: {empty}");
-        assert!(matches!(Frame::from_json(&empty), Ok(Frame::Hello(h)) if h.history.is_empty()));
     }
 
     #[test]
