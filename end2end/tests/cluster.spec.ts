@@ -1,12 +1,24 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
-import { expect, test } from "@playwright/test";
+import { type Page, expect, test } from "@playwright/test";
 import { CLUSTER_A_PORT, CLUSTER_B_PORT, CLUSTER_LOG, CLUSTER_URL, PASSWORD, REDIS_PORT } from "../playwright.config";
 
 // Two livedash instances sharing their source through one Redis, behind nginx running the
 // README's round-robin block (end2end/nginx-cluster.sh): no sticky sessions.
 
 type Served = { path: string; by: string };
+
+// The seq of every sample frame `page`'s sockets receive, as they come.
+function sampleSeqs(page: Page): number[] {
+  const samples: number[] = [];
+  page.on("websocket", (ws) =>
+    ws.on("framereceived", (f) => {
+      const frame = JSON.parse(String(f.payload));
+      if (frame.type === "sample") samples.push(frame.seq);
+    }),
+  );
+  return samples;
+}
 
 // What nginx logged since `from` lines: each request's path and the instance that served it.
 function served(from: number): Served[] {
@@ -41,13 +53,7 @@ test("through a round-robin proxy the page, its ticket and its socket land on di
     const page = await context.newPage();
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(e.message));
-    const samples: number[] = [];
-    page.on("websocket", (ws) =>
-      ws.on("framereceived", (f) => {
-        const frame = JSON.parse(String(f.payload));
-        if (frame.type === "sample") samples.push(frame.seq);
-      }),
-    );
+    const samples = sampleSeqs(page);
     await page.goto(`${CLUSTER_URL}/`);
     await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
     await expect.poll(() => samples.length).toBeGreaterThan(1);
@@ -101,13 +107,7 @@ test("when Redis goes away the page says so and stays live, and the line goes on
 }) => {
   const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
   const page = await context.newPage();
-  const samples: number[] = [];
-  page.on("websocket", (ws) =>
-    ws.on("framereceived", (f) => {
-      const frame = JSON.parse(String(f.payload));
-      if (frame.type === "sample") samples.push(frame.seq);
-    }),
-  );
+  const samples = sampleSeqs(page);
   await page.goto(`${CLUSTER_URL}/`);
   await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
   // The Redis the tests started goes away (its data with it).

@@ -9,18 +9,7 @@ use std::net::IpAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use common::{PASSWORD, basic, handshake, raw_from, request};
-
-/// `GET path` from `from` with extra headers; the status and the `Set-Cookie` header.
-async fn get_from(
-    from: IpAddr,
-    addr: std::net::SocketAddr,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> (u16, Option<String>) {
-    let r = raw_from(from, addr, &request(addr, path, headers)).await;
-    (r.status, r.header("set-cookie").map(str::to_owned))
-}
+use common::{PASSWORD, basic, get_from, handshake, raw_from, request};
 
 /// Eleven wrong passwords for `admin` from `from`: the statuses.
 async fn guess_from(from: IpAddr, addr: std::net::SocketAddr) -> Vec<u16> {

@@ -14,20 +14,10 @@ use std::time::Duration;
 
 use common::cluster::{Watch, counting_upstream, instance};
 use common::redis_server::Redis;
-use common::{PASSWORD, basic, handshake, raw_from, request, start_with, ticket};
+use common::{PASSWORD, basic, get_from, handshake, start_with, ticket};
 
 fn at(last: u8) -> IpAddr {
     IpAddr::from([127, 0, 0, last])
-}
-
-async fn get_from(
-    from: IpAddr,
-    addr: std::net::SocketAddr,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> (u16, Option<String>) {
-    let r = raw_from(from, addr, &request(addr, path, headers)).await;
-    (r.status, r.header("set-cookie").map(str::to_owned))
 }
 
 async fn socket_status(addr: std::net::SocketAddr, ticket: &str) -> u16 {

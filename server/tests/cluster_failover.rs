@@ -63,6 +63,19 @@ async fn fetches(addr: SocketAddr) -> bool {
     v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
 }
 
+/// Which of the two fetches, once exactly one of them does (10 s at most).
+async fn fetching(instances: &[Instance; 2]) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (x, y) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
+        if x != y {
+            return usize::from(y);
+        }
+        assert!(Instant::now() < deadline, "one of the two fetches");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn killing_the_fetching_instance_moves_fetching_within_two_leases_and_loses_no_sample() {
     let Some(redis) = Redis::start() else { return };
@@ -73,16 +86,7 @@ async fn killing_the_fetching_instance_moves_fetching_within_two_leases_and_lose
     let mut instances = [spawn(&redis, upstream, &key, 0).await, spawn(&redis, upstream, &key, 1).await];
     let mut pauses = Vec::new();
     for round in 0..kills {
-        // Wait until exactly one of the two fetches.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let holder = loop {
-            let (x, y) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
-            if x != y {
-                break usize::from(y);
-            }
-            assert!(Instant::now() < deadline, "one of the two fetches");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let holder = fetching(&instances).await;
         let survivor = instances[1 - holder].addr;
         let watch = Watch::open(survivor, "").await;
         assert!(watch.until(Duration::from_secs(5), |w| w.live().len() >= 5).await, "the survivor is live");
@@ -132,15 +136,7 @@ async fn a_holder_that_hangs_past_its_lease_is_replaced_and_cannot_publish_when_
     let key = common::temp_dir("hang-key").join("cluster.key");
     std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
     let instances = [spawn(&redis, upstream, &key, 10).await, spawn(&redis, upstream, &key, 11).await];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let holder = loop {
-        let (x, y) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
-        if x != y {
-            break usize::from(y);
-        }
-        assert!(Instant::now() < deadline, "one of the two fetches");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let holder = fetching(&instances).await;
     let (hung, survivor) = (&instances[holder], instances[1 - holder].addr);
     let watch = Watch::open(survivor, "").await;
     assert!(watch.until(Duration::from_secs(5), |w| w.live().len() >= 3).await);

@@ -75,6 +75,18 @@ pub async fn raw_from(from: std::net::IpAddr, addr: SocketAddr, request: &[u8]) 
     exchange(socket.connect(addr).await.expect("connect"), request).await
 }
 
+/// `GET path` from `from` (any of 127.0.0.0/8) with extra headers; the status and the
+/// `Set-Cookie` header.
+pub async fn get_from(
+    from: std::net::IpAddr,
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Option<String>) {
+    let r = raw_from(from, addr, &request(addr, path, headers)).await;
+    (r.status, r.header("set-cookie").map(str::to_owned))
+}
+
 /// Reads a WebSocket until its close frame (5 s at most) and returns the close code.
 pub async fn close_code<S>(socket: &mut S) -> Option<CloseCode>
 where
