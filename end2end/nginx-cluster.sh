@@ -7,52 +7,22 @@
 #
 #   end2end/nginx-cluster.sh PROXY_PORT BACKEND_A BACKEND_B
 set -euo pipefail
+. "$(dirname "$0")/nginx-lib.sh"
 
-proxy_port=${1:?usage: nginx-cluster.sh PROXY_PORT BACKEND_A BACKEND_B}
-backend_a=${2:?usage: nginx-cluster.sh PROXY_PORT BACKEND_A BACKEND_B}
-backend_b=${3:?usage: nginx-cluster.sh PROXY_PORT BACKEND_A BACKEND_B}
+usage="usage: nginx-cluster.sh PROXY_PORT BACKEND_A BACKEND_B"
+proxy_port=${1:?$usage}
+backend_a=${2:?$usage}
+backend_b=${3:?$usage}
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$root/target/e2e-nginx-cluster
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$nginx" ] || { echo "nginx-cluster.sh: nginx is not installed (bash scripts/setup.sh --tests installs it)" >&2; exit 1; }
 
-# The README's nginx block that holds `upstream livedash`.
-block=$(awk '
-  /^```nginx$/ { inside = 1; text = ""; next }
-  inside && /^```$/ { inside = 0; if (text ~ /upstream livedash \{/) { printf "%s", text; exit } next }
-  inside { text = text $0 "\n" }
-' "$root/README.md")
+block=$(readme_nginx_block "$root/README.md" 'upstream livedash \{')
 block=$(printf '%s\n' "$block" | sed \
   -e "s/listen 443 ssl;/listen 127.0.0.1:$proxy_port;/" \
   -e '/ssl_certificate/d' \
   -e "s/server 127.0.0.1:3001;/server 127.0.0.1:$backend_a;/" \
   -e "s/server 127.0.0.1:3002;/server 127.0.0.1:$backend_b;/")
-for expected in "listen 127.0.0.1:$proxy_port;" "server 127.0.0.1:$backend_a;" "server 127.0.0.1:$backend_b;" \
-  "proxy_pass http://livedash;"; do
-  if ! grep -qF "$expected" <<<"$block"; then
-    echo "nginx-cluster.sh: the README's upstream block no longer has the line this script adapts ($expected)" >&2
-    exit 1
-  fi
-done
-
-rm -rf "$dir"
-mkdir -p "$dir/tmp"
-cat >"$dir/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log stderr warn;
-events { worker_connections 512; }
-http {
-    log_format upstreams '\$request_uri \$upstream_addr';
-    access_log $dir/upstreams.log upstreams;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-$block
-}
-CONF
-exec "$nginx" -p "$dir" -c "$dir/nginx.conf"
+expect_lines "$block" "listen 127.0.0.1:$proxy_port;" "server 127.0.0.1:$backend_a;" "server 127.0.0.1:$backend_b;" \
+  "proxy_pass http://livedash;"
+run_nginx "$dir" "$block" "    log_format upstreams '\$request_uri \$upstream_addr';
+    access_log $dir/upstreams.log upstreams;"
