@@ -16,16 +16,11 @@
 # redis-server; builds livedash in release unless LIVEDASH names a binary.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 
 smoke=false
 [ "${1:-}" = "--smoke" ] && smoke=true
-wsload=${WSLOAD:-}
-if [ -z "$wsload" ]; then
-  [ -f ../shared/wsload/Cargo.toml ] || die "no ../shared/wsload (set WSLOAD=path/to/wsload)"
-  log "building wsload (release)"
-  CARGO_TARGET_DIR=target/wsload cargo build --release -q --manifest-path ../shared/wsload/Cargo.toml
-  wsload=target/wsload/release/wsload
-fi
+wsload=$(wsload_binary)
 livedash=${LIVEDASH:-}
 if [ -z "$livedash" ]; then
   scripts/build.sh >/dev/null
@@ -54,10 +49,6 @@ else
 fi
 rm -rf "$out" && mkdir -p "$out"
 password=bench-$RANDOM$RANDOM
-pids=()
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap stop_all EXIT
-wait_port() { for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; die "port $1 did not open"; }
 until_gone() { while kill -0 "$1" 2>/dev/null; do sleep 0.1; done; }
 
 "$wsload" upstream --addr 127.0.0.1:9100 --max-secs 90000 >"$out/upstream.log" 2>&1 &

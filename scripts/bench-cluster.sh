@@ -14,22 +14,18 @@
 # (default target/bench-cluster).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 
 clients=${1:-4000}
 interval=${2:-100}
 seconds=${3:-20}
-wsload=${WSLOAD:-../shared/wsload/target/release/wsload}
-[ -x "$wsload" ] || die "no wsload at $wsload (build it: cargo build --release --manifest-path ../shared/wsload/Cargo.toml)"
+wsload=$(wsload_binary)
 livedash=${LIVEDASH:-target/release/livedash}
 [ -x "$livedash" ] || die "no $livedash (run scripts/build.sh)"
 command -v redis-server >/dev/null || die "no redis-server (scripts/setup.sh --tests installs it)"
 password=bench-$RANDOM$RANDOM
 out=${BENCH_OUT:-target/bench-cluster}
 rm -rf "$out" && mkdir -p "$out"
-pids=()
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap stop_all EXIT
-wait_port() { for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; die "port $1 did not open"; }
 fetches() { curl -s http://127.0.0.1:9100/__stats | grep -o '[0-9]\+' | head -1; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 

@@ -12,6 +12,7 @@
 #   scripts/bench-store.sh [SECONDS]      (needs the release build: scripts/build.sh)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 
 seconds=${1:-60}
 out=${BENCH_OUT:-target/bench/store}
@@ -20,10 +21,6 @@ bin=${LIVEDASH:-target/release/livedash}
 cargo build --release --locked -q -p livedash-server --example fill_store
 fill=${CARGO_TARGET_DIR:-target}/release/examples/fill_store
 rm -rf "$out" && mkdir -p "$out"
-pids=()
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap stop_all EXIT
-wait_port() { for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; die "port $1 did not open"; }
 pw=bench-$RANDOM$RANDOM
 
 log "1. bytes per point (24 h at 1 s, synthetic)"
@@ -55,12 +52,12 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 pids+=($!)
-wait_port 39171
+wait_port 39171 300
 LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=warn "$bin" --listen 127.0.0.1:39172 --data-dir "$out/data" \
   --source local --source wide=http://127.0.0.1:39171/ >/dev/null 2>&1 &
 pid=$!
 pids+=($pid)
-wait_port 39172
+wait_port 39172 300
 sleep 3
 ticks() { # utime+stime of the writer thread, and of the whole process
   local writer=0
@@ -84,7 +81,7 @@ LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=warn "$bin" --listen 127.0.0.1:39173 --data
   --store "$out/month.db" >/dev/null 2>&1 &
 pid=$!
 pids+=($pid)
-wait_port 39173
+wait_port 39173 300
 for _ in $(seq 50); do
   curl -s -o /dev/null -w '%{time_total}\n' -u "admin:$pw" \
     "http://127.0.0.1:39173/api/history?source=synthetic&series=cpu_pct&from=now-30d&points=1000"
@@ -99,7 +96,7 @@ LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=warn "$bin" --listen 127.0.0.1:39174 --data
   --store "$out/big.db" >/dev/null 2>&1 &
 pid=$!
 pids+=($pid)
-wait_port 39174
+wait_port 39174 300
 ready=$(date +%s%N)
 curl -s -o /dev/null -u "admin:$pw" http://127.0.0.1:39174/api/snapshot
 hello=$(date +%s%N)

@@ -12,22 +12,17 @@
 # WARM=60 (seconds livedash fills its history before the clients come).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 
 clients=${1:-1000}
 interval=${2:-100}
 seconds=${3:-20}
-wsload=${WSLOAD:-../shared/wsload/target/release/wsload}
-[ -x "$wsload" ] || die "no wsload at $wsload (build it: cargo build --release --manifest-path ../shared/wsload/Cargo.toml)"
+wsload=$(wsload_binary)
 livedash=${LIVEDASH:-target/release/livedash}
 [ -x "$livedash" ] || die "no $livedash (run scripts/build.sh)"
 password=bench-$RANDOM$RANDOM
 out=${BENCH_OUT:-target/bench}
 mkdir -p "$out"
-pids=()
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap stop_all EXIT
-
-wait_port() { for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; die "port $1 did not open"; }
 
 ramp=${RAMP:-10}
 warm=${WARM:-1}
