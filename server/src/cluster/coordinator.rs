@@ -146,7 +146,7 @@ impl Node {
     /// two fetches of the same span.
     async fn join(&self, backfill: bool) -> Result<JoinHandle<Stop>, String> {
         let mut conn = self.conn.clone();
-        let fail = |e: redis::RedisError| self.unreachable(&e);
+        let fail = |e: redis::RedisError| e.to_string();
         let fresh = state::new_epoch(random());
         let _: Option<String> = redis::cmd("SET")
             .arg(self.keys.epoch())
@@ -218,13 +218,8 @@ impl Node {
             .arg(1)
             .query_async(&mut conn)
             .await
-            .map_err(|e| self.unreachable(&e))?;
+            .map_err(|e| e.to_string())?;
         Ok(last.ids.first().map(|e| e.id.clone()))
-    }
-
-    /// What went wrong, for the page (see [`Node::go_alone`]).
-    fn unreachable(&self, e: &redis::RedisError) -> String {
-        e.to_string()
     }
 
     /// One round: the epoch is still `epoch` (else `Ok(false)`), and each source's lease renewed
@@ -232,7 +227,7 @@ impl Node {
     async fn round(&self, epoch: &str) -> Result<bool, String> {
         let mut conn = self.conn.clone();
         let current: Option<String> =
-            redis::cmd("GET").arg(self.keys.epoch()).query_async(&mut conn).await.map_err(|e| self.unreachable(&e))?;
+            redis::cmd("GET").arg(self.keys.epoch()).query_async(&mut conn).await.map_err(|e| e.to_string())?;
         if current.as_deref() != Some(epoch) {
             return Ok(false);
         }
@@ -253,7 +248,7 @@ impl Node {
             }
         });
         for (source, role, reply) in join_all(holds).await {
-            let (held, value) = reply.map_err(|e| self.unreachable(&e))?;
+            let (held, value) = reply.map_err(|e| e.to_string())?;
             if held == 1 {
                 let before = role.lease.lock().replace(value.clone());
                 if before.as_ref() != Some(&value) {

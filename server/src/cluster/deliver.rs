@@ -30,9 +30,14 @@ impl Deliver for Node {
             }
         };
         let Some(lease) = self.state.roles.get(source).and_then(|r| r.lease.lock().clone()) else { return };
+        // The sample's JSON goes to Redis as it is, not copied.
+        let reason;
         let (kind, body) = match &result {
-            Ok(data) => ("s", data.get().to_owned()),
-            Err(e) => ("f", e.to_string()),
+            Ok(data) => ("s", data.get()),
+            Err(e) => {
+                reason = e.to_string();
+                ("f", reason.as_str())
+            }
         };
         let mut conn = self.conn.clone();
         let reply: redis::RedisResult<String> = PUBLISH
