@@ -213,3 +213,43 @@ async fn a_long_hello_arrives_whole_and_a_plain_get_is_400() {
     assert_eq!((old.status, old.header("sec-websocket-version")), (426, Some("13")));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_clients_pings_are_answered_between_frames_in_order() {
+    use futures_util::SinkExt;
+    let mut config = common::test_config(PASSWORD);
+    config.interval = Duration::from_millis(20);
+    for source in &mut config.sources {
+        source.interval = config.interval;
+    }
+    let server = common::start_with(config).await;
+    let mut socket = open(server.addr, "", Some(&basic("admin", PASSWORD))).await.expect("upgrade");
+    let (mut sent, mut answered, mut frames) = (0u32, 0u32, 0u32);
+    let mut every = tokio::time::interval(Duration::from_millis(7));
+    let until = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while tokio::time::Instant::now() < until
+        || (answered < sent && tokio::time::Instant::now() < until + Duration::from_secs(3))
+    {
+        tokio::select! {
+            _ = every.tick(), if tokio::time::Instant::now() < until => {
+                sent += 1;
+                socket.send(Message::Ping(sent.to_be_bytes().to_vec().into())).await.expect("ping sent");
+            }
+            msg = socket.next() => match msg.expect("open").expect("no error") {
+                Message::Pong(payload) => {
+                    answered += 1;
+                    assert_eq!(&payload[..], answered.to_be_bytes(), "pongs come in the order of the pings");
+                }
+                Message::Text(text) => {
+                    Frame::from_json(&text).expect("every frame whole between the pongs");
+                    frames += 1;
+                }
+                Message::Ping(_) => {}
+                other => panic!("unexpected {other:?}"),
+            },
+        }
+    }
+    assert!(sent > 100 && frames > 30, "{sent} pings, {frames} frames");
+    assert_eq!(answered, sent, "every ping answered");
+    server.stop().await;
+}

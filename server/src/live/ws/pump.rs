@@ -8,8 +8,10 @@
 //! past [`SEND_TIMEOUT`] disconnects that client alone. When the users file
 //! changes, sockets of users removed or whose password changed are closed with 1008.
 
+use std::future::poll_fn;
 use std::pin::pin;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -51,6 +53,9 @@ struct Pump {
     shutdown: Shutdown,
     /// The last sample `seq` sent.
     sent: u64,
+    /// Whether the protocol layer may still hold a pong to write (a ping was heard since its
+    /// queue was last flushed): only then is it flushed before a frame goes out.
+    owes_pong: bool,
 }
 
 /// Serves one admitted socket until it ends.
@@ -58,7 +63,7 @@ pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
     let Admitted { user, slot: _slot, since, epoch } = admitted;
     tracing::debug!(user = ?user, "websocket accepted");
     let Subscription { start, frames, seq } = state.hub.subscribe(since, epoch.as_deref());
-    let mut pump = Pump { socket, shutdown: state.shutdown.clone(), sent: seq };
+    let mut pump = Pump { socket, shutdown: state.shutdown.clone(), sent: seq, owes_pong: false };
     let end = if pump.send_start(start).await { pump.stream(frames, &state, &user).await } else { End::Gone };
     pump.close(end).await;
 }
@@ -98,10 +103,13 @@ impl Pump {
         ping.tick().await;
         let mut last_heard = Instant::now();
         loop {
+            // In this order: a frame that is ready is sent without polling the rest first.
             let end = tokio::select! {
+                biased;
                 frame = frames.recv() => self.forward(frame, &mut frames, &state.hub, stats).await,
                 incoming = self.socket.next() => {
                     last_heard = Instant::now();
+                    self.owes_pong |= matches!(incoming, Some(Ok(Message::Ping(_))));
                     heard(incoming, stats)
                 },
                 _ = ping.tick() => self.ping(last_heard, idle, stats).await,
@@ -169,12 +177,15 @@ impl Pump {
     }
 
     /// Sends a text message, written straight to the connection ([`wire`]: no copy into the
-    /// protocol layer's buffer), after whatever that layer had queued (a pong), all of it within
+    /// protocol layer's buffer), after a pong that layer may have queued, all of it within
     /// [`SEND_TIMEOUT`].
     async fn send_text(&mut self, text: Utf8Bytes) -> bool {
         let socket = &mut self.socket;
+        let owes_pong = std::mem::take(&mut self.owes_pong);
         let sending = async {
-            socket.flush().await?;
+            if owes_pong {
+                socket.flush().await?;
+            }
             wire::write_text(socket.get_mut(), &text).await.map_err(tungstenite::Error::Io)
         };
         bounded(sending, &mut self.shutdown).await
@@ -224,9 +235,13 @@ fn revoke(user: &str, stats: &WsStats) -> End {
 }
 
 /// Whether `sending` succeeds within [`SEND_TIMEOUT`] and before the server starts shutting down.
-/// The send is polled first: a write that completes at once (the usual case) never starts the
-/// timer nor joins the shutdown's waiters.
+/// The send is polled once first: a write that completes at once (the usual case) neither reads
+/// the clock for a timer nor joins the shutdown's waiters.
 async fn bounded(sending: impl Future<Output = Result<(), tungstenite::Error>>, shutdown: &mut Shutdown) -> bool {
+    let mut sending = pin!(sending);
+    if let Poll::Ready(sent) = poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await {
+        return sent.is_ok();
+    }
     tokio::select! {
         biased;
         sent = tokio::time::timeout(SEND_TIMEOUT, sending) => matches!(sent, Ok(Ok(()))),
