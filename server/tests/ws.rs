@@ -253,3 +253,43 @@ async fn a_clients_pings_are_answered_between_frames_in_order() {
     assert_eq!(answered, sent, "every ping answered");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_frame_sent_with_the_handshake_is_read_after_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = common::start().await;
+    let auth = basic("admin", PASSWORD);
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut bytes = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nAuthorization: {auth}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        server.addr
+    )
+    .into_bytes();
+    // A masked ping with the payload "early", in the same write as the request.
+    let mask = [7u8, 1, 200, 42];
+    bytes.extend([0x89, 0x80 | 5]);
+    bytes.extend(mask);
+    bytes.extend(b"early".iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    stream.write_all(&bytes).await.unwrap();
+
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    let mut socket =
+        WebSocketStream::from_raw_socket(stream, tokio_tungstenite::tungstenite::protocol::Role::Client, None).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let pong = loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await.expect("a pong within 5 s") {
+            Some(Ok(Message::Pong(payload))) => break payload,
+            Some(Ok(Message::Text(_) | Message::Ping(_))) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(&pong[..], b"early");
+    server.stop().await;
+}

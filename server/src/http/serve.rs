@@ -13,15 +13,15 @@ use std::time::Duration;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::client_ip::{self, AddressPolicy};
+use super::io::{Connection, Io};
 use super::slots::Slots;
 use crate::shutdown::Shutdown;
 
@@ -51,10 +51,6 @@ pub struct ServeOptions {
 /// What a connection over the caps is told before it is closed (plain HTTP only).
 const FULL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 32\r\n\
 Connection: close\r\n\r\n503: too many open connections\r\n";
-
-/// A plain or TLS stream.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// Serves `router` on `listener` until `shutdown` says stop.
 pub async fn serve(listener: TcpListener, router: Router, options: ServeOptions, mut shutdown: Shutdown) {
@@ -143,7 +139,7 @@ async fn connection(
             request
         })
         .service(router);
-    let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service)).with_upgrades();
+    let conn = http.serve_connection(Connection::new(io), TowerToHyperService::new(service)).with_upgrades();
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {

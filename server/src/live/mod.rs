@@ -8,7 +8,8 @@
 //! - [`ws`]: the `/ws` endpoint, from admission to the socket's last frame.
 //!
 //! May import the core (`livedash`), [`crate::clock`], [`crate::shutdown`], [`crate::auth`] (the
-//! socket's credentials) and [`crate::http::client_ip`]; nothing from `sources`, `config`, the
+//! socket's credentials) and [`crate::http`] (client facts, connection slots, the upgraded
+//! stream); nothing from `sources`, `config`, the
 //! router or the UI.
 
 pub mod epoch;

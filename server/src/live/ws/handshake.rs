@@ -6,9 +6,10 @@ use axum::extract::Request;
 use axum::http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::protocol::{Role, WebSocketConfig};
+
+use crate::http::io::{self, Io};
 
 /// What the protocol layer reads at most before giving up on a frame: larger ones close with
 /// 1009 without being read.
@@ -21,7 +22,7 @@ const READ_LIMIT: usize = 64 * 1024;
 const READ_BUFFER: usize = 512;
 
 /// A socket after the handshake.
-pub type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+pub type Socket = WebSocketStream<Box<dyn Io>>;
 
 /// Why a request to `/ws` is not a handshake this server takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +77,13 @@ where
                     .write_buffer_size(0)
                     .max_message_size(Some(READ_LIMIT))
                     .max_frame_size(Some(READ_LIMIT));
-                serve(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await).await;
+                let (stream, read) = io::take_over(upgraded);
+                let socket = if read.is_empty() {
+                    WebSocketStream::from_raw_socket(stream, Role::Server, Some(config)).await
+                } else {
+                    WebSocketStream::from_partially_read(stream, read.into(), Role::Server, Some(config)).await
+                };
+                serve(socket).await;
             }
             Err(e) => tracing::debug!(error = %e, "websocket upgrade failed"),
         }

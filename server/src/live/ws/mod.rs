@@ -9,7 +9,8 @@
 //! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end;
 //!   [`wire`]: text frames written straight to the connection.
 //!
-//! May import [`crate::auth`], [`crate::http::client_ip`], [`crate::shutdown`] and the rest of
+//! May import [`crate::auth`], [`crate::http`] (client facts, connection slots, the stream an
+//! upgrade takes over), [`crate::shutdown`] and the rest of
 //! [`crate::live`] (the hub, its frames, a client's first frames); nothing above it.
 
 pub mod admission;
