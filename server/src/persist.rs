@@ -40,7 +40,7 @@ pub fn start(config: StoreConfig, hub: &Arc<Hub>, history: Duration, mut shutdow
                     hub.set_store_status(StoreStatus { saving: error.is_none(), error });
                 }
                 frame = frames.recv() => match frame {
-                    Ok(out) if matches!(out.kind, FrameKind::Sample { .. }) => feed.offer(out.text),
+                    Ok(out) if matches!(out.kind, FrameKind::Sample { .. }) => feed.offer(out.text.clone()),
                     Ok(_) => {}
                     Err(RecvError::Lagged(n)) => {
                         feed.shared.samples_dropped.fetch_add(n, Ordering::Relaxed);

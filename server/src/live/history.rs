@@ -16,8 +16,10 @@ use crate::clock::millis;
 /// The most samples one source keeps, whatever the settings.
 pub const MAX_HISTORY_LEN: usize = 100_000;
 
-/// What keeping one sample costs besides its frame's bytes (the entry, its place in the ring).
-const ENTRY_OVERHEAD: usize = 64;
+/// What keeping one sample costs besides its frame's bytes: the entry, the frame's shared parts
+/// (kind, text and wire views of one buffer, and the buffer's reference count), its place in the
+/// ring.
+const ENTRY_OVERHEAD: usize = 192;
 
 /// How long, how many samples and how many bytes the history keeps.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +59,7 @@ impl livedash::history::Stamped for Entry {
         self.ts_ms
     }
     fn bytes(&self) -> usize {
-        self.frame.text.len() + ENTRY_OVERHEAD
+        self.frame.wire.len() + ENTRY_OVERHEAD
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! - [`stamp`]: this instance's samples get their global `seq` and receive time;
 //! - [`hub`]: accepts stamped samples, keeps them ([`history`]) and fans their frames out
-//!   ([`outgoing`]); holds each source's status;
+//!   ([`outgoing`], framed once for the wire by [`wire`]); holds each source's status;
 //! - [`start`]: what a new socket is sent first (`hello` or resume); [`epoch`]: which `since` a
 //!   resume may start from;
 //! - [`ws`]: the `/ws` endpoint, from admission to the socket's last frame.
@@ -18,6 +18,7 @@ pub mod hub;
 pub mod outgoing;
 pub mod stamp;
 pub mod start;
+pub mod wire;
 pub mod ws;
 
 #[cfg(test)]

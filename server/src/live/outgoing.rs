@@ -1,8 +1,14 @@
 //! What the fan-out carries to every socket: a frame's kind (and for a sample, its source) beside
-//! its bytes, serialized once and shared by reference count, so that no socket parses a frame back
-//! to learn what it is.
+//! its bytes, serialized and framed once ([`Framed`]) and shared by reference count, so that no
+//! socket parses a frame back to learn what it is, nor copies it to send it.
 
+use std::ops::Deref;
+use std::sync::Arc;
+
+use bytes::Bytes;
 use tungstenite::Utf8Bytes;
+
+use super::wire::Framed;
 
 /// The kinds of frame that are broadcast (a `hello` goes to one socket only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,23 +24,40 @@ pub enum FrameKind {
     Status,
 }
 
-/// One broadcast frame.
+/// One broadcast frame, shared: every socket's copy is one reference count.
 #[derive(Debug, Clone)]
-pub struct Outgoing {
+pub struct Outgoing(Arc<Contents>);
+
+/// What an [`Outgoing`] frame holds.
+#[derive(Debug)]
+pub struct Contents {
     /// What it is.
     pub kind: FrameKind,
-    /// Its JSON text, shared by every socket.
+    /// Its JSON text.
     pub text: Utf8Bytes,
+    /// The same text behind its WebSocket header, as sockets write it (one allocation with
+    /// `text`).
+    pub wire: Bytes,
 }
 
 impl Outgoing {
-    /// A sample frame's text, of the source with index `source`.
-    pub fn sample(source: u32, seq: u64, text: impl Into<Utf8Bytes>) -> Self {
-        Self { kind: FrameKind::Sample { source, seq }, text: text.into() }
+    /// A sample frame, of the source with index `source`.
+    pub fn sample(source: u32, seq: u64, framed: Framed) -> Self {
+        let Framed { text, wire } = framed;
+        Self(Arc::new(Contents { kind: FrameKind::Sample { source, seq }, text, wire }))
     }
 
-    /// A status frame's text.
-    pub fn status(text: impl Into<Utf8Bytes>) -> Self {
-        Self { kind: FrameKind::Status, text: text.into() }
+    /// A status frame of the JSON `text`.
+    pub fn status(text: String) -> Self {
+        let Framed { text, wire } = Framed::new(text);
+        Self(Arc::new(Contents { kind: FrameKind::Status, text, wire }))
+    }
+}
+
+impl Deref for Outgoing {
+    type Target = Contents;
+
+    fn deref(&self) -> &Contents {
+        &self.0
     }
 }

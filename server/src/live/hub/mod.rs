@@ -32,6 +32,7 @@ use super::epoch::Resumable;
 use super::history::{Entry, HistoryLimits, SourceLog};
 use super::outgoing::Outgoing;
 use super::start::{self, Start};
+use super::wire::Framed;
 
 mod page;
 use crate::clock::now_ms;
@@ -169,13 +170,13 @@ impl Hub {
     /// one.
     pub fn accept(&self, sample: Sample) -> bool {
         let (seq, ts_ms, source) = (sample.seq, sample.ts_ms, sample.source.clone());
-        let text = Frame::Sample(sample).to_json();
+        let framed = Framed::new(Frame::Sample(sample).to_json());
         let mut guard = self.inner.lock();
-        self.accept_locked(&mut guard, seq, ts_ms, &source, text)
+        self.accept_locked(&mut guard, seq, ts_ms, &source, framed)
     }
 
-    /// [`Hub::accept`] under the lock, for a sample already serialized as `text`.
-    fn accept_locked(&self, inner: &mut Inner, seq: u64, ts_ms: u64, source: &Arc<str>, text: String) -> bool {
+    /// [`Hub::accept`] under the lock, for a sample already serialized and framed.
+    fn accept_locked(&self, inner: &mut Inner, seq: u64, ts_ms: u64, source: &Arc<str>, framed: Framed) -> bool {
         let now = now_ms();
         let Some(log) = inner.sources.get_mut(source).filter(|_| seq > inner.seq) else {
             tracing::debug!(%source, seq, last = inner.seq, "sample not accepted");
@@ -185,7 +186,7 @@ impl Hub {
         inner.accepted_any = true;
         inner.resumable.accepted(seq);
         inner.hello = None;
-        let frame = Outgoing::sample(log.index, seq, text);
+        let frame = Outgoing::sample(log.index, seq, framed);
         log.ring.push(Arc::new(Entry { seq, ts_ms, frame: frame.clone() }), now);
         log.last_good_ms = Some(now);
         if let Some(status) = log.set_status(SourceState::Ok, None, now) {
@@ -213,7 +214,7 @@ impl Hub {
             }
             let (seq, ts_ms, source) = (sample.seq, sample.ts_ms, sample.source.clone());
             let Some(log) = inner.sources.get_mut(&source) else { continue };
-            let frame = Outgoing::sample(log.index, seq, Frame::Sample(sample).to_json());
+            let frame = Outgoing::sample(log.index, seq, Framed::new(Frame::Sample(sample).to_json()));
             log.ring.push(Arc::new(Entry { seq, ts_ms, frame }), now);
             last = seq;
             kept += 1;

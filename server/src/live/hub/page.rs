@@ -7,6 +7,7 @@ use livedash::{ClusterStatus, Frame, Sample, StoreStatus};
 
 use super::{Hub, Inner};
 use crate::live::outgoing::Outgoing;
+use crate::live::wire::Framed;
 
 impl Hub {
     /// Records whether history is being saved; a change reaches every client (a `store` frame)
@@ -57,7 +58,9 @@ impl Hub {
         let mut taken = 0;
         for sample in backfill {
             let (seq, ts_ms, source) = (sample.seq, sample.ts_ms, sample.source.clone());
-            if seq > inner.seq && self.accept_locked(inner, seq, ts_ms, &source, Frame::Sample(sample).to_json()) {
+            if seq > inner.seq
+                && self.accept_locked(inner, seq, ts_ms, &source, Framed::new(Frame::Sample(sample).to_json()))
+            {
                 taken += 1;
             }
         }

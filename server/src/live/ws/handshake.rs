@@ -1,5 +1,5 @@
 //! The WebSocket upgrade (RFC 6455 §4.2), done here rather than by axum so that the socket can
-//! write frames straight to the connection (see [`super::wire`]): a request that is not a WebSocket upgrade gets 400
+//! write frames straight to the connection (see [`crate::live::wire`]): a request that is not a WebSocket upgrade gets 400
 //! (426 for another protocol version), never a 500.
 
 use axum::extract::Request;

@@ -6,8 +6,7 @@
 //! - [`admission`]: every check before the upgrade; [`connections`]: the caps and counters;
 //! - [`origin`]: the Origin policy, and the words that explain a refused socket to the page;
 //! - [`handshake`]: the RFC 6455 upgrade itself;
-//! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end;
-//!   [`wire`]: text frames written straight to the connection.
+//! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end.
 //!
 //! May import [`crate::auth`], [`crate::http`] (client facts, connection slots, the stream an
 //! upgrade takes over), [`crate::shutdown`] and the rest of
@@ -19,7 +18,6 @@ pub mod handshake;
 pub mod origin;
 pub mod pump;
 pub mod state;
-pub mod wire;
 
 use axum::extract::{Request, State};
 use axum::response::Response;

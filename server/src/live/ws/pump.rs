@@ -26,10 +26,10 @@ use super::admission::Admitted;
 use super::connections::WsStats;
 use super::handshake::Socket;
 use super::state::WsState;
-use super::wire;
 use crate::live::hub::{Hub, Subscription};
 use crate::live::outgoing::{FrameKind, Outgoing};
 use crate::live::start::Start;
+use crate::live::wire;
 use crate::shutdown::Shutdown;
 
 /// How long one frame may take to go out before the client is dropped.
@@ -46,6 +46,12 @@ enum End {
 }
 
 const SHUTTING_DOWN: End = End::Close(CloseCode::Away, "server shutting down");
+
+/// A frame for the socket: one the hub broadcast, already framed, or one of its own.
+enum Outbound {
+    Framed(Outgoing),
+    Text(Utf8Bytes),
+}
 
 /// A socket and what it needs to write to it.
 struct Pump {
@@ -76,7 +82,7 @@ impl Pump {
             Start::Resume(frames) => frames,
         };
         for frame in frames {
-            if !self.send_text(frame).await {
+            if !self.send(Outbound::Text(frame)).await {
                 return false;
             }
         }
@@ -136,11 +142,11 @@ impl Pump {
         stats: &WsStats,
     ) -> Option<End> {
         let lagged = match frame {
-            Ok(Outgoing { kind, text }) => {
-                if let FrameKind::Sample { seq, .. } = kind {
+            Ok(frame) => {
+                if let FrameKind::Sample { seq, .. } = frame.kind {
                     self.sent = seq;
                 }
-                return self.send_or_end(text, stats).await;
+                return self.send_or_end(Outbound::Framed(frame), stats).await;
             }
             Err(RecvError::Lagged(n)) => n,
             Err(RecvError::Closed) => return Some(SHUTTING_DOWN),
@@ -158,8 +164,8 @@ impl Pump {
     }
 
     /// Sends one frame; a client that cannot take it is gone (and counted as slow).
-    async fn send_or_end(&mut self, text: Utf8Bytes, stats: &WsStats) -> Option<End> {
-        if self.send_text(text).await {
+    async fn send_or_end(&mut self, frame: Outbound, stats: &WsStats) -> Option<End> {
+        if self.send(frame).await {
             return None;
         }
         stats.closed_slow.fetch_add(1, Ordering::Relaxed);
@@ -176,17 +182,22 @@ impl Pump {
         (!bounded(ping, &mut self.shutdown).await).then_some(End::Gone)
     }
 
-    /// Sends a text message, written straight to the connection ([`wire`]: no copy into the
-    /// protocol layer's buffer), after a pong that layer may have queued, all of it within
+    /// Sends a frame, written straight to the connection ([`wire`]: no copy into the protocol
+    /// layer's buffer), after a pong that layer may have queued, all of it within
     /// [`SEND_TIMEOUT`].
-    async fn send_text(&mut self, text: Utf8Bytes) -> bool {
+    async fn send(&mut self, frame: Outbound) -> bool {
         let socket = &mut self.socket;
         let owes_pong = std::mem::take(&mut self.owes_pong);
         let sending = async {
             if owes_pong {
                 socket.flush().await?;
             }
-            wire::write_text(socket.get_mut(), &text).await.map_err(tungstenite::Error::Io)
+            let io = socket.get_mut();
+            let written = match &frame {
+                Outbound::Framed(frame) => wire::write_framed(io, &frame.wire).await,
+                Outbound::Text(text) => wire::write_text(io, text).await,
+            };
+            written.map_err(tungstenite::Error::Io)
         };
         bounded(sending, &mut self.shutdown).await
     }
