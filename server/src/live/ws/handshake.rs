@@ -81,7 +81,7 @@ where
                 let socket = if read.is_empty() {
                     WebSocketStream::from_raw_socket(stream, Role::Server, Some(config)).await
                 } else {
-                    WebSocketStream::from_partially_read(stream, read.into(), Role::Server, Some(config)).await
+                    WebSocketStream::from_partially_read(stream, read, Role::Server, Some(config)).await
                 };
                 serve(socket).await;
             }
