@@ -204,6 +204,44 @@ if int(soak) > 0 and os.path.exists(f"{out}/soak-rss.txt"):
         lines.append(f"Delivery {s['delivery_ratio']:.3f}, p99 {get(s, 'latency_ms.p99')} ms, CPU {get(s, 'target.cpu_pct')} %.")
     except (OSError, ValueError):
         pass
+# The targets of the benchmark, each with its verdict and the figures it rests on.
+runs, clients = {}, {s.split("|")[0]: int(s.split("|")[1]) for s in scenarios}
+for i, s in enumerate(scenarios, 1):
+    try:
+        runs[s.split("|")[0]] = (json.load(open(f"{out}/{i}-floor.json")), json.load(open(f"{out}/{i}-livedash.json")))
+    except (OSError, ValueError):
+        pass
+checks = []
+def check(what, ok, figures):
+    checks.append(f"- {'met' if ok else '**missed**'}: {what} ({figures})")
+for name, (floor, dash) in runs.items():
+    if name == "smoke":
+        continue
+    rf, rd = per_client(floor), per_client(dash)
+    check(f"{name}: RSS per client at most the floor's", rd <= rf, f"{rd:.2f} vs {rf:.2f} KiB")
+    for label, path in (("server CPU", "target.cpu_pct"), ("p99 latency", "latency_ms.p99")):
+        f, d = get(floor, path), get(dash, path)
+        check(f"{name}: {label} at most 1.2x the floor's", d <= 1.2 * f, f"{d:.1f} vs {f:.1f}, {d / f:.3f}x")
+    if "at once" in name:
+        n = clients[name]
+        check(f"{name}: every client connected", dash["connected"] == n, f"{dash['connected']} of {n}")
+        f, d = get(floor, "connect_ms.p99"), get(dash, "connect_ms.p99")
+        check(f"{name}: connect p99 at most the floor's", d <= f, f"{d:.0f} vs {f:.0f} ms")
+        check(f"{name}: delivery at least the floor's", dash["delivery_ratio"] >= floor["delivery_ratio"],
+              f"{dash['delivery_ratio']:.3f} vs {floor['delivery_ratio']:.3f}")
+store = next((v for k, v in runs.items() if "store on" in k), None)
+plain = runs.get("5000 x 10 Hz")
+if store and plain:
+    d, f = get(store[1], "target.cpu_pct"), get(plain[1], "target.cpu_pct")
+    check("history store on: CPU at most 1.1x the store-off run (5000 x 10 Hz)", d <= 1.1 * f, f"{d:.1f} vs {f:.1f} %, {d / f:.2f}x")
+if int(soak) > 0 and os.path.exists(f"{out}/soak-rss.txt"):
+    kib = [int(l.split()[1]) for l in open(f"{out}/soak-rss.txt") if len(l.split()) == 2]
+    last = kib[-50:] if len(kib) > 50 else kib[len(kib) // 6:]
+    if last:
+        spread = (max(last) - min(last)) / max(min(last), 1) * 100
+        check(f"soak: RSS flat within 5 % over the last {len(last)} minutes", spread <= 5, f"spread {spread:.1f} %")
+if checks:
+    lines += ["", "**Targets** (figures: livedash vs floor):", ""] + checks
 lines += ["", "Machine load (1, 5, 15 min) before and after each scenario:", "", "```"] + open(f"{out}/load.txt").read().splitlines() + ["```", ""]
 os.makedirs(os.path.dirname(results), exist_ok=True)
 open(results, "w").write("\n".join(lines))

@@ -12,6 +12,12 @@ use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, Conf
 use livedash_server::{Running, tls};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the C library's allocator: in the load benchmark it held 18,000 sockets in
+/// 106 MiB instead of 131 (a handshake's buffers no longer leave holes that keep pages resident)
+/// and spent less time allocating during connection storms.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
