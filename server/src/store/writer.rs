@@ -24,13 +24,15 @@ const MAX_BATCH: usize = 2000;
 const TICK: Duration = Duration::from_millis(500);
 
 /// One sample's numeric series, parsed from its frame.
-struct Parsed {
+pub struct Parsed {
     source: Arc<str>,
     t: u64,
     values: Vec<(String, f64)>,
 }
 
-fn parse(text: &str) -> Option<Parsed> {
+/// A sample frame's finite numeric series, without bookkeeping such as `seq`; `None` for any
+/// other frame or text.
+pub fn parse(text: &str) -> Option<Parsed> {
     let Ok(Frame::Sample(sample)) = Frame::from_json(text) else { return None };
     let value: serde_json::Value = serde_json::from_str(sample.data.get()).ok()?;
     let values =
@@ -118,7 +120,7 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
 
 /// Writes one batch of samples as pending points, in one transaction, and notes how far this run
 /// of the server has written.
-fn write_batch(conn: &Connection, batch: &[Parsed], run_start: u64) -> Result<(), StoreError> {
+pub fn write_batch(conn: &Connection, batch: &[Parsed], run_start: u64) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
