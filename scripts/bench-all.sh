@@ -131,15 +131,14 @@ for scenario in "${scenarios[@]}"; do
       kill "$a" "$b" && until_gone "$a" && until_gone "$b"
       python3 - "$out/$i-a.json" "$out/$i-b.json" "$out/$i-livedash.json" <<'PY'
 import json, sys
-def load(path):
-    run = json.load(open(path))
-    for key, kept in (("rss_start_mib", ".start"), ("rss_end_mib", ".end")):
-        try:
-            run["target"][key] = float(open(path + kept).read())
-        except (OSError, ValueError):
-            pass
-    return run
-a, b = (load(p) for p in sys.argv[1:3])
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+# The script's own RSS readings, summed beside the merged figures (the report reads them as for any run).
+for kept in (".start", ".end"):
+    try:
+        total = sum(float(open(p + kept).read()) for p in sys.argv[1:3])
+        open(sys.argv[3] + kept, "w").write(f"{total:.2f}")
+    except (OSError, ValueError):
+        pass
 n = a["connected"] + b["connected"]
 merged = dict(a)
 merged["connected"] = n
@@ -147,7 +146,7 @@ merged["delivery_ratio"] = (a["delivery_ratio"] * a["connected"] + b["delivery_r
 merged["latency_ms"] = {k: max(a["latency_ms"][k], b["latency_ms"][k]) for k in ("p50", "p99", "max")}
 merged["connect_ms"] = {"p99": max(a["connect_ms"]["p99"], b["connect_ms"]["p99"])}
 ta, tb = a["target"], b["target"]
-merged["target"] = {key: ta[key] + tb[key] for key in ("cpu_pct", "rss_start_mib", "rss_peak_mib", "rss_end_mib") if key in ta and key in tb}
+merged["target"] = {key: ta[key] + tb[key] for key in ("cpu_pct", "rss_start_mib", "rss_peak_mib", "rss_final_mib")}
 merged["machine_cpu_busy_pct"] = max(a["machine_cpu_busy_pct"], b["machine_cpu_busy_pct"])
 json.dump(merged, open(sys.argv[3], "w"))
 PY
@@ -182,7 +181,7 @@ def get(d, path):
         d = d.get(k) if isinstance(d, dict) else None
     return d
 def load(path):
-    """A run's figures; its start RSS as read just before the clients came, where kept."""
+    """A run's figures, with the script's own RSS readings (`.start`, `.end`) where kept."""
     run = json.load(open(path))
     t = run["target"]
     try:
