@@ -140,8 +140,16 @@ async fn a_wall_clock_two_days_ahead_and_back_loses_no_history_and_is_reported()
     stop(child).await;
 }
 
+/// A minute chunk of an hour ago: its start and blob.
+fn recent_chunk() -> (i64, Vec<u8>) {
+    use livedash_server::store::{Bucket, codec};
+    let start = (now_ms() - 3_600_000) / 900_000 * 900_000;
+    let bucket = Bucket { t: start, min: 1.0, max: 2.0, mean: 1.5, last: 2.0, count: 2 };
+    (i64::try_from(start).unwrap(), codec::encode_buckets(&[bucket]))
+}
+
 /// A version 1 file, as livedash 0.1 wrote it, with one chunk.
-fn version_1_file(path: &Path) {
+fn version_1_file(path: &Path, (start, blob): &(i64, Vec<u8>)) {
     let old = rusqlite::Connection::open(path).unwrap();
     old.execute_batch(
         "CREATE TABLE series (id INTEGER PRIMARY KEY, source TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (source, name));
@@ -153,21 +161,22 @@ fn version_1_file(path: &Path) {
          CREATE INDEX chunk_age ON chunk (start);
          CREATE TABLE run (start INTEGER PRIMARY KEY, last INTEGER NOT NULL);
          INSERT INTO series VALUES (1, 'old', 'x');
-         INSERT INTO chunk VALUES (1, 1, 900000, 1800000, 3, x'0102');
          PRAGMA user_version = 1;",
     )
     .unwrap();
+    old.execute("INSERT INTO chunk VALUES (1, 1, ?1, ?1 + 900000, 1, ?2)", rusqlite::params![start, blob]).unwrap();
 }
 
-fn version_and_chunk(path: &Path) -> (i64, Option<Vec<u8>>) {
+fn version_and_chunk(path: &Path, start: i64) -> (i64, Option<Vec<u8>>) {
     let conn = rusqlite::Connection::open(path).unwrap();
     let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     let table = if version == 1 { "chunk_v1" } else { "chunk" };
     let exists: i64 =
         conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = ?1", [table], |r| r.get(0)).unwrap();
     let table = if exists == 1 { table } else { "chunk" };
-    let data =
-        conn.query_row(&format!("SELECT data FROM {table} WHERE series = 1 AND start = 900000"), [], |r| r.get(0)).ok();
+    let data = conn
+        .query_row(&format!("SELECT data FROM {table} WHERE series = 1 AND start = ?1"), [start], |r| r.get(0))
+        .ok();
     (version, data)
 }
 
@@ -175,25 +184,26 @@ fn version_and_chunk(path: &Path) -> (i64, Option<Vec<u8>>) {
 async fn a_migration_killed_mid_copy_restarts_into_a_working_store() {
     let dir = common::temp_dir("store-migration-kill");
     let path = dir.join("history.db");
-    version_1_file(&path);
+    let chunk = recent_chunk();
+    version_1_file(&path, &chunk);
     let addr = free_addr();
     let mut child = livedash(addr, &dir).env("LIVEDASH_FAULT_MIGRATION", "copy").spawn().unwrap();
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("aborts").unwrap();
     assert!(!status.success(), "the process died mid-migration");
-    assert_eq!(version_and_chunk(&path), (1, Some(vec![1, 2])), "nothing of the half-done migration is left");
+    assert_eq!(version_and_chunk(&path, chunk.0), (1, Some(chunk.1.clone())), "the half-done migration left nothing");
 
     let addr = free_addr();
     let child = livedash(addr, &dir).spawn().unwrap();
     wait_listening(addr).await;
     let mut state = (0, None);
     for _ in 0..50 {
-        state = version_and_chunk(&path);
+        state = version_and_chunk(&path, chunk.0);
         if state.0 == 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(state, (3, Some(vec![1, 2])), "migrated, the chunk kept");
+    assert_eq!(state, (3, Some(chunk.1.clone())), "migrated, the chunk kept");
     // And it saves history: points of this life reach the file.
     let mut saved = 0;
     for _ in 0..50 {
