@@ -94,7 +94,7 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                         shared.points_written.fetch_add(points as u64, Ordering::Relaxed);
                         shared.set_ok();
                         if let Some(newest) = batch.iter().map(|p| p.t).max() {
-                            maint.written(newest);
+                            maint.written(newest, points as u64);
                         }
                     }
                     Err(e) => {

@@ -20,7 +20,7 @@ use crate::store::state::{Shared, StoreConfig};
 /// The most rounds of one run (each deletes a batch and measures again).
 const ROUNDS: usize = 64;
 /// Bytes a pending point takes, about (a WITHOUT ROWID row of three numbers, with its b-tree share).
-const PENDING_POINT_BYTES: u64 = 32;
+pub const PENDING_POINT_BYTES: u64 = 32;
 
 /// Brings the file within the budget; whether it could.
 pub fn keep_within(conn: &Connection, config: &StoreConfig, shared: &Shared) -> Result<bool, StoreError> {

@@ -99,6 +99,8 @@ pub struct Schedule {
     jumped: bool,
     /// The newest point of the latest batch: the data's own "now".
     latest_data: u64,
+    /// Points in `pending`, about (what was written less what was sealed).
+    pending: u64,
     sealed_until: Option<u64>,
     seal: Due,
     reroll: Due,
@@ -115,6 +117,7 @@ impl Default for Schedule {
             clock: None,
             jumped: false,
             latest_data: 0,
+            pending: 0,
             sealed_until: None,
             seal: Due::default(),
             reroll: Due::default(),
@@ -127,9 +130,10 @@ impl Default for Schedule {
 }
 
 impl Schedule {
-    /// Notes the newest point of a batch just written.
-    pub fn written(&mut self, newest: u64) {
+    /// Notes a batch just written: its newest point and how many points it held.
+    pub fn written(&mut self, newest: u64, points: u64) {
         self.latest_data = newest;
+        self.pending = self.pending.saturating_add(points);
     }
 
     /// Does whatever is due, the wall clock reading `wall` at `mono`. Errors are recorded in
@@ -152,11 +156,15 @@ impl Schedule {
         let mut ok = true;
         // Sealing follows the data's own timestamps: a clock stepped forward seals early (merged
         // later), one stepped back seals the late points into the chunks they belong to.
+        // Pending points take about ten times what they take sealed: past an eighth of the
+        // budget, everything pending is sealed at once (merged again as more of its minute comes).
         let data_now = reading.now.max(self.latest_data);
-        let until = (data_now.saturating_sub(SEAL_AFTER_MS)) / MINUTE_MS * MINUTE_MS;
-        if self.sealed_until != Some(until) && self.seal.due(mono) {
+        let crowded = self.pending.saturating_mul(budget::PENDING_POINT_BYTES) > config.max_bytes / 8;
+        let until = if crowded { u64::MAX } else { data_now.saturating_sub(SEAL_AFTER_MS) / MINUTE_MS * MINUTE_MS };
+        if (crowded || self.sealed_until != Some(until)) && self.seal.due(mono) {
             let result = close_quarters(conn, until).map(|sealed| {
                 shared.chunks_damaged.fetch_add(sealed.damaged, Ordering::Relaxed);
+                self.pending = if crowded { 0 } else { self.pending.saturating_sub(sealed.points) };
             });
             if self.seal.outcome("seal", result, Duration::ZERO, mono, shared) {
                 self.sealed_until = Some(until);
@@ -208,7 +216,8 @@ pub fn put(
     data: &[u8],
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO chunk (id, series, tier, start, end, count, data) VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO chunk (id, series, tier, start, end, count, data)
+         VALUES (CASE WHEN EXISTS (SELECT 1 FROM chunk WHERE id = ?7) THEN NULL ELSE ?7 END, ?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (series, tier, start) DO UPDATE SET end = excluded.end, count = excluded.count, data = excluded.data",
     )?
     .execute(params![series, tier.code(), start as i64, end as i64, count as i64, data, row_id(series, tier, start)])?;
@@ -216,10 +225,11 @@ pub fn put(
 }
 
 /// Where a chunk sits in the table: rows are kept in the order of their id, so an id made of the
-/// tier, then the quarter, then the series keeps each tier's chunks together and in time order
-/// (evicting a tier's oldest frees whole pages, not a row here and there between younger ones),
-/// and a chunk written again stays where it was.
+/// tier, then the start (ms since 1970, 42 bits: until 2109), then the series (19 bits) keeps each
+/// tier's chunks together and in time order (evicting a tier's oldest frees whole pages, not a
+/// row here and there between younger ones), and a chunk written again stays where it was. An id
+/// taken already (a series numbered past 2^19 that shares the low bits) lets SQLite choose one.
 pub fn row_id(series: i64, tier: Tier, start: u64) -> i64 {
-    let quarter = i64::try_from(start / QUARTER_MS).unwrap_or(0) & ((1 << 31) - 1);
-    (tier.code() << 61) | (quarter << 30) | (series & ((1 << 30) - 1))
+    let time = i64::try_from(start).unwrap_or(0) & ((1 << 42) - 1);
+    (tier.code() << 61) | (time << 19) | (series & ((1 << 19) - 1))
 }

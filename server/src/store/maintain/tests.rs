@@ -251,3 +251,21 @@ fn a_small_budget_holds_the_whole_file_and_the_roll_ups_outlive_raw() {
     );
     assert_eq!(first(1), start as i64, "no minute chunk had to go");
 }
+
+#[test]
+fn frequent_seals_write_segments_that_the_quarters_end_compacts() {
+    let (_, conn) = temp_store("segments");
+    let q = 8000 * DAY_MS;
+    let points = write(&conn, "s", (q, q + 10 * 60_000), 1000);
+    for until in [q + 3 * 60_000, q + 6 * 60_000, q + 6 * 60_000 + 500] {
+        close_quarters(&conn, until).expect("sealed");
+    }
+    assert_eq!(count(&conn, "SELECT count(*) FROM chunk WHERE tier = 0"), 3, "three segments");
+    close_quarters(&conn, q + QUARTER_MS + 60_000).expect("sealed");
+    assert_eq!(count(&conn, "SELECT count(*) FROM chunk WHERE tier = 0"), 1, "one chunk for the quarter");
+    let raw: Vec<u8> = conn.query_row("SELECT data FROM chunk WHERE tier = 0", [], |r| r.get(0)).expect("raw");
+    assert_eq!(codec::decode_points(&raw).expect("decodes"), points);
+    let minutes: Vec<u8> = conn.query_row("SELECT data FROM chunk WHERE tier = 1", [], |r| r.get(0)).expect("minutes");
+    assert_same_summary(&codec::decode_buckets(&minutes).expect("decodes"), &rollup::roll(&points, 60_000));
+    assert_same_summary(&hour_buckets(&conn, "s", q / DAY_MS * DAY_MS), &rollup::roll(&points, HOUR));
+}
