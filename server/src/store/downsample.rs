@@ -42,6 +42,9 @@ pub fn buckets(buckets: &[Bucket], from: u64, to: u64, max: usize) -> Vec<Bucket
     thinner.finish()
 }
 
+/// A point and how many came before it in the range (which of two is the earlier).
+type Ranked = (usize, Point);
+
 /// [`points`], one point at a time (in time order): at most `max + 1` points held.
 #[derive(Debug)]
 pub struct PointThinner {
@@ -53,7 +56,7 @@ pub struct PointThinner {
     seen: usize,
     latest: Option<Point>,
     /// The slice being filled: its number, its lowest and its highest point (each with its rank).
-    current: Option<(u128, (usize, Point), (usize, Point))>,
+    current: Option<(u128, Ranked, Ranked)>,
     /// The lows and highs of the slices before it.
     thinned: Vec<Point>,
 }

@@ -9,11 +9,13 @@
 //! neither drops nor doubles points); a damaged chunk is skipped (counted) and its span filled
 //! from the finer tier; and a client's read stops when its client goes.
 //!
+//! - [`error`]: why a read gave no answer.
 //! - [`scan`]: one tier over a range, streamed, its holes filled from the finer tier; the cost.
 //! - [`watch`]: a read's cancellation and skipped chunks, and the cap on reads at once.
 //!
 //! May import the rest of [`crate::store`] only.
 
+pub mod error;
 pub mod scan;
 pub mod watch;
 
@@ -27,6 +29,7 @@ use super::downsample::{BucketThinner, PointThinner};
 use super::error::StoreError;
 use super::state::{Shared, StoreConfig};
 use super::{Bucket, Point, Tier, db};
+pub use error::ReadError;
 pub use watch::{Permit, Watch};
 
 #[cfg(test)]
@@ -38,32 +41,6 @@ const MIN_GAP_MS: u64 = 2_000;
 pub const DECODE_PER_POINT: u64 = 8;
 /// Items any read may decode from chunks (a raw chunk of a 50 ms source holds 18,000 points).
 pub const DECODE_FLOOR: u64 = 40_000;
-
-/// Why a read gave no answer.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Its client went away.
-    #[error("the read was cancelled: its client went away")]
-    Cancelled,
-}
-
-impl From<rusqlite::Error> for ReadError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
-
-impl From<ReadError> for StoreError {
-    fn from(e: ReadError) -> Self {
-        match e {
-            ReadError::Store(e) => e,
-            ReadError::Cancelled => Self::Closed,
-        }
-    }
-}
 
 /// What a range of one series holds.
 #[derive(Debug, Clone, PartialEq)]

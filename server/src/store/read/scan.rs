@@ -8,7 +8,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::ReadError;
+use super::error::ReadError;
 use super::watch::Watch;
 use crate::store::downsample::Summary;
 use crate::store::{Bucket, Point, Tier, codec, maintain};

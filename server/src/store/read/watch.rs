@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::ReadError;
+use super::error::ReadError;
 use crate::store::state::Shared;
 
 /// SQLite virtual machine steps between two looks at the flag within a statement.
