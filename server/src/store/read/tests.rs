@@ -201,3 +201,23 @@ fn a_cancelled_read_stops_inside_a_statement() {
     let got = history_for_client(&config, &shared, (("local", "x"), (0, 200_000), 1000, 200_000), Arc::default());
     assert!(matches!(got, Ok(Some(_))), "the same read not cancelled: {got:?}");
 }
+
+#[test]
+fn a_read_cancelled_between_chunks_stops_at_the_next_one() {
+    let (config, conn) = temp_store("cancel-chunks");
+    let start = 1200 * DAY;
+    let _ = write(&conn, start, start + HOUR, 1000);
+    maintain::close_quarters(&conn, start + HOUR).expect("close");
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let watch = Watch::new(cancelled.clone());
+    let chunks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = chunks.clone();
+    // The client goes while the first chunk is being read.
+    *watch.on_chunk.borrow_mut() = Some(Box::new(move || {
+        seen.fetch_add(1, Ordering::Relaxed);
+        cancelled.store(true, Ordering::Relaxed);
+    }));
+    let got = history_watched(&conn, &config, ("local", "x"), (start, start + HOUR), 1000, start + HOUR, &watch);
+    assert!(matches!(got, Err(ReadError::Cancelled)), "{got:?}");
+    assert_eq!(chunks.load(Ordering::Relaxed), 1, "no chunk after the first");
+}
