@@ -169,7 +169,7 @@ fn render_store(out: &mut String, store: &Store) {
         ("store_points_dropped_total", "Points not saved: a full queue or a failed write.", &s.points_dropped),
         ("store_samples_dropped_total", "Samples the history store's full queue refused.", &s.samples_dropped),
         ("store_evicted_chunks_total", "Chunks deleted to keep within --store-max-bytes.", &s.evicted_chunks),
-        ("store_reads_refused_total", "History reads refused: --store-max-reads were running.", &s.reads_refused),
+        ("store_reads_refused_total", "History reads refused: --store-max-reads ran for 2 s.", &s.reads_refused),
         ("store_reads_cancelled_total", "History reads stopped because their client went away.", &s.reads_cancelled),
         ("store_read_chunks_skipped_total", "Damaged chunks that history reads skipped.", &s.read_chunks_skipped),
     ];

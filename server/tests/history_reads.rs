@@ -1,8 +1,9 @@
 //! `GET /api/history` under heavy queries, through the real server and a real store file holding
 //! 24 hours of a 50 ms source (1.7 million points, written with the store's own codec): twenty
 //! concurrent 24-hour reads each within their points and the server's memory growth bounded (the
-//! figure is printed), a read beyond `--store-max-reads` refused with a 503, a read whose client
-//! goes away stopped (counted), and times past `i64::MAX` taken as the latest time.
+//! figure is printed), a read beyond `--store-max-reads` refused with a 503 once it has waited for
+//! a slot (a burst a little past the cap is served), a read whose client goes away stopped
+//! (counted), and times past `i64::MAX` taken as the latest time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -171,8 +172,10 @@ async fn twenty_concurrent_day_reads_stay_within_their_points_and_a_twenty_first
     let reads = fire(&server, &query, &auth, 20);
     let shared = server.store.clone().expect("a store").shared.clone();
     until("twenty reads running", || shared.reads_running.load(Ordering::Relaxed) == 20).await;
+    // (It waits 2 s for one of them to end, then is refused; they wait 5 s for the lock.)
     let r = get(server.addr, &query, &[("Authorization", &auth)]).await;
     assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(shared.reads_refused.load(Ordering::Relaxed), 1);
     assert_eq!(r.header("retry-after"), Some("1"));
     assert!(r.body.contains("too many history reads"), "{}", r.body);
     drop(locked);
@@ -182,6 +185,13 @@ async fn twenty_concurrent_day_reads_stay_within_their_points_and_a_twenty_first
         assert_within_points(&r.body);
     }
     assert_eq!(shared.reads_running.load(Ordering::Relaxed), 0);
+
+    // A burst a little past the cap (a page asking for all its charts at once) waits for a slot.
+    for read in fire(&server, &query, &auth, 30) {
+        let r = read.await.expect("answered");
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(shared.reads_refused.load(Ordering::Relaxed), 1, "only the one refused above");
     server.stop().await;
 }
 

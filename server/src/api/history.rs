@@ -8,13 +8,14 @@
 //! `bands` the range of each bucket.
 //!
 //! A read costs what is asked, not what the range holds ([`crate::store::read`]); at most
-//! `--store-max-reads` run at once (more: `503` with `Retry-After`), and a read stops when its
-//! client goes. Times past `i64::MAX` ms are taken as `i64::MAX`.
+//! `--store-max-reads` run at once (one more waits up to 2 s for a slot, then is answered `503`
+//! with `Retry-After`), and a read stops when its client goes. Times past `i64::MAX` ms are taken as `i64::MAX`.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -33,6 +34,11 @@ const DEFAULT_SPAN_MS: u64 = 3_600_000;
 const LATEST: u64 = i64::MAX as u64;
 /// When a refused read may try again, in seconds.
 const RETRY_AFTER_S: u64 = 1;
+/// How long a read waits for one of those running to end before it is refused (a page asking
+/// for all its charts at once is served, a flood is not).
+const QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// How often a waiting read looks again.
+const QUEUE_POLL: Duration = Duration::from_millis(10);
 
 /// A 400 naming the parameter, or another status with a reason, as JSON.
 fn problem(status: StatusCode, message: impl std::fmt::Display) -> Response {
@@ -115,7 +121,7 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
             "no history store: this server keeps history in memory only (--store none)",
         );
     };
-    let Some(permit) = Permit::try_take(&store.shared, store.config().max_reads) else {
+    let Some(permit) = permit(&store).await else {
         let busy = problem(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("too many history reads at once (at most {}): try again shortly", store.config().max_reads),
@@ -143,6 +149,22 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
         ),
         Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}
+
+/// One of the `--store-max-reads` reads at once, waiting [`QUEUE_WAIT`] at most; `None`
+/// (counted) when none came free.
+async fn permit(store: &Arc<Store>) -> Option<Permit> {
+    let deadline = Instant::now() + QUEUE_WAIT;
+    loop {
+        if let Some(permit) = Permit::try_take(&store.shared, store.config().max_reads) {
+            return Some(permit);
+        }
+        if Instant::now() >= deadline {
+            store.shared.reads_refused.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        tokio::time::sleep(QUEUE_POLL).await;
     }
 }
 

@@ -113,8 +113,8 @@ pub struct ServeArgs {
     #[arg(long = "store-1h-for", env = "LIVEDASH_STORE_1H_FOR", value_parser = parse_retention)]
     pub store_hour_for: Option<Duration>,
 
-    /// How many history reads (`GET /api/history`) may run at once; more are answered 503 with
-    /// Retry-After [default: 4].
+    /// How many history reads (`GET /api/history`) may run at once; one more waits up to 2 s for
+    /// a slot, then is answered 503 with Retry-After [default: 4].
     #[arg(long, env = "LIVEDASH_STORE_MAX_READS", value_parser = parse_reads)]
     pub store_max_reads: Option<usize>,
 

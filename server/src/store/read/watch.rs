@@ -85,15 +85,11 @@ pub struct Permit {
 }
 
 impl Permit {
-    /// A permit if fewer than `max` reads are running, else `None` (counted as refused).
+    /// A permit if fewer than `max` reads are running, else `None`.
     pub fn try_take(shared: &Arc<Shared>, max: usize) -> Option<Self> {
         let taken =
             shared.reads_running.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1));
-        if taken.is_err() {
-            shared.reads_refused.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
-        Some(Self { shared: shared.clone() })
+        taken.is_ok().then(|| Self { shared: shared.clone() })
     }
 }
 
