@@ -296,6 +296,7 @@ fn store_config(s: &config::StoreSettings) -> StoreConfig {
         minute_for: s.minute_for,
         hour_for: s.hour_for,
         queue: 65_536,
+        max_reads: s.max_reads,
     }
 }
 

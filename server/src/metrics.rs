@@ -172,6 +172,9 @@ fn render_store(out: &mut String, store: &Store) {
         ("store_chunks_damaged_total", "Stored chunks that did not decode, set aside.", &s.chunks_damaged),
         ("store_clock_jumps_total", "Times the wall clock left the monotonic one by over a minute.", &s.clock_jumps),
         ("store_maintenance_failures_total", "History store maintenance steps that failed.", &s.maintenance_failures),
+        ("store_reads_refused_total", "History reads refused: --store-max-reads ran for 2 s.", &s.reads_refused),
+        ("store_reads_cancelled_total", "History reads stopped because their client went away.", &s.reads_cancelled),
+        ("store_read_chunks_skipped_total", "Damaged chunks that history reads skipped.", &s.read_chunks_skipped),
     ];
     for (name, help, value) in counters {
         family(out, name, "counter", help, &count(get(value)));

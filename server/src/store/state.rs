@@ -2,7 +2,7 @@
 //! them, and the counters and last failure that the rest of the server reads.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -25,6 +25,8 @@ pub struct StoreConfig {
     pub hour_for: Duration,
     /// How many samples may wait for the writer.
     pub queue: usize,
+    /// How many history reads may run at once (more are refused: `503`).
+    pub max_reads: usize,
 }
 
 /// What the writer is asked to do.
@@ -58,6 +60,14 @@ pub struct Shared {
     pub clock_jumps: AtomicU64,
     /// Maintenance steps that failed (each is tried again later, the others go on).
     pub maintenance_failures: AtomicU64,
+    /// History reads running now.
+    pub reads_running: AtomicUsize,
+    /// History reads refused because as many as allowed were running.
+    pub reads_refused: AtomicU64,
+    /// History reads stopped because their client went away.
+    pub reads_cancelled: AtomicU64,
+    /// Damaged chunks that reads skipped.
+    pub read_chunks_skipped: AtomicU64,
     /// Why the last write failed, while it keeps failing.
     failing: Mutex<Option<String>>,
     /// Why a maintenance step last failed, while it keeps failing: (step, reason).

@@ -19,6 +19,7 @@ fn temp_store(name: &str) -> (StoreConfig, Connection) {
         minute_for: Duration::from_secs(30 * 86_400),
         hour_for: Duration::from_secs(365 * 86_400),
         queue: 16,
+        max_reads: 4,
     };
     let conn = db::open_writer(&config.path).expect("open");
     (config, conn)
