@@ -80,7 +80,8 @@ fn reroll(conn: &Connection, series: i64, day: u64) -> Result<u64, StoreError> {
     }
     if !hours.is_empty() {
         let hours: Vec<Bucket> = hours.into_values().collect();
-        put(conn, series, Tier::Hour, day, day + DAY_MS, hours.len(), &codec::encode_buckets(&hours))?;
+        let end = hours.last().map_or(day, |b| b.t + Tier::Hour.width_ms()).min(day + DAY_MS);
+        put(conn, series, Tier::Hour, day, end, hours.len(), &codec::encode_buckets(&hours))?;
     }
     Ok(damaged)
 }

@@ -124,7 +124,9 @@ fn seal_quarter(conn: &Connection, series: i64, quarter: u64, fresh: Vec<Point>)
         }
     };
     let minutes = merge_buckets(&minutes, &rollup::roll(&new, Tier::Minute.width_ms()));
-    put(conn, series, Tier::Minute, quarter, quarter + QUARTER_MS, minutes.len(), &codec::encode_buckets(&minutes))?;
+    // A roll-up chunk ends where its data does (readers fill what comes after from the finer tier).
+    let minute_end = minutes.last().map_or(quarter, |b| b.t + Tier::Minute.width_ms()).min(quarter + QUARTER_MS);
+    put(conn, series, Tier::Minute, quarter, minute_end, minutes.len(), &codec::encode_buckets(&minutes))?;
 
     let day = quarter / DAY_MS * DAY_MS;
     let hours = match damaged::buckets(conn, series, Tier::Hour, day)? {
@@ -139,7 +141,8 @@ fn seal_quarter(conn: &Connection, series: i64, quarter: u64, fresh: Vec<Point>)
         }
     };
     let hours = merge_buckets(&hours, &rollup::roll(&new, Tier::Hour.width_ms()));
-    put(conn, series, Tier::Hour, day, day + DAY_MS, hours.len(), &codec::encode_buckets(&hours))?;
+    let hour_end = hours.last().map_or(day, |b| b.t + Tier::Hour.width_ms()).min(day + DAY_MS);
+    put(conn, series, Tier::Hour, day, hour_end, hours.len(), &codec::encode_buckets(&hours))?;
     Ok(damaged)
 }
 
