@@ -14,7 +14,8 @@
 //!
 //! [`damaged`]: a chunk that does not decode is set aside and counted, and the step goes on.
 //!
-//! May import the store's own modules and the core; nothing else.
+//! May import the store's own modules, the core and [`crate::clock`] (labels of set-aside chunks);
+//! nothing else.
 
 pub mod budget;
 pub mod damaged;
