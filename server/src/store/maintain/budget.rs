@@ -3,8 +3,7 @@
 //! never by scanning tables.
 //!
 //! Over the budget, in this order: free pages go back to the file system (incremental vacuum) and
-//! the log is checkpointed and cut; a `pending` table grown large is sealed into compressed
-//! chunks at once; then chunks are deleted, the finest tier first and the oldest within it, in
+//! the log is checkpointed and cut; then chunks are deleted, the finest tier first and the oldest within it, in
 //! batches sized from the excess, until the file fits. 1-minute and 1-hour roll-ups, the only
 //! long-range data, go only when no raw chunk is left.
 
@@ -12,14 +11,14 @@ use std::sync::atomic::Ordering;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::close_quarters;
 use crate::store::db;
 use crate::store::error::StoreError;
 use crate::store::state::{Shared, StoreConfig};
 
 /// The most rounds of one run (each deletes a batch and measures again).
 const ROUNDS: usize = 64;
-/// Bytes a pending point takes, about (a WITHOUT ROWID row of three numbers, with its b-tree share).
+/// Bytes a pending point takes, about (a WITHOUT ROWID row of three numbers, with its b-tree share):
+/// the schedule seals everything pending once they would take an eighth of the budget.
 pub const PENDING_POINT_BYTES: u64 = 32;
 
 /// Brings the file within the budget; whether it could.
@@ -29,13 +28,6 @@ pub fn keep_within(conn: &Connection, config: &StoreConfig, shared: &Shared) -> 
         return Ok(true);
     }
     reclaim(conn)?;
-    // Raw points waiting in `pending` take about ten times what they take in a chunk.
-    let pending: i64 = conn.query_row("SELECT count(*) FROM pending", [], |r| r.get(0))?;
-    if u64::try_from(pending).unwrap_or(0) * PENDING_POINT_BYTES > max / 8 {
-        let sealed = close_quarters(conn, u64::MAX)?;
-        shared.chunks_damaged.fetch_add(sealed.damaged, Ordering::Relaxed);
-        reclaim(conn)?;
-    }
     // What a chunk frees, learnt from each batch (a first guess of a kilobyte), sizes the next.
     let mut per_chunk: u64 = 1024;
     let mut batch: u64 = 8;
