@@ -42,7 +42,7 @@ else
   [ $mode = report ] && runs=0
 fi
 results=bench/RESULTS.md
-lport=39181 pport=39182
+lport=29181 pport=29183  # below the ephemeral range (32768 and up): no client socket holds them
 series=cpu_pct source=synthetic
 
 # The section of RESULTS.md from the raw figures in $out (figures.json, load.txt).
@@ -64,16 +64,22 @@ lines = [BEGIN, "", "## History queries beside Prometheus", "",
          f"`{f['series']}` at 1000 points; livedash `GET /api/history?...&points=1000` (Basic auth), each answer one "
          "point per bucket with its min/max band; Prometheus `/api/v1/query_range` with step = range / 999 (the "
          "value at each step), and `max_over_time(...[step])` beside it (reads every point, as the bands do). "
-         "Both servers' files were in the page cache. CPU ms/query: the server's user+system time over the timed "
-         "runs / queries it answered.", "",
+         "Beside it, a second livedash on a copy of the store as its default retention leaves it (full "
+         "resolution for the last 24 h, the 1-minute and 1-hour roll-ups beyond), which answers a longer range from a "
+         "roll-up tier. The servers' files were in the page cache. Order: livedash, livedash with default retention "
+         "and Prometheus alternating, one request at a time; then max_over_time alone. CPU ms/query: the server's "
+         "user+system time over its timed runs / runs (within a phase each server answers one kind only).", "",
          "| query | server | answer points | p50 ms | p99 ms | max ms | CPU ms/query |", "|---|---|---|---|---|---|---|"]
 checks = []
 for q in f["queries"]:
     first = True
-    for side in ("livedash", "prometheus", "prometheus_max"):
-        r = q[side]
-        name = {"livedash": f"livedash ({r.get('tier', '?')} tier)", "prometheus": "Prometheus",
-                "prometheus_max": "Prometheus, max_over_time"}[side]
+    for side in ("livedash", "livedash_default", "prometheus", "prometheus_max"):
+        r = q.get(side)
+        if r is None:
+            continue
+        name = {"livedash": f"livedash, full resolution kept: {r.get('tier', '?')} tier",
+                "livedash_default": f"livedash, default retention: {r.get('tier', '?')} tier",
+                "prometheus": "Prometheus", "prometheus_max": "Prometheus, max_over_time"}[side]
         lines.append(f"| {q['name'] if first else ''} | {name} | {r['points']} | {r['p50']:.1f} | {r['p99']:.1f} | "
                      f"{r['max']:.1f} | {r['cpu_ms']:.1f} |")
         first = False
@@ -85,12 +91,12 @@ lines += ["", "| disk | livedash | Prometheus |", "|---|---|---|",
           f"| bytes per point, whole (store file with roll-ups / blocks with index) | {lb:.2f} | {pb:.2f} |",
           f"| bytes per point, chunk data alone (raw tier / chunks/) | {d['livedash_raw_chunk_bytes'] / d['points']:.2f} | "
           f"{d['prometheus_chunk_bytes'] / d['points']:.2f} |",
-          f"| bytes on disk | {d['livedash_file_bytes']:,} | {d['prometheus_bytes']:,} ({d['prometheus_blocks']} blocks) |"]
+          f"| bytes on disk | {d['livedash_file_bytes']:,} | {d['prometheus_bytes']:,} ({d['prometheus_blocks']} block{'s' if d['prometheus_blocks'] != 1 else ''}) |"]
 checks.append(f"- {'met' if lb < pb else '**missed**'}: fewer bytes per point on disk than Prometheus "
               f"({lb:.2f} vs {pb:.2f}, {lb / pb:.2f}x)")
 lines += ["", "**Targets:**", ""] + checks
-lines += ["", "Machine load (1, 5, 15 min) and how busy its cores were during the timed queries "
-          "(other work on the machine included):", "", "```"] + open(f"{out}/load.txt").read().splitlines() + ["```", "", END]
+lines += ["", "Machine load (1, 5, 15 min), and how busy its cores were during the timed queries (the "
+          "comparison, then max_over_time; other work on the machine included):", "", "```"] + open(f"{out}/load.txt").read().splitlines() + ["```", "", END]
 section = "\n".join(lines)
 print(section)
 if results != "-":
@@ -130,6 +136,11 @@ cargo build --release --locked -q -p livedash-server --example fill_store
 fill=${CARGO_TARGET_DIR:-target}/release/examples/fill_store
 rm -rf "$out" && mkdir -p "$out/prometheus"
 pw=bench-$RANDOM$RANDOM
+# A server of a run that just ended may still be shutting down: its port is given 10 s.
+for port in "$lport" $((lport + 1)) "$pport"; do
+  for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || continue 2; sleep 0.1; done
+  die "port $port is in use"
+done
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "before $(loadavg)" >"$out/load.txt"
 
@@ -161,25 +172,46 @@ print(json.dumps({"points": raw_points, "series": n_series, "livedash_file_bytes
                   "prometheus_chunk_bytes": sum(size(f"{b}/chunks") for b in blocks), "prometheus_blocks": len(blocks)}))
 PY
 
-log "3. both servers on loopback, then the queries ($warmup untimed, $runs timed of each kind)"
+log "3. the servers on loopback, then the queries ($warmup untimed, $runs timed of each kind)"
+# A second livedash on a copy of the store as its default retention leaves it (full resolution
+# for 24 h only): a longer range is answered from the roll-ups.
+python3 - "$out" <<'PY'
+import json, sqlite3, sys
+out = sys.argv[1]
+to = json.load(open(f"{out}/fill.json"))["to_ms"]
+src, dst = sqlite3.connect(f"{out}/history.db"), sqlite3.connect(f"{out}/default.db")
+src.backup(dst)
+src.close()
+dst.execute("DELETE FROM chunk WHERE tier = 0 AND end <= ?", (to - 86_400_000,))
+dst.commit()
+dst.execute("VACUUM")
+dst.close()
+PY
 LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=warn "$bin" --listen "127.0.0.1:$lport" --data-dir "$out/data" \
   --store "$out/history.db" --store-raw-for 31d >"$out/livedash.log" 2>&1 &
 livedash=$!
 pids+=($livedash)
+LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=warn "$bin" --listen "127.0.0.1:$((lport + 1))" --data-dir "$out/data-default" \
+  --store "$out/default.db" >"$out/livedash-default.log" 2>&1 &
+default=$!
+pids+=($default)
 printf 'global:\n  scrape_interval: 1m\n' >"$out/prometheus.yml"
 prometheus --config.file="$out/prometheus.yml" --storage.tsdb.path="$out/prometheus" \
   --storage.tsdb.retention.time=10y --web.listen-address="127.0.0.1:$pport" >"$out/prometheus.log" 2>&1 &
 prom=$!
 pids+=($prom)
 wait_port "$lport" 300
+wait_port $((lport + 1)) 300
 wait_port "$pport" 300
 for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$pport/-/ready" && break; sleep 0.1; done
 curl -sf -o /dev/null "http://127.0.0.1:$pport/-/ready" || die "prometheus is not ready (see $out/prometheus.log)"
-python3 - "$out" "$lport" "$pport" "$pw" "$livedash" "$prom" "$warmup" "$runs" "$span" "$short" "$source" "$series" \
-  "$(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }')" <<'PY'
+python3 - "$out" "$pw" "$warmup" "$runs" "$span" "$short" "$source" "$series" \
+  "$(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }')" \
+  "livedash:$lport:$livedash" "livedash_default:$((lport + 1)):$default" "prometheus:$pport:$prom" <<'PY'
 import base64, datetime, http.client, json, math, os, sys, time, urllib.parse
-out, lport, pport, pw, lpid, ppid, warmup, runs, span, short, source, series, version = sys.argv[1:]
+out, pw, warmup, runs, span, short, source, series, version = sys.argv[1:10]
 warmup, runs = int(warmup), int(runs)
+servers = {name: (int(port), int(pid)) for name, port, pid in (a.split(":") for a in sys.argv[10:])}
 fill = json.load(open(f"{out}/fill.json"))
 disk = json.load(open(f"{out}/disk.json"))
 first, last = fill["from_ms"], fill["to_ms"]
@@ -195,8 +227,7 @@ def span_ms(text):
     n, unit = int(text[:-1]), text[-1]
     return n * {"h": 3_600_000, "d": 86_400_000}[unit]
 auth = "Basic " + base64.b64encode(f"admin:{pw}".encode()).decode()
-conns = {"livedash": http.client.HTTPConnection("127.0.0.1", int(lport), timeout=60),
-         "prometheus": http.client.HTTPConnection("127.0.0.1", int(pport), timeout=60)}
+conns = {name: http.client.HTTPConnection("127.0.0.1", port, timeout=60) for name, (port, _) in servers.items()}
 def get(server, path, headers):
     conn = conns[server]
     began = time.perf_counter()
@@ -209,64 +240,62 @@ def get(server, path, headers):
     return took, json.loads(body)
 def pct(sorted_ms, p):
     return sorted_ms[max(0, math.ceil(p * len(sorted_ms)) - 1)]
-queries = []
-for name, length in ((span, span_ms(span)), (short, span_ms(short))):
-    frm = max(first, to - length)
-    step_ms = (to - frm) // 999
-    selector = f'{series}{{source="{source}"}}'
-    kinds = {
-        "livedash": ("livedash", "/api/history?" + urllib.parse.urlencode(
-            {"source": source, "series": series, "from": frm, "to": to, "points": 1000}), {"Authorization": auth}),
-        "prometheus": ("prometheus", "/api/v1/query_range?" + urllib.parse.urlencode(
-            {"query": selector, "start": f"{frm / 1000:.3f}", "end": f"{to / 1000:.3f}", "step": f"{step_ms / 1000:.3f}"}), {}),
-        "prometheus_max": ("prometheus", "/api/v1/query_range?" + urllib.parse.urlencode(
-            {"query": f"max_over_time({selector}[{step_ms}ms])", "start": f"{frm / 1000:.3f}", "end": f"{to / 1000:.3f}",
-             "step": f"{step_ms / 1000:.3f}"}), {}),
-    }
-    times = {k: [] for k in kinds}
-    answers = {}
+def timed(kinds, result):
+    """WARMUP untimed, then RUNS timed rounds of KINDS, one request at a time, alternating."""
+    answers, times = {}, {k: [] for k in kinds}
     for _ in range(warmup):
         for k, (server, path, headers) in kinds.items():
             answers[k] = get(server, path, headers)[1]
-    c0 = {p: cpu_ticks(p) for p in (lpid, ppid)}
-    b0 = busy()
+    pids = {server: servers[server][1] for server, _, _ in kinds.values()}
+    c0, b0 = {s: cpu_ticks(p) for s, p in pids.items()}, busy()
     for _ in range(runs):
         for k, (server, path, headers) in kinds.items():
             took, answers[k] = get(server, path, headers)
             times[k].append(took)
-    b1 = busy()
-    c1 = {p: cpu_ticks(p) for p in (lpid, ppid)}
+    b1, c1 = busy(), {s: cpu_ticks(p) for s, p in pids.items()}
     idle, total = b1[0] - b0[0], b1[1] - b0[1]
-    result = {"name": f"{name} range", "from_ms": frm, "to_ms": to, "step_ms": step_ms,
-              "machine_busy_pct": 100 * (1 - idle / total) if total else None}
-    for k in kinds:
-        ms = sorted(times[k]) or [float("nan")]
-        a = answers[k]
-        if k == "livedash":
+    result.setdefault("machine_busy_pct", []).append(100 * (1 - idle / total) if total else 0)
+    for k, (server, _, _) in kinds.items():
+        ms, a = sorted(times[k]) or [float("nan")], answers[k]
+        if server.startswith("livedash"):
             points, extra = len(a["points"]), {"tier": a.get("tier")}
         else:
             res = a["data"]["result"]
             points, extra = (len(res[0]["values"]) if res else 0), {}
         if points == 0:
-            sys.exit(f"{k}: an empty answer for {name}")
-        # Each server's CPU over the timed runs, shared out over the queries it answered.
-        pid, per = (lpid, runs) if k == "livedash" else (ppid, 2 * runs)
-        cpu = (c1[pid] - c0[pid]) / hz * 1000 / max(per, 1)
+            sys.exit(f"{k}: an empty answer for {result['name']}")
+        # Each kind has its server to itself within a phase: its CPU over the timed runs, per query.
+        cpu = (c1[server] - c0[server]) / hz * 1000 / max(runs, 1)
         result[k] = {"points": points, "p50": pct(ms, 0.5), "p99": pct(ms, 0.99), "max": ms[-1], "cpu_ms": cpu, **extra}
-        print(f"{name} {k}: {points} points, p50 {result[k]['p50']:.1f} ms, p99 {result[k]['p99']:.1f} ms, "
+        print(f"{result['name']} {k}: {points} points, p50 {result[k]['p50']:.1f} ms, p99 {result[k]['p99']:.1f} ms, "
               f"max {result[k]['max']:.1f} ms, {cpu:.1f} CPU ms/query", file=sys.stderr)
+queries = []
+for name, length in ((span, span_ms(span)), (short, span_ms(short))):
+    frm = max(first, to - length)
+    step_ms = (to - frm) // 999
+    selector = f'{series}{{source="{source}"}}'
+    history = "/api/history?" + urllib.parse.urlencode({"source": source, "series": series, "from": frm, "to": to, "points": 1000})
+    query_range = lambda q: "/api/v1/query_range?" + urllib.parse.urlencode(
+        {"query": q, "start": f"{frm / 1000:.3f}", "end": f"{to / 1000:.3f}", "step": f"{step_ms / 1000:.3f}"})
+    label = f"{name[:-1]}-{ {'h': 'hour', 'd': 'day'}[name[-1]] }"
+    result = {"name": f"{label} range", "from_ms": frm, "to_ms": to, "step_ms": step_ms}
+    # The comparison, alternating; then max_over_time alone (its CPU apart from the plain query's).
+    timed({"livedash": ("livedash", history, {"Authorization": auth}),
+           "livedash_default": ("livedash_default", history, {"Authorization": auth}),
+           "prometheus": ("prometheus", query_range(selector), {})}, result)
+    timed({"prometheus_max": ("prometheus", query_range(f"max_over_time({selector}[{step_ms}ms])"), {})}, result)
     queries.append(result)
     with open(f"{out}/load.txt", "a") as load:
-        load.write(f"{name} queries {' '.join(open('/proc/loadavg').read().split()[:3])}, cores "
-                   f"{result['machine_busy_pct']:.0f} % busy\n")
+        load.write(f"{label} queries {' '.join(open('/proc/loadavg').read().split()[:3])}, cores "
+                   + " and ".join(f"{b:.0f}" for b in result["machine_busy_pct"]) + " % busy\n")
 json.dump({"when": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}", "span": span, "series": series,
            "runs": runs, "warmup": warmup, "prometheus_version": version, "disk": disk, "queries": queries},
           open(f"{out}/figures.json", "w"), indent=1)
 PY
-kill "$livedash" "$prom"
-wait "$livedash" "$prom" 2>/dev/null || true
-rm -f "$out"/history.db*
-rm -rf "$out/prometheus" "$out/data"
+kill "$livedash" "$default" "$prom"
+wait "$livedash" "$default" "$prom" 2>/dev/null || true
+rm -f "$out"/history.db* "$out"/default.db*
+rm -rf "$out/prometheus" "$out/data" "$out/data-default"
 if [ $mode = smoke ]; then
   results=- report >"$out/section.md"
   log "smoke run passed: $out/section.md"
