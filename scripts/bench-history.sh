@@ -54,11 +54,13 @@ BEGIN = "<!-- bench-history: begin (scripts/bench-history.sh rewrites this secti
 END = "<!-- bench-history: end -->"
 f = json.load(open(f"{out}/figures.json"))
 d = f["disk"]
+n, unit = int(f["span"][:-1]), {"h": "hour", "d": "day"}[f["span"][-1]]
+span = f"{n} {unit}{'s' if n != 1 else ''}"
 lines = [BEGIN, "", "## History queries beside Prometheus", "",
-         f"`scripts/bench-history.sh` at {commit}, {f['when']} UTC, {cores} cores, loopback, {f['runs']} timed queries of each "
+         f"`scripts/bench-history.sh` at {f.get('commit', commit)}, {f['when']} UTC, {cores} cores, loopback, {f['runs']} timed queries of each "
          f"kind after {f['warmup']} untimed, one at a time, alternating between the servers (one Python http.client "
          "keep-alive connection each). The same data on both sides: "
-         f"{d['points']:,} points, this machine's {d['series']} series every second for {f['span']} (the `fill_store` "
+         f"{d['points']:,} points, this machine's {d['series']} series every second for {span} (the `fill_store` "
          f"example; Prometheus {f['prometheus_version']} from Debian, blocks by `promtool tsdb create-blocks-from "
          "openmetrics`); livedash keeps full resolution for the whole span (`--store-raw-for 31d`). The query: series "
          f"`{f['series']}` at 1000 points; livedash `GET /api/history?...&points=1000` (Basic auth), each answer one "
@@ -206,12 +208,12 @@ wait_port "$pport" 300
 for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$pport/-/ready" && break; sleep 0.1; done
 curl -sf -o /dev/null "http://127.0.0.1:$pport/-/ready" || die "prometheus is not ready (see $out/prometheus.log)"
 python3 - "$out" "$pw" "$warmup" "$runs" "$span" "$short" "$source" "$series" \
-  "$(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }')" \
+  "$(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }')" "$(git rev-parse --short HEAD)" \
   "livedash:$lport:$livedash" "livedash_default:$((lport + 1)):$default" "prometheus:$pport:$prom" <<'PY'
 import base64, datetime, http.client, json, math, os, sys, time, urllib.parse
-out, pw, warmup, runs, span, short, source, series, version = sys.argv[1:10]
+out, pw, warmup, runs, span, short, source, series, version, commit = sys.argv[1:11]
 warmup, runs = int(warmup), int(runs)
-servers = {name: (int(port), int(pid)) for name, port, pid in (a.split(":") for a in sys.argv[10:])}
+servers = {name: (int(port), int(pid)) for name, port, pid in (a.split(":") for a in sys.argv[11:])}
 fill = json.load(open(f"{out}/fill.json"))
 disk = json.load(open(f"{out}/disk.json"))
 first, last = fill["from_ms"], fill["to_ms"]
@@ -297,7 +299,7 @@ for name, length in ((span, span_ms(span)), (short, span_ms(short))):
     with open(f"{out}/load.txt", "a") as load:
         load.write(f"{label} queries {' '.join(open('/proc/loadavg').read().split()[:3])}, cores "
                    + " and ".join(f"{b:.0f}" for b in result["machine_busy_pct"]) + " % busy\n")
-json.dump({"when": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}", "span": span, "series": series,
+json.dump({"when": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}", "commit": commit, "span": span, "series": series,
            "runs": runs, "warmup": warmup, "prometheus_version": version, "disk": disk, "queries": queries},
           open(f"{out}/figures.json", "w"), indent=1)
 PY
