@@ -22,6 +22,8 @@
 #                                     target/bench-history-smoke/ (bench/RESULTS.md untouched)
 #   scripts/bench-history.sh --report the section again from the last run's raw figures
 #
+# BENCH_OUT and BENCH_RESULTS name other places for the raw figures and the results file (`-`: the
+# section is only printed), e.g. to try a build of another branch with LIVEDASH.
 # Needs the release build (scripts/build.sh; LIVEDASH names another binary); installs Debian's
 # prometheus package (the server and promtool) when missing and leaves its system service stopped.
 set -euo pipefail
@@ -38,10 +40,10 @@ esac
 if [ $mode = smoke ]; then
   out=target/bench-history-smoke span=2h short=1h runs=1 warmup=1
 else
-  out=target/bench-history span=30d short=24h runs=${1:-100} warmup=10
+  out=${BENCH_OUT:-target/bench-history} span=30d short=24h runs=${1:-100} warmup=10
   [ $mode = report ] && runs=0
 fi
-results=bench/RESULTS.md
+results=${BENCH_RESULTS:-bench/RESULTS.md}
 lport=29181 pport=29183  # below the ephemeral range (32768 and up): no client socket holds them
 series=cpu_pct source=synthetic
 
