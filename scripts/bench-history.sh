@@ -10,10 +10,12 @@
 #   3. a 30-day and a 24-hour range query of one series at 1000 points: livedash's
 #      GET /api/history (Basic auth) and Prometheus's /api/v1/query_range with a step giving 1000
 #      points (and, beside it, max_over_time over each step, which reads every point as livedash's
-#      min/max bands do), both servers up at once and idle otherwise, one Python client
-#      (http.client, a keep-alive connection per server), requests alternating between the
-#      servers so that the machine's load falls on both alike: WARMUP untimed, then RUNS timed
-#      each, one at a time: p50, p99, max, and each server's CPU per query.
+#      min/max bands do), and a second livedash on a copy of the store as the default retention
+#      leaves it (full resolution for 24 h, roll-ups beyond); the servers up at once and idle
+#      otherwise, one Python client (http.client, a keep-alive connection per server), requests
+#      alternating between the servers so that the machine's load falls on all alike: WARMUP
+#      untimed, then RUNS timed each, one at a time: p50, p99, max, and each server's CPU per query.
+#      The OpenMetrics text takes about 2 GB of disk until promtool has read it.
 # Raw figures in target/bench-history/; its section of bench/RESULTS.md is rewritten between its
 # markers (bench-all.sh keeps that section when it rewrites the file).
 #
@@ -41,7 +43,6 @@ if [ $mode = smoke ]; then
   out=target/bench-history-smoke span=2h short=1h runs=1 warmup=1
 else
   out=${BENCH_OUT:-target/bench-history} span=30d short=24h runs=${1:-100} warmup=10
-  [ $mode = report ] && runs=0
 fi
 results=${BENCH_RESULTS:-bench/RESULTS.md}
 lport=29181 pport=29183  # below the ephemeral range (32768 and up): no client socket holds them

@@ -181,10 +181,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => None,
     };
-    let mut openmetrics = match std::env::var_os("FILL_OPENMETRICS") {
-        Some(file) => Some(BufWriter::with_capacity(1 << 20, File::create(file)?)),
-        None => None,
-    };
+    let mut openmetrics = std::env::var_os("FILL_OPENMETRICS")
+        .map(File::create)
+        .transpose()?
+        .map(|f| BufWriter::with_capacity(1 << 20, f));
     let mut openmetrics_points = 0u64;
     let conn = db::open_writer(std::path::Path::new(path))?;
     let started = std::time::Instant::now();
