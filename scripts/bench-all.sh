@@ -3,7 +3,8 @@
 # bare broadcast server) and then against livedash (release build, relaying wsload's fake
 # upstream at the same interval), and a Markdown table of the absolute figures and their ratios
 # to the floor, with the machine's load, written to bench/RESULTS.md (raw JSON in
-# target/bench-all/). Not part of the test command: it takes about 15 minutes, plus the soak.
+# target/bench-all/), keeping the history-query section that scripts/bench-history.sh writes there.
+# Not part of the test command: it takes about 15 minutes, plus the soak.
 #
 #   scripts/bench-all.sh            every scenario, the soak for SOAK_SECS (default 3600)
 #   SOAK_SECS=0 scripts/bench-all.sh   without the soak
@@ -281,8 +282,17 @@ if int(soak) > 0 and os.path.exists(f"{out}/soak-rss.txt"):
 if checks:
     lines += ["", "**Targets** (figures: livedash vs floor):", ""] + checks
 lines += ["", "Machine load (1, 5, 15 min) before and after each scenario:", "", "```"] + open(f"{out}/load.txt").read().splitlines() + ["```", ""]
+# scripts/bench-history.sh's section (history queries beside Prometheus, another sitting) is kept.
+kept = ""
+try:
+    old = open(results).read()
+    b, e = old.find("<!-- bench-history: begin"), old.find("<!-- bench-history: end -->")
+    if b >= 0 and e > b:
+        kept = "\n" + old[b:e + len("<!-- bench-history: end -->")] + "\n"
+except OSError:
+    pass
 os.makedirs(os.path.dirname(results), exist_ok=True)
-open(results, "w").write("\n".join(lines))
+open(results, "w").write("\n".join(lines) + kept)
 print("\n".join(lines))
 PY
 log "results in $results"

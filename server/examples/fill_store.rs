@@ -9,11 +9,18 @@
 //! `wide:N` (N series, half percentages and half plain numbers, two decimals each).
 //! `FILL_DOWN=3d..2d` leaves the server "down" from 3 days ago to 2 days ago: no data, and two
 //! lives of the server around it (the end-to-end tests' gap).
-//! Prints JSON: points, chunks, bytes per raw point, file size.
+//! `FILL_OPENMETRICS=FILE` also writes every point sampled over `SPAN` (what the raw tier holds
+//! when `RAW_FOR` is at least `SPAN`) to FILE as OpenMetrics text, for
+//! `promtool tsdb create-blocks-from openmetrics` (scripts/bench-history.sh): one gauge per series,
+//! its name with every character outside `[a-zA-Z0-9_]` made `_`, labelled `source="SOURCE"`.
+//! Prints JSON: points, chunks, bytes per raw point, file size, the range written (`from_ms`,
+//! `to_ms`), and the points written to FILL_OPENMETRICS.
 
 // A command-line tool: its result is what it prints.
 #![allow(clippy::print_stdout)]
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::time::Duration;
 
 use livedash_server::store::maintain::{self, DAY_MS, QUARTER_MS};
@@ -113,6 +120,44 @@ fn start_value(shape: Shape, rng: &mut Rng) -> f64 {
     }
 }
 
+/// A Prometheus metric name for series `name`: `[a-zA-Z_][a-zA-Z0-9_]*`.
+fn metric_name(name: &str) -> String {
+    let mut out: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// `value` as an OpenMetrics label value (quoted, with `\`, `"` and newlines escaped).
+fn label_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Writes one series' points as OpenMetrics samples (timestamps in seconds).
+fn write_samples(out: &mut impl Write, series: &str, points: &[Point]) -> std::io::Result<()> {
+    for p in points {
+        let (s, ms) = (p.t / 1000, p.t % 1000);
+        if ms == 0 {
+            writeln!(out, "{series} {} {s}", p.v)?;
+        } else {
+            writeln!(out, "{series} {} {s}.{ms:03}", p.v)?;
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [path, profile_name, span, rest @ ..] = args.as_slice() else {
@@ -136,6 +181,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => None,
     };
+    let mut openmetrics = std::env::var_os("FILL_OPENMETRICS")
+        .map(File::create)
+        .transpose()?
+        .map(|f| BufWriter::with_capacity(1 << 20, f));
+    let mut openmetrics_points = 0u64;
     let conn = db::open_writer(std::path::Path::new(path))?;
     let started = std::time::Instant::now();
     let (mut raw_points, mut chunks, mut raw_bytes) = (0u64, 0u64, 0u64);
@@ -144,6 +194,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let tx = conn.unchecked_transaction()?;
         let id = db::series_id(&tx, source, &name)?;
         let mut value = start_value(shape, &mut rng);
+        let metric = metric_name(&name);
+        let labelled = format!("{metric}{{source={}}}", label_value(source));
+        if let Some(out) = openmetrics.as_mut() {
+            writeln!(out, "# TYPE {metric} gauge")?;
+        }
         let mut day: Vec<Bucket> = Vec::new();
         let mut quarter = first;
         while quarter < now {
@@ -158,6 +213,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     Point { t, v: value }
                 })
                 .collect();
+            if let Some(out) = openmetrics.as_mut() {
+                write_samples(out, &labelled, &points)?;
+                openmetrics_points += points.len() as u64;
+            }
             let minutes = rollup::roll(&points, Tier::Minute.width_ms());
             if quarter + ms(raw_for) >= now {
                 let blob = codec::encode_points(&points);
@@ -199,10 +258,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         conn.execute("INSERT OR REPLACE INTO run (start, last) VALUES (?1, ?2)", params![start as i64, last as i64])?;
     }
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+    if let Some(mut out) = openmetrics {
+        writeln!(out, "# EOF")?;
+        out.flush()?;
+    }
     let file = std::fs::metadata(path)?.len();
     println!(
         "{{\"tool\":\"fill_store\",\"profile\":\"{profile_name}\",\"span_s\":{},\"raw_points\":{raw_points},\"chunks\":{chunks},\
-         \"raw_bytes_per_point\":{:.3},\"file_bytes\":{file},\"seconds\":{:.1}}}",
+         \"raw_bytes_per_point\":{:.3},\"file_bytes\":{file},\"from_ms\":{first},\"to_ms\":{now},\
+         \"openmetrics_points\":{openmetrics_points},\"seconds\":{:.1}}}",
         span.as_secs(),
         raw_bytes as f64 / raw_points.max(1) as f64,
         started.elapsed().as_secs_f64()
