@@ -1,7 +1,8 @@
 //! History in a cluster, on a real Redis: an instance restarted after a spell down stores, from the
 //! shared stream, every point it missed (its `/api/history` equals the other's point for point),
 //! and a long stream (200,000 entries) is joined a page at a time without any instance losing
-//! its lease or going alone.
+//! its lease or going alone; a failed round within the lease is not Redis lost, and a reader that
+//! fails at once is started again with a back-off, not in a tight loop.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -201,5 +202,28 @@ async fn a_reader_that_fails_at_once_is_retried_with_a_back_off() {
     let rounds = (watched.as_millis() / (LEASE.as_millis() / 3)) as u64;
     assert!((2..=rounds + 2).contains(&reads), "{reads} reads refused in {watched:?}: not a tight loop");
     assert!((1.0..=8.0).contains(&lost), "{lost} spells alone in {watched:?}: a reader that never works is Redis lost");
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_round_within_the_lease_does_not_go_alone() {
+    let Some(redis) = Redis::start() else { return };
+    let (upstream, _) = common::cluster::counting_upstream().await;
+    let a = start_with(common::cluster::instance(&redis, "one-round", upstream)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(metric(a.addr, "livedash_cluster_redis_up").await, 1.0);
+    // For 250 ms every GET is refused: the round (a GET of the epoch first) fails once or twice,
+    // well within the lease (600 ms, three rounds) that the round before renewed.
+    let acl = |rule: &str| {
+        let _: () = redis::cmd("ACL").arg(&["SETUSER", "default", rule][..]).query(&mut redis.connection()).unwrap();
+    };
+    acl("-get");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    acl("+get");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let failed = rejected(&redis, "get");
+    assert!(failed >= 1, "{failed}: a round failed");
+    assert_eq!(metric(a.addr, "livedash_cluster_redis_lost_total").await, 0.0, "not alone for a failed round");
+    assert_eq!(metric(a.addr, "livedash_cluster_redis_up").await, 1.0);
     a.stop().await;
 }

@@ -58,7 +58,8 @@ fn a_restarted_instance_takes_from_the_stream_what_it_had_not_stored() {
     assert_eq!(hub.snapshot().cluster, Some(shared("e1")));
     assert!(hub.accept(sample(50)));
     assert_eq!(resumed(hub.subscribe(Some(30), Some("e1")).start), Some(vec![40, 50]));
-    assert_eq!(resumed(hub.subscribe(Some(20), Some("e1")).start), None, "from before this life in the stream");
+    assert_eq!(resumed(hub.subscribe(Some(20), Some("e1")).start), Some(vec![30, 40, 50]), "20 came from the stream");
+    assert_eq!(resumed(hub.subscribe(Some(10), Some("e1")).start), None, "from before this life in the stream");
     assert_eq!(resumed(hub.subscribe(Some(40), None).start), None, "without the epoch");
 }
 

@@ -16,7 +16,8 @@ use std::time::Duration;
 use livedash::StoreStatus;
 
 use crate::live::history::Entry;
-use crate::live::hub::{Hub, Tap};
+use crate::live::hub::Hub;
+use crate::live::tap::Tap;
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreConfig};
 

@@ -93,7 +93,7 @@ async fn the_refill_reads_back_the_newest_within_the_budget_numbered_below_live_
     assert_eq!(back.iter().map(|s| s.seq).collect::<Vec<_>>(), (1..=back.len() as u64).collect::<Vec<_>>());
     assert!(back.windows(2).all(|w| w[0].ts_ms < w[1].ts_ms), "oldest first");
     let newest = back.last().expect("some");
-    assert_eq!(newest.data.get(), r#"{"x":47999.0,"y":95998.0}"#, "the newest sample is the last one written");
+    assert_eq!(newest.data.get(), r#"{"x":2399950.0,"y":4799900.0}"#, "the newest sample is the last one written");
 
     // Through the hub: the newest within its budget, every seq below its own first.
     let hub = hub(budget);

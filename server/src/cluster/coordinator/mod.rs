@@ -233,6 +233,7 @@ fn stop(reader: &mut Option<JoinHandle<Stopped>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::millis;
 
     #[test]
     fn rejoin_attempts_back_off_to_the_lease() {

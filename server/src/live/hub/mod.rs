@@ -40,8 +40,8 @@ use super::wire::Framed;
 
 mod page;
 mod tap;
+use super::tap::Tap;
 use crate::clock::now_ms;
-pub use tap::Tap;
 
 /// How many frames a socket may fall behind before it skips ahead to the newest sample of each
 /// source (and the skip is counted).

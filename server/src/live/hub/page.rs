@@ -92,7 +92,7 @@ impl Hub {
             if log.ring.iter().all(keep) {
                 continue;
             }
-            let kept: Vec<Arc<Entry>> = log.ring.iter().filter(|e| keep(*e)).cloned().collect();
+            let kept: Vec<Arc<Entry>> = log.ring.iter().filter(|e| keep(e)).cloned().collect();
             log.ring = Ring::new(self.limits.len_for(log.interval), millis(self.limits.max_age));
             for entry in kept {
                 log.ring.push(entry, now);
