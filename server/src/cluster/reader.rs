@@ -18,8 +18,10 @@ use crate::auth::Auth;
 use crate::clock::now_ms;
 use crate::live::hub::Hub;
 
-/// How many entries one read of the samples stream takes at most (a page of a backfill).
-pub const PAGE: usize = 1000;
+/// How many entries one read of the samples stream takes at most (a page of a backfill): small
+/// enough that a page of large entries, or a busy machine, never takes a reply past the reader's
+/// response timeout.
+pub const PAGE: usize = 250;
 /// The longest a backfill waits, before a page, for a tap of the hub that is behind.
 const PATIENCE: Duration = Duration::from_secs(5);
 
