@@ -51,8 +51,9 @@ if $tests; then
   [ -x /usr/sbin/nginx ] || missing+=(nginx)
   [ -x /usr/bin/redis-server ] || missing+=(redis-server)
   command -v promtool >/dev/null || missing+=(prometheus)
+  [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || command -v faketime >/dev/null || missing+=(faketime)
   if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool)"
+    log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool; faketime moves the wall clock under the real binary)"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi

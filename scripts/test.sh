@@ -20,7 +20,8 @@ cargo clippy --locked -p frontend -p app -p livedash --target wasm32-unknown-unk
 log "unit and integration tests"
 # The cluster tests start Debian's redis-server (installed above) on loopback ports: here a
 # missing one is a failure, not a skip.
-LIVEDASH_REQUIRE_REDIS=1 cargo test --locked --workspace --exclude frontend
+# Likewise Debian's libfaketime for the store's clock-jump test.
+LIVEDASH_REQUIRE_REDIS=1 LIVEDASH_REQUIRE_FAKETIME=1 cargo test --locked --workspace --exclude frontend
 
 log "fuzzing the credential and ticket parsers (30 s)"
 mkdir -p target

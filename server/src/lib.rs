@@ -258,7 +258,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             ipv6_prefix: config.ipv6_prefix,
         }),
     };
-    let detail = router::Detail { hub: hub.clone(), cluster };
+    let detail = router::Detail { hub: hub.clone(), cluster, store: store.clone() };
     let metrics_addr = match config.metrics_listen {
         Some(addr) => Some(serve_metrics(addr, observed.clone(), detail.clone(), &options, shutdown.clone())?),
         None => None,
@@ -296,6 +296,7 @@ fn store_config(s: &config::StoreSettings) -> StoreConfig {
         minute_for: s.minute_for,
         hour_for: s.hour_for,
         queue: 65_536,
+        max_reads: s.max_reads,
     }
 }
 

@@ -169,13 +169,28 @@ fn render_store(out: &mut String, store: &Store) {
         ("store_points_dropped_total", "Points not saved: a full queue or a failed write.", &s.points_dropped),
         ("store_samples_dropped_total", "Samples the history store's full queue refused.", &s.samples_dropped),
         ("store_evicted_chunks_total", "Chunks deleted to keep within --store-max-bytes.", &s.evicted_chunks),
+        ("store_chunks_damaged_total", "Stored chunks that did not decode, set aside.", &s.chunks_damaged),
+        ("store_clock_jumps_total", "Times the wall clock left the monotonic one by over a minute.", &s.clock_jumps),
+        ("store_maintenance_failures_total", "History store maintenance steps that failed.", &s.maintenance_failures),
+        ("store_reads_refused_total", "History reads refused: --store-max-reads ran for 2 s.", &s.reads_refused),
+        ("store_reads_cancelled_total", "History reads stopped because their client went away.", &s.reads_cancelled),
+        ("store_read_chunks_skipped_total", "Damaged chunks that history reads skipped.", &s.read_chunks_skipped),
     ];
     for (name, help, value) in counters {
         family(out, name, "counter", help, &count(get(value)));
     }
     #[allow(clippy::cast_precision_loss)]
     let bytes = get(&s.bytes) as f64;
-    family(out, "store_bytes", "gauge", "Bytes the history store's data takes (as last measured).", &one(bytes));
+    family(out, "store_bytes", "gauge", "Bytes the history store's file and log take (as last measured).", &one(bytes));
+    #[allow(clippy::cast_precision_loss)]
+    let skew = s.clock_skew_ms.load(Ordering::Relaxed) as f64 / 1000.0;
+    family(
+        out,
+        "store_clock_skew_seconds",
+        "gauge",
+        "The wall clock minus the history store's monotonic clock (data deletion follows the latter).",
+        &one(skew),
+    );
     let saving = f64::from(u8::from(store.failing().is_none()));
     family(out, "store_saving", "gauge", "1 while history is being saved, 0 while writes fail.", &one(saving));
 }

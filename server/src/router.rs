@@ -89,6 +89,8 @@ pub struct Detail {
     pub hub: Arc<Hub>,
     /// The cluster, when there is one.
     pub cluster: Option<Arc<ClusterState>>,
+    /// The history store, when there is one (its clock and maintenance).
+    pub store: Option<Arc<Store>>,
 }
 
 /// Serves `routes` under `base` (`/dash`): `/dash/x` reaches them as `/x`; `/dash` redirects to
@@ -143,7 +145,7 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
 /// `GET /api/health` (behind authentication) and `/healthz` on the metrics listener: each
 /// source's name, state and the age of its last good sample,
 /// `{"status":..,"sources":[{"source","state","last_good_age_ms"}]}`. No data values.
-async fn health_detail(State(Detail { hub, cluster }): State<Detail>) -> impl IntoResponse {
+async fn health_detail(State(Detail { hub, cluster, store: disk }): State<Detail>) -> impl IntoResponse {
     let sources = hub.health();
     let store = hub.store_status();
     let shared = hub.cluster();
@@ -151,6 +153,9 @@ async fn health_detail(State(Detail { hub, cluster }): State<Detail>) -> impl In
         "status": status(&sources, store.as_ref(), shared.as_ref()), "sources": sources,
         "history": history_state(store.as_ref()), "history_error": store.and_then(|s| s.error),
     });
+    if let Some(disk) = disk {
+        body["history_store"] = disk.shared.health();
+    }
     if let Some(cluster) = cluster {
         body["cluster"] = serde_json::to_value(cluster.health()).unwrap_or_default();
     }

@@ -235,6 +235,7 @@ async fn each_instance_keeps_its_own_history_store_of_the_shared_samples() {
             raw_for: Duration::from_secs(24 * 3600),
             minute_for: Duration::from_secs(30 * 86_400),
             hour_for: Duration::from_secs(365 * 86_400),
+            max_reads: 4,
         });
         c
     };

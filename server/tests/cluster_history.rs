@@ -43,6 +43,7 @@ fn instance(redis: &Redis, upstream: SocketAddr, store: &str) -> Config {
         raw_for: Duration::from_secs(24 * 3600),
         minute_for: Duration::from_secs(30 * 86_400),
         hour_for: Duration::from_secs(365 * 86_400),
+        max_reads: 4,
     });
     config
 }

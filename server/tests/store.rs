@@ -17,6 +17,7 @@ fn with_store(name: &str) -> Config {
         raw_for: Duration::from_secs(24 * 3600),
         minute_for: Duration::from_secs(30 * 86_400),
         hour_for: Duration::from_secs(365 * 86_400),
+        max_reads: 4,
     });
     config
 }

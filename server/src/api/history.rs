@@ -6,10 +6,16 @@
 //! default the last hour. The answer: `{"source","series","tier","from","to","points":[[t,v]..],
 //! "bands":[[t,min,max]..],"gaps":[[from,to]..]}`: for roll-ups, `points` are the means and
 //! `bands` the range of each bucket.
+//!
+//! A read costs what is asked, not what the range holds ([`crate::store::read`]); at most
+//! `--store-max-reads` run at once (one more waits up to 2 s for a slot, then is answered `503`
+//! with `Retry-After`), and a read stops when its client goes. Times past `i64::MAX` ms are taken as `i64::MAX`.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -17,13 +23,22 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::clock::now_ms;
-use crate::store::read::{Data, History};
+use crate::store::read::{Data, History, Permit, ReadError};
 use crate::store::{Store, db, read};
 
 /// The most points one answer may hold.
 pub const MAX_POINTS: usize = 10_000;
 const DEFAULT_POINTS: usize = 1000;
 const DEFAULT_SPAN_MS: u64 = 3_600_000;
+/// The latest time a request may name (SQLite keeps times as `i64`): later ones are taken as it.
+const LATEST: u64 = i64::MAX as u64;
+/// When a refused read may try again, in seconds.
+const RETRY_AFTER_S: u64 = 1;
+/// How long a read waits for one of those running to end before it is refused (a page asking
+/// for all its charts at once is served, a flood is not).
+const QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// How often a waiting read looks again.
+const QUEUE_POLL: Duration = Duration::from_millis(10);
 
 /// A 400 naming the parameter, or another status with a reason, as JSON.
 fn problem(status: StatusCode, message: impl std::fmt::Display) -> Response {
@@ -45,7 +60,10 @@ fn parse_time(value: &str, now: u64) -> Result<u64, String> {
         let d = humantime::parse_duration(ago).map_err(|e| format!("{e} (examples: now-1h, now-30m)"))?;
         return Ok(now.saturating_sub(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)));
     }
-    value.parse::<u64>().map_err(|_| format!("{value:?} is not a time (milliseconds since the epoch, now, or now-1h)"))
+    let ms = value
+        .parse::<u64>()
+        .map_err(|_| format!("{value:?} is not a time (milliseconds since the epoch, now, or now-1h)"))?;
+    Ok(ms.min(LATEST))
 }
 
 /// The request, checked.
@@ -103,13 +121,25 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
             "no history store: this server keeps history in memory only (--store none)",
         );
     };
+    let Some(permit) = permit(&store).await else {
+        let busy = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("too many history reads at once (at most {}): try again shortly", store.config().max_reads),
+        );
+        return ([(header::RETRY_AFTER, RETRY_AFTER_S.to_string())], busy).into_response();
+    };
+    // Dropped with this future: when the client goes, hyper drops it, and the read stops.
+    let gone = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    let cancelled = gone.0.clone();
     let found = tokio::task::spawn_blocking(move || {
-        let config = store.config().clone();
-        let conn = db::open_reader(&config.path)?;
-        let found = read::history(&conn, &config, (&ask.source, &ask.series), (ask.from, ask.to), ask.points, now)?;
-        Ok::<_, crate::store::StoreError>((ask, found))
+        let _permit = permit;
+        let (config, shared) = (store.config(), &store.shared);
+        let request = ((ask.source.as_str(), ask.series.as_str()), (ask.from, ask.to), ask.points, now);
+        let found = read::history_for_client(config, shared, request, cancelled)?;
+        Ok::<_, ReadError>((ask, found))
     })
     .await;
+    drop(gone);
     match found {
         Ok(Ok((ask, Some(history)))) if ask.csv => csv(&ask, &history),
         Ok(Ok((ask, Some(history)))) => json(&ask, &history),
@@ -119,6 +149,31 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
         ),
         Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}
+
+/// One of the `--store-max-reads` reads at once, waiting [`QUEUE_WAIT`] at most; `None`
+/// (counted) when none came free.
+async fn permit(store: &Arc<Store>) -> Option<Permit> {
+    let deadline = Instant::now() + QUEUE_WAIT;
+    loop {
+        if let Some(permit) = Permit::try_take(&store.shared, store.config().max_reads) {
+            return Some(permit);
+        }
+        if Instant::now() >= deadline {
+            store.shared.reads_refused.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        tokio::time::sleep(QUEUE_POLL).await;
+    }
+}
+
+/// Sets its flag when dropped: a read's "the answer is no longer wanted".
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -208,6 +263,10 @@ mod tests {
             ask(&q(&[("source", "s"), ("series", "x"), ("from", "now-30m"), ("to", "now"), ("format", "csv")]), now)
                 .expect("valid");
         assert_eq!((a.from, a.to, a.csv), (now - 1_800_000, now, true));
+        // Past what SQLite keeps: the latest time it can hold, never a negative one.
+        let huge = u64::MAX.to_string();
+        let a = ask(&q(&[("source", "s"), ("series", "x"), ("from", &huge), ("to", &huge)]), now).expect("valid");
+        assert_eq!((a.from, a.to), (LATEST, LATEST));
         for (pairs, param) in [
             (vec![("series", "x")], "source"),
             (vec![("source", "s")], "series"),

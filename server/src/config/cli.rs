@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use super::parse;
 use super::parse::{
     PublicUrl, StoreArg, parse_bytes, parse_history, parse_idle, parse_interval, parse_loopback, parse_net,
-    parse_origin, parse_public_url, parse_retention, parse_store,
+    parse_origin, parse_public_url, parse_reads, parse_retention, parse_store,
 };
 use crate::sources::SourceArg;
 
@@ -112,6 +112,11 @@ pub struct ServeArgs {
     /// How long the store keeps 1-hour roll-ups [default: 365d].
     #[arg(long = "store-1h-for", env = "LIVEDASH_STORE_1H_FOR", value_parser = parse_retention)]
     pub store_hour_for: Option<Duration>,
+
+    /// How many history reads (`GET /api/history`) may run at once; one more waits up to 2 s for
+    /// a slot, then is answered 503 with Retry-After [default: 4].
+    #[arg(long, env = "LIVEDASH_STORE_MAX_READS", value_parser = parse_reads)]
+    pub store_max_reads: Option<usize>,
 
     /// Users file: one `name:hash` per line (argon2id from `livedash hash-password`, or bcrypt
     /// from `htpasswd -nB name`). Re-read on SIGHUP. Without it: user `admin` with

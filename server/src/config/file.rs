@@ -1,5 +1,6 @@
 //! The `--config` TOML file: `listen`, `interval`, `history`, `history_bytes`, `public_url`, the
-//! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`, the
+//! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`,
+//! `store_max_reads`, the
 //! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]).
 //! Unknown keys are refused, and every bad value names its key (`source[1].interval`,
@@ -41,6 +42,8 @@ pub struct FileConfig {
     /// `store_1h_for = "365d"`.
     #[serde(rename = "store_1h_for")]
     pub store_hour_for: Option<String>,
+    /// `store_max_reads = 4`.
+    pub store_max_reads: Option<u64>,
     /// `redis_url = "redis://127.0.0.1:6379"`.
     pub redis_url: Option<String>,
     /// `cluster_key_file = "/etc/livedash/cluster.key"`.

@@ -27,7 +27,9 @@ pub use parse::PublicUrl;
 
 use crate::sources::{DEFAULT_MAX_BODY, Kind, SourceArg, SourceSpec, default_timeout};
 use file::{File, SourceDraft};
-use parse::{StoreArg, parse_bytes, parse_history, parse_interval, parse_public_url, parse_retention, parse_store};
+use parse::{
+    StoreArg, parse_bytes, parse_history, parse_interval, parse_public_url, parse_reads, parse_retention, parse_store,
+};
 
 /// Where livedash listens unless told otherwise.
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 3000);
@@ -40,6 +42,8 @@ const DEFAULT_STORE_MAX_BYTES: usize = 1 << 30;
 const DEFAULT_STORE_RAW_FOR: Duration = Duration::from_secs(24 * 3600);
 const DEFAULT_STORE_MINUTE_FOR: Duration = Duration::from_secs(30 * 86_400);
 const DEFAULT_STORE_HOUR_FOR: Duration = Duration::from_secs(365 * 86_400);
+/// History reads at once: a few, so that heavy queries cannot take every core and the disk.
+const DEFAULT_STORE_MAX_READS: usize = 4;
 
 /// How the server is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +143,8 @@ pub struct StoreSettings {
     pub minute_for: Duration,
     /// How long 1-hour roll-ups are kept.
     pub hour_for: Duration,
+    /// How many history reads may run at once.
+    pub max_reads: usize,
 }
 
 /// The store's settings from flags (over) the file, `None` for `store = "none"`.
@@ -155,12 +161,17 @@ fn store_settings(args: &ServeArgs, file: &File) -> Result<Option<StoreSettings>
     let keep = |flag, key, value, default| -> Result<Duration, ConfigError> {
         Ok(file.pick(flag, key, value, parse_retention)?.unwrap_or(default))
     };
+    let reads_in_file = v.store_max_reads.map(|n| n.to_string());
+    let max_reads = file
+        .pick(args.store_max_reads, "store_max_reads", reads_in_file.as_ref(), parse_reads)?
+        .unwrap_or(DEFAULT_STORE_MAX_READS);
     Ok(Some(StoreSettings {
         path,
         max_bytes: max_bytes as u64,
         raw_for: keep(args.store_raw_for, "store_raw_for", v.store_raw_for.as_ref(), DEFAULT_STORE_RAW_FOR)?,
         minute_for: keep(args.store_minute_for, "store_1m_for", v.store_minute_for.as_ref(), DEFAULT_STORE_MINUTE_FOR)?,
         hour_for: keep(args.store_hour_for, "store_1h_for", v.store_hour_for.as_ref(), DEFAULT_STORE_HOUR_FOR)?,
+        max_reads,
     }))
 }
 

@@ -6,6 +6,15 @@ use std::time::Duration;
 
 use crate::live::ws::origin::normalize as normalize_origin;
 
+/// How many history reads may run at once: a whole number from 1 to 1024.
+pub fn parse_reads(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=1024).contains(n))
+        .ok_or_else(|| format!("{s:?}: a whole number from 1 to 1024"))
+}
+
 /// A duration like `1s` or `500ms` between `min` and `max`.
 pub fn parse_duration(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 1s, 500ms, 2m)"))?;

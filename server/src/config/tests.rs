@@ -251,3 +251,16 @@ fn the_history_store_is_on_by_default_in_the_data_dir_and_can_be_moved_or_turned
     let err = parse(&["--store-raw-for", "5m"]).expect_err("too short");
     assert!(err.to_string().contains("--store-raw-for"), "{err}");
 }
+
+#[test]
+fn history_reads_at_once_are_a_few_by_default_and_can_be_set() {
+    assert_eq!(config(&[]).store.expect("on").max_reads, 4);
+    assert_eq!(config(&["--store-max-reads", "20"]).store.expect("on").max_reads, 20);
+    for bad in ["0", "many", "5000"] {
+        let err = parse(&["--store-max-reads", bad]).expect_err("refused");
+        assert!(err.to_string().contains("--store-max-reads"), "{bad}: {err}");
+    }
+    assert_eq!(with_file("store_max_reads = 8\n", &[]).expect("valid").store.expect("on").max_reads, 8);
+    let err = with_file("store_max_reads = 0\n", &[]).expect_err("refused");
+    assert!(err.to_string().contains("store_max_reads"), "{err}");
+}

@@ -22,6 +22,7 @@ fn config(name: &str) -> StoreConfig {
         minute_for: Duration::from_secs(30 * 86_400),
         hour_for: Duration::from_secs(365 * 86_400),
         queue: 65_536,
+        max_reads: 4,
     }
 }
 

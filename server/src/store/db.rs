@@ -4,9 +4,11 @@
 //! - `pending`: the points not yet in a chunk, one row each (a quarter of an hour at most).
 //! - `chunk`: compressed chunks of points (tier 0) or roll-up buckets (tiers 1 and 2) per series,
 //!   each covering `[start, end)`: an ordinary table (a chunk of a kilobyte or two fits in its
-//!   page), with a unique index on `(series, tier, start)` and one on `start` for ageing.
+//!   page), with a unique index on `(series, tier, start)` and one on `(tier, start)` for ageing.
 //! - `run`: each life of the server (`start`, the last time it wrote), so that the time it was
 //!   down shows as a gap.
+//! - `reroll`: days whose 1-hour roll-up is to be made again from the minute tier; `damaged`:
+//!   chunks that did not decode, set aside ([`super::migrate`] makes and updates them all).
 
 use std::path::Path;
 use std::time::Duration;
@@ -14,41 +16,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::error::StoreError;
+use super::migrate;
 
-/// The schema's version, kept in `PRAGMA user_version`.
-const VERSION: i64 = 2;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS series (
-    id INTEGER PRIMARY KEY,
-    source TEXT NOT NULL,
-    name TEXT NOT NULL,
-    UNIQUE (source, name)
-);
-CREATE TABLE IF NOT EXISTS pending (
-    series INTEGER NOT NULL,
-    t INTEGER NOT NULL,
-    v REAL NOT NULL,
-    PRIMARY KEY (series, t)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS chunk (
-    id INTEGER PRIMARY KEY,
-    series INTEGER NOT NULL,
-    tier INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    data BLOB NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS chunk_key ON chunk (series, tier, start);
-CREATE INDEX IF NOT EXISTS chunk_age ON chunk (start);
-CREATE TABLE IF NOT EXISTS run (
-    start INTEGER PRIMARY KEY,
-    last INTEGER NOT NULL
-);
-";
-
-/// Opens (creating if needed) the store at `path` for writing.
+/// Opens (creating if needed) the store at `path` for writing, its schema brought to the current
+/// version ([`migrate`]).
 pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Open(path.to_owned(), e.to_string()))?;
@@ -57,6 +28,12 @@ pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     // A disk (or another process) that holds the writer up longer than this is reported: the
     // batch is dropped, counted, and the next one tries again.
     conn.busy_timeout(Duration::from_secs(2))?;
+    // Free pages go back to the file system when the budget asks (`incremental_vacuum`); on a new
+    // file this must come before the first table.
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    if pages == 0 {
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+    }
     // WAL: readers never block the writer; NORMAL: a power cut may lose the last transactions,
     // never the file; the integrity of what was committed is SQLite's.
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -64,27 +41,29 @@ pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
         return Err(StoreError::Open(path.to_owned(), format!("could not switch to WAL (journal mode {mode})")));
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > VERSION {
-        return Err(StoreError::Open(
-            path.to_owned(),
-            format!("made by a newer livedash (schema {version}, this one knows {VERSION})"),
-        ));
+    migrate::migrate(&conn).map_err(|e| match e {
+        StoreError::Schema(why) => StoreError::Open(path.to_owned(), why),
+        e => e,
+    })?;
+    let vacuum: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if vacuum != 2 {
+        // A file made before incremental vacuum: rewritten once (atomic; needs its size again
+        // in free space for a moment).
+        tracing::info!(path = %path.display(), "history store: converting the file for incremental vacuum (once)");
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
     }
-    if version == 1 {
-        // Version 1 kept chunks in a WITHOUT ROWID table, whose rows over a quarter of a page
-        // spill into overflow pages: a chunk of 1 KiB then took most of two pages.
-        conn.execute_batch("BEGIN; DROP INDEX IF EXISTS chunk_age; ALTER TABLE chunk RENAME TO chunk_v1; COMMIT;")?;
-    }
-    conn.execute_batch(SCHEMA)?;
-    if version == 1 {
-        conn.execute_batch(
-            "BEGIN; INSERT INTO chunk (series, tier, start, end, count, data)
-             SELECT series, tier, start, end, count, data FROM chunk_v1; DROP TABLE chunk_v1; COMMIT;",
-        )?;
-    }
-    conn.execute_batch(&format!("PRAGMA user_version = {VERSION}"))?;
     Ok(conn)
+}
+
+/// Keeps the write-ahead log small beside a budget of `max_bytes`: checkpointed every 1/16 of it
+/// (at least 64 KiB, at most 4 MiB) and cut back to that size after each checkpoint.
+pub fn limit_wal(conn: &Connection, max_bytes: u64) -> Result<(), StoreError> {
+    let limit = (max_bytes / 16).clamp(64 << 10, 4 << 20);
+    let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let pages = (limit / u64::try_from(page.max(512)).unwrap_or(4096)).max(16);
+    let _: i64 = conn.query_row(&format!("PRAGMA journal_size_limit = {limit}"), [], |r| r.get(0))?;
+    let _: i64 = conn.query_row(&format!("PRAGMA wal_autocheckpoint = {pages}"), [], |r| r.get(0))?;
+    Ok(())
 }
 
 /// Opens the store at `path` for reading only (queries run on connections of their own).
@@ -111,6 +90,16 @@ pub fn find_series(conn: &Connection, source: &str, name: &str) -> Result<Option
         .prepare_cached("SELECT id FROM series WHERE source = ?1 AND name = ?2")?
         .query_row(params![source, name], |r| r.get(0))
         .optional()?)
+}
+
+/// The bytes the file takes on disk: its pages (free ones included) and its write-ahead log.
+pub fn file_bytes(conn: &Connection, path: &Path) -> Result<u64, StoreError> {
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    Ok(u64::try_from(pages.max(0) * size).unwrap_or(0) + wal)
 }
 
 /// The bytes the file's live pages take (free pages not counted: SQLite reuses them).

@@ -5,10 +5,12 @@
 //! into at most `N` equal slices of the range, each keeping the lowest min, the highest max, the
 //! mean weighted by count, the latest last and the summed count.
 //!
-//! Input is expected in time order, as the store reads it; input out of order is sorted first (a
-//! copy). Output is always in time order.
+//! [`PointThinner`] and [`BucketThinner`] take their input one item at a time, in time order, and
+//! hold at most about `N` items whatever the range holds: the store streams chunks into them. The
+//! slice functions [`points`] and [`buckets`] take a whole slice; input out of order is sorted
+//! first (a copy). Output is always in time order.
 
-use super::rollup::{combine, in_time_order};
+use super::rollup::in_time_order;
 use super::{Bucket, Point};
 
 /// The points of `points` in `[from, to]`, all of them when there are at most `max`, else the
@@ -18,34 +20,11 @@ use super::{Bucket, Point};
 /// Never more than `max` points: `max` 0 gives none, and `max` 1, too few for a low and a high,
 /// gives the latest point of the range (the current value).
 pub fn points(points: &[Point], from: u64, to: u64, max: usize) -> Vec<Point> {
-    let points = in_time_order(points, |p| p.t);
-    let inside = within(&points, from, to);
-    if inside.len() <= max {
-        return inside.to_vec();
+    let mut thinner = PointThinner::new(from, to, max);
+    for p in in_time_order(points, |p| p.t).iter() {
+        thinner.push(*p);
     }
-    match max {
-        0 => return Vec::new(),
-        1 => return inside.last().copied().into_iter().collect(),
-        _ => {}
-    }
-    let slices = max / 2;
-    let mut out = Vec::with_capacity(max);
-    for run in inside.chunk_by(|a, b| slice(a.t, from, to, slices) == slice(b.t, from, to, slices)) {
-        let (mut low, mut high) = (0, 0);
-        for (i, p) in run.iter().enumerate() {
-            if p.v < run[low].v {
-                low = i;
-            }
-            if p.v > run[high].v {
-                high = i;
-            }
-        }
-        out.push(run[low.min(high)]);
-        if low != high {
-            out.push(run[low.max(high)]);
-        }
-    }
-    out
+    thinner.finish()
 }
 
 /// The buckets of `buckets` overlapping `[from, to]`, all of them when there are at most `max`,
@@ -56,34 +35,214 @@ pub fn points(points: &[Point], from: u64, to: u64, max: usize) -> Vec<Point> {
 /// `[from, to]`, or the latest one starting before `from`, which holds `from` unless the series
 /// has a hole there (the store's reader passes only buckets that overlap). `max` 0 gives none.
 pub fn buckets(buckets: &[Bucket], from: u64, to: u64, max: usize) -> Vec<Bucket> {
-    if from > to {
-        return Vec::new();
+    let mut thinner = BucketThinner::new(from, to, max);
+    for b in in_time_order(buckets, |b| b.t).iter() {
+        thinner.push(*b);
     }
-    let buckets = in_time_order(buckets, |b| b.t);
-    // From the latest bucket starting at or before `from` to the last starting at or before `to`.
-    let start = buckets.partition_point(|b| b.t <= from).saturating_sub(1);
-    let end = buckets.partition_point(|b| b.t <= to).max(start);
-    let inside = &buckets[start..end];
-    if inside.len() <= max {
-        return inside.to_vec();
-    }
-    if max == 0 {
-        return Vec::new();
-    }
-    inside
-        .chunk_by(|a, b| slice(a.t, from, to, max) == slice(b.t, from, to, max))
-        .filter_map(|run| combine(run, run.first()?.t))
-        .collect()
+    thinner.finish()
 }
 
-/// The points of `points` (in time order) in `[from, to]`.
-fn within(points: &[Point], from: u64, to: u64) -> &[Point] {
-    if from > to {
-        return &[];
+/// A point and how many came before it in the range (which of two is the earlier).
+type Ranked = (usize, Point);
+
+/// [`points`], one point at a time (in time order): at most `max + 1` points held.
+#[derive(Debug)]
+pub struct PointThinner {
+    from: u64,
+    to: u64,
+    max: usize,
+    /// Every point so far, while there are at most `max`.
+    all: Vec<Point>,
+    seen: usize,
+    latest: Option<Point>,
+    /// The slice being filled: its number, its lowest and its highest point (each with its rank).
+    current: Option<(u128, Ranked, Ranked)>,
+    /// The lows and highs of the slices before it.
+    thinned: Vec<Point>,
+}
+
+impl PointThinner {
+    /// A thinner of `[from, to]` into at most `max` points.
+    pub fn new(from: u64, to: u64, max: usize) -> Self {
+        Self { from, to, max, all: Vec::new(), seen: 0, latest: None, current: None, thinned: Vec::new() }
     }
-    let start = points.partition_point(|p| p.t < from);
-    let end = points.partition_point(|p| p.t <= to);
-    &points[start..end.max(start)]
+
+    /// Takes the next point (later than those before it); one outside `[from, to]` is ignored.
+    pub fn push(&mut self, p: Point) {
+        if self.from > self.to || p.t < self.from || p.t > self.to || self.max == 0 {
+            return;
+        }
+        self.seen += 1;
+        self.latest = Some(p);
+        if self.seen <= self.max {
+            self.all.push(p);
+        } else {
+            self.all = Vec::new();
+        }
+        if self.max < 2 {
+            return;
+        }
+        let n = slice(p.t, self.from, self.to, self.max / 2);
+        let ranked = (self.seen, p);
+        match &mut self.current {
+            Some((at, low, high)) if *at == n => {
+                if p.v < low.1.v {
+                    *low = ranked;
+                }
+                if p.v > high.1.v {
+                    *high = ranked;
+                }
+            }
+            _ => {
+                self.close_slice();
+                self.current = Some((n, ranked, ranked));
+            }
+        }
+    }
+
+    fn close_slice(&mut self) {
+        if let Some((_, low, high)) = self.current.take() {
+            let (first, second) = if high.0 < low.0 { (high, low) } else { (low, high) };
+            self.thinned.push(first.1);
+            if second.0 != first.0 {
+                self.thinned.push(second.1);
+            }
+        }
+    }
+
+    /// The points kept, in time order.
+    pub fn finish(mut self) -> Vec<Point> {
+        if self.seen <= self.max {
+            return self.all;
+        }
+        if self.max == 1 {
+            return self.latest.into_iter().collect();
+        }
+        self.close_slice();
+        self.thinned
+    }
+}
+
+/// [`buckets`], one bucket at a time (in time order): at most about `2 * max` buckets held.
+#[derive(Debug)]
+pub struct BucketThinner {
+    from: u64,
+    to: u64,
+    max: usize,
+    /// The latest bucket starting at or before `from`, until one after it comes.
+    head: Option<Bucket>,
+    all: Vec<Bucket>,
+    seen: usize,
+    /// The slice being merged: its number and its sum so far.
+    current: Option<(u128, Summary)>,
+    merged: Vec<Bucket>,
+}
+
+impl BucketThinner {
+    /// A thinner of `[from, to]` into at most `max` buckets.
+    pub fn new(from: u64, to: u64, max: usize) -> Self {
+        Self { from, to, max, head: None, all: Vec::new(), seen: 0, current: None, merged: Vec::new() }
+    }
+
+    /// Takes the next bucket (starting after those before it).
+    pub fn push(&mut self, b: Bucket) {
+        if self.from > self.to || b.t > self.to {
+            return;
+        }
+        if b.t <= self.from {
+            self.head = Some(b);
+            return;
+        }
+        if let Some(head) = self.head.take() {
+            self.take(head);
+        }
+        self.take(b);
+    }
+
+    fn take(&mut self, b: Bucket) {
+        self.seen += 1;
+        if self.seen <= self.max {
+            self.all.push(b);
+        } else {
+            self.all = Vec::new();
+        }
+        if self.max == 0 {
+            return;
+        }
+        let n = slice(b.t, self.from, self.to, self.max);
+        match &mut self.current {
+            Some((at, sum)) if *at == n => sum.add(&b),
+            _ => {
+                if let Some((_, sum)) = self.current.take() {
+                    self.merged.extend(sum.bucket());
+                }
+                let mut sum = Summary::starting(b.t);
+                sum.add(&b);
+                self.current = Some((n, sum));
+            }
+        }
+    }
+
+    /// The buckets kept, in time order.
+    pub fn finish(mut self) -> Vec<Bucket> {
+        if let Some(head) = self.head.take() {
+            self.take(head);
+        }
+        if self.seen <= self.max {
+            return self.all;
+        }
+        if let Some((_, sum)) = self.current.take() {
+            self.merged.extend(sum.bucket());
+        }
+        self.merged
+    }
+}
+
+/// Buckets (or points, as buckets of one) summed up into one, as [`super::rollup::combine`] does,
+/// one at a time: the same arithmetic in the same order, so the same bits.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    t: u64,
+    min: f64,
+    max: f64,
+    sum: f64,
+    weight: f64,
+    count: u32,
+    last: Option<f64>,
+}
+
+impl Summary {
+    /// An empty summary of a bucket starting at `t`.
+    pub fn starting(t: u64) -> Self {
+        Self { t, min: f64::INFINITY, max: f64::NEG_INFINITY, sum: 0.0, weight: 0.0, count: 0, last: None }
+    }
+
+    /// Where the bucket it sums up starts.
+    pub fn start(&self) -> u64 {
+        self.t
+    }
+
+    /// Adds a bucket (a count of 0 weighs in the mean as one).
+    pub fn add(&mut self, b: &Bucket) {
+        self.min = self.min.min(b.min);
+        self.max = self.max.max(b.max);
+        let w = f64::from(b.count.max(1));
+        self.sum += b.mean * w;
+        self.weight += w;
+        self.count = self.count.saturating_add(b.count);
+        self.last = Some(b.last);
+    }
+
+    /// Adds a point.
+    pub fn add_point(&mut self, p: Point) {
+        self.add(&Bucket { t: p.t, min: p.v, max: p.v, mean: p.v, last: p.v, count: 1 });
+    }
+
+    /// The bucket it sums up; `None` when nothing was added.
+    pub fn bucket(&self) -> Option<Bucket> {
+        let last = self.last?;
+        Some(Bucket { t: self.t, min: self.min, max: self.max, mean: self.sum / self.weight, last, count: self.count })
+    }
 }
 
 /// Which of `n` equal slices of `[from, to]` time `t` falls in (a time before `from` in the first).
@@ -95,7 +254,7 @@ fn slice(t: u64, from: u64, to: u64, n: usize) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::rollup::roll;
+    use crate::store::rollup::{combine, roll};
 
     /// `n` points 10 ms apart from `start`, a noisy wave between about 40 and 60.
     fn wave(start: u64, n: u64) -> Vec<Point> {

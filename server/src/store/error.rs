@@ -13,6 +13,9 @@ pub enum StoreError {
     /// SQLite refused a statement (a full or read-only disk, a corrupt file, ...).
     #[error("the history store failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The file's schema is not one this livedash can use.
+    #[error("the history store's schema: {0}")]
+    Schema(String),
     /// A chunk did not decode.
     #[error("a stored chunk is damaged: {0}")]
     Chunk(String),

@@ -4,7 +4,8 @@
 //! - [`handle`]: the [`Store`] the server holds: a bounded queue to the writer; [`state`]: what
 //!   the two share (settings, jobs, counters, the last failure).
 //! - [`writer`]: the one writer thread, a transaction per batch; [`maintain`]: chunks, roll-ups,
-//!   retention and the byte budget as data ages; [`db`]: the file and its tables.
+//!   retention and the byte budget as data ages; [`clock`]: the trusted "now" those go by;
+//!   [`db`]: the file and its tables; [`migrate`]: the schema's versions, a transaction each.
 //! - [`read`]: a range of one series, the series list, gaps, the minutes before a restart.
 //! - [`codec`]: a chunk of points or of roll-up buckets as a compressed blob (pco).
 //! - [`rollup`]: points into min/max/mean/last buckets, and buckets into coarser ones.
@@ -18,12 +19,14 @@
 //! May import the core (`livedash`) and [`crate::clock`]; nothing from the live path, the
 //! sources, the config or the router (the server's wiring feeds it sample frames).
 
+pub mod clock;
 pub mod codec;
 pub mod db;
 pub mod downsample;
 pub mod error;
 pub mod handle;
 pub mod maintain;
+pub mod migrate;
 pub mod read;
 pub mod rollup;
 pub mod state;

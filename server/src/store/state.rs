@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -30,6 +30,8 @@ pub struct StoreConfig {
     pub hour_for: Duration,
     /// How many samples may wait for the writer (beside the bound in bytes, [`MAX_QUEUE_BYTES`]).
     pub queue: usize,
+    /// How many history reads may run at once (more are refused: `503`).
+    pub max_reads: usize,
 }
 
 /// What the writer is asked to do.
@@ -99,8 +101,26 @@ pub struct Shared {
     pub bytes: AtomicU64,
     /// Chunks deleted to keep within the byte budget.
     pub evicted_chunks: AtomicU64,
+    /// Chunks that did not decode, set aside (table `damaged`).
+    pub chunks_damaged: AtomicU64,
+    /// The wall clock minus the store's trusted clock, in ms, as last read.
+    pub clock_skew_ms: AtomicI64,
+    /// Times the wall clock was found off the trusted one by more than the bound.
+    pub clock_jumps: AtomicU64,
+    /// Maintenance steps that failed (each is tried again later, the others go on).
+    pub maintenance_failures: AtomicU64,
+    /// History reads running now.
+    pub reads_running: AtomicUsize,
+    /// History reads refused because as many as allowed were running.
+    pub reads_refused: AtomicU64,
+    /// History reads stopped because their client went away.
+    pub reads_cancelled: AtomicU64,
+    /// Damaged chunks that reads skipped.
+    pub read_chunks_skipped: AtomicU64,
     /// Why the last write failed, while it keeps failing.
     failing: Mutex<Option<String>>,
+    /// Why a maintenance step last failed, while it keeps failing: (step, reason).
+    maintenance: Mutex<Option<(&'static str, String)>>,
 }
 
 impl Shared {
@@ -125,5 +145,44 @@ impl Shared {
     /// Why history is not being saved, if it is not.
     pub fn failing(&self) -> Option<String> {
         self.failing.lock().clone()
+    }
+
+    /// Maintenance `step` failed with `e` (logged once per distinct reason).
+    pub fn set_maintenance_failing(&self, step: &'static str, e: &StoreError) {
+        self.maintenance_failures.fetch_add(1, Ordering::Relaxed);
+        let reason = e.to_string();
+        let mut last = self.maintenance.lock();
+        if last.as_ref().is_none_or(|(s, r)| *s != step || *r != reason) {
+            tracing::warn!(step, error = %reason, "history store: a maintenance step failed; the others go on");
+        }
+        *last = Some((step, reason));
+    }
+
+    /// Maintenance `step` worked.
+    pub fn set_maintenance_ok(&self, step: &'static str) {
+        let mut last = self.maintenance.lock();
+        if last.as_ref().is_some_and(|(s, _)| *s == step) {
+            tracing::info!(step, "history store: the maintenance step works again");
+            *last = None;
+        }
+    }
+
+    /// The store's clock and maintenance, for `/api/health`: `{"clock_skew_ms", "clock_jumped",
+    /// "clock_jumps", "maintenance_error", "chunks_damaged", "bytes"}`.
+    pub fn health(&self) -> serde_json::Value {
+        let skew = self.clock_skew_ms.load(Ordering::Relaxed);
+        serde_json::json!({
+            "clock_skew_ms": skew,
+            "clock_jumped": skew.unsigned_abs() > super::clock::SKEW_BOUND_MS,
+            "clock_jumps": self.clock_jumps.load(Ordering::Relaxed),
+            "maintenance_error": self.maintenance_failing(),
+            "chunks_damaged": self.chunks_damaged.load(Ordering::Relaxed),
+            "bytes": self.bytes.load(Ordering::Relaxed),
+        })
+    }
+
+    /// The maintenance step failing now and why, if one is.
+    pub fn maintenance_failing(&self) -> Option<String> {
+        self.maintenance.lock().as_ref().map(|(step, reason)| format!("{step}: {reason}"))
     }
 }

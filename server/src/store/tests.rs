@@ -19,6 +19,7 @@ fn temp_store(name: &str) -> (StoreConfig, Connection) {
         minute_for: Duration::from_secs(30 * 86_400),
         hour_for: Duration::from_secs(365 * 86_400),
         queue: 16,
+        max_reads: 4,
     };
     let conn = db::open_writer(&config.path).expect("open");
     (config, conn)
@@ -97,7 +98,7 @@ fn days_roll_up_into_hours_that_agree_with_the_points() {
 }
 
 #[test]
-fn the_byte_budget_drops_the_oldest_first() {
+fn the_byte_budget_drops_the_oldest_raw_points_first() {
     let (mut config, conn) = temp_store("budget");
     let now = 600 * DAY;
     for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
@@ -106,17 +107,24 @@ fn the_byte_budget_drops_the_oldest_first() {
     maintain::close_quarters(&conn, now).expect("close");
     let before = db::used_bytes(&conn).expect("size");
     let newest_before: i64 = conn.query_row("SELECT max(start) FROM chunk", [], |r| r.get(0)).expect("max");
-    config.max_bytes = before / 3;
+    // Raw points take about half of it here: some of them have to go, and only they.
+    config.max_bytes = before * 3 / 4;
     let shared = Shared::default();
     let mut schedule = maintain::Schedule::default();
-    schedule.run(&conn, &config, &shared, now).expect("maintain");
-    let after = db::used_bytes(&conn).expect("size");
+    assert!(
+        schedule.run(&conn, &config, &shared, now, std::time::Instant::now()),
+        "{:?}",
+        shared.maintenance_failing()
+    );
+    let after = db::file_bytes(&conn, &config.path).expect("size");
     assert!(after <= config.max_bytes, "{after} > {}", config.max_bytes);
     assert!(shared.evicted_chunks.load(std::sync::atomic::Ordering::Relaxed) > 0);
-    let oldest: i64 = conn.query_row("SELECT min(start) FROM chunk", [], |r| r.get(0)).expect("min");
+    let oldest: i64 = conn.query_row("SELECT min(start) FROM chunk WHERE tier = 0", [], |r| r.get(0)).expect("min");
     let newest: i64 = conn.query_row("SELECT max(start) FROM chunk", [], |r| r.get(0)).expect("max");
-    assert!(oldest > (now - 20 * HOUR) as i64, "the oldest went first");
+    assert!(oldest > (now - 20 * HOUR) as i64, "the oldest raw points went first");
     assert_eq!(newest, newest_before, "the newest stayed");
+    let minutes: i64 = conn.query_row("SELECT min(start) FROM chunk WHERE tier = 1", [], |r| r.get(0)).expect("min");
+    assert!(minutes < oldest, "the roll-ups outlive the raw points");
 }
 
 #[test]
@@ -153,7 +161,56 @@ fn a_version_1_file_is_moved_to_the_current_schema_keeping_its_chunks() {
     let row: (i64, i64, Vec<u8>) = conn
         .query_row("SELECT id, count, data FROM chunk", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .expect("kept");
-    assert_eq!((version, row.1, row.2), (2, 3, vec![1, 2]));
+    assert_eq!((version, row.1, row.2), (3, 3, vec![1, 2]));
     drop(conn);
     db::open_writer(&path).expect("opens again without migrating twice");
+}
+
+/// A version 1 file as livedash's old three-transaction migration could leave it when killed:
+/// `chunk_v1` renamed, and maybe the new `chunk` made beside it.
+#[test]
+fn a_version_1_file_left_half_migrated_is_finished() {
+    for with_new_table in [false, true] {
+        let dir = std::env::temp_dir().join(format!("livedash-store-half-{with_new_table}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("history.db");
+        {
+            let old = Connection::open(&path).expect("open");
+            old.execute_batch(
+                "CREATE TABLE series (id INTEGER PRIMARY KEY, source TEXT NOT NULL, name TEXT NOT NULL,
+                   UNIQUE (source, name));
+                 CREATE TABLE chunk_v1 (series INTEGER NOT NULL, tier INTEGER NOT NULL, start INTEGER NOT NULL,
+                   end INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL,
+                   PRIMARY KEY (series, tier, start)) WITHOUT ROWID;
+                 INSERT INTO chunk_v1 VALUES (1, 1, 900000, 1800000, 3, x'0102');
+                 PRAGMA user_version = 1;",
+            )
+            .expect("a half-migrated file");
+            if with_new_table {
+                old.execute_batch(
+                    "CREATE TABLE chunk (id INTEGER PRIMARY KEY, series INTEGER NOT NULL, tier INTEGER NOT NULL,
+                       start INTEGER NOT NULL, end INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
+                     CREATE UNIQUE INDEX chunk_key ON chunk (series, tier, start);",
+                )
+                .expect("the new table beside it");
+            }
+        }
+        let conn = db::open_writer(&path).expect("finishes the migration");
+        let row: (i64, Vec<u8>) =
+            conn.query_row("SELECT count, data FROM chunk", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("kept");
+        assert_eq!(row, (3, vec![1, 2]));
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'chunk_v1'", [], |r| r.get(0))
+            .expect("tables");
+        assert_eq!(left, 0);
+        // The unique key holds: the same chunk cannot be stored twice.
+        assert!(
+            conn.execute(
+                "INSERT INTO chunk (series, tier, start, end, count, data) VALUES (1, 1, 900000, 0, 0, x'')",
+                []
+            )
+            .is_err()
+        );
+    }
 }

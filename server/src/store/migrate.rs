@@ -1,0 +1,158 @@
+//! The schema's versions, each step from one to the next in ONE transaction that also bumps
+//! `PRAGMA user_version` (SQLite keeps it in the file's header, written by the same transaction),
+//! so a crash at any point leaves the file at one version or the next, never between: the next
+//! start simply runs the step again.
+//!
+//! - 0 -> 3: a new file gets the current tables at once.
+//! - 1 -> 2: chunks leave the WITHOUT ROWID table (whose rows over a quarter of a page spilled
+//!   into overflow pages). Files left half-way by the old three-transaction step (a `chunk_v1`
+//!   table beside or instead of `chunk`) are finished, not refused.
+//! - 2 -> 3: the ageing index covers the tier (eviction goes finest tier first); `reroll` lists
+//!   the days whose 1-hour roll-up must be made again from the minute tier (every day with
+//!   minutes, once: older versions missed some); `damaged` holds chunks set aside.
+//!
+//! `LIVEDASH_FAULT_MIGRATION=<step>` makes the process abort inside that step (`copy`: after
+//! copying the chunks, before the transaction commits): the test of a crash mid-migration.
+
+use rusqlite::Connection;
+
+use super::error::StoreError;
+
+/// The schema's version, kept in `PRAGMA user_version`.
+pub const VERSION: i64 = 3;
+
+const TABLES: &str = "
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    name TEXT NOT NULL,
+    UNIQUE (source, name)
+);
+CREATE TABLE IF NOT EXISTS pending (
+    series INTEGER NOT NULL,
+    t INTEGER NOT NULL,
+    v REAL NOT NULL,
+    PRIMARY KEY (series, t)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run (
+    start INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+";
+
+const CHUNK: &str = "
+CREATE TABLE IF NOT EXISTS chunk (
+    id INTEGER PRIMARY KEY,
+    series INTEGER NOT NULL,
+    tier INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+";
+
+const V3: &str = "
+DROP INDEX IF EXISTS chunk_age;
+CREATE UNIQUE INDEX IF NOT EXISTS chunk_key ON chunk (series, tier, start);
+CREATE INDEX IF NOT EXISTS chunk_age ON chunk (tier, start);
+CREATE TABLE IF NOT EXISTS reroll (
+    series INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    PRIMARY KEY (series, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS damaged (
+    id INTEGER PRIMARY KEY,
+    series INTEGER NOT NULL,
+    tier INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    error TEXT NOT NULL,
+    found INTEGER NOT NULL
+);
+";
+
+/// Brings the file to [`VERSION`], a step at a time.
+pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    loop {
+        let version = version(conn)?;
+        match version {
+            VERSION => return Ok(()),
+            v if v > VERSION => {
+                return Err(StoreError::Schema(format!(
+                    "made by a newer livedash (schema {v}, this one knows {VERSION})"
+                )));
+            }
+            0 => step(conn, VERSION, |tx| {
+                tx.execute_batch(TABLES)?;
+                tx.execute_batch(CHUNK)?;
+                tx.execute_batch(V3)?;
+                Ok(())
+            })?,
+            1 => step(conn, 2, v1_to_v2)?,
+            2 => step(conn, 3, |tx| {
+                tx.execute_batch(V3)?;
+                tx.execute_batch(
+                    "INSERT OR IGNORE INTO reroll (series, day)
+                     SELECT DISTINCT series, start - start % 86400000 FROM chunk WHERE tier = 1",
+                )?;
+                Ok(())
+            })?,
+            v => return Err(StoreError::Schema(format!("schema {v} is not one livedash ever made"))),
+        }
+    }
+}
+
+/// The file's version.
+pub fn version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Runs `body` and sets the version to `to`, in one immediate transaction.
+fn step(
+    conn: &Connection,
+    to: i64,
+    body: impl FnOnce(&Connection) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    body(&tx)?;
+    tx.execute_batch(&format!("PRAGMA user_version = {to}"))?;
+    tx.commit()?;
+    tracing::info!(version = to, "history store: schema updated");
+    Ok(())
+}
+
+fn table_exists(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    Ok(conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |r| {
+        r.get::<_, i64>(0)
+    })? > 0)
+}
+
+/// Version 1's chunks into the ordinary table, whatever an interrupted old migration left.
+fn v1_to_v2(tx: &Connection) -> Result<(), StoreError> {
+    tx.execute_batch(TABLES)?;
+    if !table_exists(tx, "chunk_v1")? {
+        tx.execute_batch("DROP INDEX IF EXISTS chunk_age; ALTER TABLE chunk RENAME TO chunk_v1;")?;
+    }
+    tx.execute_batch(CHUNK)?;
+    tx.execute_batch(
+        "INSERT OR IGNORE INTO chunk (series, tier, start, end, count, data)
+         SELECT series, tier, start, end, count, data FROM chunk_v1",
+    )?;
+    fault("copy");
+    tx.execute_batch(
+        "DROP TABLE chunk_v1;
+         CREATE UNIQUE INDEX IF NOT EXISTS chunk_key ON chunk (series, tier, start);
+         CREATE INDEX IF NOT EXISTS chunk_age ON chunk (start);",
+    )?;
+    Ok(())
+}
+
+/// Aborts the process at `point` when `LIVEDASH_FAULT_MIGRATION` names it (a crash, for tests).
+fn fault(point: &str) {
+    if std::env::var("LIVEDASH_FAULT_MIGRATION").is_ok_and(|p| p == point) {
+        tracing::error!(point, "LIVEDASH_FAULT_MIGRATION: aborting mid-migration");
+        std::process::abort();
+    }
+}
