@@ -1,20 +1,38 @@
 //! Reads the shared stream: every instance, the fetching one included, takes each sample and
 //! failure from `P:samples` in stream order (which is `seq` order) into its hub, and each spent
 //! login budget from `P:blocks` into its throttle. One blocking `XREAD` on a connection of its
-//! own (a blocking command would hold up every other command on a shared one).
+//! own (a blocking command would hold up every other command on a shared one). A backfill (at
+//! join, or going on after a failure) pages through the stream first, on the same connection,
+//! while the coordinator goes on renewing the leases.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use livedash::Sample;
 use redis::aio::MultiplexedConnection;
-use redis::streams::{StreamId, StreamReadReply};
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use serde_json::value::RawValue;
 
 use super::state::State;
 use crate::auth::Auth;
 use crate::clock::now_ms;
 use crate::live::hub::Hub;
+
+/// How many entries one read of the samples stream takes at most (a page of a backfill): small
+/// enough that a page of large entries, or a busy machine, never takes a reply past the reader's
+/// response timeout.
+pub const PAGE: usize = 250;
+/// The longest a backfill waits, before a page, for a tap of the hub that is behind.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+/// Why the reader stopped, and where it was: a reader that failed can go on from there.
+#[derive(Debug)]
+pub struct Stopped {
+    /// Why.
+    pub why: Stop,
+    /// The last entries it took.
+    pub at: Position,
+}
 
 /// Why the reader stopped.
 #[derive(Debug)]
@@ -73,6 +91,7 @@ pub fn decode(entry: &StreamId) -> Option<Entry> {
 }
 
 /// Where the reader is in each stream.
+#[derive(Debug, Clone)]
 pub struct Position {
     /// The last samples entry read.
     pub samples: String,
@@ -90,21 +109,26 @@ pub struct Sinks {
     pub state: Arc<State>,
 }
 
-/// Reads from `position` on until Redis fails or the epoch changes (`epoch` is the current one).
+/// Reads from `position` on until Redis fails or the epoch changes (`epoch` is the current one);
+/// with `catch_up`, first takes what the samples stream holds after `position` a page at a time
+/// ([`catch_up`]). Says why it stopped, and where it was.
 pub async fn run(
     mut conn: MultiplexedConnection,
     keys: (String, String),
     mut position: Position,
     epoch: String,
     sinks: Sinks,
-    block: Duration,
-) -> Stop {
+    (block, catch_up_first): (Duration, bool),
+) -> Stopped {
     let (samples_key, blocks_key) = keys;
+    if catch_up_first && let Err(why) = catch_up(&mut conn, &samples_key, &mut position, &epoch, &sinks).await {
+        return Stopped { why, at: position };
+    }
     let block_ms = u64::try_from(block.as_millis()).unwrap_or(1000);
     loop {
         let reply: Option<StreamReadReply> = match redis::cmd("XREAD")
             .arg("COUNT")
-            .arg(1000)
+            .arg(PAGE)
             .arg("BLOCK")
             .arg(block_ms)
             .arg("STREAMS")
@@ -116,24 +140,13 @@ pub async fn run(
             .await
         {
             Ok(reply) => reply,
-            Err(e) => return Stop::Failed(e.to_string()),
+            Err(e) => return Stopped { why: Stop::Failed(e.to_string()), at: position },
         };
         for stream in reply.map(|r| r.keys).unwrap_or_default() {
             if stream.key == samples_key {
                 for entry in &stream.ids {
-                    match decode(entry) {
-                        Some(e) if e.epoch() != epoch => return Stop::NewEpoch,
-                        Some(Entry::Sample { sample, .. }) => {
-                            State::count(&sinks.state.stats.received);
-                            sinks.hub.accept(sample);
-                        }
-                        Some(Entry::Failure { source, reason, .. }) => {
-                            State::count(&sinks.state.stats.received);
-                            sinks.hub.set_failing(&source, reason);
-                        }
-                        None => {
-                            tracing::warn!(id = %entry.id, "skipped an entry of the shared stream that livedash did not write")
-                        }
+                    if let Err(why) = take(entry, &epoch, &sinks, false) {
+                        return Stopped { why, at: position };
                     }
                     position.samples.clone_from(&entry.id);
                 }
@@ -145,6 +158,65 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Takes the samples stream after `position.samples` into the hub a page at a time
+/// (`XRANGE key (id + COUNT n`, on the reader's own connection, so that no reply holds up the
+/// lease's renewal), pausing while a tap of the hub (the history store's queue) is behind, at
+/// most [`PATIENCE`] a page, until a page comes back short. Entries of another epoch (from
+/// before Redis lost its data) are skipped, as the first page's are.
+pub async fn catch_up(
+    conn: &mut MultiplexedConnection,
+    key: &str,
+    position: &mut Position,
+    epoch: &str,
+    sinks: &Sinks,
+) -> Result<(), Stop> {
+    loop {
+        let waited = Instant::now();
+        while sinks.hub.taps_behind() && waited.elapsed() < PATIENCE {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let page: StreamRangeReply = redis::cmd("XRANGE")
+            .arg(key)
+            .arg(format!("({}", position.samples))
+            .arg("+")
+            .arg("COUNT")
+            .arg(PAGE)
+            .query_async(conn)
+            .await
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        for entry in &page.ids {
+            take(entry, epoch, sinks, true)?;
+            position.samples.clone_from(&entry.id);
+        }
+        if page.ids.len() < PAGE {
+            return Ok(());
+        }
+    }
+}
+
+/// Takes one entry of the samples stream into the hub. One of another epoch stops the reader
+/// (Redis lost its data), unless `skip_other_epochs` (a backfill: the stream's oldest entries may
+/// be of an epoch before the current one).
+fn take(entry: &StreamId, epoch: &str, sinks: &Sinks, skip_other_epochs: bool) -> Result<(), Stop> {
+    match decode(entry) {
+        Some(e) if e.epoch() != epoch => {
+            if !skip_other_epochs {
+                return Err(Stop::NewEpoch);
+            }
+        }
+        Some(Entry::Sample { sample, .. }) => {
+            State::count(&sinks.state.stats.received);
+            sinks.hub.accept(sample);
+        }
+        Some(Entry::Failure { source, reason, .. }) => {
+            State::count(&sinks.state.stats.received);
+            sinks.hub.set_failing(&source, reason);
+        }
+        None => tracing::warn!(id = %entry.id, "skipped an entry of the shared stream that livedash did not write"),
+    }
+    Ok(())
 }
 
 /// A spent budget told by an instance: refused here too, for what is left of its wait.

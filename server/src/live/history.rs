@@ -19,7 +19,7 @@ pub const MAX_HISTORY_LEN: usize = 100_000;
 /// What keeping one sample costs besides its frame's bytes: the entry, the frame's shared parts
 /// (kind, text and wire views of one buffer, and the buffer's reference count), its place in the
 /// ring.
-const ENTRY_OVERHEAD: usize = 192;
+pub const ENTRY_OVERHEAD: usize = 192;
 
 /// How long, how many samples and how many bytes the history keeps.
 #[derive(Debug, Clone, Copy)]

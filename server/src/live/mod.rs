@@ -3,6 +3,7 @@
 //! - [`stamp`]: this instance's samples get their global `seq` and receive time;
 //! - [`hub`]: accepts stamped samples, keeps them ([`history`]) and fans their frames out
 //!   ([`outgoing`], framed once for the wire by [`wire`]); holds each source's status;
+//! - [`tap`]: what else is told of every accepted sample (the history store's queue);
 //! - [`start`]: what a new socket is sent first (`hello` or resume); [`epoch`]: which `since` a
 //!   resume may start from;
 //! - [`ws`]: the `/ws` endpoint, from admission to the socket's last frame.
@@ -18,6 +19,7 @@ pub mod hub;
 pub mod outgoing;
 pub mod stamp;
 pub mod start;
+pub mod tap;
 pub mod wire;
 pub mod ws;
 

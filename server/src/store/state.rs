@@ -2,6 +2,7 @@
 //! them, and the counters and last failure that the rest of the server reads.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -9,6 +10,10 @@ use parking_lot::Mutex;
 use tungstenite::Utf8Bytes;
 
 use super::error::StoreError;
+
+/// The most bytes of sample frames that may wait for the writer; past it a sample is refused
+/// (counted), as it is past [`StoreConfig::queue`] samples.
+pub const MAX_QUEUE_BYTES: usize = 64 << 20;
 
 /// What the store is told at start.
 #[derive(Debug, Clone)]
@@ -23,7 +28,7 @@ pub struct StoreConfig {
     pub minute_for: Duration,
     /// How long 1-hour roll-ups are kept.
     pub hour_for: Duration,
-    /// How many samples may wait for the writer.
+    /// How many samples may wait for the writer (beside the bound in bytes, [`MAX_QUEUE_BYTES`]).
     pub queue: usize,
     /// How many history reads may run at once (more are refused: `503`).
     pub max_reads: usize,
@@ -32,11 +37,55 @@ pub struct StoreConfig {
 /// What the writer is asked to do.
 pub enum Job {
     /// Keep this sample frame's numeric series.
-    Sample(Utf8Bytes),
+    Sample(Queued),
     /// Say when everything before this is written.
     Flush(std::sync::mpsc::Sender<()>),
     /// Write what is queued, then stop.
     Stop,
+}
+
+/// What waits in the queue, in bytes and in samples: what bounds it.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    /// The queued frames' bytes (each counted with [`Queued::OVERHEAD`]).
+    pub bytes: AtomicUsize,
+    /// The queued frames.
+    pub samples: AtomicUsize,
+}
+
+/// A sample frame in the queue: counted in the [`Backlog`] until it is dropped (parsed by the
+/// writer, or refused). Reads as its text.
+#[derive(Debug)]
+pub struct Queued {
+    text: Utf8Bytes,
+    backlog: Arc<Backlog>,
+}
+
+impl Queued {
+    /// What a queued frame costs beside its text: its place in the queue and its handle.
+    pub const OVERHEAD: usize = 64;
+
+    /// Counts `text` in `backlog`; it is counted out when dropped.
+    pub fn new(text: Utf8Bytes, backlog: Arc<Backlog>) -> Self {
+        backlog.bytes.fetch_add(text.len() + Self::OVERHEAD, Ordering::Relaxed);
+        backlog.samples.fetch_add(1, Ordering::Relaxed);
+        Self { text, backlog }
+    }
+}
+
+impl std::ops::Deref for Queued {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.backlog.bytes.fetch_sub(self.text.len() + Self::OVERHEAD, Ordering::Relaxed);
+        self.backlog.samples.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// What the writer and the rest of the server share: counters and the last failure.

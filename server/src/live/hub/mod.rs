@@ -13,6 +13,10 @@
 //! holds up publishing, and it is shared: clients that arrive while nothing new has come get the
 //! same bytes.
 //!
+//! What else needs every accepted sample (the history store, and the alerts after it) is a [`Tap`]:
+//! told of each sample under the lock, in `seq` order, with the frame the sockets get (shared,
+//! not copied), so that it sees exactly what the hub accepted however many come at once.
+//!
 //! Memory is bounded: the history by [`HistoryLimits::max_bytes`] across all sources (oldest
 //! first, counted in [`HubStats::history_dropped`]), and the broadcast queue by
 //! [`CHANNEL_CAPACITY`] frames, which are the history's own bytes as long as it holds that many.
@@ -35,6 +39,8 @@ use super::start::{self, Start};
 use super::wire::Framed;
 
 mod page;
+mod tap;
+use super::tap::Tap;
 use crate::clock::now_ms;
 
 /// How many frames a socket may fall behind before it skips ahead to the newest sample of each
@@ -61,6 +67,8 @@ struct Inner {
     statuses_changed: u64,
     /// The last `hello` made, for the state it was made at; dropped when anything changes.
     hello: Option<(start::StateKey, Utf8Bytes)>,
+    /// What is told of every sample accepted.
+    taps: Vec<Arc<dyn Tap>>,
 }
 
 /// Counters the hub keeps for `/metrics` and tests.
@@ -142,6 +150,7 @@ impl Hub {
                 page: start::PageWide::default(),
                 statuses_changed: 0,
                 hello: None,
+                taps: Vec::new(),
             }),
             tx,
             limits,
@@ -187,7 +196,11 @@ impl Hub {
         inner.resumable.accepted(seq);
         inner.hello = None;
         let frame = Outgoing::sample(log.index, seq, framed);
-        log.ring.push(Arc::new(Entry { seq, ts_ms, frame: frame.clone() }), now);
+        let entry = Arc::new(Entry { seq, ts_ms, frame: frame.clone() });
+        for tap in &inner.taps {
+            tap.accepted(source, &entry);
+        }
+        log.ring.push(entry, now);
         log.last_good_ms = Some(now);
         if let Some(status) = log.set_status(SourceState::Ok, None, now) {
             inner.changed_statuses();
@@ -222,11 +235,6 @@ impl Hub {
         inner.hello = None;
         self.keep_within_budget(inner);
         kept
-    }
-
-    /// Every frame broadcast from now on (for the history store's feed).
-    pub fn frames(&self) -> broadcast::Receiver<Outgoing> {
-        self.tx.subscribe()
     }
 
     /// Drops the oldest samples, of whichever source, while the history is over its byte budget.

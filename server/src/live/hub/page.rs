@@ -3,9 +3,14 @@
 //! changes what a resume may start from). Each change reaches every client as a frame, in order
 //! with the samples, and every later `hello`.
 
-use livedash::{ClusterStatus, Frame, Sample, StoreStatus};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use livedash::{ClusterStatus, Frame, Ring, Sample, StoreStatus};
 
 use super::{Hub, Inner};
+use crate::clock::{millis, now_ms};
+use crate::live::history::Entry;
 use crate::live::outgoing::Outgoing;
 use crate::live::wire::Framed;
 
@@ -42,15 +47,18 @@ impl Hub {
         self.broadcast(frame);
     }
 
-    /// Joins the shared stream in the state `status`, with the samples it still holds (oldest
-    /// first): those above every `seq` here are kept and broadcast. A hub that has only restored
-    /// history so far (this server has just started) takes every sample above what it restored;
-    /// one that ran alone takes only what is above its own. Either way, only what is accepted
-    /// from now on can be resumed from. Returns how many samples were taken.
+    /// Joins the shared stream in the state `status`, with the first samples it holds (oldest
+    /// first; the rest reach [`Hub::accept`] after): those above every `seq` here are kept and
+    /// broadcast. A hub that has only restored history so far (this server has just started)
+    /// forgets what it restored that the stream holds too (from the stream's first sample on:
+    /// the stream's copy has the real `seq`) and takes every sample above the rest; one that ran
+    /// alone takes only what is above its own. Either way, only what is accepted from now on can
+    /// be resumed from. Returns how many samples were taken.
     pub fn join(&self, status: ClusterStatus, backfill: Vec<Sample>) -> usize {
         let mut guard = self.inner.lock();
         let inner = &mut *guard;
         if !inner.accepted_any {
+            self.forget_restored_overlap(inner, &backfill);
             inner.seq = inner.sources.values().filter_map(|log| log.ring.latest()).map(|e| e.seq).max().unwrap_or(0);
         }
         self.set_cluster_locked(inner, status);
@@ -65,6 +73,32 @@ impl Hub {
             }
         }
         taken
+    }
+
+    /// Drops the restored samples that the stream, whose oldest samples are `backfill`, holds
+    /// too: of each source, those from the first time the stream has of it (of any source, for a
+    /// source not in `backfill`), and any at or above the stream's first `seq`.
+    fn forget_restored_overlap(&self, inner: &mut Inner, backfill: &[Sample]) {
+        let Some(first_seq) = backfill.first().map(|s| s.seq) else { return };
+        let mut from: HashMap<&str, u64> = HashMap::new();
+        for s in backfill {
+            from.entry(&*s.source).and_modify(|t| *t = (*t).min(s.ts_ms)).or_insert(s.ts_ms);
+        }
+        let any = from.values().copied().min().unwrap_or(0);
+        let now = now_ms();
+        for (name, log) in &mut inner.sources {
+            let cut = from.get(&**name).copied().unwrap_or(any);
+            let keep = |e: &Arc<Entry>| e.ts_ms < cut && e.seq < first_seq;
+            if log.ring.iter().all(keep) {
+                continue;
+            }
+            let kept: Vec<Arc<Entry>> = log.ring.iter().filter(|e| keep(e)).cloned().collect();
+            log.ring = Ring::new(self.limits.len_for(log.interval), millis(self.limits.max_age));
+            for entry in kept {
+                log.ring.push(entry, now);
+            }
+        }
+        inner.hello = None;
     }
 
     /// How the sources are shared (`None`: this server alone).
