@@ -183,6 +183,9 @@ fn render_store(out: &mut String, store: &Store) {
     let bytes = get(&s.bytes) as f64;
     family(out, "store_bytes", "gauge", "Bytes the history store's file and log take (as last measured).", &one(bytes));
     #[allow(clippy::cast_precision_loss)]
+    let queued = store.backlog().0 as f64;
+    family(out, "store_queue_bytes", "gauge", "Bytes of samples waiting for the history store's writer.", &one(queued));
+    #[allow(clippy::cast_precision_loss)]
     let skew = s.clock_skew_ms.load(Ordering::Relaxed) as f64 / 1000.0;
     family(
         out,
