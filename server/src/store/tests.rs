@@ -214,3 +214,19 @@ fn a_version_1_file_left_half_migrated_is_finished() {
         );
     }
 }
+
+/// A life of the server whose first batch reaches back before its start (a cluster instance's
+/// backfill of the time it was down) leaves a gap only where no life wrote.
+#[test]
+fn a_backfill_of_the_time_down_is_no_gap() {
+    let (_, conn) = temp_store("backfill-gap");
+    let frame = |t: u64| {
+        let text = format!(r#"{{"type":"sample","seq":{t},"source":"s","ts_ms":{t},"data":{{"x":1}}}}"#);
+        super::writer::parse(&text).expect("a sample frame")
+    };
+    let t = 900 * DAY;
+    super::writer::write_batch(&conn, &[frame(t), frame(t + 10_000)], t).expect("first life");
+    // Down from t + 10 s; up at t + 100 s with the samples from t + 20 s on, backfilled.
+    super::writer::write_batch(&conn, &[frame(t + 20_000), frame(t + 110_000)], t + 100_000).expect("second life");
+    assert_eq!(read::gaps(&conn, t, t + 200_000).expect("gaps"), [(t + 10_000, t + 20_000)]);
+}

@@ -144,10 +144,12 @@ pub fn write_batch(conn: &Connection, batch: &[Parsed], run_start: u64) -> Resul
         }
     }
     let last = batch.iter().map(|p| p.t).max().unwrap_or(run_start);
+    let first = batch.iter().map(|p| p.t).min().unwrap_or(run_start);
     tx.prepare_cached(
-        "INSERT INTO run (start, last) VALUES (?1, ?2) ON CONFLICT (start) DO UPDATE SET last = max(last, ?2)",
+        "INSERT INTO run (start, last, first) VALUES (?1, ?2, ?3) ON CONFLICT (start)
+         DO UPDATE SET last = max(last, ?2), first = min(coalesce(first, ?3), ?3)",
     )?
-    .execute(params![run_start as i64, last as i64])?;
+    .execute(params![run_start as i64, last as i64, first as i64])?;
     tx.commit()?;
     Ok(())
 }

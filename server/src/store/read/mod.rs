@@ -174,7 +174,9 @@ pub fn raw_points(conn: &Connection, id: i64, from: u64, to: u64) -> Result<Vec<
 /// When the server was down within `[from, to]`: between the last write of one life and the
 /// start of the next.
 pub fn gaps(conn: &Connection, from: u64, to: u64) -> Result<Vec<(u64, u64)>, StoreError> {
-    let mut rows = conn.prepare_cached("SELECT start, last FROM run ORDER BY start")?;
+    // A life's start is where it began writing: its earliest point when that came first (a cluster
+    // instance's backfill of the time it was down).
+    let mut rows = conn.prepare_cached("SELECT min(start, coalesce(first, start)), last FROM run ORDER BY start")?;
     let runs: Vec<(u64, u64)> = rows
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
         .map(|r| r.map(|(s, l)| (u64::try_from(s).unwrap_or(0), u64::try_from(l).unwrap_or(0))))
