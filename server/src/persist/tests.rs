@@ -13,17 +13,7 @@ use crate::live::hub::Hub;
 use crate::store::{Store, StoreConfig};
 
 fn config(name: &str) -> StoreConfig {
-    let dir = std::env::temp_dir().join(format!("livedash-persist-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    StoreConfig {
-        path: dir.join("history.db"),
-        max_bytes: 1 << 30,
-        raw_for: Duration::from_secs(24 * 3600),
-        minute_for: Duration::from_secs(30 * 86_400),
-        hour_for: Duration::from_secs(365 * 86_400),
-        queue: 65_536,
-        max_reads: 4,
-    }
+    StoreConfig { queue: 65_536, ..StoreConfig::temporary(&format!("persist-{name}")) }
 }
 
 fn hub(max_bytes: usize) -> Arc<Hub> {

@@ -35,6 +35,15 @@ pub mod writer;
 #[cfg(test)]
 mod tests;
 
+/// A store file of its own for a test (`livedash-NAME-PID` in the temporary directory, emptied),
+/// with the default retention, opened for writing.
+#[cfg(test)]
+pub(crate) fn temp_store(name: &str) -> (StoreConfig, rusqlite::Connection) {
+    let config = StoreConfig::temporary(name);
+    let conn = db::open_writer(&config.path).expect("open");
+    (config, conn)
+}
+
 pub use error::StoreError;
 pub use handle::{Store, StoreConfig};
 

@@ -34,6 +34,25 @@ pub struct StoreConfig {
     pub max_reads: usize,
 }
 
+#[cfg(test)]
+impl StoreConfig {
+    /// Settings for a test's own file (`livedash-NAME-PID` in the temporary directory, emptied):
+    /// the default retention, a 1 GiB budget.
+    pub fn temporary(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("livedash-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self {
+            path: dir.join("history.db"),
+            max_bytes: 1 << 30,
+            raw_for: Duration::from_secs(24 * 3600),
+            minute_for: Duration::from_secs(30 * 86_400),
+            hour_for: Duration::from_secs(365 * 86_400),
+            queue: 16,
+            max_reads: 4,
+        }
+    }
+}
+
 /// What the writer is asked to do.
 pub enum Job {
     /// Keep this sample frame's numeric series.

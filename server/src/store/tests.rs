@@ -1,8 +1,6 @@
 //! The store against a real SQLite file: points written, quarters closed into chunks and
 //! roll-ups, read back over each tier, the byte budget, and the minutes before a restart.
 
-use std::time::Duration;
-
 use rusqlite::{Connection, params};
 
 use super::read::{self, Data};
@@ -10,19 +8,7 @@ use super::state::{Shared, StoreConfig};
 use super::{Point, Tier, db, maintain, rollup};
 
 fn temp_store(name: &str) -> (StoreConfig, Connection) {
-    let dir = std::env::temp_dir().join(format!("livedash-store-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let config = StoreConfig {
-        path: dir.join("history.db"),
-        max_bytes: 1 << 30,
-        raw_for: Duration::from_secs(24 * 3600),
-        minute_for: Duration::from_secs(30 * 86_400),
-        hour_for: Duration::from_secs(365 * 86_400),
-        queue: 16,
-        max_reads: 4,
-    };
-    let conn = db::open_writer(&config.path).expect("open");
-    (config, conn)
+    super::temp_store(&format!("store-{name}"))
 }
 
 /// `n` points a second apart from `start` of series `name`, a wave with a spike in the middle.

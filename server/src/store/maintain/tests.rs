@@ -13,19 +13,7 @@ use crate::store::{Bucket, Point, Tier, codec, db, rollup};
 const HOUR: u64 = 3_600_000;
 
 fn temp_store(name: &str) -> (StoreConfig, Connection) {
-    let dir = std::env::temp_dir().join(format!("livedash-maintain-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let config = StoreConfig {
-        path: dir.join("history.db"),
-        max_bytes: 1 << 30,
-        raw_for: Duration::from_secs(24 * 3600),
-        minute_for: Duration::from_secs(30 * 86_400),
-        hour_for: Duration::from_secs(365 * 86_400),
-        queue: 16,
-        max_reads: 4,
-    };
-    let conn = db::open_writer(&config.path).expect("open");
-    (config, conn)
+    crate::store::temp_store(&format!("maintain-{name}"))
 }
 
 /// Points of series `name` every `step` ms over `[from, to)`, pending.

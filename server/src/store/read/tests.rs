@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
@@ -18,19 +17,7 @@ const HOUR: u64 = 3_600_000;
 const DAY: u64 = 86_400_000;
 
 fn temp_store(name: &str) -> (StoreConfig, Connection) {
-    let dir = std::env::temp_dir().join(format!("livedash-read-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let config = StoreConfig {
-        path: dir.join("history.db"),
-        max_bytes: 1 << 30,
-        raw_for: Duration::from_secs(24 * 3600),
-        minute_for: Duration::from_secs(30 * 86_400),
-        hour_for: Duration::from_secs(365 * 86_400),
-        queue: 16,
-        max_reads: 4,
-    };
-    let conn = db::open_writer(&config.path).expect("open");
-    (config, conn)
+    crate::store::temp_store(&format!("read-{name}"))
 }
 
 /// Points of series `x` every `step` ms over `[start, end)` into `pending`, a wave with spikes.
