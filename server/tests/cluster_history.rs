@@ -63,9 +63,9 @@ async fn points(addr: SocketAddr, source: &str, series: &str, (from, to): (u64, 
     h["points"].as_array().expect("points").iter().map(|p| (p[0].as_u64().unwrap(), p[1].as_f64().unwrap())).collect()
 }
 
-/// How long B is down. Any backfill past the sockets' broadcast (128 frames) showed the loss; 15 s
-/// at 200 samples a second is 3,000 frames taken at once, and the stream (120 s) covers it.
-const DOWN: Duration = Duration::from_secs(15);
+/// How long B is down: a minute, as the issue asks. At 200 samples a second that is 12,000 frames
+/// taken at once (the sockets' broadcast held 128), and the stream (120 s) covers it.
+const DOWN: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_instance_stores_every_point_it_missed() {
@@ -101,6 +101,11 @@ async fn a_restarted_instance_stores_every_point_it_missed() {
     // A busy machine skips some ticks; what matters is that both have the same.
     assert!(on_a * 2 >= expected, "A has {on_a} points of about {expected}: the sources ran");
     assert_eq!((missing, differing), (0, 0), "B misses {missing} of the {on_a} points A has over the window");
+    // And B does not mark the minute it was down as a gap: its backfill filled it.
+    let path = format!("/api/history?source=s00&series=cpu&from={}&to={}", window.0, window.1);
+    let h: serde_json::Value =
+        serde_json::from_str(&get(b.addr, &path, &[("Authorization", &auth())]).await.body).expect("json");
+    assert_eq!(h["gaps"], serde_json::json!([]), "no gap where B holds every point");
     a.stop().await;
     b.stop().await;
 }
