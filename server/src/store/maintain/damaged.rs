@@ -21,11 +21,15 @@ pub enum Read<T> {
 }
 
 impl<T> Read<T> {
-    /// Its items, none when missing or damaged.
-    pub fn items(self) -> Vec<T> {
+    /// Its items, none when missing or damaged; a damaged one is added to `damaged`.
+    pub fn items(self, damaged: &mut u64) -> Vec<T> {
         match self {
             Self::Found(items) => items,
-            Self::Missing | Self::Damaged => Vec::new(),
+            Self::Missing => Vec::new(),
+            Self::Damaged => {
+                *damaged += 1;
+                Vec::new()
+            }
         }
     }
 }

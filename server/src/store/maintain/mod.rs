@@ -34,7 +34,7 @@ use rusqlite::{Connection, params};
 use super::clock::TrustedClock;
 use super::error::StoreError;
 use super::state::{Shared, StoreConfig};
-use super::{Tier, db};
+use super::{Bucket, Tier, db};
 
 pub use reroll::roll_day;
 pub use seal::close_quarters;
@@ -204,6 +204,12 @@ impl Schedule {
         }
         ok
     }
+}
+
+/// Where a roll-up chunk starting at `start` and spanning at most `span` ends: at the end of its
+/// last bucket of width `width` (readers fill what comes after it from the finer tier).
+fn roll_up_end(buckets: &[Bucket], start: u64, width: u64, span: u64) -> u64 {
+    buckets.last().map_or(start, |b| b.t + width).min(start + span)
 }
 
 /// Writes (or replaces, in place) the chunk of `series` in `tier` starting at `start`.

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, params};
 
-use super::damaged::{self, Read};
-use super::{DAY_MS, put};
+use super::damaged;
+use super::{DAY_MS, put, roll_up_end};
 use crate::store::error::StoreError;
 use crate::store::{Bucket, Tier, codec, rollup};
 
@@ -59,19 +59,11 @@ fn reroll(conn: &Connection, series: i64, day: u64) -> Result<u64, StoreError> {
         .collect::<Result<_, _>>()?;
     let mut minutes = Vec::new();
     for start in starts {
-        match damaged::buckets(conn, series, Tier::Minute, u64::try_from(start).unwrap_or(0))? {
-            Read::Found(b) => minutes.extend(b),
-            Read::Missing => {}
-            Read::Damaged => damaged += 1,
-        }
+        minutes.extend(
+            damaged::buckets(conn, series, Tier::Minute, u64::try_from(start).unwrap_or(0))?.items(&mut damaged),
+        );
     }
-    let stored = match damaged::buckets(conn, series, Tier::Hour, day)? {
-        Read::Damaged => {
-            damaged += 1;
-            Vec::new()
-        }
-        read => read.items(),
-    };
+    let stored = damaged::buckets(conn, series, Tier::Hour, day)?.items(&mut damaged);
     let mut hours: BTreeMap<u64, Bucket> = stored.into_iter().map(|b| (b.t, b)).collect();
     for b in rollup::merge(&minutes, Tier::Hour.width_ms()) {
         if hours.get(&b.t).is_none_or(|old| old.count <= b.count) {
@@ -80,7 +72,7 @@ fn reroll(conn: &Connection, series: i64, day: u64) -> Result<u64, StoreError> {
     }
     if !hours.is_empty() {
         let hours: Vec<Bucket> = hours.into_values().collect();
-        let end = hours.last().map_or(day, |b| b.t + Tier::Hour.width_ms()).min(day + DAY_MS);
+        let end = roll_up_end(&hours, day, Tier::Hour.width_ms(), DAY_MS);
         put(conn, series, Tier::Hour, day, end, hours.len(), &codec::encode_buckets(&hours))?;
     }
     Ok(damaged)

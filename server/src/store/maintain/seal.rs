@@ -11,12 +11,12 @@
 //!
 //! Sealing often is cheap: a seal writes its new points once, plus two small roll-up chunks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{Connection, params};
 
 use super::damaged::{self, Read};
-use super::{DAY_MS, QUARTER_MS, put};
+use super::{DAY_MS, QUARTER_MS, put, roll_up_end};
 use crate::store::error::StoreError;
 use crate::store::rollup::{self, combine};
 use crate::store::{Bucket, Point, Tier, codec};
@@ -88,6 +88,19 @@ fn overlapping(
     Ok((found, damaged))
 }
 
+/// Deletes the raw chunks `stored` of `series` and returns their points and `more` as one
+/// time-ordered run, a later point replacing one at the same millisecond.
+fn absorb(conn: &Connection, series: i64, stored: Segments, more: Vec<Point>) -> Result<Vec<Point>, StoreError> {
+    let mut by_time: BTreeMap<u64, f64> = BTreeMap::new();
+    for (start, points) in stored {
+        conn.prepare_cached("DELETE FROM chunk WHERE series = ?1 AND tier = 0 AND start = ?2")?
+            .execute(params![series, start as i64])?;
+        by_time.extend(points.into_iter().map(|p| (p.t, p.v)));
+    }
+    by_time.extend(more.into_iter().map(|p| (p.t, p.v)));
+    Ok(by_time.into_iter().map(|(t, v)| Point { t, v }).collect())
+}
+
 /// Seals `fresh` (time-ordered points of one quarter) into the chunks of `series`; how many
 /// damaged chunks it set aside.
 fn seal_quarter(conn: &Connection, series: i64, quarter: u64, fresh: Vec<Point>) -> Result<u64, StoreError> {
@@ -101,31 +114,17 @@ fn seal_quarter(conn: &Connection, series: i64, quarter: u64, fresh: Vec<Point>)
     };
     // The segment: the overlapped ones and the fresh points, as one.
     let segment_start = stored.iter().map(|(s, _)| *s).min().unwrap_or(first).min(first);
-    let mut by_time: BTreeMap<u64, f64> = BTreeMap::new();
-    for (start, points) in stored {
-        conn.prepare_cached("DELETE FROM chunk WHERE series = ?1 AND tier = 0 AND start = ?2")?
-            .execute(params![series, start as i64])?;
-        by_time.extend(points.into_iter().map(|p| (p.t, p.v)));
-    }
-    by_time.extend(fresh.into_iter().map(|p| (p.t, p.v)));
-    let all: Vec<Point> = by_time.into_iter().map(|(t, v)| Point { t, v }).collect();
+    let all = absorb(conn, series, stored, fresh)?;
     let end = all.last().map_or(last, |p| p.t) + 1;
     put(conn, series, Tier::Raw, segment_start, end, all.len(), &codec::encode_points(&all))?;
     if new.is_empty() {
         return Ok(damaged);
     }
 
-    let minutes = match damaged::buckets(conn, series, Tier::Minute, quarter)? {
-        Read::Found(old) => old,
-        Read::Missing => Vec::new(),
-        Read::Damaged => {
-            damaged += 1;
-            Vec::new()
-        }
-    };
+    let minutes = damaged::buckets(conn, series, Tier::Minute, quarter)?.items(&mut damaged);
     let minutes = merge_buckets(&minutes, &rollup::roll(&new, Tier::Minute.width_ms()));
     // A roll-up chunk ends where its data does (readers fill what comes after from the finer tier).
-    let minute_end = minutes.last().map_or(quarter, |b| b.t + Tier::Minute.width_ms()).min(quarter + QUARTER_MS);
+    let minute_end = roll_up_end(&minutes, quarter, Tier::Minute.width_ms(), QUARTER_MS);
     put(conn, series, Tier::Minute, quarter, minute_end, minutes.len(), &codec::encode_buckets(&minutes))?;
 
     let day = quarter / DAY_MS * DAY_MS;
@@ -141,7 +140,7 @@ fn seal_quarter(conn: &Connection, series: i64, quarter: u64, fresh: Vec<Point>)
         }
     };
     let hours = merge_buckets(&hours, &rollup::roll(&new, Tier::Hour.width_ms()));
-    let hour_end = hours.last().map_or(day, |b| b.t + Tier::Hour.width_ms()).min(day + DAY_MS);
+    let hour_end = roll_up_end(&hours, day, Tier::Hour.width_ms(), DAY_MS);
     put(conn, series, Tier::Hour, day, hour_end, hours.len(), &codec::encode_buckets(&hours))?;
     Ok(damaged)
 }
@@ -163,21 +162,15 @@ fn compact(conn: &Connection, before: u64) -> Result<u64, StoreError> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?
         .collect::<Result<_, _>>()?;
-    let mut quarters: BTreeMap<(i64, u64), ()> = BTreeMap::new();
-    for (series, start) in segments {
-        quarters.insert((series, u64::try_from(start).unwrap_or(0) / QUARTER_MS * QUARTER_MS), ());
-    }
+    let quarters: BTreeSet<(i64, u64)> = segments
+        .into_iter()
+        .map(|(series, start)| (series, u64::try_from(start).unwrap_or(0) / QUARTER_MS * QUARTER_MS))
+        .collect();
     let mut damaged = 0;
-    for (series, quarter) in quarters.into_keys() {
+    for (series, quarter) in quarters {
         let (stored, d) = overlapping(conn, series, quarter, (quarter, quarter + QUARTER_MS - 1))?;
         damaged += d;
-        let mut by_time: BTreeMap<u64, f64> = BTreeMap::new();
-        for (start, points) in stored {
-            conn.prepare_cached("DELETE FROM chunk WHERE series = ?1 AND tier = 0 AND start = ?2")?
-                .execute(params![series, start as i64])?;
-            by_time.extend(points.into_iter().map(|p| (p.t, p.v)));
-        }
-        let all: Vec<Point> = by_time.into_iter().map(|(t, v)| Point { t, v }).collect();
+        let all = absorb(conn, series, stored, Vec::new())?;
         if !all.is_empty() {
             put(conn, series, Tier::Raw, quarter, quarter + QUARTER_MS, all.len(), &codec::encode_points(&all))?;
         }
