@@ -129,15 +129,8 @@ pub async fn run(node: Arc<Node>, mut shutdown: Shutdown) {
                     }
                 }
                 resume = None;
-                match node.join(matches!(mode, Mode::Connecting)).await {
-                    Ok(handle) => {
-                        reader = Some(handle);
-                        health.joined();
-                    }
-                    Err(e) => {
-                        node.go_alone(&e);
-                        health.failed();
-                    }
+                if let Some(handle) = join(&node, matches!(mode, Mode::Connecting), &mut health).await {
+                    reader = Some(handle);
                 }
                 continue;
             }
@@ -191,15 +184,8 @@ pub async fn run(node: Arc<Node>, mut shutdown: Shutdown) {
                 tracing::warn!("the shared stream has a new epoch (Redis lost its data): rejoining");
                 stop(&mut reader);
                 resume = None;
-                match node.join(true).await {
-                    Ok(handle) => {
-                        reader = Some(handle);
-                        health.joined();
-                    }
-                    Err(e) => {
-                        node.go_alone(&e);
-                        health.failed();
-                    }
+                if let Some(handle) = join(&node, true, &mut health).await {
+                    reader = Some(handle);
                 }
             }
             Some(Stop::Failed(e)) => {
@@ -222,6 +208,22 @@ pub async fn run(node: Arc<Node>, mut shutdown: Shutdown) {
     }
     stop(&mut reader);
     node.release().await;
+}
+
+/// Joins the shared stream (`backfill` as [`Node::join`] takes it): the reader on success, noted
+/// in `health`; on failure this instance fetches alone, and the failure counts.
+async fn join(node: &Node, backfill: bool, health: &mut Health) -> Option<JoinHandle<Stopped>> {
+    match node.join(backfill).await {
+        Ok(handle) => {
+            health.joined();
+            Some(handle)
+        }
+        Err(e) => {
+            node.go_alone(&e);
+            health.failed();
+            None
+        }
+    }
 }
 
 fn stop(reader: &mut Option<JoinHandle<Stopped>>) {
