@@ -229,14 +229,7 @@ async fn each_instance_keeps_its_own_history_store_of_the_shared_samples() {
     let (upstream, _) = counting_upstream().await;
     let with_store = |name: &str| {
         let mut c = instance(&redis, "stores", upstream);
-        c.store = Some(livedash_server::config::StoreSettings {
-            path: common::temp_dir(name).join("history.db"),
-            max_bytes: 1 << 30,
-            raw_for: Duration::from_secs(24 * 3600),
-            minute_for: Duration::from_secs(30 * 86_400),
-            hour_for: Duration::from_secs(365 * 86_400),
-            max_reads: 4,
-        });
+        c.store = Some(common::store_settings(name));
         c
     };
     let a = start_with(with_store("cluster-store-a")).await;

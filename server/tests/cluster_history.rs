@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use common::cluster::LEASE;
 use common::redis_server::Redis;
 use common::upstream::http_source;
-use common::{PASSWORD, basic, get, start_with, temp_dir, test_config};
+use common::{PASSWORD, basic, get, start_with, test_config};
 use livedash_server::Running;
 use livedash_server::cluster::keys::Keys;
-use livedash_server::config::{Config, StoreSettings};
+use livedash_server::config::Config;
 
 fn now_ms() -> u64 {
     livedash_server::clock::now_ms()
@@ -37,14 +37,7 @@ fn instance(redis: &Redis, upstream: SocketAddr, store: &str) -> Config {
     // A lease long enough that a busy machine running a debug build never loses it: what is
     // tested here is the store's feed.
     config.cluster = Some(redis.settings("restart", Duration::from_secs(2)));
-    config.store = Some(StoreSettings {
-        path: temp_dir(store).join("history.db"),
-        max_bytes: 1 << 30,
-        raw_for: Duration::from_secs(24 * 3600),
-        minute_for: Duration::from_secs(30 * 86_400),
-        hour_for: Duration::from_secs(365 * 86_400),
-        max_reads: 4,
-    });
+    config.store = Some(common::store_settings(store));
     config
 }
 

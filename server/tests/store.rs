@@ -6,19 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PASSWORD, basic, get, start_with, temp_dir, test_config};
-use livedash_server::config::{Config, StoreSettings};
+use common::{PASSWORD, basic, get, start_with, test_config};
+use livedash_server::config::Config;
 
 fn with_store(name: &str) -> Config {
     let mut config = test_config(PASSWORD);
-    config.store = Some(StoreSettings {
-        path: temp_dir(name).join("history.db"),
-        max_bytes: 1 << 30,
-        raw_for: Duration::from_secs(24 * 3600),
-        minute_for: Duration::from_secs(30 * 86_400),
-        hour_for: Duration::from_secs(365 * 86_400),
-        max_reads: 4,
-    });
+    config.store = Some(common::store_settings(name));
     config
 }
 

@@ -56,6 +56,19 @@ fn for_tests(mut config: Config) -> Config {
     config
 }
 
+/// A history store of its own for a test (`name`'s temporary directory), with the default
+/// retention, a 1 GiB budget and four reads at once.
+pub fn store_settings(name: &str) -> livedash_server::config::StoreSettings {
+    livedash_server::config::StoreSettings {
+        path: temp_dir(name).join("history.db"),
+        max_bytes: 1 << 30,
+        raw_for: Duration::from_secs(24 * 3600),
+        minute_for: Duration::from_secs(30 * 86_400),
+        hour_for: Duration::from_secs(365 * 86_400),
+        max_reads: 4,
+    }
+}
+
 /// Starts a real server with the test configuration.
 pub async fn start() -> Running {
     start_with(test_config(PASSWORD)).await
