@@ -8,6 +8,10 @@ set -euo pipefail
 
 scripts/setup.sh --tests
 
+# A clean clone gains nothing from incremental builds, only tens of GB under target/ (CI once ran out
+# of disk); a developer's own run keeps whatever they set.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
+
 log "formatting (cargo fmt --check)"
 cargo fmt --all --check
 
