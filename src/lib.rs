@@ -1,5 +1,6 @@
 //! livedash core: what the server and the browser agree on, with no framework in sight.
 //!
+//! - [`alerts`]: alert instances, their states and events, and the `alerts` frame.
 //! - [`protocol`]: the versioned JSON frames sent over the WebSocket (`hello`, `sample`, `status`).
 //! - [`hello`]: a `hello` put together from sample frames already serialized (the server's side).
 //! - [`history`]: the bounded ring of recent samples that feeds first paint, `hello` and resume.
@@ -10,6 +11,7 @@
 //! Everything here compiles for the server and for `wasm32-unknown-unknown`, and is tested with
 //! plain `cargo test`.
 
+pub mod alerts;
 pub mod flatten;
 pub mod hello;
 pub mod history;

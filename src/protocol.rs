@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::alerts::AlertsStatus;
 use crate::settings::SeriesRule;
 
 /// The version carried in every [`Hello`]; bumped on any incompatible change of the frames.
@@ -106,6 +107,9 @@ pub struct Hello {
     /// Whether the sources are fetched once for several instances (absent: this server alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterStatus>,
+    /// The alert instances that are not ok (absent: no rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<AlertsStatus>,
 }
 
 impl Hello {
@@ -135,6 +139,8 @@ pub enum Frame {
     Store(StoreStatus),
     /// See [`ClusterStatus`].
     Cluster(ClusterStatus),
+    /// See [`AlertsStatus`].
+    Alerts(AlertsStatus),
 }
 
 /// Why a text could not be read as a [`Frame`].
@@ -173,6 +179,7 @@ enum FrameRef<'a> {
     Status(&'a SourceStatus),
     Store(&'a StoreStatus),
     Cluster(&'a ClusterStatus),
+    Alerts(&'a AlertsStatus),
 }
 
 #[derive(Deserialize)]
@@ -183,6 +190,7 @@ enum FrameKind {
     Status,
     Store,
     Cluster,
+    Alerts,
 }
 
 #[derive(Deserialize)]
@@ -200,11 +208,12 @@ impl Frame {
             Self::Status(s) => FrameRef::Status(s),
             Self::Store(s) => FrameRef::Store(s),
             Self::Cluster(c) => FrameRef::Cluster(c),
+            Self::Alerts(a) => FrameRef::Alerts(a),
         };
         // Room for a sample's data at once, so that a large one is not copied while the buffer grows.
         let data = match self {
             Self::Sample(s) => s.data.get().len(),
-            Self::Hello(_) | Self::Status(_) | Self::Store(_) | Self::Cluster(_) => 0,
+            Self::Hello(_) | Self::Status(_) | Self::Store(_) | Self::Cluster(_) | Self::Alerts(_) => 0,
         };
         let mut out = Vec::with_capacity(data + 160);
         // A frame is plain data (strings, numbers, raw JSON that was valid when stored): writing
@@ -230,6 +239,7 @@ impl Frame {
             FrameKind::Status => Self::Status(serde_json::from_str(text)?),
             FrameKind::Store => Self::Store(serde_json::from_str(text)?),
             FrameKind::Cluster => Self::Cluster(serde_json::from_str(text)?),
+            FrameKind::Alerts => Self::Alerts(serde_json::from_str(text)?),
         })
     }
 }
@@ -279,6 +289,7 @@ mod tests {
             settings: BTreeMap::new(),
             store: Some(StoreStatus { saving: false, error: Some("disk full".into()) }),
             cluster: Some(ClusterStatus { shared: true, epoch: "e1".into(), error: None, since_ms: 4 }),
+            alerts: None,
         };
         let json = Frame::Hello(hello).to_json();
         assert!(json.starts_with(r#"{"type":"hello","v":1,"#), "{json}");

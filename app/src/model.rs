@@ -75,6 +75,8 @@ pub struct Model {
     pub store: Option<StoreStatus>,
     /// Whether the sources are fetched once for several servers (`None`: this server alone).
     pub cluster: Option<ClusterStatus>,
+    /// The alert instances that are not ok (absent: the server has no rules).
+    pub alerts: Option<livedash::alerts::AlertsStatus>,
     /// The epoch `last_seq` was read in: a resume names both.
     pub last_epoch: Option<String>,
 }
@@ -95,6 +97,7 @@ impl Model {
             Frame::Status(s) => self.apply_status(s),
             Frame::Store(s) => self.store = Some(s),
             Frame::Cluster(c) => self.cluster = Some(c),
+            Frame::Alerts(a) => self.alerts = Some(a),
         }
     }
 
@@ -108,6 +111,7 @@ impl Model {
             store: hello.store,
             last_epoch: hello.cluster.as_ref().map(|c| c.epoch.clone()),
             cluster: hello.cluster,
+            alerts: hello.alerts,
             ..Self::default()
         };
         for status in hello.sources {
@@ -202,6 +206,7 @@ pub(crate) mod tests {
             settings: BTreeMap::new(),
             store: None,
             cluster: None,
+            alerts: None,
         }
     }
 

@@ -81,6 +81,7 @@ async fn main() {
                 }
                 Ok(Frame::Status(s)) => println!("{} status - {} - {:?}", now_ms(), s.source, s.state),
                 Ok(Frame::Store(s)) => println!("{} store - - - saving={}", now_ms(), s.saving),
+                Ok(Frame::Alerts(a)) => println!("{} alerts - - - firing={} pending={}", now_ms(), a.firing, a.pending),
                 Ok(Frame::Cluster(c)) => {
                     println!("{} cluster - - - shared={} epoch={}", now_ms(), c.shared, c.epoch);
                     epoch = Some(c.epoch);

@@ -140,6 +140,7 @@ pub fn read_hello(text: &Utf8Bytes) -> Hello {
             settings: Default::default(),
             store: None,
             cluster: None,
+            alerts: None,
         },
     }
 }
