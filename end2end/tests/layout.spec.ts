@@ -31,12 +31,12 @@ test("the wall screen shows the whole dashboard on 1920x1080 without chrome, and
   // Larger type than the ordinary view.
   const size = await page.locator('[data-series="cpu_pct"] .num').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
   expect(size).toBeGreaterThan(40);
-  // It keeps updating (the local source samples every 250 ms in these tests): the CPU card's
-  // sparkline moves with every sample, where its value may sit at 100 on a saturated machine and
-  // the uptime shows minutes.
-  const spark = page.locator('[data-series="cpu_pct"] path.spark-line');
-  const before = await spark.getAttribute("d");
-  await expect.poll(async () => spark.getAttribute("d"), { timeout: 8_000 }).not.toBe(before);
+  // It keeps updating (the local source samples every 250 ms in these tests): some value on the
+  // page changes (the network rates move with the page's own traffic), where the CPU alone may sit
+  // at 100 on a saturated machine and the uptime shows minutes.
+  const values = page.locator('[data-testid="value"]');
+  const before = (await values.allTextContents()).join("|");
+  await expect.poll(async () => (await values.allTextContents()).join("|"), { timeout: 8_000 }).not.toBe(before);
   await page.screenshot({ path: "test-results/screenshots/kiosk.png" });
   await page.getByRole("link", { name: "Exit wall screen" }).click();
   await expect(page.locator("html")).not.toHaveClass(/kiosk/);
