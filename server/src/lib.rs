@@ -271,6 +271,11 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         metrics: observed,
         store: store.clone(),
         detail,
+        site: http::origin::SiteOrigin {
+            public: config.public_url.as_ref().map(|u| u.origin.clone()),
+            tls: tls.is_some(),
+        },
+        roles: Arc::new(auth::role::Roles::new(config.viewers.iter().cloned())),
     };
     let base = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));

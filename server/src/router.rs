@@ -14,9 +14,11 @@ use axum::routing::get;
 use leptos::config::LeptosOptions;
 
 use crate::api;
+use crate::auth::role::Roles;
 use crate::auth::{self, Auth};
 use crate::cluster::state::State as ClusterState;
 use crate::http::headers;
+use crate::http::origin::SiteOrigin;
 use livedash::{ClusterStatus, SourceState, StoreStatus};
 
 use crate::live::hub::{Health, Hub};
@@ -42,6 +44,10 @@ pub struct AppState {
     pub store: Option<Arc<Store>>,
     /// What the detailed health tells.
     pub detail: Detail,
+    /// The server's own origin, for the same-origin guard of write actions.
+    pub site: SiteOrigin,
+    /// Who may act and who may only look.
+    pub roles: Arc<Roles>,
 }
 
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every

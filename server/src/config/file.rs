@@ -1,7 +1,8 @@
 //! The `--config` TOML file: `listen`, `interval`, `history`, `history_bytes`, `public_url`, the
 //! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`,
 //! `store_max_reads`, the
-//! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, and
+//! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, the read-only users
+//! `viewers`, and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]).
 //! Unknown keys are refused, and every bad value names its key (`source[1].interval`,
 //! `source[0].series[2].unit`). A `[[source]]` table becomes a typed source directly.
@@ -52,6 +53,9 @@ pub struct FileConfig {
     pub redis_prefix: Option<String>,
     /// `redis_lease = "3s"`.
     pub redis_lease: Option<String>,
+    /// `viewers = ["wall", "audit"]`: read-only users (see `auth::role`).
+    #[serde(default)]
+    pub viewers: Vec<String>,
     #[serde(default)]
     source: Vec<FileSource>,
 }
@@ -110,6 +114,16 @@ impl File {
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let values = toml::from_str(&text).map_err(|e| err(e.to_string().trim_end().replace('\n', " ")))?;
         Ok(Self { path: path.to_owned(), values })
+    }
+
+    /// The read-only users: each a user name as the users file has it (not empty, no `:`).
+    pub fn viewers(&self) -> Result<Vec<String>, ConfigError> {
+        for (i, name) in self.values.viewers.iter().enumerate() {
+            if name.is_empty() || name.contains(':') || name.trim() != name {
+                return Err(self.bad(&format!("viewers[{i}]"), format!("{name:?} is not a user name")));
+            }
+        }
+        Ok(self.values.viewers.clone())
     }
 
     /// No file: every key absent.

@@ -4,7 +4,7 @@
 //! the variable or the file's key. Value parsers shared by both are in [`parse`].
 //!
 //! Imports [`crate::sources`] (a source's typed settings) and the Origin normalisation of
-//! [`crate::live::ws::origin`]; the sub-systems take plain values from the [`Config`], never the
+//! [`crate::http::origin`]; the sub-systems take plain values from the [`Config`], never the
 //! other way round.
 
 pub mod cli;
@@ -104,6 +104,8 @@ pub struct Config {
     pub public_url: Option<PublicUrl>,
     /// Extra origins for the WebSocket.
     pub allowed_origins: Vec<String>,
+    /// Read-only users (the file's `viewers`): they see everything and act on nothing.
+    pub viewers: Vec<String>,
     /// Proxies whose forwarded headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// IPv6 clients are grouped by this prefix length.
@@ -266,6 +268,7 @@ impl Config {
             insecure_http: args.insecure_http,
             public_url,
             allowed_origins: args.allowed_origins.clone(),
+            viewers: file.viewers()?,
             trusted_proxies: args.trusted_proxies.clone(),
             ipv6_prefix: args.ipv6_prefix,
             metrics_listen: args.metrics_listen,
