@@ -205,6 +205,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         stamper.register(&spec.name, spec.interval, &spec.series);
     }
     let store = config.store.as_ref().map(|s| persist::start(store_config(s), &hub, config.history, shutdown.clone()));
+    // The rules' instances and silences come back from the store before any source publishes.
+    let series_settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
+    let alerts = alerts::feed::start(Vec::new(), series_settings, &hub, store.clone(), shutdown.clone());
     let cluster = match link {
         Some(link) => {
             let state = link.state();
@@ -265,6 +268,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(addr) => Some(serve_metrics(addr, observed.clone(), detail.clone(), &options, shutdown.clone())?),
         None => None,
     };
+    let roles = Arc::new(auth::role::Roles::new(config.viewers.iter().cloned()));
+    let base: Arc<str> = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
@@ -277,9 +282,21 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             public: config.public_url.as_ref().map(|u| u.origin.clone()),
             tls: tls.is_some(),
         },
-        roles: Arc::new(auth::role::Roles::new(config.viewers.iter().cloned())),
+        roles: roles.clone(),
+        alerts_view: ui::AlertsView {
+            alerts: alerts.clone(),
+            roles,
+            base: base.clone(),
+            refresh: config
+                .sources
+                .iter()
+                .map(|s| s.interval)
+                .min()
+                .unwrap_or(config.interval)
+                .clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(5)),
+        },
+        alerts,
     };
-    let base = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
     Ok(Running {
         addr,

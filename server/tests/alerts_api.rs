@@ -132,13 +132,25 @@ async fn a_silence_from_the_page_is_kept_and_one_from_another_site_or_a_viewer_i
     assert_eq!(r.status, 303, "{}", r.body);
     assert!(r.header("location").is_some_and(|l| l.starts_with("../../alerts?done=silence&matched=1")), "{r:?}");
     let i = hot(addr).await;
-    assert_eq!((i["silenced"]["by"].as_str(), i["silenced"]["comment"].as_str()), (Some("ana"), Some("deploying")), "{i}");
+    assert_eq!(
+        (i["silenced"]["by"].as_str(), i["silenced"]["comment"].as_str()),
+        (Some("ana"), Some("deploying")),
+        "{i}"
+    );
     assert_eq!(i["state"], "firing", "a silenced alert is still listed as firing");
     // An Origin alone that is ours (a browser without Sec-Fetch-Site), and a script without
     // either (Basic only), may act too.
-    let r = post(addr, "/api/alerts/ack", FORM, "rule=hot&comment=on+it", &[("Authorization", &ana()), ("Origin", &origin)]).await;
+    let r = post(
+        addr,
+        "/api/alerts/ack",
+        FORM,
+        "rule=hot&comment=on+it",
+        &[("Authorization", &ana()), ("Origin", &origin)],
+    )
+    .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let r = post(addr, "/api/alerts/ack", JSON, r#"{"rule":"hot","comment":"script"}"#, &[("Authorization", &ana())]).await;
+    let r =
+        post(addr, "/api/alerts/ack", JSON, r#"{"rule":"hot","comment":"script"}"#, &[("Authorization", &ana())]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(hot(addr).await["acked"]["by"], "ana");
 
@@ -197,7 +209,8 @@ async fn bad_requests_are_refused_naming_the_field_and_events_are_listed() {
     let r = common::get(addr, "/api/alerts/events", &auth).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let events: Value = serde_json::from_str(&r.body).expect("json");
-    let firing = events["events"].as_array().expect("a list").iter().find(|e| e["rule"] == "hot" && e["to"] == "firing");
+    let firing =
+        events["events"].as_array().expect("a list").iter().find(|e| e["rule"] == "hot" && e["to"] == "firing");
     assert!(firing.is_some_and(|e| e["value"] == 70.0), "{events}");
     for (query, param) in [("from=yesterday", "from"), ("to=x", "to"), ("from=5&to=4", "from"), ("limit=0", "limit")] {
         let r = common::get(addr, &format!("/api/alerts/events?{query}"), &auth).await;

@@ -128,7 +128,9 @@ pub fn Announcer(model: RwSignal<Model>) -> impl IntoView {
     let count = RwSignal::new(0usize);
     let before = StoredValue::new(None::<BTreeMap<String, Level>>);
     // The firings already there when the page opened are not news.
-    let seen = StoredValue::new(model.with_untracked(firing).into_iter().map(|f| f.0).collect::<std::collections::BTreeSet<_>>());
+    let seen = StoredValue::new(
+        model.with_untracked(firing).into_iter().map(|f| f.0).collect::<std::collections::BTreeSet<_>>(),
+    );
     let firings = Memo::new(move |_| model.with(firing));
     Effect::new(move |_| {
         let news = seen.try_update_value(|seen| new_firings(seen, firings.get())).unwrap_or_default();

@@ -105,17 +105,16 @@ fn hush_line(word: &'static str, hush: &Hush) -> impl IntoView + use<> {
 }
 
 /// The active instances.
-#[component]
-pub fn ActiveTable(instances: Vec<AlertInstance>, base: String, now_ms: u64, can_write: bool) -> impl IntoView {
+pub fn active_table(instances: &[AlertInstance], base: &str, now_ms: u64, can_write: bool) -> impl IntoView + use<> {
     let rows = instances
-        .into_iter()
+        .iter()
         .map(|i| {
             let series = i.series.as_deref().map(str::to_owned);
             let key = key_of(&i.rule, &i.source, series.as_deref());
-            let link = series.as_deref().map(|s| chart_href(&base, &i.source, s, i.since_ms.saturating_sub(MARGIN_MS), soon(now_ms)));
+            let link = series.as_deref().map(|s| chart_href(base, &i.source, s, i.since_ms.saturating_sub(MARGIN_MS), soon(now_ms)));
             let firing = i.state == AlertState::Firing;
             let actions = (firing && can_write).then(|| {
-                view! { <HushForms base=base.clone() id=id_of(&key) rule=i.rule.to_string() source=i.source.to_string() series=series.clone().unwrap_or_default() /> }
+                hush_forms(base, &id_of(&key), &i.rule, &i.source, series.as_deref().unwrap_or(""))
             });
             let read_only = (firing && !can_write).then_some("read-only");
             view! {
@@ -165,16 +164,16 @@ pub fn ActiveTable(instances: Vec<AlertInstance>, base: String, now_ms: u64, can
 }
 
 /// The silence and acknowledge forms of one firing instance, folded until opened.
-#[component]
-fn HushForms(base: String, id: String, rule: String, source: String, series: String) -> impl IntoView {
-    let name = if series.is_empty() { format!("{rule} on {source}") } else { format!("{rule} on {source} · {series}") };
+fn hush_forms(base: &str, id: &str, rule: &str, source: &str, series: &str) -> impl IntoView + use<> {
+    let name =
+        if series.is_empty() { format!("{rule} on {source}") } else { format!("{rule} on {source} · {series}") };
     let form = move |action: &'static str, button: &'static str, default_for: &'static str, hint: &'static str| {
         let (for_id, comment_id) = (format!("{id}-{action}-for"), format!("{id}-{action}-comment"));
         view! {
             <form method="post" action=format!("{base}/api/alerts/{action}") class="hush-form">
-                <input type="hidden" name="rule" value=rule.clone() />
-                <input type="hidden" name="source" value=source.clone() />
-                <input type="hidden" name="series" value=series.clone() />
+                <input type="hidden" name="rule" value=rule.to_owned() />
+                <input type="hidden" name="source" value=source.to_owned() />
+                <input type="hidden" name="series" value=series.to_owned() />
                 <label for=for_id.clone()>"For"</label>
                 <input id=for_id name="for" value=default_for placeholder=hint size="8" />
                 <label for=comment_id.clone()>"Comment"</label>
@@ -193,15 +192,14 @@ fn HushForms(base: String, id: String, rule: String, source: String, series: Str
 }
 
 /// The last events, newest first.
-#[component]
-pub fn EventsTable(events: Vec<AlertEvent>, base: String, now_ms: u64) -> impl IntoView {
+pub fn events_table(events: &[AlertEvent], base: &str, now_ms: u64) -> impl IntoView + use<> {
     let rows = events
-        .into_iter()
+        .iter()
         .map(|e| {
             let series = e.series.as_deref().map(str::to_owned);
             let link = series.as_deref().map(|s| {
                 let (from, to) = (e.ts_ms.saturating_sub(MARGIN_MS), (e.ts_ms + MARGIN_MS).min(soon(now_ms)));
-                chart_href(&base, &e.source, s, from, to)
+                chart_href(base, &e.source, s, from, to)
             });
             view! {
                 <tr class=format!("event-row state-{}", e.to.as_str())>

@@ -12,7 +12,7 @@
 use leptos::prelude::*;
 use livedash::alerts::{AlertEvent, AlertsStatus};
 
-use super::alerts_rows::{ActiveTable, EventsTable};
+use super::alerts_rows::{active_table, events_table};
 use crate::theme::PREPAINT_SCRIPT;
 
 /// What the Alerts view shows, gathered by the server.
@@ -107,12 +107,9 @@ fn live(page: &AlertsPage) -> impl IntoView + use<> {
         if others > 0 { format!(", {others} without data or with a failing source") } else { String::new() },
         page.rules
     );
-    let active = (!page.status.instances.is_empty()).then(|| {
-        view! { <ActiveTable instances=page.status.instances.clone() base=page.base.clone() now_ms=page.now_ms can_write=page.can_write /> }
-    });
-    let events = (!page.events.is_empty()).then(|| {
-        view! { <EventsTable events=page.events.clone() base=page.base.clone() now_ms=page.now_ms /> }
-    });
+    let active = (!page.status.instances.is_empty())
+        .then(|| active_table(&page.status.instances, &page.base, page.now_ms, page.can_write));
+    let events = (!page.events.is_empty()).then(|| events_table(&page.events, &page.base, page.now_ms));
     view! {
         <section aria-labelledby="active-heading" class="alerts-section">
             <h2 id="active-heading">"Active alerts"</h2>
@@ -134,9 +131,15 @@ fn live(page: &AlertsPage) -> impl IntoView + use<> {
 pub fn summary(status: &AlertsStatus, base: &str) -> impl IntoView + use<> {
     let href = format!("{base}/alerts");
     match (status.firing, status.pending) {
-        (0, 0) => view! { <a class="sum sum-ok" href=href data-testid="summary-alerts">"No alerts firing"</a> }.into_any(),
-        (0, p) => view! { <a class="sum sum-warn" href=href data-testid="summary-alerts">{format!("{p} pending")}</a> }.into_any(),
-        (f, _) => view! { <a class="sum sum-critical" href=href data-testid="summary-alerts">{format!("{f} firing")}</a> }.into_any(),
+        (0, 0) => {
+            view! { <a class="sum sum-ok" href=href data-testid="summary-alerts">"No alerts firing"</a> }.into_any()
+        }
+        (0, p) => view! { <a class="sum sum-warn" href=href data-testid="summary-alerts">{format!("{p} pending")}</a> }
+            .into_any(),
+        (f, _) => {
+            view! { <a class="sum sum-critical" href=href data-testid="summary-alerts">{format!("{f} firing")}</a> }
+                .into_any()
+        }
     }
 }
 
@@ -255,7 +258,9 @@ mod tests {
         assert!(html.contains("cpu &lt;b&gt;busy&lt;/b&gt;") && !html.contains("<b>busy"), "text is escaped: {html}");
         assert!(html.contains("Firing") && html.contains("95 %") && html.contains("97.5 %"), "{html}");
         assert!(html.contains("above 90 %, clears at 80 %") && html.contains("Silenced by ana"), "{html}");
-        assert!(html.contains(r#"action="/dash/api/alerts/silence""#) && html.contains(r#"action="/dash/api/alerts/ack""#));
+        assert!(
+            html.contains(r#"action="/dash/api/alerts/silence""#) && html.contains(r#"action="/dash/api/alerts/ack""#)
+        );
         assert!(html.contains(r#"href="/dash/?chart=cpu_pct&amp;source=local&amp;from="#), "the chart link: {html}");
         assert!(html.contains(r#"nonce="n0nce""#) && html.contains(r#"data-refresh-ms="250""#), "{html}");
         assert!(html.contains(r#"<th scope="row""#) && html.contains(r#"<th scope="col""#), "table semantics");

@@ -100,7 +100,7 @@ fn status_of(e: &AlertsError) -> StatusCode {
     match e {
         AlertsError::UnknownRule(_) => StatusCode::NOT_FOUND,
         AlertsError::BadRequest(_) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
+        AlertsError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -122,7 +122,9 @@ struct HushAsk {
 /// The fields of a POST body, checked: the target, the end (`until_ms` or `for`; an
 /// acknowledgement may have none: until the instance resolves) and the comment.
 fn hush_ask(fields: &BTreeMap<String, String>, action: Action, now: u64) -> Result<HushAsk, String> {
-    if let Some(unknown) = fields.keys().find(|k| !matches!(k.as_str(), "rule" | "source" | "series" | "until_ms" | "for" | "comment")) {
+    if let Some(unknown) =
+        fields.keys().find(|k| !matches!(k.as_str(), "rule" | "source" | "series" | "until_ms" | "for" | "comment"))
+    {
         return Err(bad(unknown, "unknown field (rule, source, series, until_ms, for, comment)"));
     }
     let given = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
@@ -130,14 +132,17 @@ fn hush_ask(fields: &BTreeMap<String, String>, action: Action, now: u64) -> Resu
     let until_ms = match (given("until_ms"), given("for")) {
         (Some(_), Some(_)) => return Err(bad("for", "give either `until_ms` or `for`, not both")),
         (Some(until), None) => {
-            let until = until.parse::<u64>().map_err(|_| bad("until_ms", format!("{until:?}: milliseconds since the epoch")))?;
+            let until = until
+                .parse::<u64>()
+                .map_err(|_| bad("until_ms", format!("{until:?}: milliseconds since the epoch")))?;
             if until <= now {
                 return Err(bad("until_ms", "is in the past"));
             }
             Some(until.min(now + MAX_HUSH_MS))
         }
         (None, Some(span)) => {
-            let d = humantime::parse_duration(&span).map_err(|e| bad("for", format!("{span:?}: {e} (examples: 30m, 2h, 1d)")))?;
+            let d = humantime::parse_duration(&span)
+                .map_err(|e| bad("for", format!("{span:?}: {e} (examples: 30m, 2h, 1d)")))?;
             let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
             if ms == 0 || ms > MAX_HUSH_MS {
                 return Err(bad("for", format!("{span:?}: from 1s to 366d")));
@@ -145,7 +150,9 @@ fn hush_ask(fields: &BTreeMap<String, String>, action: Action, now: u64) -> Resu
             Some(now + ms)
         }
         (None, None) if action == Action::Ack => None,
-        (None, None) => return Err(bad("for", "missing: how long the silence lasts (\"for\": \"1h\", or \"until_ms\")")),
+        (None, None) => {
+            return Err(bad("for", "missing: how long the silence lasts (\"for\": \"1h\", or \"until_ms\")"));
+        }
     };
     let comment = fields.get("comment").map(|c| c.trim().to_owned()).unwrap_or_default();
     if comment.chars().count() > MAX_COMMENT {
@@ -228,7 +235,8 @@ async fn hush(action: Action, user: &str, alerts: &Alerts, request: Request) -> 
                 let back = format!("../../alerts?done={word}&matched={matched}&rule={}", encode(&rule));
                 (StatusCode::SEE_OTHER, [(LOCATION, back)]).into_response()
             } else {
-                Json(serde_json::json!({ "matched": matched, "action": word, "rule": rule, "hush": hush })).into_response()
+                Json(serde_json::json!({ "matched": matched, "action": word, "rule": rule, "hush": hush }))
+                    .into_response()
             }
         }
         Err(e) => refuse(status_of(&e), e.to_string()),
@@ -248,7 +256,13 @@ fn form_problem(status: StatusCode, why: &str) -> Response {
 /// `s` percent-encoded for a query value.
 fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -263,10 +277,18 @@ mod tests {
     #[test]
     fn fields_are_checked_and_named() {
         let now = 1_000_000;
-        let a = hush_ask(&f(&[("rule", "cpu"), ("for", "1h"), ("source", ""), ("comment", " deploy ")]), Action::Silence, now)
-            .expect("valid");
-        assert_eq!(a, HushAsk { target: ("cpu".into(), None, None), until_ms: Some(now + 3_600_000), comment: "deploy".into() });
-        let a = hush_ask(&f(&[("rule", "cpu"), ("series", "cpu_pct")]), Action::Ack, now).expect("an ack without an end");
+        let a = hush_ask(
+            &f(&[("rule", "cpu"), ("for", "1h"), ("source", ""), ("comment", " deploy ")]),
+            Action::Silence,
+            now,
+        )
+        .expect("valid");
+        assert_eq!(
+            a,
+            HushAsk { target: ("cpu".into(), None, None), until_ms: Some(now + 3_600_000), comment: "deploy".into() }
+        );
+        let a =
+            hush_ask(&f(&[("rule", "cpu"), ("series", "cpu_pct")]), Action::Ack, now).expect("an ack without an end");
         assert_eq!((a.until_ms, a.target.2.as_deref()), (None, Some("cpu_pct")));
         let long = "x".repeat(MAX_COMMENT + 1);
         for (pairs, field) in [

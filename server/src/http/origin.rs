@@ -56,10 +56,14 @@ pub fn own(parts: &Parts, public: Option<&str>, tls: bool) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CrossSite {
     /// The browser said the request comes from another origin.
-    #[error("refused: this request comes from another site (Sec-Fetch-Site: {0}); write actions are taken only from livedash's own pages")]
+    #[error(
+        "refused: this request comes from another site (Sec-Fetch-Site: {0}); write actions are taken only from livedash's own pages"
+    )]
     FetchSite(String),
     /// The request's `Origin` is not this server's.
-    #[error("refused: this request comes from the origin {0}, not livedash's own ({1}); write actions are taken only from livedash's own pages")]
+    #[error(
+        "refused: this request comes from the origin {0}, not livedash's own ({1}); write actions are taken only from livedash's own pages"
+    )]
     Origin(String, String),
 }
 
