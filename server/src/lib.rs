@@ -96,6 +96,8 @@ pub struct Running {
     pub connections: Arc<Connections>,
     /// The history store, unless history is kept in memory only.
     pub store: Option<Arc<Store>>,
+    /// The alerts.
+    pub alerts: alerts::Alerts,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -123,7 +125,8 @@ impl Running {
         }
         // What was refused since the last summary is not lost with the process.
         self.auth.flush_refusals();
-        // What the store was handed is written before the process ends.
+        // What the store was handed (the alerts' countdowns too) is written before the process ends.
+        self.alerts.stop();
         if let Some(store) = self.store {
             let _ = tokio::task::spawn_blocking(move || store.stop()).await;
         }
@@ -205,9 +208,6 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         stamper.register(&spec.name, spec.interval, &spec.series);
     }
     let store = config.store.as_ref().map(|s| persist::start(store_config(s), &hub, config.history, shutdown.clone()));
-    // The rules' instances and silences come back from the store before any source publishes.
-    let series_settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
-    let alerts = alerts::feed::start(Vec::new(), series_settings, &hub, store.clone(), shutdown.clone());
     let cluster = match link {
         Some(link) => {
             let state = link.state();
@@ -235,6 +235,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             None
         }
     };
+    let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
+    let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
     spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {
@@ -250,7 +252,12 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         connections: connections.clone(),
         sources: source_metrics,
         store: store.clone(),
-        more: cluster.clone().map(|c| c as Arc<dyn metrics::Families>),
+        more: cluster
+            .clone()
+            .map(|c| c as Arc<dyn metrics::Families>)
+            .into_iter()
+            .chain([alerts::view::families(&alerts)])
+            .collect(),
     };
     let options = ServeOptions {
         tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
@@ -295,7 +302,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
                 .unwrap_or(config.interval)
                 .clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(5)),
         },
-        alerts,
+        alerts: alerts.clone(),
     };
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
     Ok(Running {
@@ -306,6 +313,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         auth,
         connections,
         store,
+        alerts,
         switch,
         task,
     })

@@ -50,7 +50,7 @@ pub struct AppState {
     pub site: SiteOrigin,
     /// Who may act and who may only look.
     pub roles: Arc<Roles>,
-    /// The alerts: states, events, silences.
+    /// The alerts (rules, instances, events, silences).
     pub alerts: Alerts,
     /// What the Alerts view reads.
     pub alerts_view: AlertsView,
