@@ -48,7 +48,7 @@ async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>) {
          [[alert]]\nname = \"hot\"\nsource = \"up\"\nseries = \"temp\"\nabove = 50\nseverity = \"critical\"\n"
     );
     let mut config = common::test_config_with_file(name, &toml);
-    let dir = common::temp_dir(name);
+    let dir = common::temp_dir(&format!("{name}-users"));
     let users = dir.join("users");
     std::fs::write(&users, format!("ana:{}\nwall:{}\n", hash_password(ANA), hash_password(WALL))).expect("users");
     config.users = UsersSource::File(users);
@@ -187,22 +187,22 @@ async fn bad_requests_are_refused_naming_the_field_and_events_are_listed() {
     value.store(70f64.to_bits(), Ordering::Relaxed);
     until_hot(addr, "firing", |i| i["state"] == "firing").await;
     let auth = [("Authorization", ana().leak() as &str)];
-    for (kind, body, status, field) in [
-        (JSON, r#"{"for":"1h"}"#, 400, "rule"),
-        (JSON, r#"{"rule":"hot"}"#, 400, "for"),
-        (JSON, r#"{"rule":"hot","for":"soon"}"#, 400, "for"),
-        (JSON, r#"{"rule":"hot","until_ms":5}"#, 400, "until_ms"),
-        (JSON, r#"{"rule":"hot","for":"1h","until":"x"}"#, 400, "until"),
-        (JSON, r#"{"rule":["hot"],"for":"1h"}"#, 400, "rule"),
-        (JSON, r#"["hot"]"#, 400, "body"),
-        (JSON, "{not json", 400, "body"),
-        (FORM, "rule=hot&for=%ZZ", 400, "for"),
-        ("text/plain", "rule=hot", 415, "content-type"),
-        (JSON, r#"{"rule":"nope","for":"1h"}"#, 404, ""),
+    for (kind, body, status, says) in [
+        (JSON, r#"{"for":"1h"}"#, 400, "`rule`"),
+        (JSON, r#"{"rule":"hot"}"#, 400, "`for`"),
+        (JSON, r#"{"rule":"hot","for":"soon"}"#, 400, "`for`"),
+        (JSON, r#"{"rule":"hot","until_ms":5}"#, 400, "`until_ms`"),
+        (JSON, r#"{"rule":"hot","for":"1h","until":"x"}"#, 400, "`until`"),
+        (JSON, r#"{"rule":["hot"],"for":"1h"}"#, 400, "`rule`"),
+        (JSON, r#"["hot"]"#, 400, "`body`"),
+        (JSON, "{not json", 400, "`body`"),
+        (FORM, "rule=hot&for=%ZZ", 400, "`for`"),
+        ("text/plain", "rule=hot", 415, "`content-type`"),
+        (JSON, r#"{"rule":"nope","for":"1h"}"#, 404, "nope"),
     ] {
         let r = post(addr, "/api/alerts/silence", kind, body, &auth).await;
         assert_eq!(r.status, status, "{body}: {}", r.body);
-        assert!(r.body.contains(&format!("`{field}`")), "{body}: {}", r.body);
+        assert!(r.body.contains(says), "{body}: {}", r.body);
     }
     assert!(hot(addr).await.get("silenced").is_none(), "nothing bad was kept");
 
