@@ -17,6 +17,9 @@ use livedash::settings::{SeriesRule, SeriesSettings, Threshold as CardThreshold}
 use super::machine::{Check, Machine, Observation, Saved, Timing, Transition};
 use super::rules::{CardLevel, Condition, Rule};
 
+/// An instance in memory: rule index, source, series.
+type InstanceKey = (usize, Arc<str>, Option<Arc<str>>);
+
 /// Where an instance is kept on disk: rule name, source, series (`""` for a source rule).
 pub type DiskKey = (String, String, String);
 
@@ -71,7 +74,7 @@ pub struct Engine {
     sources: HashMap<Arc<str>, SourceCache>,
     /// Every instance, in the order they appeared.
     pub instances: Vec<Instance>,
-    index: HashMap<(usize, Arc<str>, Option<Arc<str>>), usize>,
+    index: HashMap<InstanceKey, usize>,
     restored: HashMap<DiskKey, Saved>,
 }
 

@@ -43,6 +43,9 @@ pub const RESERVE: usize = 256;
 /// The most messages evaluated under one lock.
 const BATCH: usize = 512;
 
+/// A sample's numeric series.
+type Values = Vec<(String, f64)>;
+
 enum Msg {
     Sample { source: Arc<str>, entry: Arc<Entry>, at: Instant },
     Status { status: SourceStatus, at: Instant },
@@ -146,7 +149,7 @@ fn values(text: &str) -> Option<Vec<(String, f64)>> {
 
 impl Alerts {
     fn handle(&self, batch: Vec<Msg>) {
-        let parsed: Vec<(Msg, Option<Vec<(String, f64)>>)> = batch
+        let parsed: Vec<(Msg, Option<Values>)> = batch
             .into_iter()
             .map(|m| {
                 let values = match &m {

@@ -100,10 +100,10 @@ pub fn silence(alerts: &Alerts, target: Target, hush: Hush) -> Result<usize, Ale
 }
 
 /// See [`Alerts::ack`].
-pub fn ack(alerts: &Alerts, target: Target, hush: Hush) -> Result<usize, AlertsError> {
+pub fn ack(alerts: &Alerts, target: &Target, hush: &Hush) -> Result<usize, AlertsError> {
     let (now, now_ms) = (Instant::now(), now_ms());
     let mut state = alerts.0.state.lock();
-    check(&state, &target, &hush, now_ms)?;
+    check(&state, target, hush, now_ms)?;
     let until = hush.until_ms.map(|u| deadline(u, now, now_ms));
     let mut rows = Vec::new();
     let names: Vec<bool> = state.engine.rules().iter().map(|r| *r.name == *target.rule).collect();

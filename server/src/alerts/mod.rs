@@ -149,6 +149,6 @@ impl Alerts {
     /// Acknowledges the instances of `target` that are not ok (until they resolve, or until
     /// `hush.until_ms`); returns how many.
     pub async fn ack(&self, target: Target, hush: Hush) -> Result<usize, AlertsError> {
-        hush::ack(self, target, hush)
+        hush::ack(self, &target, &hush)
     }
 }
