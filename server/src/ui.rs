@@ -104,7 +104,7 @@ pub struct AlertsView {
     pub refresh: std::time::Duration,
 }
 
-/// How many events the view lists.
+/// How many events the view lists (the newest of the last week).
 const VIEW_EVENTS: usize = 50;
 
 /// `GET /alerts`: the Alerts view (`?part=live`: only its live part, for its refresh, answered 304
@@ -120,7 +120,7 @@ pub async fn alerts_page(
 
     let now = crate::clock::now_ms();
     let user = parts.extensions.get::<BasicUser>().map(|u| u.0.to_string()).unwrap_or_default();
-    let mut events = match view.alerts.events(now.saturating_sub(7 * 24 * 3_600_000), now, 10_000).await {
+    let mut events = match view.alerts.events(now.saturating_sub(7 * 24 * 3_600_000), now, VIEW_EVENTS).await {
         Ok(events) => events,
         Err(e) => {
             tracing::warn!(error = %e, "the alerts view cannot read the event log");
@@ -128,7 +128,6 @@ pub async fn alerts_page(
         }
     };
     events.sort_by_key(|e| std::cmp::Reverse((e.ts_ms, e.id)));
-    events.truncate(VIEW_EVENTS);
     let nonce = base64::engine::general_purpose::STANDARD.encode(crate::auth::accounts::random::<16>());
     let page = app::ssr::alerts_view::AlertsPage {
         base: view.base.to_string(),
