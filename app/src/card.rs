@@ -45,6 +45,8 @@ pub struct CardView {
     pub bars: Vec<(f64, Level, String)>,
     /// The sparkline's line and area path data; `None` when the settings turn it off.
     pub spark: Option<(String, String)>,
+    /// Its alert that fires or is pending, in words (`Firing: cpu busy`); empty when none.
+    pub alert: String,
 }
 
 /// The members of card `key`: `(settings, name, points)` in index order, hidden ones left out.
@@ -155,6 +157,10 @@ impl Model {
             members: vec![],
             bars: vec![],
             spark: None,
+            alert: self.card_alert(source, key).map_or_else(String::new, |i| {
+                let word = if i.state == livedash::alerts::AlertState::Firing { "Firing" } else { "Pending" };
+                format!("{word}: {}", i.rule)
+            }),
         };
         let points: Vec<(u64, f64)> = match members.as_slice() {
             [] => return None,

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use livedash::alerts::AlertState;
 use livedash::series::Level;
 
 use crate::card::{CardView, SPARK_H, SPARK_W};
@@ -50,10 +49,6 @@ pub fn Card(model: RwSignal<Model>, source: Arc<str>, key: String, show_source: 
     let source_name = show_source.then(|| source.to_string());
     let data_series = key.clone();
     let fallback = key.clone();
-    let alert = {
-        let (source, key) = (source.clone(), key.clone());
-        Memo::new(move |_| model.with(|m| m.card_alert(&source, &key).map(|i| (i.state, i.rule.to_string()))))
-    };
     let card = Memo::new(move |_| model.with(|m| m.card(&source, &key)));
     let shape = Memo::new(move |_| card.with(|c| c.as_ref().map(shape)));
     let label = card.with_untracked(|c| c.as_ref().map_or(fallback, |c| c.label.clone()));
@@ -96,13 +91,18 @@ pub fn Card(model: RwSignal<Model>, source: Arc<str>, key: String, show_source: 
                     "Hide"
                 </button>
             </div>
-            {move || alert.get().map(|(state, rule)| {
-                let word = if state == AlertState::Firing { "Firing: " } else { "Pending: " };
-                view! { <p class=format!("card-alert alert-{}", state.as_str()) data-testid="card-alert">{word}{rule}</p> }
-            })}
+            // Empty (and not shown) without an alert: the card's structure does not change with it.
+            <p class=move || card.with(|c| alert_class(c.as_ref().map_or("", |c| &c.alert))) data-testid="card-alert">
+                {move || card.with(|c| c.as_ref().map(|c| c.alert.clone()).unwrap_or_default())}
+            </p>
             {move || shape.get().map(|s| view! { <CardBody card shape=s /> })}
         </article>
     }
+}
+
+/// The class of a card's alert line: its state's colour repeats its first word.
+fn alert_class(alert: &str) -> &'static str {
+    if alert.starts_with("Firing") { "card-alert alert-firing" } else { "card-alert alert-pending" }
 }
 
 /// The card's value, members or bars, caption and sparkline, for one shape.

@@ -51,16 +51,17 @@ struct LevelsMemo(Memo<Vec<(String, String, String, Level)>>);
 pub fn Summary(model: RwSignal<Model>) -> impl IntoView {
     let levels = use_levels(model);
     let count = move |level: Level| levels.with(|l| l.iter().filter(|c| c.3 == level).count());
-    let alerts = Memo::new(move |_| model.with(|m| m.alerts.as_ref().map(|a| (a.firing, a.pending))));
-    let alerts_text = move || match alerts.get() {
-        Some((f, _)) if f > 0 => format!("{f} firing"),
-        Some((_, p)) if p > 0 => format!("{p} pending"),
-        _ => "Alerts".to_owned(),
+    // Read on every update without a memo: two numbers, cheaper than a memo's code in the bundle.
+    let alerts = move || model.with(|m| m.alerts.as_ref().map_or((0, 0), |a| (a.firing, a.pending)));
+    let alerts_text = move || match alerts() {
+        (0, 0) => "Alerts".to_owned(),
+        (0, p) => format!("{p} pending"),
+        (f, _) => format!("{f} firing"),
     };
-    let alerts_class = move || match alerts.get() {
-        Some((f, _)) if f > 0 => "sum sum-critical",
-        Some((_, p)) if p > 0 => "sum sum-warn",
-        _ => "sum",
+    let alerts_class = move || match alerts() {
+        (0, 0) => "sum",
+        (0, _) => "sum sum-warn",
+        _ => "sum sum-critical",
     };
     view! {
         <div class="summary" data-testid="summary">
@@ -115,9 +116,12 @@ fn firing(model: &Model) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The firings in `now` not in `seen` (which then holds them all), in words.
-pub fn new_firings(seen: &mut std::collections::BTreeSet<String>, now: Vec<(String, String)>) -> Vec<String> {
-    now.into_iter().filter_map(|(key, text)| seen.insert(key).then_some(text)).collect()
+/// The firings in `now` not in `seen`, in words; `seen` then holds those of `now` (so it stays as
+/// small as what fires, and an alert that resolves and fires again is news again: a new `since`).
+pub fn new_firings(seen: &mut Vec<String>, now: Vec<(String, String)>) -> Vec<String> {
+    let news = now.iter().filter(|(key, _)| !seen.contains(key)).map(|(_, text)| text.clone()).collect();
+    *seen = now.into_iter().map(|(key, _)| key).collect();
+    news
 }
 
 /// A visually hidden live region that says each crossing and each new firing once.
@@ -128,12 +132,10 @@ pub fn Announcer(model: RwSignal<Model>) -> impl IntoView {
     let count = RwSignal::new(0usize);
     let before = StoredValue::new(None::<BTreeMap<String, Level>>);
     // The firings already there when the page opened are not news.
-    let seen = StoredValue::new(
-        model.with_untracked(firing).into_iter().map(|f| f.0).collect::<std::collections::BTreeSet<_>>(),
-    );
-    let firings = Memo::new(move |_| model.with(firing));
+    let seen = StoredValue::new(model.with_untracked(firing).into_iter().map(|f| f.0).collect::<Vec<_>>());
     Effect::new(move |_| {
-        let news = seen.try_update_value(|seen| new_firings(seen, firings.get())).unwrap_or_default();
+        let now = model.with(firing);
+        let news = seen.try_update_value(|seen| new_firings(seen, now)).unwrap_or_default();
         if !news.is_empty() {
             text.set(news.join(". "));
             count.update(|c| *c += 1);
@@ -162,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_firing_is_news_once() {
-        let mut seen = std::collections::BTreeSet::from(["old".to_owned()]);
+        let mut seen = vec!["old".to_owned()];
         let now = vec![("old".to_owned(), "A".to_owned()), ("new".to_owned(), "B".to_owned())];
         assert_eq!(new_firings(&mut seen, now.clone()), ["B"]);
         assert!(new_firings(&mut seen, now).is_empty(), "the same firing again is not news");
