@@ -275,7 +275,6 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(addr) => Some(serve_metrics(addr, observed.clone(), detail.clone(), &options, shutdown.clone())?),
         None => None,
     };
-    let roles = Arc::new(auth::role::Roles::new(config.viewers.iter().cloned()));
     let base: Arc<str> = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let state = AppState {
         leptos: ui::site_options(addr),
@@ -285,23 +284,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         metrics: observed,
         store: store.clone(),
         detail,
-        site: http::origin::SiteOrigin {
-            public: config.public_url.as_ref().map(|u| u.origin.clone()),
-            tls: tls.is_some(),
-        },
-        roles: roles.clone(),
-        alerts_view: ui::AlertsView {
-            alerts: alerts.clone(),
-            roles,
-            base: base.clone(),
-            refresh: config
-                .sources
-                .iter()
-                .map(|s| s.interval)
-                .min()
-                .unwrap_or(config.interval)
-                .clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(5)),
-        },
+        site: http::origin::SiteOrigin::new(config.public_url.as_ref().map(|u| u.origin.as_str()), tls.is_some()),
+        alerts_view: ui::AlertsView::new(alerts.clone(), base.clone(), config),
         alerts: alerts.clone(),
     };
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));

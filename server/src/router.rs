@@ -48,12 +48,18 @@ pub struct AppState {
     pub detail: Detail,
     /// The server's own origin, for the same-origin guard of write actions.
     pub site: SiteOrigin,
-    /// Who may act and who may only look.
-    pub roles: Arc<Roles>,
     /// The alerts (rules, instances, events, silences).
     pub alerts: Alerts,
     /// What the Alerts view reads.
     pub alerts_view: AlertsView,
+}
+
+/// Who may act and who may only look (the write actions' [`auth::role::Writer`]): the Alerts
+/// view's.
+impl FromRef<AppState> for Arc<Roles> {
+    fn from_ref(state: &AppState) -> Self {
+        state.alerts_view.roles.clone()
+    }
 }
 
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every

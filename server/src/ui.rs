@@ -104,6 +104,19 @@ pub struct AlertsView {
     pub refresh: std::time::Duration,
 }
 
+impl AlertsView {
+    /// The view of `alerts` under `base`, with the roles and the source intervals of `config`.
+    pub fn new(alerts: Alerts, base: Arc<str>, config: &crate::config::Config) -> Self {
+        let shortest = config.sources.iter().map(|s| s.interval).min().unwrap_or(config.interval);
+        Self {
+            alerts,
+            roles: Arc::new(Roles::new(config.viewers.iter().cloned())),
+            base,
+            refresh: shortest.clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(5)),
+        }
+    }
+}
+
 /// How many events the view lists (the newest of the last week).
 const VIEW_EVENTS: usize = 50;
 

@@ -119,7 +119,7 @@ pub fn active_table(instances: &[AlertInstance], base: &str, now_ms: u64, can_wr
             let read_only = (firing && !can_write).then_some("read-only");
             view! {
                 <tr class=format!("alert-row state-{} severity-{}", i.state.as_str(), severity_word(i.severity)) data-key=key data-state=i.state.as_str()>
-                    <td><span class="state-word">{state_word(i.state)}</span> <span class="severity">{severity_word(i.severity)}</span></td>
+                    <td><span class="state-word">{state_word(i.state)}</span>" "<span class="severity">{severity_word(i.severity)}</span></td>
                     <th scope="row" class="rule">{i.rule.to_string()}</th>
                     <td>
                         {match link {

@@ -33,6 +33,13 @@ pub struct SiteOrigin {
     pub tls: bool,
 }
 
+impl SiteOrigin {
+    /// The site of `--public-url`'s origin `public` (if any), serving TLS itself or not.
+    pub fn new(public: Option<&str>, tls: bool) -> Self {
+        Self { public: public.map(normalize), tls }
+    }
+}
+
 /// An origin as browsers send it and as it is compared: lower case, no trailing `/`.
 pub fn normalize(origin: &str) -> String {
     origin.trim().trim_end_matches('/').to_ascii_lowercase()
