@@ -26,8 +26,10 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::engine::{Change, Engine};
+use super::hush;
+use super::rules::{self, Rule};
+use super::shared::{Alerts, EVENTS_IN_MEMORY, Events, Inner, State};
 use super::view::{self, EVENT_STATES};
-use super::{Alerts, EVENTS_IN_MEMORY, Events, Inner, Rule, State, hush, rules};
 use crate::clock::now_ms;
 use crate::live::history::Entry;
 use crate::live::hub::Hub;
@@ -198,29 +200,6 @@ impl Alerts {
             }
             self.keep(AlertWrite::Event(event));
             self.keep(AlertWrite::Instance(row(key, &inst.machine.save(now))));
-        }
-    }
-
-    /// Hands `write` to the store's writer, if there is a store.
-    pub(super) fn keep(&self, write: AlertWrite) {
-        if let Some(store) = &self.0.store {
-            store.alert(write);
-        }
-    }
-
-    /// Publishes the `alerts` frame when what it shows (values and peaks aside) changed.
-    pub(super) fn publish(&self, state: &mut State) {
-        let status = view::status(&state.engine, &state.silences, Instant::now());
-        let shape = |s: &livedash::alerts::AlertsStatus| {
-            let mut s = s.clone();
-            for i in &mut s.instances {
-                (i.value, i.peak) = (None, None);
-            }
-            s
-        };
-        if state.published.as_ref().map(shape) != Some(shape(&status)) {
-            self.0.hub.set_alerts(status.clone());
-            state.published = Some(status);
         }
     }
 

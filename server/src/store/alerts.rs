@@ -1,6 +1,7 @@
 //! The alerts' rows (schema 4): every state change (`alert_event`), each instance's state so that a
 //! restart neither forgets a firing alert nor fires it again (`alert_instance`), and silences and
-//! acknowledgements with who made them, until when and why (`alert_hush`). Written by the one
+//! acknowledgements with who made them, until when and why (`alert_hush`); the tables are made by
+//! [`super::migrate`] (the step to version 4). Written by the one
 //! writer ([`AlertWrite`], handed over like samples, never waited for), read here on connections
 //! of their own.
 
@@ -60,48 +61,6 @@ pub enum AlertWrite {
     /// The acknowledgements of this instance end (it resolved).
     EndAcks((String, String, String)),
 }
-
-/// The tables, made by the step to version 4.
-pub const TABLES: &str = "
-CREATE TABLE IF NOT EXISTS alert_event (
-    id INTEGER PRIMARY KEY,
-    rule TEXT NOT NULL,
-    source TEXT NOT NULL,
-    series TEXT,
-    from_state TEXT NOT NULL,
-    to_state TEXT NOT NULL,
-    value REAL,
-    peak REAL,
-    ts_ms INTEGER NOT NULL,
-    severity TEXT NOT NULL,
-    token INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS alert_event_ts ON alert_event (ts_ms);
-CREATE TABLE IF NOT EXISTS alert_instance (
-    rule TEXT NOT NULL,
-    source TEXT NOT NULL,
-    series TEXT NOT NULL,
-    state TEXT NOT NULL,
-    since_ms INTEGER NOT NULL,
-    spent_ms INTEGER NOT NULL,
-    cleared INTEGER NOT NULL,
-    value REAL,
-    peak REAL,
-    PRIMARY KEY (rule, source, series)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alert_hush (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    source TEXT,
-    series TEXT,
-    by_user TEXT NOT NULL,
-    at_ms INTEGER NOT NULL,
-    until_ms INTEGER,
-    comment TEXT NOT NULL,
-    ended INTEGER NOT NULL DEFAULT 0
-);
-";
 
 fn state_word(s: AlertState) -> &'static str {
     s.as_str()
