@@ -110,6 +110,7 @@ pub fn start(
         counts: Default::default(),
         dropped: dropped.clone(),
         hushed: tokio::sync::Notify::new(),
+        tokens: Mutex::default(),
     }));
     alerts.publish(&mut alerts.0.state.lock());
     let (tx, mut rx) = mpsc::channel(CHANNEL);
@@ -181,7 +182,8 @@ impl Alerts {
     fn record(&self, engine: &Engine, changes: &[Change], now: Instant) {
         for change in changes {
             let inst = &engine.instances[change.instance];
-            let mut event = view::event(engine, inst, &change.transition, 0);
+            let token = self.0.tokens.lock().get(&inst.source).copied().unwrap_or(0);
+            let mut event = view::event(engine, inst, &change.transition, token);
             if let Some(slot) = EVENT_STATES.iter().position(|s| *s == event.to) {
                 self.0.counts[slot].fetch_add(1, Ordering::Relaxed);
             }

@@ -62,6 +62,12 @@ impl Alerts {
         hush::silence(self, target, hush)
     }
 
+    /// Sets the fencing token that the events of `source`'s instances carry from now on (the
+    /// lease holder's, in a cluster; 0 until set).
+    pub fn set_token(&self, source: &str, token: u64) {
+        self.0.tokens.lock().insert(Arc::from(source), token);
+    }
+
     /// Acknowledges the instances of `target` that are not ok (until they resolve, or until
     /// `hush.until_ms`); returns how many.
     pub async fn ack(&self, target: Target, hush: Hush) -> Result<usize, AlertsError> {

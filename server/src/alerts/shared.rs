@@ -57,6 +57,8 @@ pub(super) struct Inner {
     pub(super) dropped: Arc<AtomicU64>,
     /// Told when a silence or an acknowledgement with an end is made (the task's next wake-up).
     pub(super) hushed: tokio::sync::Notify,
+    /// The fencing token each source's events carry (absent: 0, not clustered).
+    pub(super) tokens: Mutex<std::collections::HashMap<Arc<str>, u64>>,
 }
 
 /// The instances and the silences, under one lock.
