@@ -246,11 +246,15 @@ impl Engine {
                 self.step(i, now, now_ms, &Observation::Value(*value), &mut out);
             }
         }
-        let all = self.sources.get(source).map(|c| c.instances.clone()).unwrap_or_default();
-        for i in all {
+        // Taken out and put back (stepping makes no instance): no copy per sample.
+        let all = self.sources.get_mut(source).map(|c| std::mem::take(&mut c.instances)).unwrap_or_default();
+        for &i in &all {
             if self.instances[i].seen != generation {
                 self.step(i, now, now_ms, &Observation::NoData, &mut out);
             }
+        }
+        if let Some(cache) = self.sources.get_mut(source) {
+            cache.instances = all;
         }
         out
     }
@@ -317,3 +321,6 @@ impl Engine {
         (self.rules[inst.rule].name.to_string(), inst.source.to_string(), series)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -98,7 +98,10 @@ pub fn start(
         None => Default::default(),
     };
     let saved = rows.iter().map(|r| (r.key.clone(), saved(r))).collect();
-    let engine = Engine::new(rules::with_implicit(rules, &hub.source_names()), settings, saved, now);
+    let sources = hub.source_names();
+    let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
+    let valued = valued.cloned().collect();
+    let engine = Engine::new(rules::with_implicit(rules, &sources), settings, saved, now);
     let mut state = State { engine, silences: Vec::new(), published: None };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -111,6 +114,7 @@ pub fn start(
         dropped: dropped.clone(),
         hushed: tokio::sync::Notify::new(),
         tokens: Mutex::default(),
+        valued,
     }));
     alerts.publish(&mut alerts.0.state.lock());
     let (tx, mut rx) = mpsc::channel(CHANNEL);
@@ -156,7 +160,11 @@ impl Alerts {
             .into_iter()
             .map(|m| {
                 let values = match &m {
-                    Msg::Sample { entry, .. } => values(entry.frame.text.as_str()),
+                    // A source no series rule watches needs no parsing: its sample only says it is up.
+                    Msg::Sample { source, entry, .. } if self.0.valued.contains(source) => {
+                        values(entry.frame.text.as_str())
+                    }
+                    Msg::Sample { .. } => None,
                     Msg::Status { .. } => None,
                 };
                 (m, values)

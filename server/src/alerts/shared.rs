@@ -59,6 +59,8 @@ pub(super) struct Inner {
     pub(super) hushed: tokio::sync::Notify,
     /// The fencing token each source's events carry (absent: 0, not clustered).
     pub(super) tokens: Mutex<std::collections::HashMap<Arc<str>, u64>>,
+    /// The sources that some series rule watches (the others' samples are not parsed).
+    pub(super) valued: std::collections::HashSet<Arc<str>>,
 }
 
 /// The instances and the silences, under one lock.
