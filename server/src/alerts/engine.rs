@@ -76,6 +76,8 @@ pub struct Engine {
     pub instances: Vec<Instance>,
     index: HashMap<InstanceKey, usize>,
     restored: HashMap<DiskKey, Saved>,
+    /// Whether what an instance shows (state, hold) changed since [`Engine::take_changed`].
+    shown_changed: bool,
 }
 
 impl Engine {
@@ -95,6 +97,7 @@ impl Engine {
             instances: Vec::new(),
             index: HashMap::new(),
             restored: saved.into_iter().collect(),
+            shown_changed: true,
         };
         let keys: Vec<DiskKey> = engine.restored.keys().cloned().collect();
         for (rule, source, series) in keys {
@@ -211,7 +214,10 @@ impl Engine {
         let rule = &self.rules[self.instances[i].rule];
         let timing = Timing { for_: rule.for_, keep: rule.keep_firing_for };
         let inst = &mut self.instances[i];
-        if let Some(transition) = inst.machine.observe(&inst.check, timing, now, now_ms, obs) {
+        let shown = inst.machine.shown();
+        let transition = inst.machine.observe(&inst.check, timing, now, now_ms, obs);
+        self.shown_changed |= transition.is_some() || inst.machine.shown() != shown;
+        if let Some(transition) = transition {
             if transition.to == AlertState::Resolved || transition.to == AlertState::Ok {
                 inst.acked = None;
                 inst.ack_until = None;
@@ -308,6 +314,12 @@ impl Engine {
             self.step(i, now, now_ms, &obs, &mut out);
         }
         out
+    }
+
+    /// Whether what any instance shows changed since the last call (the `alerts` frame needs
+    /// making again only then, or when a silence changes).
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.shown_changed)
     }
 
     /// Every instance's place on disk and what to keep of it at `now`.

@@ -182,8 +182,10 @@ impl Alerts {
             };
             self.record(&state.engine, &changes, Instant::now());
         }
-        hush::lift(&mut state, Instant::now());
-        self.publish(&mut state);
+        let lifted = hush::lift(&mut state, Instant::now());
+        if state.engine.take_changed() || lifted {
+            self.publish(&mut state);
+        }
     }
 
     /// Keeps each change as an event (counted, in memory, in the store) with its instance's state.
