@@ -253,3 +253,79 @@ pub fn count_events(conn: &Connection, to: AlertState) -> Result<u64, StoreError
         .optional()?;
     Ok(n.unwrap_or(0).max(0).unsigned_abs())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id_ts: u64, to: AlertState) -> AlertEvent {
+        AlertEvent {
+            id: 0,
+            rule: Arc::from("busy"),
+            source: Arc::from("up"),
+            series: Some(Arc::from("v")),
+            from: AlertState::Pending,
+            to,
+            value: Some(95.0),
+            peak: Some(97.5),
+            ts_ms: id_ts,
+            severity: Severity::Critical,
+            token: 7,
+        }
+    }
+
+    #[test]
+    fn events_instances_and_hushes_are_written_in_one_go_and_read_back() {
+        let (config, conn) = super::super::temp_store("alert-rows");
+        let key = ("busy".to_owned(), "up".to_owned(), "v".to_owned());
+        let instance = InstanceRow {
+            key: key.clone(),
+            state: AlertState::Firing,
+            since_ms: 1000,
+            spent_ms: 0,
+            cleared: false,
+            value: Some(95.0),
+            peak: Some(97.5),
+        };
+        let hush = |ack, until_ms| HushRow {
+            ack,
+            rule: "busy".into(),
+            source: Some("up".into()),
+            series: Some("v".into()),
+            hush: Hush { by: "ann".into(), until_ms, comment: "on it".into(), at_ms: 900 },
+        };
+        let writes = [
+            AlertWrite::Event(event(1000, AlertState::Firing)),
+            AlertWrite::Event(event(2000, AlertState::Resolved)),
+            AlertWrite::Instance(instance.clone()),
+            AlertWrite::Hush(hush(false, Some(5000))),
+            AlertWrite::Hush(hush(false, Some(1500))),
+            AlertWrite::Hush(hush(true, None)),
+        ];
+        write(&conn, &writes).expect("written");
+        let (instances, hushes) = load(&config.path, 3000).expect("loads");
+        assert_eq!(instances, [instance]);
+        assert_eq!(hushes, [hush(false, Some(5000)), hush(true, None)], "the silence that ended at 1500 is not back");
+        write(&conn, &[AlertWrite::EndAcks(key)]).expect("ended");
+        assert_eq!(load(&config.path, 3000).expect("loads").1, [hush(false, Some(5000))]);
+        let all = events(&config.path, 0, u64::MAX, 10).expect("events");
+        assert_eq!(
+            all.iter().map(|e| (e.ts_ms, e.to, e.token)).collect::<Vec<_>>(),
+            [(1000, AlertState::Firing, 7), (2000, AlertState::Resolved, 7)]
+        );
+        assert!(all[0].id < all[1].id);
+        assert_eq!(events(&config.path, 0, u64::MAX, 1).expect("the newest").len(), 1);
+        assert_eq!(events(&config.path, 0, u64::MAX, 1).expect("the newest")[0].ts_ms, 2000);
+        assert!(events(&config.path, 2001, 3000, 10).expect("none").is_empty());
+        assert_eq!(count_events(&conn, AlertState::Firing).expect("counted"), 1);
+    }
+
+    #[test]
+    fn a_file_without_the_alert_tables_has_no_alerts() {
+        let config = super::super::state::StoreConfig::temporary("alert-old");
+        std::fs::create_dir_all(config.path.parent().expect("dir")).expect("dir");
+        Connection::open(&config.path).expect("open").execute_batch("CREATE TABLE x (y)").expect("a table");
+        assert_eq!(load(&config.path, 0).expect("empty"), (Vec::new(), Vec::new()));
+        assert!(events(&config.path, 0, 1, 1).expect("empty").is_empty());
+    }
+}
