@@ -4,7 +4,10 @@
 //! data"; a source failing or stale is told to every instance of it (value rules hold, source
 //! rules fire); a sample means the source is up.
 //!
-//! Pure apart from the state it holds: the instants come from the caller.
+//! Pure apart from the state it holds: the instants come from the caller. So a replay of stored
+//! history (`alerts check`) runs it without a server: [`Engine::new`] with the rules (and
+//! [`super::rules::with_implicit`] if wanted), then [`Engine::sample`] / [`Engine::status`] at
+//! instants made from the stored times (`base + (ts_ms - first_ms)`); each [`Change`] is an event.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,6 +1,8 @@
 //! The alerts' handle as the rest of the server uses it: the `alerts` frame's content, every
 //! instance, the rules, the events (from the store, or memory without one), silences and
-//! acknowledgements, and the `/metrics` families.
+//! acknowledgements, and the `/metrics` families: `livedash_alerts{state=...}` (instances by state
+//! now), `livedash_alert_events_total{to=...}` (state changes since start) and
+//! `livedash_alert_samples_dropped_total`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -1,7 +1,5 @@
 //! Instances as the page and the API show them ([`AlertInstance`], the `alerts` frame's
-//! [`AlertsStatus`]), events as they are kept, and the alerts' `/metrics` families:
-//! `livedash_alerts{state=...}` (instances by state now) and `livedash_alert_events_total{to=...}`
-//! (state changes since start).
+//! [`AlertsStatus`]), and events as they are kept.
 //!
 //! The frame lists the instances that are pending or firing (a paused pending one shows as
 //! error, a frozen firing one as firing with its reason), and every source rule that fires; an
