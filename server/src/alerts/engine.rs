@@ -4,7 +4,10 @@
 //! data"; a source failing or stale is told to every instance of it (value rules hold, source
 //! rules fire); a sample means the source is up.
 //!
-//! Pure apart from the state it holds: the instants come from the caller.
+//! Pure apart from the state it holds: the instants come from the caller. So a replay of stored
+//! history (`alerts check`) runs it without a server: [`Engine::new`] with the rules (and
+//! [`super::rules::with_implicit`] if wanted), then [`Engine::sample`] / [`Engine::status`] at
+//! instants made from the stored times (`base + (ts_ms - first_ms)`); each [`Change`] is an event.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -76,6 +79,8 @@ pub struct Engine {
     pub instances: Vec<Instance>,
     index: HashMap<InstanceKey, usize>,
     restored: HashMap<DiskKey, Saved>,
+    /// Whether what an instance shows (state, hold) changed since [`Engine::take_changed`].
+    shown_changed: bool,
 }
 
 impl Engine {
@@ -95,6 +100,7 @@ impl Engine {
             instances: Vec::new(),
             index: HashMap::new(),
             restored: saved.into_iter().collect(),
+            shown_changed: true,
         };
         let keys: Vec<DiskKey> = engine.restored.keys().cloned().collect();
         for (rule, source, series) in keys {
@@ -211,7 +217,10 @@ impl Engine {
         let rule = &self.rules[self.instances[i].rule];
         let timing = Timing { for_: rule.for_, keep: rule.keep_firing_for };
         let inst = &mut self.instances[i];
-        if let Some(transition) = inst.machine.observe(&inst.check, timing, now, now_ms, obs) {
+        let shown = inst.machine.shown();
+        let transition = inst.machine.observe(&inst.check, timing, now, now_ms, obs);
+        self.shown_changed |= transition.is_some() || inst.machine.shown() != shown;
+        if let Some(transition) = transition {
             if transition.to == AlertState::Resolved || transition.to == AlertState::Ok {
                 inst.acked = None;
                 inst.ack_until = None;
@@ -246,11 +255,15 @@ impl Engine {
                 self.step(i, now, now_ms, &Observation::Value(*value), &mut out);
             }
         }
-        let all = self.sources.get(source).map(|c| c.instances.clone()).unwrap_or_default();
-        for i in all {
+        // Taken out and put back (stepping makes no instance): no copy per sample.
+        let all = self.sources.get_mut(source).map(|c| std::mem::take(&mut c.instances)).unwrap_or_default();
+        for &i in &all {
             if self.instances[i].seen != generation {
                 self.step(i, now, now_ms, &Observation::NoData, &mut out);
             }
+        }
+        if let Some(cache) = self.sources.get_mut(source) {
+            cache.instances = all;
         }
         out
     }
@@ -306,6 +319,12 @@ impl Engine {
         out
     }
 
+    /// Whether what any instance shows changed since the last call (the `alerts` frame needs
+    /// making again only then, or when a silence changes).
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.shown_changed)
+    }
+
     /// Every instance's place on disk and what to keep of it at `now`.
     pub fn saved(&self, now: Instant) -> Vec<(DiskKey, Saved)> {
         self.instances.iter().map(|i| (self.disk_key(i), i.machine.save(now))).collect()
@@ -317,3 +336,6 @@ impl Engine {
         (self.rules[inst.rule].name.to_string(), inst.source.to_string(), series)
     }
 }
+
+#[cfg(test)]
+mod tests;

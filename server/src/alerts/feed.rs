@@ -26,8 +26,10 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::engine::{Change, Engine};
+use super::hush;
+use super::rules::{self, Rule};
+use super::shared::{Alerts, EVENTS_IN_MEMORY, Events, Inner, State};
 use super::view::{self, EVENT_STATES};
-use super::{Alerts, EVENTS_IN_MEMORY, Events, Inner, Rule, State, hush, rules};
 use crate::clock::now_ms;
 use crate::live::history::Entry;
 use crate::live::hub::Hub;
@@ -96,7 +98,10 @@ pub fn start(
         None => Default::default(),
     };
     let saved = rows.iter().map(|r| (r.key.clone(), saved(r))).collect();
-    let engine = Engine::new(rules::with_implicit(rules, &hub.source_names()), settings, saved, now);
+    let sources = hub.source_names();
+    let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
+    let valued = valued.cloned().collect();
+    let engine = Engine::new(rules::with_implicit(rules, &sources), settings, saved, now);
     let mut state = State { engine, silences: Vec::new(), published: None };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -108,6 +113,8 @@ pub fn start(
         counts: Default::default(),
         dropped: dropped.clone(),
         hushed: tokio::sync::Notify::new(),
+        tokens: Mutex::default(),
+        valued,
     }));
     alerts.publish(&mut alerts.0.state.lock());
     let (tx, mut rx) = mpsc::channel(CHANNEL);
@@ -153,7 +160,11 @@ impl Alerts {
             .into_iter()
             .map(|m| {
                 let values = match &m {
-                    Msg::Sample { entry, .. } => values(entry.frame.text.as_str()),
+                    // A source no series rule watches needs no parsing: its sample only says it is up.
+                    Msg::Sample { source, entry, .. } if self.0.valued.contains(source) => {
+                        values(entry.frame.text.as_str())
+                    }
+                    Msg::Sample { .. } => None,
                     Msg::Status { .. } => None,
                 };
                 (m, values)
@@ -171,15 +182,18 @@ impl Alerts {
             };
             self.record(&state.engine, &changes, Instant::now());
         }
-        hush::lift(&mut state, Instant::now());
-        self.publish(&mut state);
+        let lifted = hush::lift(&mut state, Instant::now());
+        if state.engine.take_changed() || lifted {
+            self.publish(&mut state);
+        }
     }
 
     /// Keeps each change as an event (counted, in memory, in the store) with its instance's state.
     fn record(&self, engine: &Engine, changes: &[Change], now: Instant) {
         for change in changes {
             let inst = &engine.instances[change.instance];
-            let mut event = view::event(engine, inst, &change.transition, 0);
+            let token = self.0.tokens.lock().get(&inst.source).copied().unwrap_or(0);
+            let mut event = view::event(engine, inst, &change.transition, token);
             if let Some(slot) = EVENT_STATES.iter().position(|s| *s == event.to) {
                 self.0.counts[slot].fetch_add(1, Ordering::Relaxed);
             }
@@ -198,29 +212,6 @@ impl Alerts {
             }
             self.keep(AlertWrite::Event(event));
             self.keep(AlertWrite::Instance(row(key, &inst.machine.save(now))));
-        }
-    }
-
-    /// Hands `write` to the store's writer, if there is a store.
-    pub(super) fn keep(&self, write: AlertWrite) {
-        if let Some(store) = &self.0.store {
-            store.alert(write);
-        }
-    }
-
-    /// Publishes the `alerts` frame when what it shows (values and peaks aside) changed.
-    pub(super) fn publish(&self, state: &mut State) {
-        let status = view::status(&state.engine, &state.silences, Instant::now());
-        let shape = |s: &livedash::alerts::AlertsStatus| {
-            let mut s = s.clone();
-            for i in &mut s.instances {
-                (i.value, i.peak) = (None, None);
-            }
-            s
-        };
-        if state.published.as_ref().map(shape) != Some(shape(&status)) {
-            self.0.hub.set_alerts(status.clone());
-            state.published = Some(status);
         }
     }
 

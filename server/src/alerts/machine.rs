@@ -208,14 +208,15 @@ impl Machine {
         obs: &Observation,
     ) -> Option<Transition> {
         let firing = matches!(self.phase, Phase::Firing { .. });
-        let value = match check.judge(obs, firing) {
+        let (value, holds) = match check.judge(obs, firing) {
             Verdict::Ignore => return None,
             Verdict::Held(hold) => {
                 let began = self.hold.take().map_or(now, |(_, began)| began);
                 self.hold = Some((hold, began));
                 return None;
             }
-            Verdict::Holds(v) | Verdict::Ends(v) => v,
+            Verdict::Holds(v) => (v, true),
+            Verdict::Ends(v) => (v, false),
         };
         if let Some((_, began)) = self.hold.take() {
             let paused = now.saturating_duration_since(began);
@@ -226,7 +227,6 @@ impl Machine {
             }
         }
         self.value = value;
-        let holds = matches!(check.judge(obs, firing), Verdict::Holds(_));
         if holds {
             if self.phase == Phase::Ok {
                 self.peak = value;
@@ -289,6 +289,11 @@ impl Machine {
             (_, Some((Hold::NoData, _))) => AlertState::NoData,
             (_, Some((Hold::Error(_), _))) => AlertState::Error,
         }
+    }
+
+    /// What it shows, cheaply compared: its state, and whether (and why) it is held.
+    pub fn shown(&self) -> (AlertState, Option<Hold>) {
+        (self.state(), self.hold.as_ref().map(|(h, _)| h.clone()))
     }
 
     /// Its state ignoring any hold: ok, pending or firing.
