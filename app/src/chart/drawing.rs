@@ -6,7 +6,7 @@ use livedash::series;
 use livedash::settings::Threshold;
 
 use super::data::ChartData;
-use crate::plot::{Plot, breaks, extent, thin_span, tick_label, time_label, time_ticks, value_ticks};
+use crate::plot::{Plot, extent, thin_span, tick_label, time_label, time_ticks, value_ticks};
 
 /// Space around the plot for the axes' labels, in CSS pixels: left, right, top, bottom.
 pub const MARGIN: (f64, f64, f64, f64) = (64.0, 16.0, 12.0, 28.0);
@@ -56,8 +56,6 @@ pub fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
     let span = data.t.1 - data.t.0;
     let count = (w / 90.0) as usize;
     let (times, step) = time_ticks(data.t.0, data.t.1, count, tz);
-    // Neighbours this far apart are never joined when the usual spacing is much smaller.
-    let floor = span / 200;
     let columns = (w / 2.0) as usize;
     Drawing {
         plot,
@@ -79,14 +77,14 @@ pub fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
             .filter(|(_, l)| !l.bands.is_empty())
             .map(|(i, l)| {
                 let times: Vec<u64> = l.bands.iter().map(|b| b.0).collect();
-                (i % COLOURS, plot.band(&l.bands, &breaks(&times, &data.gaps, floor)))
+                (i % COLOURS, plot.band(&l.bands, &plot.breaks(&times, &data.gaps)))
             })
             .collect(),
         lines: visible()
             .map(|(i, l)| {
                 let points = thin_span(&l.points, data.t, columns);
                 let times: Vec<u64> = points.iter().map(|p| p.0).collect();
-                (i % COLOURS, plot.lines(&points, &breaks(&times, &data.gaps, floor)))
+                (i % COLOURS, plot.lines(&points, &plot.breaks(&times, &data.gaps)))
             })
             .collect(),
     }
@@ -126,14 +124,8 @@ pub fn markup(g: &Drawing) -> String {
             esc(text)
         );
     }
-    for (y, class, text) in &g.thresholds {
-        let _ = write!(
-            out,
-            r#"<line class="threshold {class}" x1="0" x2="{w}" y1="{y:.0}" y2="{y:.0}"/><text class="threshold-label {class}" x="{:.0}" y="{:.0}">{}</text>"#,
-            w - 4.0,
-            y - 4.0,
-            esc(text)
-        );
+    for (y, class, _) in &g.thresholds {
+        let _ = write!(out, r#"<line class="threshold {class}" x1="0" x2="{w}" y1="{y:.0}" y2="{y:.0}"/>"#);
     }
     for (a, b) in &g.gaps {
         let _ = write!(out, r#"<rect class="gap" x="{a:.0}" y="0" width="{:.0}" height="{h}"/>"#, b - a);
@@ -143,6 +135,16 @@ pub fn markup(g: &Drawing) -> String {
     }
     for (c, d) in &g.lines {
         let _ = write!(out, r#"<path class="line s{c}" d="{d}"/>"#);
+    }
+    // The thresholds' words last, over the lines (with a halo in the page's CSS): always readable.
+    for (y, class, text) in &g.thresholds {
+        let _ = write!(
+            out,
+            r#"<text class="threshold-label {class}" x="{:.0}" y="{:.0}">{}</text>"#,
+            w - 4.0,
+            y - 4.0,
+            esc(text)
+        );
     }
     out
 }
@@ -197,6 +199,24 @@ mod tests {
         assert_eq!(g.bands[0].1.matches('Z').count(), 2, "so does the band");
         assert_eq!(svg.matches(r#"<rect class="gap""#).count(), 1);
         assert_eq!(g.x_ticks.get(1).map(|t| t.1.as_str()), Some("00:10"), "no seconds over half an hour");
+    }
+
+    #[test]
+    fn threshold_words_are_drawn_over_the_lines() {
+        use super::super::data::{ChartData, Line};
+        use livedash::settings::{SeriesRule, SeriesSettings};
+        use std::sync::Arc;
+        let rule = SeriesRule { pattern: "x".into(), critical_above: Some(90.0), ..SeriesRule::default() };
+        let settings = Arc::new(SeriesSettings::resolve(&[rule], "x"));
+        let points = vec![(0, 95.0), (1000, 85.0), (2000, 95.0)];
+        let line = Line { label: "x".into(), settings: settings.clone(), points, bands: vec![] };
+        let data = ChartData { label: "X".into(), settings, lines: vec![line], t: (0, 2000), gaps: vec![] };
+        let svg = markup(&draw(&data, 600.0, &[], 0));
+        let threshold = svg.find(r#"<line class="threshold critical""#).expect("a threshold line");
+        let line = svg.find(r#"<path class="line s0""#).expect("a line");
+        let words = svg.find(r#"<text class="threshold-label critical""#).expect("its words");
+        assert!(threshold < line, "the dashed line under the data");
+        assert!(line < words, "the words over it (SVG paints in document order)");
     }
 
     #[test]
