@@ -32,7 +32,7 @@ pub struct Sample {
 }
 
 /// Whether a source is currently delivering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceState {
     /// The last fetch succeeded.
@@ -44,7 +44,7 @@ pub enum SourceState {
 }
 
 /// The state of one source, sent in [`Hello`] and as a `status` frame on every change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceStatus {
     /// The source's name.
     pub source: Arc<str>,
@@ -59,7 +59,7 @@ pub struct SourceStatus {
 
 /// Whether the server is saving history to disk: in the `hello` and, on every change, as a
 /// `store` frame. Absent when the server keeps history in memory only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreStatus {
     /// Every sample is being written.
     pub saving: bool,
@@ -70,7 +70,7 @@ pub struct StoreStatus {
 
 /// How this server shares its sources with other instances through Redis: in the `hello` and, on
 /// every change, as a `cluster` frame. Absent when the server runs alone (no Redis configured).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterStatus {
     /// Samples come from the one shared fetch (false: Redis is unreachable and this server fetches
     /// every source by itself).
@@ -182,21 +182,12 @@ enum FrameRef<'a> {
     Alerts(&'a AlertsStatus),
 }
 
+/// A frame's `type`, read before the frame itself: a string, not a derived enum (whose decoder
+/// would cost the browser bundle more than this match).
 #[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum FrameKind {
-    Hello,
-    Sample,
-    Status,
-    Store,
-    Cluster,
-    Alerts,
-}
-
-#[derive(Deserialize)]
-struct Tag {
-    #[serde(rename = "type")]
-    kind: FrameKind,
+struct Tag<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
 }
 
 impl Frame {
@@ -227,19 +218,23 @@ impl Frame {
     /// Reads one frame; fails on malformed JSON, an unknown `type` or a foreign protocol version.
     pub fn from_json(text: &str) -> Result<Self, FrameError> {
         let tag: Tag = serde_json::from_str(text)?;
-        Ok(match tag.kind {
-            FrameKind::Hello => {
+        Ok(match &*tag.kind {
+            "hello" => {
                 let hello: Hello = serde_json::from_str(text)?;
                 if hello.v != PROTOCOL_VERSION {
                     return Err(FrameError::Version(hello.v));
                 }
                 Self::Hello(hello)
             }
-            FrameKind::Sample => Self::Sample(serde_json::from_str(text)?),
-            FrameKind::Status => Self::Status(serde_json::from_str(text)?),
-            FrameKind::Store => Self::Store(serde_json::from_str(text)?),
-            FrameKind::Cluster => Self::Cluster(serde_json::from_str(text)?),
-            FrameKind::Alerts => Self::Alerts(serde_json::from_str(text)?),
+            "sample" => Self::Sample(serde_json::from_str(text)?),
+            "status" => Self::Status(serde_json::from_str(text)?),
+            "store" => Self::Store(serde_json::from_str(text)?),
+            "cluster" => Self::Cluster(serde_json::from_str(text)?),
+            "alerts" => Self::Alerts(serde_json::from_str(text)?),
+            other => {
+                let e = <serde_json::Error as serde::de::Error>::custom(format_args!("unknown frame type `{other}`"));
+                return Err(FrameError::Json(e));
+            }
         })
     }
 }
