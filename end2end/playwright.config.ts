@@ -65,6 +65,13 @@ unit = "bytes/s"
 [[source.series]]
 match = "secret"
 hidden = true
+
+[[alert]]
+name = "queue backed up"
+source = "up"
+series = "queue_depth"
+above = 100
+severity = "critical"
 `,
 );
 

@@ -1,11 +1,13 @@
-//! One card per series (or group of series): a label that opens the card's chart, the value (or
-//! each member's, or a row of bars for percentages), a caption, a sparkline, and controls to pin
-//! the card to the top or hide it. The card's structure is built once per shape; a sample only
+//! One card per series (or group of series): a label that opens the card's chart, its alert when
+//! one fires or is pending (in words: state and rule), the value (or each member's, or a row of
+//! bars for percentages), a caption, a sparkline, and controls to pin the card to the top or hide
+//! it. The card's structure is built once per shape; a sample only
 //! changes its texts, its path data and its level class.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use livedash::alerts::AlertState;
 use livedash::series::Level;
 
 use crate::card::{CardView, SPARK_H, SPARK_W};
@@ -48,6 +50,10 @@ pub fn Card(model: RwSignal<Model>, source: Arc<str>, key: String, show_source: 
     let source_name = show_source.then(|| source.to_string());
     let data_series = key.clone();
     let fallback = key.clone();
+    let alert = {
+        let (source, key) = (source.clone(), key.clone());
+        Memo::new(move |_| model.with(|m| m.card_alert(&source, &key).map(|i| (i.state, i.rule.to_string()))))
+    };
     let card = Memo::new(move |_| model.with(|m| m.card(&source, &key)));
     let shape = Memo::new(move |_| card.with(|c| c.as_ref().map(shape)));
     let label = card.with_untracked(|c| c.as_ref().map_or(fallback, |c| c.label.clone()));
@@ -90,6 +96,10 @@ pub fn Card(model: RwSignal<Model>, source: Arc<str>, key: String, show_source: 
                     "Hide"
                 </button>
             </div>
+            {move || alert.get().map(|(state, rule)| {
+                let word = if state == AlertState::Firing { "Firing: " } else { "Pending: " };
+                view! { <p class=format!("card-alert alert-{}", state.as_str()) data-testid="card-alert">{word}{rule}</p> }
+            })}
             {move || shape.get().map(|s| view! { <CardBody card shape=s /> })}
         </article>
     }
