@@ -182,12 +182,21 @@ enum FrameRef<'a> {
     Alerts(&'a AlertsStatus),
 }
 
-/// A frame's `type`, read before the frame itself: a string, not a derived enum (whose decoder
-/// would cost the browser bundle more than this match).
-#[derive(Deserialize)]
-struct Tag<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: std::borrow::Cow<'a, str>,
+/// A frame's `type`: read from the text's start, where every frame of this protocol has it
+/// (`{"type":"sample",..`), else from the whole frame read as a `Value`. Not a derived decoder,
+/// which would cost the browser bundle more than this.
+fn frame_type(text: &str) -> Result<std::borrow::Cow<'_, str>, serde_json::Error> {
+    if let Some(rest) = text.trim_start().strip_prefix(r#"{"type":""#)
+        && let Some(kind) = rest.split('"').next()
+        && !kind.contains('\\')
+    {
+        return Ok(kind.into());
+    }
+    let v: serde_json::Value = serde_json::from_str(text)?;
+    match v.get("type").and_then(serde_json::Value::as_str) {
+        Some(kind) => Ok(kind.to_owned().into()),
+        None => Err(<serde_json::Error as serde::de::Error>::missing_field("type")),
+    }
 }
 
 impl Frame {
@@ -217,8 +226,7 @@ impl Frame {
 
     /// Reads one frame; fails on malformed JSON, an unknown `type` or a foreign protocol version.
     pub fn from_json(text: &str) -> Result<Self, FrameError> {
-        let tag: Tag = serde_json::from_str(text)?;
-        Ok(match &*tag.kind {
+        Ok(match &*frame_type(text)? {
             "hello" => {
                 let hello: Hello = serde_json::from_str(text)?;
                 if hello.v != PROTOCOL_VERSION {
@@ -332,6 +340,10 @@ mod tests {
             "{\"type\":\"sample\"",
         ] {
             assert!(Frame::from_json(text).is_err(), "accepted {text:?}");
+        }
+        // The type need not come first, nor be written plainly.
+        for text in [r#"{"saving":true,"type":"store"}"#, r#" {"type":"st\u006fre","saving":true}"#] {
+            assert!(matches!(Frame::from_json(text), Ok(Frame::Store(_))), "{text}");
         }
     }
 

@@ -142,7 +142,15 @@ pub fn value_ticks(lo: f64, hi: f64, count: usize) -> (Vec<f64>, (f64, f64)) {
     if !raw.is_finite() || raw <= 0.0 {
         return (vec![lo], (lo, hi));
     }
-    let magnitude = 10f64.powf(raw.log10().floor());
+    // The power of ten at or below `raw`, by steps: `powf` and `log10` would cost the browser
+    // bundle about 1 KiB for this one line.
+    let mut magnitude = 1.0;
+    while magnitude * 10.0 <= raw {
+        magnitude *= 10.0;
+    }
+    while magnitude > raw {
+        magnitude /= 10.0;
+    }
     let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
     let first = (lo / step).floor() * step;
     let last = (hi / step).ceil() * step;
