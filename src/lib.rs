@@ -16,6 +16,7 @@ pub mod flatten;
 pub mod hello;
 pub mod history;
 pub mod protocol;
+mod read;
 pub mod series;
 pub mod settings;
 
