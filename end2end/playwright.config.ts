@@ -72,6 +72,13 @@ source = "up"
 series = "queue_depth"
 above = 100
 severity = "critical"
+
+[[alert]]
+name = "backlog high"
+source = "up"
+series = "backlog"
+above = 100
+severity = "critical"
 `,
 );
 
