@@ -65,6 +65,20 @@ unit = "bytes/s"
 [[source.series]]
 match = "secret"
 hidden = true
+
+[[alert]]
+name = "queue backed up"
+source = "up"
+series = "queue_depth"
+above = 100
+severity = "critical"
+
+[[alert]]
+name = "backlog high"
+source = "up"
+series = "backlog"
+above = 100
+severity = "critical"
 `,
 );
 

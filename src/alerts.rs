@@ -161,8 +161,9 @@ pub struct AlertEvent {
 }
 
 /// The `alerts` frame: every instance that is not ok (firing and pending first), sent in the
-/// `hello` and again whenever one of them changes. Small: ok instances are left out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// `hello` and again whenever one of them changes. Small: ok instances are left out. Read by hand
+/// ([`read::status`]), not by a derived decoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct AlertsStatus {
     /// How many instances fire.
     pub firing: u32,
@@ -203,6 +204,93 @@ impl AlertsStatus {
     }
 }
 
+impl<'de> Deserialize<'de> for AlertsStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::read::via_value(d, read::status, "alerts status")
+    }
+}
+
+/// The page's readers of the alerts frame and of the event log, by hand through
+/// `serde_json::Value` (see [`crate::read`]): derived decoders for these nested structs and their
+/// enums cost the browser bundle about 3 KiB of gzipped WebAssembly.
+pub mod read {
+    use std::sync::Arc;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::read::{int, num, opt, opt_string, text, word};
+
+    fn state(v: &Value, key: &str) -> Option<AlertState> {
+        use AlertState::*;
+        let all = [Ok, Pending, Firing, Resolved, NoData, Error];
+        let w = v.get(key)?.as_str()?;
+        all.into_iter().find(|s| s.as_str() == w)
+    }
+
+    fn severity(v: &Value) -> Option<Severity> {
+        word(v, "severity", &[("warning", Severity::Warning), ("critical", Severity::Critical)])
+    }
+
+    fn hush(v: &Value) -> Option<Hush> {
+        Some(Hush {
+            by: v.get("by")?.as_str()?.to_owned(),
+            until_ms: opt(v, "until_ms", Value::as_u64)?,
+            comment: opt_string(v, "comment")?.unwrap_or_default(),
+            at_ms: int(v, "at_ms")?,
+        })
+    }
+
+    fn threshold(v: &Value) -> Option<Threshold> {
+        Some(Threshold {
+            side: word(v, "side", &[("above", Side::Above), ("below", Side::Below)])?,
+            value: num(v, "value")?,
+            clear: num(v, "clear")?,
+        })
+    }
+
+    fn instance(v: &Value) -> Option<AlertInstance> {
+        Some(AlertInstance {
+            rule: text(v, "rule")?,
+            source: text(v, "source")?,
+            series: opt(v, "series", |s| s.as_str().map(Arc::from))?,
+            state: state(v, "state")?,
+            severity: severity(v)?,
+            since_ms: int(v, "since_ms")?,
+            value: opt(v, "value", Value::as_f64)?,
+            peak: opt(v, "peak", Value::as_f64)?,
+            threshold: opt(v, "threshold", threshold)?,
+            reason: opt_string(v, "reason")?,
+            silenced: opt(v, "silenced", hush)?,
+            acked: opt(v, "acked", hush)?,
+        })
+    }
+
+    /// An [`AlertsStatus`] from its JSON.
+    pub fn status(v: &Value) -> Option<AlertsStatus> {
+        let count = |key| int(v, key).and_then(|n| u32::try_from(n).ok());
+        let instances = v.get("instances")?.as_array()?.iter().map(instance).collect::<Option<_>>()?;
+        Some(AlertsStatus { firing: count("firing")?, pending: count("pending")?, instances })
+    }
+
+    /// An [`AlertEvent`] from its JSON (one item of `GET /api/alerts/events`).
+    pub fn event(v: &Value) -> Option<AlertEvent> {
+        Some(AlertEvent {
+            id: v.get("id")?.as_i64()?,
+            rule: text(v, "rule")?,
+            source: text(v, "source")?,
+            series: opt(v, "series", |s| s.as_str().map(Arc::from))?,
+            from: state(v, "from")?,
+            to: state(v, "to")?,
+            value: opt(v, "value", Value::as_f64)?,
+            peak: opt(v, "peak", Value::as_f64)?,
+            ts_ms: int(v, "ts_ms")?,
+            severity: severity(v)?,
+            token: opt(v, "token", Value::as_u64)?.unwrap_or_default(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +324,38 @@ mod tests {
         assert_eq!(order, ["d", "c", "a"]);
         assert_eq!((status.firing, status.pending), (2, 1));
         assert_eq!(status.for_series("local", "cpu_pct").map(|i| &*i.rule), Some("d"));
+    }
+
+    #[test]
+    fn the_hand_readers_read_what_the_server_writes() {
+        let mut full = instance("a", AlertState::Firing, Severity::Critical, 7);
+        let hush = Hush { by: "ann".into(), until_ms: Some(9), comment: "on it".into(), at_ms: 8 };
+        (full.silenced, full.acked, full.reason) = (Some(hush.clone()), Some(hush), Some("why".into()));
+        let mut bare = instance("b", AlertState::NoData, Severity::Warning, 1);
+        (bare.series, bare.value, bare.peak, bare.threshold) = (None, None, None, None);
+        let status = AlertsStatus::new(vec![full, bare]);
+        let json = serde_json::to_string(&status).expect("json");
+        assert_eq!(serde_json::from_str::<AlertsStatus>(&json).expect("reads back"), status);
+        for bad in [r#"{"firing":1}"#, r#"{"firing":0,"pending":0,"instances":[{"rule":"a"}]}"#, "[]"] {
+            assert!(serde_json::from_str::<AlertsStatus>(bad).is_err(), "{bad}");
+        }
+        let wrong = json.replace(r#""state":"no_data""#, r#""state":"asleep""#);
+        assert!(serde_json::from_str::<AlertsStatus>(&wrong).is_err(), "an unknown state");
+        let event = AlertEvent {
+            id: 3,
+            rule: "a".into(),
+            source: "local".into(),
+            series: Some("cpu_pct".into()),
+            from: AlertState::Pending,
+            to: AlertState::Firing,
+            value: Some(95.0),
+            peak: None,
+            ts_ms: 1000,
+            severity: Severity::Warning,
+            token: 2,
+        };
+        let v = serde_json::to_value(&event).expect("json");
+        assert_eq!(read::event(&v), Some(event));
     }
 
     #[test]

@@ -16,11 +16,12 @@ pub mod flatten;
 pub mod hello;
 pub mod history;
 pub mod protocol;
+mod read;
 pub mod series;
 pub mod settings;
 
 pub use flatten::flatten;
-pub use hello::hello_json;
+pub use hello::{PageStates, hello_json};
 pub use history::Ring;
 pub use protocol::{
     ClusterStatus, Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, StoreStatus, raw_json,

@@ -32,7 +32,7 @@ pub struct Sample {
 }
 
 /// Whether a source is currently delivering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceState {
     /// The last fetch succeeded.
@@ -44,7 +44,7 @@ pub enum SourceState {
 }
 
 /// The state of one source, sent in [`Hello`] and as a `status` frame on every change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceStatus {
     /// The source's name.
     pub source: Arc<str>,
@@ -59,7 +59,7 @@ pub struct SourceStatus {
 
 /// Whether the server is saving history to disk: in the `hello` and, on every change, as a
 /// `store` frame. Absent when the server keeps history in memory only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreStatus {
     /// Every sample is being written.
     pub saving: bool,
@@ -70,7 +70,7 @@ pub struct StoreStatus {
 
 /// How this server shares its sources with other instances through Redis: in the `hello` and, on
 /// every change, as a `cluster` frame. Absent when the server runs alone (no Redis configured).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterStatus {
     /// Samples come from the one shared fetch (false: Redis is unreachable and this server fetches
     /// every source by itself).
@@ -182,21 +182,21 @@ enum FrameRef<'a> {
     Alerts(&'a AlertsStatus),
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum FrameKind {
-    Hello,
-    Sample,
-    Status,
-    Store,
-    Cluster,
-    Alerts,
-}
-
-#[derive(Deserialize)]
-struct Tag {
-    #[serde(rename = "type")]
-    kind: FrameKind,
+/// A frame's `type`: read from the text's start, where every frame of this protocol has it
+/// (`{"type":"sample",..`), else from the whole frame read as a `Value`. Not a derived decoder,
+/// which would cost the browser bundle more than this.
+fn frame_type(text: &str) -> Result<std::borrow::Cow<'_, str>, serde_json::Error> {
+    if let Some(rest) = text.trim_start().strip_prefix(r#"{"type":""#)
+        && let Some(kind) = rest.split('"').next()
+        && !kind.contains('\\')
+    {
+        return Ok(kind.into());
+    }
+    let v: serde_json::Value = serde_json::from_str(text)?;
+    match v.get("type").and_then(serde_json::Value::as_str) {
+        Some(kind) => Ok(kind.to_owned().into()),
+        None => Err(<serde_json::Error as serde::de::Error>::missing_field("type")),
+    }
 }
 
 impl Frame {
@@ -226,20 +226,23 @@ impl Frame {
 
     /// Reads one frame; fails on malformed JSON, an unknown `type` or a foreign protocol version.
     pub fn from_json(text: &str) -> Result<Self, FrameError> {
-        let tag: Tag = serde_json::from_str(text)?;
-        Ok(match tag.kind {
-            FrameKind::Hello => {
+        Ok(match &*frame_type(text)? {
+            "hello" => {
                 let hello: Hello = serde_json::from_str(text)?;
                 if hello.v != PROTOCOL_VERSION {
                     return Err(FrameError::Version(hello.v));
                 }
                 Self::Hello(hello)
             }
-            FrameKind::Sample => Self::Sample(serde_json::from_str(text)?),
-            FrameKind::Status => Self::Status(serde_json::from_str(text)?),
-            FrameKind::Store => Self::Store(serde_json::from_str(text)?),
-            FrameKind::Cluster => Self::Cluster(serde_json::from_str(text)?),
-            FrameKind::Alerts => Self::Alerts(serde_json::from_str(text)?),
+            "sample" => Self::Sample(serde_json::from_str(text)?),
+            "status" => Self::Status(serde_json::from_str(text)?),
+            "store" => Self::Store(serde_json::from_str(text)?),
+            "cluster" => Self::Cluster(serde_json::from_str(text)?),
+            "alerts" => Self::Alerts(serde_json::from_str(text)?),
+            other => {
+                let e = <serde_json::Error as serde::de::Error>::custom(format_args!("unknown frame type `{other}`"));
+                return Err(FrameError::Json(e));
+            }
         })
     }
 }
@@ -337,6 +340,10 @@ mod tests {
             "{\"type\":\"sample\"",
         ] {
             assert!(Frame::from_json(text).is_err(), "accepted {text:?}");
+        }
+        // The type need not come first, nor be written plainly.
+        for text in [r#"{"saving":true,"type":"store"}"#, r#" {"type":"st\u006fre","saving":true}"#] {
+            assert!(matches!(Frame::from_json(text), Ok(Frame::Store(_))), "{text}");
         }
     }
 

@@ -6,11 +6,13 @@
 //! set: built-in defaults first, then the configuration's rules.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::series::{Level, Style, Unit};
 
-/// One rule as it travels in the `hello`: a pattern and the settings it gives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One rule as it travels in the `hello`: a pattern and the settings it gives. Read by hand
+/// (see [`crate::read`]), not by a derived decoder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SeriesRule {
     /// A series or group name, where `*` stands for any run of characters (`net.*`, `*_pct`).
     #[serde(rename = "match")]
@@ -52,6 +54,34 @@ pub struct SeriesRule {
     /// `mem_total_bytes`): the card then shows the share in percent, with "used of total" under it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub of: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for SeriesRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::read::via_value(d, read_rule, "series rule")
+    }
+}
+
+/// A [`SeriesRule`] from its JSON.
+fn read_rule(v: &Value) -> Option<SeriesRule> {
+    use crate::read::{opt, opt_string as s};
+    let f = |key| opt(v, key, Value::as_f64);
+    let b = |key| opt(v, key, Value::as_bool);
+    Some(SeriesRule {
+        pattern: v.get("match")?.as_str()?.to_owned(),
+        label: s(v, "label")?,
+        unit: s(v, "unit")?,
+        suffix: s(v, "suffix")?,
+        scale: f("scale")?,
+        decimals: opt(v, "decimals", |d| d.as_u64().and_then(|d| u8::try_from(d).ok()))?,
+        warn_above: f("warn_above")?,
+        warn_below: f("warn_below")?,
+        critical_above: f("critical_above")?,
+        critical_below: f("critical_below")?,
+        hidden: b("hidden")?,
+        sparkline: b("sparkline")?,
+        of: s(v, "of")?,
+    })
 }
 
 /// A threshold: crossed at or above, or at or below, a value.
@@ -223,6 +253,32 @@ mod tests {
 
     fn rule(pattern: &str) -> SeriesRule {
         SeriesRule { pattern: pattern.to_owned(), ..SeriesRule::default() }
+    }
+
+    #[test]
+    fn rules_read_back_as_they_were_written() {
+        let full = SeriesRule {
+            label: Some("p99".into()),
+            unit: Some("ms".into()),
+            suffix: Some("req".into()),
+            scale: Some(0.5),
+            decimals: Some(2),
+            warn_above: Some(1.0),
+            warn_below: Some(-1.0),
+            critical_above: Some(2.0),
+            critical_below: Some(-2.0),
+            hidden: Some(false),
+            sparkline: Some(true),
+            of: Some("total".into()),
+            ..rule("net.*")
+        };
+        for r in [full, rule("x")] {
+            let json = serde_json::to_string(&r).expect("json");
+            assert_eq!(serde_json::from_str::<SeriesRule>(&json).expect("reads back"), r, "{json}");
+        }
+        for bad in [r#"{"label":"x"}"#, r#"{"match":"x","scale":"big"}"#, r#"{"match":"x","decimals":300}"#, "[]"] {
+            assert!(serde_json::from_str::<SeriesRule>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub struct CardView {
     pub bars: Vec<(f64, Level, String)>,
     /// The sparkline's line and area path data; `None` when the settings turn it off.
     pub spark: Option<(String, String)>,
+    /// Its alert that fires or is pending, in words (`Firing: cpu busy`); empty when none.
+    pub alert: String,
 }
 
 /// The members of card `key`: `(settings, name, points)` in index order, hidden ones left out.
@@ -113,9 +115,10 @@ pub fn spark(points: &[(u64, f64)], unit: Unit) -> (String, String) {
     let y = if unit == Unit::Percent { Some((0.0, 100.0)) } else { extent(points.iter().map(|p| p.1)) };
     let plot = Plot { t: (first.0, last.0.max(first.0 + 1)), y: y.unwrap_or((0.0, 1.0)), w: SPARK_W, h: SPARK_H };
     let points = thin(points, SPARK_COLUMNS);
-    let line = plot.line(&points);
-    let area = plot.area(&points, &line);
-    (line, area)
+    // Broken where the large chart breaks (a restart, a source down): never joined across.
+    let times: Vec<u64> = points.iter().map(|p| p.0).collect();
+    let breaks = plot.breaks(&times, &[]);
+    (plot.lines(&points, &breaks), plot.areas(&points, &breaks))
 }
 
 impl Model {
@@ -155,6 +158,10 @@ impl Model {
             members: vec![],
             bars: vec![],
             spark: None,
+            alert: self.card_alert(source, key).map_or_else(String::new, |i| {
+                let word = if i.state == livedash::alerts::AlertState::Firing { "Firing" } else { "Pending" };
+                format!("{word}: {}", i.rule)
+            }),
         };
         let points: Vec<(u64, f64)> = match members.as_slice() {
             [] => return None,
@@ -300,5 +307,17 @@ mod tests {
         assert_eq!(line, "M0,100L300,50L600,0");
         assert!(area.starts_with(&line) && area.ends_with('Z'));
         assert_eq!(spark(&[], Unit::Plain), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn sparklines_break_where_the_chart_breaks() {
+        // A sample a second, a restart that lost 40 s, a sample a second again.
+        let points: Vec<(u64, f64)> = (0..60).chain(100..160).map(|s| (s * 1000, 50.0)).collect();
+        let (line, area) = spark(&points, Unit::Percent);
+        assert_eq!(line.matches('M').count(), 2, "two runs, not joined across the gap: {line}");
+        assert_eq!(area.matches('Z').count(), 2, "an area under each run");
+        let plot = Plot { t: (0, 159_000), y: (0.0, 100.0), w: SPARK_W, h: SPARK_H };
+        let times: Vec<u64> = points.iter().map(|p| p.0).collect();
+        assert_eq!(plot.breaks(&times, &[]), [60], "the rule the large chart uses");
     }
 }

@@ -8,7 +8,8 @@
 //! - [`live`]: the browser's WebSocket client (ticket, connect, reconnect with back-off).
 //! - [`theme`]: light and dark, following the system or the person's choice.
 //! - [`pause`]: freezing the view while the connection goes on.
-//! - [`ssr`]: what the server lends the UI while rendering (only with the `ssr` feature).
+//! - [`ssr`]: what the server lends the UI while rendering, and the server-rendered Alerts view
+//!   (only with the `ssr` feature: it costs the browser bundle nothing).
 
 pub mod card;
 pub mod chart;
@@ -176,6 +177,9 @@ pub async fn ws_diagnose(origin: String, ticket: String) -> Result<String, Serve
 /// What the server lends the UI while it renders or answers a server function.
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    pub mod alerts_rows;
+    pub mod alerts_view;
+
     use std::sync::Arc;
 
     use leptos::prelude::*;

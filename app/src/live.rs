@@ -127,7 +127,7 @@ mod browser {
 
     /// One connection: ticket, socket, frames until it ends.
     async fn run_once(model: RwSignal<Model>, connection: RwSignal<Connection>, pause: Pause) -> Result<(), String> {
-        let ticket = crate::ws_ticket().await.map_err(|e| format!("could not get a ticket: {e}"))?;
+        let ticket = call("/api/ws-ticket").await.map_err(|e| format!("could not get a ticket: {e}"))?;
         let (since, epoch) = model.with_untracked(|m| (m.last_seq, m.last_epoch.clone()));
         let url = socket_url(&ticket, since, epoch.as_deref())?;
         let mut ws = WebSocket::open(&url).map_err(|e| format!("could not open the socket: {e}"))?;
@@ -161,9 +161,22 @@ mod browser {
     /// ticket refused, connection limit, or an upgrade that never reached it).
     async fn diagnose(ticket: &str) -> String {
         let origin = window().location().origin().unwrap_or_default();
-        crate::ws_diagnose(origin, ticket.to_owned()).await.unwrap_or_else(|e| {
+        let (origin, ticket) = (js_sys::encode_uri_component(&origin), js_sys::encode_uri_component(ticket));
+        call(&format!("/api/ws-diagnose?origin={origin}&ticket={ticket}")).await.unwrap_or_else(|e| {
             format!("the live connection could not be opened, and the server could not say why: {e}")
         })
+    }
+
+    /// One of the server functions (`crate::ws_ticket`, `crate::ws_diagnose`) by a plain GET of
+    /// `path_and_query` under the base path: its JSON string answer. Not through the server
+    /// function's client, whose own JSON reader (of bytes, not text) and error decoding would cost
+    /// the browser bundle a second copy of the JSON parser.
+    async fn call(path_and_query: &str) -> Result<String, String> {
+        let (status, body) = crate::chart::history::get(&format!("{}{path_and_query}", crate::base_path())).await?;
+        if status != 200 {
+            return Err(format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()));
+        }
+        serde_json::from_str(&body).map_err(|e| format!("an unreadable answer: {e}"))
     }
 
     /// `ws(s)://<this host><base>/ws?ticket=..&since=..[&epoch=..]`, from the page's own location.

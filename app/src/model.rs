@@ -101,6 +101,16 @@ impl Model {
         }
     }
 
+    /// The alert of card `key` of `source` (its series or one of its members) that matters most,
+    /// if one is firing or pending.
+    pub fn card_alert(&self, source: &str, key: &str) -> Option<&livedash::alerts::AlertInstance> {
+        use livedash::alerts::AlertState::{Firing, Pending};
+        self.alerts.as_ref()?.instances.iter().find(|i| {
+            let card = i.series.as_deref().map(|s| series::group_of(s).map_or(s, |(base, _)| base));
+            matches!(i.state, Firing | Pending) && &*i.source == source && card == Some(key)
+        })
+    }
+
     /// Replaces everything with the content of `hello`.
     pub fn apply_hello(&mut self, hello: Hello) {
         let rules = hello.settings.into_iter().map(|(k, v)| (k, Arc::from(v))).collect();

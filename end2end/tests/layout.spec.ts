@@ -28,6 +28,11 @@ test("the wall screen shows the whole dashboard on 1920x1080 without chrome, and
   const { x, y } = await overflow(page);
   expect(x).toBeLessThanOrEqual(0);
   expect(y).toBeLessThanOrEqual(0);
+  // One host's cards fill the screen, not its top 40 % (the last row ends near the bottom edge).
+  const bottom = await page.locator("article.card").evaluateAll((cards) =>
+    Math.max(...cards.map((c) => c.getBoundingClientRect().bottom)),
+  );
+  expect(bottom).toBeGreaterThan(1080 - 60);
   // Larger type than the ordinary view.
   const size = await page.locator('[data-series="cpu_pct"] .num').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
   expect(size).toBeGreaterThan(40);

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import { UPSTREAM_PORT } from "../playwright.config";
 
 // What the test upstream serves next: a test may change it while the upstream runs.
-export const served = { latency_ms: 42.25 };
+export const served = { latency_ms: 42.25, queue_depth: 3, backlog: 3 };
 
 // A JSON upstream on UPSTREAM_PORT (the livedash on UPSTREAM_LIVEDASH_PORT reads it as source
 // "up", with the per-series settings of playwright.config.ts), started and stopped by a test.
@@ -18,6 +18,8 @@ export function startUpstream(): Promise<Server> {
         disk_pct: 95,
         mem_pct: 80,
         latency_ms: served.latency_ms,
+        queue_depth: served.queue_depth,
+        backlog: served.backlog,
         net: { rx: 1500, tx: 2500 },
         secret: 7,
       }),

@@ -5,6 +5,7 @@
 //! The rooms below, and what each may import, are described in their own `mod.rs`:
 //!
 //! - [`config`]: flags, variables and the file, merged and validated;
+//! - [`alerts`]: rules evaluated on every sample, their states, events and silences;
 //! - [`auth`]: accounts, Basic credentials, tickets, throttling;
 //! - [`http`]: the connection loop, security headers, client facts;
 //! - [`tls`]: certificates and fingerprints;
@@ -16,6 +17,7 @@
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod clock;
@@ -94,6 +96,8 @@ pub struct Running {
     pub connections: Arc<Connections>,
     /// The history store, unless history is kept in memory only.
     pub store: Option<Arc<Store>>,
+    /// The alerts.
+    pub alerts: alerts::Alerts,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -121,7 +125,8 @@ impl Running {
         }
         // What was refused since the last summary is not lost with the process.
         self.auth.flush_refusals();
-        // What the store was handed is written before the process ends.
+        // What the store was handed (the alerts' countdowns too) is written before the process ends.
+        self.alerts.stop();
         if let Some(store) = self.store {
             let _ = tokio::task::spawn_blocking(move || store.stop()).await;
         }
@@ -230,6 +235,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             None
         }
     };
+    let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
+    let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
     spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {
@@ -245,7 +252,12 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         connections: connections.clone(),
         sources: source_metrics,
         store: store.clone(),
-        more: cluster.clone().map(|c| c as Arc<dyn metrics::Families>),
+        more: cluster
+            .clone()
+            .map(|c| c as Arc<dyn metrics::Families>)
+            .into_iter()
+            .chain([alerts::handle::families(&alerts)])
+            .collect(),
     };
     let options = ServeOptions {
         tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
@@ -263,6 +275,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(addr) => Some(serve_metrics(addr, observed.clone(), detail.clone(), &options, shutdown.clone())?),
         None => None,
     };
+    let base: Arc<str> = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
@@ -271,8 +284,10 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         metrics: observed,
         store: store.clone(),
         detail,
+        site: http::origin::SiteOrigin::new(config.public_url.as_ref().map(|u| u.origin.as_str()), tls.is_some()),
+        alerts_view: ui::AlertsView::new(alerts.clone(), base.clone(), config),
+        alerts: alerts.clone(),
     };
-    let base = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
     Ok(Running {
         addr,
@@ -282,6 +297,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         auth,
         connections,
         store,
+        alerts,
         switch,
         task,
     })

@@ -1,5 +1,6 @@
 //! The routes: `/healthz` open (counts only), `/ws` behind its own admission, everything else (the
-//! page, its files, `/api/*` with the detailed `/api/health`, `/metrics`) behind Basic
+//! page, its files, the Alerts view, `/api/*` with the detailed `/api/health` and the alerts,
+//! `/metrics`) behind Basic
 //! authentication; all of it under the base path of
 //! `--public-url` when there is one. Holds [`AppState`], from which each sub-system takes its part.
 
@@ -10,20 +11,23 @@ use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 
+use crate::alerts::Alerts;
 use crate::api;
+use crate::auth::role::Roles;
 use crate::auth::{self, Auth};
 use crate::cluster::state::State as ClusterState;
 use crate::http::headers;
+use crate::http::origin::SiteOrigin;
 use livedash::{ClusterStatus, SourceState, StoreStatus};
 
 use crate::live::hub::{Health, Hub};
 use crate::live::ws::{self, WsState};
 use crate::metrics::{self, Observed};
 use crate::store::Store;
-use crate::ui::{self, UiBackend};
+use crate::ui::{self, AlertsView, UiBackend};
 
 /// Everything a request may need; each handler and extractor takes only its part (`FromRef`).
 #[derive(Clone, FromRef)]
@@ -42,6 +46,20 @@ pub struct AppState {
     pub store: Option<Arc<Store>>,
     /// What the detailed health tells.
     pub detail: Detail,
+    /// The server's own origin, for the same-origin guard of write actions.
+    pub site: SiteOrigin,
+    /// The alerts (rules, instances, events, silences).
+    pub alerts: Alerts,
+    /// What the Alerts view reads.
+    pub alerts_view: AlertsView,
+}
+
+/// Who may act and who may only look (the write actions' [`auth::role::Writer`]): the Alerts
+/// view's.
+impl FromRef<AppState> for Arc<Roles> {
+    fn from_ref(state: &AppState) -> Self {
+        state.alerts_view.roles.clone()
+    }
 }
 
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every
@@ -64,6 +82,11 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/health", get(health_detail))
         .route("/api/history", get(api::history::history))
         .route("/api/series", get(api::history::series))
+        .route("/alerts", get(ui::alerts_page))
+        .route("/api/alerts", get(api::alerts::list))
+        .route("/api/alerts/events", get(api::alerts::events))
+        .route("/api/alerts/silence", post(api::alerts::silence))
+        .route("/api/alerts/ack", post(api::alerts::ack))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_basic));
     Router::new()
         .route("/healthz", get(healthz))

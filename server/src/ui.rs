@@ -1,6 +1,7 @@
 //! The UI's port into the server: [`UiBackend`] implements `app::ssr::Backend`, which the page uses
 //! while it renders and in its server functions; the page routes and the site's files; where the
-//! built site is. The only server file that names `app` types.
+//! built site is; and the server-rendered Alerts view ([`alerts_page`], never hydrated). The only
+//! server file that names `app` types.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use livedash::Hello;
 
+use crate::alerts::Alerts;
+use crate::auth::role::Roles;
 use crate::auth::{Auth, BasicUser};
 use crate::live::hub::Hub;
 use crate::live::ws::{WsConfig, origin};
@@ -86,4 +89,97 @@ pub fn site_options(listen: SocketAddr) -> LeptosOptions {
     );
     options.site_addr = listen;
     options
+}
+
+/// What the Alerts view reads.
+#[derive(Clone)]
+pub struct AlertsView {
+    /// The alerts' states and events.
+    pub alerts: Alerts,
+    /// Who may act (the forms are shown to them only).
+    pub roles: Arc<Roles>,
+    /// The base path (`""` or `/dash`).
+    pub base: Arc<str>,
+    /// How often the view refreshes its live part: the shortest source interval, from 250 ms to 5 s.
+    pub refresh: std::time::Duration,
+}
+
+impl AlertsView {
+    /// The view of `alerts` under `base`, with the roles and the source intervals of `config`.
+    pub fn new(alerts: Alerts, base: Arc<str>, config: &crate::config::Config) -> Self {
+        let shortest = config.sources.iter().map(|s| s.interval).min().unwrap_or(config.interval);
+        Self {
+            alerts,
+            roles: Arc::new(Roles::new(config.viewers.iter().cloned())),
+            base,
+            refresh: shortest.clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(5)),
+        }
+    }
+}
+
+/// How many events the view lists (the newest of the last week).
+const VIEW_EVENTS: usize = 50;
+
+/// `GET /alerts`: the Alerts view (`?part=live`: only its live part, for its refresh, answered 304
+/// when the `If-None-Match` it sends still matches).
+pub async fn alerts_page(
+    axum::extract::State(view): axum::extract::State<AlertsView>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+    parts: Parts,
+) -> axum::response::Response {
+    use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+    use axum::response::IntoResponse;
+    use base64::Engine;
+
+    let now = crate::clock::now_ms();
+    let user = parts.extensions.get::<BasicUser>().map(|u| u.0.to_string()).unwrap_or_default();
+    let mut events = match view.alerts.events(now.saturating_sub(7 * 24 * 3_600_000), now, VIEW_EVENTS).await {
+        Ok(events) => events,
+        Err(e) => {
+            tracing::warn!(error = %e, "the alerts view cannot read the event log");
+            Vec::new()
+        }
+    };
+    events.sort_by_key(|e| std::cmp::Reverse((e.ts_ms, e.id)));
+    let nonce = base64::engine::general_purpose::STANDARD.encode(crate::auth::accounts::random::<16>());
+    let page = app::ssr::alerts_view::AlertsPage {
+        base: view.base.to_string(),
+        nonce: nonce.clone(),
+        can_write: view.roles.of(&user).can_write(),
+        user,
+        now_ms: now,
+        refresh_ms: u64::try_from(view.refresh.as_millis()).unwrap_or(1000),
+        status: view.alerts.status(),
+        events,
+        rules: view.alerts.rules().len(),
+        notice: notice(&query),
+    };
+    if query.get("part").map(String::as_str) == Some("live") {
+        let html = app::ssr::alerts_view::live_part(&page);
+        let tag = format!("\"{:016x}\"", {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            html.hash(&mut h);
+            h.finish()
+        });
+        if parts.headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+            return (axum::http::StatusCode::NOT_MODIFIED, [(ETAG, tag)]).into_response();
+        }
+        return ([(CONTENT_TYPE, "text/html; charset=utf-8".to_owned()), (ETAG, tag)], html).into_response();
+    }
+    let html = app::ssr::alerts_view::document(&page);
+    ([(CONTENT_SECURITY_POLICY, app::ssr::page_csp(&nonce))], axum::response::Html(html)).into_response()
+}
+
+/// What the last action did, from the query its redirect came back with.
+fn notice(query: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    let done = match query.get("done")?.as_str() {
+        "silence" => "Silenced",
+        "ack" => "Acknowledged",
+        _ => return None,
+    };
+    let matched: usize = query.get("matched")?.parse().ok()?;
+    let rule = query.get("rule").map(String::as_str).unwrap_or("the rule");
+    let plural = if matched == 1 { "" } else { "s" };
+    Some(format!("{done} {matched} instance{plural} of {rule}."))
 }

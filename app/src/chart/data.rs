@@ -10,6 +10,7 @@ use std::sync::Arc;
 use livedash::series;
 use livedash::settings::SeriesSettings;
 
+use super::alerts::ChartAlerts;
 use super::history::{Answer, Fetched};
 use super::range::Range;
 use crate::card::{members, share_points};
@@ -44,6 +45,8 @@ pub struct ChartData {
     pub t: (u64, u64),
     /// When the server was down within the range, `(from, to)`.
     pub gaps: Vec<(u64, u64)>,
+    /// The alerts on its series within the range.
+    pub alerts: ChartAlerts,
 }
 
 /// The value of `whole` (time-ordered) at or else just after `t`.
@@ -115,7 +118,7 @@ impl Model {
         }
         let label = settings.label.clone().unwrap_or_else(|| series::label(key));
         let gaps = fetched.gaps().iter().copied().filter(|g| g.1 >= start && g.0 <= end).collect();
-        Some(ChartData { label, settings, lines, t: (start, end.max(start + 1)), gaps })
+        Some(ChartData { label, settings, lines, t: (start, end.max(start + 1)), gaps, alerts: ChartAlerts::default() })
     }
 
     /// The names of the series the chart of card `key` of `source` draws from: its visible

@@ -2,11 +2,12 @@
 //! markup (axes, threshold lines, bands, lines broken at gaps, the crosshair and a selection):
 //! written as strings, this costs the browser bundle far less than a view per element.
 
+use livedash::alerts::Severity;
 use livedash::series;
 use livedash::settings::Threshold;
 
 use super::data::ChartData;
-use crate::plot::{Plot, breaks, extent, thin_span, tick_label, time_label, time_ticks, value_ticks};
+use crate::plot::{Plot, clock, extent, thin_span, tick_label, time_label, time_ticks, value_ticks};
 
 /// Space around the plot for the axes' labels, in CSS pixels: left, right, top, bottom.
 pub const MARGIN: (f64, f64, f64, f64) = (64.0, 16.0, 12.0, 28.0);
@@ -27,6 +28,10 @@ pub struct Drawing {
     pub gaps: Vec<(f64, f64)>,
     pub bands: Vec<(usize, String)>,
     pub lines: Vec<(usize, String)>,
+    /// Firing spans: `(x from, x to, severity, rule)`.
+    pub alerts: Vec<(f64, f64, &'static str, String)>,
+    /// State changes: `(x, new state, what happened)`.
+    pub marks: Vec<(f64, &'static str, String)>,
 }
 
 /// What the chart asks of its page: zoom to a span (from a drag), or by a factor around a time
@@ -40,6 +45,7 @@ pub enum Zoom {
 }
 
 pub fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
+    let alerts = &data.alerts;
     let (w, h) = ((width - MARGIN.0 - MARGIN.1).max(40.0), HEIGHT - MARGIN.2 - MARGIN.3);
     let visible = || data.lines.iter().enumerate().filter(|(i, _)| shown.get(*i).copied().unwrap_or(true));
     let percent = data.settings.unit == series::Unit::Percent;
@@ -56,8 +62,6 @@ pub fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
     let span = data.t.1 - data.t.0;
     let count = (w / 90.0) as usize;
     let (times, step) = time_ticks(data.t.0, data.t.1, count, tz);
-    // Neighbours this far apart are never joined when the usual spacing is much smaller.
-    let floor = span / 200;
     let columns = (w / 2.0) as usize;
     Drawing {
         plot,
@@ -79,17 +83,34 @@ pub fn draw(data: &ChartData, width: f64, shown: &[bool], tz: i32) -> Drawing {
             .filter(|(_, l)| !l.bands.is_empty())
             .map(|(i, l)| {
                 let times: Vec<u64> = l.bands.iter().map(|b| b.0).collect();
-                (i % COLOURS, plot.band(&l.bands, &breaks(&times, &data.gaps, floor)))
+                (i % COLOURS, plot.band(&l.bands, &plot.breaks(&times, &data.gaps)))
             })
             .collect(),
         lines: visible()
             .map(|(i, l)| {
                 let points = thin_span(&l.points, data.t, columns);
                 let times: Vec<u64> = points.iter().map(|p| p.0).collect();
-                (i % COLOURS, plot.lines(&points, &breaks(&times, &data.gaps, floor)))
+                (i % COLOURS, plot.lines(&points, &plot.breaks(&times, &data.gaps)))
+            })
+            .collect(),
+        alerts: alerts
+            .spans
+            .iter()
+            .map(|s| (plot.x(s.from), plot.x(s.to), severity_class(s.severity), s.rule.to_string()))
+            .collect(),
+        marks: alerts
+            .marks
+            .iter()
+            .map(|(t, rule, to)| {
+                (plot.x(*t), to.as_str(), format!("{rule}: {} at {}", to.as_str(), clock(*t, tz, true)))
             })
             .collect(),
     }
+}
+
+/// The CSS class (and word) of a severity.
+pub fn severity_class(s: Severity) -> &'static str {
+    if s == Severity::Critical { "critical" } else { "warn" }
 }
 
 /// The value of `points` at or just before `t`.
@@ -126,14 +147,23 @@ pub fn markup(g: &Drawing) -> String {
             esc(text)
         );
     }
-    for (y, class, text) in &g.thresholds {
+    // Firing spans behind everything but the grid, each state change a thin line with its words.
+    for (a, b, class, _) in &g.alerts {
         let _ = write!(
             out,
-            r#"<line class="threshold {class}" x1="0" x2="{w}" y1="{y:.0}" y2="{y:.0}"/><text class="threshold-label {class}" x="{:.0}" y="{:.0}">{}</text>"#,
-            w - 4.0,
-            y - 4.0,
-            esc(text)
+            r#"<rect class="alert-band {class}" x="{a:.0}" y="0" width="{:.0}" height="{h}"/>"#,
+            (b - a).max(2.0)
         );
+    }
+    for (x, state, title) in &g.marks {
+        let _ = write!(
+            out,
+            r#"<line class="alert-mark {state}" x1="{x:.0}" x2="{x:.0}" y1="0" y2="{h}"><title>{}</title></line>"#,
+            esc(title)
+        );
+    }
+    for (y, class, _) in &g.thresholds {
+        let _ = write!(out, r#"<line class="threshold {class}" x1="0" x2="{w}" y1="{y:.0}" y2="{y:.0}"/>"#);
     }
     for (a, b) in &g.gaps {
         let _ = write!(out, r#"<rect class="gap" x="{a:.0}" y="0" width="{:.0}" height="{h}"/>"#, b - a);
@@ -143,6 +173,23 @@ pub fn markup(g: &Drawing) -> String {
     }
     for (c, d) in &g.lines {
         let _ = write!(out, r#"<path class="line s{c}" d="{d}"/>"#);
+    }
+    // Each span's rule, marked ! or !! as the cards are (colour is never alone), then the
+    // thresholds' words: last, over the lines (with a halo in the page's CSS), always readable.
+    // A label that would run past the plot's right edge is moved left (about 7 px a character).
+    for (a, _, class, rule) in &g.alerts {
+        let bang = if *class == "critical" { "!!" } else { "!" };
+        let x = (a + 4.0).min(g.plot.w - 7.0 * (rule.chars().count() + 3) as f64).max(0.0);
+        let _ = write!(out, r#"<text class="alert-label {class}" x="{x:.0}" y="14">{bang} {}</text>"#, esc(rule));
+    }
+    for (y, class, text) in &g.thresholds {
+        let _ = write!(
+            out,
+            r#"<text class="threshold-label {class}" x="{:.0}" y="{:.0}">{}</text>"#,
+            w - 4.0,
+            y - 4.0,
+            esc(text)
+        );
     }
     out
 }
@@ -187,6 +234,7 @@ mod tests {
             lines: vec![line],
             t: (0, 30 * minute),
             gaps: vec![(9 * minute + 1, 20 * minute - 1)],
+            alerts: Default::default(),
         };
         let g = draw(&data, 600.0, &[], 0);
         let svg = markup(&g);
@@ -197,6 +245,60 @@ mod tests {
         assert_eq!(g.bands[0].1.matches('Z').count(), 2, "so does the band");
         assert_eq!(svg.matches(r#"<rect class="gap""#).count(), 1);
         assert_eq!(g.x_ticks.get(1).map(|t| t.1.as_str()), Some("00:10"), "no seconds over half an hour");
+    }
+
+    #[test]
+    fn threshold_words_are_drawn_over_the_lines() {
+        use super::super::data::{ChartData, Line};
+        use livedash::settings::{SeriesRule, SeriesSettings};
+        use std::sync::Arc;
+        let rule = SeriesRule { pattern: "x".into(), critical_above: Some(90.0), ..SeriesRule::default() };
+        let settings = Arc::new(SeriesSettings::resolve(&[rule], "x"));
+        let points = vec![(0, 95.0), (1000, 85.0), (2000, 95.0)];
+        let line = Line { label: "x".into(), settings: settings.clone(), points, bands: vec![] };
+        let data = ChartData {
+            label: "X".into(),
+            settings,
+            lines: vec![line],
+            t: (0, 2000),
+            gaps: vec![],
+            alerts: Default::default(),
+        };
+        let svg = markup(&draw(&data, 600.0, &[], 0));
+        let threshold = svg.find(r#"<line class="threshold critical""#).expect("a threshold line");
+        let line = svg.find(r#"<path class="line s0""#).expect("a line");
+        let words = svg.find(r#"<text class="threshold-label critical""#).expect("its words");
+        assert!(threshold < line, "the dashed line under the data");
+        assert!(line < words, "the words over it (SVG paints in document order)");
+    }
+
+    #[test]
+    fn firing_spans_are_bands_under_the_lines_named_in_words() {
+        use super::super::alerts::{ChartAlerts, Firing};
+        use super::super::data::{ChartData, Line};
+        use std::sync::Arc;
+        let settings = Arc::new(livedash::settings::SeriesSettings::resolve(&[], "x"));
+        let line =
+            Line { label: "x".into(), settings: settings.clone(), points: vec![(0, 1.0), (1000, 2.0)], bands: vec![] };
+        let span =
+            |from, to, severity| Firing { rule: "busy".into(), series: "x".into(), severity, from, to, ongoing: false };
+        let alerts = ChartAlerts {
+            spans: vec![span(100, 500, Severity::Critical), span(900, 910, Severity::Warning)],
+            marks: vec![(100, "busy".into(), livedash::alerts::AlertState::Firing)],
+        };
+        let data = ChartData { label: "X".into(), settings, lines: vec![line], t: (0, 1000), gaps: vec![], alerts };
+        let g = draw(&data, 600.0, &[], 0);
+        let svg = markup(&g);
+        let band = svg.find(r#"<rect class="alert-band critical" x="52" y="0" width="208""#).expect("a band");
+        let line = svg.find(r#"<path class="line s0""#).expect("a line");
+        let label = svg.find(r#"<text class="alert-label critical" x="56" y="14">!! busy</text>"#).expect("its rule");
+        assert!(band < line && line < label, "band under the line, its words over it");
+        let last = r#"<text class="alert-label warn" x="471" y="14">! busy</text>"#;
+        assert!(svg.contains(last), "words near the right edge moved left to fit: {svg}");
+        assert!(
+            svg.contains(r#"<line class="alert-mark firing" x1="52""#)
+                && svg.contains("<title>busy: firing at 00:00:00</title>")
+        );
     }
 
     #[test]

@@ -124,16 +124,13 @@ fn problem_text(body: &str) -> String {
 /// store, or any other failure, ends it.
 #[cfg(feature = "hydrate")]
 pub async fn fetch(source: &str, series: &[String], range: (&str, &str), points: usize) -> Load {
-    use gloo_net::http::Request;
     let base = crate::base_path();
     let mut fetched = Fetched::default();
     for name in series {
-        let response = match Request::get(&url(&base, source, name, range, points)).send().await {
-            Ok(r) => r,
-            Err(e) => return Load::Failed(e.to_string()),
+        let (status, body) = match get(&url(&base, source, name, range, points)).await {
+            Ok(answer) => answer,
+            Err(e) => return Load::Failed(e),
         };
-        let status = response.status();
-        let body = response.text().await.unwrap_or_default();
         if status == 404 {
             let why = problem_text(&body);
             if why.contains("no history store") {
@@ -149,6 +146,14 @@ pub async fn fetch(source: &str, series: &[String], range: (&str, &str), points:
         fetched.series.insert(name.clone(), answer);
     }
     Load::Done(Arc::new(fetched))
+}
+
+/// `GET url` (same origin, so with the page's credentials): its status and body text. One copy of
+/// the request's code for every fetch of the page.
+#[cfg(feature = "hydrate")]
+pub async fn get(url: &str) -> Result<(u16, String), String> {
+    let response = gloo_net::http::Request::get(url).send().await.map_err(|e| e.to_string())?;
+    Ok((response.status(), response.text().await.unwrap_or_default()))
 }
 
 #[cfg(test)]

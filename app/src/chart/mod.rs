@@ -1,6 +1,7 @@
 //! The large chart of one card, at its own URL (`?chart=KEY&source=SOURCE&range=1h`): a time axis
 //! with clock labels (and dates over days), a value axis with round ticks in the series' unit,
-//! threshold lines, one line per member with a legend that toggles each, min–max bands for
+//! threshold lines, the alerts that fired on its series (a band per firing span, a mark per state
+//! change, and the same in words), one line per member with a legend that toggles each, min–max bands for
 //! rolled-up history, and a crosshair that follows the pointer and the arrow keys. The range is a
 //! preset from the page's memory (1 to 10 minutes) or the server's store (1 hour to 30 days), or a
 //! span zoomed to by dragging, by + and -, or typed in. Back, the Esc key or "← Dashboard" return
@@ -9,9 +10,12 @@
 //! - [`range`]: the range and its place in the URL (pure, tested).
 //! - [`history`]: fetching history from `/api/history`.
 //! - [`data`]: what the chart draws, derived from the model and the history (pure, tested).
+//! - [`alerts`]: the alerts' firing spans and state changes in the range (pure, tested), and
+//!   fetching the events from `/api/alerts/events`.
 //! - [`drawing`]: what one state of the chart draws, as values and SVG markup (pure, tested).
 //! - [`svg`]: the chart's element: measuring its width, the crosshair, zooming by pointer and keys.
 
+pub mod alerts;
 pub mod data;
 pub mod drawing;
 pub mod history;
@@ -100,9 +104,18 @@ pub fn ChartPage(model: RwSignal<Model>, route: ChartRoute) -> impl IntoView {
     };
     let needs_history = Memo::new(move |_| range.needs_history(oldest()));
     let load = RwSignal::new(if needs_history.get_untracked() { Load::Loading } else { Load::Memory });
+    // The alerts' events of the range, fetched apart (see `alerts::follow`).
+    let events = RwSignal::new(Vec::new());
     let data = Memo::new({
         let (source, key) = (source.clone(), key.clone());
-        move |_| load.with(|l| model.with(|m| m.chart(&source, &key, range, l.fetched())))
+        let names = model.with_untracked(|m| m.chart_series(&source, &key));
+        move |_| {
+            model.with(|m| {
+                let mut d = load.with(|l| m.chart(&source, &key, range, l.fetched()))?;
+                d.alerts = events.with(|ev| alerts::chart_alerts(ev, m.alerts.as_ref(), &source, &names, d.t));
+                Some(d)
+            })
+        }
     });
     fetch_history(model, (&source, &key), range, load, needs_history, width);
     let kiosk = use_kiosk();
@@ -138,6 +151,7 @@ pub fn ChartPage(model: RwSignal<Model>, route: ChartRoute) -> impl IntoView {
             Zoom::By(factor, centre) => range.zoom(factor, centre, end),
         });
     });
+    alerts::follow(model, range, newest, events);
     // A link, so that it works before (or without) the WebAssembly too.
     let home = format!("{}/{}", crate::base_path(), if kiosk.get_untracked() { "?kiosk" } else { "" });
     let title = {

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use livedash::series;
 
+use super::alerts::words;
 use super::data::ChartData;
 use super::drawing::{COLOURS, HEIGHT, MARGIN, Zoom, cross_markup, draw, markup, value_at};
 use crate::clock::Clock;
@@ -201,6 +202,15 @@ pub fn ChartSvg(data: Memo<Option<ChartData>>, width: RwSignal<f64>, zoom: Callb
             Some(view! { <div class="legend" role="group" aria-label="Series shown">{items}</div> })
         })
     };
+    // The alerts in words, with dates when the range spans days.
+    let alerts_text = move || {
+        let tz = tz.get();
+        data.with(|d| {
+            let Some(d) = d else { return String::new() };
+            let days = !same_day(d.t.0, d.t.1, tz);
+            words(&d.alerts, |t| if days { date_time(t, tz) } else { clock(t, tz, true) })
+        })
+    };
     let view_box = move || format!("0 0 {} {HEIGHT}", width.get());
     let label = move || data.with(|d| d.as_ref().map(|d| format!("Chart of {}", d.label)).unwrap_or_default());
     view! {
@@ -227,6 +237,7 @@ pub fn ChartSvg(data: Memo<Option<ChartData>>, width: RwSignal<f64>, zoom: Callb
                 <g transform=format!("translate({},{})", MARGIN.0, MARGIN.2) inner_html=move || cross_markup(cross(), dots(), selection())></g>
             </svg>
             <p class="readout" id="chart-readout" data-testid="readout" aria-live="polite">{readout}</p>
+            <p class="chart-alerts" data-testid="chart-alerts">{alerts_text}</p>
             {legend}
         </div>
     }

@@ -1,6 +1,7 @@
-//! One card per series (or group of series): a label that opens the card's chart, the value (or
-//! each member's, or a row of bars for percentages), a caption, a sparkline, and controls to pin
-//! the card to the top or hide it. The card's structure is built once per shape; a sample only
+//! One card per series (or group of series): a label that opens the card's chart, its alert when
+//! one fires or is pending (in words: state and rule), the value (or each member's, or a row of
+//! bars for percentages), a caption, a sparkline, and controls to pin the card to the top or hide
+//! it. The card's structure is built once per shape; a sample only
 //! changes its texts, its path data and its level class.
 
 use std::sync::Arc;
@@ -90,9 +91,18 @@ pub fn Card(model: RwSignal<Model>, source: Arc<str>, key: String, show_source: 
                     "Hide"
                 </button>
             </div>
+            // Empty (and not shown) without an alert: the card's structure does not change with it.
+            <p class=move || card.with(|c| alert_class(c.as_ref().map_or("", |c| &c.alert))) data-testid="card-alert">
+                {move || card.with(|c| c.as_ref().map(|c| c.alert.clone()).unwrap_or_default())}
+            </p>
             {move || shape.get().map(|s| view! { <CardBody card shape=s /> })}
         </article>
     }
+}
+
+/// The class of a card's alert line: its state's colour repeats its first word.
+fn alert_class(alert: &str) -> &'static str {
+    if alert.starts_with("Firing") { "card-alert alert-firing" } else { "card-alert alert-pending" }
 }
 
 /// The card's value, members or bars, caption and sparkline, for one shape.

@@ -3,7 +3,7 @@
 
 use livedash::series::{self, Style};
 
-use super::thin::runs;
+use super::thin::{breaks, runs};
 
 /// Maps time and value onto a box of `w × h` user units.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +50,14 @@ impl Plot {
         d
     }
 
+    /// Where a line at `times` (ascending) on this plot breaks: the one rule for every line and
+    /// band, the large chart's and the sparklines' alike. It breaks inside each of `gaps` (the
+    /// server's down times) and across holes much wider than the usual spacing and wider than a
+    /// two-hundredth of the plot's span (see [`breaks`]).
+    pub fn breaks(&self, times: &[u64], gaps: &[(u64, u64)]) -> Vec<usize> {
+        breaks(times, gaps, self.t.1.saturating_sub(self.t.0) / 200)
+    }
+
     /// SVG path data for a line through each run of `points` cut at `breaks` (one sub-path per
     /// run, so that nothing is drawn across a gap).
     pub fn lines(&self, points: &[(u64, f64)], breaks: &[usize]) -> String {
@@ -81,6 +89,11 @@ impl Plot {
             d.push('Z');
         }
         d
+    }
+
+    /// The areas under each run of `points` cut at `breaks`.
+    pub fn areas(&self, points: &[(u64, f64)], breaks: &[usize]) -> String {
+        runs(points, breaks).map(|run| self.area(run, &self.line(run))).collect()
     }
 
     /// The line through `points` closed down to the bottom edge: the area under it.
@@ -129,7 +142,15 @@ pub fn value_ticks(lo: f64, hi: f64, count: usize) -> (Vec<f64>, (f64, f64)) {
     if !raw.is_finite() || raw <= 0.0 {
         return (vec![lo], (lo, hi));
     }
-    let magnitude = 10f64.powf(raw.log10().floor());
+    // The power of ten at or below `raw`, by steps: `powf` and `log10` would cost the browser
+    // bundle about 1 KiB for this one line.
+    let mut magnitude = 1.0;
+    while magnitude * 10.0 <= raw {
+        magnitude *= 10.0;
+    }
+    while magnitude > raw {
+        magnitude /= 10.0;
+    }
     let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
     let first = (lo / step).floor() * step;
     let last = (hi / step).ceil() * step;

@@ -51,14 +51,14 @@ pub fn time_ticks(from: u64, to: u64, count: usize, offset_min: i32) -> (Vec<u64
 }
 
 /// A time axis label for tick `t` of a `step` over a `span` (ms): the date at a day's step or at
-/// local midnight on a span of more than six hours, else the clock (with seconds on a span under
-/// five minutes).
+/// local midnight on a span of more than six hours, else the clock, with seconds when the ticks
+/// are less than a minute apart (so that no two ticks read the same).
 pub fn time_label(t: u64, step: u64, span: u64, offset_min: i32) -> String {
     let midnight = local_ms(t, offset_min).rem_euclid(DAY_MS as i64) == 0;
     if step >= DAY_MS || (midnight && span > 6 * HOUR_MS) {
         date(t, offset_min)
     } else {
-        clock(t, offset_min, span < 5 * MINUTE_MS)
+        clock(t, offset_min, step < MINUTE_MS)
     }
 }
 
@@ -186,6 +186,19 @@ mod tests {
         assert_eq!(time_label(HOUR_MS, HOUR_MS, DAY_MS, 0), "01:00");
         assert_eq!(time_label(DAY_MS, HOUR_MS, DAY_MS, 0), "2 Jan", "midnight on a day-long axis");
         assert_eq!(clock(3_723_000, 0, true), "01:02:03");
+    }
+
+    #[test]
+    fn ticks_under_a_minute_apart_read_with_seconds() {
+        // The 5-minute range on a wide chart: a tick every 30 s, each label its own.
+        let from = 11 * HOUR_MS + 12 * MINUTE_MS + 40_000;
+        let (ticks, step) = time_ticks(from, from + 5 * MINUTE_MS, 10, 0);
+        assert_eq!(step, 30_000);
+        let labels: Vec<String> = ticks.iter().map(|t| time_label(*t, step, 5 * MINUTE_MS, 0)).collect();
+        assert_eq!(labels[..3], ["11:13:00", "11:13:30", "11:14:00"]);
+        assert!(labels.windows(2).all(|w| w[0] != w[1]), "no label twice: {labels:?}");
+        // A minute apart or more: no seconds, even on a short span.
+        assert_eq!(time_label(from + 20_000, MINUTE_MS, 4 * MINUTE_MS, 0), "11:13");
         assert_eq!(clock(3_723_000, 60, false), "02:02");
         assert_eq!(clock(1_000, -60, true), "23:00:01");
     }

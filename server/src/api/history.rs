@@ -51,7 +51,7 @@ fn bad(param: &str, message: impl std::fmt::Display) -> String {
 }
 
 /// A time: ms since the epoch, `now`, or `now-DURATION`.
-fn parse_time(value: &str, now: u64) -> Result<u64, String> {
+pub fn parse_time(value: &str, now: u64) -> Result<u64, String> {
     let value = value.trim();
     if value == "now" {
         return Ok(now);

@@ -1,7 +1,11 @@
 //! The JSON API beside the page (behind authentication like everything but `/healthz`):
 //!
-//! - [`history`]: `GET /api/history` (a range of one series, JSON or CSV) and `GET /api/series`.
+//! - [`history`]: `GET /api/history` (a range of one series, JSON or CSV) and `GET /api/series`;
+//! - [`alerts`]: `GET /api/alerts`, `GET /api/alerts/events`, `POST /api/alerts/silence` and
+//!   `POST /api/alerts/ack` (writes behind the same-origin guard and the role).
 //!
-//! May import [`crate::store`] and [`crate::clock`]; the router mounts it.
+//! May import [`crate::store`], [`crate::clock`], [`crate::alerts`] (the handle), the write guards
+//! of [`crate::http::origin`] and [`crate::auth::role`]; the router mounts it.
 
+pub mod alerts;
 pub mod history;

@@ -10,7 +10,9 @@
 //!   attack on its user; [`refusals`]: the refusal log that a flood cannot grow;
 //! - [`ticket`]: the WebSocket tickets and the book of redeemed ones;
 //! - [`shared`]: what the instances of a cluster share (redeemed tickets, login budgets), as a
-//!   trait the cluster implements.
+//!   trait the cluster implements;
+//! - [`role`]: who may act (write actions) and who may only look, and the [`role::Writer`]
+//!   extractor of a write action.
 //!
 //! This file holds what the routes use: the [`BasicUser`] extractor and the [`require_basic`]
 //! middleware; [`error`] holds the refusal ([`AuthError`]: 401 or 429). Imports nothing of the
@@ -23,6 +25,7 @@ pub mod device;
 pub mod error;
 pub mod password;
 pub mod refusals;
+pub mod role;
 pub mod shared;
 pub mod throttle;
 pub mod ticket;

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::live::ws::origin::normalize as normalize_origin;
+use crate::http::origin::normalize as normalize_origin;
 
 /// How many history reads may run at once: a whole number from 1 to 1024.
 pub fn parse_reads(s: &str) -> Result<usize, String> {

@@ -264,3 +264,14 @@ fn history_reads_at_once_are_a_few_by_default_and_can_be_set() {
     let err = with_file("store_max_reads = 0\n", &[]).expect_err("refused");
     assert!(err.to_string().contains("store_max_reads"), "{err}");
 }
+
+#[test]
+fn viewers_are_read_only_user_names_and_a_bad_one_is_named() {
+    let c = with_file("viewers = [\"wall\", \"audit\"]\n", &[]).expect("valid");
+    assert_eq!(c.viewers, ["wall", "audit"]);
+    assert!(config(&[]).viewers.is_empty(), "nobody is read-only by default");
+    for (toml, key) in [("viewers = [\"ok\", \"\"]\n", "`viewers[1]`"), ("viewers = [\"a:b\"]\n", "`viewers[0]`")] {
+        let err = with_file(toml, &[]).expect_err("refused").to_string();
+        assert!(err.contains(key), "{toml}: {err}");
+    }
+}

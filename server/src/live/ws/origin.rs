@@ -3,17 +3,14 @@
 //! Also the words that tell the person at a page why its socket never opened: browsers hide the
 //! HTTP status of a refused handshake, so the page asks (`/api/ws-diagnose`).
 
-use axum::http::header::{HOST, ORIGIN};
+use axum::http::header::ORIGIN;
 use axum::http::request::Parts;
 
 use super::state::WsConfig;
 use crate::auth::{Auth, TicketState};
-use crate::http::client_ip::ForwardedProto;
 
 /// An origin as browsers send it and as it is compared: lower case, no trailing `/`.
-pub fn normalize(origin: &str) -> String {
-    origin.trim().trim_end_matches('/').to_ascii_lowercase()
-}
+pub use crate::http::origin::normalize;
 
 /// Whether a socket request may proceed as far as its Origin goes. Non-browser clients send no
 /// Origin: they are judged by their credentials alone.
@@ -23,18 +20,9 @@ pub fn allowed(parts: &Parts, config: &WsConfig) -> bool {
     problem(origin, parts, config).is_none()
 }
 
-/// The server's own origin: the one of `--public-url` when set, else as this request reached it:
-/// the `Host` header with `https` when the server serves TLS or a trusted proxy says the client
-/// used HTTPS.
+/// The server's own origin (see [`crate::http::origin::own`]).
 fn own(parts: &Parts, config: &WsConfig) -> Option<String> {
-    if let Some(public) = &config.public_origin {
-        return Some(public.clone());
-    }
-    let forwarded = ForwardedProto::of(parts);
-    parts.headers.get(HOST).and_then(|h| h.to_str().ok()).map(|host| {
-        let scheme = forwarded.unwrap_or(if config.tls { "https" } else { "http" });
-        format!("{scheme}://{}", host.to_ascii_lowercase())
-    })
+    crate::http::origin::own(parts, config.public_origin.as_deref(), config.tls)
 }
 
 /// Why a socket opened from a page at `origin` would be refused with 403, in words for the
@@ -85,6 +73,7 @@ pub fn socket_problem(origin: &str, ticket: &str, user: &str, parts: &Parts, aut
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::HOST;
     use std::time::Duration;
 
     fn config(public_origin: Option<&str>) -> WsConfig {
