@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::super::Node;
 use super::super::reader::{self, Entry, PAGE, Position, Sinks, Stopped};
 use super::super::state::{self, Mode, State};
+use super::super::transitions;
 use super::BLOCK;
 use crate::auth::accounts::random;
 use crate::clock::now_ms;
@@ -72,6 +73,8 @@ impl Node {
             *mode = shared;
             self.hub.join(status, first)
         };
+        // The alert states as the last changes in the stream's first page left them.
+        transitions::apply_all(self.transitions.as_ref(), &page, &epoch);
         self.state.reachable.store(true, Ordering::Relaxed);
         for (source, role) in &self.state.roles {
             self.state.set_fetching(source, role.lease.lock().is_some());
@@ -99,7 +102,12 @@ impl Node {
         epoch: String,
         catch_up: bool,
     ) -> JoinHandle<Stopped> {
-        let sinks = Sinks { hub: self.hub.clone(), auth: self.auth.clone(), state: self.state.clone() };
+        let sinks = Sinks {
+            hub: self.hub.clone(),
+            auth: self.auth.clone(),
+            state: self.state.clone(),
+            transitions: self.transitions.clone(),
+        };
         let keys = (self.keys.samples(), self.keys.blocks());
         tokio::spawn(reader::run(conn, keys, position, epoch, sinks, (BLOCK, catch_up)))
     }
