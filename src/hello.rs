@@ -5,8 +5,21 @@
 
 use std::collections::BTreeMap;
 
+use crate::alerts::AlertsStatus;
 use crate::protocol::{ClusterStatus, PROTOCOL_VERSION, SourceStatus, StoreStatus};
 use crate::settings::SeriesRule;
+
+/// What a `hello` carries beside the sources, each absent when not in use: whether history is
+/// saved, whether the sources are shared, the alerts that are not ok.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageStates<'a> {
+    /// The history store's state.
+    pub store: Option<&'a StoreStatus>,
+    /// The cluster's state.
+    pub cluster: Option<&'a ClusterStatus>,
+    /// The alerts' state.
+    pub alerts: Option<&'a AlertsStatus>,
+}
 
 /// A `hello` frame's JSON made from `sample` frames that are already serialized (as the server keeps
 /// them), oldest first, without reading or writing any sample again. Each history item is then a
@@ -17,9 +30,9 @@ pub fn hello_json<'a>(
     sample_frames: impl IntoIterator<Item = &'a str> + Clone,
     sources: &[SourceStatus],
     settings: &BTreeMap<String, Vec<SeriesRule>>,
-    store: Option<&StoreStatus>,
-    cluster: Option<&ClusterStatus>,
+    page: PageStates<'_>,
 ) -> String {
+    let PageStates { store, cluster, alerts } = page;
     let history: usize = sample_frames.clone().into_iter().map(|f| f.len() + 1).sum();
     let mut out = String::with_capacity(history + 256);
     out.push_str(&format!(
@@ -48,6 +61,10 @@ pub fn hello_json<'a>(
         out.push_str(r#","cluster":"#);
         out.push_str(&serde_json::to_string(cluster).unwrap_or_default());
     }
+    if let Some(alerts) = alerts {
+        out.push_str(r#","alerts":"#);
+        out.push_str(&serde_json::to_string(alerts).unwrap_or_default());
+    }
     out.push('}');
     out
 }
@@ -75,14 +92,15 @@ mod tests {
         let intervals = BTreeMap::from([("up".to_owned(), 1000)]);
         let rule = SeriesRule { pattern: "x*".into(), label: Some("X".into()), ..SeriesRule::default() };
         let settings = BTreeMap::from([("up".to_owned(), vec![rule])]);
-        let json = hello_json(5, &intervals, frames.iter().map(String::as_str), &sources, &settings, None, None);
+        let json =
+            hello_json(5, &intervals, frames.iter().map(String::as_str), &sources, &settings, PageStates::default());
         assert!(json.starts_with(r#"{"type":"hello","v":1,"server_time_ms":5,"#), "{json}");
         let Frame::Hello(back) = Frame::from_json(&json).expect("parses") else { panic!("not a hello") };
         assert_eq!(back.history.iter().map(|s| s.seq).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(back.history[1].data.get(), r#"{"gen_ts_ns":1795480294498238375}"#);
         assert_eq!((back.sources, back.interval_ms, back.server_time_ms), (sources.to_vec(), intervals, 5));
         assert_eq!(back.settings, settings);
-        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new(), None, None);
+        let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new(), PageStates::default());
         assert!(!empty.contains("settings"), "no settings, no field: {empty}");
         assert!(matches!(Frame::from_json(&empty), Ok(Frame::Hello(h)) if h.history.is_empty()));
     }

@@ -20,7 +20,7 @@ pub mod series;
 pub mod settings;
 
 pub use flatten::flatten;
-pub use hello::hello_json;
+pub use hello::{PageStates, hello_json};
 pub use history::Ring;
 pub use protocol::{
     ClusterStatus, Frame, FrameError, Hello, PROTOCOL_VERSION, Sample, SourceState, SourceStatus, StoreStatus, raw_json,

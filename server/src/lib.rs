@@ -5,6 +5,7 @@
 //! The rooms below, and what each may import, are described in their own `mod.rs`:
 //!
 //! - [`config`]: flags, variables and the file, merged and validated;
+//! - [`alerts`]: rules evaluated on every sample, their states, events and silences;
 //! - [`auth`]: accounts, Basic credentials, tickets, throttling;
 //! - [`http`]: the connection loop, security headers, client facts;
 //! - [`tls`]: certificates and fingerprints;
@@ -16,6 +17,7 @@
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod clock;

@@ -2,12 +2,14 @@
 //! status, then exactly the samples after `N`). Collected under the hub's lock as reference
 //! counts only; a `hello` is then put together from the kept sample frames after the lock is
 //! released (no sample is serialized again), unless one made for the same state can be shared.
-//! A `hello` also carries each source's per-series setting rules.
+//! A `hello` also carries each source's per-series setting rules, and the page-wide states (store,
+//! cluster, alerts); a resume sends those as frames after the statuses.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use livedash::alerts::AlertsStatus;
 use livedash::settings::SeriesRule;
 use livedash::{ClusterStatus, Frame, Hello, SourceStatus, StoreStatus};
 use tungstenite::Utf8Bytes;
@@ -27,8 +29,8 @@ pub enum Start {
 }
 
 /// What every `hello` carries beside the sources: their per-series rules (only sources that have
-/// any), whether history is being saved (absent: memory only) and whether the sources are shared
-/// with other instances (absent: this server alone).
+/// any), whether history is being saved (absent: memory only), whether the sources are shared
+/// with other instances (absent: this server alone) and the alerts that are not ok.
 #[derive(Debug, Clone, Default)]
 pub struct PageWide {
     /// Each source's rules, shared by every `hello` being made.
@@ -37,6 +39,8 @@ pub struct PageWide {
     pub store: Option<StoreStatus>,
     /// The cluster's state.
     pub cluster: Option<ClusterStatus>,
+    /// The alert instances that are not ok (absent: no alerts started).
+    pub alerts: Option<AlertsStatus>,
 }
 
 /// A new client's first frames, not yet ordered or put together.
@@ -82,6 +86,9 @@ pub fn collect(
             if let Some(cluster) = &page.cluster {
                 statuses.push(Frame::Cluster(cluster.clone()).to_json().into());
             }
+            if let Some(alerts) = &page.alerts {
+                statuses.push(Frame::Alerts(alerts.clone()).to_json().into());
+            }
             return Collected::Resume(statuses, samples);
         }
     }
@@ -112,8 +119,11 @@ impl Collected {
                     frames,
                     &statuses,
                     &page.settings,
-                    page.store.as_ref(),
-                    page.cluster.as_ref(),
+                    livedash::PageStates {
+                        store: page.store.as_ref(),
+                        cluster: page.cluster.as_ref(),
+                        alerts: page.alerts.as_ref(),
+                    },
                 );
                 (Start::Hello(text.into()), Some(key))
             }

@@ -25,7 +25,7 @@ use crate::store::{Store, StoreConfig};
 struct Feed(Arc<Store>);
 
 impl Tap for Feed {
-    fn accepted(&self, _source: &Arc<str>, entry: &Entry) {
+    fn accepted(&self, _source: &Arc<str>, entry: &Arc<Entry>) {
         self.0.offer(entry.frame.text.clone());
     }
 

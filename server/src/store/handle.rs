@@ -57,6 +57,14 @@ impl Store {
         }
     }
 
+    /// Hands an alert's write to the writer; never waits (the alerts' writes are few: one per
+    /// state change or silence, not bounded by bytes). Lost only when the writer is gone (logged).
+    pub fn alert(&self, write: super::alerts::AlertWrite) {
+        if self.jobs.send(Job::Alert(write)).is_err() {
+            tracing::warn!("history store: the writer has stopped; an alert's change is not kept");
+        }
+    }
+
     /// What waits for the writer now: bytes and samples.
     pub fn backlog(&self) -> (usize, usize) {
         (self.backlog.bytes.load(Ordering::Relaxed), self.backlog.samples.load(Ordering::Relaxed))

@@ -10,6 +10,7 @@
 //! - 2 -> 3: the ageing index covers the tier (eviction goes finest tier first); `reroll` lists
 //!   the days whose 1-hour roll-up must be made again from the minute tier (every day with
 //!   minutes, once: older versions missed some); `damaged` holds chunks set aside.
+//! - 3 -> 4: the alerts' tables ([`super::alerts::TABLES`]): events, instances, silences.
 //!
 //! `LIVEDASH_FAULT_MIGRATION=<step>` makes the process abort inside that step (`copy`: after
 //! copying the chunks, before the transaction commits): the test of a crash mid-migration.
@@ -19,7 +20,7 @@ use rusqlite::Connection;
 use super::error::StoreError;
 
 /// The schema's version, kept in `PRAGMA user_version`.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS series (
@@ -89,6 +90,7 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
                 tx.execute_batch(TABLES)?;
                 tx.execute_batch(CHUNK)?;
                 tx.execute_batch(V3)?;
+                tx.execute_batch(super::alerts::TABLES)?;
                 Ok(())
             })?,
             1 => step(conn, 2, v1_to_v2)?,
@@ -100,6 +102,7 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
                 )?;
                 Ok(())
             })?,
+            3 => step(conn, 4, |tx| Ok(tx.execute_batch(super::alerts::TABLES)?))?,
             v => return Err(StoreError::Schema(format!("schema {v} is not one livedash ever made"))),
         }
     }

@@ -10,6 +10,7 @@
 //! - [`codec`]: a chunk of points or of roll-up buckets as a compressed blob (pco).
 //! - [`rollup`]: points into min/max/mean/last buckets, and buckets into coarser ones.
 //! - [`downsample`]: at most N points for a range, spikes kept (min and max per bucket).
+//! - [`alerts`]: the alerts' events, instances and silences (written by the same writer).
 //! - [`error`]: what can go wrong.
 //!
 //! Tiers: full resolution ([`Tier::Raw`]), then 1-minute and 1-hour roll-ups, each kept for its
@@ -19,6 +20,7 @@
 //! May import the core (`livedash`) and [`crate::clock`]; nothing from the live path, the
 //! sources, the config or the router (the server's wiring feeds it sample frames).
 
+pub mod alerts;
 pub mod clock;
 pub mod codec;
 pub mod db;

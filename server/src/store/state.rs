@@ -57,6 +57,8 @@ impl StoreConfig {
 pub enum Job {
     /// Keep this sample frame's numeric series.
     Sample(Queued),
+    /// Keep this about the alerts (an event, an instance's state, a silence).
+    Alert(super::alerts::AlertWrite),
     /// Say when everything before this is written.
     Flush(std::sync::mpsc::Sender<()>),
     /// Write what is queued, then stop.

@@ -5,7 +5,7 @@ use rusqlite::{Connection, params};
 
 use super::read::{self, Data};
 use super::state::{Shared, StoreConfig};
-use super::{Point, Tier, db, maintain, rollup};
+use super::{Point, Tier, db, maintain, migrate, rollup};
 
 fn temp_store(name: &str) -> (StoreConfig, Connection) {
     super::temp_store(&format!("store-{name}"))
@@ -147,7 +147,7 @@ fn a_version_1_file_is_moved_to_the_current_schema_keeping_its_chunks() {
     let row: (i64, i64, Vec<u8>) = conn
         .query_row("SELECT id, count, data FROM chunk", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .expect("kept");
-    assert_eq!((version, row.1, row.2), (3, 3, vec![1, 2]));
+    assert_eq!((version, row.1, row.2), (migrate::VERSION, 3, vec![1, 2]));
     drop(conn);
     db::open_writer(&path).expect("opens again without migrating twice");
 }

@@ -54,6 +54,7 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
         };
         let mut batch = Vec::new();
         let mut flushes = Vec::new();
+        let mut alert_writes = Vec::new();
         let mut stop = false;
         let mut take = |job: Job, batch: &mut Vec<Parsed>| match job {
             Job::Sample(text) => {
@@ -61,6 +62,7 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                     batch.push(p);
                 }
             }
+            Job::Alert(write) => alert_writes.push(write),
             Job::Flush(done) => flushes.push(done),
             Job::Stop => stop = true,
         };
@@ -101,6 +103,10 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                         shared.points_dropped.fetch_add(points as u64, Ordering::Relaxed);
                         shared.set_failing(&e);
                     }
+                }
+                if let Err(e) = super::alerts::write(c, &alert_writes) {
+                    tracing::warn!(error = %e, writes = alert_writes.len(), "history store: alert changes not kept");
+                    shared.set_failing(&e);
                 }
                 maint.run(c, config, shared, now_ms(), Instant::now());
             }

@@ -203,6 +203,7 @@ impl Hub {
         log.ring.push(entry, now);
         log.last_good_ms = Some(now);
         if let Some(status) = log.set_status(SourceState::Ok, None, now) {
+            tap::status(&inner.taps, &log.status);
             inner.changed_statuses();
             self.broadcast(status);
         }
@@ -263,9 +264,11 @@ impl Hub {
     /// Marks `source` as failing with a readable `reason` and tells every client (once per
     /// distinct reason).
     pub fn set_failing(&self, source: &Arc<str>, reason: String) {
-        let mut inner = self.inner.lock();
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
         let Some(log) = inner.sources.get_mut(source) else { return };
         if let Some(frame) = log.set_status(SourceState::Failing, Some(reason), now_ms()) {
+            tap::status(&inner.taps, &log.status);
             inner.changed_statuses();
             self.broadcast(frame);
         }
@@ -274,12 +277,14 @@ impl Hub {
     /// Marks every source stale that has had no good sample for [`STALE_AFTER_INTERVALS`]
     /// intervals and is not already failing (a failing source says more). Call periodically.
     pub fn mark_stale(&self, now: u64) {
-        let mut inner = self.inner.lock();
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
         let mut changed = false;
         for log in inner.sources.values_mut() {
             let Some(since) = log.quiet_since(now, STALE_AFTER_INTERVALS) else { continue };
             let age_s = now.saturating_sub(since) / 1000;
             if let Some(frame) = log.set_status(SourceState::Stale, Some(format!("no data for {age_s} s")), now) {
+                tap::status(&inner.taps, &log.status);
                 changed = true;
                 self.broadcast(frame);
             }

@@ -1,11 +1,12 @@
-//! The hub's page-wide states: whether history is being saved, and whether the sources are
-//! shared with other instances through Redis (with the joining of the shared stream, which
+//! The hub's page-wide states: whether history is being saved, the alerts that are not ok, and
+//! whether the sources are shared with other instances through Redis (with the joining of the shared stream, which
 //! changes what a resume may start from). Each change reaches every client as a frame, in order
 //! with the samples, and every later `hello`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use livedash::alerts::AlertsStatus;
 use livedash::{ClusterStatus, Frame, Ring, Sample, StoreStatus};
 
 use super::{Hub, Inner};
@@ -26,6 +27,24 @@ impl Hub {
         inner.page.store = Some(status);
         inner.changed_statuses();
         self.broadcast(frame);
+    }
+
+    /// Records the alert instances that are not ok; a change reaches every client (an `alerts`
+    /// frame, in order with the samples) and every later `hello`.
+    pub fn set_alerts(&self, status: AlertsStatus) {
+        let mut inner = self.inner.lock();
+        if inner.page.alerts.as_ref() == Some(&status) {
+            return;
+        }
+        let frame = Outgoing::status(Frame::Alerts(status.clone()).to_json());
+        inner.page.alerts = Some(status);
+        inner.changed_statuses();
+        self.broadcast(frame);
+    }
+
+    /// The alerts as last told (`None`: no alerts were started).
+    pub fn alerts(&self) -> Option<AlertsStatus> {
+        self.inner.lock().page.alerts.clone()
     }
 
     /// Records how the sources are shared with other instances; a change reaches every client (a

@@ -1,11 +1,21 @@
-//! The hub's side of its taps ([`crate::live::tap`]): adding one, asking whether any is behind,
+//! The hub's side of its taps ([`crate::live::tap`]): adding one, telling them a status change,
+//! asking whether any is behind,
 //! and what the history store's refill needs of the hub (its sources, its limits).
 
 use std::sync::Arc;
 
+use livedash::SourceStatus;
+
 use super::Hub;
 use crate::live::history::HistoryLimits;
 use crate::live::tap::Tap;
+
+/// Tells every tap of a source's new `status` (under the hub's lock, in order with the samples).
+pub(super) fn status(taps: &[Arc<dyn Tap>], status: &SourceStatus) {
+    for tap in taps {
+        tap.status(status);
+    }
+}
 
 impl Hub {
     /// Adds `tap`: it is told of every sample accepted from now on.

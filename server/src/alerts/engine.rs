@@ -1,0 +1,318 @@
+//! The instances and how samples and source statuses reach them: which rules watch a source's
+//! series is resolved once per (source, series) and kept, so that a sample costs a hash look-up
+//! per series and one step per instance it concerns. A series a source stops sending is told "no
+//! data"; a source failing or stale is told to every instance of it (value rules hold, source
+//! rules fire); a sample means the source is up.
+//!
+//! Pure apart from the state it holds: the instants come from the caller.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use livedash::SourceState;
+use livedash::alerts::{AlertState, Hush, Side};
+use livedash::settings::{SeriesRule, SeriesSettings, Threshold as CardThreshold};
+
+use super::machine::{Check, Machine, Observation, Saved, Timing, Transition};
+use super::rules::{CardLevel, Condition, Rule};
+
+/// Where an instance is kept on disk: rule name, source, series (`""` for a source rule).
+pub type DiskKey = (String, String, String);
+
+/// One rule instance.
+#[derive(Debug)]
+pub struct Instance {
+    /// Its rule's index.
+    pub rule: usize,
+    /// Its source.
+    pub source: Arc<str>,
+    /// Its series (`None`: a rule about the source).
+    pub series: Option<Arc<str>>,
+    /// What it compares.
+    pub check: Check,
+    /// Its state.
+    pub machine: Machine,
+    /// Somebody is on it (until it resolves, or `until_ms`).
+    pub acked: Option<Hush>,
+    /// When the acknowledgement lifts, if it has an end.
+    pub ack_until: Option<Instant>,
+    /// The source's sample count when its series was last seen.
+    seen: u64,
+}
+
+/// A state change of one instance.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The instance's index.
+    pub instance: usize,
+    /// What changed.
+    pub transition: Transition,
+}
+
+#[derive(Default)]
+struct SourceCache {
+    /// The rules watching this source's series (value, card and absent rules).
+    watching: Vec<usize>,
+    /// For each series seen: the instances it feeds.
+    series: HashMap<Box<str>, Arc<[usize]>>,
+    /// Every series instance of the source.
+    instances: Vec<usize>,
+    /// Its source-rule instances.
+    about: Vec<usize>,
+    /// Samples seen.
+    samples: u64,
+}
+
+/// Every instance, and the caches that route observations to them.
+pub struct Engine {
+    rules: Vec<Rule>,
+    settings: HashMap<Arc<str>, Arc<[SeriesRule]>>,
+    sources: HashMap<Arc<str>, SourceCache>,
+    /// Every instance, in the order they appeared.
+    pub instances: Vec<Instance>,
+    index: HashMap<(usize, Arc<str>, Option<Arc<str>>), usize>,
+    restored: HashMap<DiskKey, Saved>,
+}
+
+impl Engine {
+    /// The engine for `rules` (implicit ones included), the sources' series settings (for the
+    /// card rules), and the instances kept on disk (restored at `now`: those still meaningful
+    /// appear at once, the others when their series does).
+    pub fn new(
+        rules: Vec<Rule>,
+        settings: HashMap<Arc<str>, Arc<[SeriesRule]>>,
+        saved: Vec<(DiskKey, Saved)>,
+        now: Instant,
+    ) -> Self {
+        let mut engine = Self {
+            rules,
+            settings,
+            sources: HashMap::new(),
+            instances: Vec::new(),
+            index: HashMap::new(),
+            restored: saved.into_iter().collect(),
+        };
+        let keys: Vec<DiskKey> = engine.restored.keys().cloned().collect();
+        for (rule, source, series) in keys {
+            let Some(r) = engine.rules.iter().position(|x| *x.name == rule) else { continue };
+            let source: Arc<str> = Arc::from(source);
+            if !engine.rules[r].watches_source(&source) {
+                continue;
+            }
+            let series = (!series.is_empty()).then(|| Arc::from(series));
+            engine.ensure_source(&source);
+            if let Some(check) = engine.check(r, &source, series.as_deref()) {
+                engine.instance(r, &source, series, check, now);
+            }
+        }
+        engine
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    fn ensure_source(&mut self, source: &Arc<str>) {
+        if self.sources.contains_key(source) {
+            return;
+        }
+        let watching = (0..self.rules.len())
+            .filter(|&r| self.rules[r].watches_source(source) && !self.rules[r].condition.about_source())
+            .collect();
+        self.sources.insert(source.clone(), SourceCache { watching, ..SourceCache::default() });
+    }
+
+    /// What rule `r` compares for `series` of `source`; `None` when it does not apply (a card
+    /// rule for a series without that threshold).
+    fn check(&self, r: usize, source: &str, series: Option<&str>) -> Option<Check> {
+        let rule = &self.rules[r];
+        Some(match (&rule.condition, series) {
+            (Condition::Value(t), Some(_)) => {
+                Check::Past { side: t.side, value: t.value, clear: t.clear, inclusive: false, scale: 1.0 }
+            }
+            (Condition::Card(level), Some(name)) => {
+                let rules = self.settings.get(source).map_or(&[][..], |r| &r[..]);
+                let s = SeriesSettings::resolve(rules, name);
+                let t = match level {
+                    CardLevel::Warn => s.warn,
+                    CardLevel::Critical => s.critical,
+                }?;
+                let (side, value) = match t {
+                    CardThreshold::Above(v) => (Side::Above, v),
+                    CardThreshold::Below(v) => (Side::Below, v),
+                };
+                Check::Past { side, value, clear: value, inclusive: true, scale: s.scale }
+            }
+            (Condition::Absent, Some(_)) => Check::Absent,
+            (Condition::Failing, None) => Check::Failing,
+            (Condition::Stale, None) => Check::Stale,
+            _ => return None,
+        })
+    }
+
+    /// The instance of rule `r` for `source`'s `series`, made (or restored) if new.
+    fn instance(&mut self, r: usize, source: &Arc<str>, series: Option<Arc<str>>, check: Check, now: Instant) -> usize {
+        let key = (r, source.clone(), series.clone());
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let disk = (self.rules[r].name.to_string(), source.to_string(), series.as_deref().unwrap_or("").to_owned());
+        let machine = match self.restored.remove(&disk) {
+            Some(saved) => Machine::restore(&saved, now),
+            None => Machine::new(crate::clock::now_ms()),
+        };
+        let i = self.instances.len();
+        let about = series.is_none();
+        self.instances.push(Instance {
+            rule: r,
+            source: source.clone(),
+            series,
+            check,
+            machine,
+            acked: None,
+            ack_until: None,
+            seen: 0,
+        });
+        self.index.insert(key, i);
+        self.ensure_source(source);
+        if let Some(cache) = self.sources.get_mut(source) {
+            if about { cache.about.push(i) } else { cache.instances.push(i) }
+        }
+        i
+    }
+
+    /// The instances a series of `source` feeds, resolved once.
+    fn route(&mut self, source: &Arc<str>, name: &str, now: Instant) -> Arc<[usize]> {
+        if let Some(found) = self.sources.get(source).and_then(|c| c.series.get(name)) {
+            return found.clone();
+        }
+        let watching = self.sources.get(source).map(|c| c.watching.clone()).unwrap_or_default();
+        let series: Arc<str> = Arc::from(name);
+        let mut fed = Vec::new();
+        for r in watching {
+            if !self.rules[r].watches_series(name) {
+                continue;
+            }
+            if let Some(check) = self.check(r, source, Some(name)) {
+                fed.push(self.instance(r, source, Some(series.clone()), check, now));
+            }
+        }
+        let fed: Arc<[usize]> = fed.into();
+        if let Some(cache) = self.sources.get_mut(source) {
+            cache.series.insert(Box::from(name), fed.clone());
+        }
+        fed
+    }
+
+    fn step(&mut self, i: usize, now: Instant, now_ms: u64, obs: &Observation, out: &mut Vec<Change>) {
+        let rule = &self.rules[self.instances[i].rule];
+        let timing = Timing { for_: rule.for_, keep: rule.keep_firing_for };
+        let inst = &mut self.instances[i];
+        if let Some(transition) = inst.machine.observe(&inst.check, timing, now, now_ms, obs) {
+            if transition.to == AlertState::Resolved || transition.to == AlertState::Ok {
+                inst.acked = None;
+                inst.ack_until = None;
+            }
+            out.push(Change { instance: i, transition });
+        }
+    }
+
+    /// A sample of `source` with these numeric series (received at `now`, labelled `now_ms`):
+    /// the source is up, each series' instances judge its value, and the instances of series
+    /// missing from it are told "no data".
+    pub fn sample(&mut self, source: &Arc<str>, values: &[(String, f64)], now: Instant, now_ms: u64) -> Vec<Change> {
+        let mut out = Vec::new();
+        self.ensure_source(source);
+        if self.sources.get(source).is_some_and(|c| c.samples == 0) {
+            self.expect_named(source, now);
+        }
+        let about = self.sources.get(source).map(|c| c.about.clone()).unwrap_or_default();
+        for i in about {
+            self.step(i, now, now_ms, &Observation::Up, &mut out);
+        }
+        let generation = self.sources.get_mut(source).map_or(0, |c| {
+            c.samples += 1;
+            c.samples
+        });
+        for (name, value) in values {
+            if livedash::series::is_meta(name) || !value.is_finite() {
+                continue;
+            }
+            for &i in self.route(source, name, now).iter() {
+                self.instances[i].seen = generation;
+                self.step(i, now, now_ms, &Observation::Value(*value), &mut out);
+            }
+        }
+        let all = self.sources.get(source).map(|c| c.instances.clone()).unwrap_or_default();
+        for i in all {
+            if self.instances[i].seen != generation {
+                self.step(i, now, now_ms, &Observation::NoData, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The `absent` rules naming one series (no `*`) of `source`: their instances exist from the
+    /// source's first sample, so that a series never sent is told "no data" too.
+    fn expect_named(&mut self, source: &Arc<str>, now: Instant) {
+        let named: Vec<(usize, String)> = (0..self.rules.len())
+            .filter(|&r| {
+                let rule = &self.rules[r];
+                rule.condition == Condition::Absent && !rule.series.contains('*') && rule.watches_source(source)
+            })
+            .map(|r| (r, self.rules[r].series.clone()))
+            .collect();
+        for (_, name) in named {
+            self.route(source, &name, now);
+        }
+    }
+
+    /// `source`'s status changed to `state` (for `reason`): failing or stale holds its value
+    /// rules and fires its source rules; ok resolves the source rules.
+    pub fn status(
+        &mut self,
+        source: &Arc<str>,
+        state: SourceState,
+        reason: Option<&str>,
+        now: Instant,
+        now_ms: u64,
+    ) -> Vec<Change> {
+        let mut out = Vec::new();
+        self.ensure_source(source);
+        let obs = match state {
+            SourceState::Ok => Observation::Up,
+            SourceState::Failing | SourceState::Stale => Observation::Down {
+                stale: state == SourceState::Stale,
+                reason: Arc::from(reason.unwrap_or(if state == SourceState::Stale { "stale" } else { "failing" })),
+            },
+        };
+        if matches!(obs, Observation::Down { .. }) {
+            let about: Vec<usize> = (0..self.rules.len()).filter(|&r| self.rules[r].watches_source(source)).collect();
+            for r in about {
+                if let Some(check) = self.check(r, source, None) {
+                    self.instance(r, source, None, check, now);
+                }
+            }
+        }
+        let cache = self.sources.get(source);
+        let targets: Vec<usize> =
+            cache.map(|c| c.about.iter().chain(&c.instances).copied().collect()).unwrap_or_default();
+        for i in targets {
+            self.step(i, now, now_ms, &obs, &mut out);
+        }
+        out
+    }
+
+    /// Every instance's place on disk and what to keep of it at `now`.
+    pub fn saved(&self, now: Instant) -> Vec<(DiskKey, Saved)> {
+        self.instances.iter().map(|i| (self.disk_key(i), i.machine.save(now))).collect()
+    }
+
+    /// Where `inst` is kept on disk.
+    pub fn disk_key(&self, inst: &Instance) -> DiskKey {
+        let series = inst.series.as_deref().unwrap_or("").to_owned();
+        (self.rules[inst.rule].name.to_string(), inst.source.to_string(), series)
+    }
+}
