@@ -28,7 +28,6 @@ pub mod live;
 pub mod metrics;
 pub mod permissions;
 pub mod persist;
-pub mod preview;
 pub mod router;
 pub mod shutdown;
 pub mod sources;

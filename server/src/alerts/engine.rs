@@ -75,6 +75,33 @@ pub struct Engine {
     restored: HashMap<DiskKey, Saved>,
 }
 
+/// What `rule` compares for `series` (`None`: the source itself) of a source with these series
+/// settings (`settings`, for a card rule); `None` when it does not apply (a card rule for a series
+/// without that threshold). The live path and the preview (`alerts check`) resolve it here.
+pub fn check_of(rule: &Rule, settings: &[SeriesRule], series: Option<&str>) -> Option<Check> {
+    Some(match (&rule.condition, series) {
+        (Condition::Value(t), Some(_)) => {
+            Check::Past { side: t.side, value: t.value, clear: t.clear, inclusive: false, scale: 1.0 }
+        }
+        (Condition::Card(level), Some(name)) => {
+            let s = SeriesSettings::resolve(settings, name);
+            let t = match level {
+                CardLevel::Warn => s.warn,
+                CardLevel::Critical => s.critical,
+            }?;
+            let (side, value) = match t {
+                CardThreshold::Above(v) => (Side::Above, v),
+                CardThreshold::Below(v) => (Side::Below, v),
+            };
+            Check::Past { side, value, clear: value, inclusive: true, scale: s.scale }
+        }
+        (Condition::Absent, Some(_)) => Check::Absent,
+        (Condition::Failing, None) => Check::Failing,
+        (Condition::Stale, None) => Check::Stale,
+        _ => return None,
+    })
+}
+
 impl Engine {
     /// The engine for `rules` (implicit ones included), the sources' series settings (for the
     /// card rules), and the instances kept on disk (restored at `now`: those still meaningful
@@ -127,29 +154,7 @@ impl Engine {
     /// What rule `r` compares for `series` of `source`; `None` when it does not apply (a card
     /// rule for a series without that threshold).
     fn check(&self, r: usize, source: &str, series: Option<&str>) -> Option<Check> {
-        let rule = &self.rules[r];
-        Some(match (&rule.condition, series) {
-            (Condition::Value(t), Some(_)) => {
-                Check::Past { side: t.side, value: t.value, clear: t.clear, inclusive: false, scale: 1.0 }
-            }
-            (Condition::Card(level), Some(name)) => {
-                let rules = self.settings.get(source).map_or(&[][..], |r| &r[..]);
-                let s = SeriesSettings::resolve(rules, name);
-                let t = match level {
-                    CardLevel::Warn => s.warn,
-                    CardLevel::Critical => s.critical,
-                }?;
-                let (side, value) = match t {
-                    CardThreshold::Above(v) => (Side::Above, v),
-                    CardThreshold::Below(v) => (Side::Below, v),
-                };
-                Check::Past { side, value, clear: value, inclusive: true, scale: s.scale }
-            }
-            (Condition::Absent, Some(_)) => Check::Absent,
-            (Condition::Failing, None) => Check::Failing,
-            (Condition::Stale, None) => Check::Stale,
-            _ => return None,
-        })
+        check_of(&self.rules[r], self.settings.get(source).map_or(&[][..], |r| &r[..]), series)
     }
 
     /// The instance of rule `r` for `source`'s `series`, made (or restored) if new.

@@ -8,6 +8,7 @@
 //! - [`feed`]: the hub's tap and status hook, a bounded channel, and the task that evaluates,
 //!   writes events and instances through the store's writer and publishes the `alerts` frame;
 //! - [`hush`]: silences and acknowledgements (who, until, comment), lifting by themselves;
+//! - [`preview`]: `livedash alerts check`, each rule replayed over the history store's past;
 //! - [`view`]: instances as the page and the API show them, and `/metrics`.
 //!
 //! May import the core (`livedash`), [`crate::live`] (the hub it taps and tells),
@@ -19,6 +20,7 @@ pub mod engine;
 pub mod feed;
 pub mod hush;
 pub mod machine;
+pub mod preview;
 pub mod rules;
 pub mod view;
 
