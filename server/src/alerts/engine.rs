@@ -310,6 +310,28 @@ impl Engine {
         out
     }
 
+    /// The instance of the rule named `rule` for `source`'s `series` (made if new), set to `saved`
+    /// at `now` when given: in a cluster, what the source's lease holder decided, taken by every
+    /// instance that does not judge the source itself. `None` when no such rule applies to it.
+    pub fn adopt(
+        &mut self,
+        (rule, source, series): (&str, &Arc<str>, Option<Arc<str>>),
+        saved: Option<&Saved>,
+        now: Instant,
+    ) -> Option<usize> {
+        let r = self.rules.iter().position(|x| *x.name == *rule)?;
+        let check = self.check(r, source, series.as_deref())?;
+        let i = self.instance(r, source, series, check, now);
+        if let Some(saved) = saved {
+            let inst = &mut self.instances[i];
+            inst.machine = Machine::restore(saved, now);
+            if saved.state == Some(AlertState::Ok) {
+                (inst.acked, inst.ack_until) = (None, None);
+            }
+        }
+        Some(i)
+    }
+
     /// Every instance's place on disk and what to keep of it at `now`.
     pub fn saved(&self, now: Instant) -> Vec<(DiskKey, Saved)> {
         self.instances.iter().map(|i| (self.disk_key(i), i.machine.save(now))).collect()

@@ -19,12 +19,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use livedash::alerts::AlertState;
+use livedash::alerts::{AlertEvent, AlertState};
 use livedash::settings::SeriesRule;
 use livedash::{Frame, SourceStatus, flatten};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
+use super::cluster::Role;
 use super::engine::{Change, Engine};
 use super::view::{self, EVENT_STATES};
 use super::{Alerts, EVENTS_IN_MEMORY, Events, Inner, Rule, State, hush, rules};
@@ -43,9 +44,22 @@ pub const RESERVE: usize = 256;
 /// The most messages evaluated under one lock.
 const BATCH: usize = 512;
 
-enum Msg {
-    Sample { source: Arc<str>, entry: Arc<Entry>, at: Instant },
-    Status { status: SourceStatus, at: Instant },
+pub(super) enum Msg {
+    Sample {
+        source: Arc<str>,
+        entry: Arc<Entry>,
+        at: Instant,
+    },
+    Status {
+        status: SourceStatus,
+        at: Instant,
+    },
+    /// In a cluster: a change decided by the source's lease holder, read from the stream.
+    Applied {
+        event: AlertEvent,
+        seq: u64,
+        live: bool,
+    },
 }
 
 /// The alerts as a tap of the hub.
@@ -97,6 +111,7 @@ pub fn start(
     let mut state = State { engine, silences: Vec::new(), published: None };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = mpsc::channel(CHANNEL);
     let alerts = Alerts(Arc::new(Inner {
         state: Mutex::new(state),
         events: Mutex::new(Events::default()),
@@ -105,9 +120,9 @@ pub fn start(
         counts: Default::default(),
         dropped: dropped.clone(),
         hushed: tokio::sync::Notify::new(),
+        cluster: super::cluster::Clustered::new(tx.clone()),
     }));
     alerts.publish(&mut alerts.0.state.lock());
-    let (tx, mut rx) = mpsc::channel(CHANNEL);
     hub.add_tap(Arc::new(Feed { tx, dropped }));
     let task = alerts.clone();
     tokio::spawn(async move {
@@ -151,22 +166,37 @@ impl Alerts {
             .map(|m| {
                 let values = match &m {
                     Msg::Sample { entry, .. } => values(entry.frame.text.as_str()),
-                    Msg::Status { .. } => None,
+                    Msg::Status { .. } | Msg::Applied { .. } => None,
                 };
                 (m, values)
             })
             .collect();
         let mut state = self.0.state.lock();
         for (msg, values) in parsed {
-            let changes = match msg {
-                Msg::Sample { source, entry, at } => {
-                    state.engine.sample(&source, values.as_deref().unwrap_or_default(), at, entry.ts_ms)
-                }
-                Msg::Status { status, at } => {
-                    state.engine.status(&status.source, status.state, status.error.as_deref(), at, status.since_ms)
+            // In a cluster only the holder of a source's lease judges it ([`cluster`]).
+            let (role, changes) = match msg {
+                Msg::Sample { source, entry, at } => match self.0.cluster.role(&source) {
+                    Role::Follow => continue,
+                    role => {
+                        (role, state.engine.sample(&source, values.as_deref().unwrap_or_default(), at, entry.ts_ms))
+                    }
+                },
+                Msg::Status { status, at } => match self.0.cluster.role(&status.source) {
+                    Role::Follow => continue,
+                    role => (
+                        role,
+                        state.engine.status(&status.source, status.state, status.error.as_deref(), at, status.since_ms),
+                    ),
+                },
+                Msg::Applied { event, seq, live } => {
+                    self.applied(&mut state, event, (seq, live), Instant::now());
+                    continue;
                 }
             };
-            self.record(&state.engine, &changes, Instant::now());
+            match role {
+                Role::Lead(token) => self.announce(&state.engine, &changes, token),
+                _ => self.record(&state.engine, &changes, Instant::now()),
+            }
         }
         hush::lift(&mut state, Instant::now());
         self.publish(&mut state);
@@ -175,27 +205,32 @@ impl Alerts {
     /// Keeps each change as an event (counted, in memory, in the store) with its instance's state.
     fn record(&self, engine: &Engine, changes: &[Change], now: Instant) {
         for change in changes {
-            let inst = &engine.instances[change.instance];
-            let mut event = view::event(engine, inst, &change.transition, 0);
-            if let Some(slot) = EVENT_STATES.iter().position(|s| *s == event.to) {
-                self.0.counts[slot].fetch_add(1, Ordering::Relaxed);
-            }
-            {
-                let mut events = self.0.events.lock();
-                events.next_id += 1;
-                event.id = events.next_id;
-                events.recent.push_back(event.clone());
-                if events.recent.len() > EVENTS_IN_MEMORY {
-                    events.recent.pop_front();
-                }
-            }
-            let key = engine.disk_key(inst);
-            if event.to == AlertState::Resolved {
-                self.keep(AlertWrite::EndAcks(key.clone()));
-            }
-            self.keep(AlertWrite::Event(event));
-            self.keep(AlertWrite::Instance(row(key, &inst.machine.save(now))));
+            let event = view::event(engine, &engine.instances[change.instance], &change.transition, 0);
+            self.record_event(engine, change.instance, event, now);
         }
+    }
+
+    /// Keeps `event` of instance `i` (counted, in memory, in the store) with the instance's state.
+    pub(super) fn record_event(&self, engine: &Engine, i: usize, mut event: AlertEvent, now: Instant) {
+        let inst = &engine.instances[i];
+        if let Some(slot) = EVENT_STATES.iter().position(|s| *s == event.to) {
+            self.0.counts[slot].fetch_add(1, Ordering::Relaxed);
+        }
+        {
+            let mut events = self.0.events.lock();
+            events.next_id += 1;
+            event.id = events.next_id;
+            events.recent.push_back(event.clone());
+            if events.recent.len() > EVENTS_IN_MEMORY {
+                events.recent.pop_front();
+            }
+        }
+        let key = engine.disk_key(inst);
+        if event.to == AlertState::Resolved {
+            self.keep(AlertWrite::EndAcks(key.clone()));
+        }
+        self.keep(AlertWrite::Event(event));
+        self.keep(AlertWrite::Instance(row(key, &inst.machine.save(now))));
     }
 
     /// Hands `write` to the store's writer, if there is a store.

@@ -4,6 +4,8 @@
 //! - [`rules`]: the typed rules ([`Rule`], [`RuleView`]) and the implicit "source down" rule;
 //! - [`machine`]: one instance's pure state machine (ok, pending, firing, resolved; `for`,
 //!   `keep_firing_for`, hysteresis, peak, holds), the same code for the live path and a replay;
+//! - [`cluster`]: with `--redis-url`, only the holder of a source's lease judges its rules; its
+//!   changes reach every instance through the shared stream;
 //! - [`engine`]: every instance, and which rules a (source, series) feeds, resolved once;
 //! - [`feed`]: the hub's tap and status hook, a bounded channel, and the task that evaluates,
 //!   writes events and instances through the store's writer and publishes the `alerts` frame;
@@ -13,9 +15,11 @@
 //!
 //! May import the core (`livedash`), [`crate::live`] (the hub it taps and tells),
 //! [`crate::store`] (its writer and reads), [`crate::metrics`] (the families it writes),
-//! [`crate::clock`] and [`crate::shutdown`]; nothing from the config, the sources or the router
+//! [`crate::cluster`] (the stream its changes travel through, in a cluster), [`crate::clock`] and
+//! [`crate::shutdown`]; nothing from the config, the sources or the router
 //! (the config makes [`Rule`]s; `api` takes an [`Alerts`]).
 
+pub mod cluster;
 pub mod engine;
 pub mod feed;
 pub mod hush;
@@ -79,6 +83,8 @@ struct Inner {
     dropped: Arc<AtomicU64>,
     /// Told when a silence or an acknowledgement with an end is made (the task's next wake-up).
     hushed: tokio::sync::Notify,
+    /// Which sources this instance judges, in a cluster.
+    cluster: cluster::Clustered,
 }
 
 /// The instances and the silences, under one lock.

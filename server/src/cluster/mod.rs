@@ -21,8 +21,8 @@
 //!
 //! May import [`crate::live`] (the hub and stamper it feeds), [`crate::sources`] (the fetchers
 //! it gates), [`crate::auth`] (the trait it implements, the throttle it tells), [`crate::config`]
-//! (its settings), [`crate::metrics`], [`crate::clock`], [`crate::shutdown`] and the core's alert
-//! shapes (`livedash::alerts`; the alerts wing implements [`transitions::Transitions`]). Nothing imports it
+//! (its settings), [`crate::metrics`], [`crate::clock`], [`crate::shutdown`] and [`crate::alerts`]
+//! (it hands them the lease holders' changes and implements their `Shared`). Nothing imports it
 //! but `lib.rs`, `router.rs` and `metrics.rs` (its state).
 
 pub mod book;
@@ -40,6 +40,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Notify;
 
+use crate::alerts::Alerts;
 use crate::auth::Auth;
 use crate::auth::accounts::random;
 use crate::config::ClusterSettings;
@@ -49,7 +50,6 @@ use crate::sources::SourceSpec;
 use book::Book;
 use keys::Keys;
 use state::State;
-use transitions::Transitions;
 
 /// What a cluster is built from before the server's auth exists: the client, the shared
 /// connection, the key names, and this instance's state.
@@ -64,7 +64,7 @@ pub struct Link {
     /// Where Redis is, without any password: for messages.
     place: String,
     /// Where the lease holders' alert state changes go.
-    transitions: Option<Arc<dyn Transitions>>,
+    alerts: Option<Alerts>,
 }
 
 impl Link {
@@ -90,7 +90,7 @@ impl Link {
             lease: settings.lease,
             keep,
             place,
-            transitions: None,
+            alerts: None,
         })
     }
 
@@ -104,10 +104,10 @@ impl Link {
         self.state.clone()
     }
 
-    /// Hands the alert state changes read from the stream to `transitions`
-    /// ([`transitions`]).
-    pub fn with_transitions(mut self, transitions: Arc<dyn Transitions>) -> Self {
-        self.transitions = Some(transitions);
+    /// Hands the alert state changes read from the stream to `alerts`, which from the start on
+    /// judge a source only while this instance holds its lease ([`transitions`]).
+    pub fn with_alerts(mut self, alerts: Alerts) -> Self {
+        self.alerts = Some(alerts);
         self
     }
 }
@@ -130,5 +130,5 @@ pub struct Node {
     /// Part of every local epoch of this instance.
     random: [u8; 8],
     /// Where the lease holders' alert state changes go.
-    transitions: Option<Arc<dyn Transitions>>,
+    alerts: Option<Alerts>,
 }

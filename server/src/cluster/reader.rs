@@ -15,7 +15,7 @@ use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use serde_json::value::RawValue;
 
 use super::state::State;
-use super::transitions::Transitions;
+use crate::alerts::Alerts;
 use crate::auth::Auth;
 use crate::clock::now_ms;
 use crate::live::hub::Hub;
@@ -123,7 +123,7 @@ pub struct Sinks {
     /// Counters.
     pub state: Arc<State>,
     /// Alert state changes go here.
-    pub transitions: Option<Arc<dyn Transitions>>,
+    pub alerts: Option<Alerts>,
 }
 
 /// Reads from `position` on until Redis fails or the epoch changes (`epoch` is the current one);
@@ -233,8 +233,8 @@ fn take(entry: &StreamId, epoch: &str, sinks: &Sinks, skip_other_epochs: bool) -
         }
         Some(Entry::Transition { seq, event, .. }) => {
             State::count(&sinks.state.stats.received);
-            if let Some(transitions) = &sinks.transitions {
-                transitions.apply(event, seq);
+            if let Some(alerts) = &sinks.alerts {
+                alerts.apply(event, seq, !skip_other_epochs);
             }
         }
         None => tracing::warn!(id = %entry.id, "skipped an entry of the shared stream that livedash did not write"),

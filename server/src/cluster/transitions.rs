@@ -1,49 +1,26 @@
-//! Alerts in a cluster: exactly one instance judges each source's rules, the one holding the
-//! source's lease, and its state changes travel through the shared stream beside the source's
-//! samples, appended by the same fenced script ([`PUBLISH`], kind `a`): a holder whose lease
-//! passed on cannot append one, so a failover neither loses nor duplicates a change. Every
-//! instance, the holder included, reads them back in stream order and applies them to its own
-//! alert state and store ([`Transitions::apply`]); a new holder picks the instances up where the
-//! last changes in the stream left them, a pending one with the time it has already spent, from
-//! the stream's `seq`s (Redis's clock, the same for every instance).
-//!
-//! The alerts wing implements [`Transitions`] (this wing never imports it) and calls
-//! [`Node::announce`] for each change it decides.
+//! Alerts in a cluster, the stream's side: exactly one instance judges each source's rules, the
+//! one holding the source's lease, and its state changes travel through the shared stream beside
+//! the source's samples, appended by the same fenced script ([`PUBLISH`], kind `a`, the event with
+//! the lease's fencing token): a holder whose lease passed on cannot append one. Every instance,
+//! the holder included, reads them back in stream order and hands them to its alerts
+//! ([`Alerts::apply`]), which apply and record them (`alerts::cluster` says how).
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
 
 use livedash::alerts::AlertEvent;
+use redis::streams::StreamId;
 
 use super::Node;
+use super::reader::{Entry, decode};
 use super::scripts::PUBLISH;
 use super::state::{Mode, State};
+use crate::alerts::Alerts;
+use crate::alerts::cluster::{Announced, Role, Shared};
 use crate::clock::{millis, now_ms};
 
 /// The kind of a stream entry holding an alert state change.
 pub const KIND: &str = "a";
-
-/// What an instance does with the alert state changes the lease holders decided.
-pub trait Transitions: Send + Sync {
-    /// `event`, decided by the holder of its source's lease (this instance or another) and
-    /// stamped in the stream at `seq` (Redis's time in µs): to be applied to this instance's
-    /// alert state and recorded in its store. Called by the stream's reader, in stream order,
-    /// after the sample that caused it; must not wait. A change may come again (a rejoin reads
-    /// the stream's first page anew): the same `seq` of the same source is one change.
-    fn apply(&self, event: AlertEvent, seq: u64);
-}
-
-/// How an announcement went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Announced {
-    /// In the stream at this `seq`.
-    Stamped(u64),
-    /// Not this instance's to announce: it does not hold the source's lease (any more).
-    Fenced,
-    /// The stream began anew (Redis lost its data) or this instance is not sharing it.
-    NotShared,
-    /// Redis failed.
-    Failed(String),
-}
 
 /// The fencing token in a lease value (`instance|token`).
 pub fn token_of(lease: &str) -> Option<u64> {
@@ -57,16 +34,10 @@ impl Node {
         role.lease.lock().as_deref().and_then(token_of)
     }
 
-    /// The `seq` of the last sample this instance's hub took from the stream (Redis's time in µs,
-    /// for the time a pending alert has spent).
-    pub fn last_seq(&self) -> u64 {
-        self.hub.last_seq()
-    }
-
     /// Appends `event` (its `token` set to this instance's lease token for its source) to the
     /// shared stream, fenced: refused unless this instance holds the source's lease, in the
     /// current epoch.
-    pub async fn announce(&self, mut event: AlertEvent) -> Announced {
+    pub async fn announce_event(&self, mut event: AlertEvent) -> Announced {
         let epoch = match &*self.state.mode() {
             Mode::Shared { epoch } => epoch.clone(),
             Mode::Connecting | Mode::Alone { .. } => return Announced::NotShared,
@@ -111,18 +82,32 @@ impl Node {
     }
 }
 
-/// Applies, in order, the alert changes among `entries` of the stream of `epoch`.
-pub fn apply_all<'a>(
-    transitions: Option<&Arc<dyn Transitions>>,
-    entries: impl IntoIterator<Item = &'a redis::streams::StreamId>,
-    epoch: &str,
-) {
-    let Some(transitions) = transitions else { return };
+impl Shared for Node {
+    fn role(&self, source: &str) -> Role {
+        if !matches!(*self.state.mode(), Mode::Shared { .. }) {
+            return Role::Local;
+        }
+        self.token(source).map_or(Role::Follow, Role::Lead)
+    }
+
+    fn announce(&self, event: AlertEvent) -> Pin<Box<dyn Future<Output = Announced> + Send + '_>> {
+        Box::pin(self.announce_event(event))
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.hub.last_seq()
+    }
+}
+
+/// Hands `alerts`, in order, the alert changes among `entries` of the stream of `epoch` (what the
+/// stream held when this instance joined: for the state, not recorded again).
+pub fn apply_all<'a>(alerts: Option<&Alerts>, entries: impl IntoIterator<Item = &'a StreamId>, epoch: &str) {
+    let Some(alerts) = alerts else { return };
     for entry in entries {
-        if let Some(super::reader::Entry::Transition { epoch: of, seq, event }) = super::reader::decode(entry)
+        if let Some(Entry::Transition { epoch: of, seq, event }) = decode(entry)
             && of == epoch
         {
-            transitions.apply(event, seq);
+            alerts.apply(event, seq, false);
         }
     }
 }

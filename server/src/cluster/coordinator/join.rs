@@ -74,7 +74,7 @@ impl Node {
             self.hub.join(status, first)
         };
         // The alert states as the last changes in the stream's first page left them.
-        transitions::apply_all(self.transitions.as_ref(), &page, &epoch);
+        transitions::apply_all(self.alerts.as_ref(), &page, &epoch);
         self.state.reachable.store(true, Ordering::Relaxed);
         for (source, role) in &self.state.roles {
             self.state.set_fetching(source, role.lease.lock().is_some());
@@ -106,7 +106,7 @@ impl Node {
             hub: self.hub.clone(),
             auth: self.auth.clone(),
             state: self.state.clone(),
-            transitions: self.transitions.clone(),
+            alerts: self.alerts.clone(),
         };
         let keys = (self.keys.samples(), self.keys.blocks());
         tokio::spawn(reader::run(conn, keys, position, epoch, sinks, (BLOCK, catch_up)))

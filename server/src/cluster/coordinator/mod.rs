@@ -62,7 +62,7 @@ pub fn start(
         place: link.place,
         wake: tokio::sync::Notify::new(),
         random: random(),
-        transitions: link.transitions,
+        alerts: link.alerts,
     });
     for spec in sources {
         let gate = node.state.roles.get(&spec.name).map(|r| r.gate.subscribe()).unwrap_or_else(crate::sources::always);
