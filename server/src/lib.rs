@@ -96,6 +96,8 @@ pub struct Running {
     pub connections: Arc<Connections>,
     /// The history store, unless history is kept in memory only.
     pub store: Option<Arc<Store>>,
+    /// The alerts.
+    pub alerts: alerts::Alerts,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -123,7 +125,8 @@ impl Running {
         }
         // What was refused since the last summary is not lost with the process.
         self.auth.flush_refusals();
-        // What the store was handed is written before the process ends.
+        // What the store was handed (the alerts' countdowns too) is written before the process ends.
+        self.alerts.stop();
         if let Some(store) = self.store {
             let _ = tokio::task::spawn_blocking(move || store.stop()).await;
         }
@@ -232,6 +235,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             None
         }
     };
+    let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
+    let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
     spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {
@@ -247,7 +252,12 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         connections: connections.clone(),
         sources: source_metrics,
         store: store.clone(),
-        more: cluster.clone().map(|c| c as Arc<dyn metrics::Families>),
+        more: cluster
+            .clone()
+            .map(|c| c as Arc<dyn metrics::Families>)
+            .into_iter()
+            .chain([alerts::view::families(&alerts)])
+            .collect(),
     };
     let options = ServeOptions {
         tls: tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
@@ -273,6 +283,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         metrics: observed,
         store: store.clone(),
         detail,
+        alerts: alerts.clone(),
     };
     let base = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
@@ -284,6 +295,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         auth,
         connections,
         store,
+        alerts,
         switch,
         task,
     })

@@ -67,8 +67,8 @@ pub struct Observed {
     pub sources: SourceMetrics,
     /// The history store's writes, losses and size, when there is a store.
     pub store: Option<Arc<Store>>,
-    /// Families of a sub-system that this file does not know (the cluster's).
-    pub more: Option<Arc<dyn Families>>,
+    /// Families of the sub-systems that this file does not know (the cluster's, the alerts').
+    pub more: Vec<Arc<dyn Families>>,
 }
 
 /// A sub-system that writes families of its own (with [`family`]).
@@ -154,7 +154,7 @@ pub fn render(state: &Observed) -> String {
     if let Some(store) = &state.store {
         render_store(&mut out, store);
     }
-    if let Some(more) = &state.more {
+    for more in &state.more {
         more.render(&mut out);
     }
     out

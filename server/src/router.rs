@@ -13,6 +13,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::config::LeptosOptions;
 
+use crate::alerts::Alerts;
 use crate::api;
 use crate::auth::{self, Auth};
 use crate::cluster::state::State as ClusterState;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub store: Option<Arc<Store>>,
     /// What the detailed health tells.
     pub detail: Detail,
+    /// The alerts (rules, instances, events, silences).
+    pub alerts: Alerts,
 }
 
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every

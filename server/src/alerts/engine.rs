@@ -122,11 +122,9 @@ impl Engine {
         };
         let keys: Vec<DiskKey> = engine.restored.keys().cloned().collect();
         for (rule, source, series) in keys {
-            let Some(r) = engine.rules.iter().position(|x| *x.name == rule) else { continue };
             let source: Arc<str> = Arc::from(source);
-            if !engine.rules[r].watches_source(&source) {
-                continue;
-            }
+            let found = engine.rules.iter().position(|x| *x.name == rule && x.watches_source(&source));
+            let Some(r) = found else { continue };
             let series = (!series.is_empty()).then(|| Arc::from(series));
             engine.ensure_source(&source);
             if let Some(check) = engine.check(r, &source, series.as_deref()) {

@@ -2,16 +2,19 @@
 //! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`,
 //! `store_max_reads`, the
 //! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, and
-//! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]).
+//! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]), and
+//! `[[alert]]` tables ([`super::alert`]).
 //! Unknown keys are refused, and every bad value names its key (`source[1].interval`,
-//! `source[0].series[2].unit`). A `[[source]]` table becomes a typed source directly.
+//! `source[0].series[2].unit`, `alert[2].for`). A `[[source]]` table becomes a typed source directly.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::alert::FileAlert;
 use super::error::ConfigError;
 use super::parse::{parse_duration, parse_interval};
 use super::series::FileSeries;
+use crate::alerts::Rule;
 use crate::sources::prometheus::Selector;
 use crate::sources::spec::{Kind, SourceArg, http_url, valid_name};
 use livedash::settings::SeriesRule;
@@ -54,6 +57,8 @@ pub struct FileConfig {
     pub redis_lease: Option<String>,
     #[serde(default)]
     source: Vec<FileSource>,
+    #[serde(default)]
+    alert: Vec<FileAlert>,
 }
 
 /// One `[[source]]` table.
@@ -87,12 +92,14 @@ pub struct SourceDraft {
     pub max_body: Option<u64>,
     /// Its configured series rules (applied after its kind's defaults).
     pub series: Vec<SeriesRule>,
+    /// The patterns of its series tables with `alert = true`.
+    pub alerting: Vec<String>,
 }
 
 impl SourceDraft {
     /// A source as a `--source` flag gives it: nothing of its own.
     pub fn bare(arg: SourceArg) -> Self {
-        Self { arg, interval: None, timeout: None, max_body: None, series: Vec::new() }
+        Self { arg, interval: None, timeout: None, max_body: None, series: Vec::new(), alerting: Vec::new() }
     }
 }
 
@@ -146,6 +153,27 @@ impl File {
         self.values.source.iter().enumerate().map(|(i, s)| self.source(i, s)).collect()
     }
 
+    /// The `[[alert]]` tables, typed; a name used twice is refused at its second use.
+    pub fn alerts(&self) -> Result<Vec<Rule>, ConfigError> {
+        let mut rules: Vec<Rule> = Vec::new();
+        for (i, table) in self.values.alert.iter().enumerate() {
+            let rule = table.rule(i).map_err(|(field, message)| self.bad(&format!("alert[{i}].{field}"), message))?;
+            if rules.iter().any(|r| r.name == rule.name) {
+                return Err(
+                    self.bad(&format!("alert[{i}].name"), format!("{:?} names another rule already", rule.name))
+                );
+            }
+            rules.push(rule);
+        }
+        Ok(rules)
+    }
+
+    /// The error for a rule named like one before it (`alert = true` rules come after).
+    pub fn duplicate_alert(&self, name: &str) -> ConfigError {
+        let at = self.values.alert.iter().position(|a| a.rule(0).is_ok_and(|r| *r.name == *name)).unwrap_or(0);
+        self.bad(&format!("alert[{at}].name"), format!("{name:?} is also the name of a rule that alert = true makes"))
+    }
+
     fn source(&self, i: usize, s: &FileSource) -> Result<SourceDraft, ConfigError> {
         let key = |k: &str| format!("source[{i}].{k}");
         let url = |url: &str| http_url(url).map_err(|e| self.bad(&key("url"), e));
@@ -173,6 +201,7 @@ impl File {
         let timeout = |v: &str| parse_duration(v, Duration::from_millis(10), Duration::from_secs(60));
         Ok(SourceDraft {
             series: series.collect::<Result<_, _>>()?,
+            alerting: s.series.iter().filter_map(|t| t.alerting().map(str::to_owned)).collect(),
             arg: SourceArg { name: s.name.clone(), kind },
             interval: self.pick(None, &key("interval"), s.interval.as_ref(), parse_interval)?,
             timeout: self.pick(None, &key("timeout"), s.timeout.as_ref(), timeout)?,

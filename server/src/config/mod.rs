@@ -1,12 +1,15 @@
 //! Configuration: command-line flags with `LIVEDASH_*` environment fallbacks ([`cli`]), an optional
-//! TOML file ([`file`], its per-series tables in [`series`], the cluster's settings in [`cluster`]), merged here once (flag > variable > file > default) into a validated
+//! TOML file ([`file`], its per-series tables in [`series`], its alert rules in [`alert`], the
+//! cluster's settings in [`cluster`]), merged here once (flag > variable > file > default) into a validated
 //! [`Config`], before anything starts. A bad value stops start-up with a message naming the flag,
 //! the variable or the file's key. Value parsers shared by both are in [`parse`].
 //!
-//! Imports [`crate::sources`] (a source's typed settings) and the Origin normalisation of
+//! Imports [`crate::sources`] (a source's typed settings), [`crate::alerts::rules`] (the typed
+//! rules it makes) and the Origin normalisation of
 //! [`crate::live::ws::origin`]; the sub-systems take plain values from the [`Config`], never the
 //! other way round.
 
+pub mod alert;
 pub mod cli;
 pub mod cluster;
 pub mod error;
@@ -80,6 +83,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The sources, in the order given.
     pub sources: Vec<SourceSpec>,
+    /// The alert rules: the `[[alert]]` tables, then those `alert = true` makes (the implicit
+    /// "source down" rules are added when the alerts start).
+    pub alerts: Vec<crate::alerts::Rule>,
     /// The default fetch interval.
     pub interval: Duration,
     /// How long history is kept.
@@ -175,17 +181,23 @@ fn store_settings(args: &ServeArgs, file: &File) -> Result<Option<StoreSettings>
     }))
 }
 
-/// Names checked for duplicates, defaults filled in; `local` alone when there is none.
-fn finish(drafts: Vec<SourceDraft>, interval: Duration) -> Result<Vec<SourceSpec>, ConfigError> {
+/// Names checked for duplicates, defaults filled in; `local` alone when there is none. Also the
+/// rules of their series tables with `alert = true`.
+fn finish(
+    drafts: Vec<SourceDraft>,
+    interval: Duration,
+) -> Result<(Vec<SourceSpec>, Vec<crate::alerts::Rule>), ConfigError> {
     let local = SourceDraft::bare(SourceArg { name: None, kind: Kind::Local });
     let drafts = if drafts.is_empty() { vec![local] } else { drafts };
     let mut specs: Vec<SourceSpec> = Vec::new();
+    let mut rules = Vec::new();
     for d in drafts {
         let name = d.arg.name.clone().unwrap_or_else(|| d.arg.kind.default_name());
         if specs.iter().any(|s| *s.name == *name) {
             return Err(ConfigError::DuplicateSource(name));
         }
         let interval = d.interval.unwrap_or(interval);
+        rules.extend(d.alerting.iter().flat_map(|pattern| alert::card_rules(&name, pattern)));
         // The kind's defaults first: a configured rule overrides what they set.
         let mut series = d.arg.kind.default_series();
         series.extend(d.series);
@@ -199,7 +211,7 @@ fn finish(drafts: Vec<SourceDraft>, interval: Duration) -> Result<Vec<SourceSpec
             series: series.into(),
         });
     }
-    Ok(specs)
+    Ok((specs, rules))
 }
 
 /// The accounts, from the users file flag or the password variable's value.
@@ -249,9 +261,18 @@ impl Config {
         } else {
             args.sources.iter().map(|arg| SourceDraft::bare(arg.clone())).collect()
         };
+        let (sources, card_rules) = finish(sources, interval)?;
+        let mut alerts = file.alerts()?;
+        for rule in card_rules {
+            if alerts.iter().any(|r| r.name == rule.name) {
+                return Err(file.duplicate_alert(&rule.name));
+            }
+            alerts.push(rule);
+        }
         Ok(Self {
             listen,
-            sources: finish(sources, interval)?,
+            sources,
+            alerts,
             interval,
             history,
             history_len: args.history_len.map(|n| n as usize),

@@ -1,5 +1,5 @@
 //! A `[[source.series]]` table of the `--config` file: one per-series setting rule (`match`, label,
-//! unit, suffix, scale, decimals, thresholds, hidden, sparkline, of), checked here into the core's
+//! unit, suffix, scale, decimals, thresholds, hidden, sparkline, of, alert), checked here into the core's
 //! [`SeriesRule`]. A bad value is refused with the name of its key, which [`super::file`] puts
 //! after the table's place (`source[0].series[1].unit`).
 
@@ -32,6 +32,8 @@ pub struct FileSeries {
     hidden: Option<bool>,
     sparkline: Option<bool>,
     of: Option<String>,
+    /// Its card's warn and critical thresholds become alert rules too (see `super::alert`).
+    alert: Option<bool>,
 }
 
 /// A refused value: the key (within its table) and what is wrong with it.
@@ -42,6 +44,11 @@ fn bad(key: &'static str, message: impl Into<String>) -> BadKey {
 }
 
 impl FileSeries {
+    /// The pattern of its series when it has `alert = true`.
+    pub fn alerting(&self) -> Option<&str> {
+        self.alert.unwrap_or(false).then_some(self.pattern.as_str())
+    }
+
     /// The rule, or the first key whose value is bad.
     pub fn rule(&self) -> Result<SeriesRule, BadKey> {
         if self.pattern.trim().is_empty() {
