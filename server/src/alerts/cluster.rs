@@ -9,101 +9,26 @@
 //!
 //! While Redis is unreachable an instance is alone: it judges every source and records what it
 //! decides itself, as without a cluster. The cluster wing implements [`Shared`] (this wing never
-//! imports it: it imports the config, which imports this wing).
+//! imports it: it imports the config, which imports this wing); the roles are in [`super::shared`].
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use livedash::alerts::{AlertEvent, AlertState};
-use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::engine::{Change, Engine};
-use super::feed::Msg;
 use super::machine::Saved;
+use super::shared::{Announced, Role, Shared};
 use super::{Alerts, State, view};
-
-/// How this instance treats a source's alerts now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// It judges them and records what it decides (no cluster, or alone).
-    Local,
-    /// It judges them, holding the source's lease with this fencing token, and announces what it
-    /// decides; recorded when read back from the stream.
-    Lead(u64),
-    /// Another instance judges them: this one applies what that one announces.
-    Follow,
-}
-
-/// How an announcement went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Announced {
-    /// In the stream at this `seq`.
-    Stamped(u64),
-    /// Refused: this instance does not hold the source's lease (any more).
-    Fenced,
-    /// This instance is not sharing the stream now (alone, or the stream began anew).
-    NotShared,
-    /// Redis failed.
-    Failed(String),
-}
-
-/// What the alerts need of the cluster (the cluster wing's node implements it).
-pub trait Shared: Send + Sync {
-    /// This instance's role for `source`'s alerts now.
-    fn role(&self, source: &str) -> Role;
-    /// Appends `event` to the shared stream with this instance's fencing token for its source,
-    /// fenced.
-    fn announce(&self, event: AlertEvent) -> Pin<Box<dyn Future<Output = Announced> + Send + '_>>;
-    /// The `seq` of the last sample read from the stream (Redis's time in µs).
-    fn last_seq(&self) -> u64;
-}
-
-/// The alerts' part in a cluster.
-pub struct Clustered {
-    shared: OnceLock<Arc<dyn Shared>>,
-    /// Decided changes on their way to the stream, in order.
-    outbox: OnceLock<mpsc::UnboundedSender<AlertEvent>>,
-    /// Per source, the last `seq` applied: a change read twice is one change.
-    applied: Mutex<HashMap<Arc<str>, u64>>,
-    /// The alerts' own queue, where the stream's changes join the samples.
-    queue: mpsc::Sender<Msg>,
-}
 
 /// How many times an announcement is tried while Redis fails.
 const TRIES: u32 = 3;
-
-impl Clustered {
-    /// Not in a cluster (yet); `queue` is the alerts' task's.
-    pub(super) fn new(queue: mpsc::Sender<Msg>) -> Self {
-        Self { shared: OnceLock::new(), outbox: OnceLock::new(), applied: Mutex::default(), queue }
-    }
-
-    /// This instance's role for `source`.
-    pub(super) fn role(&self, source: &str) -> Role {
-        self.shared.get().map_or(Role::Local, |s| s.role(source))
-    }
-
-    /// Whether `seq` of `source` was not applied yet (and notes it).
-    fn first_time(&self, source: &Arc<str>, seq: u64) -> bool {
-        let mut applied = self.applied.lock();
-        let last = applied.entry(source.clone()).or_insert(0);
-        if seq <= *last {
-            return false;
-        }
-        *last = seq;
-        true
-    }
-}
 
 impl Alerts {
     /// Takes part in a cluster through `shared`: from now on each source's alerts are judged by
     /// the holder of its lease alone ([`Role`]), and its decisions are announced in order by a
     /// task of their own.
-    pub fn join_cluster(&self, shared: Arc<dyn Shared>) {
+    pub fn join_cluster(&self, shared: std::sync::Arc<dyn Shared>) {
         // Unbounded: a change per state change of an instance, few; the evaluating task must not
         // wait for Redis.
         let (tx, mut rx) = mpsc::unbounded_channel::<AlertEvent>();
@@ -120,7 +45,7 @@ impl Alerts {
     /// A change decided by `event.source`'s lease holder, read from the stream at `seq` (`live`:
     /// as it was appended): queued for the alerts' task, never waiting.
     pub fn apply(&self, event: AlertEvent, seq: u64, live: bool) {
-        if self.0.cluster.queue.try_send(Msg::Applied { event, seq, live }).is_err() {
+        if !(self.0.cluster.enqueue)(event, seq, live) {
             tracing::error!("alerts: a change from the shared stream was lost (the queue is full)");
         }
     }

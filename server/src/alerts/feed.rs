@@ -25,8 +25,8 @@ use livedash::{Frame, SourceStatus, flatten};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
-use super::cluster::Role;
 use super::engine::{Change, Engine};
+use super::shared::{Clustered, Role};
 use super::view::{self, EVENT_STATES};
 use super::{Alerts, EVENTS_IN_MEMORY, Events, Inner, Rule, State, hush, rules};
 use crate::clock::now_ms;
@@ -44,7 +44,7 @@ pub const RESERVE: usize = 256;
 /// The most messages evaluated under one lock.
 const BATCH: usize = 512;
 
-pub(super) enum Msg {
+enum Msg {
     Sample {
         source: Arc<str>,
         entry: Arc<Entry>,
@@ -120,7 +120,10 @@ pub fn start(
         counts: Default::default(),
         dropped: dropped.clone(),
         hushed: tokio::sync::Notify::new(),
-        cluster: super::cluster::Clustered::new(tx.clone()),
+        cluster: Clustered::new(Box::new({
+            let tx = tx.clone();
+            move |event, seq, live| tx.try_send(Msg::Applied { event, seq, live }).is_ok()
+        })),
     }));
     alerts.publish(&mut alerts.0.state.lock());
     hub.add_tap(Arc::new(Feed { tx, dropped }));

@@ -84,6 +84,9 @@ impl Entry {
     }
 }
 
+/// The kind of a stream entry holding an alert state change ([`super::transitions`]).
+pub const ALERT: &str = "a";
+
 /// An entry as [`super::scripts::PUBLISH`] writes it; `None` for anything else (logged, skipped).
 pub fn decode(entry: &StreamId) -> Option<Entry> {
     let text = |field: &str| entry.get::<String>(field);
@@ -97,7 +100,7 @@ pub fn decode(entry: &StreamId) -> Option<Entry> {
             Some(Entry::Sample { epoch, sample })
         }
         "f" => Some(Entry::Failure { epoch, source, reason: text("d")? }),
-        super::transitions::KIND => {
+        ALERT => {
             let event: AlertEvent = serde_json::from_str(&text("d")?).ok()?;
             (event.source == source).then_some(Entry::Transition { epoch, seq: text("q")?.parse().ok()?, event })
         }

@@ -12,15 +12,12 @@ use livedash::alerts::AlertEvent;
 use redis::streams::StreamId;
 
 use super::Node;
-use super::reader::{Entry, decode};
+use super::reader::{ALERT, Entry, decode};
 use super::scripts::PUBLISH;
 use super::state::{Mode, State};
 use crate::alerts::Alerts;
-use crate::alerts::cluster::{Announced, Role, Shared};
+use crate::alerts::shared::{Announced, Role, Shared};
 use crate::clock::{millis, now_ms};
-
-/// The kind of a stream entry holding an alert state change.
-pub const KIND: &str = "a";
 
 /// The fencing token in a lease value (`instance|token`).
 pub fn token_of(lease: &str) -> Option<u64> {
@@ -60,7 +57,7 @@ impl Node {
             .arg(&lease)
             .arg(&epoch)
             .arg(&*source)
-            .arg(KIND)
+            .arg(ALERT)
             .arg(body)
             .arg(millis(self.keep))
             .arg(self.hub.last_seq() + 1)
