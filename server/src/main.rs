@@ -45,7 +45,7 @@ async fn run() -> anyhow::Result<()> {
             return print_line(&format!("SHA-256 {fingerprint}  {}", cert.display()));
         }
         Some(Command::Alerts { command: AlertsCommand::Check { config, since, store, data_dir } }) => {
-            return alerts_check(ServeArgs::for_file(config, store, data_dir)?, since);
+            return alerts_check(&ServeArgs::for_file(config, store, data_dir)?, since);
         }
         None => {}
     }
@@ -93,8 +93,8 @@ fn hash_password() -> anyhow::Result<()> {
 
 /// The `alerts check` command: the configuration read and checked exactly as start-up does (a
 /// bad rule stops it naming its key), then every rule replayed over the store's last `since`.
-fn alerts_check(args: ServeArgs, since: std::time::Duration) -> anyhow::Result<()> {
-    let config = Config::from_args(&args, None)?;
+fn alerts_check(args: &ServeArgs, since: std::time::Duration) -> anyhow::Result<()> {
+    let config = Config::from_args(args, None)?;
     let store = config.store.as_ref().context("store = \"none\": there is no history to replay the rules over")?;
     let settings: std::collections::HashMap<_, _> =
         config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
