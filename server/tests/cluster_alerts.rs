@@ -27,7 +27,9 @@ use tokio::process::{Child, Command};
 
 const PREFIX: &str = "alerting";
 /// The rule's `for`: long against the lease (1 s), so that the takeover happens while it is pending.
-const FOR: Duration = Duration::from_secs(4);
+const FOR: Duration = Duration::from_secs(5);
+/// How long after the alert went pending the holder is killed.
+const KILL_AFTER: Duration = Duration::from_millis(1500);
 
 /// An upstream on 127.0.0.1:0 answering `{"cpu": V}` with the value the test sets.
 async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
@@ -147,7 +149,7 @@ async fn the_survivor_continues_a_pending_alert_and_it_fires_once_in_all() {
     .await;
     let pending = entered(&announced(&redis), AlertState::Pending)[0].clone();
     // Applied by both instances meanwhile (each reads the stream into its own store).
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(KILL_AFTER).await;
     instances[holder].child.start_kill().unwrap();
     let _ = instances[holder].child.wait().await;
 
@@ -163,9 +165,15 @@ async fn the_survivor_continues_a_pending_alert_and_it_fires_once_in_all() {
     assert!(fetches(instances[survivor].addr).await, "the survivor holds the lease now");
     assert!(fired[0].token > pending.token, "fired under the survivor's newer lease: {stream:?}");
     assert!(pending.token > 0, "the holder's events carry its fencing token");
-    // Continued, not begun anew: it fires `for` after it went pending (the sample interval and a
-    // round of slack), where starting over at the takeover would take a lease longer at least.
+    // Continued, not begun anew: it fires `for` after it went pending (plus a sample interval,
+    // and the moments the source was stale before the first sample under the new lease, which
+    // pause it), where starting over at the takeover would take `KILL_AFTER` and most of a lease
+    // longer (7.2 s at least).
     let after = fired[0].ts_ms - pending.ts_ms;
+    assert!(
+        after >= FOR.as_millis() as u64 - 100 && after < 6_500,
+        "fired {after} ms after it went pending, for = {FOR:?}"
+    );
     #[allow(clippy::print_stderr)]
     {
         eprintln!(
