@@ -213,8 +213,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let cluster = match link {
         Some(link) => {
             let state = link.state();
-            // Each source's alerts are judged by the holder of its lease alone; the others take its
-            // changes from the stream.
+            // A source's alerts are judged by its lease's holder alone (alerts::cluster).
             let node = cluster::coordinator::start(
                 link.with_alerts(alerts.clone()),
                 hub.clone(),

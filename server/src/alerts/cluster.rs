@@ -8,8 +8,8 @@
 //! instance with the time it has already spent (from the stream's `seq`s, Redis's clock).
 //!
 //! While Redis is unreachable an instance is alone: it judges every source and records what it
-//! decides itself, as without a cluster. The cluster wing implements [`Shared`] (this wing never
-//! imports it: it imports the config, which imports this wing); the roles are in [`super::shared`].
+//! decides itself, as without a cluster. The cluster wing implements [`Cluster`] (this wing never
+//! imports it: it imports the config, which imports this wing); the roles are in [`super::leader`].
 
 use std::time::{Duration, Instant};
 
@@ -17,27 +17,27 @@ use livedash::alerts::{AlertEvent, AlertState};
 use tokio::sync::mpsc;
 
 use super::engine::{Change, Engine};
+use super::leader::{Announced, Cluster, Role};
 use super::machine::Saved;
-use super::shared::{Announced, Role, Shared};
 use super::{Alerts, State, view};
 
 /// How many times an announcement is tried while Redis fails.
 const TRIES: u32 = 3;
 
 impl Alerts {
-    /// Takes part in a cluster through `shared`: from now on each source's alerts are judged by
+    /// Takes part in a cluster through `node`: from now on each source's alerts are judged by
     /// the holder of its lease alone ([`Role`]), and its decisions are announced in order by a
     /// task of their own.
-    pub fn join_cluster(&self, shared: std::sync::Arc<dyn Shared>) {
+    pub fn join_cluster(&self, node: std::sync::Arc<dyn Cluster>) {
         // Unbounded: a change per state change of an instance, few; the evaluating task must not
         // wait for Redis.
         let (tx, mut rx) = mpsc::unbounded_channel::<AlertEvent>();
-        if self.0.cluster.shared.set(shared.clone()).is_err() || self.0.cluster.outbox.set(tx).is_err() {
+        if self.0.cluster.node.set(node.clone()).is_err() || self.0.cluster.outbox.set(tx).is_err() {
             return;
         }
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
-                announce(&*shared, event).await;
+                announce(&*node, event).await;
             }
         });
     }
@@ -73,7 +73,7 @@ impl Alerts {
         let saved = match cluster.role(&event.source) {
             Role::Lead(_) => None,
             Role::Local | Role::Follow => {
-                let since_us = cluster.shared.get().map_or(0, |s| s.last_seq()).saturating_sub(seq);
+                let since_us = cluster.node.get().map_or(0, |s| s.last_seq()).saturating_sub(seq);
                 let pending = event.to == AlertState::Pending;
                 Some(Saved {
                     state: Some(if event.to == AlertState::Resolved { AlertState::Ok } else { event.to }),
@@ -97,9 +97,9 @@ impl Alerts {
 }
 
 /// Appends `event` to the stream, trying again a little while Redis fails.
-async fn announce(shared: &dyn Shared, event: AlertEvent) {
+async fn announce(node: &dyn Cluster, event: AlertEvent) {
     for attempt in 1..=TRIES {
-        match shared.announce(event.clone()).await {
+        match node.announce(event.clone()).await {
             Announced::Stamped(_) => return,
             Announced::Fenced => {
                 tracing::warn!(source = %event.source, rule = %event.rule, "alerts: lost the lease before announcing a change; the new holder decides now");

@@ -26,7 +26,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::engine::{Change, Engine};
-use super::shared::{Clustered, Role};
+use super::leader::{Clustered, Role};
 use super::view::{self, EVENT_STATES};
 use super::{Alerts, EVENTS_IN_MEMORY, Events, Inner, Rule, State, hush, rules};
 use crate::clock::now_ms;

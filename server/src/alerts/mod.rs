@@ -4,7 +4,7 @@
 //! - [`rules`]: the typed rules ([`Rule`], [`RuleView`]) and the implicit "source down" rule;
 //! - [`machine`]: one instance's pure state machine (ok, pending, firing, resolved; `for`,
 //!   `keep_firing_for`, hysteresis, peak, holds), the same code for the live path and a replay;
-//! - [`cluster`], [`shared`]: with `--redis-url`, only the holder of a source's lease judges its
+//! - [`cluster`], [`leader`]: with `--redis-url`, only the holder of a source's lease judges its
 //!   rules; its changes reach every instance through the shared stream;
 //! - [`engine`]: every instance, and which rules a (source, series) feeds, resolved once;
 //! - [`feed`]: the hub's tap and status hook, a bounded channel, and the task that evaluates,
@@ -23,10 +23,10 @@ pub mod cluster;
 pub mod engine;
 pub mod feed;
 pub mod hush;
+pub mod leader;
 pub mod machine;
 pub mod preview;
 pub mod rules;
-pub mod shared;
 pub mod view;
 
 use std::collections::VecDeque;
@@ -85,7 +85,7 @@ struct Inner {
     /// Told when a silence or an acknowledgement with an end is made (the task's next wake-up).
     hushed: tokio::sync::Notify,
     /// Which sources this instance judges, in a cluster.
-    cluster: shared::Clustered,
+    cluster: leader::Clustered,
 }
 
 /// The instances and the silences, under one lock.

@@ -22,7 +22,7 @@
 //! May import [`crate::live`] (the hub and stamper it feeds), [`crate::sources`] (the fetchers
 //! it gates), [`crate::auth`] (the trait it implements, the throttle it tells), [`crate::config`]
 //! (its settings), [`crate::metrics`], [`crate::clock`], [`crate::shutdown`] and [`crate::alerts`]
-//! (it hands them the lease holders' changes and implements their `Shared`). Nothing imports it
+//! (it hands them the lease holders' changes and implements their `leader::Cluster`). Nothing imports it
 //! but `lib.rs`, `router.rs` and `metrics.rs` (its state).
 
 pub mod book;

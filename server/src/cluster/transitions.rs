@@ -16,7 +16,7 @@ use super::reader::{ALERT, Entry, decode};
 use super::scripts::PUBLISH;
 use super::state::{Mode, State};
 use crate::alerts::Alerts;
-use crate::alerts::shared::{Announced, Role, Shared};
+use crate::alerts::leader::{Announced, Cluster, Role};
 use crate::clock::{millis, now_ms};
 
 /// The fencing token in a lease value (`instance|token`).
@@ -79,7 +79,7 @@ impl Node {
     }
 }
 
-impl Shared for Node {
+impl Cluster for Node {
     fn role(&self, source: &str) -> Role {
         if !matches!(*self.state.mode(), Mode::Shared { .. }) {
             return Role::Local;

@@ -1,5 +1,5 @@
 //! What the alerts need of a cluster, and their part in it: this instance's [`Role`] for a
-//! source (judge and record, judge and announce, or follow), the [`Shared`] stream the cluster
+//! source (judge and record, judge and announce, or follow), the [`Cluster`] the cluster
 //! wing provides (its node implements it; this wing never imports the cluster wing, which imports
 //! the config, which imports this wing), and [`Clustered`], the state the alerts keep for it. How
 //! the changes travel and are applied is in [`super::cluster`].
@@ -39,7 +39,7 @@ pub enum Announced {
 }
 
 /// What the alerts need of the cluster (the cluster wing's node implements it).
-pub trait Shared: Send + Sync {
+pub trait Cluster: Send + Sync {
     /// This instance's role for `source`'s alerts now.
     fn role(&self, source: &str) -> Role;
     /// Appends `event` to the shared stream with this instance's fencing token for its source,
@@ -56,7 +56,7 @@ pub type Enqueue = Box<dyn Fn(AlertEvent, u64, bool) -> bool + Send + Sync>;
 /// The alerts' part in a cluster.
 pub struct Clustered {
     /// The cluster, once joined.
-    pub shared: OnceLock<Arc<dyn Shared>>,
+    pub node: OnceLock<Arc<dyn Cluster>>,
     /// Decided changes on their way to the stream, in order.
     pub outbox: OnceLock<mpsc::UnboundedSender<AlertEvent>>,
     /// Per source, the last `seq` applied: a change read twice is one change.
@@ -68,12 +68,12 @@ pub struct Clustered {
 impl Clustered {
     /// Not in a cluster (yet); `enqueue` hands the stream's changes to the alerts' task.
     pub fn new(enqueue: Enqueue) -> Self {
-        Self { shared: OnceLock::new(), outbox: OnceLock::new(), applied: Mutex::default(), enqueue }
+        Self { node: OnceLock::new(), outbox: OnceLock::new(), applied: Mutex::default(), enqueue }
     }
 
     /// This instance's role for `source`.
     pub fn role(&self, source: &str) -> Role {
-        self.shared.get().map_or(Role::Local, |s| s.role(source))
+        self.node.get().map_or(Role::Local, |s| s.role(source))
     }
 
     /// Whether `seq` of `source` was not applied yet (and notes it).
