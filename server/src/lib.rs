@@ -258,7 +258,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             .clone()
             .map(|c| c as Arc<dyn metrics::Families>)
             .into_iter()
-            .chain([alerts::view::families(&alerts)])
+            .chain([alerts::handle::families(&alerts)])
             .collect(),
     };
     let options = ServeOptions {

@@ -308,3 +308,55 @@ impl WithStore for livedash_server::config::Config {
         self
     }
 }
+
+#[tokio::test]
+async fn alert_true_follows_the_cards_threshold_and_a_silence_lifts_by_itself() {
+    use livedash::alerts::Hush;
+    use livedash_server::alerts::{AlertsError, Target};
+    let card = "[[source.series]]\nmatch = \"v\"\ncritical_above = 90\nalert = true\n";
+    let up = Upstream::start(90.0).await;
+    let running = common::start_with(config("alerts-card", up.addr, card, false)).await;
+    let names: Vec<String> = running.alerts.rules().iter().map(|r| r.name.to_string()).collect();
+    assert_eq!(names, ["up v warn", "up v critical", "source down"]);
+    let all = wait_events(&running, "up v critical", 1).await;
+    assert_eq!(of(&all, "up v critical"), [FIRE_AT_ONCE], "90 is at the card's line: red, and firing");
+    assert_eq!(of(&all, "up v warn"), [], "the card has no warning line");
+
+    let mut ws = socket(running.addr, "").await;
+    let now = livedash_server::clock::now_ms();
+    let target = |rule: &str| Target { rule: rule.to_owned(), source: None, series: None };
+    let hush = |until_ms| Hush { by: "admin".into(), until_ms, comment: "deploying".into(), at_ms: now };
+    assert!(matches!(
+        running.alerts.silence(target("nope"), hush(Some(now + 800))).await,
+        Err(AlertsError::UnknownRule(_))
+    ));
+    assert!(matches!(
+        running.alerts.silence(target("up v critical"), hush(Some(now - 1))).await,
+        Err(AlertsError::BadRequest(_))
+    ));
+    assert_eq!(running.alerts.silence(target("up v critical"), hush(Some(now + 800))).await.unwrap(), 1);
+    assert_eq!(running.alerts.ack(target("up v critical"), hush(None)).await.unwrap(), 1);
+    let (mut silenced, mut lifted) = (false, false);
+    for _ in 0..200 {
+        if let Frame::Alerts(a) =
+            tokio::time::timeout(Duration::from_secs(5), next_frame(&mut ws)).await.expect("a frame in time")
+            && let Some(i) = a.for_series("up", "v")
+        {
+            assert_eq!(i.state, AlertState::Firing, "a silenced alert still fires and is listed");
+            silenced |= i.silenced.is_some();
+            if silenced && i.silenced.is_none() {
+                lifted = true;
+                break;
+            }
+        }
+    }
+    assert!(silenced && lifted, "the silence showed, then lifted by itself (silenced {silenced}, lifted {lifted})");
+    let status = running.alerts.status();
+    let acked = status.for_series("up", "v").and_then(|i| i.acked.clone());
+    assert_eq!(
+        acked.map(|h| (h.by, h.comment)),
+        Some(("admin".to_owned(), "deploying".to_owned())),
+        "acked until it resolves"
+    );
+    running.stop().await;
+}

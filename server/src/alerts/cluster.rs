@@ -19,7 +19,8 @@ use tokio::sync::mpsc;
 use super::engine::{Change, Engine};
 use super::leader::{Announced, Cluster, Role};
 use super::machine::Saved;
-use super::{Alerts, State, view};
+use super::shared::{Alerts, State};
+use super::view;
 
 /// How many times an announcement is tried while Redis fails.
 const TRIES: u32 = 3;

@@ -4,7 +4,10 @@
 //! data"; a source failing or stale is told to every instance of it (value rules hold, source
 //! rules fire); a sample means the source is up.
 //!
-//! Pure apart from the state it holds: the instants come from the caller.
+//! Pure apart from the state it holds: the instants come from the caller. So a replay of stored
+//! history (`alerts check`) runs it without a server: [`Engine::new`] with the rules (and
+//! [`super::rules::with_implicit`] if wanted), then [`Engine::sample`] / [`Engine::status`] at
+//! instants made from the stored times (`base + (ts_ms - first_ms)`); each [`Change`] is an event.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +19,9 @@ use livedash::settings::{SeriesRule, SeriesSettings, Threshold as CardThreshold}
 
 use super::machine::{Check, Machine, Observation, Saved, Timing, Transition};
 use super::rules::{CardLevel, Condition, Rule};
+
+/// An instance in memory: rule index, source, series.
+type InstanceKey = (usize, Arc<str>, Option<Arc<str>>);
 
 /// Where an instance is kept on disk: rule name, source, series (`""` for a source rule).
 pub type DiskKey = (String, String, String);
@@ -71,8 +77,10 @@ pub struct Engine {
     sources: HashMap<Arc<str>, SourceCache>,
     /// Every instance, in the order they appeared.
     pub instances: Vec<Instance>,
-    index: HashMap<(usize, Arc<str>, Option<Arc<str>>), usize>,
+    index: HashMap<InstanceKey, usize>,
     restored: HashMap<DiskKey, Saved>,
+    /// Whether what an instance shows (state, hold) changed since [`Engine::take_changed`].
+    shown_changed: bool,
 }
 
 /// What `rule` compares for `series` (`None`: the source itself) of a source with these series
@@ -119,6 +127,7 @@ impl Engine {
             instances: Vec::new(),
             index: HashMap::new(),
             restored: saved.into_iter().collect(),
+            shown_changed: true,
         };
         let keys: Vec<DiskKey> = engine.restored.keys().cloned().collect();
         for (rule, source, series) in keys {
@@ -213,7 +222,10 @@ impl Engine {
         let rule = &self.rules[self.instances[i].rule];
         let timing = Timing { for_: rule.for_, keep: rule.keep_firing_for };
         let inst = &mut self.instances[i];
-        if let Some(transition) = inst.machine.observe(&inst.check, timing, now, now_ms, obs) {
+        let shown = inst.machine.shown();
+        let transition = inst.machine.observe(&inst.check, timing, now, now_ms, obs);
+        self.shown_changed |= transition.is_some() || inst.machine.shown() != shown;
+        if let Some(transition) = transition {
             if transition.to == AlertState::Resolved || transition.to == AlertState::Ok {
                 inst.acked = None;
                 inst.ack_until = None;
@@ -248,11 +260,15 @@ impl Engine {
                 self.step(i, now, now_ms, &Observation::Value(*value), &mut out);
             }
         }
-        let all = self.sources.get(source).map(|c| c.instances.clone()).unwrap_or_default();
-        for i in all {
+        // Taken out and put back (stepping makes no instance): no copy per sample.
+        let all = self.sources.get_mut(source).map(|c| std::mem::take(&mut c.instances)).unwrap_or_default();
+        for &i in &all {
             if self.instances[i].seen != generation {
                 self.step(i, now, now_ms, &Observation::NoData, &mut out);
             }
+        }
+        if let Some(cache) = self.sources.get_mut(source) {
+            cache.instances = all;
         }
         out
     }
@@ -326,8 +342,15 @@ impl Engine {
             if saved.state == Some(AlertState::Ok) {
                 (inst.acked, inst.ack_until) = (None, None);
             }
+            self.shown_changed = true;
         }
         Some(i)
+    }
+
+    /// Whether what any instance shows changed since the last call (the `alerts` frame needs
+    /// making again only then, or when a silence changes).
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.shown_changed)
     }
 
     /// Every instance's place on disk and what to keep of it at `now`.
@@ -341,3 +364,6 @@ impl Engine {
         (self.rules[inst.rule].name.to_string(), inst.source.to_string(), series)
     }
 }
+
+#[cfg(test)]
+mod tests;

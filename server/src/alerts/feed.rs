@@ -26,9 +26,11 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::engine::{Change, Engine};
+use super::hush;
 use super::leader::{Clustered, Role};
+use super::rules::{self, Rule};
+use super::shared::{Alerts, EVENTS_IN_MEMORY, Events, Inner, State};
 use super::view::{self, EVENT_STATES};
-use super::{Alerts, EVENTS_IN_MEMORY, Events, Inner, Rule, State, hush, rules};
 use crate::clock::now_ms;
 use crate::live::history::Entry;
 use crate::live::hub::Hub;
@@ -43,6 +45,9 @@ pub const CHANNEL: usize = 16_384;
 pub const RESERVE: usize = 256;
 /// The most messages evaluated under one lock.
 const BATCH: usize = 512;
+
+/// A sample's numeric series.
+type Values = Vec<(String, f64)>;
 
 enum Msg {
     Sample {
@@ -107,7 +112,10 @@ pub fn start(
         None => Default::default(),
     };
     let saved = rows.iter().map(|r| (r.key.clone(), saved(r))).collect();
-    let engine = Engine::new(rules::with_implicit(rules, &hub.source_names()), settings, saved, now);
+    let sources = hub.source_names();
+    let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
+    let valued = valued.cloned().collect();
+    let engine = Engine::new(rules::with_implicit(rules, &sources), settings, saved, now);
     let mut state = State { engine, silences: Vec::new(), published: None };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -120,6 +128,8 @@ pub fn start(
         counts: Default::default(),
         dropped: dropped.clone(),
         hushed: tokio::sync::Notify::new(),
+        tokens: Mutex::default(),
+        valued,
         cluster: Clustered::new(Box::new({
             let tx = tx.clone();
             move |event, seq, live| tx.try_send(Msg::Applied { event, seq, live }).is_ok()
@@ -164,19 +174,25 @@ fn values(text: &str) -> Option<Vec<(String, f64)>> {
 
 impl Alerts {
     fn handle(&self, batch: Vec<Msg>) {
-        let parsed: Vec<(Msg, Option<Vec<(String, f64)>>)> = batch
+        let parsed: Vec<(Msg, Option<Values>)> = batch
             .into_iter()
             .map(|m| {
                 let values = match &m {
-                    Msg::Sample { entry, .. } => values(entry.frame.text.as_str()),
-                    Msg::Status { .. } | Msg::Applied { .. } => None,
+                    // A source no series rule watches needs no parsing: its sample only says it is
+                    // up; nor does one another instance judges.
+                    Msg::Sample { source, entry, .. }
+                        if self.0.valued.contains(source) && self.0.cluster.role(source) != Role::Follow =>
+                    {
+                        values(entry.frame.text.as_str())
+                    }
+                    Msg::Sample { .. } | Msg::Status { .. } | Msg::Applied { .. } => None,
                 };
                 (m, values)
             })
             .collect();
         let mut state = self.0.state.lock();
         for (msg, values) in parsed {
-            // In a cluster only the holder of a source's lease judges it ([`cluster`]).
+            // In a cluster only the holder of a source's lease judges it (`super::cluster`).
             let (role, changes) = match msg {
                 Msg::Sample { source, entry, at } => match self.0.cluster.role(&source) {
                     Role::Follow => continue,
@@ -198,17 +214,21 @@ impl Alerts {
             };
             match role {
                 Role::Lead(token) => self.announce(&state.engine, &changes, token),
-                _ => self.record(&state.engine, &changes, Instant::now()),
+                Role::Local | Role::Follow => self.record(&state.engine, &changes, Instant::now()),
             }
         }
-        hush::lift(&mut state, Instant::now());
-        self.publish(&mut state);
+        let lifted = hush::lift(&mut state, Instant::now());
+        if state.engine.take_changed() || lifted {
+            self.publish(&mut state);
+        }
     }
 
     /// Keeps each change as an event (counted, in memory, in the store) with its instance's state.
     fn record(&self, engine: &Engine, changes: &[Change], now: Instant) {
         for change in changes {
-            let event = view::event(engine, &engine.instances[change.instance], &change.transition, 0);
+            let inst = &engine.instances[change.instance];
+            let token = self.0.tokens.lock().get(&inst.source).copied().unwrap_or(0);
+            let event = view::event(engine, inst, &change.transition, token);
             self.record_event(engine, change.instance, event, now);
         }
     }
@@ -234,29 +254,6 @@ impl Alerts {
         }
         self.keep(AlertWrite::Event(event));
         self.keep(AlertWrite::Instance(row(key, &inst.machine.save(now))));
-    }
-
-    /// Hands `write` to the store's writer, if there is a store.
-    pub(super) fn keep(&self, write: AlertWrite) {
-        if let Some(store) = &self.0.store {
-            store.alert(write);
-        }
-    }
-
-    /// Publishes the `alerts` frame when what it shows (values and peaks aside) changed.
-    pub(super) fn publish(&self, state: &mut State) {
-        let status = view::status(&state.engine, &state.silences, Instant::now());
-        let shape = |s: &livedash::alerts::AlertsStatus| {
-            let mut s = s.clone();
-            for i in &mut s.instances {
-                (i.value, i.peak) = (None, None);
-            }
-            s
-        };
-        if state.published.as_ref().map(shape) != Some(shape(&status)) {
-            self.0.hub.set_alerts(status.clone());
-            state.published = Some(status);
-        }
     }
 
     /// Hands the store every instance's state now (the countdowns' time spent), for a restart:

@@ -9,50 +9,17 @@
 //! make a silence last longer than asked, nor one stepped forward lift it early; across a restart
 //! the remaining time is taken from the wall clock once more (the only clock that survives).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use livedash::alerts::{AlertState, Hush};
 
-use super::{Alerts, AlertsError, State, Target};
+use super::shared::{Alerts, AlertsError, State, Target};
+use super::silence::{Silence, deadline};
 use crate::clock::now_ms;
 use crate::store::alerts::{AlertWrite, HushRow};
 
 /// The most characters of a comment.
 pub const MAX_COMMENT: usize = 1000;
-
-/// A silence in force.
-#[derive(Debug, Clone)]
-pub struct Silence {
-    /// The rule.
-    pub rule: String,
-    /// One source, or all.
-    pub source: Option<String>,
-    /// One series, or all.
-    pub series: Option<String>,
-    /// Who, when, until, why.
-    pub hush: Hush,
-    /// When it lifts (monotonic).
-    pub deadline: Instant,
-}
-
-impl Silence {
-    /// Whether it is in force at `now`.
-    pub fn active(&self, now: Instant) -> bool {
-        now < self.deadline
-    }
-
-    /// Whether it covers the instance of `rule` for `source`'s `series`.
-    pub fn covers(&self, rule: &str, source: &str, series: Option<&str>) -> bool {
-        self.rule == rule
-            && self.source.as_deref().is_none_or(|s| s == source)
-            && self.series.as_deref().is_none_or(|s| Some(s) == series)
-    }
-}
-
-/// The monotonic instant of the wall label `until_ms`, seen at `now` (labelled `now_ms`).
-pub fn deadline(until_ms: u64, now: Instant, now_ms: u64) -> Instant {
-    now + Duration::from_millis(until_ms.saturating_sub(now_ms))
-}
 
 fn check(state: &State, target: &Target, hush: &Hush, now_ms: u64) -> Result<(), AlertsError> {
     if !state.engine.rules().iter().any(|r| *r.name == *target.rule) {
@@ -100,10 +67,10 @@ pub fn silence(alerts: &Alerts, target: Target, hush: Hush) -> Result<usize, Ale
 }
 
 /// See [`Alerts::ack`].
-pub fn ack(alerts: &Alerts, target: Target, hush: Hush) -> Result<usize, AlertsError> {
+pub fn ack(alerts: &Alerts, target: &Target, hush: &Hush) -> Result<usize, AlertsError> {
     let (now, now_ms) = (Instant::now(), now_ms());
     let mut state = alerts.0.state.lock();
-    check(&state, &target, &hush, now_ms)?;
+    check(&state, target, hush, now_ms)?;
     let until = hush.until_ms.map(|u| deadline(u, now, now_ms));
     let mut rows = Vec::new();
     let names: Vec<bool> = state.engine.rules().iter().map(|r| *r.name == *target.rule).collect();

@@ -291,6 +291,11 @@ impl Machine {
         }
     }
 
+    /// What it shows, cheaply compared: its state, and whether (and why) it is held.
+    pub fn shown(&self) -> (AlertState, Option<Hold>) {
+        (self.state(), self.hold.as_ref().map(|(h, _)| h.clone()))
+    }
+
     /// Its state ignoring any hold: ok, pending or firing.
     pub fn phase(&self) -> AlertState {
         self.phase_state()

@@ -1,6 +1,7 @@
 //! The alerts' rows (schema 4): every state change (`alert_event`), each instance's state so that a
 //! restart neither forgets a firing alert nor fires it again (`alert_instance`), and silences and
-//! acknowledgements with who made them, until when and why (`alert_hush`). Written by the one
+//! acknowledgements with who made them, until when and why (`alert_hush`); the tables are made by
+//! [`super::migrate`] (the step to version 4). Written by the one
 //! writer ([`AlertWrite`], handed over like samples, never waited for), read here on connections
 //! of their own.
 
@@ -60,48 +61,6 @@ pub enum AlertWrite {
     /// The acknowledgements of this instance end (it resolved).
     EndAcks((String, String, String)),
 }
-
-/// The tables, made by the step to version 4.
-pub const TABLES: &str = "
-CREATE TABLE IF NOT EXISTS alert_event (
-    id INTEGER PRIMARY KEY,
-    rule TEXT NOT NULL,
-    source TEXT NOT NULL,
-    series TEXT,
-    from_state TEXT NOT NULL,
-    to_state TEXT NOT NULL,
-    value REAL,
-    peak REAL,
-    ts_ms INTEGER NOT NULL,
-    severity TEXT NOT NULL,
-    token INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS alert_event_ts ON alert_event (ts_ms);
-CREATE TABLE IF NOT EXISTS alert_instance (
-    rule TEXT NOT NULL,
-    source TEXT NOT NULL,
-    series TEXT NOT NULL,
-    state TEXT NOT NULL,
-    since_ms INTEGER NOT NULL,
-    spent_ms INTEGER NOT NULL,
-    cleared INTEGER NOT NULL,
-    value REAL,
-    peak REAL,
-    PRIMARY KEY (rule, source, series)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alert_hush (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    source TEXT,
-    series TEXT,
-    by_user TEXT NOT NULL,
-    at_ms INTEGER NOT NULL,
-    until_ms INTEGER,
-    comment TEXT NOT NULL,
-    ended INTEGER NOT NULL DEFAULT 0
-);
-";
 
 fn state_word(s: AlertState) -> &'static str {
     s.as_str()
@@ -293,4 +252,80 @@ pub fn count_events(conn: &Connection, to: AlertState) -> Result<u64, StoreError
         .query_row("SELECT count(*) FROM alert_event WHERE to_state = ?1", [state_word(to)], |r| r.get(0))
         .optional()?;
     Ok(n.unwrap_or(0).max(0).unsigned_abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id_ts: u64, to: AlertState) -> AlertEvent {
+        AlertEvent {
+            id: 0,
+            rule: Arc::from("busy"),
+            source: Arc::from("up"),
+            series: Some(Arc::from("v")),
+            from: AlertState::Pending,
+            to,
+            value: Some(95.0),
+            peak: Some(97.5),
+            ts_ms: id_ts,
+            severity: Severity::Critical,
+            token: 7,
+        }
+    }
+
+    #[test]
+    fn events_instances_and_hushes_are_written_in_one_go_and_read_back() {
+        let (config, conn) = super::super::temp_store("alert-rows");
+        let key = ("busy".to_owned(), "up".to_owned(), "v".to_owned());
+        let instance = InstanceRow {
+            key: key.clone(),
+            state: AlertState::Firing,
+            since_ms: 1000,
+            spent_ms: 0,
+            cleared: false,
+            value: Some(95.0),
+            peak: Some(97.5),
+        };
+        let hush = |ack, until_ms| HushRow {
+            ack,
+            rule: "busy".into(),
+            source: Some("up".into()),
+            series: Some("v".into()),
+            hush: Hush { by: "ann".into(), until_ms, comment: "on it".into(), at_ms: 900 },
+        };
+        let writes = [
+            AlertWrite::Event(event(1000, AlertState::Firing)),
+            AlertWrite::Event(event(2000, AlertState::Resolved)),
+            AlertWrite::Instance(instance.clone()),
+            AlertWrite::Hush(hush(false, Some(5000))),
+            AlertWrite::Hush(hush(false, Some(1500))),
+            AlertWrite::Hush(hush(true, None)),
+        ];
+        write(&conn, &writes).expect("written");
+        let (instances, hushes) = load(&config.path, 3000).expect("loads");
+        assert_eq!(instances, [instance]);
+        assert_eq!(hushes, [hush(false, Some(5000)), hush(true, None)], "the silence that ended at 1500 is not back");
+        write(&conn, &[AlertWrite::EndAcks(key)]).expect("ended");
+        assert_eq!(load(&config.path, 3000).expect("loads").1, [hush(false, Some(5000))]);
+        let all = events(&config.path, 0, u64::MAX, 10).expect("events");
+        assert_eq!(
+            all.iter().map(|e| (e.ts_ms, e.to, e.token)).collect::<Vec<_>>(),
+            [(1000, AlertState::Firing, 7), (2000, AlertState::Resolved, 7)]
+        );
+        assert!(all[0].id < all[1].id);
+        assert_eq!(events(&config.path, 0, u64::MAX, 1).expect("the newest").len(), 1);
+        assert_eq!(events(&config.path, 0, u64::MAX, 1).expect("the newest")[0].ts_ms, 2000);
+        assert!(events(&config.path, 2001, 3000, 10).expect("none").is_empty());
+        assert_eq!(count_events(&conn, AlertState::Firing).expect("counted"), 1);
+    }
+
+    #[test]
+    fn a_file_without_the_alert_tables_has_no_alerts() {
+        let config = super::super::state::StoreConfig::temporary("alert-old");
+        std::fs::create_dir_all(config.path.parent().expect("dir")).expect("dir");
+        Connection::open(&config.path).expect("open").execute_batch("CREATE TABLE x (y)").expect("a table");
+        assert_eq!(load(&config.path, 0).expect("empty"), (Vec::new(), Vec::new()));
+        assert!(events(&config.path, 0, 1, 1).expect("empty").is_empty());
+    }
 }

@@ -10,7 +10,7 @@
 //! - 2 -> 3: the ageing index covers the tier (eviction goes finest tier first); `reroll` lists
 //!   the days whose 1-hour roll-up must be made again from the minute tier (every day with
 //!   minutes, once: older versions missed some); `damaged` holds chunks set aside.
-//! - 3 -> 4: the alerts' tables ([`super::alerts::TABLES`]): events, instances, silences.
+//! - 3 -> 4: the alerts' tables: events, instances, silences (see [`super::alerts`]).
 //!
 //! `LIVEDASH_FAULT_MIGRATION=<step>` makes the process abort inside that step (`copy`: after
 //! copying the chunks, before the transaction commits): the test of a crash mid-migration.
@@ -75,6 +75,48 @@ CREATE TABLE IF NOT EXISTS damaged (
 );
 ";
 
+/// The alerts' tables (see [`super::alerts`]), made by the step to version 4.
+const ALERTS: &str = "
+CREATE TABLE IF NOT EXISTS alert_event (
+    id INTEGER PRIMARY KEY,
+    rule TEXT NOT NULL,
+    source TEXT NOT NULL,
+    series TEXT,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    value REAL,
+    peak REAL,
+    ts_ms INTEGER NOT NULL,
+    severity TEXT NOT NULL,
+    token INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS alert_event_ts ON alert_event (ts_ms);
+CREATE TABLE IF NOT EXISTS alert_instance (
+    rule TEXT NOT NULL,
+    source TEXT NOT NULL,
+    series TEXT NOT NULL,
+    state TEXT NOT NULL,
+    since_ms INTEGER NOT NULL,
+    spent_ms INTEGER NOT NULL,
+    cleared INTEGER NOT NULL,
+    value REAL,
+    peak REAL,
+    PRIMARY KEY (rule, source, series)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alert_hush (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    source TEXT,
+    series TEXT,
+    by_user TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    until_ms INTEGER,
+    comment TEXT NOT NULL,
+    ended INTEGER NOT NULL DEFAULT 0
+);
+";
+
 /// Brings the file to [`VERSION`], a step at a time.
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     loop {
@@ -90,7 +132,7 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
                 tx.execute_batch(TABLES)?;
                 tx.execute_batch(CHUNK)?;
                 tx.execute_batch(V3)?;
-                tx.execute_batch(super::alerts::TABLES)?;
+                tx.execute_batch(ALERTS)?;
                 Ok(())
             })?,
             1 => step(conn, 2, v1_to_v2)?,
@@ -102,7 +144,7 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
                 )?;
                 Ok(())
             })?,
-            3 => step(conn, 4, |tx| Ok(tx.execute_batch(super::alerts::TABLES)?))?,
+            3 => step(conn, 4, |tx| Ok(tx.execute_batch(ALERTS)?))?,
             v => return Err(StoreError::Schema(format!("schema {v} is not one livedash ever made"))),
         }
     }

@@ -19,14 +19,14 @@ impl Run {
     }
 
     /// `obs` at second `s`; the wall label is deliberately unrelated (a clock that jumps).
-    fn at(&mut self, s: u64, obs: Observation) -> Option<(AlertState, AlertState)> {
+    fn at(&mut self, s: u64, obs: &Observation) -> Option<(AlertState, AlertState)> {
         let now = self.t0 + Duration::from_secs(s);
         let wall = 5_000_000 - s * 7;
-        self.m.observe(&self.check, self.timing, now, wall, &obs).map(|t| (t.from, t.to))
+        self.m.observe(&self.check, self.timing, now, wall, obs).map(|t| (t.from, t.to))
     }
 
     fn value(&mut self, s: u64, v: f64) -> Option<(AlertState, AlertState)> {
-        self.at(s, Observation::Value(v))
+        self.at(s, &Observation::Value(v))
     }
 }
 
@@ -107,24 +107,24 @@ fn keep_firing_for_holds_then_resolves_with_the_resolving_value() {
 fn a_source_down_freezes_firing_and_pauses_pending() {
     let mut r = Run::new(ABOVE_90_CLEAR_80, 10, 0);
     assert_eq!(r.value(0, 95.0), Some((Fine, Pending)));
-    assert_eq!(r.at(4, down()), None);
+    assert_eq!(r.at(4, &down()), None);
     assert_eq!(r.m.state(), AlertState::Error);
     assert_eq!(r.m.reason().as_deref(), Some("paused: connection refused"));
-    assert_eq!(r.at(100, Observation::Up), None, "a value rule waits for a value");
+    assert_eq!(r.at(100, &Observation::Up), None, "a value rule waits for a value");
     assert_eq!(r.value(200, 95.0), None, "4 s spent before the outage, 0 after it");
     assert_eq!(r.value(205, 95.0), None, "9 s spent");
     assert_eq!(r.value(206, 95.0), Some((Pending, Firing)));
-    assert_eq!(r.at(207, down()), None);
+    assert_eq!(r.at(207, &down()), None);
     assert_eq!(r.m.state(), Firing, "frozen");
     assert_eq!(r.m.reason().as_deref(), Some("frozen: connection refused"));
-    assert_eq!(r.at(208, Observation::NoData), None);
+    assert_eq!(r.at(208, &Observation::NoData), None);
     assert_eq!(r.value(300, 10.0), Some((Firing, Resolved)));
 }
 
 #[test]
 fn no_data_is_neither_a_value_nor_an_error() {
     let mut r = Run::new(ABOVE_90_CLEAR_80, 0, 0);
-    assert_eq!(r.at(0, Observation::NoData), None);
+    assert_eq!(r.at(0, &Observation::NoData), None);
     assert_eq!(r.m.state(), AlertState::NoData);
     assert_eq!(r.m.value(), None);
     assert_eq!(r.value(1, 0.0), None);
@@ -134,24 +134,24 @@ fn no_data_is_neither_a_value_nor_an_error() {
 #[test]
 fn source_rules_follow_the_source() {
     let mut r = Run::new(Check::Failing, 0, 0);
-    assert_eq!(r.at(0, Observation::Value(1.0)), None);
-    assert_eq!(r.at(1, down()), Some((Fine, Firing)));
-    assert_eq!(r.at(2, Observation::Down { stale: true, reason: Arc::from("no data for 3 s") }), None);
-    assert_eq!(r.at(3, Observation::Up), Some((Firing, Resolved)));
+    assert_eq!(r.at(0, &Observation::Value(1.0)), None);
+    assert_eq!(r.at(1, &down()), Some((Fine, Firing)));
+    assert_eq!(r.at(2, &Observation::Down { stale: true, reason: Arc::from("no data for 3 s") }), None);
+    assert_eq!(r.at(3, &Observation::Up), Some((Firing, Resolved)));
     let mut stale = Run::new(Check::Stale, 5, 0);
-    assert_eq!(stale.at(0, down()), None, "failing is not stale");
-    assert_eq!(stale.at(1, Observation::Down { stale: true, reason: Arc::from("quiet") }), Some((Fine, Pending)));
-    assert_eq!(stale.at(7, Observation::Down { stale: true, reason: Arc::from("quiet") }), Some((Pending, Firing)));
+    assert_eq!(stale.at(0, &down()), None, "failing is not stale");
+    assert_eq!(stale.at(1, &Observation::Down { stale: true, reason: Arc::from("quiet") }), Some((Fine, Pending)));
+    assert_eq!(stale.at(7, &Observation::Down { stale: true, reason: Arc::from("quiet") }), Some((Pending, Firing)));
 }
 
 #[test]
 fn absent_fires_on_no_data_and_is_suppressed_by_a_down_source() {
     let mut r = Run::new(Check::Absent, 5, 0);
-    assert_eq!(r.at(0, Observation::NoData), Some((Fine, Pending)));
-    assert_eq!(r.at(3, down()), None);
-    assert_eq!(r.at(50, Observation::NoData), None, "3 s spent");
-    assert_eq!(r.at(52, Observation::NoData), Some((Pending, Firing)));
-    assert_eq!(r.at(53, Observation::Value(0.0)), Some((Firing, Resolved)));
+    assert_eq!(r.at(0, &Observation::NoData), Some((Fine, Pending)));
+    assert_eq!(r.at(3, &down()), None);
+    assert_eq!(r.at(50, &Observation::NoData), None, "3 s spent");
+    assert_eq!(r.at(52, &Observation::NoData), Some((Pending, Firing)));
+    assert_eq!(r.at(53, &Observation::Value(0.0)), Some((Firing, Resolved)));
 }
 
 #[test]

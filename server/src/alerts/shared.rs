@@ -1,0 +1,110 @@
+//! What the alerts' handle, its task and its silences share: the instances and silences under one
+//! lock, the recent events, the counters, and the two ways out (the store's writer, the hub's
+//! `alerts` frame); and the errors and targets of the handle's requests.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use livedash::alerts::{AlertEvent, AlertsStatus};
+use parking_lot::Mutex;
+
+use super::engine::Engine;
+use super::silence::Silence;
+use super::view;
+use crate::live::hub::Hub;
+use crate::store::Store;
+use crate::store::alerts::AlertWrite;
+
+/// Why an alerts request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertsError {
+    /// No rule has that name (404).
+    #[error("no alert rule is named {0:?}")]
+    UnknownRule(String),
+    /// The request is malformed: an end in the past, a comment too long... (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The history store failed (503).
+    #[error("history store: {0}")]
+    Store(String),
+}
+
+/// Which instances a silence or an acknowledgement is for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Target {
+    /// The rule's name.
+    pub rule: String,
+    /// One source (`None`: every source of the rule).
+    pub source: Option<String>,
+    /// One series (`None`: every series of the rule).
+    pub series: Option<String>,
+}
+
+/// The most events kept in memory (all of them when there is no store; the store keeps them all).
+pub const EVENTS_IN_MEMORY: usize = 10_000;
+
+/// What the handle and its task share.
+pub(super) struct Inner {
+    pub(super) state: Mutex<State>,
+    pub(super) events: Mutex<Events>,
+    pub(super) store: Option<Arc<Store>>,
+    pub(super) hub: Arc<Hub>,
+    /// Events by the state they entered: pending, firing, resolved, ok.
+    pub(super) counts: [AtomicU64; 4],
+    /// Samples the alerts' queue refused.
+    pub(super) dropped: Arc<AtomicU64>,
+    /// Told when a silence or an acknowledgement with an end is made (the task's next wake-up).
+    pub(super) hushed: tokio::sync::Notify,
+    /// The fencing token each source's events carry (absent: 0, not clustered).
+    pub(super) tokens: Mutex<std::collections::HashMap<Arc<str>, u64>>,
+    /// The sources that some series rule watches (the others' samples are not parsed).
+    pub(super) valued: std::collections::HashSet<Arc<str>>,
+    /// Which sources this instance judges, in a cluster.
+    pub(super) cluster: super::leader::Clustered,
+}
+
+/// The instances and the silences, under one lock.
+pub(super) struct State {
+    pub(super) engine: Engine,
+    pub(super) silences: Vec<Silence>,
+    /// The last `alerts` frame content published.
+    pub(super) published: Option<AlertsStatus>,
+}
+
+/// Recent events (the store keeps them all), and the next number for one.
+#[derive(Default)]
+pub(super) struct Events {
+    pub(super) recent: VecDeque<AlertEvent>,
+    pub(super) next_id: i64,
+}
+
+/// The alerts, cheap to clone: the rules, their instances, events and silences.
+#[derive(Clone)]
+pub struct Alerts(pub(super) Arc<Inner>);
+
+impl Alerts {
+    /// Hands `write` to the store's writer, if there is a store.
+    pub(super) fn keep(&self, write: AlertWrite) {
+        if let Some(store) = &self.0.store {
+            store.alert(write);
+        }
+    }
+
+    /// Publishes the `alerts` frame when what it shows (values and peaks aside) changed.
+    pub(super) fn publish(&self, state: &mut State) {
+        let status = view::status(&state.engine, &state.silences, Instant::now());
+        let shape = |s: &livedash::alerts::AlertsStatus| {
+            let mut s = s.clone();
+            for i in &mut s.instances {
+                (i.value, i.peak) = (None, None);
+            }
+            s
+        };
+        if state.published.as_ref().map(shape) != Some(shape(&status)) {
+            self.0.hub.set_alerts(status.clone());
+            state.published = Some(status);
+        }
+    }
+}
