@@ -127,6 +127,10 @@ pub struct Sinks {
     pub state: Arc<State>,
     /// Alert state changes go here.
     pub alerts: Option<Alerts>,
+    /// Whether what a catch-up reads was missed by this instance (a reader going on after a
+    /// failure: its alert changes are recorded) rather than in the stream before it joined (for
+    /// the alert states only: recorded, if at all, by an earlier life of this instance).
+    pub missed: bool,
 }
 
 /// Reads from `position` on until Redis fails or the epoch changes (`epoch` is the current one);
@@ -237,7 +241,7 @@ fn take(entry: &StreamId, epoch: &str, sinks: &Sinks, skip_other_epochs: bool) -
         Some(Entry::Transition { seq, event, .. }) => {
             State::count(&sinks.state.stats.received);
             if let Some(alerts) = &sinks.alerts {
-                alerts.apply(event, seq, !skip_other_epochs);
+                alerts.apply(event, seq, !skip_other_epochs || sinks.missed);
             }
         }
         None => tracing::warn!(id = %entry.id, "skipped an entry of the shared stream that livedash did not write"),
