@@ -208,14 +208,15 @@ impl Machine {
         obs: &Observation,
     ) -> Option<Transition> {
         let firing = matches!(self.phase, Phase::Firing { .. });
-        let value = match check.judge(obs, firing) {
+        let (value, holds) = match check.judge(obs, firing) {
             Verdict::Ignore => return None,
             Verdict::Held(hold) => {
                 let began = self.hold.take().map_or(now, |(_, began)| began);
                 self.hold = Some((hold, began));
                 return None;
             }
-            Verdict::Holds(v) | Verdict::Ends(v) => v,
+            Verdict::Holds(v) => (v, true),
+            Verdict::Ends(v) => (v, false),
         };
         if let Some((_, began)) = self.hold.take() {
             let paused = now.saturating_duration_since(began);
@@ -226,7 +227,6 @@ impl Machine {
             }
         }
         self.value = value;
-        let holds = matches!(check.judge(obs, firing), Verdict::Holds(_));
         if holds {
             if self.phase == Phase::Ok {
                 self.peak = value;
