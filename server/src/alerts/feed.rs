@@ -174,42 +174,41 @@ fn values(text: &str) -> Option<Vec<(String, f64)>> {
 
 impl Alerts {
     fn handle(&self, batch: Vec<Msg>) {
-        let parsed: Vec<(Msg, Option<Values>)> = batch
+        // Each message's role is taken once: a lease taken over between the parsing and the judging
+        // must not make a sample look empty (in a cluster only the holder of a source's lease
+        // judges it: `super::cluster`).
+        let parsed: Vec<(Msg, Role, Option<Values>)> = batch
             .into_iter()
             .map(|m| {
+                let role = match &m {
+                    Msg::Sample { source, .. } => self.0.cluster.role(source),
+                    Msg::Status { status, .. } => self.0.cluster.role(&status.source),
+                    Msg::Applied { .. } => Role::Follow,
+                };
                 let values = match &m {
                     // A source no series rule watches needs no parsing: its sample only says it is
                     // up; nor does one another instance judges.
-                    Msg::Sample { source, entry, .. }
-                        if self.0.valued.contains(source) && self.0.cluster.role(source) != Role::Follow =>
-                    {
+                    Msg::Sample { source, entry, .. } if self.0.valued.contains(source) && role != Role::Follow => {
                         values(entry.frame.text.as_str())
                     }
                     Msg::Sample { .. } | Msg::Status { .. } | Msg::Applied { .. } => None,
                 };
-                (m, values)
+                (m, role, values)
             })
             .collect();
         let mut state = self.0.state.lock();
-        for (msg, values) in parsed {
-            // In a cluster only the holder of a source's lease judges it (`super::cluster`).
-            let (role, changes) = match msg {
-                Msg::Sample { source, entry, at } => match self.0.cluster.role(&source) {
-                    Role::Follow => continue,
-                    role => {
-                        (role, state.engine.sample(&source, values.as_deref().unwrap_or_default(), at, entry.ts_ms))
-                    }
-                },
-                Msg::Status { status, at } => match self.0.cluster.role(&status.source) {
-                    Role::Follow => continue,
-                    role => (
-                        role,
-                        state.engine.status(&status.source, status.state, status.error.as_deref(), at, status.since_ms),
-                    ),
-                },
+        for (msg, role, values) in parsed {
+            let changes = match msg {
                 Msg::Applied { event, seq, live } => {
                     self.applied(&mut state, event, (seq, live), Instant::now());
                     continue;
+                }
+                _ if role == Role::Follow => continue,
+                Msg::Sample { source, entry, at } => {
+                    state.engine.sample(&source, values.as_deref().unwrap_or_default(), at, entry.ts_ms)
+                }
+                Msg::Status { status, at } => {
+                    state.engine.status(&status.source, status.state, status.error.as_deref(), at, status.since_ms)
                 }
             };
             match role {
