@@ -68,8 +68,10 @@ pub fn read_series(conn: &Connection, id: i64, (from, to): (u64, u64)) -> Result
         scan::buckets(conn, id, tier, (start, b), &watch, &mut |bucket| {
             series.steps.push(Step { t: bucket.t, min: bucket.min, max: bucket.max });
         })?;
-        if series.steps.len() > before {
-            series.coarse.push(Coarse { tier, from: a, to: b });
+        // The span the roll-up's buckets covered, within the part.
+        if let (Some(first), Some(last)) = (series.steps.get(before), series.steps.last()) {
+            let to = last.t.saturating_add(tier.width_ms()).min(b);
+            series.coarse.push(Coarse { tier, from: first.t.max(a), to });
         }
     }
     let a = from.max(raw_split);
