@@ -87,3 +87,20 @@ impl Clustered {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_read_twice_is_applied_once_and_alone_an_instance_judges_itself() {
+        let clustered = Clustered::new(Box::new(|_, _, _| true));
+        assert_eq!(clustered.role("up"), Role::Local, "no cluster joined");
+        let up: Arc<str> = Arc::from("up");
+        assert!(clustered.first_time(&up, 10));
+        assert!(!clustered.first_time(&up, 10), "the same seq again (a rejoin's first page)");
+        assert!(!clustered.first_time(&up, 9), "an older one");
+        assert!(clustered.first_time(&up, 11));
+        assert!(clustered.first_time(&Arc::from("other"), 5), "each source apart");
+    }
+}
