@@ -7,9 +7,11 @@
 //! change: the new holder goes on from the states the stream's last changes left, a pending
 //! instance with the time it has already spent (from the stream's `seq`s, Redis's clock).
 //!
-//! While Redis is unreachable an instance is alone: it judges every source and records what it
-//! decides itself, as without a cluster. The cluster wing implements [`Cluster`] (this wing never
-//! imports it: it imports the config, which imports this wing); the roles are in [`super::leader`].
+//! A change that cannot be announced (Redis failing past a few tries, or the instance gone alone
+//! meanwhile) is recorded where it was decided, not lost. While Redis is unreachable an instance
+//! is alone: it judges every source and records what it decides itself, as without a cluster.
+//! The cluster wing implements [`Cluster`] (this wing never imports it: it imports the config,
+//! which imports this wing); the roles are in [`super::leader`].
 
 use std::time::{Duration, Instant};
 
@@ -36,11 +38,27 @@ impl Alerts {
         if self.0.cluster.node.set(node.clone()).is_err() || self.0.cluster.outbox.set(tx).is_err() {
             return;
         }
+        // Weak: the task must not keep the alerts (which hold its sender) alive.
+        let alerts = std::sync::Arc::downgrade(&self.0);
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
-                announce(&*node, event).await;
+                if !announce(&*node, event.clone()).await
+                    && let Some(inner) = alerts.upgrade()
+                {
+                    Alerts(inner).keep_unannounced(event);
+                }
             }
         });
+    }
+
+    /// A change decided under a lease that could not be announced (Redis failed, or this
+    /// instance went alone meanwhile): recorded here, so that it is not lost.
+    fn keep_unannounced(&self, event: AlertEvent) {
+        let mut state = self.0.state.lock();
+        let key = (&*event.rule, &event.source, event.series.clone());
+        if let Some(i) = state.engine.adopt(key, None, Instant::now()) {
+            self.record_event(&state.engine, i, event, Instant::now());
+        }
     }
 
     /// A change decided by `event.source`'s lease holder, read from the stream at `seq` (`live`:
@@ -97,23 +115,25 @@ impl Alerts {
     }
 }
 
-/// Appends `event` to the stream, trying again a little while Redis fails.
-async fn announce(node: &dyn Cluster, event: AlertEvent) {
+/// Appends `event` to the stream, trying again a little while Redis fails. False when it could
+/// not be announced though it is still this instance's to record (it was not fenced).
+async fn announce(node: &dyn Cluster, event: AlertEvent) -> bool {
     for attempt in 1..=TRIES {
         match node.announce(event.clone()).await {
-            Announced::Stamped(_) => return,
+            Announced::Stamped(_) => return true,
             Announced::Fenced => {
                 tracing::warn!(source = %event.source, rule = %event.rule, "alerts: lost the lease before announcing a change; the new holder decides now");
-                return;
+                return true;
             }
             Announced::NotShared => {
-                tracing::warn!(source = %event.source, rule = %event.rule, "alerts: not sharing the stream now; a change was not announced");
-                return;
+                tracing::warn!(source = %event.source, rule = %event.rule, "alerts: not sharing the stream now; a change is kept here only");
+                return false;
             }
             Announced::Failed(e) if attempt == TRIES => {
-                tracing::error!(source = %event.source, rule = %event.rule, error = %e, "alerts: could not announce a change");
+                tracing::error!(source = %event.source, rule = %event.rule, error = %e, "alerts: could not announce a change; it is kept here only");
             }
             Announced::Failed(_) => tokio::time::sleep(Duration::from_millis(100) * attempt).await,
         }
     }
+    false
 }
