@@ -102,7 +102,7 @@ pub fn start(
     let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
     let valued = valued.cloned().collect();
     let engine = Engine::new(rules::with_implicit(rules, &sources), settings, saved, now);
-    let mut state = State { engine, silences: Vec::new(), published: None };
+    let mut state = State { engine, silences: Vec::new() };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
     let alerts = Alerts(Arc::new(Inner {
@@ -116,7 +116,7 @@ pub fn start(
         tokens: Mutex::default(),
         valued,
     }));
-    alerts.publish(&mut alerts.0.state.lock());
+    alerts.publish(&alerts.0.state.lock());
     let (tx, mut rx) = mpsc::channel(CHANNEL);
     hub.add_tap(Arc::new(Feed { tx, dropped }));
     let task = alerts.clone();
@@ -184,7 +184,7 @@ impl Alerts {
         }
         let lifted = hush::lift(&mut state, Instant::now());
         if state.engine.take_changed() || lifted {
-            self.publish(&mut state);
+            self.publish(&state);
         }
     }
 
