@@ -116,7 +116,7 @@ pub fn start(
     let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
     let valued = valued.cloned().collect();
     let engine = Engine::new(rules::with_implicit(rules, &sources), settings, saved, now);
-    let mut state = State { engine, silences: Vec::new(), published: None };
+    let mut state = State { engine, silences: Vec::new() };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = mpsc::channel(CHANNEL);
@@ -135,7 +135,7 @@ pub fn start(
             move |event, seq, live| tx.try_send(Msg::Applied { event, seq, live }).is_ok()
         })),
     }));
-    alerts.publish(&mut alerts.0.state.lock());
+    alerts.publish(&alerts.0.state.lock());
     hub.add_tap(Arc::new(Feed { tx, dropped }));
     let task = alerts.clone();
     tokio::spawn(async move {
@@ -218,7 +218,7 @@ impl Alerts {
         }
         let lifted = hush::lift(&mut state, Instant::now());
         if state.engine.take_changed() || lifted {
-            self.publish(&mut state);
+            self.publish(&state);
         }
     }
 
