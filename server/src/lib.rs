@@ -208,11 +208,14 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         stamper.register(&spec.name, spec.interval, &spec.series);
     }
     let store = config.store.as_ref().map(|s| persist::start(store_config(s), &hub, config.history, shutdown.clone()));
+    let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
+    let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
     let cluster = match link {
         Some(link) => {
             let state = link.state();
-            cluster::coordinator::start(
-                link,
+            // A source's alerts are judged by its lease's holder alone (alerts::cluster).
+            let node = cluster::coordinator::start(
+                link.with_alerts(alerts.clone()),
                 hub.clone(),
                 stamper,
                 auth.clone(),
@@ -220,6 +223,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
                 &source_metrics,
                 &shutdown,
             );
+            alerts.join_cluster(node);
             Some(state)
         }
         None => {
@@ -235,8 +239,6 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             None
         }
     };
-    let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
-    let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
     spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {

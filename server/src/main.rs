@@ -1,6 +1,6 @@
 //! The `livedash` binary: parse the configuration, start logging, bind, serve until Ctrl-C or
-//! SIGTERM; re-read the users file on SIGHUP. Also `livedash hash-password` and
-//! `livedash fingerprint`.
+//! SIGTERM; re-read the users file on SIGHUP. Also `livedash hash-password`,
+//! `livedash fingerprint` and `livedash alerts check`.
 
 use std::io::{IsTerminal, Write};
 
@@ -8,7 +8,9 @@ use anyhow::Context;
 use clap::Parser;
 use livedash_server::auth::Auth;
 use livedash_server::auth::password;
-use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Command, Config, UsersSource};
+use livedash_server::config::{
+    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, ServeArgs, UsersSource,
+};
 use livedash_server::{Running, tls};
 use tracing_subscriber::EnvFilter;
 
@@ -41,6 +43,9 @@ async fn run() -> anyhow::Result<()> {
             let cert = tls_cert.unwrap_or_else(|| tls::self_signed_cert_path(&data_dir));
             let fingerprint = tls::fingerprint_of_pem_file(&cert)?;
             return print_line(&format!("SHA-256 {fingerprint}  {}", cert.display()));
+        }
+        Some(Command::Alerts { command: AlertsCommand::Check { config, since, store, data_dir } }) => {
+            return alerts_check(&ServeArgs::for_file(config, store, data_dir)?, since);
         }
         None => {}
     }
@@ -84,6 +89,20 @@ async fn run() -> anyhow::Result<()> {
 fn hash_password() -> anyhow::Result<()> {
     let password = password::read_new_password().context("reading the password")?;
     print_line(&password::hash_password(&password))
+}
+
+/// The `alerts check` command: the configuration read and checked exactly as start-up does (a
+/// bad rule stops it naming its key), then every rule replayed over the store's last `since`.
+fn alerts_check(args: &ServeArgs, since: std::time::Duration) -> anyhow::Result<()> {
+    let config = Config::from_args(args, None)?;
+    let store = config.store.as_ref().context("store = \"none\": there is no history to replay the rules over")?;
+    let settings: std::collections::HashMap<_, _> =
+        config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
+    let to = livedash_server::clock::now_ms();
+    let from = to.saturating_sub(livedash_server::clock::millis(since));
+    let report = livedash_server::alerts::preview::check::check(&config.alerts, &settings, &store.path, (from, to))
+        .with_context(|| format!("replaying the rules over {}", store.path.display()))?;
+    print_line(report.to_string().trim_end())
 }
 
 #[allow(clippy::print_stdout)] // the command's output

@@ -83,6 +83,33 @@ pub struct Engine {
     shown_changed: bool,
 }
 
+/// What `rule` compares for `series` (`None`: the source itself) of a source with these series
+/// settings (`settings`, for a card rule); `None` when it does not apply (a card rule for a series
+/// without that threshold). The live path and the preview (`alerts check`) resolve it here.
+pub fn check_of(rule: &Rule, settings: &[SeriesRule], series: Option<&str>) -> Option<Check> {
+    Some(match (&rule.condition, series) {
+        (Condition::Value(t), Some(_)) => {
+            Check::Past { side: t.side, value: t.value, clear: t.clear, inclusive: false, scale: 1.0 }
+        }
+        (Condition::Card(level), Some(name)) => {
+            let s = SeriesSettings::resolve(settings, name);
+            let t = match level {
+                CardLevel::Warn => s.warn,
+                CardLevel::Critical => s.critical,
+            }?;
+            let (side, value) = match t {
+                CardThreshold::Above(v) => (Side::Above, v),
+                CardThreshold::Below(v) => (Side::Below, v),
+            };
+            Check::Past { side, value, clear: value, inclusive: true, scale: s.scale }
+        }
+        (Condition::Absent, Some(_)) => Check::Absent,
+        (Condition::Failing, None) => Check::Failing,
+        (Condition::Stale, None) => Check::Stale,
+        _ => return None,
+    })
+}
+
 impl Engine {
     /// The engine for `rules` (implicit ones included), the sources' series settings (for the
     /// card rules), and the instances kept on disk (restored at `now`: those still meaningful
@@ -134,29 +161,7 @@ impl Engine {
     /// What rule `r` compares for `series` of `source`; `None` when it does not apply (a card
     /// rule for a series without that threshold).
     fn check(&self, r: usize, source: &str, series: Option<&str>) -> Option<Check> {
-        let rule = &self.rules[r];
-        Some(match (&rule.condition, series) {
-            (Condition::Value(t), Some(_)) => {
-                Check::Past { side: t.side, value: t.value, clear: t.clear, inclusive: false, scale: 1.0 }
-            }
-            (Condition::Card(level), Some(name)) => {
-                let rules = self.settings.get(source).map_or(&[][..], |r| &r[..]);
-                let s = SeriesSettings::resolve(rules, name);
-                let t = match level {
-                    CardLevel::Warn => s.warn,
-                    CardLevel::Critical => s.critical,
-                }?;
-                let (side, value) = match t {
-                    CardThreshold::Above(v) => (Side::Above, v),
-                    CardThreshold::Below(v) => (Side::Below, v),
-                };
-                Check::Past { side, value, clear: value, inclusive: true, scale: s.scale }
-            }
-            (Condition::Absent, Some(_)) => Check::Absent,
-            (Condition::Failing, None) => Check::Failing,
-            (Condition::Stale, None) => Check::Stale,
-            _ => return None,
-        })
+        check_of(&self.rules[r], self.settings.get(source).map_or(&[][..], |r| &r[..]), series)
     }
 
     /// The instance of rule `r` for `source`'s `series`, made (or restored) if new.
@@ -317,6 +322,29 @@ impl Engine {
             self.step(i, now, now_ms, &obs, &mut out);
         }
         out
+    }
+
+    /// The instance of the rule named `rule` for `source`'s `series` (made if new), set to `saved`
+    /// at `now` when given: in a cluster, what the source's lease holder decided, taken by every
+    /// instance that does not judge the source itself. `None` when no such rule applies to it.
+    pub fn adopt(
+        &mut self,
+        (rule, source, series): (&str, &Arc<str>, Option<Arc<str>>),
+        saved: Option<&Saved>,
+        now: Instant,
+    ) -> Option<usize> {
+        let r = self.rules.iter().position(|x| *x.name == *rule)?;
+        let check = self.check(r, source, series.as_deref())?;
+        let i = self.instance(r, source, series, check, now);
+        if let Some(saved) = saved {
+            let inst = &mut self.instances[i];
+            inst.machine = Machine::restore(saved, now);
+            if saved.state == Some(AlertState::Ok) {
+                (inst.acked, inst.ack_until) = (None, None);
+            }
+            self.shown_changed = true;
+        }
+        Some(i)
     }
 
     /// Whether what any instance shows changed since the last call (the `alerts` frame needs

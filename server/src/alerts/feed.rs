@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use livedash::alerts::AlertState;
+use livedash::alerts::{AlertEvent, AlertState};
 use livedash::settings::SeriesRule;
 use livedash::{Frame, SourceStatus, flatten};
 use parking_lot::Mutex;
@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 
 use super::engine::{Change, Engine};
 use super::hush;
+use super::leader::{Clustered, Role};
 use super::rules::{self, Rule};
 use super::shared::{Alerts, EVENTS_IN_MEMORY, Events, Inner, State};
 use super::view::{self, EVENT_STATES};
@@ -49,8 +50,21 @@ const BATCH: usize = 512;
 type Values = Vec<(String, f64)>;
 
 enum Msg {
-    Sample { source: Arc<str>, entry: Arc<Entry>, at: Instant },
-    Status { status: SourceStatus, at: Instant },
+    Sample {
+        source: Arc<str>,
+        entry: Arc<Entry>,
+        at: Instant,
+    },
+    Status {
+        status: SourceStatus,
+        at: Instant,
+    },
+    /// In a cluster: a change decided by the source's lease holder, read from the stream.
+    Applied {
+        event: AlertEvent,
+        seq: u64,
+        live: bool,
+    },
 }
 
 /// The alerts as a tap of the hub.
@@ -102,9 +116,10 @@ pub fn start(
     let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
     let valued = valued.cloned().collect();
     let engine = Engine::new(rules::with_implicit(rules, &sources), settings, saved, now);
-    let mut state = State { engine, silences: Vec::new(), published: None };
+    let mut state = State { engine, silences: Vec::new() };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = mpsc::channel(CHANNEL);
     let alerts = Alerts(Arc::new(Inner {
         state: Mutex::new(state),
         events: Mutex::new(Events::default()),
@@ -115,9 +130,12 @@ pub fn start(
         hushed: tokio::sync::Notify::new(),
         tokens: Mutex::default(),
         valued,
+        cluster: Clustered::new(Box::new({
+            let tx = tx.clone();
+            move |event, seq, live| tx.try_send(Msg::Applied { event, seq, live }).is_ok()
+        })),
     }));
-    alerts.publish(&mut alerts.0.state.lock());
-    let (tx, mut rx) = mpsc::channel(CHANNEL);
+    alerts.publish(&alerts.0.state.lock());
     hub.add_tap(Arc::new(Feed { tx, dropped }));
     let task = alerts.clone();
     tokio::spawn(async move {
@@ -156,23 +174,36 @@ fn values(text: &str) -> Option<Vec<(String, f64)>> {
 
 impl Alerts {
     fn handle(&self, batch: Vec<Msg>) {
-        let parsed: Vec<(Msg, Option<Values>)> = batch
+        // Each message's role is taken once: a lease taken over between the parsing and the judging
+        // must not make a sample look empty (in a cluster only the holder of a source's lease
+        // judges it: `super::cluster`).
+        let parsed: Vec<(Msg, Role, Option<Values>)> = batch
             .into_iter()
             .map(|m| {
+                let role = match &m {
+                    Msg::Sample { source, .. } => self.0.cluster.role(source),
+                    Msg::Status { status, .. } => self.0.cluster.role(&status.source),
+                    Msg::Applied { .. } => Role::Follow,
+                };
                 let values = match &m {
-                    // A source no series rule watches needs no parsing: its sample only says it is up.
-                    Msg::Sample { source, entry, .. } if self.0.valued.contains(source) => {
+                    // A source no series rule watches needs no parsing: its sample only says it is
+                    // up; nor does one another instance judges.
+                    Msg::Sample { source, entry, .. } if self.0.valued.contains(source) && role != Role::Follow => {
                         values(entry.frame.text.as_str())
                     }
-                    Msg::Sample { .. } => None,
-                    Msg::Status { .. } => None,
+                    Msg::Sample { .. } | Msg::Status { .. } | Msg::Applied { .. } => None,
                 };
-                (m, values)
+                (m, role, values)
             })
             .collect();
         let mut state = self.0.state.lock();
-        for (msg, values) in parsed {
+        for (msg, role, values) in parsed {
             let changes = match msg {
+                Msg::Applied { event, seq, live } => {
+                    self.applied(&mut state, event, (seq, live), Instant::now());
+                    continue;
+                }
+                _ if role == Role::Follow => continue,
                 Msg::Sample { source, entry, at } => {
                     state.engine.sample(&source, values.as_deref().unwrap_or_default(), at, entry.ts_ms)
                 }
@@ -180,11 +211,14 @@ impl Alerts {
                     state.engine.status(&status.source, status.state, status.error.as_deref(), at, status.since_ms)
                 }
             };
-            self.record(&state.engine, &changes, Instant::now());
+            match role {
+                Role::Lead(token) => self.announce(&state.engine, &changes, token),
+                Role::Local | Role::Follow => self.record(&state.engine, &changes, Instant::now()),
+            }
         }
         let lifted = hush::lift(&mut state, Instant::now());
         if state.engine.take_changed() || lifted {
-            self.publish(&mut state);
+            self.publish(&state);
         }
     }
 
@@ -193,26 +227,32 @@ impl Alerts {
         for change in changes {
             let inst = &engine.instances[change.instance];
             let token = self.0.tokens.lock().get(&inst.source).copied().unwrap_or(0);
-            let mut event = view::event(engine, inst, &change.transition, token);
-            if let Some(slot) = EVENT_STATES.iter().position(|s| *s == event.to) {
-                self.0.counts[slot].fetch_add(1, Ordering::Relaxed);
-            }
-            {
-                let mut events = self.0.events.lock();
-                events.next_id += 1;
-                event.id = events.next_id;
-                events.recent.push_back(event.clone());
-                if events.recent.len() > EVENTS_IN_MEMORY {
-                    events.recent.pop_front();
-                }
-            }
-            let key = engine.disk_key(inst);
-            if event.to == AlertState::Resolved {
-                self.keep(AlertWrite::EndAcks(key.clone()));
-            }
-            self.keep(AlertWrite::Event(event));
-            self.keep(AlertWrite::Instance(row(key, &inst.machine.save(now))));
+            let event = view::event(engine, inst, &change.transition, token);
+            self.record_event(engine, change.instance, event, now);
         }
+    }
+
+    /// Keeps `event` of instance `i` (counted, in memory, in the store) with the instance's state.
+    pub(super) fn record_event(&self, engine: &Engine, i: usize, mut event: AlertEvent, now: Instant) {
+        let inst = &engine.instances[i];
+        if let Some(slot) = EVENT_STATES.iter().position(|s| *s == event.to) {
+            self.0.counts[slot].fetch_add(1, Ordering::Relaxed);
+        }
+        {
+            let mut events = self.0.events.lock();
+            events.next_id += 1;
+            event.id = events.next_id;
+            events.recent.push_back(event.clone());
+            if events.recent.len() > EVENTS_IN_MEMORY {
+                events.recent.pop_front();
+            }
+        }
+        let key = engine.disk_key(inst);
+        if event.to == AlertState::Resolved {
+            self.keep(AlertWrite::EndAcks(key.clone()));
+        }
+        self.keep(AlertWrite::Event(event));
+        self.keep(AlertWrite::Instance(row(key, &inst.machine.save(now))));
     }
 
     /// Hands the store every instance's state now (the countdowns' time spent), for a restart:

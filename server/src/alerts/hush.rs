@@ -60,7 +60,7 @@ pub fn silence(alerts: &Alerts, target: Target, hush: Hush) -> Result<usize, Ale
         HushRow { ack: false, rule: rule.clone(), source: source.clone(), series: series.clone(), hush: hush.clone() };
     state.silences.push(Silence { rule, source, series, hush, deadline: deadline(until_ms, now, now_ms) });
     alerts.keep(AlertWrite::Hush(row));
-    alerts.publish(&mut state);
+    alerts.publish(&state);
     drop(state);
     alerts.0.hushed.notify_one();
     Ok(covered)
@@ -95,7 +95,7 @@ pub fn ack(alerts: &Alerts, target: &Target, hush: &Hush) -> Result<usize, Alert
     for row in rows {
         alerts.keep(AlertWrite::Hush(row));
     }
-    alerts.publish(&mut state);
+    alerts.publish(&state);
     drop(state);
     alerts.0.hushed.notify_one();
     Ok(n)

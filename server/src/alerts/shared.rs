@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
-use livedash::alerts::{AlertEvent, AlertsStatus};
+use livedash::alerts::AlertEvent;
 use parking_lot::Mutex;
 
 use super::engine::Engine;
@@ -61,14 +61,14 @@ pub(super) struct Inner {
     pub(super) tokens: Mutex<std::collections::HashMap<Arc<str>, u64>>,
     /// The sources that some series rule watches (the others' samples are not parsed).
     pub(super) valued: std::collections::HashSet<Arc<str>>,
+    /// Which sources this instance judges, in a cluster.
+    pub(super) cluster: super::leader::Clustered,
 }
 
 /// The instances and the silences, under one lock.
 pub(super) struct State {
     pub(super) engine: Engine,
     pub(super) silences: Vec<Silence>,
-    /// The last `alerts` frame content published.
-    pub(super) published: Option<AlertsStatus>,
 }
 
 /// Recent events (the store keeps them all), and the next number for one.
@@ -90,19 +90,8 @@ impl Alerts {
         }
     }
 
-    /// Publishes the `alerts` frame when what it shows (values and peaks aside) changed.
-    pub(super) fn publish(&self, state: &mut State) {
-        let status = view::status(&state.engine, &state.silences, Instant::now());
-        let shape = |s: &livedash::alerts::AlertsStatus| {
-            let mut s = s.clone();
-            for i in &mut s.instances {
-                (i.value, i.peak) = (None, None);
-            }
-            s
-        };
-        if state.published.as_ref().map(shape) != Some(shape(&status)) {
-            self.0.hub.set_alerts(status.clone());
-            state.published = Some(status);
-        }
+    /// Publishes the `alerts` frame (called when what it shows changed: see `Engine::take_changed`).
+    pub(super) fn publish(&self, state: &State) {
+        self.0.hub.set_alerts(view::status(&state.engine, &state.silences, Instant::now()));
     }
 }

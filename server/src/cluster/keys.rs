@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `P:epoch` | string | the stream's identity: made anew when Redis lost its data |
 //! | `P:seq` | string | the last `seq` handed out |
-//! | `P:samples` | stream | every stamped sample and failure of every source, trimmed by age |
+//! | `P:samples` | stream | every stamped sample and failure of every source, and the lease holders' alert state changes, trimmed by age |
 //! | `P:lease:SOURCE` | string | `instance|token` of the instance fetching SOURCE, with a TTL |
 //! | `P:fence:SOURCE` | string | the last lease token handed out for SOURCE |
 //! | `P:ticket:NONCE` | string | a redeemed WebSocket ticket, until it expires |

@@ -15,13 +15,14 @@
 //!
 //! - [`keys`]: what is kept in Redis, under one prefix; [`scripts`]: the atomic steps;
 //! - [`state`]: this instance's view (mode, epoch, who fetches what), [`deliver`]: where a fetch
-//!   goes;
+//!   goes; [`transitions`]: alert state changes, decided by each source's lease holder alone;
 //! - this file: what an instance is made of ([`Link`] before the server's auth exists, [`Node`]
 //!   after); [`coordinator::start`] sets it going.
 //!
 //! May import [`crate::live`] (the hub and stamper it feeds), [`crate::sources`] (the fetchers
 //! it gates), [`crate::auth`] (the trait it implements, the throttle it tells), [`crate::config`]
-//! (its settings), [`crate::metrics`], [`crate::clock`] and [`crate::shutdown`]. Nothing imports it
+//! (its settings), [`crate::metrics`], [`crate::clock`], [`crate::shutdown`] and [`crate::alerts`]
+//! (it hands them the lease holders' changes and implements their `leader::Cluster`). Nothing imports it
 //! but `lib.rs`, `router.rs` and `metrics.rs` (its state).
 
 pub mod book;
@@ -31,6 +32,7 @@ pub mod keys;
 pub mod reader;
 pub mod scripts;
 pub mod state;
+pub mod transitions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +40,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Notify;
 
+use crate::alerts::Alerts;
 use crate::auth::Auth;
 use crate::auth::accounts::random;
 use crate::config::ClusterSettings;
@@ -60,6 +63,8 @@ pub struct Link {
     keep: Duration,
     /// Where Redis is, without any password: for messages.
     place: String,
+    /// Where the lease holders' alert state changes go.
+    alerts: Option<Alerts>,
 }
 
 impl Link {
@@ -77,7 +82,16 @@ impl Link {
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         let state = Arc::new(State::new(state::instance_name(random()), sources.iter().map(|s| s.name.clone())));
         let place = settings.url.redacted();
-        Ok(Self { client, conn, keys: Keys::new(&settings.prefix), state, lease: settings.lease, keep, place })
+        Ok(Self {
+            client,
+            conn,
+            keys: Keys::new(&settings.prefix),
+            state,
+            lease: settings.lease,
+            keep,
+            place,
+            alerts: None,
+        })
     }
 
     /// The shared book of tickets and login budgets, for [`Auth::with_shared`].
@@ -88,6 +102,13 @@ impl Link {
     /// This instance's view of the cluster.
     pub fn state(&self) -> Arc<State> {
         self.state.clone()
+    }
+
+    /// Hands the alert state changes read from the stream to `alerts`, which from the start on
+    /// judge a source only while this instance holds its lease ([`transitions`]).
+    pub fn with_alerts(mut self, alerts: Alerts) -> Self {
+        self.alerts = Some(alerts);
+        self
     }
 }
 
@@ -108,4 +129,6 @@ pub struct Node {
     wake: Notify,
     /// Part of every local epoch of this instance.
     random: [u8; 8],
+    /// Where the lease holders' alert state changes go.
+    alerts: Option<Alerts>,
 }

@@ -1,5 +1,5 @@
-//! Reads the shared stream: every instance, the fetching one included, takes each sample and
-//! failure from `P:samples` in stream order (which is `seq` order) into its hub, and each spent
+//! Reads the shared stream: every instance, the fetching one included, takes each sample,
+//! failure and alert state change from `P:samples` in stream order (which is `seq` order) into its hub, and each spent
 //! login budget from `P:blocks` into its throttle. One blocking `XREAD` on a connection of its
 //! own (a blocking command would hold up every other command on a shared one). A backfill (at
 //! join, or going on after a failure) pages through the stream first, on the same connection,
@@ -9,11 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use livedash::Sample;
+use livedash::alerts::AlertEvent;
 use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use serde_json::value::RawValue;
 
 use super::state::State;
+use crate::alerts::Alerts;
 use crate::auth::Auth;
 use crate::clock::now_ms;
 use crate::live::hub::Hub;
@@ -62,16 +64,28 @@ pub enum Entry {
         /// Why.
         reason: String,
     },
+    /// An alert state change decided by the source's lease holder ([`super::transitions`]).
+    Transition {
+        /// The epoch it was stamped in.
+        epoch: String,
+        /// Its place in the stream (Redis's time in µs).
+        seq: u64,
+        /// The change, with the holder's fencing token.
+        event: AlertEvent,
+    },
 }
 
 impl Entry {
     /// The epoch it was stamped in.
     pub fn epoch(&self) -> &str {
         match self {
-            Self::Sample { epoch, .. } | Self::Failure { epoch, .. } => epoch,
+            Self::Sample { epoch, .. } | Self::Failure { epoch, .. } | Self::Transition { epoch, .. } => epoch,
         }
     }
 }
+
+/// The kind of a stream entry holding an alert state change ([`super::transitions`]).
+pub const ALERT: &str = "a";
 
 /// An entry as [`super::scripts::PUBLISH`] writes it; `None` for anything else (logged, skipped).
 pub fn decode(entry: &StreamId) -> Option<Entry> {
@@ -86,6 +100,10 @@ pub fn decode(entry: &StreamId) -> Option<Entry> {
             Some(Entry::Sample { epoch, sample })
         }
         "f" => Some(Entry::Failure { epoch, source, reason: text("d")? }),
+        ALERT => {
+            let event: AlertEvent = serde_json::from_str(&text("d")?).ok()?;
+            (event.source == source).then_some(Entry::Transition { epoch, seq: text("q")?.parse().ok()?, event })
+        }
         _ => None,
     }
 }
@@ -107,6 +125,12 @@ pub struct Sinks {
     pub auth: Arc<Auth>,
     /// Counters.
     pub state: Arc<State>,
+    /// Alert state changes go here.
+    pub alerts: Option<Alerts>,
+    /// Whether what a catch-up reads was missed by this instance (a reader going on after a
+    /// failure: its alert changes are recorded) rather than in the stream before it joined (for
+    /// the alert states only: recorded, if at all, by an earlier life of this instance).
+    pub missed: bool,
 }
 
 /// Reads from `position` on until Redis fails or the epoch changes (`epoch` is the current one);
@@ -213,6 +237,12 @@ fn take(entry: &StreamId, epoch: &str, sinks: &Sinks, skip_other_epochs: bool) -
         Some(Entry::Failure { source, reason, .. }) => {
             State::count(&sinks.state.stats.received);
             sinks.hub.set_failing(&source, reason);
+        }
+        Some(Entry::Transition { seq, event, .. }) => {
+            State::count(&sinks.state.stats.received);
+            if let Some(alerts) = &sinks.alerts {
+                alerts.apply(event, seq, !skip_other_epochs || sinks.missed);
+            }
         }
         None => tracing::warn!(id = %entry.id, "skipped an entry of the shared stream that livedash did not write"),
     }

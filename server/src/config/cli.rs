@@ -42,6 +42,54 @@ pub enum Command {
         #[arg(long, env = "LIVEDASH_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
+    /// Alert rules.
+    Alerts {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+}
+
+/// `livedash alerts ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AlertsCommand {
+    /// Checks the `[[alert]]` rules of a config file as start-up does (a bad one stops it, naming
+    /// its key), then replays each over the history store's past and prints, per rule and series,
+    /// how many times it would have fired and for how long. The store is only read.
+    Check {
+        /// The config file holding the rules (and the `store` key, if the store is not the
+        /// default one).
+        #[arg(long, env = "LIVEDASH_CONFIG")]
+        config: PathBuf,
+        /// How far back to replay, e.g. `7d`, `12h` [default: 24h].
+        #[arg(long, default_value = "24h", value_parser = parse_since)]
+        since: Duration,
+        /// The history store file, over the config file's `store` key [default: history.db in
+        /// --data-dir].
+        #[arg(long, env = "LIVEDASH_STORE", value_parser = parse_store)]
+        store: Option<StoreArg>,
+        /// Where the server keeps its state, and by default its store.
+        #[arg(long, env = "LIVEDASH_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+}
+
+/// How far back `alerts check` replays: 1 minute to 10 years.
+fn parse_since(s: &str) -> Result<Duration, String> {
+    parse::parse_duration(s, Duration::from_secs(60), Duration::from_secs(10 * 366 * 86_400))
+}
+
+impl ServeArgs {
+    /// The serving options the server would start with for the config file `config`, the store
+    /// `store` and the data directory `data_dir` (the rest from the environment and the
+    /// defaults): for a command that must read the configuration exactly as start-up does.
+    pub fn for_file(config: PathBuf, store: Option<StoreArg>, data_dir: PathBuf) -> Result<Self, clap::Error> {
+        let mut args = Cli::try_parse_from(["livedash"])?.serve;
+        args.config = Some(config);
+        args.store = store.or(args.store);
+        args.data_dir = data_dir;
+        Ok(args)
+    }
 }
 
 /// The one user name when there is no users file.

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::super::Node;
 use super::super::reader::{self, Entry, PAGE, Position, Sinks, Stopped};
 use super::super::state::{self, Mode, State};
+use super::super::transitions;
 use super::BLOCK;
 use crate::auth::accounts::random;
 use crate::clock::now_ms;
@@ -72,6 +73,8 @@ impl Node {
             *mode = shared;
             self.hub.join(status, first)
         };
+        // The alert states as the last changes in the stream's first page left them.
+        transitions::apply_all(self.alerts.as_ref(), &page, &epoch);
         self.state.reachable.store(true, Ordering::Relaxed);
         for (source, role) in &self.state.roles {
             self.state.set_fetching(source, role.lease.lock().is_some());
@@ -82,24 +85,33 @@ impl Node {
             blocks: last_block.unwrap_or_else(|| "0-0".to_owned()),
         };
         self.wake.notify_one();
-        Ok(self.spawn_reader(reader_conn, position, epoch, more))
+        Ok(self.spawn_reader(reader_conn, position, epoch, (more, false)))
     }
 
     /// A reader of the stream of `epoch` going on from `position` (where one that failed
     /// stopped), taking what it missed a page at a time first.
     pub(super) async fn resume(&self, position: Position, epoch: &str) -> Result<JoinHandle<Stopped>, String> {
         let conn = self.reader_connection().await?;
-        Ok(self.spawn_reader(conn, position, epoch.to_owned(), true))
+        Ok(self.spawn_reader(conn, position, epoch.to_owned(), (true, true)))
     }
 
+    /// `(catch_up, missed)`: page through what the stream holds after `position` first; what
+    /// that holds was missed by this instance (a reader going on after a failure) rather than
+    /// there before it joined.
     fn spawn_reader(
         &self,
         conn: MultiplexedConnection,
         position: Position,
         epoch: String,
-        catch_up: bool,
+        (catch_up, missed): (bool, bool),
     ) -> JoinHandle<Stopped> {
-        let sinks = Sinks { hub: self.hub.clone(), auth: self.auth.clone(), state: self.state.clone() };
+        let sinks = Sinks {
+            hub: self.hub.clone(),
+            auth: self.auth.clone(),
+            state: self.state.clone(),
+            alerts: self.alerts.clone(),
+            missed,
+        };
         let keys = (self.keys.samples(), self.keys.blocks());
         tokio::spawn(reader::run(conn, keys, position, epoch, sinks, (BLOCK, catch_up)))
     }

@@ -6,7 +6,8 @@
 //!
 //! A failed round or reader is not yet a lost Redis: the lease covers three rounds, so the
 //! instance goes alone only once Redis has failed for as long as a lease lasts (measured on the
-//! monotonic clock); meanwhile a reader that failed starts again where it stopped, after a
+//! monotonic clock; and for a round at least, so that a process woken from a stop is not alone
+//! at its first failure); meanwhile a reader that failed starts again where it stopped, after a
 //! back-off. Alone, it tries to rejoin with a growing back-off (100 ms doubling up to the lease),
 //! which is reset only once a rejoined reader has lasted a round, so that a rejoin whose reader
 //! fails at once is never a tight loop. At shutdown it gives its leases up, so that another
@@ -62,6 +63,7 @@ pub fn start(
         place: link.place,
         wake: tokio::sync::Notify::new(),
         random: random(),
+        alerts: link.alerts,
     });
     for spec in sources {
         let gate = node.state.roles.get(&spec.name).map(|r| r.gate.subscribe()).unwrap_or_else(crate::sources::always);
@@ -80,19 +82,22 @@ struct Health {
     healthy_at: Instant,
     /// When the current reader started.
     reader_since: Instant,
+    /// The first failure since then.
+    failing_since: Option<Instant>,
 }
 
 impl Health {
     fn new() -> Self {
-        Self { failures: 0, healthy_at: Instant::now(), reader_since: Instant::now() }
+        Self { failures: 0, healthy_at: Instant::now(), reader_since: Instant::now(), failing_since: None }
     }
 
     fn joined(&mut self) {
-        (self.healthy_at, self.reader_since) = (Instant::now(), Instant::now());
+        (self.healthy_at, self.reader_since, self.failing_since) = (Instant::now(), Instant::now(), None);
     }
 
     fn failed(&mut self) {
         self.failures = self.failures.saturating_add(1);
+        self.failing_since.get_or_insert_with(Instant::now);
     }
 
     /// A round succeeded: with a reader that has run for a round, Redis works (a reader that
@@ -102,12 +107,16 @@ impl Health {
         if reading && self.reader_since.elapsed() >= round {
             self.healthy_at = Instant::now();
             self.failures = 0;
+            self.failing_since = None;
         }
     }
 
     /// Whether Redis has failed for as long as `lease`: what this instance held has passed on.
+    /// The failures must span a round too: a process that was stopped (SIGSTOP) and wakes long
+    /// after its last success fails once (a reply it waited for timed out) with Redis working;
+    /// going alone then would fetch and judge beside the instance that holds the lease now.
     fn lost(&self, lease: Duration) -> bool {
-        self.healthy_at.elapsed() >= lease
+        self.healthy_at.elapsed() >= lease && self.failing_since.is_some_and(|t| t.elapsed() >= lease / 3)
     }
 }
 
@@ -236,6 +245,21 @@ fn stop(reader: &mut Option<JoinHandle<Stopped>>) {
 mod tests {
     use super::*;
     use crate::clock::millis;
+
+    #[test]
+    fn a_process_woken_long_after_its_last_success_is_not_alone_at_its_first_failure() {
+        let lease = Duration::from_millis(300);
+        let mut health = Health::new();
+        health.healthy_at = Instant::now().checked_sub(Duration::from_secs(10)).expect("an instant 10 s ago");
+        health.failed();
+        assert!(!health.lost(lease), "one failure right after waking");
+        std::thread::sleep(lease / 3);
+        health.failed();
+        assert!(health.lost(lease), "failures for a round, and no success for a lease");
+        health.joined();
+        health.failed();
+        assert!(!health.lost(lease), "a success since");
+    }
 
     #[test]
     fn rejoin_attempts_back_off_to_the_lease() {

@@ -30,13 +30,17 @@ impl Hub {
     }
 
     /// Records the alert instances that are not ok; a change reaches every client (an `alerts`
-    /// frame, in order with the samples) and every later `hello`.
+    /// frame, in order with the samples) and every later `hello`. Serialized before the lock is
+    /// taken: a long list must not hold up the samples.
     pub fn set_alerts(&self, status: AlertsStatus) {
+        let frame = Frame::Alerts(status);
+        let text = Outgoing::status(frame.to_json());
+        let Frame::Alerts(status) = frame else { return };
         let mut inner = self.inner.lock();
         if inner.page.alerts.as_ref() == Some(&status) {
             return;
         }
-        let frame = Outgoing::status(Frame::Alerts(status.clone()).to_json());
+        let frame = text;
         inner.page.alerts = Some(status);
         inner.changed_statuses();
         self.broadcast(frame);

@@ -171,6 +171,25 @@ pub fn raw_points(conn: &Connection, id: i64, from: u64, to: u64) -> Result<Vec<
     Ok(points)
 }
 
+/// The earliest time `tier` holds of series `id` (for raw points, in a chunk or still pending),
+/// or `None` when it holds nothing: the tiers are trimmed from the oldest end, so from there on
+/// the tier covers the series.
+pub fn earliest(conn: &Connection, id: i64, tier: Tier) -> Result<Option<u64>, StoreError> {
+    let chunk: Option<i64> = conn
+        .prepare_cached("SELECT min(start) FROM chunk WHERE series = ?1 AND tier = ?2")?
+        .query_row(rusqlite::params![id, tier.code()], |r| r.get(0))?;
+    let pending: Option<i64> = if tier == Tier::Raw {
+        conn.prepare_cached("SELECT min(t) FROM pending WHERE series = ?1")?.query_row([id], |r| r.get(0))?
+    } else {
+        None
+    };
+    let earliest = match (chunk, pending) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok(earliest.map(|t| u64::try_from(t).unwrap_or(0)))
+}
+
 /// When the server was down within `[from, to]`: between the last write of one life and the
 /// start of the next.
 pub fn gaps(conn: &Connection, from: u64, to: u64) -> Result<Vec<(u64, u64)>, StoreError> {
