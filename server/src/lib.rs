@@ -58,7 +58,6 @@ use crate::metrics::{Observed, SourceMetrics};
 use crate::router::AppState;
 use crate::shutdown::{Shutdown, Switch};
 use crate::store::{Store, StoreConfig};
-use crate::tls::pem::CurrentCert;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -179,7 +178,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     };
     let (switch, shutdown) = shutdown::channel();
     if let (TlsMode::SelfSigned { names }, Some(tls)) = (&config.tls, &tls) {
-        spawn_renewal(config.data_dir.clone(), names.clone(), tls.current.clone(), shutdown.clone());
+        tls::renewal::spawn_daily(config.data_dir.clone(), names.clone(), tls.current.clone(), shutdown.clone());
     }
     let limits = LoginLimits {
         per_ip_per_minute: config.login_attempts_per_ip,
@@ -363,24 +362,6 @@ fn serve_metrics(
     let options = ServeOptions { tls: None, ..options.clone() };
     tokio::spawn(serve::serve(listener, router::metrics_only(observed, detail), options, shutdown));
     Ok(bound)
-}
-
-/// Renews the self-signed certificate before it expires, checked once a day.
-fn spawn_renewal(data_dir: PathBuf, names: Vec<String>, current: Arc<CurrentCert>, mut shutdown: Shutdown) {
-    tokio::spawn(async move {
-        let day = Duration::from_secs(24 * 3600);
-        let mut daily = tokio::time::interval_at(tokio::time::Instant::now() + day, day);
-        loop {
-            tokio::select! {
-                _ = daily.tick() => {
-                    if let Err(e) = tls::renew_if_expiring(&data_dir, &names, &current) {
-                        tracing::error!(error = %e, "cannot renew the self-signed TLS certificate");
-                    }
-                }
-                () = shutdown.stopped() => break,
-            }
-        }
-    });
 }
 
 /// Forgets idle throttling state and expired cache entries, and sums up the refusals logged, once

@@ -3,7 +3,8 @@
 //! certificates' SHA-256 fingerprints ([`fingerprint`]) so that people can check what they trust.
 //!
 //! Everything uses rustls with the ring provider passed explicitly; nothing here depends on a
-//! process-wide default provider. Imports nothing of the server but [`crate::permissions`].
+//! process-wide default provider. Imports nothing of the server but [`crate::permissions`] and
+//! [`crate::shutdown`] (the daily renewal stops with the server).
 
 pub mod error;
 pub mod fingerprint;

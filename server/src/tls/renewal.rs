@@ -24,6 +24,29 @@ pub fn renew_if_expiring(data_dir: &Path, names: &[String], current: &CurrentCer
     Ok(Some(renewed.fingerprint))
 }
 
+/// Renews the self-signed certificate before it expires, checked once a day.
+pub fn spawn_daily(
+    data_dir: std::path::PathBuf,
+    names: Vec<String>,
+    current: std::sync::Arc<CurrentCert>,
+    mut shutdown: crate::shutdown::Shutdown,
+) {
+    tokio::spawn(async move {
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let mut daily = tokio::time::interval_at(tokio::time::Instant::now() + day, day);
+        loop {
+            tokio::select! {
+                _ = daily.tick() => {
+                    if let Err(e) = renew_if_expiring(&data_dir, &names, &current) {
+                        tracing::error!(error = %e, "cannot renew the self-signed TLS certificate");
+                    }
+                }
+                () = shutdown.stopped() => break,
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
