@@ -29,7 +29,7 @@ use super::engine::{Change, Engine};
 use super::hush;
 use super::leader::{Clustered, Role};
 use super::rules::{self, Rule};
-use super::shared::{Alerts, EVENTS_IN_MEMORY, Events, Inner, State};
+use super::shared::{Alerts, EVENTS_IN_MEMORY, Events, Inner, Pace, State};
 use super::view::{self, EVENT_STATES};
 use crate::clock::now_ms;
 use crate::live::history::Entry;
@@ -116,7 +116,7 @@ pub fn start(
     let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
     let valued = valued.cloned().collect();
     let engine = Engine::new(rules::with_implicit(rules, &sources), settings, saved, now);
-    let mut state = State { engine, silences: Vec::new() };
+    let mut state = State { engine, silences: Vec::new(), pace: Pace::default() };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = mpsc::channel(CHANNEL);
@@ -140,7 +140,10 @@ pub fn start(
     let task = alerts.clone();
     tokio::spawn(async move {
         loop {
-            let next = hush::next_end(&task.0.state.lock());
+            let next = {
+                let state = task.0.state.lock();
+                hush::next_end(&state).into_iter().chain(state.pace.due()).min()
+            };
             let end = async {
                 match next {
                     Some(t) => tokio::time::sleep_until(t.into()).await,
@@ -218,6 +221,9 @@ impl Alerts {
         }
         let lifted = hush::lift(&mut state, Instant::now());
         if state.engine.take_changed() || lifted {
+            state.pace.owe();
+        }
+        if state.pace.send(Instant::now()) {
             self.publish(&state);
         }
     }

@@ -69,6 +69,40 @@ pub(super) struct Inner {
 pub(super) struct State {
     pub(super) engine: Engine,
     pub(super) silences: Vec<Silence>,
+    pub(super) pace: Pace,
+}
+
+/// The shortest time between two `alerts` frames made by the evaluation. A quiet change is sent at
+/// once; a storm of changes (thousands of instances crossing back and forth) is sent as it stands
+/// four times a second instead of once per sample, whose frames cost more than judging the samples.
+pub(super) const FRAME_GAP: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Whether the `alerts` frame is owed, and when the last was sent (monotonic).
+#[derive(Default)]
+pub(super) struct Pace {
+    owed: bool,
+    sent: Option<Instant>,
+}
+
+impl Pace {
+    /// Something the frame shows changed.
+    pub(super) fn owe(&mut self) {
+        self.owed = true;
+    }
+
+    /// Whether the owed frame may go at `now`; if so it counts as sent.
+    pub(super) fn send(&mut self, now: Instant) -> bool {
+        let ready = self.owed && self.sent.is_none_or(|at| now.duration_since(at) >= FRAME_GAP);
+        if ready {
+            (self.owed, self.sent) = (false, Some(now));
+        }
+        ready
+    }
+
+    /// When an owed frame may go, if one is owed.
+    pub(super) fn due(&self) -> Option<Instant> {
+        self.owed.then(|| self.sent.map_or_else(Instant::now, |at| at + FRAME_GAP))
+    }
 }
 
 /// Recent events (the store keeps them all), and the next number for one.
@@ -93,5 +127,24 @@ impl Alerts {
     /// Publishes the `alerts` frame (called when what it shows changed: see `Engine::take_changed`).
     pub(super) fn publish(&self, state: &State) {
         self.0.hub.set_alerts(view::status(&state.engine, &state.silences, Instant::now()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quiet_change_goes_at_once_and_a_storm_four_times_a_second() {
+        let mut pace = Pace::default();
+        let t0 = Instant::now();
+        assert!(!pace.send(t0), "nothing owed, nothing sent");
+        pace.owe();
+        assert!(pace.send(t0), "the first change goes at once");
+        pace.owe();
+        assert!(!pace.send(t0 + FRAME_GAP / 2), "the next waits for the gap");
+        assert_eq!(pace.due(), Some(t0 + FRAME_GAP), "and says when");
+        assert!(pace.send(t0 + FRAME_GAP));
+        assert_eq!(pace.due(), None);
     }
 }
