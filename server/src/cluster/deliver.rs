@@ -39,22 +39,7 @@ impl Deliver for Node {
                 ("f", reason.as_str())
             }
         };
-        let mut conn = self.conn.clone();
-        let reply: redis::RedisResult<String> = PUBLISH
-            .key(self.keys.lease(source))
-            .key(self.keys.seq())
-            .key(self.keys.samples())
-            .key(self.keys.epoch())
-            .arg(&lease)
-            .arg(&epoch)
-            .arg(&**source)
-            .arg(kind)
-            .arg(body)
-            .arg(millis(self.keep))
-            .arg(self.hub.last_seq() + 1)
-            .arg(now_ms())
-            .invoke_async(&mut conn)
-            .await;
+        let reply = self.fenced_append(&lease, &epoch, source, kind, body).await;
         match reply.as_deref() {
             Ok("-1") => {
                 // Another instance holds the lease now: this one must not fetch any more.
@@ -77,5 +62,37 @@ impl Deliver for Node {
 
     fn missed_ticks(&self, n: u64) {
         self.hub.stats.missed_ticks.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Node {
+    /// Appends an entry of `kind` (`s` a sample, `f` a failure, `a` an alert change) with `body`
+    /// for `source` to the shared stream of `epoch`, stamped there, if `lease` is still the
+    /// source's lease. The script's answer: the `seq`, `-1` fenced (another instance holds the
+    /// lease), `-2` another epoch.
+    pub(super) async fn fenced_append(
+        &self,
+        lease: &str,
+        epoch: &str,
+        source: &str,
+        kind: &str,
+        body: &str,
+    ) -> redis::RedisResult<String> {
+        let mut conn = self.conn.clone();
+        PUBLISH
+            .key(self.keys.lease(source))
+            .key(self.keys.seq())
+            .key(self.keys.samples())
+            .key(self.keys.epoch())
+            .arg(lease)
+            .arg(epoch)
+            .arg(source)
+            .arg(kind)
+            .arg(body)
+            .arg(millis(self.keep))
+            .arg(self.hub.last_seq() + 1)
+            .arg(now_ms())
+            .invoke_async(&mut conn)
+            .await
     }
 }

@@ -1,10 +1,9 @@
 //! Alerts in a cluster, the stream's side: exactly one instance judges each source's rules, the
 //! one holding the source's lease, and its state changes travel through the shared stream beside
-//! the source's samples, appended by the same fenced script ([`PUBLISH`], kind `a`, the event with
-//! the lease's fencing token): a holder whose lease passed on cannot append one. Every instance,
-//! the holder included, reads them back in stream order and hands them to its alerts
+//! the source's samples, appended by the same fenced script (`Node::fenced_append`, kind `a`, the
+//! event with the lease's fencing token): a holder whose lease passed on cannot append one. Every
+//! instance, the holder included, reads them back in stream order and hands them to its alerts
 //! ([`Alerts::apply`]), which apply and record them (`alerts::cluster` says how).
-
 use std::future::Future;
 use std::pin::Pin;
 
@@ -13,11 +12,9 @@ use redis::streams::StreamId;
 
 use super::Node;
 use super::reader::{ALERT, Entry, decode};
-use super::scripts::PUBLISH;
 use super::state::{Mode, State};
 use crate::alerts::Alerts;
 use crate::alerts::leader::{Announced, Cluster, Role};
-use crate::clock::{millis, now_ms};
 
 /// The fencing token in a lease value (`instance|token`).
 pub fn token_of(lease: &str) -> Option<u64> {
@@ -48,22 +45,7 @@ impl Node {
             Ok(body) => body,
             Err(e) => return Announced::Failed(e.to_string()),
         };
-        let mut conn = self.conn.clone();
-        let reply: redis::RedisResult<String> = PUBLISH
-            .key(self.keys.lease(&source))
-            .key(self.keys.seq())
-            .key(self.keys.samples())
-            .key(self.keys.epoch())
-            .arg(&lease)
-            .arg(&epoch)
-            .arg(&*source)
-            .arg(ALERT)
-            .arg(body)
-            .arg(millis(self.keep))
-            .arg(self.hub.last_seq() + 1)
-            .arg(now_ms())
-            .invoke_async(&mut conn)
-            .await;
+        let reply = self.fenced_append(&lease, &epoch, &source, ALERT, &body).await;
         match reply.as_deref() {
             Ok("-1") => {
                 State::count(&self.state.stats.fenced);
