@@ -4,6 +4,7 @@
 //! event with the lease's fencing token): a holder whose lease passed on cannot append one. Every
 //! instance, the holder included, reads them back in stream order and hands them to its alerts
 //! ([`Alerts::apply`]), which apply and record them (`alerts::cluster` says how).
+
 use std::future::Future;
 use std::pin::Pin;
 
