@@ -61,7 +61,7 @@ pub enum AlertsCommand {
         /// default one).
         #[arg(long, env = "LIVEDASH_CONFIG")]
         config: PathBuf,
-        /// How far back to replay, e.g. `7d`, `12h` [default: 24h].
+        /// How far back to replay, e.g. `7d`, `12h`.
         #[arg(long, default_value = "24h", value_parser = parse_since)]
         since: Duration,
         /// The history store file, over the config file's `store` key [default: history.db in
