@@ -51,6 +51,7 @@ test("a crossing appears in the Alerts view, the top bar and the card without a 
     await expect(row).toContainText("above 100");
     await expect(row.getByTestId("alert-value")).toHaveText("250");
     await expect(dash.getByTestId("summary-alerts")).toHaveText(/1 firing/);
+    await expect(dash.getByTestId("summary")).not.toContainText("All normal");
     await expect(card.getByTestId("card-alert")).toHaveText(`Firing: ${RULE}`);
     await expect(dash.getByTestId("announcer")).toContainText(`Alert ${RULE} is firing`);
     await expect(view.getByTestId("alert-events")).toContainText(RULE);

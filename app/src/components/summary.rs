@@ -46,7 +46,8 @@ fn use_levels(model: RwSignal<Model>) -> Memo<Vec<(String, String, String, Level
 #[derive(Clone, Copy)]
 struct LevelsMemo(Memo<Vec<(String, String, String, Level)>>);
 
-/// "2 firing" (a link to the Alerts view), then "2 critical · 1 warning", or "All normal".
+/// "2 firing" (a link to the Alerts view), then "2 critical · 1 warning", or "All normal" when no
+/// card is past a threshold and nothing fires.
 #[component]
 pub fn Summary(model: RwSignal<Model>) -> impl IntoView {
     let levels = use_levels(model);
@@ -68,8 +69,9 @@ pub fn Summary(model: RwSignal<Model>) -> impl IntoView {
             <a class=alerts_class href=format!("{}/alerts", crate::base_path()) rel="external" data-testid="summary-alerts">{alerts_text}</a>
             {move || {
                 let (crit, warn) = (count(Level::Critical), count(Level::Warn));
+                // "All normal" only when nothing fires either: never beside "1 firing".
                 if crit + warn == 0 {
-                    Either::Left(view! { <span class="sum sum-ok">"All normal"</span> })
+                    Either::Left((alerts().0 == 0).then(|| view! { <span class="sum sum-ok">"All normal"</span> }))
                 } else {
                     Either::Right(view! {
                         {(crit > 0).then(|| view! {
