@@ -52,7 +52,7 @@ struct Instance {
 }
 
 async fn spawn(redis: &Redis, config: &Path, key: &Path, name: &str) -> Instance {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let addr = common::free_addr();
     let data = common::temp_dir(name);
     let store = data.join("history.db");
     let child = Command::new(env!("CARGO_BIN_EXE_livedash"))
@@ -73,13 +73,8 @@ async fn spawn(redis: &Redis, config: &Path, key: &Path, name: &str) -> Instance
         .kill_on_drop(true)
         .spawn()
         .expect("spawn livedash");
-    for _ in 0..300 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Instance { addr, store, child };
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("livedash did not listen on {addr}");
+    assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
+    Instance { addr, store, child }
 }
 
 async fn fetches(addr: SocketAddr) -> bool {

@@ -21,17 +21,13 @@ use tokio::process::{Child, Command};
 
 const LEASE: Duration = Duration::from_secs(1);
 
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
 struct Instance {
     addr: SocketAddr,
     child: Child,
 }
 
 async fn spawn(redis: &Redis, upstream: SocketAddr, key: &std::path::Path, n: usize) -> Instance {
-    let addr = free_addr();
+    let addr = common::free_addr();
     let data = common::temp_dir(&format!("failover-{n}"));
     let child = Command::new(env!("CARGO_BIN_EXE_livedash"))
         .args(["--listen", &addr.to_string(), "--store", "none", "--interval", "200ms"])
@@ -48,13 +44,8 @@ async fn spawn(redis: &Redis, upstream: SocketAddr, key: &std::path::Path, n: us
         .kill_on_drop(true)
         .spawn()
         .expect("spawn livedash");
-    for _ in 0..300 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Instance { addr, child };
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("livedash did not listen on {addr}");
+    assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
+    Instance { addr, child }
 }
 
 async fn fetches(addr: SocketAddr) -> bool {

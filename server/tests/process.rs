@@ -13,11 +13,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
-use common::{PASSWORD, get, raw_from, request};
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
+use common::{PASSWORD, free_addr, get, raw_from, request, wait_listening};
 
 fn spawn(addr: SocketAddr, log_level: &str) -> Child {
     let data = common::temp_dir(&format!("process-{}", addr.port()));
@@ -39,15 +35,8 @@ fn signal(child: &Child, name: &str) {
     assert!(std::process::Command::new("kill").args([&format!("-{name}"), &pid]).status().unwrap().success());
 }
 
-async fn wait_listening(addr: SocketAddr) -> bool {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    false
-}
+/// How long the binary may take to listen.
+const COME_UP: Duration = Duration::from_secs(5);
 
 /// Stops `child` with SIGTERM and returns whether it exited cleanly, and its log.
 async fn stop(mut child: Child) -> (bool, String) {
@@ -65,7 +54,7 @@ async fn a_sighup_right_after_the_start_is_not_fatal() {
     // Before: the process died of it (exit 129) while it was still starting.
     tokio::time::sleep(Duration::from_millis(50)).await;
     signal(&child, "HUP");
-    assert!(wait_listening(addr).await, "the server came up after an early SIGHUP");
+    assert!(wait_listening(addr, COME_UP).await, "the server came up after an early SIGHUP");
     assert_eq!(get(addr, "/healthz", &[]).await.status, 200);
     let (clean, log) = stop(child).await;
     assert!(clean, "{log}");
@@ -86,7 +75,7 @@ async fn a_sigterm_during_the_start_is_honoured() {
 async fn a_flood_of_refusals_writes_a_line_not_a_line_each_and_no_colour_codes() {
     let addr = free_addr();
     let child = spawn(addr, "warn");
-    assert!(wait_listening(addr).await);
+    assert!(wait_listening(addr, COME_UP).await);
     let from = "127.0.0.6".parse().unwrap();
     let mut statuses = Vec::new();
     for _ in 0..300 {
@@ -163,7 +152,7 @@ async fn a_kill_9_while_writing_history_leaves_a_store_that_opens_cleanly_and_ke
     };
     let addr = free_addr();
     let mut child = run(addr);
-    assert!(wait_listening(addr).await);
+    assert!(wait_listening(addr, COME_UP).await);
     // Twenty samples a second, each a batch of a dozen points: the kill lands mid-write.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     signal(&child, "KILL");
@@ -181,7 +170,7 @@ async fn a_kill_9_while_writing_history_leaves_a_store_that_opens_cleanly_and_ke
     let restarted = livedash_server::clock::now_ms();
     let addr = free_addr();
     let child = run(addr);
-    assert!(wait_listening(addr).await);
+    assert!(wait_listening(addr, COME_UP).await);
     let mut saving = false;
     for _ in 0..40 {
         saving = get(addr, "/healthz", &[]).await.body.contains(r#""history":"saving""#);

@@ -18,10 +18,6 @@ use common::{PASSWORD, basic, get};
 
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
 fn livedash(addr: SocketAddr, dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_livedash"));
     command
@@ -39,13 +35,7 @@ fn livedash(addr: SocketAddr, dir: &Path) -> Command {
 }
 
 async fn wait_listening(addr: SocketAddr) {
-    for _ in 0..400 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("livedash did not listen on {addr}");
+    assert!(common::wait_listening(addr, Duration::from_secs(10)).await, "livedash did not listen on {addr}");
 }
 
 async fn stop(mut child: Child) {
@@ -88,7 +78,7 @@ async fn a_wall_clock_two_days_ahead_and_back_loses_no_history_and_is_reported()
     let dir: PathBuf = common::temp_dir("store-clock-jump");
     let offset = dir.join("faketime");
     std::fs::write(&offset, "+0\n").unwrap();
-    let addr = free_addr();
+    let addr = common::free_addr();
     let child = livedash(addr, &dir)
         .env("LD_PRELOAD", LIBFAKETIME)
         .env("FAKETIME_TIMESTAMP_FILE", &offset)
@@ -186,13 +176,13 @@ async fn a_migration_killed_mid_copy_restarts_into_a_working_store() {
     let path = dir.join("history.db");
     let chunk = recent_chunk();
     version_1_file(&path, &chunk);
-    let addr = free_addr();
+    let addr = common::free_addr();
     let mut child = livedash(addr, &dir).env("LIVEDASH_FAULT_MIGRATION", "copy").spawn().unwrap();
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("aborts").unwrap();
     assert!(!status.success(), "the process died mid-migration");
     assert_eq!(version_and_chunk(&path, chunk.0), (1, Some(chunk.1.clone())), "the half-done migration left nothing");
 
-    let addr = free_addr();
+    let addr = common::free_addr();
     let child = livedash(addr, &dir).spawn().unwrap();
     wait_listening(addr).await;
     let mut state = (0, None);

@@ -170,6 +170,25 @@ pub fn request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Vec<u8
     req.into_bytes()
 }
 
+/// A free loopback address for a binary the test starts (bound, then released at once).
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// Whether something listens on `addr` within `within` (a binary the test started coming up).
+pub async fn wait_listening(addr: SocketAddr, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if TcpStream::connect(addr).await.is_ok() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A unique empty directory for one test.
 pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("livedash-test-{name}-{}", std::process::id()));
