@@ -46,6 +46,21 @@ pub(crate) fn temp_store(name: &str) -> (StoreConfig, rusqlite::Connection) {
     (config, conn)
 }
 
+/// Puts `points` of series `name` (source `local`) into `pending` in one transaction, as the
+/// writer would (a point at a time already pending replaces it); returns them.
+#[cfg(test)]
+pub(crate) fn put_pending(conn: &rusqlite::Connection, name: &str, points: Vec<Point>) -> Vec<Point> {
+    let id = db::series_id(conn, "local", name).expect("series");
+    let tx = conn.unchecked_transaction().expect("tx");
+    for p in &points {
+        let t = i64::try_from(p.t).expect("t");
+        tx.execute("INSERT OR REPLACE INTO pending (series, t, v) VALUES (?1, ?2, ?3)", rusqlite::params![id, t, p.v])
+            .expect("insert");
+    }
+    tx.commit().expect("commit");
+    points
+}
+
 pub use error::StoreError;
 pub use handle::{Store, StoreConfig};
 

@@ -1,7 +1,7 @@
 //! The store against a real SQLite file: points written, quarters closed into chunks and
 //! roll-ups, read back over each tier, the byte budget, and the minutes before a restart.
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use super::read::{self, Data};
 use super::state::{Shared, StoreConfig};
@@ -13,17 +13,9 @@ fn temp_store(name: &str) -> (StoreConfig, Connection) {
 
 /// `n` points a second apart from `start` of series `name`, a wave with a spike in the middle.
 fn write(conn: &Connection, name: &str, start: u64, n: u64) -> Vec<Point> {
-    let id = db::series_id(conn, "local", name).expect("series");
-    let points: Vec<Point> = (0..n)
-        .map(|i| Point { t: start + i * 1000, v: if i == n / 2 { 1000.0 } else { (i % 60) as f64 / 2.0 } })
-        .collect();
-    let tx = conn.unchecked_transaction().expect("tx");
-    for p in &points {
-        tx.execute("INSERT INTO pending (series, t, v) VALUES (?1, ?2, ?3)", params![id, p.t as i64, p.v])
-            .expect("insert");
-    }
-    tx.commit().expect("commit");
-    points
+    let points =
+        (0..n).map(|i| Point { t: start + i * 1000, v: if i == n / 2 { 1000.0 } else { (i % 60) as f64 / 2.0 } });
+    super::put_pending(conn, name, points.collect())
 }
 
 const HOUR: u64 = 3_600_000;

@@ -18,18 +18,8 @@ fn temp_store(name: &str) -> (StoreConfig, Connection) {
 
 /// Points of series `name` every `step` ms over `[from, to)`, pending.
 fn write(conn: &Connection, name: &str, (from, to): (u64, u64), step: u64) -> Vec<Point> {
-    let id = db::series_id(conn, "local", name).expect("series");
-    let points: Vec<Point> = (from..to)
-        .step_by(usize::try_from(step).expect("step"))
-        .map(|t| Point { t, v: (t / step % 97) as f64 })
-        .collect();
-    let tx = conn.unchecked_transaction().expect("tx");
-    for p in &points {
-        tx.execute("INSERT OR REPLACE INTO pending (series, t, v) VALUES (?1, ?2, ?3)", params![id, p.t as i64, p.v])
-            .expect("insert");
-    }
-    tx.commit().expect("commit");
-    points
+    let points = (from..to).step_by(usize::try_from(step).expect("step"));
+    crate::store::put_pending(conn, name, points.map(|t| Point { t, v: (t / step % 97) as f64 }).collect())
 }
 
 fn count(conn: &Connection, sql: &str) -> i64 {

@@ -22,19 +22,9 @@ fn temp_store(name: &str) -> (StoreConfig, Connection) {
 
 /// Points of series `x` every `step` ms over `[start, end)` into `pending`, a wave with spikes.
 fn write(conn: &Connection, start: u64, end: u64, step: u64) -> Vec<Point> {
-    let id = db::series_id(conn, "local", "x").expect("series");
-    let points: Vec<Point> = (start..end)
-        .step_by(usize::try_from(step).expect("step"))
-        .enumerate()
-        .map(|(i, t)| Point { t, v: if i % 7919 == 0 { 500.0 } else { (i % 60) as f64 / 4.0 } })
-        .collect();
-    let tx = conn.unchecked_transaction().expect("tx");
-    for p in &points {
-        tx.execute("INSERT INTO pending (series, t, v) VALUES (?1, ?2, ?3)", params![id, p.t as i64, p.v])
-            .expect("insert");
-    }
-    tx.commit().expect("commit");
-    points
+    let points = (start..end).step_by(usize::try_from(step).expect("step")).enumerate();
+    let points = points.map(|(i, t)| Point { t, v: if i % 7919 == 0 { 500.0 } else { (i % 60) as f64 / 4.0 } });
+    crate::store::put_pending(conn, "x", points.collect())
 }
 
 fn buckets_of(data: &Data) -> &[Bucket] {
