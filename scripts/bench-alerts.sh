@@ -20,22 +20,7 @@ bin=${LIVEDASH:-target/release/livedash}
 rm -rf "$out" && mkdir -p "$out"
 pw=bench-$RANDOM$RANDOM
 
-python3 - 39181 <<'PY' &
-import http.server, json, random, sys
-values = [random.random() * 100 for _ in range(200)]
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        for i in range(200):
-            values[i] = round(min(100.0, max(0.0, values[i] + random.uniform(-3, 3))), 2)
-        body = json.dumps({f"s{i}_pct": v for i, v in enumerate(values)}).encode()
-        self.send_response(200); self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *a): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-pids+=($!)
-wait_port 39181 300
+wide_upstream 39181 3 HTTP/1.1
 
 source_table='[[source]]
 name = "wide"

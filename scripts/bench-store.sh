@@ -38,21 +38,7 @@ for path in sys.argv[1:]:
 PY
 
 log "2. writer CPU for ${seconds}s: local + a 200-series upstream, both every second"
-python3 - 39171 <<'PY' &
-import http.server, json, random, sys
-values = [random.random() * 100 for _ in range(200)]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        for i in range(200):
-            values[i] = round(min(100.0, max(0.0, values[i] + random.uniform(-2, 2))), 2)
-        body = json.dumps({f"s{i}_pct": v for i, v in enumerate(values)}).encode()
-        self.send_response(200); self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *a): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-pids+=($!)
-wait_port 39171 300
+wide_upstream 39171 2
 LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=warn "$bin" --listen 127.0.0.1:39172 --data-dir "$out/data" \
   --source local --source wide=http://127.0.0.1:39171/ >/dev/null 2>&1 &
 pid=$!
