@@ -6,11 +6,13 @@
 //!
 //! - [`config`]: flags, variables and the file, merged and validated;
 //! - [`alerts`]: rules evaluated on every sample, their states, events and silences;
+//! - [`notify`]: the alerts told through channels, from a durable outbox;
 //! - [`auth`]: accounts, Basic credentials, tickets, throttling;
 //! - [`http`]: the connection loop, security headers, client facts;
 //! - [`tls`]: certificates and fingerprints;
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
+//! - `boot`: start-up's settings and housekeeping helpers;
 //! - [`store`]: history on disk (SQLite), fed and read back by [`persist`];
 //! - [`cluster`]: several instances sharing their sources through Redis;
 //! - [`api`]: `/api/history` and `/api/series`;
@@ -20,12 +22,14 @@
 pub mod alerts;
 pub mod api;
 pub mod auth;
+mod boot;
 pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod live;
 pub mod metrics;
+pub mod notify;
 pub mod permissions;
 pub mod persist;
 pub mod router;
@@ -44,7 +48,6 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::auth::device::Devices;
 use crate::auth::{Auth, LoginLimits, Users};
 use crate::config::{Config, TlsMode, UsersSource};
 use crate::http::client_ip::AddressPolicy;
@@ -52,12 +55,12 @@ use crate::http::serve::{self, ServeOptions};
 use crate::live::history::HistoryLimits;
 use crate::live::hub::Hub;
 use crate::live::stamp::Stamper;
+use crate::live::ws::WsState;
 use crate::live::ws::connections::Connections;
-use crate::live::ws::{WsConfig, WsState};
 use crate::metrics::{Observed, SourceMetrics};
 use crate::router::AppState;
-use crate::shutdown::{Shutdown, Switch};
-use crate::store::{Store, StoreConfig};
+use crate::shutdown::Switch;
+use crate::store::Store;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -189,7 +192,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(settings) => Some(cluster::Link::new(settings, &config.sources, config.history)?),
         None => None,
     };
-    let auth = Auth::with_devices(users, limits, devices(config, tls.is_some()));
+    let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()));
     let auth = Arc::new(match (&link, &config.cluster) {
         (Some(link), Some(settings)) => {
             auth.with_shared(link.book(), auth::shared::derive_key(&settings.secret.0, "websocket tickets"))
@@ -206,7 +209,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     for spec in &config.sources {
         stamper.register(&spec.name, spec.interval, &spec.series);
     }
-    let store = config.store.as_ref().map(|s| persist::start(store_config(s), &hub, config.history, shutdown.clone()));
+    let store =
+        config.store.as_ref().map(|s| persist::start(boot::store_config(s), &hub, config.history, shutdown.clone()));
     let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
     let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
     let cluster = match link {
@@ -238,12 +242,12 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             None
         }
     };
-    spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
+    boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {
         auth: auth.clone(),
         hub: hub.clone(),
-        config: Arc::new(ws_config(config, tls.is_some())),
+        config: Arc::new(boot::ws_config(config, tls.is_some())),
         connections: connections.clone(),
         shutdown: shutdown.clone(),
     };
@@ -273,7 +277,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     };
     let detail = router::Detail { hub: hub.clone(), cluster, store: store.clone() };
     let metrics_addr = match config.metrics_listen {
-        Some(addr) => Some(serve_metrics(addr, observed.clone(), detail.clone(), &options, shutdown.clone())?),
+        Some(addr) => Some(boot::serve_metrics(addr, observed.clone(), detail.clone(), &options, shutdown.clone())?),
         None => None,
     };
     let base: Arc<str> = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
@@ -302,81 +306,4 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         switch,
         task,
     })
-}
-
-/// The store's settings as the store takes them.
-fn store_config(s: &config::StoreSettings) -> StoreConfig {
-    StoreConfig {
-        path: s.path.clone(),
-        max_bytes: s.max_bytes,
-        raw_for: s.raw_for,
-        minute_for: s.minute_for,
-        hour_for: s.hour_for,
-        queue: 65_536,
-        max_reads: s.max_reads,
-    }
-}
-
-/// How device cookies are made: signed with a key derived from the cluster's secret (so that every
-/// instance accepts them) or else kept in the data directory (a key for this process's life when
-/// it cannot be kept there), Secure when browsers reach livedash over HTTPS, for the base path.
-fn devices(config: &Config, tls: bool) -> Devices {
-    let https = tls || config.public_url.as_ref().is_some_and(|u| u.origin.starts_with("https://"));
-    let base = config.public_url.as_ref().map_or("", |u| u.base.as_str());
-    if let Some(settings) = &config.cluster {
-        return Devices::new(auth::shared::derive_key(&settings.secret.0, "device cookies"), https, base);
-    }
-    let path = config.data_dir.join("device.key");
-    let key = auth::device::load_or_create_key(&path, auth::accounts::random()).unwrap_or_else(|e| {
-        tracing::warn!(path = %path.display(), error = %e, "cannot keep the device-cookie key; browsers will need to log in anew after a restart to be exempt from an attack on their user");
-        auth::accounts::random()
-    });
-    Devices::new(key, https, base)
-}
-
-/// How the WebSocket endpoint behaves, from the configuration.
-fn ws_config(config: &Config, tls: bool) -> WsConfig {
-    WsConfig {
-        public_origin: config.public_url.as_ref().map(|u| u.origin.clone()),
-        allowed_origins: config.allowed_origins.clone(),
-        tls,
-        max_connections: config.max_connections,
-        max_connections_per_ip: config.max_connections_per_ip,
-        idle_timeout: config.ws_idle_timeout,
-    }
-}
-
-/// Serves `/metrics` without authentication on the loopback address `addr`; returns the address
-/// it got.
-fn serve_metrics(
-    addr: SocketAddr,
-    observed: Observed,
-    detail: router::Detail,
-    options: &ServeOptions,
-    shutdown: Shutdown,
-) -> Result<SocketAddr, StartError> {
-    let std_listener = std::net::TcpListener::bind(addr)?;
-    std_listener.set_nonblocking(true)?;
-    let listener = TcpListener::from_std(std_listener)?;
-    let bound = listener.local_addr()?;
-    let options = ServeOptions { tls: None, ..options.clone() };
-    tokio::spawn(serve::serve(listener, router::metrics_only(observed, detail), options, shutdown));
-    Ok(bound)
-}
-
-/// Forgets idle throttling state and expired cache entries, and sums up the refusals logged, once
-/// a minute; marks sources stale that have gone quiet (checked twice a second).
-fn spawn_housekeeping(auth: Arc<Auth>, hub: Arc<Hub>, mut shutdown: Shutdown) {
-    tokio::spawn(async move {
-        let minute = Duration::from_secs(60);
-        let mut minutely = tokio::time::interval_at(tokio::time::Instant::now() + minute, minute);
-        let mut stale_check = tokio::time::interval(Duration::from_millis(500));
-        loop {
-            tokio::select! {
-                _ = minutely.tick() => auth.forget_idle(),
-                _ = stale_check.tick() => hub.mark_stale(clock::now_ms()),
-                () = shutdown.stopped() => break,
-            }
-        }
-    });
 }

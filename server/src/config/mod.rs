@@ -86,6 +86,8 @@ pub struct Config {
     /// The alert rules: the `[[alert]]` tables, then those `alert = true` makes (the implicit
     /// "source down" rules are added when the alerts start).
     pub alerts: Vec<crate::alerts::Rule>,
+    /// The notification channels (`[[notify]]`).
+    pub notify: Vec<std::sync::Arc<crate::notify::Channel>>,
     /// The default fetch interval.
     pub interval: Duration,
     /// How long history is kept.
@@ -275,6 +277,7 @@ impl Config {
             listen,
             sources,
             alerts,
+            notify: Vec::new(),
             interval,
             history,
             history_len: args.history_len.map(|n| n as usize),

@@ -1,0 +1,98 @@
+//! The parts of start-up that only assemble settings or spawn a housekeeping task: the store's
+//! settings, device cookies, the WebSocket settings, the loopback `/metrics` listener and the
+//! minutely housekeeping. May import the config and the wings it configures; never the crate root.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::auth::device::Devices;
+use crate::auth::{self, Auth};
+use crate::clock;
+use crate::config::{self, Config};
+use crate::http::serve::{self, ServeOptions};
+use crate::live::hub::Hub;
+use crate::live::ws::WsConfig;
+use crate::metrics::Observed;
+use crate::router;
+use crate::shutdown::Shutdown;
+use crate::store::StoreConfig;
+
+/// The store's settings as the store takes them.
+pub(crate) fn store_config(s: &config::StoreSettings) -> StoreConfig {
+    StoreConfig {
+        path: s.path.clone(),
+        max_bytes: s.max_bytes,
+        raw_for: s.raw_for,
+        minute_for: s.minute_for,
+        hour_for: s.hour_for,
+        queue: 65_536,
+        max_reads: s.max_reads,
+    }
+}
+
+/// How device cookies are made: signed with a key derived from the cluster's secret (so that every
+/// instance accepts them) or else kept in the data directory (a key for this process's life when
+/// it cannot be kept there), Secure when browsers reach livedash over HTTPS, for the base path.
+pub(crate) fn devices(config: &Config, tls: bool) -> Devices {
+    let https = tls || config.public_url.as_ref().is_some_and(|u| u.origin.starts_with("https://"));
+    let base = config.public_url.as_ref().map_or("", |u| u.base.as_str());
+    if let Some(settings) = &config.cluster {
+        return Devices::new(auth::shared::derive_key(&settings.secret.0, "device cookies"), https, base);
+    }
+    let path = config.data_dir.join("device.key");
+    let key = auth::device::load_or_create_key(&path, auth::accounts::random()).unwrap_or_else(|e| {
+        tracing::warn!(path = %path.display(), error = %e, "cannot keep the device-cookie key; browsers will need to log in anew after a restart to be exempt from an attack on their user");
+        auth::accounts::random()
+    });
+    Devices::new(key, https, base)
+}
+
+/// How the WebSocket endpoint behaves, from the configuration.
+pub(crate) fn ws_config(config: &Config, tls: bool) -> WsConfig {
+    WsConfig {
+        public_origin: config.public_url.as_ref().map(|u| u.origin.clone()),
+        allowed_origins: config.allowed_origins.clone(),
+        tls,
+        max_connections: config.max_connections,
+        max_connections_per_ip: config.max_connections_per_ip,
+        idle_timeout: config.ws_idle_timeout,
+    }
+}
+
+/// Serves `/metrics` without authentication on the loopback address `addr`; returns the address
+/// it got.
+pub(crate) fn serve_metrics(
+    addr: SocketAddr,
+    observed: Observed,
+    detail: router::Detail,
+    options: &ServeOptions,
+    shutdown: Shutdown,
+) -> std::io::Result<SocketAddr> {
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(std_listener)?;
+    let bound = listener.local_addr()?;
+    let options = ServeOptions { tls: None, ..options.clone() };
+    tokio::spawn(serve::serve(listener, router::metrics_only(observed, detail), options, shutdown));
+    Ok(bound)
+}
+
+/// Forgets idle throttling state and expired cache entries, and sums up the refusals logged, once
+/// a minute; marks sources stale that have gone quiet (checked twice a second).
+pub(crate) fn spawn_housekeeping(auth: Arc<Auth>, hub: Arc<Hub>, mut shutdown: Shutdown) {
+    tokio::spawn(async move {
+        let minute = Duration::from_secs(60);
+        let mut minutely = tokio::time::interval_at(tokio::time::Instant::now() + minute, minute);
+        let mut stale_check = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = minutely.tick() => auth.forget_idle(),
+                _ = stale_check.tick() => hub.mark_stale(clock::now_ms()),
+                () = shutdown.stopped() => break,
+            }
+        }
+    });
+}
