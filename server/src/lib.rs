@@ -100,6 +100,8 @@ pub struct Running {
     pub store: Option<Arc<Store>>,
     /// The alerts.
     pub alerts: alerts::Alerts,
+    /// The notifications.
+    pub notifier: notify::Notifier,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -213,6 +215,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         config.store.as_ref().map(|s| persist::start(boot::store_config(s), &hub, config.history, shutdown.clone()));
     let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
     let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
+    // Notifications: the outbox's delivery tasks (issue 21 replaces `idle` with the outbox's start).
+    let notifier = notify::Notifier::idle(config.notify.clone());
     let cluster = match link {
         Some(link) => {
             let state = link.state();
@@ -303,6 +307,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         connections,
         store,
         alerts,
+        notifier,
         switch,
         task,
     })
