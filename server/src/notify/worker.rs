@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -146,10 +147,11 @@ impl Task {
                 Ok((read::open(conn, &channel.name)?, next))
             })
             .await?;
-        self.counts().waiting.store(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
         self.due.retain(|id, _| rows.iter().any(|r| r.id == *id));
+        let held = rows.iter().filter(|r| r.state == "held").count() as u64;
         let pending: Vec<Row> = rows.into_iter().filter(|r| r.state == "pending").collect();
         if hold {
+            self.counts().waiting.store(held + pending.len() as u64, Ordering::Relaxed);
             let ids: Vec<i64> = pending.iter().map(|r| r.id).collect();
             self.db.run(move |conn| write::set_open(conn, &ids, "held")).await?;
             return Ok(hook_next.map(|d| now + d));
@@ -162,6 +164,8 @@ impl Task {
         for group in groups(ready) {
             self.deliver(group).await?;
         }
+        // What is still open: the held rows and the pending ones not closed by this pass.
+        self.counts().waiting.store(held + self.due.len() as u64, Ordering::Relaxed);
         let next = self.due.values().min().copied();
         Ok(match (next, hook_next.map(|d| now + d)) {
             (Some(a), Some(b)) => Some(a.min(b)),
