@@ -49,6 +49,9 @@ impl Task {
                         }
                     }
                 }
+                for id in &elsewhere {
+                    self.due.remove(id);
+                }
                 let at = now_ms();
                 self.db.run(move |c| write::close(c, &elsewhere, "sent_elsewhere", None, false, at)).await?;
             }

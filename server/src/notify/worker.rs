@@ -41,6 +41,11 @@ pub(super) struct Db {
 }
 
 impl Db {
+    /// The store at `path` (opened at the first use).
+    pub(super) fn new(path: PathBuf) -> Self {
+        Self { path, conn: None }
+    }
+
     /// Runs `f` on the connection (opened if needed) in a blocking thread.
     pub(super) async fn run<T: Send + 'static>(
         &mut self,
@@ -94,7 +99,7 @@ pub(super) fn spawn(
         notifier: notifier.clone(),
         index,
         channel: notifier.0.channels[index].clone(),
-        db: Db { path, conn: None },
+        db: Db::new(path),
         due: HashMap::new(),
         hooks,
         base,
@@ -133,7 +138,7 @@ pub(super) fn spawn(
 
 impl Task {
     /// One pass: the hooks, then every due row sent; when the next row is due.
-    async fn pass(&mut self) -> Result<Option<Instant>, StoreError> {
+    pub(super) async fn pass(&mut self) -> Result<Option<Instant>, StoreError> {
         let (now, now_ms) = (Instant::now(), now_ms());
         let hold = self.hooks.hold(&self.channel, now_ms);
         let (channel, hooks) = (self.channel.clone(), self.hooks.clone());
