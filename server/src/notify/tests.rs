@@ -113,6 +113,7 @@ async fn only_a_claim_held_here_is_sent_and_marked_done_after_the_2xx() {
         due: HashMap::new(),
         hooks: Arc::new(Plain),
         base: Arc::from("http://127.0.0.1:1"),
+        alerts: None,
     };
     let next = task.pass().await.expect("a pass");
     assert!(next.is_some_and(|t| t > Instant::now()), "the row held elsewhere is looked at again later");
