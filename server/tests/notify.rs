@@ -243,6 +243,7 @@ async fn a_source_down_with_20_value_rules_is_one_message() {
     let down = got[1].notices();
     assert_eq!(down.len(), 1, "its value rules add nothing: {down:?}");
     assert_eq!((str_of(&down[0], "rule"), str_of(&down[0], "status")), ("source down", "firing"));
+    assert!(down[0]["reason"].as_str().is_some_and(|r| !r.is_empty()), "why it is down: {down:?}");
 
     up.set(10.0);
     up.restart().await;
