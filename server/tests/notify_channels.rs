@@ -48,18 +48,21 @@ async fn the_webhook_posts_the_notice_json_with_its_headers() {
     std::fs::write(dir.join("auth"), "Bearer from-a-file\n").unwrap();
     let toml = format!(
         "[[notify]]\nname = \"hook\"\nwebhook = \"{}\"\nheaders = {{ Authorization = {{ file = {:?} }}, X-Team = \"ops\" }}\n\
-         [[notify]]\nname = \"templated\"\nwebhook = \"{}\"\ntemplate = \"{{{{ alert.status|upper }}}}: {{{{ alert.rule }}}} on {{{{ alert.source }}}} ({{{{ alerts|length }}}})\"\n",
+         [[notify]]\nname = \"templated\"\nwebhook = \"{}\"\ntemplate = \"{{{{ alert.status|upper }}}}: {{{{ alert.rule }}}} on {{{{ alert.source }}}} ({{{{ alerts|length }}}})\"\n\
+         [[notify]]\nname = \"typed\"\nwebhook = \"{}\"\nheaders = {{ Content-Type = \"application/cloudevents+json\" }}\n",
         r.url("/hook"),
         dir.join("auth"),
-        r.url("/templated")
+        r.url("/templated"),
+        r.url("/typed")
     );
     let c = channels(&dir, &toml);
     let answer = c[0].send(&full_sample()).await.unwrap();
     assert_eq!((answer.code, answer.text.as_str()), (200, "ok"));
     c[0].send(&two_alerts()).await.unwrap();
     c[1].send(&full_sample()).await.unwrap();
+    c[2].send(&full_sample()).await.unwrap();
     let got = r.got();
-    assert_eq!(got.len(), 3);
+    assert_eq!(got.len(), 4);
     assert_eq!(got[0].path, "/hook");
     assert_eq!(got[0].header("content-type"), Some("application/json"));
     assert_eq!(got[0].header("authorization"), Some("Bearer from-a-file"));
@@ -82,6 +85,8 @@ async fn the_webhook_posts_the_notice_json_with_its_headers() {
     assert_eq!(rules, ["cpu_high", "mem_high"]);
     assert_eq!(std::str::from_utf8(&got[2].body).unwrap(), "RESOLVED: cpu_high on web1 (1)");
     assert!(got[2].header("content-type").unwrap().starts_with("text/plain"));
+    let types: Vec<_> = got[3].headers.get_all("content-type").iter().collect();
+    assert_eq!(types, ["application/cloudevents+json"], "a configured Content-Type replaces ours");
 }
 
 #[tokio::test]

@@ -84,6 +84,7 @@ impl SmtpServer {
         std::fs::write(&script, SCRIPT).unwrap();
         let port = crate::common::free_addr().port();
         let mut child = Command::new("/usr/bin/python3")
+            .args(["-W", "ignore::UserWarning"])
             .arg(&script)
             .args([mode, &port.to_string()])
             .args([cert, key, &mail_dir])
