@@ -315,6 +315,8 @@ async fn notify_test_prints_the_answer_and_exits_1_on_a_refusal() {
     assert_eq!(out.trim(), "ops: 200 accepted by the test receiver");
     let got = r.take();
     assert_eq!((got.len(), got[0].path.as_str(), got[0].json()["kind"].as_str()), (1, "/hook/SECRET", Some("test")));
+    let started = got[0].json()["started_at"].as_str().map(str::to_owned).unwrap_or_default();
+    assert!(humantime::parse_rfc3339(&started).is_ok(), "{started:?}");
 
     r.reply(400, "no such hook", None);
     let run = livedash(&["notify", "test", "ops"], &config, &env);
