@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use livedash::{Frame, flatten};
 use rusqlite::{Connection, params};
 
+use super::alerts::AlertWrite;
 use super::error::StoreError;
 use super::state::{Job, Shared, StoreConfig};
 use super::{db, maintain};
@@ -43,6 +44,10 @@ pub fn parse(text: &str) -> Option<Parsed> {
 /// Runs until the queue closes (or a `Stop`), then closes what it can and returns.
 pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
     let mut conn: Option<Connection> = None;
+    // The alerts' writes not kept yet (the file could not be opened, or a write failed): tried
+    // again with the next batch, so that an event, and the notifications written with it, are
+    // not lost to a busy disk for a moment.
+    let mut alerts_owed = AlertsOwed::default();
     let mut next_open = Instant::now();
     let run_start = now_ms();
     let mut maint = maintain::Schedule::default();
@@ -54,7 +59,7 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
         };
         let mut batch = Vec::new();
         let mut flushes = Vec::new();
-        let mut alert_writes = Vec::new();
+        let mut alert_writes = std::mem::take(&mut alerts_owed.writes);
         let mut stop = false;
         let mut take = |job: Job, batch: &mut Vec<Parsed>| match job {
             Job::Sample(text) => {
@@ -106,17 +111,23 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                 }
                 match super::alerts::write(c, &alert_writes, now_ms()) {
                     // The delivery tasks look at the outbox again.
-                    Ok(rows) if rows > 0 => shared.outbox.send_modify(|n| *n += 1),
-                    Ok(_) => {}
+                    Ok(rows) => {
+                        alerts_owed.failures = 0;
+                        if rows > 0 {
+                            shared.outbox.send_modify(|n| *n += 1);
+                        }
+                    }
                     Err(e) => {
-                        tracing::warn!(error = %e, writes = alert_writes.len(), "history store: alert changes not kept");
+                        tracing::warn!(error = %e, writes = alert_writes.len(), "history store: alert changes not kept yet; trying again");
                         shared.set_failing(&e);
+                        alerts_owed.keep(alert_writes);
                     }
                 }
                 maint.run(c, config, shared, now_ms(), Instant::now());
             }
             None => {
                 shared.points_dropped.fetch_add(points as u64, Ordering::Relaxed);
+                alerts_owed.keep(alert_writes);
             }
         }
         for done in flushes {
@@ -135,6 +146,34 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                 0
             }
         };
+    }
+}
+
+/// The alerts' writes owed to the file, and how many tries in a row failed.
+#[derive(Default)]
+struct AlertsOwed {
+    writes: Vec<AlertWrite>,
+    failures: u32,
+}
+
+impl AlertsOwed {
+    /// The most writes kept waiting (a state change or a silence each: hours of a storm).
+    const MAX: usize = 100_000;
+    /// Tries in a row (a batch each, every half second at least) before they are given up.
+    const TRIES: u32 = 120;
+
+    /// `writes` failed: kept for the next batch, unless they failed too often or are too many.
+    fn keep(&mut self, writes: Vec<AlertWrite>) {
+        if writes.is_empty() {
+            return;
+        }
+        self.failures += 1;
+        if self.failures > Self::TRIES || writes.len() > Self::MAX {
+            tracing::error!(writes = writes.len(), "history store: alert changes lost (the file failed for a minute)");
+            self.failures = 0;
+            return;
+        }
+        self.writes = writes;
     }
 }
 

@@ -111,3 +111,25 @@ fn a_file_at_schema_4_gets_the_outbox_in_one_step_and_keeps_its_events() {
     assert!(read::ready(&conn).expect("the table"));
     assert_eq!(crate::store::alerts::count_events(&conn, AlertState::Firing).expect("kept"), 1);
 }
+
+#[test]
+fn an_event_whose_write_meets_a_busy_file_is_written_once_the_file_is_free() {
+    let config = crate::store::StoreConfig::temporary("outbox-busy");
+    let store = crate::store::Store::start(config.clone());
+    store.flush();
+    let other = rusqlite::Connection::open(&config.path).expect("open");
+    other.execute_batch("BEGIN EXCLUSIVE").expect("locked");
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        other.execute_batch("COMMIT").expect("unlocked");
+    });
+    store.alert(AlertWrite::Event(event(AlertState::Firing, 2000, 95.0), to(&["ops"], false)));
+    release.join().expect("released");
+    // The write that met the lock (2 s of busy timeout) is tried again with the next batch.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    store.flush();
+    let conn = crate::store::db::open_reader(&config.path).expect("read");
+    assert_eq!(crate::store::alerts::count_events(&conn, AlertState::Firing).expect("counted"), 1);
+    assert_eq!(read::open(&conn, "ops").expect("rows").len(), 1, "with its notification");
+    store.stop();
+}
