@@ -112,7 +112,7 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                 match super::alerts::write(c, &alert_writes, now_ms()) {
                     // The delivery tasks look at the outbox again.
                     Ok(rows) => {
-                        alerts_owed.failures = 0;
+                        alerts_owed.failing_since = None;
                         if rows > 0 {
                             shared.outbox.send_modify(|n| *n += 1);
                         }
@@ -149,28 +149,29 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
     }
 }
 
-/// The alerts' writes owed to the file, and how many tries in a row failed.
+/// The alerts' writes owed to the file, and since when its writes fail (monotonic).
 #[derive(Default)]
 struct AlertsOwed {
     writes: Vec<AlertWrite>,
-    failures: u32,
+    failing_since: Option<Instant>,
 }
 
 impl AlertsOwed {
     /// The most writes kept waiting (a state change or a silence each: hours of a storm).
     const MAX: usize = 100_000;
-    /// Tries in a row (a batch each, every half second at least) before they are given up.
-    const TRIES: u32 = 120;
+    /// How long they are tried again before they are given up.
+    const FOR: Duration = Duration::from_secs(60);
 
-    /// `writes` failed: kept for the next batch, unless they failed too often or are too many.
+    /// `writes` failed: kept for the next batch, unless the file has failed for too long or they
+    /// are too many.
     fn keep(&mut self, writes: Vec<AlertWrite>) {
         if writes.is_empty() {
             return;
         }
-        self.failures += 1;
-        if self.failures > Self::TRIES || writes.len() > Self::MAX {
+        let since = *self.failing_since.get_or_insert_with(Instant::now);
+        if since.elapsed() > Self::FOR || writes.len() > Self::MAX {
             tracing::error!(writes = writes.len(), "history store: alert changes lost (the file failed for a minute)");
-            self.failures = 0;
+            self.failing_since = None;
             return;
         }
         self.writes = writes;
