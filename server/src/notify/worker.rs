@@ -126,8 +126,15 @@ pub(super) fn spawn(
     };
     let mut wake = notifier.0.wake.subscribe();
     tokio::spawn(async move {
+        let mut writer_gone = false;
         loop {
-            let next = match task.pass().await {
+            // A stop cancels a pass even mid-send: its rows stay pending for the next start (the
+            // receivers de-duplicate by id).
+            let passed = tokio::select! {
+                passed = task.pass() => passed,
+                () = shutdown.stopped() => break,
+            };
+            let next = match passed {
                 Ok(next) => next,
                 Err(e) => {
                     if task.db.opened {
@@ -145,11 +152,9 @@ pub(super) fn spawn(
                 }
             };
             tokio::select! {
-                changed = written.changed() => {
-                    if changed.is_err() {
-                        // The store's writer is gone: nothing new will come; what is open still goes.
-                        written = tokio::sync::watch::channel(0).1;
-                    }
+                changed = written.changed(), if !writer_gone => {
+                    // The store's writer gone (stopping): nothing new will come; what is open still goes.
+                    writer_gone = changed.is_err();
                     tokio::time::sleep(GATHER).await;
                 }
                 _ = wake.changed() => {}
