@@ -89,42 +89,55 @@ impl Task {
                 self.counts().sent.fetch_add(mine.len() as u64, Ordering::Relaxed);
                 for (row, token) in &mine {
                     self.due.remove(&row.id);
-                    if let (Some(claims), Some(token)) = (self.notifier.0.claims.get(), token)
-                        && let Err(e) = claims.done(&claim_key(row), *token).await
-                    {
-                        tracing::warn!(channel = %self.channel.name, error = %e, "notify: could not mark a delivery done in the cluster");
-                    }
+                    self.done(row, *token).await;
                 }
             }
             Err(SendError::Retry { reason, after }) => {
                 tracing::info!(channel = %self.channel.name, reason = %reason, "notify: a send failed; it will be tried again");
                 self.note(at, &reason);
-                for (row, _) in mine {
-                    self.failed_try(row, &reason, after, answered).await?;
+                for (row, token) in mine {
+                    if self.failed_try(&row, &reason, after, answered).await? {
+                        self.done(&row, token).await;
+                    }
                 }
             }
             Err(SendError::Refused { reason }) => {
                 tracing::warn!(channel = %self.channel.name, reason = %reason, "notify: the receiver refused a message; given up on this channel");
                 self.note(at, &reason);
-                for (row, _) in mine {
+                for (row, token) in mine {
                     self.due.remove(&row.id);
-                    self.give_up(row.id, "failed", &reason).await?;
+                    if self.give_up(row.id, "failed", &reason).await? {
+                        self.done(&row, token).await;
+                    }
                 }
             }
         }
         Ok(())
     }
 
+    /// Marks `row` done in the cluster under the claim's `token` (when it was claimed there):
+    /// nothing more is to be done for its key, delivered or given up for good (the holder keeps
+    /// the reason), so no other instance tries it again. A delivery moved to a fallback is not
+    /// done: if this instance dies before the fallback delivered it, the next holder takes the
+    /// key over and moves it again.
+    async fn done(&mut self, row: &Row, token: Option<u64>) {
+        if let (Some(claims), Some(token)) = (self.notifier.0.claims.get(), token)
+            && let Err(e) = claims.done(&claim_key(row), token).await
+        {
+            tracing::warn!(channel = %self.channel.name, error = %e, "notify: could not mark a delivery done in the cluster");
+        }
+    }
+
     /// A try of `row` failed with a reason worth another: tried again after the back-off, or
     /// moved to the fallback after `fallback_after` failures, or given up after 24 h of waiting
-    /// with no fallback.
+    /// with no fallback; whether it ended for good (given up, not moved).
     async fn failed_try(
         &mut self,
-        row: Row,
+        row: &Row,
         reason: &str,
         after: Option<Duration>,
         now: Instant,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let failures = row.failures + 1;
         if self.channel.fallback.is_some() && failures >= self.channel.fallback_after.max(1) {
             self.due.remove(&row.id);
@@ -141,12 +154,12 @@ impl Task {
         self.db.run(move |c| write::retry(c, &[id], &reason, waited, at.saturating_add(waited))).await?;
         self.due.insert(row.id, now + wait);
         self.counts().retried.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        Ok(false)
     }
 
     /// Row `id` is given up on this channel (`failed` or `moved`): to the fallback when the
-    /// channel has one (same key), else ended with `reason`.
-    async fn give_up(&mut self, id: i64, state: &'static str, reason: &str) -> Result<(), StoreError> {
+    /// channel has one (same key), else ended with `reason`; whether it ended (not moved).
+    async fn give_up(&mut self, id: i64, state: &'static str, reason: &str) -> Result<bool, StoreError> {
         let (reason, at, fallback) = (reason.to_owned(), now_ms(), self.channel.fallback.clone());
         let moved = self
             .db
@@ -159,7 +172,7 @@ impl Task {
         if moved {
             self.notifier.0.wake.send_modify(|n| *n += 1);
         }
-        Ok(())
+        Ok(!moved)
     }
 
     /// Keeps the channel's last answer or failure for the page.

@@ -194,3 +194,28 @@ async fn after_fallback_after_failures_the_fallback_takes_over_and_without_one_2
     assert_eq!(rows[0].state, "failed");
     assert!(rows[0].last.as_deref().is_some_and(|l| l.contains("24 h")), "{:?}", rows[0].last);
 }
+
+#[tokio::test]
+async fn a_refusal_without_fallback_is_done_in_the_cluster_and_one_moved_to_a_fallback_is_not() {
+    let (url, _) = receiver_with("400 Bad").await;
+    for fallback in [None, Some("mail")] {
+        let (config, conn) = crate::store::temp_store("notify-refused-done");
+        write::insert(&conn, &row("k")).expect("row");
+        let fake = Arc::new(Fake {
+            answers: [("k/ops".to_owned(), Claimed::Mine(3))].into_iter().collect(),
+            delivered_elsewhere: Vec::new(),
+            done: Mutex::default(),
+        });
+        let mut ops = Channel::new("ops", Target::webhook(&url)).expect("a channel");
+        ops.fallback = fallback.map(Arc::from);
+        let mut task = task_for(ops, &config.path);
+        task.notifier.use_claims(fake.clone());
+        task.pass().await.expect("a pass");
+        assert_eq!(only(&conn)[0].state, "failed");
+        let done = fake.done.lock().clone();
+        match fallback {
+            None => assert_eq!(done, [("k/ops".to_owned(), 3)], "given up for good: no one tries it again"),
+            Some(_) => assert!(done.is_empty(), "moved: the next holder would move it again"),
+        }
+    }
+}
