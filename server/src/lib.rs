@@ -230,7 +230,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
                 &source_metrics,
                 &shutdown,
             );
-            alerts.join_cluster(node);
+            alerts.join_cluster(node.clone());
+            // A delivery is sent by its source's lease holder alone, claimed with its token.
+            notifier.join_cluster(node);
             Some(state)
         }
         None => {

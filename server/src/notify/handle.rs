@@ -1,9 +1,10 @@
 //! The [`Notifier`]: the handle the API and the page take (channels and their state, deliveries,
 //! a test through the real path), cheap to clone.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::channel::Channel;
+use super::claim::Claims;
 use super::delivery::{ChannelState, Delivery};
 use super::message::Answer;
 
@@ -31,12 +32,23 @@ pub struct Notifier(pub(super) Arc<Inner>);
 /// What the handle and the delivery tasks share.
 pub(super) struct Inner {
     pub(super) channels: Vec<Arc<Channel>>,
+    /// The cluster's claims, once joined (absent: not clustered, every delivery is this
+    /// instance's to send).
+    pub(super) claims: OnceLock<Arc<dyn Claims>>,
 }
 
 impl Notifier {
     /// A notifier with `channels` that sends nothing yet (the outbox's tasks start it).
     pub fn idle(channels: Vec<Arc<Channel>>) -> Self {
-        Self(Arc::new(Inner { channels }))
+        Self(Arc::new(Inner { channels, claims: OnceLock::new() }))
+    }
+
+    /// Joins the cluster: from now on a delivery is sent only once claimed through `claims`
+    /// (a second call changes nothing).
+    pub fn join_cluster(&self, claims: Arc<dyn Claims>) {
+        if self.0.claims.set(claims).is_err() {
+            tracing::warn!("the notifications joined a cluster twice: the first one stays");
+        }
     }
 
     /// Every channel and its state.

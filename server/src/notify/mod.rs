@@ -5,7 +5,8 @@
 //!   ([`Answer`], [`SendError`]);
 //! - [`channel`]: the configured channels (`[[notify]]`: webhook, Slack, Discord, Mattermost,
 //!   ntfy, e-mail), each turning a [`Message`] into its receiver's format and sending it;
-//! - [`quiet`]: quiet hours (`quiet = "22:00-07:00"`, local time);
+//! - [`quiet`]: quiet hours (`quiet = "22:00-07:00"`, local time); [`digest`]: what they held,
+//!   as one message at their end;
 //! - [`claim`]: in a cluster, the lease holder claims each delivery with its fencing token before
 //!   sending it ([`Claims`], implemented by the cluster wing);
 //! - [`delivery`]: the outbox's rows as the page and the API show them;
@@ -23,6 +24,7 @@
 pub mod channel;
 pub mod claim;
 pub mod delivery;
+pub mod digest;
 pub mod handle;
 pub mod message;
 pub mod quiet;

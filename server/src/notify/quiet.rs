@@ -24,6 +24,13 @@ impl Quiet {
         Ok(Self { start, end })
     }
 
+    /// Whether the server's local time is inside now (the wall clock decides a time of day; what
+    /// waits for the end polls this, so that a clock that jumps never makes anything wait for
+    /// ever).
+    pub fn now(&self) -> bool {
+        self.contains(local_minute())
+    }
+
     /// Whether `minute` of the day (0..1440) is inside.
     pub fn contains(&self, minute: u16) -> bool {
         if self.start < self.end {
@@ -32,6 +39,13 @@ impl Quiet {
             minute >= self.start || minute < self.end
         }
     }
+}
+
+/// The minute of the day now, in the server's local time (0..1440).
+pub fn local_minute() -> u16 {
+    use chrono::Timelike;
+    let now = chrono::Local::now();
+    u16::try_from(now.hour() * 60 + now.minute()).unwrap_or(0)
 }
 
 fn minute(hm: &str) -> Result<u16, String> {

@@ -1,0 +1,145 @@
+//! The digest sent when a channel's quiet hours end: what they held, as one [`Message`] of kind
+//! [`Kind::Digest`]. An alert that fired inside them and still fires is one notice (its firing,
+//! with how long it has fired so far); one that fired and resolved inside them is ONE notice, its
+//! resolution (which carries `started_at`, `resolved_at`, the peak and the duration); a
+//! resolution of an alert whose firing was sent before they began is its own notice. Nothing
+//! held is dropped: every held notice is in the digest, alone or as half of a pair.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest as _, Sha256};
+
+use super::message::{Kind, Message, Notice, Status};
+
+/// The digest of `held` (the notices quiet hours held for one channel, oldest first), composed at
+/// `now`; `None` when nothing was held.
+pub fn compose(held: Vec<Notice>, now: DateTime<Utc>) -> Option<Message> {
+    // Each slot is a notice of the digest, in the order its alert began; a resolution takes the
+    // slot of the latest firing of the same alert still open before it.
+    let mut slots: Vec<Notice> = Vec::with_capacity(held.len());
+    for notice in held {
+        let open = match notice.status {
+            Status::Resolved => slots.iter().rposition(|s| s.status == Status::Firing && same_alert(s, &notice)),
+            Status::Firing => None,
+        };
+        match open {
+            Some(i) => slots[i] = notice,
+            None => slots.push(notice),
+        }
+    }
+    for slot in &mut slots {
+        if slot.status == Status::Firing
+            && let Ok(started) = DateTime::parse_from_rfc3339(&slot.started_at)
+        {
+            let so_far = now.signed_duration_since(started).num_seconds();
+            slot.duration_s = u64::try_from(so_far).ok().or(slot.duration_s);
+        }
+    }
+    (!slots.is_empty()).then_some(Message { kind: Kind::Digest, notices: slots })
+}
+
+/// The digest's own id (stable for the same held notices): the receivers' key to de-duplicate
+/// it, and the cluster's claim key with the channel.
+pub fn id(message: &Message) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"digest");
+    for n in &message.notices {
+        hash.update(n.id.as_bytes());
+        hash.update([0]);
+    }
+    hash.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One line per notice of a digest, for the channels that write text.
+pub fn lines(message: &Message) -> Vec<String> {
+    message
+        .notices
+        .iter()
+        .map(|n| match (n.status, &n.resolved_at) {
+            (Status::Resolved, Some(at)) if !n.started_at.is_empty() => {
+                format!("{} (fired {}, resolved {at})", n.summary, n.started_at)
+            }
+            (Status::Resolved, _) => format!("{} (resolved)", n.summary),
+            (Status::Firing, _) => format!("{} (still firing since {})", n.summary, n.started_at),
+        })
+        .collect()
+}
+
+fn same_alert(a: &Notice, b: &Notice) -> bool {
+    a.rule == b.rule && a.source == b.source && a.series == b.series
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use livedash::alerts::Severity;
+
+    fn notice(id: &str, status: Status, rule: &str, started: &str, resolved: Option<&str>) -> Notice {
+        Notice {
+            id: id.into(),
+            status,
+            rule: rule.into(),
+            severity: Severity::Warning,
+            source: "web".into(),
+            series: Some("cpu".into()),
+            value: Some(95.0),
+            threshold: Some(90.0),
+            started_at: started.into(),
+            resolved_at: resolved.map(str::to_owned),
+            peak: Some(99.0),
+            duration_s: resolved.map(|_| 600),
+            url: String::new(),
+            silence_url: String::new(),
+            summary: format!("{rule} on web"),
+            reason: None,
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).expect("a time").with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_pair_is_one_notice_and_a_still_firing_one_says_for_how_long() {
+        let held = vec![
+            notice("f1", Status::Firing, "hot", "2026-12-05T23:00:00Z", None),
+            notice("f2", Status::Firing, "disk", "2026-12-05T23:30:00Z", None),
+            notice("r1", Status::Resolved, "hot", "2026-12-05T23:00:00Z", Some("2026-12-05T23:10:00Z")),
+        ];
+        let digest = compose(held, at("2026-12-06T07:00:00Z")).expect("a digest");
+        assert_eq!(digest.kind, Kind::Digest);
+        let ids: Vec<&str> = digest.notices.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["r1", "f2"], "the pair in its firing's place, then the one still firing");
+        assert_eq!(digest.notices[0].resolved_at.as_deref(), Some("2026-12-05T23:10:00Z"));
+        assert_eq!(digest.notices[0].duration_s, Some(600));
+        assert_eq!(digest.notices[1].duration_s, Some(7 * 3600 + 1800), "fired for 7.5 h so far");
+        let lines = lines(&digest);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].contains("resolved 2026-12-05T23:10:00Z") && lines[1].contains("still firing"), "{lines:?}");
+    }
+
+    #[test]
+    fn nothing_held_is_dropped_and_episodes_pair_in_order() {
+        let held = vec![
+            // Fired before the quiet hours (sent then): its resolution alone.
+            notice("r0", Status::Resolved, "old", "2026-12-05T20:00:00Z", Some("2026-12-05T22:30:00Z")),
+            notice("a1", Status::Firing, "hot", "2026-12-05T23:00:00Z", None),
+            notice("b1", Status::Resolved, "hot", "2026-12-05T23:00:00Z", Some("2026-12-05T23:05:00Z")),
+            notice("a2", Status::Firing, "hot", "2026-12-06T01:00:00Z", None),
+            notice("b2", Status::Resolved, "hot", "2026-12-06T01:00:00Z", Some("2026-12-06T01:05:00Z")),
+            notice("a3", Status::Firing, "hot", "2026-12-06T03:00:00Z", None),
+        ];
+        let digest = compose(held, at("2026-12-06T07:00:00Z")).expect("a digest");
+        let ids: Vec<&str> = digest.notices.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["r0", "b1", "b2", "a3"]);
+        assert!(compose(Vec::new(), at("2026-12-06T07:00:00Z")).is_none());
+    }
+
+    #[test]
+    fn the_id_is_stable_for_the_same_notices() {
+        let one = || compose(vec![notice("f1", Status::Firing, "hot", "", None)], Utc::now()).expect("a digest");
+        assert_eq!(id(&one()), id(&one()));
+        let other = compose(vec![notice("f9", Status::Firing, "hot", "", None)], Utc::now()).expect("a digest");
+        assert_ne!(id(&one()), id(&other));
+        assert_eq!(id(&one()).len(), 24);
+    }
+}
