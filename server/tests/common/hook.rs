@@ -42,6 +42,9 @@ impl Hit {
     }
 }
 
+/// What the receiver's handler shares with the test: the POSTs, and the status to answer.
+type Shared = (Arc<Mutex<Vec<Hit>>>, Arc<AtomicU16>);
+
 /// The receiver.
 #[derive(Clone)]
 pub struct Hook {
@@ -56,9 +59,7 @@ impl Hook {
         let hits = Arc::new(Mutex::new(Vec::new()));
         let answer = Arc::new(AtomicU16::new(status));
         let state = (hits.clone(), answer.clone());
-        let handler = |State((hits, answer)): State<(Arc<Mutex<Vec<Hit>>>, Arc<AtomicU16>)>,
-                       headers: HeaderMap,
-                       body: Bytes| async move {
+        let handler = |State((hits, answer)): State<Shared>, headers: HeaderMap, body: Bytes| async move {
             let answered = answer.load(Ordering::SeqCst);
             let instance = headers.get("x-instance").and_then(|v| v.to_str().ok()).map(str::to_owned);
             let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
