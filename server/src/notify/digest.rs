@@ -1,18 +1,18 @@
 //! The digest sent when a channel's quiet hours end: what they held, as one [`Message`] of kind
 //! [`Kind::Digest`]. An alert that fired inside them and still fires is one notice (its firing,
-//! with how long it has fired so far); one that fired and resolved inside them is ONE notice, its
-//! resolution (which carries `started_at`, `resolved_at`, the peak and the duration); a
-//! resolution of an alert whose firing was sent before they began is its own notice. Nothing
-//! held is dropped: every held notice is in the digest, alone or as half of a pair.
+//! saying how long it has fired so far); one that fired and resolved inside them is ONE notice,
+//! its resolution (which carries `started_at`, `resolved_at`, the peak and the duration); a
+//! resolution of an alert whose firing was sent before they began is its own notice; an alert that
+//! fired, resolved and fired again inside them is two notices. Nothing held is dropped: every
+//! held notice is in the digest, alone or as half of a pair.
 
-use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 
 use super::message::{Kind, Message, Notice, Status};
 
-/// The digest of `held` (the notices quiet hours held for one channel, oldest first), composed at
-/// `now`; `None` when nothing was held.
-pub fn compose(held: Vec<Notice>, now: DateTime<Utc>) -> Option<Message> {
+/// The digest of `held` (the notices quiet hours held for one channel, oldest first); `None` when
+/// nothing was held.
+pub fn compose(held: Vec<Notice>) -> Option<Message> {
     // Each slot is a notice of the digest, in the order its alert began; a resolution takes the
     // slot of the latest firing of the same alert still open before it.
     let mut slots: Vec<Notice> = Vec::with_capacity(held.len());
@@ -26,42 +26,20 @@ pub fn compose(held: Vec<Notice>, now: DateTime<Utc>) -> Option<Message> {
             None => slots.push(notice),
         }
     }
-    for slot in &mut slots {
-        if slot.status == Status::Firing
-            && let Ok(started) = DateTime::parse_from_rfc3339(&slot.started_at)
-        {
-            let so_far = now.signed_duration_since(started).num_seconds();
-            slot.duration_s = u64::try_from(so_far).ok().or(slot.duration_s);
-        }
-    }
     (!slots.is_empty()).then_some(Message { kind: Kind::Digest, notices: slots })
 }
 
-/// The digest's own id (stable for the same held notices): the receivers' key to de-duplicate
-/// it, and the cluster's claim key with the channel.
-pub fn id(message: &Message) -> String {
+/// A digest's own stable id, from the ids of what it holds (the same on every instance of a
+/// cluster that held the same rows): the receivers' key to de-duplicate it, and the claims' key
+/// with its channel. 32 hex digits, like an alert's.
+pub fn key<'a>(held: impl IntoIterator<Item = &'a str>) -> String {
     let mut hash = Sha256::new();
     hash.update(b"digest");
-    for n in &message.notices {
-        hash.update(n.id.as_bytes());
-        hash.update([0]);
+    for id in held {
+        hash.update([0x1f]);
+        hash.update(id.as_bytes());
     }
-    hash.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// One line per notice of a digest, for the channels that write text.
-pub fn lines(message: &Message) -> Vec<String> {
-    message
-        .notices
-        .iter()
-        .map(|n| match (n.status, &n.resolved_at) {
-            (Status::Resolved, Some(at)) if !n.started_at.is_empty() => {
-                format!("{} (fired {}, resolved {at})", n.summary, n.started_at)
-            }
-            (Status::Resolved, _) => format!("{} (resolved)", n.summary),
-            (Status::Firing, _) => format!("{} (still firing since {})", n.summary, n.started_at),
-        })
-        .collect()
+    hash.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn same_alert(a: &Notice, b: &Notice) -> bool {
@@ -94,27 +72,20 @@ mod tests {
         }
     }
 
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).expect("a time").with_timezone(&Utc)
-    }
-
     #[test]
-    fn a_pair_is_one_notice_and_a_still_firing_one_says_for_how_long() {
+    fn a_pair_is_one_notice_in_its_firings_place() {
         let held = vec![
             notice("f1", Status::Firing, "hot", "2026-12-05T23:00:00Z", None),
             notice("f2", Status::Firing, "disk", "2026-12-05T23:30:00Z", None),
             notice("r1", Status::Resolved, "hot", "2026-12-05T23:00:00Z", Some("2026-12-05T23:10:00Z")),
         ];
-        let digest = compose(held, at("2026-12-06T07:00:00Z")).expect("a digest");
+        let digest = compose(held).expect("a digest");
         assert_eq!(digest.kind, Kind::Digest);
         let ids: Vec<&str> = digest.notices.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(ids, ["r1", "f2"], "the pair in its firing's place, then the one still firing");
         assert_eq!(digest.notices[0].resolved_at.as_deref(), Some("2026-12-05T23:10:00Z"));
         assert_eq!(digest.notices[0].duration_s, Some(600));
-        assert_eq!(digest.notices[1].duration_s, Some(7 * 3600 + 1800), "fired for 7.5 h so far");
-        let lines = lines(&digest);
-        assert_eq!(lines.len(), 2);
-        assert!(lines[0].contains("resolved 2026-12-05T23:10:00Z") && lines[1].contains("still firing"), "{lines:?}");
+        assert_eq!(digest.notices[1].status, Status::Firing);
     }
 
     #[test]
@@ -128,18 +99,17 @@ mod tests {
             notice("b2", Status::Resolved, "hot", "2026-12-06T01:00:00Z", Some("2026-12-06T01:05:00Z")),
             notice("a3", Status::Firing, "hot", "2026-12-06T03:00:00Z", None),
         ];
-        let digest = compose(held, at("2026-12-06T07:00:00Z")).expect("a digest");
+        let digest = compose(held).expect("a digest");
         let ids: Vec<&str> = digest.notices.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(ids, ["r0", "b1", "b2", "a3"]);
-        assert!(compose(Vec::new(), at("2026-12-06T07:00:00Z")).is_none());
+        assert!(compose(Vec::new()).is_none());
     }
 
     #[test]
-    fn the_id_is_stable_for_the_same_notices() {
-        let one = || compose(vec![notice("f1", Status::Firing, "hot", "", None)], Utc::now()).expect("a digest");
-        assert_eq!(id(&one()), id(&one()));
-        let other = compose(vec![notice("f9", Status::Firing, "hot", "", None)], Utc::now()).expect("a digest");
-        assert_ne!(id(&one()), id(&other));
-        assert_eq!(id(&one()).len(), 24);
+    fn the_key_is_stable_for_the_same_rows() {
+        assert_eq!(key(["a", "b"]), key(["a", "b"]));
+        assert_ne!(key(["a", "b"]), key(["ab"]));
+        assert_ne!(key(["a", "b"]), key(["b", "a"]));
+        assert_eq!(key(["a"]).len(), 32);
     }
 }
