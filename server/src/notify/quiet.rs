@@ -70,14 +70,14 @@ mod tests {
         assert!(q.contains(22 * 60) && q.contains(3 * 60) && !q.contains(7 * 60) && !q.contains(12 * 60));
         let day = Quiet::parse("12:30-13:00").expect("valid");
         assert!(day.contains(12 * 60 + 30) && !day.contains(13 * 60) && !day.contains(0));
-        let noon_utc = 1_765_022_400_000; // 2025-12-06T12:00:00Z
+        let noon_utc: i64 = 1_765_022_400_000; // 2025-12-06T12:00:00Z
         let offset = {
             use chrono::{Offset, TimeZone};
             let at = chrono::Local.timestamp_millis_opt(noon_utc).single().expect("one local time");
             at.offset().fix().local_minus_utc() / 60
         };
         let local = (12 * 60 + offset).rem_euclid(1440);
-        assert_eq!(i32::from(local_minute(noon_utc)), local);
+        assert_eq!(i32::from(local_minute(noon_utc.unsigned_abs())), local);
         for bad in ["22:00", "25:00-01:00", "2:00-03:00", "10:00-10:00", "aa:bb-01:00"] {
             assert!(Quiet::parse(bad).is_err(), "{bad}");
         }
