@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use livedash_server::Running;
 use livedash_server::config::Config;
-use livedash_server::notify::{Channel, DeliveryState, channel::Target};
+use livedash_server::notify::DeliveryState;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -82,24 +82,18 @@ impl Upstream {
     }
 }
 
-/// A webhook channel.
-fn webhook(name: &str, url: &str, fallback: Option<&str>) -> Arc<Channel> {
-    Arc::new(Channel {
-        name: Arc::from(name),
-        target: Target::Webhook { url: url.to_owned() },
-        repeat: None,
-        quiet: None,
-        fallback: fallback.map(Arc::from),
-        fallback_after: 3,
-    })
+/// A `[[notify]]` table of a webhook channel.
+fn webhook(name: &str, url: &str, fallback: Option<&str>) -> String {
+    let fallback = fallback.map(|f| format!("fallback = \"{f}\"\n")).unwrap_or_default();
+    format!("[[notify]]\nname = \"{name}\"\nwebhook = \"{url}\"\n{fallback}\n")
 }
 
-/// The source `up` on `upstream`, `rules`, a store of its own, and `channels`.
-fn config(name: &str, upstream: SocketAddr, rules: &str, channels: Vec<Arc<Channel>>) -> Config {
-    let toml = format!("[[source]]\nname = \"up\"\nurl = \"http://{upstream}/\"\n\n{rules}");
+/// The source `up` on `upstream`, `rules` and `channels` (`[[notify]]` tables) in a real
+/// `--config` file, and a store of its own.
+fn config(name: &str, upstream: SocketAddr, rules: &str, channels: &[String]) -> Config {
+    let toml = format!("[[source]]\nname = \"up\"\nurl = \"http://{upstream}/\"\n\n{rules}\n{}", channels.concat());
     let mut config = common::test_config_with_file(name, &toml);
     config.store = Some(common::store_settings(name));
-    config.notify = channels;
     config
 }
 
@@ -108,6 +102,17 @@ const BUSY: &str =
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_else(|| panic!("{key} in {v}"))
+}
+
+/// Waits (5 s at most) until no delivery is open any more (the last answer is written).
+async fn settled(running: &Running) {
+    for _ in 0..50 {
+        let rows = running.notifier.deliveries(None, 100).await.unwrap();
+        if rows.iter().all(|d| !matches!(d.state, DeliveryState::Pending | DeliveryState::Held)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn metrics(running: &Running) -> String {
@@ -120,7 +125,7 @@ async fn a_firing_and_its_resolution_arrive_once_each_with_their_fields_through_
     receiver.script([Reply::status(500), Reply::status(500)]);
     let up = Upstream::start(1, 95.0).await;
     let running =
-        common::start_with(config("notify-fields", up.addr, BUSY, vec![webhook("ops", &receiver.url(), None)])).await;
+        common::start_with(config("notify-fields", up.addr, BUSY, &[webhook("ops", &receiver.url(), None)])).await;
     let got = receiver.wait(3, Duration::from_secs(20)).await;
     assert_eq!(got.iter().map(|g| g.answered).collect::<Vec<_>>(), [500, 500, 200]);
     let gaps: Vec<Duration> = got.windows(2).map(|w| w[1].at - w[0].at).collect();
@@ -153,6 +158,7 @@ async fn a_firing_and_its_resolution_arrive_once_each_with_their_fields_through_
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(receiver.got().len(), 4, "nothing sent twice");
 
+    settled(&running).await;
     let rows = running.notifier.deliveries(Some("busy"), 10).await.unwrap();
     let seen: Vec<(DeliveryState, u32)> = rows.iter().map(|d| (d.state, d.attempts)).collect();
     assert_eq!(seen, [(DeliveryState::Sent, 1), (DeliveryState::Sent, 3)], "newest first");
@@ -174,7 +180,7 @@ async fn a_429_with_retry_after_2_is_tried_again_no_sooner_than_2_s_later() {
     receiver.script([Reply { status: 429, retry_after: Some(2) }]);
     let up = Upstream::start(1, 95.0).await;
     let running =
-        common::start_with(config("notify-429", up.addr, BUSY, vec![webhook("ops", &receiver.url(), None)])).await;
+        common::start_with(config("notify-429", up.addr, BUSY, &[webhook("ops", &receiver.url(), None)])).await;
     let got = receiver.wait(2, Duration::from_secs(15)).await;
     assert_eq!(got.iter().map(|g| g.answered).collect::<Vec<_>>(), [429, 200]);
     eprintln!("429 Retry-After: 2, then 200: tried again {:?} later", got[1].at - got[0].at);
@@ -188,7 +194,7 @@ async fn a_delivery_pending_across_a_restart_is_delivered_once_when_the_receiver
     let addr = common::free_addr();
     let url = format!("http://{addr}/hook");
     let up = Upstream::start(1, 95.0).await;
-    let config = config("notify-restart", up.addr, BUSY, vec![webhook("ops", &url, None)]);
+    let config = config("notify-restart", up.addr, BUSY, &[webhook("ops", &url, None)]);
     let running = common::start_with(config.clone()).await;
     let mut tried = false;
     for _ in 0..100 {
@@ -209,6 +215,7 @@ async fn a_delivery_pending_across_a_restart_is_delivered_once_when_the_receiver
     assert_eq!(str_of(&got[0].notices()[0], "status"), "firing");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(receiver.got().len(), 1, "once");
+    settled(&running).await;
     let rows = running.notifier.deliveries(None, 10).await.unwrap();
     assert_eq!(rows.iter().map(|d| d.state).collect::<Vec<_>>(), [DeliveryState::Sent]);
     running.stop().await;
@@ -222,7 +229,7 @@ async fn a_source_down_with_20_value_rules_is_one_message() {
     let receiver = Receiver::start().await;
     let mut up = Upstream::start(20, 95.0).await;
     let running =
-        common::start_with(config("notify-group", up.addr, &rules, vec![webhook("ops", &receiver.url(), None)])).await;
+        common::start_with(config("notify-group", up.addr, &rules, &[webhook("ops", &receiver.url(), None)])).await;
     let got = receiver.wait(1, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let got_all = receiver.got();
@@ -254,13 +261,16 @@ async fn a_400_fails_with_its_reason_and_the_fallback_channel_gets_it() {
     refusing.script([Reply::status(400)]);
     let fallback = Receiver::start().await;
     let rules = format!("{BUSY}notify = [\"ops\"]\n");
-    let channels = vec![webhook("ops", &refusing.url(), Some("mail")), webhook("mail", &fallback.url(), None)];
+    let channels = &[webhook("ops", &refusing.url(), Some("mail")), webhook("mail", &fallback.url(), None)];
     let up = Upstream::start(1, 95.0).await;
     let running = common::start_with(config("notify-400", up.addr, &rules, channels)).await;
     let got = fallback.wait(1, Duration::from_secs(10)).await;
-    assert_eq!(got.len(), 1, "the fallback got it");
+    let rows = running.notifier.deliveries(None, 10).await.unwrap();
+    let events = running.alerts.events(0, u64::MAX, 100).await.unwrap();
+    assert_eq!(got.len(), 1, "the fallback got it: {rows:?} {events:?} {:?}", refusing.got());
     assert_eq!(refusing.got().len(), 1, "a 400 is not tried again");
     assert_eq!(got[0].notices()[0]["id"], refusing.got()[0].notices()[0]["id"], "the same id");
+    settled(&running).await;
     let failed = running.notifier.failed(10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!((failed[0].channel.as_str(), failed[0].state), ("ops", DeliveryState::Failed));

@@ -102,14 +102,7 @@ async fn only_a_claim_held_here_is_sent_and_marked_done_after_the_2xx() {
         done: Mutex::default(),
     });
     let (url, got) = receiver().await;
-    let channel = Arc::new(Channel {
-        name: Arc::from("ops"),
-        target: Target::Webhook { url },
-        repeat: None,
-        quiet: None,
-        fallback: None,
-        fallback_after: 3,
-    });
+    let channel = Arc::new(Channel::new("ops", Target::webhook(&url)).expect("a channel"));
     let notifier = Notifier::with_store(vec![channel.clone()], Some(config.path.clone()));
     notifier.use_claims(fake.clone());
     let mut task = Task {

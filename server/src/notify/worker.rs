@@ -11,12 +11,12 @@
 //! (a refusal, or 24 h of failures with no fallback).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use super::backoff;
 use super::channel::Channel;
@@ -24,8 +24,8 @@ use super::handle::Notifier;
 use super::hooks::{Hooks, Pass};
 use crate::clock::now_ms;
 use crate::shutdown::Shutdown;
+use crate::store::StoreError;
 use crate::store::outbox::{Row, read, write};
-use crate::store::{StoreError, db};
 
 /// How long a task waits after the writer added rows before it reads them, so that the rows of
 /// one moment (a source down and its value rules) are sent as one message.
@@ -34,16 +34,20 @@ const GATHER: Duration = Duration::from_millis(250);
 /// another instance holds its source's lease).
 pub(super) const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
-/// The store, through a connection of the task's own, used off the async threads.
+/// The store, through a connection of the task's own, used off the async threads. The task never
+/// makes the file nor its tables (the store's writer does, at its start): until they are there it
+/// has nothing to deliver.
 pub(super) struct Db {
     path: PathBuf,
     conn: Option<Connection>,
+    /// Whether the file was ever opened (a failure before is the writer not having made it yet).
+    pub(super) opened: bool,
 }
 
 impl Db {
     /// The store at `path` (opened at the first use).
     pub(super) fn new(path: PathBuf) -> Self {
-        Self { path, conn: None }
+        Self { path, conn: None, opened: false }
     }
 
     /// Runs `f` on the connection (opened if needed) in a blocking thread.
@@ -55,7 +59,7 @@ impl Db {
         let joined = tokio::task::spawn_blocking(move || {
             let conn = match conn {
                 Some(c) => c,
-                None => db::open_writer(&path)?,
+                None => open(&path)?,
             };
             let out = f(&conn);
             Ok::<_, StoreError>((conn, out))
@@ -63,13 +67,25 @@ impl Db {
         .await;
         match joined {
             Ok(Ok((conn, out))) => {
-                self.conn = Some(conn);
+                (self.conn, self.opened) = (Some(conn), true);
                 out
             }
             Ok(Err(e)) => Err(e),
             Err(e) => Err(StoreError::Schema(format!("the outbox's store task failed: {e}"))),
         }
     }
+}
+
+/// Opens the store's file for the outbox, once the writer has made it with the outbox's table.
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open(path.to_owned(), e.to_string()))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    if !read::ready(&conn)? {
+        return Err(StoreError::Open(path.to_owned(), "the outbox's table is not made yet".into()));
+    }
+    Ok(conn)
 }
 
 /// A channel's delivery task.
@@ -110,7 +126,11 @@ pub(super) fn spawn(
             let next = match task.pass().await {
                 Ok(next) => next,
                 Err(e) => {
-                    tracing::warn!(channel = %task.channel.name, error = %e, "notify: the outbox could not be read; trying again");
+                    if task.db.opened {
+                        tracing::warn!(channel = %task.channel.name, error = %e, "notify: the outbox failed; trying again");
+                    } else {
+                        tracing::debug!(channel = %task.channel.name, error = %e, "notify: the outbox is not there yet");
+                    }
                     Some(Instant::now() + LOOK_AGAIN)
                 }
             };
