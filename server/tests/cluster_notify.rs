@@ -109,7 +109,8 @@ async fn spawn(redis: &Redis, config: &Path, key: &Path, dir: &Path) -> Instance
         .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // Kept beside its store, for a failure to be looked into.
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
         .kill_on_drop(true)
         .spawn()
         .expect("spawn livedash");
