@@ -14,7 +14,8 @@
 //! - [`start`]: the notifications started; [`worker`]: one delivery task per channel;
 //!   [`deliver`]: one try of one message (claim, send, the outcome kept); [`backoff`]: how long
 //!   between tries; [`compose`]: outbox rows into notices and messages;
-//! - [`hooks`]: where quiet hours (held rows, a digest at their end) and reminders plug in.
+//! - [`hooks`]: where quiet hours (held rows, a digest at their end) and reminders plug in;
+//!   [`hours`]: the hooks livedash runs with (quiet hours, digests, `repeat` reminders).
 //!
 //! The outbox is in the history store: a row per (event, channel) is written with the event, in
 //! the same transaction, before anything is sent; the delivery tasks read it back from there.
@@ -34,6 +35,7 @@ pub mod delivery;
 pub mod digest;
 pub mod handle;
 pub mod hooks;
+pub mod hours;
 pub mod message;
 pub mod quiet;
 pub mod start;
