@@ -140,3 +140,79 @@ pub fn remind(
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use livedash::alerts::{AlertEvent, AlertState, Severity};
+
+    use super::*;
+    use crate::store::alerts::{AlertWrite, write as write_alerts};
+    use crate::store::outbox::Outgoing;
+
+    fn event(rule: &str, to: AlertState, ts_ms: u64) -> AlertWrite {
+        let e = AlertEvent {
+            id: 0,
+            rule: Arc::from(rule),
+            source: Arc::from("up"),
+            series: Some(Arc::from("v")),
+            from: AlertState::Pending,
+            to,
+            value: Some(95.0),
+            peak: Some(95.0),
+            ts_ms,
+            severity: Severity::Warning,
+            token: 0,
+        };
+        AlertWrite::Event(e, Outgoing { channels: vec![Arc::from("ops")], ..Outgoing::default() })
+    }
+
+    fn all(conn: &Connection) -> Vec<Row> {
+        let mut rows = read::recent(conn, None, 100).expect("rows");
+        rows.reverse();
+        rows
+    }
+
+    #[test]
+    fn held_rows_go_into_one_digest_in_one_step() {
+        let (_config, conn) = crate::store::temp_store("outbox-digest");
+        let writes = [event("hot", AlertState::Firing, 1000), event("blip", AlertState::Firing, 2000)];
+        write_alerts(&conn, &writes, 10).expect("written");
+        let held = all(&conn);
+        write::set_open(&conn, &held.iter().map(|r| r.id).collect::<Vec<_>>(), "held").expect("held");
+        let held = all(&conn);
+        let id = digest(&conn, "ops", "k", &held, 5000).expect("a digest");
+        let rows = all(&conn);
+        let parent = rows.iter().find(|r| r.id == id).expect("the digest row");
+        assert_eq!((parent.kind.as_str(), parent.state.as_str(), parent.source.as_str()), ("digest", "pending", "up"));
+        let parts = read::parts(&conn, id).expect("parts");
+        assert_eq!(parts.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>(), ["hot", "blip"]);
+        assert!(parts.iter().all(|r| r.state == "merged"));
+        // The same rows again (a pass that raced): the same digest, nothing new.
+        assert_eq!(digest(&conn, "ops", "k", &held, 6000).expect("the same"), id);
+        assert_eq!(all(&conn).len(), 3);
+    }
+
+    #[test]
+    fn reminders_are_about_what_was_told_firing_and_count_on() {
+        let (_config, conn) = crate::store::temp_store("outbox-remind");
+        write_alerts(&conn, &[event("hot", AlertState::Firing, 1000)], 10).expect("written");
+        assert!(told_firing(&conn, "ops").expect("read").is_empty(), "not sent yet: nothing to remind of");
+        let firing = all(&conn).remove(0);
+        write::sent(&conn, &[firing.id], "200", 1500).expect("sent");
+        let told = told_firing(&conn, "ops").expect("read");
+        assert_eq!(told.len(), 1);
+        assert_eq!(reminders_made(&conn, &told[0]).expect("count"), 0);
+        let first = remind(&conn, &told[0], 1, (Some(97.0), Some(99.0)), 9000).expect("inserted");
+        assert!(first.is_some());
+        assert!(remind(&conn, &told[0], 1, (None, None), 9500).expect("ignored").is_none(), "one row per key");
+        assert_eq!(reminders_made(&conn, &told[0]).expect("count"), 1);
+        let reminder = all(&conn).into_iter().find(|r| r.kind == "reminder").expect("the reminder");
+        assert_eq!((reminder.value, reminder.peak, reminder.started_ms), (Some(97.0), Some(99.0), Some(1000)));
+        assert_ne!(reminder.key, firing.key);
+        // Its resolution written: nothing to remind of any more.
+        write_alerts(&conn, &[event("hot", AlertState::Resolved, 20_000)], 10).expect("written");
+        assert!(told_firing(&conn, "ops").expect("read").is_empty());
+    }
+}
