@@ -4,7 +4,9 @@
 //! with its fencing token and tries it; the receiver refuses at first; the holder is killed
 //! (SIGKILL, by its PID) before any try was accepted. The other instance takes the lease over,
 //! takes over the older token's claim and delivers it: the receiver accepts it exactly once, with
-//! the same `id`, from the survivor, and Redis says it was done under the survivor's token.
+//! the same `id`, from the survivor, and Redis says it was done under the survivor's token. A
+//! holder that hangs (SIGSTOP) between two tries instead, and wakes after the other delivered it,
+//! sends nothing more: its claim is refused, the delivery is done.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -126,8 +128,8 @@ async fn fetches(addr: SocketAddr) -> bool {
 
 /// Two instances on `redis`, each with its own config naming it in an `X-Instance` header, the
 /// rule `hot` (`cpu` above 90) notifying `ops` (the receiver); which of them holds the lease.
-async fn two_instances(redis: &Redis, hook: &Hook, upstream: SocketAddr) -> ([Instance; 2], usize) {
-    let dir = common::temp_dir("cluster-notify");
+async fn two_instances(redis: &Redis, hook: &Hook, upstream: SocketAddr, name: &str) -> ([Instance; 2], usize) {
+    let dir = common::temp_dir(name);
     let key = dir.join("cluster.key");
     std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
     let mut instances = Vec::new();
@@ -166,26 +168,58 @@ fn claim_of(redis: &Redis, key: &str) -> Option<String> {
     redis::cmd("GET").arg(format!("{PREFIX}:notify:{key}")).query(&mut redis.connection()).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it_once_from_the_other() {
-    let Some(redis) = Redis::start() else { return };
-    let hook = Hook::start(500).await;
-    let (up, value) = upstream().await;
-    let (mut instances, holder) = two_instances(&redis, &hook, up).await;
-    let survivor = 1 - holder;
-
-    // It fires; the holder claims the delivery and tries it; the receiver refuses.
+/// Sets the value above the threshold and waits for the holder's first try, which the receiver
+/// refuses; the event's id, its claim's key, and the holder's token in the claim.
+async fn first_try(redis: &Redis, hook: &Hook, value: &AtomicU64, holder: usize) -> (String, String, u64) {
     value.store(95f64.to_bits(), Ordering::Relaxed);
     assert!(hook.until(Duration::from_secs(10), |h| !firings(h).is_empty()).await, "the holder tries to deliver it");
     let tried = hook.hits();
     let first = firings(&tried)[0].notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
     let id = first["id"].as_str().expect("an id").to_owned();
     let key = format!("{id}/ops");
-    let holders_claim: u64 = claim_of(&redis, &key).expect("claimed before the send").parse().expect("a token");
+    let holders_claim: u64 = claim_of(redis, &key).expect("claimed before the send").parse().expect("a token");
     for hit in &tried {
         assert_eq!(hit.instance.as_deref(), Some(holder.to_string().as_str()), "only the holder sends: {hit:?}");
         assert!(!hit.accepted());
     }
+    (id, key, holders_claim)
+}
+
+/// The one accepted firing (after a while longer, for a second were there one), checked to be
+/// `id`'s, from `survivor`, done in Redis under a newer token than `holders_claim`; that token.
+async fn accepted_once(
+    redis: &Redis,
+    hook: &Hook,
+    (id, key, holders_claim): (&str, &str, u64),
+    survivor: usize,
+) -> (Hit, u64) {
+    assert!(
+        hook.until(Duration::from_secs(20), |h| firings(h).iter().any(|f| f.accepted())).await,
+        "the survivor delivers it"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let hits = hook.hits();
+    let accepted: Vec<&Hit> = firings(&hits).into_iter().filter(|h| h.accepted()).collect();
+    assert_eq!(accepted.len(), 1, "accepted exactly once: {hits:#?}");
+    let delivered = accepted[0].clone();
+    assert_eq!(delivered.instance.as_deref(), Some(survivor.to_string().as_str()), "from the survivor");
+    let notice = delivered.notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
+    assert_eq!(notice["id"], id, "the same id");
+    let done = claim_of(redis, key).expect("kept");
+    let token: u64 = done.strip_prefix("done:").expect("marked done").parse().unwrap();
+    assert!(token > holders_claim, "done under the survivor's newer token ({token} > {holders_claim})");
+    (delivered, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it_once_from_the_other() {
+    let Some(redis) = Redis::start() else { return };
+    let hook = Hook::start(500).await;
+    let (up, value) = upstream().await;
+    let (mut instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-kill").await;
+    let survivor = 1 - holder;
+    // It fires; the holder claims the delivery and tries it; the receiver refuses.
+    let (id, key, holders_claim) = first_try(&redis, &hook, &value, holder).await;
 
     // Killed before any try went through; the receiver takes them from now on.
     let pid = instances[holder].child.id().expect("running").to_string();
@@ -194,31 +228,53 @@ async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it
     let killed_at = Instant::now();
     hook.answer(200);
 
-    assert!(
-        hook.until(Duration::from_secs(20), |h| firings(h).iter().any(|f| f.accepted())).await,
-        "the survivor delivers it"
-    );
-    // A while longer, for a second delivery were there one.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let hits = hook.hits();
-    let accepted: Vec<&Hit> = firings(&hits).into_iter().filter(|h| h.accepted()).collect();
-    assert_eq!(accepted.len(), 1, "accepted exactly once: {hits:#?}");
-    let delivered = &accepted[0];
-    assert_eq!(delivered.instance.as_deref(), Some(survivor.to_string().as_str()), "from the survivor");
+    let (delivered, token) = accepted_once(&redis, &hook, (&id, &key, holders_claim), survivor).await;
     assert!(delivered.at > killed_at);
-    let notice = delivered.notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
-    assert_eq!(notice["id"], id.as_str(), "the same id");
     assert!(fetches(instances[survivor].addr).await, "the survivor holds the lease now");
-    let done = claim_of(&redis, &key).expect("kept");
-    let token: u64 = done.strip_prefix("done:").expect("marked done").parse().unwrap();
-    assert!(token > holders_claim, "done under the survivor's newer token ({token} > {holders_claim})");
     #[allow(clippy::print_stderr)]
     {
-        let tries = firings(&hits).len();
+        let tries = firings(&hook.hits()).len();
         eprintln!(
             "id {id}: {tries} tries in all, the holder's claim (token {holders_claim}) refused, accepted once \
              {:?} after the kill from the survivor (token {token})",
             delivered.at - killed_at
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_that_hangs_mid_delivery_and_wakes_after_the_other_delivered_sends_nothing() {
+    let Some(redis) = Redis::start() else { return };
+    let hook = Hook::start(500).await;
+    let (up, value) = upstream().await;
+    let (instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-hang").await;
+    let survivor = 1 - holder;
+    let (id, key, holders_claim) = first_try(&redis, &hook, &value, holder).await;
+
+    // It hangs (SIGSTOP) between two tries, past its lease: the other takes over and delivers.
+    let pid = instances[holder].child.id().expect("running").to_string();
+    let signal =
+        |name: &str| assert!(std::process::Command::new("kill").args([name, &pid]).status().unwrap().success());
+    signal("-STOP");
+    let stopped = Instant::now();
+    hook.answer(200);
+    let (delivered, token) = accepted_once(&redis, &hook, (&id, &key, holders_claim), survivor).await;
+    // It wakes with its try overdue and its lease believed held: the claim says the delivery was
+    // done, and it sends nothing.
+    signal("-CONT");
+    let woke = Instant::now();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let hits = hook.hits();
+    let after: Vec<&Hit> = hits.iter().filter(|h| h.at > woke).collect();
+    assert!(after.is_empty(), "nothing sent once it woke: {after:#?}");
+    assert_eq!(firings(&hits).into_iter().filter(|h| h.accepted()).count(), 1);
+    assert!(!fetches(instances[holder].addr).await, "the woken holder does not fetch");
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!(
+            "id {id}: the hung holder's claim (token {holders_claim}) taken over, delivered once by the other \
+             (token {token}) {:?} after the hang began; nothing sent by the holder in the 5 s after it woke",
+            delivered.at - stopped
         );
     }
 }
