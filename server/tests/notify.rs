@@ -243,6 +243,7 @@ async fn a_source_down_with_20_value_rules_is_one_message() {
     let down = got[1].notices();
     assert_eq!(down.len(), 1, "its value rules add nothing: {down:?}");
     assert_eq!((str_of(&down[0], "rule"), str_of(&down[0], "status")), ("source down", "firing"));
+    assert!(down[0]["reason"].as_str().is_some_and(|r| !r.is_empty()), "why it is down: {down:?}");
 
     up.set(10.0);
     up.restart().await;
@@ -278,5 +279,26 @@ async fn a_400_fails_with_its_reason_and_the_fallback_channel_gets_it() {
     let text = metrics(&running).await;
     assert!(text.contains(r#"livedash_notify_failed_total{channel="ops"} 1"#), "{text}");
     assert!(text.contains(r#"livedash_notify_sent_total{channel="mail"} 1"#), "{text}");
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_delivery_due_while_its_alert_is_silenced_is_not_sent() {
+    use livedash::alerts::Hush;
+    use livedash_server::alerts::Target;
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::status(500)]);
+    let up = Upstream::start(1, 95.0).await;
+    let running =
+        common::start_with(config("notify-silenced", up.addr, BUSY, &[webhook("ops", &receiver.url(), None)])).await;
+    assert_eq!(receiver.wait(1, Duration::from_secs(10)).await.len(), 1, "the first try, refused");
+    let now = livedash_server::clock::now_ms();
+    let hush = Hush { by: "ana".into(), until_ms: Some(now + 60_000), comment: "deploying".into(), at_ms: now };
+    let target = Target { rule: "busy".into(), source: None, series: None };
+    running.alerts.silence(target, hush).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.got().len(), 1, "not tried again while silenced");
+    let rows = running.notifier.deliveries(None, 10).await.unwrap();
+    assert_eq!(rows.iter().map(|d| (d.state, d.attempts)).collect::<Vec<_>>(), [(DeliveryState::Silenced, 1)]);
     running.stop().await;
 }

@@ -264,6 +264,31 @@ async fn mail_goes_over_starttls_or_implicit_tls_and_never_in_clear() {
     assert!(plain.mails().is_empty(), "mail was sent in clear");
 }
 
+#[tokio::test]
+async fn an_https_webhook_trusts_a_private_ca_from_ca_file() {
+    let dir = common::temp_dir("notify-https");
+    let (ca, cert, key) = smtp_server::certificates(&dir);
+    let (addr, count) = receiver::https(&cert, &key).await;
+    let url = format!("https://127.0.0.1:{}/hook/SECRET", addr.port());
+    let toml = format!(
+        "[[notify]]\nname = \"trusting\"\nwebhook = \"{url}\"\nca_file = {ca:?}\n[[notify]]\nname = \"plain\"\nwebhook = \"{url}\"\n"
+    );
+    let c = channels(&dir, &toml);
+    let answer = c[0].send(&full_sample()).await.unwrap();
+    assert_eq!((answer.code, answer.text.as_str()), (200, "ok"));
+    match c[1].send(&full_sample()).await {
+        Err(e @ SendError::Retry { .. }) => assert_no_secret(&e),
+        other => panic!("a certificate from a CA not trusted: {other:?}"),
+    }
+    assert_eq!(*count.lock().unwrap(), 1, "nothing is sent over a connection whose certificate is not trusted");
+    let bad_ca = dir.join("not-a-ca.pem");
+    std::fs::write(&bad_ca, "not PEM").unwrap();
+    let path = dir.join("livedash.toml");
+    std::fs::write(&path, format!("[[notify]]\nname = \"x\"\nwebhook = \"{url}\"\nca_file = {bad_ca:?}\n")).unwrap();
+    let err = Config::from_args(&ServeArgs::for_file(path, None, dir.join("data")).unwrap(), None).unwrap_err();
+    assert!(err.to_string().contains("`notify[0].ca_file`"), "{err}");
+}
+
 fn livedash(args: &[&str], config: &Path, env: &[(&str, &str)]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
         .args(args)
@@ -290,6 +315,8 @@ async fn notify_test_prints_the_answer_and_exits_1_on_a_refusal() {
     assert_eq!(out.trim(), "ops: 200 accepted by the test receiver");
     let got = r.take();
     assert_eq!((got.len(), got[0].path.as_str(), got[0].json()["kind"].as_str()), (1, "/hook/SECRET", Some("test")));
+    let started = got[0].json()["started_at"].as_str().map(str::to_owned).unwrap_or_default();
+    assert!(humantime::parse_rfc3339(&started).is_ok(), "{started:?}");
 
     r.reply(400, "no such hook", None);
     let run = livedash(&["notify", "test", "ops"], &config, &env);

@@ -202,6 +202,11 @@ impl Alerts {
             .collect();
         let mut state = self.0.state.lock();
         for (msg, role, values) in parsed {
+            // A source's error, for the notifications of its source rules.
+            let reason = match &msg {
+                Msg::Status { status, .. } => status.error.clone(),
+                _ => None,
+            };
             let changes = match msg {
                 Msg::Applied { event, seq, live } => {
                     self.applied(&mut state, event, (seq, live), Instant::now());
@@ -217,7 +222,7 @@ impl Alerts {
             };
             match role {
                 Role::Lead(token) => self.announce(&state.engine, &changes, token),
-                Role::Local | Role::Follow => self.record(&state, &changes, Instant::now()),
+                Role::Local | Role::Follow => self.record(&state, &changes, reason.as_deref(), Instant::now()),
             }
         }
         let lifted = hush::lift(&mut state, Instant::now());
@@ -229,23 +234,34 @@ impl Alerts {
         }
     }
 
-    /// Keeps each change as an event (counted, in memory, in the store) with its instance's state.
-    fn record(&self, state: &State, changes: &[Change], now: Instant) {
+    /// Keeps each change as an event (counted, in memory, in the store) with its instance's state
+    /// (`reason`: the source's error, when the changes come from its status).
+    fn record(&self, state: &State, changes: &[Change], reason: Option<&str>, now: Instant) {
         for change in changes {
             let inst = &state.engine.instances[change.instance];
             let token = self.0.tokens.lock().get(&inst.source).copied().unwrap_or(0);
             let event = view::event(&state.engine, inst, &change.transition, token);
-            self.record_event(state, change.instance, event, now);
+            self.record_event(state, change.instance, event, (reason, now));
         }
     }
 
     /// Keeps `event` of instance `i` (counted, in memory, in the store) with the instance's state,
-    /// and with it what its notifications need (the store writes their outbox rows with it).
-    pub(super) fn record_event(&self, state: &State, i: usize, mut event: AlertEvent, now: Instant) {
+    /// and with it what its notifications need (the store writes their outbox rows with it;
+    /// `reason`: why, when known, for a rule about the source).
+    pub(super) fn record_event(
+        &self,
+        state: &State,
+        i: usize,
+        mut event: AlertEvent,
+        (reason, now): (Option<&str>, Instant),
+    ) {
         let engine = &state.engine;
         let inst = &engine.instances[i];
         let channels = self.0.channels.get().map_or(&[][..], |c| &c[..]);
-        let outgoing = view::outgoing(engine, inst, &state.silences, channels, now);
+        let mut outgoing = view::outgoing(engine, inst, &state.silences, channels, now);
+        if inst.series.is_none() && event.to == AlertState::Firing {
+            outgoing.reason = reason.map(str::to_owned).or(outgoing.reason);
+        }
         if let Some(slot) = EVENT_STATES.iter().position(|s| *s == event.to) {
             self.0.counts[slot].fetch_add(1, Ordering::Relaxed);
         }

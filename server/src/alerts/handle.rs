@@ -30,6 +30,13 @@ impl Alerts {
         state.engine.instances.iter().map(|i| view::instance(&state.engine, i, &state.silences, now)).collect()
     }
 
+    /// Whether a silence in force now covers the instance of `rule` for `source`'s `series` (a
+    /// notification due now is then not sent).
+    pub fn silenced(&self, rule: &str, source: &str, series: Option<&str>) -> bool {
+        let now = Instant::now();
+        self.0.state.lock().silences.iter().any(|s| s.active(now) && s.covers(rule, source, series))
+    }
+
     /// Every rule, as configured (the implicit ones last).
     pub fn rules(&self) -> Vec<RuleView> {
         self.0.state.lock().engine.rules().iter().map(Rule::view).collect()

@@ -1,4 +1,5 @@
-//! One try of one group of rows (one message) on its channel: claimed first in a cluster (rows
+//! One try of one group of rows (one message) on its channel: rows a silence covers now closed
+//! `silenced` unsent; the others claimed first in a cluster (rows
 //! another instance delivered are closed `sent_elsewhere`; rows of a source whose lease another
 //! instance holds wait), composed from the store, sent, and its outcome written to the store:
 //! sent (then marked done in the cluster), tried again after a back-off, moved to the fallback
@@ -25,6 +26,19 @@ impl Task {
     /// Claims, sends and records `group`.
     pub(super) async fn deliver(&mut self, group: Vec<Row>) -> Result<(), StoreError> {
         let now = Instant::now();
+        // Never while silenced: a row whose alert a silence covers when it is due is not sent.
+        let (silenced, group): (Vec<Row>, Vec<Row>) = group.into_iter().partition(|r| {
+            r.kind != "digest"
+                && self.alerts.as_ref().is_some_and(|a| a.silenced(&r.rule, &r.source, r.series.as_deref()))
+        });
+        if !silenced.is_empty() {
+            let ids: Vec<i64> = silenced.iter().map(|r| r.id).collect();
+            for id in &ids {
+                self.due.remove(id);
+            }
+            let at = now_ms();
+            self.db.run(move |c| write::close(c, &ids, "silenced", Some("silenced when due"), false, at)).await?;
+        }
         let mut mine: Vec<(Row, Option<u64>)> = Vec::new();
         match self.notifier.0.claims.get().cloned() {
             None => mine.extend(group.into_iter().map(|r| (r, None))),

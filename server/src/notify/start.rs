@@ -36,7 +36,14 @@ pub fn start(
     let base: Arc<str> = Arc::from(base.trim_end_matches('/'));
     for index in 0..channels.len() {
         let watch = (store.shared.outbox.subscribe(), shutdown.clone());
-        worker::spawn(&notifier, index, store.config().path.clone(), hooks.clone(), base.clone(), watch);
+        worker::spawn(
+            &notifier,
+            index,
+            store.config().path.clone(),
+            hooks.clone(),
+            (base.clone(), alerts.clone()),
+            watch,
+        );
     }
     notifier
 }

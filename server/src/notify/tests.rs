@@ -16,6 +16,7 @@ use super::claim::{Claimed, Claims, Pending};
 use super::handle::Notifier;
 use super::hooks::Plain;
 use super::worker::{Db, Task};
+use crate::store::outbox::Row;
 use crate::store::outbox::{NewRow, read, write};
 
 struct Fake {
@@ -68,6 +69,11 @@ fn row(key: &str) -> NewRow {
 
 /// A receiver answering 200 to every request; counts them.
 async fn receiver() -> (String, Arc<Mutex<usize>>) {
+    receiver_with("200 OK").await
+}
+
+/// A receiver answering `status` (`"500 Oops"`) to every request; counts them.
+async fn receiver_with(status: &'static str) -> (String, Arc<Mutex<usize>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let got = Arc::new(Mutex::new(0));
@@ -77,7 +83,8 @@ async fn receiver() -> (String, Arc<Mutex<usize>>) {
             *count.lock() += 1;
             let mut buf = vec![0u8; 65536];
             let _ = conn.read(&mut buf).await;
-            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
+            let head = format!("HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            let _ = conn.write_all(head.as_bytes()).await;
         }
     });
     (format!("http://{addr}/hook"), got)
@@ -113,6 +120,7 @@ async fn only_a_claim_held_here_is_sent_and_marked_done_after_the_2xx() {
         due: HashMap::new(),
         hooks: Arc::new(Plain),
         base: Arc::from("http://127.0.0.1:1"),
+        alerts: None,
     };
     let next = task.pass().await.expect("a pass");
     assert!(next.is_some_and(|t| t > Instant::now()), "the row held elsewhere is looked at again later");
@@ -126,4 +134,63 @@ async fn only_a_claim_held_here_is_sent_and_marked_done_after_the_2xx() {
     assert_eq!(of("held"), ("pending", 0), "not this instance's to send");
     assert_eq!(*got.lock(), 2, "two sends");
     assert_eq!(*fake.done.lock(), [("mine/ops".to_owned(), 7)], "done under the claim's token, after the 2xx");
+}
+
+/// A task for `channel` on the store at `path`, without claims or alerts.
+fn task_for(channel: Channel, path: &std::path::Path) -> Task {
+    let channel = Arc::new(channel);
+    Task {
+        notifier: Notifier::with_store(vec![channel.clone()], Some(path.to_owned())),
+        index: 0,
+        channel,
+        db: Db::new(path.to_owned()),
+        due: HashMap::new(),
+        hooks: Arc::new(Plain),
+        base: Arc::from("http://127.0.0.1:1"),
+        alerts: None,
+    }
+}
+
+/// Passes once more with every open row due now.
+async fn again(task: &mut Task) {
+    for t in task.due.values_mut() {
+        *t = Instant::now();
+    }
+    task.pass().await.expect("a pass");
+}
+
+fn only(conn: &rusqlite::Connection) -> Vec<Row> {
+    let mut rows = read::recent(conn, None, 10).expect("rows");
+    rows.reverse();
+    rows
+}
+
+#[tokio::test]
+async fn after_fallback_after_failures_the_fallback_takes_over_and_without_one_24_h_give_up() {
+    let (config, conn) = crate::store::temp_store("notify-fallback-after");
+    write::insert(&conn, &row("k")).expect("row");
+    let (url, got) = receiver_with("503 Busy").await;
+    let mut ops = Channel::new("ops", Target::webhook(&url)).expect("a channel");
+    (ops.fallback, ops.fallback_after) = (Some(Arc::from("mail")), 2);
+    let mut task = task_for(ops, &config.path);
+    task.pass().await.expect("a pass");
+    let rows = only(&conn);
+    assert_eq!((rows[0].state.as_str(), rows[0].failures), ("pending", 1), "tried again later");
+    assert!(rows[0].last.as_deref().is_some_and(|l| l.contains("503")), "{:?}", rows[0].last);
+    again(&mut task).await;
+    let rows = only(&conn);
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].state.as_str(), rows[0].failures), ("moved", 2), "moved after fallback_after = 2");
+    assert_eq!((rows[1].channel.as_str(), rows[1].key.as_str(), rows[1].state.as_str()), ("mail", "k", "pending"));
+    assert_eq!(*got.lock(), 2);
+
+    // No fallback: a delivery that has waited nearly 24 h in all is given up at its next failure.
+    let (config, conn) = crate::store::temp_store("notify-give-up");
+    write::insert(&conn, &row("k")).expect("row");
+    conn.execute("UPDATE notify_outbox SET waited_ms = 86399000, failures = 20", []).expect("waited");
+    let mut task = task_for(Channel::new("ops", Target::webhook(&url)).expect("a channel"), &config.path);
+    task.pass().await.expect("a pass");
+    let rows = only(&conn);
+    assert_eq!(rows[0].state, "failed");
+    assert!(rows[0].last.as_deref().is_some_and(|l| l.contains("24 h")), "{:?}", rows[0].last);
 }

@@ -22,6 +22,7 @@ use super::backoff;
 use super::channel::Channel;
 use super::handle::Notifier;
 use super::hooks::{Hooks, Pass};
+use crate::alerts::Alerts;
 use crate::clock::now_ms;
 use crate::shutdown::Shutdown;
 use crate::store::StoreError;
@@ -100,6 +101,8 @@ pub(super) struct Task {
     pub(super) hooks: Arc<dyn Hooks>,
     /// The links' base (`http://host:port[/path]`).
     pub(super) base: Arc<str>,
+    /// The alerts, asked whether a silence covers a row when it is due (`None`: never).
+    pub(super) alerts: Option<Alerts>,
 }
 
 /// Runs the task of channel `index` until `shutdown`, woken by the store's writer (`written`).
@@ -108,7 +111,7 @@ pub(super) fn spawn(
     index: usize,
     path: PathBuf,
     hooks: Arc<dyn Hooks>,
-    base: Arc<str>,
+    (base, alerts): (Arc<str>, Alerts),
     (mut written, mut shutdown): (tokio::sync::watch::Receiver<u64>, Shutdown),
 ) {
     let mut task = Task {
@@ -119,6 +122,7 @@ pub(super) fn spawn(
         due: HashMap::new(),
         hooks,
         base,
+        alerts: Some(alerts),
     };
     let mut wake = notifier.0.wake.subscribe();
     tokio::spawn(async move {

@@ -98,3 +98,36 @@ impl Receiver {
         std::mem::take(&mut *self.shared.got.lock().unwrap())
     }
 }
+
+/// An HTTPS receiver presenting `cert`/`key` (PEM files): answers every request `200 ok` and
+/// counts the requests that got through the handshake.
+pub async fn https(cert: &std::path::Path, key: &std::path::Path) -> (SocketAddr, Arc<Mutex<usize>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tls = livedash_server::tls::from_pem_files(cert, key).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(Mutex::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, counted) = (acceptor.clone(), counted.clone());
+            tokio::spawn(async move {
+                let Ok(mut stream) = acceptor.accept(tcp).await else { return };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                *counted.lock().unwrap() += 1;
+                let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+                let _ = stream.write_all(answer).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (addr, count)
+}

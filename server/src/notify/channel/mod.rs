@@ -174,7 +174,8 @@ impl Channel {
     }
 }
 
-/// The sample message a test sends to `channel`.
+/// The sample message a test sends to `channel` (started now, so that a receiver that reads the
+/// time finds one).
 pub fn sample(channel: &str) -> Message {
     Message {
         kind: Kind::Test,
@@ -187,7 +188,7 @@ pub fn sample(channel: &str) -> Message {
             series: None,
             value: None,
             threshold: None,
-            started_at: String::new(),
+            started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             resolved_at: None,
             peak: None,
             duration_s: None,

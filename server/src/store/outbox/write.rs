@@ -121,27 +121,16 @@ pub fn for_event(
         _ => return Ok(0),
     };
     let series = e.series.as_deref();
-    let fired_ms = if e.to == AlertState::Firing {
-        Some(e.ts_ms)
-    } else {
-        conn.prepare_cached(
-            "SELECT max(ts_ms) FROM alert_event WHERE rule = ?1 AND source = ?2 AND coalesce(series, '') = ?3
-             AND to_state = 'firing' AND ts_ms <= ?4",
-        )?
-        .query_row(params![&*e.rule, &*e.source, series.unwrap_or(""), to_i64(e.ts_ms)], |r| {
-            r.get::<_, Option<i64>>(0)
-        })?
-        .map(to_u64)
-    };
     let key = stable_id(&e.rule, &e.source, series, status, e.ts_ms);
     let mut written = 0;
     for channel in &out.channels {
         let told = last_told(conn, &e.rule, &e.source, series, channel)?;
         let started_ms = match (e.to, told) {
             (AlertState::Firing, Some((status, _))) if status == "firing" => continue,
-            (AlertState::Firing, _) => fired_ms,
-            // The episode began when its firing was told (a firing seen again later is the same one).
-            (_, Some((status, started))) if status == "firing" => started.or(fired_ms),
+            (AlertState::Firing, _) => Some(e.ts_ms),
+            // The episode began with the firing event that was told (a firing seen again later is
+            // the same episode).
+            (_, Some((status, started))) if status == "firing" => started,
             _ => continue,
         };
         let row = NewRow {
