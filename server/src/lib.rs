@@ -216,7 +216,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
     let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
     // Notifications: each event's outbox rows are written with it; a delivery task per channel.
-    let hooks: Arc<dyn notify::hooks::Hooks> = Arc::new(notify::hooks::Plain);
+    let hooks: Arc<dyn notify::hooks::Hooks> = Arc::new(notify::hours::Hours::new(alerts.clone()));
     let base = boot::notify_base(config, addr, tls.is_some());
     let notifier = notify::start(&config.notify, store.as_ref(), &alerts, &base, &hooks, &shutdown);
     let cluster = match link {
@@ -232,7 +232,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
                 &source_metrics,
                 &shutdown,
             );
-            alerts.join_cluster(node);
+            alerts.join_cluster(node.clone());
+            // A delivery is sent by its source's lease holder alone, claimed with its token.
+            notifier.use_claims(node);
             Some(state)
         }
         None => {

@@ -11,6 +11,7 @@
 //! | `P:ticket:NONCE` | string | a redeemed WebSocket ticket, until it expires |
 //! | `P:budget:HASH` | string | a login budget's theoretical arrival time (GCRA), until it refills |
 //! | `P:blocks` | stream | login budgets found spent, for every instance to refuse too |
+//! | `P:notify:ID/CHANNEL` | string | a notification's delivery: the claiming lease token, or `done:TOKEN` once its receiver accepted it; kept for days |
 
 use sha2::{Digest, Sha256};
 
@@ -65,6 +66,11 @@ impl Keys {
         self.key(&format!("ticket:{}", hex(nonce)))
     }
 
+    /// A notification's delivery claim (`key`: `"<id>/<channel>"`).
+    pub fn claim(&self, key: &str) -> String {
+        self.key(&format!("notify:{key}"))
+    }
+
     /// A login budget, by a digest of its subject (which holds a user name of any length).
     pub fn budget(&self, subject: &str) -> String {
         self.key(&format!("budget:{}", hex(&Sha256::digest(subject.as_bytes())[..16])))
@@ -85,6 +91,7 @@ mod tests {
         let k = Keys::new("dash");
         assert_eq!(k.lease("up"), "dash:lease:up");
         assert_eq!(k.ticket(&[0xab, 1]), "dash:ticket:ab01");
+        assert_eq!(k.claim("abc/ops"), "dash:notify:abc/ops");
         let long = k.budget(&format!("u|{}", "x".repeat(5000)));
         assert!(long.starts_with("dash:budget:") && long.len() == "dash:budget:".len() + 32);
         assert_ne!(k.budget("u|a"), k.budget("u|b"));

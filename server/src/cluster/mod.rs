@@ -16,16 +16,19 @@
 //! - [`keys`]: what is kept in Redis, under one prefix; [`scripts`]: the atomic steps;
 //! - [`state`]: this instance's view (mode, epoch, who fetches what), [`deliver`]: where a fetch
 //!   goes; [`transitions`]: alert state changes, decided by each source's lease holder alone;
+//!   [`claims`]: notifications sent exactly once, claimed by that holder with its fencing token;
 //! - this file: what an instance is made of ([`Link`] before the server's auth exists, [`Node`]
 //!   after); [`coordinator::start`] sets it going.
 //!
 //! May import [`crate::live`] (the hub and stamper it feeds), [`crate::sources`] (the fetchers
 //! it gates), [`crate::auth`] (the trait it implements, the throttle it tells), [`crate::config`]
 //! (its settings), [`crate::metrics`], [`crate::clock`], [`crate::shutdown`] and [`crate::alerts`]
-//! (it hands them the lease holders' changes and implements their `leader::Cluster`). Nothing imports it
+//! (it hands them the lease holders' changes and implements their `leader::Cluster`) and
+//! [`crate::notify`] (it implements its `Claims`). Nothing imports it
 //! but `lib.rs`, `router.rs` and `metrics.rs` (its state).
 
 pub mod book;
+pub mod claims;
 pub mod coordinator;
 pub mod deliver;
 pub mod keys;

@@ -113,3 +113,43 @@ return 0
 ",
     )
 });
+
+/// Claims a notification's delivery for the holder of its source's lease, fenced by the lease's
+/// token: refused when the lease is not `ARGV[1]` (another instance holds it, or nobody), when a
+/// newer token claimed it, or when some instance marked it done. A claim of an older token that
+/// was never marked done is taken over (its holder died before or while sending). KEYS: the
+/// source's lease, the delivery's claim. ARGV: the lease value held here, the claim's TTL in ms.
+/// Returns `{1, token}` (claimed, with this token), `{0, 0}` (not the holder, or a newer claim),
+/// `{2, token}` (done, by that token).
+pub static CLAIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local claim = redis.call('GET', KEYS[2])
+if claim then
+  local by = string.match(claim, '^done:(%d+)$')
+  if by then return {2, tonumber(by)} end
+end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0, 0} end
+local token = tonumber(string.match(ARGV[1], '|(%d+)$'))
+if not token then return redis.error_reply('a lease value without a token') end
+if claim and tonumber(claim) and tonumber(claim) > token then return {0, 0} end
+redis.call('SET', KEYS[2], string.format('%.0f', token), 'PX', ARGV[2])
+return {1, token}
+",
+    )
+});
+
+/// Marks a notification's delivery done (its receiver accepted it) under `ARGV[1]`'s token,
+/// unless it is marked done already: whoever claims it later is told so and does not send it.
+/// KEYS: the delivery's claim. ARGV: the token, the TTL in ms. Returns 1 when marked, 0 when it
+/// was done already.
+pub static DONE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local claim = redis.call('GET', KEYS[1])
+if claim and string.match(claim, '^done:') then return 0 end
+redis.call('SET', KEYS[1], 'done:' .. ARGV[1], 'PX', ARGV[2])
+return 1
+",
+    )
+});

@@ -37,24 +37,12 @@ pub fn message(conn: &Connection, rows: &[Row], base: &str, now_ms: u64) -> Resu
     Ok(Message { kind, notices })
 }
 
-/// A digest's notices: one per held row, except that a resolution takes the place of its
-/// alert's latest firing held before it (fired and resolved inside quiet hours: ONE notice, with
-/// `resolved_at`); fired, resolved and fired again is two.
+/// A digest's notices ([`super::digest::compose`]): one per held row, except that a resolution
+/// takes the place of its alert's latest firing held before it (fired and resolved inside quiet
+/// hours: ONE notice, with `resolved_at`); fired, resolved and fired again is two.
 fn digest(conn: &Connection, parent: i64, base: &str, now_ms: u64) -> Result<Vec<Notice>, StoreError> {
-    let mut out: Vec<Notice> = Vec::new();
-    for part in &read::parts(conn, parent)? {
-        let notice = notice(conn, part, base, now_ms)?;
-        let same = |n: &Notice| n.rule == notice.rule && n.source == notice.source && n.series == notice.series;
-        let open = match notice.status {
-            Status::Resolved => out.iter().rposition(|n| n.status == Status::Firing && same(n)),
-            Status::Firing => None,
-        };
-        match open {
-            Some(i) => out[i] = notice,
-            None => out.push(notice),
-        }
-    }
-    Ok(out)
+    let held = read::parts(conn, parent)?.iter().map(|p| notice(conn, p, base, now_ms)).collect::<Result<_, _>>()?;
+    Ok(super::digest::compose(held).map(|m| m.notices).unwrap_or_default())
 }
 
 /// One row's notice.

@@ -5,7 +5,8 @@
 //!   ([`Answer`], [`SendError`]);
 //! - [`channel`]: the configured channels (`[[notify]]`: webhook, Slack, Discord, Mattermost,
 //!   ntfy, e-mail), each turning a [`Message`] into its receiver's format and sending it;
-//! - [`quiet`]: quiet hours (`quiet = "22:00-07:00"`, local time);
+//! - [`quiet`]: quiet hours (`quiet = "22:00-07:00"`, local time); [`digest`]: what they held,
+//!   as one message at their end;
 //! - [`claim`]: in a cluster, the lease holder claims each delivery with its fencing token before
 //!   sending it ([`Claims`], implemented by the cluster wing);
 //! - [`delivery`]: the outbox's rows as the page and the API show them;
@@ -13,7 +14,8 @@
 //! - [`start`]: the notifications started; [`worker`]: one delivery task per channel;
 //!   [`deliver`]: one try of one message (claim, send, the outcome kept); [`backoff`]: how long
 //!   between tries; [`compose`]: outbox rows into notices and messages;
-//! - [`hooks`]: where quiet hours (held rows, a digest at their end) and reminders plug in.
+//! - [`hooks`]: where quiet hours (held rows, a digest at their end) and reminders plug in;
+//!   [`hours`]: the hooks livedash runs with (quiet hours, digests, `repeat` reminders).
 //!
 //! The outbox is in the history store: a row per (event, channel) is written with the event, in
 //! the same transaction, before anything is sent; the delivery tasks read it back from there.
@@ -30,8 +32,10 @@ pub mod claim;
 pub mod compose;
 pub mod deliver;
 pub mod delivery;
+pub mod digest;
 pub mod handle;
 pub mod hooks;
+pub mod hours;
 pub mod message;
 pub mod quiet;
 pub mod start;

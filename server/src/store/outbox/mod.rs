@@ -1,7 +1,8 @@
 //! The notifications' outbox (schema 5): one row per (event, channel), written in the SAME
 //! transaction as the alert event it tells of ([`write::for_event`], called by
 //! [`super::alerts::write`]), before anything is sent; the delivery tasks then read the rows back,
-//! note each try and its answer, and close them ([`write`], [`read`]).
+//! note each try and its answer, and close them ([`write`], [`read`]); quiet hours' digests and
+//! reminders are rows too ([`hours`]).
 //!
 //! The table (`notify_outbox`) is made by the step to version 5 ([`super::migrate`]).
 //!
@@ -18,6 +19,7 @@
 //! May import the core (`livedash`) and the store's own modules; nothing from the notify wing
 //! (which imports this).
 
+pub mod hours;
 pub mod id;
 pub mod read;
 pub mod write;

@@ -1,0 +1,280 @@
+//! Notifications sent exactly once across a cluster: the claim scripts' fencing on a real
+//! redis-server, and the real binary twice on one Redis with a real webhook receiver. The holder of
+//! the source's lease (the instance that fetches and judges it) claims the delivery of a firing
+//! with its fencing token and tries it; the receiver refuses at first; the holder is killed
+//! (SIGKILL, by its PID) before any try was accepted. The other instance takes the lease over,
+//! takes over the older token's claim and delivers it: the receiver accepts it exactly once, with
+//! the same `id`, from the survivor, and Redis says it was done under the survivor's token. A
+//! holder that hangs (SIGSTOP) between two tries instead, and wakes after the other delivered it,
+//! sends nothing more: its claim is refused, the delivery is done.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use common::hook::{Hit, Hook};
+use common::redis_server::Redis;
+use common::{PASSWORD, basic};
+use livedash_server::cluster::scripts::{CLAIM, DONE};
+use tokio::process::{Child, Command};
+
+const PREFIX: &str = "notifying";
+
+/// Runs the claim script for `key` with `lease` (the value held, or empty) as its source's lease
+/// holder would; its answer.
+fn claim(conn: &mut redis::Connection, lease: &str, key: &str) -> (i64, u64) {
+    CLAIM
+        .key(format!("{PREFIX}:lease:up"))
+        .key(format!("{PREFIX}:notify:{key}"))
+        .arg(lease)
+        .arg(86_400_000)
+        .invoke(conn)
+        .unwrap()
+}
+
+fn set_lease(conn: &mut redis::Connection, value: &str) {
+    redis::cmd("SET").arg(format!("{PREFIX}:lease:up")).arg(value).query::<()>(conn).unwrap();
+}
+
+#[test]
+fn a_claim_is_fenced_by_the_lease_token_and_a_done_one_is_never_claimed_again() {
+    let Some(redis) = Redis::start() else { return };
+    let mut conn = redis.connection();
+    let key = "0123abcd/ops";
+    set_lease(&mut conn, "a|1");
+    assert_eq!(claim(&mut conn, "a|1", key), (1, 1), "the holder claims it with its token");
+    assert_eq!(claim(&mut conn, "a|1", key), (1, 1), "and again, to try again");
+    assert_eq!(claim(&mut conn, "b|2", key), (0, 0), "not the holder: not claimed");
+    assert_eq!(claim(&mut conn, "", key), (0, 0), "a follower is told to look later");
+    // The holder dies; the next takes the lease with a newer token and the older claim over.
+    set_lease(&mut conn, "b|2");
+    assert_eq!(claim(&mut conn, "a|1", key), (0, 0), "the old holder, fenced");
+    assert_eq!(claim(&mut conn, "b|2", key), (1, 2), "the new holder takes the old claim over");
+    // A claim of a newer token is never taken by an older one, even one holding a lease again.
+    set_lease(&mut conn, "a|1");
+    assert_eq!(claim(&mut conn, "a|1", key), (0, 0));
+    set_lease(&mut conn, "b|2");
+
+    let done = |conn: &mut redis::Connection, token: u64| -> i64 {
+        DONE.key(format!("{PREFIX}:notify:{key}")).arg(token).arg(86_400_000).invoke(conn).unwrap()
+    };
+    assert_eq!(done(&mut conn, 2), 1);
+    assert_eq!(claim(&mut conn, "b|2", key), (2, 2), "done: never sent again, the holder included");
+    assert_eq!(claim(&mut conn, "", key), (2, 2), "a follower learns it was sent");
+    assert_eq!(done(&mut conn, 1), 0, "done once");
+    let ttl: i64 = redis::cmd("PTTL").arg(format!("{PREFIX}:notify:{key}")).query(&mut conn).unwrap();
+    assert!(ttl > 86_000_000, "kept for the TTL given: {ttl}");
+    assert_eq!(claim(&mut conn, "b|2", "another/ops"), (1, 2), "each delivery has its own claim");
+}
+
+/// An upstream on 127.0.0.1:0 answering `{"cpu": V}` with the value the test sets.
+async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
+    let value = Arc::new(AtomicU64::new(10f64.to_bits()));
+    let handler = |State(v): State<Arc<AtomicU64>>| async move {
+        ([("content-type", "application/json")], format!(r#"{{"cpu":{}}}"#, f64::from_bits(v.load(Ordering::Relaxed))))
+    };
+    let app = Router::new().route("/", get(handler)).with_state(value.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, value)
+}
+
+struct Instance {
+    addr: SocketAddr,
+    child: Child,
+}
+
+async fn spawn(redis: &Redis, config: &Path, key: &Path, dir: &Path) -> Instance {
+    let addr = common::free_addr();
+    let child = Command::new(env!("CARGO_BIN_EXE_livedash"))
+        .args(["--listen", &addr.to_string(), "--redis-url", &redis.url()])
+        .args(["--redis-prefix", PREFIX, "--redis-lease", "1s"])
+        .arg("--config")
+        .arg(config)
+        .arg("--store")
+        .arg(dir.join("history.db"))
+        .arg("--cluster-key-file")
+        .arg(key)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        // Kept beside its store, for a failure to be looked into.
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn livedash");
+    assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
+    Instance { addr, child }
+}
+
+async fn fetches(addr: SocketAddr) -> bool {
+    let r = common::get(addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
+}
+
+/// Two instances on `redis`, each with its own config naming it in an `X-Instance` header, the
+/// rule `hot` (`cpu` above 90) notifying `ops` (the receiver); which of them holds the lease.
+async fn two_instances(redis: &Redis, hook: &Hook, upstream: SocketAddr, name: &str) -> ([Instance; 2], usize) {
+    let dir = common::temp_dir(name);
+    let key = dir.join("cluster.key");
+    std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
+    let mut instances = Vec::new();
+    for i in 0..2 {
+        let own = dir.join(format!("instance-{i}"));
+        std::fs::create_dir_all(&own).unwrap();
+        let config = own.join("livedash.toml");
+        let toml = format!(
+            "interval = \"200ms\"\n\n[[source]]\nname = \"up\"\nurl = \"http://{upstream}/\"\n\n\
+             [[notify]]\nname = \"ops\"\nwebhook = \"{}\"\nheaders = {{ X-Instance = \"{i}\" }}\n\n\
+             [[alert]]\nname = \"hot\"\nsource = \"up\"\nseries = \"cpu\"\nabove = 90\nnotify = [\"ops\"]\n",
+            hook.url()
+        );
+        std::fs::write(&config, toml).unwrap();
+        instances.push(spawn(redis, &config, &key, &own).await);
+    }
+    let instances: [Instance; 2] = instances.try_into().ok().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let holder = loop {
+        let (a, b) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
+        if a != b {
+            break usize::from(b);
+        }
+        assert!(Instant::now() < deadline, "one of the two fetches");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    (instances, holder)
+}
+
+fn firings(hits: &[Hit]) -> Vec<&Hit> {
+    hits.iter().filter(|h| h.notices().iter().any(|n| n["rule"] == "hot" && n["status"] == "firing")).collect()
+}
+
+/// The claim of `key` in Redis.
+fn claim_of(redis: &Redis, key: &str) -> Option<String> {
+    redis::cmd("GET").arg(format!("{PREFIX}:notify:{key}")).query(&mut redis.connection()).unwrap()
+}
+
+/// Sets the value above the threshold and waits for the holder's first try, which the receiver
+/// refuses; the event's id, its claim's key, and the holder's token in the claim.
+async fn first_try(redis: &Redis, hook: &Hook, value: &AtomicU64, holder: usize) -> (String, String, u64) {
+    value.store(95f64.to_bits(), Ordering::Relaxed);
+    assert!(hook.until(Duration::from_secs(10), |h| !firings(h).is_empty()).await, "the holder tries to deliver it");
+    let tried = hook.hits();
+    let first = firings(&tried)[0].notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
+    let id = first["id"].as_str().expect("an id").to_owned();
+    let key = format!("{id}/ops");
+    let holders_claim: u64 = claim_of(redis, &key).expect("claimed before the send").parse().expect("a token");
+    for hit in &tried {
+        assert_eq!(hit.instance.as_deref(), Some(holder.to_string().as_str()), "only the holder sends: {hit:?}");
+        assert!(!hit.accepted());
+    }
+    (id, key, holders_claim)
+}
+
+/// The one accepted firing (after a while longer, for a second were there one), checked to be
+/// `id`'s, from `survivor`, done in Redis under a newer token than `holders_claim`; that token.
+async fn accepted_once(
+    redis: &Redis,
+    hook: &Hook,
+    (id, key, holders_claim): (&str, &str, u64),
+    survivor: usize,
+) -> (Hit, u64) {
+    assert!(
+        hook.until(Duration::from_secs(20), |h| firings(h).iter().any(|f| f.accepted())).await,
+        "the survivor delivers it"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let hits = hook.hits();
+    let accepted: Vec<&Hit> = firings(&hits).into_iter().filter(|h| h.accepted()).collect();
+    assert_eq!(accepted.len(), 1, "accepted exactly once: {hits:#?}");
+    let delivered = accepted[0].clone();
+    assert_eq!(delivered.instance.as_deref(), Some(survivor.to_string().as_str()), "from the survivor");
+    let notice = delivered.notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
+    assert_eq!(notice["id"], id, "the same id");
+    let done = claim_of(redis, key).expect("kept");
+    let token: u64 = done.strip_prefix("done:").expect("marked done").parse().unwrap();
+    assert!(token > holders_claim, "done under the survivor's newer token ({token} > {holders_claim})");
+    (delivered, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it_once_from_the_other() {
+    let Some(redis) = Redis::start() else { return };
+    let hook = Hook::start(500).await;
+    let (up, value) = upstream().await;
+    let (mut instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-kill").await;
+    let survivor = 1 - holder;
+    // It fires; the holder claims the delivery and tries it; the receiver refuses.
+    let (id, key, holders_claim) = first_try(&redis, &hook, &value, holder).await;
+
+    // Killed before any try went through; the receiver takes them from now on.
+    let pid = instances[holder].child.id().expect("running").to_string();
+    assert!(std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    let _ = instances[holder].child.wait().await;
+    let killed_at = Instant::now();
+    hook.answer(200);
+
+    let (delivered, token) = accepted_once(&redis, &hook, (&id, &key, holders_claim), survivor).await;
+    assert!(delivered.at > killed_at);
+    assert!(fetches(instances[survivor].addr).await, "the survivor holds the lease now");
+    #[allow(clippy::print_stderr)]
+    {
+        let tries = firings(&hook.hits()).len();
+        eprintln!(
+            "id {id}: {tries} tries in all, the holder's claim (token {holders_claim}) refused, accepted once \
+             {:?} after the kill from the survivor (token {token})",
+            delivered.at - killed_at
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_that_hangs_mid_delivery_and_wakes_after_the_other_delivered_sends_nothing() {
+    let Some(redis) = Redis::start() else { return };
+    let hook = Hook::start(500).await;
+    let (up, value) = upstream().await;
+    let (instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-hang").await;
+    let survivor = 1 - holder;
+    let (id, key, holders_claim) = first_try(&redis, &hook, &value, holder).await;
+
+    // It hangs (SIGSTOP) between two tries, past its lease: the other takes over and delivers.
+    let pid = instances[holder].child.id().expect("running").to_string();
+    let signal =
+        |name: &str| assert!(std::process::Command::new("kill").args([name, &pid]).status().unwrap().success());
+    signal("-STOP");
+    let stopped = Instant::now();
+    hook.answer(200);
+    let (delivered, token) = accepted_once(&redis, &hook, (&id, &key, holders_claim), survivor).await;
+    // It wakes with its try overdue and its lease believed held: the claim says the delivery was
+    // done, and it sends nothing.
+    signal("-CONT");
+    let woke = Instant::now();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let hits = hook.hits();
+    let after: Vec<&Hit> = hits.iter().filter(|h| h.at > woke).collect();
+    assert!(after.is_empty(), "nothing sent once it woke: {after:#?}");
+    assert_eq!(firings(&hits).into_iter().filter(|h| h.accepted()).count(), 1);
+    assert!(!fetches(instances[holder].addr).await, "the woken holder does not fetch");
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!(
+            "id {id}: the hung holder's claim (token {holders_claim}) taken over, delivered once by the other \
+             (token {token}) {:?} after the hang began; nothing sent by the holder in the 5 s after it woke",
+            delivered.at - stopped
+        );
+    }
+}
