@@ -1,7 +1,10 @@
 //! The Alerts view (`/alerts`): rendered on the server only, never hydrated, so it costs the
 //! browser bundle nothing. A document with the dashboard's style sheet and top bar, the active
-//! alerts (firing and pending first) with their silence and acknowledge forms, and the last
-//! events ([`super::alerts_rows`]).
+//! alerts (firing and pending first) with their silence and acknowledge forms and their delivery
+//! state per channel, the recent and the failed notifications, the last events
+//! ([`super::alerts_rows`], [`super::notify_rows`]), the notification channels with a "Send
+//! test" button, and, opened by a message's silence link, that alert's silence form
+//! ([`super::silence_form`]).
 //!
 //! It stays current with a small script (in the page, with the response's nonce): every
 //! `refresh_ms` (the shortest source interval) it asks for the live part again
@@ -13,6 +16,8 @@ use leptos::prelude::*;
 use livedash::alerts::{AlertEvent, AlertsStatus};
 
 use super::alerts_rows::{active_table, events_table};
+use super::notify_rows::{ChannelRow, DeliveryRow, channels_section, deliveries_table, failed_table};
+use super::silence_form::{SilenceAsk, silence_section};
 use crate::theme::PREPAINT_SCRIPT;
 
 /// What the Alerts view shows, gathered by the server.
@@ -38,6 +43,16 @@ pub struct AlertsPage {
     pub rules: usize,
     /// What the last action did ("Silenced 1 instance of cpu busy."), after its redirect.
     pub notice: Option<String>,
+    /// Whether that action failed (a test the receiver did not take).
+    pub notice_failed: bool,
+    /// The notification channels.
+    pub channels: Vec<ChannelRow>,
+    /// The recent deliveries, newest first.
+    pub deliveries: Vec<DeliveryRow>,
+    /// The deliveries given up, newest first.
+    pub failed: Vec<DeliveryRow>,
+    /// The alert a silence link opened the view for.
+    pub silence: Option<SilenceAsk>,
 }
 
 /// The whole document.
@@ -79,13 +94,18 @@ pub fn document(page: &AlertsPage) -> String {
                 </header>
                 <main class="alerts" id="main">
                     <h1>"Alerts"</h1>
-                    {page.notice.clone().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
+                    {page.notice.clone().map(|n| {
+                        let class = if page.notice_failed { "notice notice-bad" } else { "notice" };
+                        view! { <p class=class role="status" data-testid="notice">{n}</p> }
+                    })}
                     {(!page.can_write).then(|| view! {
                         <p class="muted">{format!("You are logged in as {}, a read-only user: you can look, not silence or acknowledge.", page.user)}</p>
                     })}
+                    {page.silence.as_ref().map(|ask| silence_section(ask, &base, page.can_write))}
                     <div id="alerts-live" data-refresh-ms=page.refresh_ms.to_string() data-testid="alerts-live">
                         {live(page)}
                     </div>
+                    {channels_section(&page.channels, &base, page.can_write)}
                 </main>
                 <script nonce=nonce inner_html=REFRESH_SCRIPT></script>
             </body>
@@ -108,7 +128,9 @@ fn live(page: &AlertsPage) -> impl IntoView + use<> {
         page.rules
     );
     let active = (!page.status.instances.is_empty())
-        .then(|| active_table(&page.status.instances, &page.base, page.now_ms, page.can_write));
+        .then(|| active_table(&page.status.instances, &page.deliveries, &page.base, page.now_ms, page.can_write));
+    let deliveries = (!page.deliveries.is_empty()).then(|| deliveries_table(&page.deliveries));
+    let failed = (!page.failed.is_empty()).then(|| failed_table(&page.failed));
     let events = (!page.events.is_empty()).then(|| events_table(&page.events, &page.base, page.now_ms));
     view! {
         <section aria-labelledby="active-heading" class="alerts-section">
@@ -118,6 +140,16 @@ fn live(page: &AlertsPage) -> impl IntoView + use<> {
             {page.status.instances.is_empty().then(|| view! {
                 <p class="empty" data-part="none">"No alert is firing or pending."</p>
             })}
+        </section>
+        <section aria-labelledby="failed-heading" class="alerts-section" data-part="failed">
+            <h2 id="failed-heading">"Failed notifications"</h2>
+            {failed}
+            {page.failed.is_empty().then(|| view! { <p class="empty">"No notification has failed."</p> })}
+        </section>
+        <section aria-labelledby="deliveries-heading" class="alerts-section" data-part="deliveries">
+            <h2 id="deliveries-heading">"Notifications"</h2>
+            {deliveries}
+            {page.deliveries.is_empty().then(|| view! { <p class="empty">"No notification yet."</p> })}
         </section>
         <section aria-labelledby="events-heading" class="alerts-section" data-part="events">
             <h2 id="events-heading">"Last events"</h2>
@@ -248,6 +280,7 @@ mod tests {
             events: Vec::new(),
             rules: 2,
             notice: None,
+            ..Default::default()
         }
     }
 
