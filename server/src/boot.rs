@@ -96,3 +96,12 @@ pub(crate) fn spawn_housekeeping(auth: Arc<Auth>, hub: Arc<Hub>, mut shutdown: S
         }
     });
 }
+
+/// The absolute base of the links in notifications: the public URL (with its path) when one is
+/// set, else this server's listen address (`addr`, as bound).
+pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
+    match &config.public_url {
+        Some(u) => format!("{}{}", u.origin, u.base),
+        None => format!("{}://{addr}", if tls { "https" } else { "http" }),
+    }
+}

@@ -215,8 +215,10 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         config.store.as_ref().map(|s| persist::start(boot::store_config(s), &hub, config.history, shutdown.clone()));
     let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
     let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
-    // Notifications: the outbox's delivery tasks (issue 21 replaces `idle` with the outbox's start).
-    let notifier = notify::Notifier::idle(config.notify.clone());
+    // Notifications: each event's outbox rows are written with it; a delivery task per channel.
+    let hooks: Arc<dyn notify::hooks::Hooks> = Arc::new(notify::hooks::Plain);
+    let base = boot::notify_base(config, addr, tls.is_some());
+    let notifier = notify::start(&config.notify, store.as_ref(), &alerts, &base, &hooks, &shutdown);
     let cluster = match link {
         Some(link) => {
             let state = link.state();
@@ -265,7 +267,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             .clone()
             .map(|c| c as Arc<dyn metrics::Families>)
             .into_iter()
-            .chain([alerts::handle::families(&alerts)])
+            .chain([alerts::handle::families(&alerts), notify::handle::families(&notifier)])
             .collect(),
     };
     let options = ServeOptions {

@@ -57,7 +57,7 @@ impl Alerts {
         let mut state = self.0.state.lock();
         let key = (&*event.rule, &event.source, event.series.clone());
         if let Some(i) = state.engine.adopt(key, None, Instant::now()) {
-            self.record_event(&state.engine, i, event, Instant::now());
+            self.record_event(&state, i, event, Instant::now());
         }
     }
 
@@ -110,7 +110,7 @@ impl Alerts {
             return;
         };
         if live {
-            self.record_event(&state.engine, i, event, now);
+            self.record_event(state, i, event, now);
         }
     }
 }

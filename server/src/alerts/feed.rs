@@ -130,6 +130,7 @@ pub fn start(
         hushed: tokio::sync::Notify::new(),
         tokens: Mutex::default(),
         valued,
+        channels: std::sync::OnceLock::new(),
         cluster: Clustered::new(Box::new({
             let tx = tx.clone();
             move |event, seq, live| tx.try_send(Msg::Applied { event, seq, live }).is_ok()
@@ -216,7 +217,7 @@ impl Alerts {
             };
             match role {
                 Role::Lead(token) => self.announce(&state.engine, &changes, token),
-                Role::Local | Role::Follow => self.record(&state.engine, &changes, Instant::now()),
+                Role::Local | Role::Follow => self.record(&state, &changes, Instant::now()),
             }
         }
         let lifted = hush::lift(&mut state, Instant::now());
@@ -229,18 +230,22 @@ impl Alerts {
     }
 
     /// Keeps each change as an event (counted, in memory, in the store) with its instance's state.
-    fn record(&self, engine: &Engine, changes: &[Change], now: Instant) {
+    fn record(&self, state: &State, changes: &[Change], now: Instant) {
         for change in changes {
-            let inst = &engine.instances[change.instance];
+            let inst = &state.engine.instances[change.instance];
             let token = self.0.tokens.lock().get(&inst.source).copied().unwrap_or(0);
-            let event = view::event(engine, inst, &change.transition, token);
-            self.record_event(engine, change.instance, event, now);
+            let event = view::event(&state.engine, inst, &change.transition, token);
+            self.record_event(state, change.instance, event, now);
         }
     }
 
-    /// Keeps `event` of instance `i` (counted, in memory, in the store) with the instance's state.
-    pub(super) fn record_event(&self, engine: &Engine, i: usize, mut event: AlertEvent, now: Instant) {
+    /// Keeps `event` of instance `i` (counted, in memory, in the store) with the instance's state,
+    /// and with it what its notifications need (the store writes their outbox rows with it).
+    pub(super) fn record_event(&self, state: &State, i: usize, mut event: AlertEvent, now: Instant) {
+        let engine = &state.engine;
         let inst = &engine.instances[i];
+        let channels = self.0.channels.get().map_or(&[][..], |c| &c[..]);
+        let outgoing = view::outgoing(engine, inst, &state.silences, channels, now);
         if let Some(slot) = EVENT_STATES.iter().position(|s| *s == event.to) {
             self.0.counts[slot].fetch_add(1, Ordering::Relaxed);
         }
@@ -257,7 +262,7 @@ impl Alerts {
         if event.to == AlertState::Resolved {
             self.keep(AlertWrite::EndAcks(key.clone()));
         }
-        self.keep(AlertWrite::Event(event));
+        self.keep(AlertWrite::Event(event, outgoing));
         self.keep(AlertWrite::Instance(row(key, &inst.machine.save(now))));
     }
 

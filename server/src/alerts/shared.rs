@@ -61,6 +61,9 @@ pub(super) struct Inner {
     pub(super) tokens: Mutex<std::collections::HashMap<Arc<str>, u64>>,
     /// The sources that some series rule watches (the others' samples are not parsed).
     pub(super) valued: std::collections::HashSet<Arc<str>>,
+    /// The names of the notification channels, once the notifications started
+    /// ([`Alerts::notify_through`]); none before.
+    pub(super) channels: std::sync::OnceLock<Vec<Arc<str>>>,
     /// Which sources this instance judges, in a cluster.
     pub(super) cluster: super::leader::Clustered,
 }
@@ -122,6 +125,13 @@ impl Alerts {
         if let Some(store) = &self.0.store {
             store.alert(write);
         }
+    }
+
+    /// From now on every event is handed to the store with the rows of its notifications for
+    /// these channels (`channels`: every configured channel's name; a rule whose `notify` is
+    /// empty tells them all). Set once; later calls change nothing.
+    pub fn notify_through(&self, channels: Vec<Arc<str>>) {
+        let _ = self.0.channels.set(channels);
     }
 
     /// Publishes the `alerts` frame (called when what it shows changed: see `Engine::take_changed`).

@@ -6,6 +6,7 @@
 //! instance whose value rule is merely held (ok, its source down or its series absent) is left out:
 //! the source alert speaks for them, and `instances()` lists them with their state.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use livedash::alerts::{AlertEvent, AlertInstance, AlertState, AlertsStatus, Threshold};
@@ -13,6 +14,7 @@ use livedash::alerts::{AlertEvent, AlertInstance, AlertState, AlertsStatus, Thre
 use super::engine::{Engine, Instance};
 use super::machine::{Check, Transition};
 use super::silence::Silence;
+use crate::store::outbox::Outgoing;
 
 /// The words of the states an event enters, in the order of the counters.
 pub const EVENT_STATES: [AlertState; 4] =
@@ -55,6 +57,30 @@ pub fn status(engine: &Engine, silences: &[Silence], now: Instant) -> AlertsStat
             .map(|i| instance(engine, i, silences, now))
             .collect(),
     )
+}
+
+/// What the notifications of a change of `inst` need at `now`: the channels of its rule (its
+/// `notify`, or every one of `channels` when it names none), its threshold, why, and whether a
+/// silence covers it.
+pub fn outgoing(
+    engine: &Engine,
+    inst: &Instance,
+    silences: &[Silence],
+    channels: &[Arc<str>],
+    now: Instant,
+) -> Outgoing {
+    let rule = &engine.rules()[inst.rule];
+    let channels = if rule.notify.is_empty() {
+        channels.to_vec()
+    } else {
+        channels.iter().filter(|c| rule.notify.iter().any(|n| n == &***c)).cloned().collect()
+    };
+    let threshold = match inst.check {
+        Check::Past { side, value, clear, .. } => Some(Threshold { side, value, clear }),
+        _ => None,
+    };
+    let silenced = silences.iter().any(|s| s.active(now) && s.covers(&rule.name, &inst.source, inst.series.as_deref()));
+    Outgoing { channels, threshold, reason: inst.machine.reason(), silenced }
 }
 
 /// The event of `transition` of `inst` (numbered later: by the store, or in memory).

@@ -104,3 +104,41 @@ pub struct ChannelState {
     /// The fallback channel, if any.
     pub fallback: Option<String>,
 }
+
+impl DeliveryState {
+    /// The state of the store's word (an unknown word reads as pending).
+    pub fn of(word: &str) -> Self {
+        match word {
+            "held" => Self::Held,
+            "sent" => Self::Sent,
+            "failed" => Self::Failed,
+            "moved" => Self::Moved,
+            "sent_elsewhere" => Self::SentElsewhere,
+            "merged" => Self::Merged,
+            "silenced" => Self::Silenced,
+            _ => Self::Pending,
+        }
+    }
+}
+
+impl Delivery {
+    /// An outbox row as shown.
+    pub fn from_row(row: &crate::store::outbox::Row) -> Self {
+        let state = DeliveryState::of(&row.state);
+        Self {
+            row: row.id,
+            id: row.key.clone(),
+            channel: row.channel.clone(),
+            rule: row.rule.clone(),
+            source: row.source.clone(),
+            series: row.series.clone(),
+            status: if row.status == "resolved" { Status::Resolved } else { Status::Firing },
+            state,
+            attempts: row.attempts,
+            last: row.last.clone(),
+            created_ms: row.created_ms,
+            next_ms: if state.is_final() { None } else { row.next_ms },
+            done_ms: row.done_ms,
+        }
+    }
+}

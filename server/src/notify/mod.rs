@@ -9,7 +9,11 @@
 //! - [`claim`]: in a cluster, the lease holder claims each delivery with its fencing token before
 //!   sending it ([`Claims`], implemented by the cluster wing);
 //! - [`delivery`]: the outbox's rows as the page and the API show them;
-//! - [`handle`]: the [`Notifier`], the handle the API and the page take.
+//! - [`handle`]: the [`Notifier`], the handle the API and the page take, and its `/metrics`;
+//! - [`start`]: the notifications started; [`worker`]: one delivery task per channel;
+//!   [`deliver`]: one try of one message (claim, send, the outcome kept); [`backoff`]: how long
+//!   between tries; [`compose`]: outbox rows into notices and messages;
+//! - [`hooks`]: where quiet hours (held rows, a digest at their end) and reminders plug in.
 //!
 //! The outbox is in the history store: a row per (event, channel) is written with the event, in
 //! the same transaction, before anything is sent; the delivery tasks read it back from there.
@@ -20,15 +24,22 @@
 //! router or the cluster wing (the config makes [`channel::Channel`]s; the cluster implements
 //! [`Claims`]).
 
+pub mod backoff;
 pub mod channel;
 pub mod claim;
+pub mod compose;
+pub mod deliver;
 pub mod delivery;
 pub mod handle;
+pub mod hooks;
 pub mod message;
 pub mod quiet;
+pub mod start;
+pub mod worker;
 
 pub use channel::Channel;
 pub use claim::{Claimed, Claims};
 pub use delivery::{ChannelState, Delivery, DeliveryState};
 pub use handle::{Notifier, NotifyError};
 pub use message::{Answer, Kind, Message, Notice, SendError, Status};
+pub use start::start;

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::db;
 use super::error::StoreError;
+use super::outbox::Outgoing;
 
 /// An instance's state as kept: see the alerts' `machine::Saved`.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +53,9 @@ pub struct HushRow {
 /// What the writer is handed for the alerts.
 #[derive(Debug, Clone)]
 pub enum AlertWrite {
-    /// A state change.
-    Event(AlertEvent),
+    /// A state change, with what its notifications need (its outbox rows are written in the same
+    /// transaction: [`super::outbox::write::for_event`]).
+    Event(AlertEvent, Outgoing),
     /// An instance's state.
     Instance(InstanceRow),
     /// A silence or an acknowledgement made.
@@ -81,15 +83,16 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Writes `writes` in one transaction.
-pub fn write(conn: &Connection, writes: &[AlertWrite]) -> Result<(), StoreError> {
+/// Writes `writes` in one transaction, an event's outbox rows with it; how many outbox rows.
+pub fn write(conn: &Connection, writes: &[AlertWrite], now_ms: u64) -> Result<usize, StoreError> {
     if writes.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let tx = conn.unchecked_transaction()?;
+    let mut outbox = 0;
     for w in writes {
         match w {
-            AlertWrite::Event(e) => {
+            AlertWrite::Event(e, out) => {
                 let severity = if e.severity == Severity::Critical { "critical" } else { "warning" };
                 tx.prepare_cached(
                     "INSERT INTO alert_event (rule, source, series, from_state, to_state, value, peak, ts_ms,
@@ -107,6 +110,7 @@ pub fn write(conn: &Connection, writes: &[AlertWrite]) -> Result<(), StoreError>
                     severity,
                     to_i64(e.token)
                 ])?;
+                outbox += super::outbox::write::for_event(&tx, tx.last_insert_rowid(), e, out, now_ms)?;
             }
             AlertWrite::Instance(r) => {
                 tx.prepare_cached(
@@ -151,7 +155,7 @@ pub fn write(conn: &Connection, writes: &[AlertWrite]) -> Result<(), StoreError>
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(outbox)
 }
 
 /// Whether `e` says a table is missing (a file from before version 4, not migrated yet: it has
@@ -295,18 +299,18 @@ mod tests {
             hush: Hush { by: "ann".into(), until_ms, comment: "on it".into(), at_ms: 900 },
         };
         let writes = [
-            AlertWrite::Event(event(1000, AlertState::Firing)),
-            AlertWrite::Event(event(2000, AlertState::Resolved)),
+            AlertWrite::Event(event(1000, AlertState::Firing), Outgoing::default()),
+            AlertWrite::Event(event(2000, AlertState::Resolved), Outgoing::default()),
             AlertWrite::Instance(instance.clone()),
             AlertWrite::Hush(hush(false, Some(5000))),
             AlertWrite::Hush(hush(false, Some(1500))),
             AlertWrite::Hush(hush(true, None)),
         ];
-        write(&conn, &writes).expect("written");
+        write(&conn, &writes, 0).expect("written");
         let (instances, hushes) = load(&config.path, 3000).expect("loads");
         assert_eq!(instances, [instance]);
         assert_eq!(hushes, [hush(false, Some(5000)), hush(true, None)], "the silence that ended at 1500 is not back");
-        write(&conn, &[AlertWrite::EndAcks(key)]).expect("ended");
+        write(&conn, &[AlertWrite::EndAcks(key)], 0).expect("ended");
         assert_eq!(load(&config.path, 3000).expect("loads").1, [hush(false, Some(5000))]);
         let all = events(&config.path, 0, u64::MAX, 10).expect("events");
         assert_eq!(

@@ -3,7 +3,7 @@
 //! so a crash at any point leaves the file at one version or the next, never between: the next
 //! start simply runs the step again.
 //!
-//! - 0 -> 3: a new file gets the current tables at once.
+//! - 0 -> 5: a new file gets the current tables at once.
 //! - 1 -> 2: chunks leave the WITHOUT ROWID table (whose rows over a quarter of a page spilled
 //!   into overflow pages). Files left half-way by the old three-transaction step (a `chunk_v1`
 //!   table beside or instead of `chunk`) are finished, not refused.
@@ -11,6 +11,7 @@
 //!   the days whose 1-hour roll-up must be made again from the minute tier (every day with
 //!   minutes, once: older versions missed some); `damaged` holds chunks set aside.
 //! - 3 -> 4: the alerts' tables: events, instances, silences (see [`super::alerts`]).
+//! - 4 -> 5: the notifications' outbox, a row per (event, channel) (see [`super::outbox`]).
 //!
 //! `LIVEDASH_FAULT_MIGRATION=<step>` makes the process abort inside that step (`copy`: after
 //! copying the chunks, before the transaction commits): the test of a crash mid-migration.
@@ -20,7 +21,7 @@ use rusqlite::Connection;
 use super::error::StoreError;
 
 /// The schema's version, kept in `PRAGMA user_version`.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS series (
@@ -117,6 +118,43 @@ CREATE TABLE IF NOT EXISTS alert_hush (
 );
 ";
 
+/// The table and its indexes, made by the step to version 5 (see [`super::outbox`]).
+const OUTBOX: &str = "
+CREATE TABLE IF NOT EXISTS notify_outbox (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    event INTEGER,
+    rule TEXT NOT NULL,
+    source TEXT NOT NULL,
+    series TEXT,
+    status TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    value REAL,
+    peak REAL,
+    threshold REAL,
+    side TEXT,
+    reason TEXT,
+    ts_ms INTEGER NOT NULL,
+    started_ms INTEGER,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    waited_ms INTEGER NOT NULL DEFAULT 0,
+    last TEXT,
+    created_ms INTEGER NOT NULL,
+    next_ms INTEGER,
+    done_ms INTEGER,
+    parent INTEGER,
+    moved_from TEXT,
+    UNIQUE (key, channel)
+);
+CREATE INDEX IF NOT EXISTS notify_outbox_open ON notify_outbox (channel, state) WHERE state IN ('pending', 'held');
+CREATE INDEX IF NOT EXISTS notify_outbox_alert ON notify_outbox (rule, source, series, channel, id);
+CREATE INDEX IF NOT EXISTS notify_outbox_parent ON notify_outbox (parent) WHERE parent IS NOT NULL;
+";
+
 /// Brings the file to [`VERSION`], a step at a time.
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     loop {
@@ -133,6 +171,7 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
                 tx.execute_batch(CHUNK)?;
                 tx.execute_batch(V3)?;
                 tx.execute_batch(ALERTS)?;
+                tx.execute_batch(OUTBOX)?;
                 Ok(())
             })?,
             1 => step(conn, 2, v1_to_v2)?,
@@ -145,6 +184,7 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
                 Ok(())
             })?,
             3 => step(conn, 4, |tx| Ok(tx.execute_batch(ALERTS)?))?,
+            4 => step(conn, 5, |tx| Ok(tx.execute_batch(OUTBOX)?))?,
             v => return Err(StoreError::Schema(format!("schema {v} is not one livedash ever made"))),
         }
     }

@@ -10,7 +10,8 @@
 //! - [`codec`]: a chunk of points or of roll-up buckets as a compressed blob (pco).
 //! - [`rollup`]: points into min/max/mean/last buckets, and buckets into coarser ones.
 //! - [`downsample`]: at most N points for a range, spikes kept (min and max per bucket).
-//! - [`alerts`]: the alerts' events, instances and silences (written by the same writer).
+//! - [`alerts`]: the alerts' events, instances and silences (written by the same writer);
+//!   [`outbox`]: the notifications' outbox, a row per (event, channel), written with the event.
 //! - [`error`]: what can go wrong.
 //!
 //! Tiers: full resolution ([`Tier::Raw`]), then 1-minute and 1-hour roll-ups, each kept for its
@@ -29,6 +30,7 @@ pub mod error;
 pub mod handle;
 pub mod maintain;
 pub mod migrate;
+pub mod outbox;
 pub mod read;
 pub mod rollup;
 pub mod state;

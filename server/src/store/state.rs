@@ -138,6 +138,9 @@ pub struct Shared {
     pub reads_cancelled: AtomicU64,
     /// Damaged chunks that reads skipped.
     pub read_chunks_skipped: AtomicU64,
+    /// Bumped each time the writer adds rows to the notifications' outbox (the delivery tasks
+    /// watch it).
+    pub outbox: tokio::sync::watch::Sender<u64>,
     /// Why the last write failed, while it keeps failing.
     failing: Mutex<Option<String>>,
     /// Why a maintenance step last failed, while it keeps failing: (step, reason).

@@ -104,9 +104,14 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                         shared.set_failing(&e);
                     }
                 }
-                if let Err(e) = super::alerts::write(c, &alert_writes) {
-                    tracing::warn!(error = %e, writes = alert_writes.len(), "history store: alert changes not kept");
-                    shared.set_failing(&e);
+                match super::alerts::write(c, &alert_writes, now_ms()) {
+                    // The delivery tasks look at the outbox again.
+                    Ok(rows) if rows > 0 => shared.outbox.send_modify(|n| *n += 1),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, writes = alert_writes.len(), "history store: alert changes not kept");
+                        shared.set_failing(&e);
+                    }
                 }
                 maint.run(c, config, shared, now_ms(), Instant::now());
             }
