@@ -52,8 +52,9 @@ if $tests; then
   [ -x /usr/bin/redis-server ] || missing+=(redis-server)
   command -v promtool >/dev/null || missing+=(prometheus)
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || command -v faketime >/dev/null || missing+=(faketime)
+  /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
   if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool; faketime moves the wall clock under the real binary)"
+    log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool; faketime moves the wall clock under the real binary; python3-aiosmtpd is the mail server the e-mail channel's tests send to)"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi

@@ -4,18 +4,21 @@
 //! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, the read-only users
 //! `viewers`, and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]), and
-//! `[[alert]]` tables ([`super::alert`]).
+//! `[[alert]]` tables ([`super::alert`]), `[[notify]]` tables ([`super::notify`]).
 //! Unknown keys are refused, and every bad value names its key (`source[1].interval`,
 //! `source[0].series[2].unit`, `alert[2].for`). A `[[source]]` table becomes a typed source directly.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::alert::FileAlert;
 use super::error::ConfigError;
+use super::notify::FileNotify;
 use super::parse::{parse_duration, parse_interval};
 use super::series::FileSeries;
 use crate::alerts::Rule;
+use crate::notify::Channel;
 use crate::sources::prometheus::Selector;
 use crate::sources::spec::{Kind, SourceArg, http_url, valid_name};
 use livedash::settings::SeriesRule;
@@ -63,6 +66,9 @@ pub struct FileConfig {
     source: Vec<FileSource>,
     #[serde(default)]
     alert: Vec<FileAlert>,
+    /// `[[notify]]`: the notification channels ([`super::notify`]).
+    #[serde(default)]
+    pub(super) notify: Vec<FileNotify>,
 }
 
 /// One `[[source]]` table.
@@ -180,6 +186,16 @@ impl File {
             rules.push(rule);
         }
         Ok(rules)
+    }
+
+    /// The `[[notify]]` tables, typed (see [`super::notify::channels`]).
+    pub fn notify(&self) -> Result<Vec<Arc<Channel>>, ConfigError> {
+        super::notify::channels(&self.values.notify).map_err(|(key, message)| self.bad(&key, message))
+    }
+
+    /// Every `[[alert]] notify = [...]` name is a channel's.
+    pub fn check_alert_channels(&self, rules: &[Rule], channels: &[Arc<Channel>]) -> Result<(), ConfigError> {
+        super::notify::check_alerts(rules, channels).map_err(|(key, message)| self.bad(&key, message))
     }
 
     /// The error for a rule named like one before it (`alert = true` rules come after).

@@ -1,11 +1,12 @@
 //! Configuration: command-line flags with `LIVEDASH_*` environment fallbacks ([`cli`]), an optional
-//! TOML file ([`file`], its per-series tables in [`series`], its alert rules in [`alert`], the
+//! TOML file ([`file`], its per-series tables in [`series`], its alert rules in [`alert`], its
+//! notification channels in [`notify`], the
 //! cluster's settings in [`cluster`]), merged here once (flag > variable > file > default) into a validated
 //! [`Config`], before anything starts. A bad value stops start-up with a message naming the flag,
 //! the variable or the file's key. Value parsers shared by both are in [`parse`].
 //!
 //! Imports [`crate::sources`] (a source's typed settings), [`crate::alerts::rules`] (the typed
-//! rules it makes) and the Origin normalisation of
+//! rules it makes), [`crate::notify`] (the channels it makes) and the Origin normalisation of
 //! [`crate::http::origin`]; the sub-systems take plain values from the [`Config`], never the
 //! other way round.
 
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod cluster;
 pub mod error;
 pub mod file;
+pub mod notify;
 pub mod parse;
 pub mod series;
 
@@ -273,11 +275,13 @@ impl Config {
             }
             alerts.push(rule);
         }
+        let notify = file.notify()?;
+        file.check_alert_channels(&alerts, &notify)?;
         Ok(Self {
             listen,
             sources,
             alerts,
-            notify: Vec::new(),
+            notify,
             interval,
             history,
             history_len: args.history_len.map(|n| n as usize),
