@@ -115,7 +115,12 @@ test("an alert's delivery per channel, a refused one's reason and the test butto
     // No secret of a channel anywhere on the page.
     expect(await page.content()).not.toContain(NOTIFY_SECRET);
     expect(await serious(page)).toEqual([]);
+    // From the top (the test's redirect scrolled to the channels; the top bar is sticky).
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: "test-results/screenshots/notify.png", fullPage: true });
+    await page.emulateMedia({ colorScheme: "dark" });
+    expect(await serious(page)).toEqual([]);
+    await page.screenshot({ path: "test-results/screenshots/notify-dark.png", fullPage: true });
   } finally {
     queued = 3;
     await context.close();

@@ -74,7 +74,6 @@ async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
 
 /// The channels: `ops` (accepts), `picky` (refuses with 400) and `gone` (nobody listens), each
 /// URL with the secret in its path and its query.
-#[allow(dead_code)] // TEMPORARY: used once the channels' config is merged
 fn channels(receiver: SocketAddr) -> String {
     let gone = common::free_addr();
     format!(
@@ -84,28 +83,6 @@ fn channels(receiver: SocketAddr) -> String {
     )
 }
 
-/// TEMPORARY until the channels' config is merged.
-fn channels_now(receiver: SocketAddr) -> Vec<Arc<livedash_server::notify::Channel>> {
-    let gone = common::free_addr();
-    [
-        ("ops", format!("http://{receiver}/ok/{SECRET}?token={SECRET}")),
-        ("picky", format!("http://{receiver}/refuse/{SECRET}?token={SECRET}")),
-        ("gone", format!("http://{gone}/ok/{SECRET}?token={SECRET}")),
-    ]
-    .into_iter()
-    .map(|(name, url)| {
-        Arc::new(livedash_server::notify::Channel {
-            name: name.into(),
-            target: livedash_server::notify::channel::Target::Webhook { url },
-            repeat: None,
-            quiet: None,
-            fallback: None,
-            fallback_after: 3,
-        })
-    })
-    .collect()
-}
-
 /// A server with the rule `hot` (temp above 50) on the upstream, the channels, `ana` who may act
 /// and `wall` who may only look, and a real history store.
 async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>, Got) {
@@ -113,10 +90,10 @@ async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>, Got) {
     let (hooks, got) = receiver().await;
     let toml = format!(
         "viewers = [\"wall\"]\n\n[[source]]\nname = \"up\"\nurl = \"http://{up}/\"\n\n\
-         [[alert]]\nname = \"hot\"\nsource = \"up\"\nseries = \"temp\"\nabove = 50\nseverity = \"critical\"\n"
+         [[alert]]\nname = \"hot\"\nsource = \"up\"\nseries = \"temp\"\nabove = 50\nseverity = \"critical\"\n\n{}",
+        channels(hooks)
     );
     let mut config = common::test_config_with_file(name, &toml);
-    config.notify = channels_now(hooks);
     let dir = common::temp_dir(&format!("{name}-users"));
     let users = dir.join("users");
     std::fs::write(&users, format!("ana:{}\nwall:{}\n", hash_password(ANA), hash_password(WALL))).expect("users");
@@ -311,5 +288,54 @@ async fn a_silence_link_opens_the_filled_in_form_and_only_its_post_silences() {
     let r = post_to(addr, "/api/alerts/silence", FORM, "rule=hot&source=up&series=temp&for=1h&comment=", &page).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(hot().await["silenced"]["by"], "ana");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_alerts_delivery_state_per_channel_and_a_failed_ones_reason_are_shown() {
+    let (server, value, got) = server("notify-deliveries").await;
+    let addr = server.addr;
+    let auth = ana();
+    value.store(70f64.to_bits(), Ordering::Relaxed);
+    let state_of = |all: &Value, channel: &str| {
+        all["deliveries"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["channel"] == channel && d["rule"] == "hot"))
+            .map(|d| d["state"].as_str().unwrap_or("").to_owned())
+    };
+    let mut all = Value::Null;
+    for _ in 0..150 {
+        let r = get_as(addr, "/api/notify/deliveries?rule=hot", &auth).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        all = serde_json::from_str(&r.body).expect("json");
+        if state_of(&all, "ops").as_deref() == Some("sent") && state_of(&all, "picky").as_deref() == Some("failed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state_of(&all, "ops").as_deref(), Some("sent"), "{all}");
+    assert_eq!(state_of(&all, "picky").as_deref(), Some("failed"), "{all}");
+    assert_eq!(state_of(&all, "gone").as_deref(), Some("pending"), "an unreachable receiver is retried: {all}");
+    let picky = all["deliveries"].as_array().and_then(|d| d.iter().find(|d| d["channel"] == "picky")).cloned();
+    let reason = picky.as_ref().and_then(|d| d["last"].as_str()).unwrap_or_default();
+    assert!(reason.contains("400") && reason.contains("unknown hook"), "the reason is kept: {all}");
+    assert!(got.lock().expect("lock").iter().any(|(path, body)| path == "ok" && body.contains("\"hot\"")), "sent");
+
+    let r = get_as(addr, "/api/notify/deliveries?rule=nope", &auth).await;
+    assert_eq!(serde_json::from_str::<Value>(&r.body).expect("json")["deliveries"], serde_json::json!([]));
+    let r = get_as(addr, "/api/notify/deliveries?limit=1", &auth).await;
+    assert_eq!(serde_json::from_str::<Value>(&r.body).expect("json")["deliveries"].as_array().map(Vec::len), Some(1));
+    let r = get_as(addr, "/api/notify", &auth).await;
+    let channels: Value = serde_json::from_str(&r.body).expect("json");
+    let ops = channels["channels"].as_array().and_then(|c| c.iter().find(|c| c["name"] == "ops")).cloned();
+    assert!(ops.is_some_and(|c| c["sent"].as_u64() >= Some(1)), "{channels}");
+
+    // The view: the alert's state per channel in words, the failed one with its reason.
+    let view = get_as(addr, "/alerts", &auth).await;
+    for says in ["ops: Sent", "picky: Failed", "gone: ", "Failed notifications", "unknown hook"] {
+        assert!(view.body.contains(says), "{says}: {}", view.body);
+    }
+    let live = get_as(addr, "/alerts?part=live", &basic("wall", WALL)).await;
+    assert!(live.body.contains("picky: Failed") && live.body.contains("unknown hook"), "{}", live.body);
     server.stop().await;
 }

@@ -121,7 +121,8 @@ pub fn deliveries_table(rows: &[DeliveryRow]) -> impl IntoView + use<> {
     let body = rows
         .iter()
         .map(|d| {
-            let when = d.done_ms.unwrap_or(d.created_ms);
+            // The event's time, as the rows are ordered (a delivery may end long after it).
+            let when = d.created_ms;
             let next = (d.state == "pending").then_some(d.next_ms).flatten();
             view! {
                 <tr class=format!("delivery-row delivery-{}", d.state) data-state=d.state.clone() data-channel=d.channel.clone()>
@@ -165,7 +166,7 @@ pub fn failed_table(rows: &[DeliveryRow]) -> impl IntoView + use<> {
         .map(|d| {
             view! {
                 <tr class=format!("delivery-row delivery-{}", d.state) data-state=d.state.clone()>
-                    <td>{time(d.done_ms.unwrap_or(d.created_ms))}</td>
+                    <td>{time(d.created_ms)}</td>
                     <th scope="row" class="rule">{d.rule.clone()}</th>
                     <td>{what(&d.source, d.series.as_deref())}</td>
                     <td>{status_word(&d.status)}</td>
