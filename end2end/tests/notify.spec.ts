@@ -98,9 +98,16 @@ test("an alert's delivery per channel, a refused one's reason and the test butto
     expect(firing).toHaveLength(1);
     expect(firing[0].id).toBeTruthy();
 
+    // The view refreshes around a focused "Send test" button, which keeps the focus.
+    const button = channels.getByRole("button", { name: "Send test to ops" });
+    await button.focus();
+    queued = 260;
+    await expect(row.getByTestId("alert-value")).toHaveText("260");
+    await expect(button).toBeFocused();
+
     // The test button, through the real path: the receiver's answer, then a refusal's reason.
     const before = received.length;
-    await channels.getByRole("button", { name: "Send test to ops" }).click();
+    await button.click();
     await expect(page.getByTestId("notice")).toHaveText("The test to ops was accepted: the receiver answered 200: “thanks”");
     expect(received.slice(before).some((r) => r.path.startsWith("/ok/") && notices(r.body)[0]?.kind === "test")).toBe(
       true,

@@ -10,7 +10,8 @@
 //! `refresh_ms` (the shortest source interval) it asks for the live part again
 //! (`/alerts?part=live`, answered 304 when nothing changed) and puts it in place, except a row
 //! whose form is open, focused or typed in: that row's cells are updated around the form, which
-//! stays as it is. The same script shows times in the browser's time zone.
+//! stays as it is; and a part holding the focus (the channels, while a "Send test" button has
+//! it) is kept until the focus leaves. The same script shows times in the browser's time zone.
 
 use leptos::prelude::*;
 use livedash::alerts::{AlertEvent, AlertsStatus};
@@ -105,7 +106,6 @@ pub fn document(page: &AlertsPage) -> String {
                     <div id="alerts-live" data-refresh-ms=page.refresh_ms.to_string() data-testid="alerts-live">
                         {live(page)}
                     </div>
-                    {channels_section(&page.channels, &base, page.can_write)}
                 </main>
                 <script nonce=nonce inner_html=REFRESH_SCRIPT></script>
             </body>
@@ -114,7 +114,8 @@ pub fn document(page: &AlertsPage) -> String {
     view.to_html()
 }
 
-/// The part the page refreshes: the active alerts and the last events.
+/// The part the page refreshes: the active alerts, the notifications, the last events and the
+/// channels.
 pub fn live_part(page: &AlertsPage) -> String {
     live(page).to_html()
 }
@@ -156,6 +157,7 @@ fn live(page: &AlertsPage) -> impl IntoView + use<> {
             {events}
             {page.events.is_empty().then(|| view! { <p class="empty">"No events yet."</p> })}
         </section>
+        {channels_section(&page.channels, &page.base, page.can_write)}
     }
 }
 
@@ -220,9 +222,12 @@ const REFRESH_SCRIPT: &str = r##"(() => {
         const next = document.createElement("div");
         next.innerHTML = await r.text();
         const rows = live.querySelector("#active-rows");
-        if (rows && [...rows.rows].some(busy)) {
-          merge(rows, next.querySelector("#active-rows") || document.createElement("tbody"));
+        // A part holding the focus (a channel's "Send test" button) stays as it is.
+        const held = [...live.querySelectorAll("[data-part]")].filter((p) => p.contains(document.activeElement)).map((p) => p.dataset.part);
+        if ((rows && [...rows.rows].some(busy)) || held.length) {
+          if (rows) merge(rows, next.querySelector("#active-rows") || document.createElement("tbody"));
           for (const part of [...next.querySelectorAll("[data-part]")]) {
+            if (held.includes(part.dataset.part)) continue;
             const here = live.querySelector(`[data-part="${part.dataset.part}"]`);
             if (here) here.replaceWith(part);
           }

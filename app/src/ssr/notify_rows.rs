@@ -241,7 +241,7 @@ pub fn channels_section(channels: &[ChannelRow], base: &str, can_write: bool) ->
         })
         .collect_view();
     view! {
-        <section aria-labelledby="channels-heading" class="alerts-section" id="channels">
+        <section aria-labelledby="channels-heading" class="alerts-section" id="channels" data-part="channels">
             <h2 id="channels-heading">"Channels"</h2>
             {channels.is_empty().then(|| view! {
                 <p class="empty">"No notification channel is configured ([[notify]] in the config file)."</p>
