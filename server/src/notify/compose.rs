@@ -37,17 +37,20 @@ pub fn message(conn: &Connection, rows: &[Row], base: &str, now_ms: u64) -> Resu
     Ok(Message { kind, notices })
 }
 
-/// A digest's notices: one per alert of its parts; an alert that fired and resolved inside it is
-/// one notice, the resolved one (`resolved_at` set).
+/// A digest's notices: one per held row, except that a resolution takes the place of its
+/// alert's latest firing held before it (fired and resolved inside quiet hours: ONE notice, with
+/// `resolved_at`); fired, resolved and fired again is two.
 fn digest(conn: &Connection, parent: i64, base: &str, now_ms: u64) -> Result<Vec<Notice>, StoreError> {
-    let parts = read::parts(conn, parent)?;
     let mut out: Vec<Notice> = Vec::new();
-    for part in &parts {
-        let same = |n: &Notice| n.rule == part.rule && n.source == part.source && n.series == part.series;
+    for part in &read::parts(conn, parent)? {
         let notice = notice(conn, part, base, now_ms)?;
-        match out.iter_mut().find(|n| same(n)) {
-            Some(n) if notice.status == Status::Resolved => *n = notice,
-            Some(_) => {}
+        let same = |n: &Notice| n.rule == notice.rule && n.source == notice.source && n.series == notice.series;
+        let open = match notice.status {
+            Status::Resolved => out.iter().rposition(|n| n.status == Status::Firing && same(n)),
+            Status::Firing => None,
+        };
+        match open {
+            Some(i) => out[i] = notice,
             None => out.push(notice),
         }
     }

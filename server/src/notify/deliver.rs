@@ -49,6 +49,9 @@ impl Task {
                         }
                     }
                 }
+                for id in &elsewhere {
+                    self.due.remove(id);
+                }
                 let at = now_ms();
                 self.db.run(move |c| write::close(c, &elsewhere, "sent_elsewhere", None, false, at)).await?;
             }
@@ -60,7 +63,8 @@ impl Task {
         let base = self.base.clone();
         let message = self.db.run(move |c| compose::message(c, &rows, &base, now_ms())).await?;
         let outcome = self.channel.send(&message).await;
-        let at = now_ms();
+        // A back-off (and a `Retry-After`) counts from the answer, not from the try's start.
+        let (answered, at) = (Instant::now(), now_ms());
         let ids: Vec<i64> = mine.iter().map(|(r, _)| r.id).collect();
         match outcome {
             Ok(answer) => {
@@ -82,7 +86,7 @@ impl Task {
                 tracing::info!(channel = %self.channel.name, reason = %reason, "notify: a send failed; it will be tried again");
                 self.note(at, &reason);
                 for (row, _) in mine {
-                    self.failed_try(row, &reason, after, now).await?;
+                    self.failed_try(row, &reason, after, answered).await?;
                 }
             }
             Err(SendError::Refused { reason }) => {

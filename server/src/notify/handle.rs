@@ -133,9 +133,16 @@ impl Notifier {
         f: impl FnOnce(&rusqlite::Connection) -> Result<Vec<read::Row>, StoreError> + Send + 'static,
     ) -> Result<Vec<Delivery>, NotifyError> {
         let Some(path) = self.0.path.clone().filter(|p| p.exists()) else { return Ok(Vec::new()) };
-        let rows = tokio::task::spawn_blocking(move || f(&db::open_reader(&path)?))
-            .await
-            .map_err(|e| NotifyError::Store(e.to_string()))??;
+        let rows = tokio::task::spawn_blocking(move || {
+            let conn = db::open_reader(&path)?;
+            // A file the writer has not brought to schema 5 yet has no deliveries.
+            if !read::ready(&conn)? {
+                return Ok(Vec::new());
+            }
+            f(&conn)
+        })
+        .await
+        .map_err(|e| NotifyError::Store(e.to_string()))??;
         Ok(rows.iter().map(Delivery::from_row).collect())
     }
 

@@ -43,3 +43,6 @@ pub use delivery::{ChannelState, Delivery, DeliveryState};
 pub use handle::{Notifier, NotifyError};
 pub use message::{Answer, Kind, Message, Notice, SendError, Status};
 pub use start::start;
+
+#[cfg(test)]
+mod tests;

@@ -11,11 +11,12 @@
 //! (a refusal, or 24 h of failures with no fallback).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use super::backoff;
 use super::channel::Channel;
@@ -23,8 +24,8 @@ use super::handle::Notifier;
 use super::hooks::{Hooks, Pass};
 use crate::clock::now_ms;
 use crate::shutdown::Shutdown;
+use crate::store::StoreError;
 use crate::store::outbox::{Row, read, write};
-use crate::store::{StoreError, db};
 
 /// How long a task waits after the writer added rows before it reads them, so that the rows of
 /// one moment (a source down and its value rules) are sent as one message.
@@ -33,13 +34,22 @@ const GATHER: Duration = Duration::from_millis(250);
 /// another instance holds its source's lease).
 pub(super) const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
-/// The store, through a connection of the task's own, used off the async threads.
+/// The store, through a connection of the task's own, used off the async threads. The task never
+/// makes the file nor its tables (the store's writer does, at its start): until they are there it
+/// has nothing to deliver.
 pub(super) struct Db {
     path: PathBuf,
     conn: Option<Connection>,
+    /// Whether the file was ever opened (a failure before is the writer not having made it yet).
+    pub(super) opened: bool,
 }
 
 impl Db {
+    /// The store at `path` (opened at the first use).
+    pub(super) fn new(path: PathBuf) -> Self {
+        Self { path, conn: None, opened: false }
+    }
+
     /// Runs `f` on the connection (opened if needed) in a blocking thread.
     pub(super) async fn run<T: Send + 'static>(
         &mut self,
@@ -49,7 +59,7 @@ impl Db {
         let joined = tokio::task::spawn_blocking(move || {
             let conn = match conn {
                 Some(c) => c,
-                None => db::open_writer(&path)?,
+                None => open(&path)?,
             };
             let out = f(&conn);
             Ok::<_, StoreError>((conn, out))
@@ -57,13 +67,25 @@ impl Db {
         .await;
         match joined {
             Ok(Ok((conn, out))) => {
-                self.conn = Some(conn);
+                (self.conn, self.opened) = (Some(conn), true);
                 out
             }
             Ok(Err(e)) => Err(e),
             Err(e) => Err(StoreError::Schema(format!("the outbox's store task failed: {e}"))),
         }
     }
+}
+
+/// Opens the store's file for the outbox, once the writer has made it with the outbox's table.
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open(path.to_owned(), e.to_string()))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    if !read::ready(&conn)? {
+        return Err(StoreError::Open(path.to_owned(), "the outbox's table is not made yet".into()));
+    }
+    Ok(conn)
 }
 
 /// A channel's delivery task.
@@ -93,7 +115,7 @@ pub(super) fn spawn(
         notifier: notifier.clone(),
         index,
         channel: notifier.0.channels[index].clone(),
-        db: Db { path, conn: None },
+        db: Db::new(path),
         due: HashMap::new(),
         hooks,
         base,
@@ -104,7 +126,11 @@ pub(super) fn spawn(
             let next = match task.pass().await {
                 Ok(next) => next,
                 Err(e) => {
-                    tracing::warn!(channel = %task.channel.name, error = %e, "notify: the outbox could not be read; trying again");
+                    if task.db.opened {
+                        tracing::warn!(channel = %task.channel.name, error = %e, "notify: the outbox failed; trying again");
+                    } else {
+                        tracing::debug!(channel = %task.channel.name, error = %e, "notify: the outbox is not there yet");
+                    }
                     Some(Instant::now() + LOOK_AGAIN)
                 }
             };
@@ -132,7 +158,7 @@ pub(super) fn spawn(
 
 impl Task {
     /// One pass: the hooks, then every due row sent; when the next row is due.
-    async fn pass(&mut self) -> Result<Option<Instant>, StoreError> {
+    pub(super) async fn pass(&mut self) -> Result<Option<Instant>, StoreError> {
         let (now, now_ms) = (Instant::now(), now_ms());
         let hold = self.hooks.hold(&self.channel, now_ms);
         let (channel, hooks) = (self.channel.clone(), self.hooks.clone());
@@ -146,10 +172,11 @@ impl Task {
                 Ok((read::open(conn, &channel.name)?, next))
             })
             .await?;
-        self.counts().waiting.store(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
         self.due.retain(|id, _| rows.iter().any(|r| r.id == *id));
+        let held = rows.iter().filter(|r| r.state == "held").count() as u64;
         let pending: Vec<Row> = rows.into_iter().filter(|r| r.state == "pending").collect();
         if hold {
+            self.counts().waiting.store(held + pending.len() as u64, Ordering::Relaxed);
             let ids: Vec<i64> = pending.iter().map(|r| r.id).collect();
             self.db.run(move |conn| write::set_open(conn, &ids, "held")).await?;
             return Ok(hook_next.map(|d| now + d));
@@ -162,6 +189,8 @@ impl Task {
         for group in groups(ready) {
             self.deliver(group).await?;
         }
+        // What is still open: the held rows and the pending ones not closed by this pass.
+        self.counts().waiting.store(held + self.due.len() as u64, Ordering::Relaxed);
         let next = self.due.values().min().copied();
         Ok(match (next, hook_next.map(|d| now + d)) {
             (Some(a), Some(b)) => Some(a.min(b)),

@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub mod cluster;
 pub mod pinned;
+pub mod receiver;
 pub mod redis_server;
 pub mod upstream;
 

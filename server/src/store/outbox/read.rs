@@ -115,6 +115,16 @@ fn query(conn: &Connection, filter: &str, args: impl rusqlite::Params) -> Result
     Ok(conn.prepare_cached(&sql)?.query_map(args, row)?.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Whether the file has the outbox's table (the writer makes it when it first opens the file).
+pub fn ready(conn: &Connection) -> Result<bool, StoreError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'notify_outbox'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
 /// The open rows (pending or held) of `channel`, oldest first.
 pub fn open(conn: &Connection, channel: &str) -> Result<Vec<Row>, StoreError> {
     query(conn, "WHERE channel = ?1 AND state IN ('pending', 'held') ORDER BY id", [channel])
