@@ -1,6 +1,6 @@
 //! The `livedash` binary: parse the configuration, start logging, bind, serve until Ctrl-C or
 //! SIGTERM; re-read the users file on SIGHUP. Also `livedash hash-password`,
-//! `livedash fingerprint` and `livedash alerts check`.
+//! `livedash fingerprint`, `livedash alerts check` and `livedash notify test`.
 
 use std::io::{IsTerminal, Write};
 
@@ -9,7 +9,7 @@ use clap::Parser;
 use livedash_server::auth::Auth;
 use livedash_server::auth::password;
 use livedash_server::config::{
-    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, ServeArgs, UsersSource,
+    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, NotifyCommand, ServeArgs, UsersSource,
 };
 use livedash_server::{Running, tls};
 use tracing_subscriber::EnvFilter;
@@ -46,6 +46,10 @@ async fn run() -> anyhow::Result<()> {
         }
         Some(Command::Alerts { command: AlertsCommand::Check { config, since, store, data_dir } }) => {
             return alerts_check(&ServeArgs::for_file(config, store, data_dir)?, since);
+        }
+        Some(Command::Notify { command: NotifyCommand::Test { channel, config } }) => {
+            let args = ServeArgs::for_file(config, None, cli.serve.data_dir.clone())?;
+            return notify_test(&args, &channel).await;
         }
         None => {}
     }
@@ -103,6 +107,18 @@ fn alerts_check(args: &ServeArgs, since: std::time::Duration) -> anyhow::Result<
     let report = livedash_server::alerts::preview::check::check(&config.alerts, &settings, &store.path, (from, to))
         .with_context(|| format!("replaying the rules over {}", store.path.display()))?;
     print_line(report.to_string().trim_end())
+}
+
+/// Sends a sample message to `channel` and prints the receiver's answer (an error: exit 1).
+async fn notify_test(args: &ServeArgs, channel: &str) -> anyhow::Result<()> {
+    let config = Config::from_args(args, None)?;
+    let Some(c) = config.notify.iter().find(|c| &*c.name == channel) else {
+        let names: Vec<&str> = config.notify.iter().map(|c| &*c.name).collect();
+        anyhow::bail!("no [[notify]] channel is named {channel:?} (there are: {})", names.join(", "));
+    };
+    let sample = livedash_server::notify::channel::sample(channel);
+    let answer = c.send(&sample).await.with_context(|| format!("channel {channel:?}"))?;
+    print_line(format!("{channel}: {} {}", answer.code, answer.text).trim_end())
 }
 
 #[allow(clippy::print_stdout)] // the command's output

@@ -48,6 +48,27 @@ pub enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
+    /// Notification channels.
+    Notify {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: NotifyCommand,
+    },
+}
+
+/// `livedash notify ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum NotifyCommand {
+    /// Sends a sample message to the `[[notify]]` channel CHANNEL of a config file through the real
+    /// path (its format, its TLS, its secrets) and prints the receiver's answer; exits 1 when the
+    /// receiver refuses it or cannot be reached.
+    Test {
+        /// The channel's `name`.
+        channel: String,
+        /// The config file holding the channel.
+        #[arg(long, env = "LIVEDASH_CONFIG")]
+        config: PathBuf,
+    },
 }
 
 /// `livedash alerts ...`.

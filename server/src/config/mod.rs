@@ -25,7 +25,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use cli::{ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, DEFAULT_DATA_DIR, ServeArgs};
+pub use cli::{
+    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, DEFAULT_DATA_DIR, NotifyCommand, ServeArgs,
+};
 pub use cluster::ClusterSettings;
 pub use error::ConfigError;
 pub use parse::PublicUrl;

@@ -72,7 +72,8 @@ pub async fn post(
         value.set_sensitive(true);
         map.insert(name, value);
     }
-    let request = client.post(url).headers(map).header(CONTENT_TYPE, content_type).body(body);
+    // The configured headers last: a `Content-Type` of theirs replaces ours.
+    let request = client.post(url).header(CONTENT_TYPE, content_type).headers(map).body(body);
     let response = request.send().await.map_err(failed)?;
     classify(response).await
 }
@@ -124,11 +125,13 @@ pub async fn classify(mut response: reqwest::Response) -> Result<Answer, SendErr
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date, at most an hour.
+/// `Retry-After` as seconds (a fraction too, as some chat services send) or an HTTP date, at most
+/// an hour.
 pub fn retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    let wait = match value.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
+    let wait = match value.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())),
+        Ok(_) => return None,
         Err(_) => {
             let at = httpdate::parse_http_date(value).ok()?;
             at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
@@ -148,7 +151,9 @@ mod tests {
         assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
         assert!(retry_after(&later).is_some_and(|d| d > Duration::from_secs(100)));
+        assert_eq!(retry_after("1.5"), Some(Duration::from_millis(1500)));
         assert_eq!(retry_after("soon"), None);
+        assert_eq!(retry_after("-1"), None);
     }
 
     #[test]

@@ -60,9 +60,10 @@ impl Ntfy {
         Ok(Self { base: parsed.to_string(), topic: topic.clone(), host: http::host_of(url), auth })
     }
 
-    /// The host and topic, to show (the topic is not a secret of ours: the token is).
+    /// The host, to show: not the topic, which on a public server is as good as a password
+    /// (whoever knows it can read the messages).
     pub fn shown(&self) -> String {
-        format!("{} ({})", self.host, self.topic)
+        self.host.clone()
     }
 
     /// The JSON body of `message`.

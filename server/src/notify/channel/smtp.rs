@@ -105,8 +105,9 @@ impl Smtp {
     /// Mails `message`; the server's reply to the mail.
     ///
     /// # Errors
-    /// A 5xx reply, no STARTTLS or a certificate not trusted: [`SendError::Refused`]; no
-    /// connection, a timeout or a 4xx reply: [`SendError::Retry`].
+    /// A 5xx reply or no STARTTLS offered: [`SendError::Refused`]; no connection, a timeout, a
+    /// failed TLS handshake (a certificate not trusted: it may be renewed) or a 4xx reply:
+    /// [`SendError::Retry`]. Nothing is sent before TLS is up.
     pub async fn send(&self, message: &Message) -> Result<Answer, SendError> {
         let id = webhook::message_id(&message.notices);
         let mut mail = lettre::Message::builder()
@@ -131,7 +132,7 @@ impl Smtp {
 /// A mail error, classified (its text names no secret: lettre's kind and cause).
 fn classify(e: &lettre::transport::smtp::Error) -> SendError {
     let reason = format!("SMTP: {e}");
-    if e.is_permanent() || e.is_tls() || e.is_client() {
+    if e.is_permanent() || e.is_client() {
         SendError::Refused { reason }
     } else {
         SendError::Retry { reason, after: None }
