@@ -335,6 +335,8 @@ async fn an_alerts_delivery_state_per_channel_and_a_failed_ones_reason_are_shown
     for says in ["ops: Sent", "picky: Failed", "gone: ", "Failed notifications", "unknown hook"] {
         assert!(view.body.contains(says), "{says}: {}", view.body);
     }
+    let metrics = get_as(addr, "/metrics", &auth).await;
+    assert!(metrics.body.contains("livedash_notify_sent_total{channel=\"ops\"}"), "{}", metrics.body);
     let live = get_as(addr, "/alerts?part=live", &basic("wall", WALL)).await;
     assert!(live.body.contains("picky: Failed") && live.body.contains("unknown hook"), "{}", live.body);
     server.stop().await;
