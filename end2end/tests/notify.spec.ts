@@ -145,6 +145,7 @@ test("a message's silence link opens the view with that alert's silence form rea
     await expect(page.getByRole("heading", { name: `Silence ${RULE} on jobs · queued` })).toBeVisible();
     await expect(form.getByLabel("For")).toBeFocused();
     await expect(form.getByLabel("For")).toHaveValue("1h");
+    await page.screenshot({ path: "test-results/screenshots/notify-silence-link.png" });
     // Opening the link changed nothing: only the form's POST silences.
     const alerts = await (await context.request.get(`${BASE}/api/alerts`)).json();
     expect(alerts.instances.filter((i: { rule: string; silenced?: unknown }) => i.rule === RULE && i.silenced)).toEqual([]);
