@@ -188,12 +188,12 @@ async fn a_migration_killed_mid_copy_restarts_into_a_working_store() {
     let mut state = (0, None);
     for _ in 0..50 {
         state = version_and_chunk(&path, chunk.0);
-        if state.0 == 4 {
+        if state.0 == livedash_server::store::migrate::VERSION {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(state, (4, Some(chunk.1.clone())), "migrated, the chunk kept");
+    assert_eq!(state, (livedash_server::store::migrate::VERSION, Some(chunk.1.clone())), "migrated, the chunk kept");
     // And it saves history: points of this life reach the file.
     let mut saved = 0;
     for _ in 0..50 {

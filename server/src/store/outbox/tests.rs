@@ -98,3 +98,16 @@ fn tries_are_counted_and_a_fallback_takes_over_with_the_same_key() {
     assert!(read::open(&conn, "mail").expect("open").is_empty());
     assert_eq!(read::waiting(&conn).expect("counts"), Vec::<(String, u64)>::new());
 }
+
+#[test]
+fn a_file_at_schema_4_gets_the_outbox_in_one_step_and_keeps_its_events() {
+    let (config, conn) = crate::store::temp_store("outbox-migrate");
+    write_alerts(&conn, &[AlertWrite::Event(event(AlertState::Firing, 2000, 95.0), to(&[], false))], 10)
+        .expect("event");
+    conn.execute_batch("DROP TABLE notify_outbox; PRAGMA user_version = 4;").expect("back to 4");
+    drop(conn);
+    let conn = crate::store::db::open_writer(&config.path).expect("migrated");
+    assert_eq!(crate::store::migrate::version(&conn).expect("version"), 5);
+    assert!(read::ready(&conn).expect("the table"));
+    assert_eq!(crate::store::alerts::count_events(&conn, AlertState::Firing).expect("kept"), 1);
+}
