@@ -312,6 +312,7 @@ fn a_bad_notify_table_stops_start_up_naming_its_key() {
         ("[[notify]]\nname = \"ops\"\nwebhook = { env = \"LIVEDASH_TEST_UNSET\" }\n".to_owned(), "notify[0].webhook"),
         ("[[notify]]\nname = \"m\"\nsmtp = \"smtp://mail.example.org\"\nfrom = \"a@example.org\"\nto = [\"b@example.org\"]\n".to_owned(), "notify[0].smtp"),
         (format!("{hook}fallback = \"mail\"\n"), "notify[0].fallback"),
+        (format!("{hook}colour = \"red\"\n"), "notify[0].colour"),
         (format!("{hook}template = \"{{{{ alert.nope }}}}\"\n"), "notify[0].template"),
         (format!("{hook}[[alert]]\nname = \"a\"\nseries = \"cpu_pct\"\nabove = 1\nnotify = [\"pager\"]\n"), "alert[0].notify"),
         ("[[notify]]\nname = \"ops\"\nwebhook = \"ftp://hooks.example/SECRET\"\n".to_owned(), "notify[0].webhook"),

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use super::alert::FileAlert;
 use super::error::ConfigError;
-use super::notify::FileNotify;
 use super::parse::{parse_duration, parse_interval};
 use super::series::FileSeries;
 use crate::alerts::Rule;
@@ -68,7 +67,7 @@ pub struct FileConfig {
     alert: Vec<FileAlert>,
     /// `[[notify]]`: the notification channels ([`super::notify`]).
     #[serde(default)]
-    pub(super) notify: Vec<FileNotify>,
+    pub(super) notify: Vec<toml::Table>,
 }
 
 /// One `[[source]]` table.

@@ -191,12 +191,26 @@ impl FileNotify {
     }
 }
 
+/// The table's keys typed, or the key that is unknown or of the wrong type and why (a table is
+/// read generically first, so that the error can name `notify[i].key`, not only a line).
+fn typed(i: usize, table: &toml::Table) -> Result<FileNotify, Bad> {
+    toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default().to_owned();
+        let field = text
+            .lines()
+            .find_map(|l| l.strip_prefix("in `").and_then(|r| r.strip_suffix('`')))
+            .or_else(|| first.strip_prefix("unknown field `").and_then(|r| r.split('`').next()));
+        (field.map_or_else(|| format!("notify[{i}]"), |f| format!("notify[{i}].{f}")), first)
+    })
+}
+
 /// The channels of the `[[notify]]` tables: names unique, fallbacks naming another channel and
 /// never coming back; or the first bad key (`notify[i].key`) and why.
-pub fn channels(tables: &[FileNotify]) -> Result<Vec<Arc<Channel>>, Bad> {
+pub fn channels(tables: &[toml::Table]) -> Result<Vec<Arc<Channel>>, Bad> {
     let mut channels: Vec<Arc<Channel>> = Vec::new();
     for (i, table) in tables.iter().enumerate() {
-        let channel = table.channel().map_err(|(key, message)| (format!("notify[{i}].{key}"), message))?;
+        let channel = typed(i, table)?.channel().map_err(|(key, message)| (format!("notify[{i}].{key}"), message))?;
         if channels.iter().any(|c| c.name == channel.name) {
             return Err(bad(
                 &format!("notify[{i}].name"),

@@ -5,7 +5,7 @@ use super::*;
 fn parse(toml_text: &str) -> Result<Vec<Arc<Channel>>, Bad> {
     #[derive(serde::Deserialize)]
     struct Tables {
-        notify: Vec<FileNotify>,
+        notify: Vec<toml::Table>,
     }
     let tables: Tables = toml::from_str(toml_text).map_err(|e| (String::from("toml"), e.to_string()))?;
     channels(&tables.notify)
@@ -84,5 +84,9 @@ fn a_bad_value_names_its_key() {
     ] {
         assert_eq!(key_of(&text), key, "{text}");
     }
-    assert!(parse(&format!("{hook}color = \"red\"\n")).is_err_and(|(k, m)| k == "toml" && m.contains("color")));
+    assert!(
+        parse(&format!("{hook}color = \"red\"\n")).is_err_and(|(k, m)| k == "notify[0].color" && m.contains("unknown"))
+    );
+    assert_eq!(key_of(&format!("{hook}fallback_after = \"3\"\n")), "notify[0].fallback_after");
+    assert_eq!(key_of(&format!("{hook}to = \"a@b.example\"\n")), "notify[0].to");
 }
