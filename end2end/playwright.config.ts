@@ -24,6 +24,13 @@ export const CLUSTER_B_PORT = PORT + 10;
 export const CLUSTER_PROXY_PORT = PORT + 11;
 export const CLUSTER_URL = `http://127.0.0.1:${CLUSTER_PROXY_PORT}`;
 export const CLUSTER_LOG = "../target/e2e-nginx-cluster/upstreams.log";
+// livedash with notification channels (end2end/tests/notify.spec.ts): its upstream and the
+// receiver of its webhooks are started by the spec; every webhook URL holds NOTIFY_SECRET.
+export const NOTIFY_PORT = PORT + 12;
+export const NOTIFY_UPSTREAM_PORT = PORT + 13;
+export const RECEIVER_PORT = PORT + 14;
+export const NOTIFY_SECRET = "e2e-hook-token-31337";
+export const NOTIFY_CONFIG = "target/e2e-notify.toml";
 export const PASSWORD = "e2e-secret-password";
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
@@ -79,6 +86,29 @@ source = "up"
 series = "backlog"
 above = 100
 severity = "critical"
+`,
+);
+
+writeFileSync(
+  `../${NOTIFY_CONFIG}`,
+  `[[source]]
+name = "jobs"
+url = "http://127.0.0.1:${NOTIFY_UPSTREAM_PORT}/"
+
+[[alert]]
+name = "jobs piling up"
+source = "jobs"
+series = "queued"
+above = 100
+severity = "warning"
+
+[[notify]]
+name = "ops"
+webhook = "http://127.0.0.1:${RECEIVER_PORT}/ok/${NOTIFY_SECRET}?token=${NOTIFY_SECRET}"
+
+[[notify]]
+name = "picky"
+webhook = "http://127.0.0.1:${RECEIVER_PORT}/refuse/${NOTIFY_SECRET}"
 `,
 );
 
@@ -156,6 +186,9 @@ export default defineConfig({
     livedash(`--listen 127.0.0.1:${NO_STORE_PORT}`, { url: `http://127.0.0.1:${NO_STORE_PORT}/healthz` }, "", "none"),
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,
+    }),
+    livedash(`--listen 127.0.0.1:${NOTIFY_PORT} --config ${NOTIFY_CONFIG}`, {
+      url: `http://127.0.0.1:${NOTIFY_PORT}/healthz`,
     }),
     {
       ...background(`redis-server --bind 127.0.0.1 --port ${REDIS_PORT} --save '' --appendonly no --loglevel warning`),

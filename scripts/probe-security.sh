@@ -44,6 +44,11 @@ check "GET /, right password (the browser keeps its cookie)"  200 -u "admin:$pw"
 check "GET /api/history: from is no time (a 400, not a 500)" 400 -u "admin:$pw" "$base/api/history?source=local&series=cpu_pct&from=%00%ff"
 check "GET /api/history: points out of range"              400 -u "admin:$pw" "$base/api/history?source=local&series=cpu_pct&points=99999999999999999999"
 check "GET /api/history: a name like SQL"                  404 -u "admin:$pw" "$base/api/history?source=local&series=x%27%20OR%201=1--"
+check "GET /api/notify, no credentials"                     401 "$base/api/notify"
+check "POST /api/notify/test, cross-site"                  403 -u "admin:$pw" -H "Sec-Fetch-Site: cross-site" -d "channel=x" "$base/api/notify/test"
+check "POST /api/notify/test: garbage (a 400, not a 500)"  400 -u "admin:$pw" -H "Content-Type: application/json" --data-binary $'{\xff' "$base/api/notify/test"
+check "POST /api/notify/test: no such channel"             404 -u "admin:$pw" -d "channel=nobody" "$base/api/notify/test"
+check "GET /api/notify/deliveries: limit out of range"     400 -u "admin:$pw" "$base/api/notify/deliveries?limit=99999999999999999999"
 health=$(curl -s "$base/healthz")
 case "$health" in *local*) printf '%-62s %s\n' "GET /healthz names no source" "MISMATCH: $health"; fails=$((fails + 1)) ;;
   *) printf '%-62s %s\n' "GET /healthz names no source" "ok: $health" ;; esac

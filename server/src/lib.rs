@@ -298,8 +298,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         store: store.clone(),
         detail,
         site: http::origin::SiteOrigin::new(config.public_url.as_ref().map(|u| u.origin.as_str()), tls.is_some()),
-        alerts_view: ui::AlertsView::new(alerts.clone(), base.clone(), config),
+        alerts_view: ui::AlertsView::new(alerts.clone(), notifier.clone(), base.clone(), config),
         alerts: alerts.clone(),
+        notifier: notifier.clone(),
     };
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
     Ok(Running {

@@ -1,6 +1,6 @@
 //! The routes: `/healthz` open (counts only), `/ws` behind its own admission, everything else (the
-//! page, its files, the Alerts view, `/api/*` with the detailed `/api/health` and the alerts,
-//! `/metrics`) behind Basic
+//! page, its files, the Alerts view, `/api/*` with the detailed `/api/health`, the alerts and the
+//! notifications, `/metrics`) behind Basic
 //! authentication; all of it under the base path of
 //! `--public-url` when there is one. Holds [`AppState`], from which each sub-system takes its part.
 
@@ -26,6 +26,7 @@ use livedash::{ClusterStatus, SourceState, StoreStatus};
 use crate::live::hub::{Health, Hub};
 use crate::live::ws::{self, WsState};
 use crate::metrics::{self, Observed};
+use crate::notify::Notifier;
 use crate::store::Store;
 use crate::ui::{self, AlertsView, UiBackend};
 
@@ -52,6 +53,8 @@ pub struct AppState {
     pub alerts: Alerts,
     /// What the Alerts view reads.
     pub alerts_view: AlertsView,
+    /// The notifications (channels, deliveries, tests).
+    pub notifier: Notifier,
 }
 
 /// Who may act and who may only look (the write actions' [`auth::role::Writer`]): the Alerts
@@ -87,6 +90,9 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/alerts/events", get(api::alerts::events))
         .route("/api/alerts/silence", post(api::alerts::silence))
         .route("/api/alerts/ack", post(api::alerts::ack))
+        .route("/api/notify", get(api::notify::channels))
+        .route("/api/notify/deliveries", get(api::notify::deliveries))
+        .route("/api/notify/test", post(api::notify::test))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_basic));
     Router::new()
         .route("/healthz", get(healthz))

@@ -1,7 +1,8 @@
 //! The UI's port into the server: [`UiBackend`] implements `app::ssr::Backend`, which the page uses
 //! while it renders and in its server functions; the page routes and the site's files; where the
-//! built site is; and the server-rendered Alerts view ([`alerts_page`], never hydrated). The only
-//! server file that names `app` types.
+//! built site is; and the server-rendered Alerts view ([`alerts_page`], never hydrated: the alerts,
+//! the notifications' channels and deliveries, a message's silence link). The only server file
+//! that names `app` types.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::auth::role::Roles;
 use crate::auth::{Auth, BasicUser};
 use crate::live::hub::Hub;
 use crate::live::ws::{WsConfig, origin};
+use crate::notify::{ChannelState, Delivery, Notifier};
 
 /// What the UI asks of the server while rendering or answering a server function.
 pub struct UiBackend {
@@ -96,6 +98,8 @@ pub fn site_options(listen: SocketAddr) -> LeptosOptions {
 pub struct AlertsView {
     /// The alerts' states and events.
     pub alerts: Alerts,
+    /// The notifications' channels and deliveries.
+    pub notifier: Notifier,
     /// Who may act (the forms are shown to them only).
     pub roles: Arc<Roles>,
     /// The base path (`""` or `/dash`).
@@ -105,11 +109,13 @@ pub struct AlertsView {
 }
 
 impl AlertsView {
-    /// The view of `alerts` under `base`, with the roles and the source intervals of `config`.
-    pub fn new(alerts: Alerts, base: Arc<str>, config: &crate::config::Config) -> Self {
+    /// The view of `alerts` and `notifier` under `base`, with the roles and the source intervals
+    /// of `config`.
+    pub fn new(alerts: Alerts, notifier: Notifier, base: Arc<str>, config: &crate::config::Config) -> Self {
         let shortest = config.sources.iter().map(|s| s.interval).min().unwrap_or(config.interval);
         Self {
             alerts,
+            notifier,
             roles: Arc::new(Roles::new(config.viewers.iter().cloned())),
             base,
             refresh: shortest.clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(5)),
@@ -119,6 +125,9 @@ impl AlertsView {
 
 /// How many events the view lists (the newest of the last week).
 const VIEW_EVENTS: usize = 50;
+/// How many deliveries the view lists, and how many failed ones.
+const VIEW_DELIVERIES: usize = 50;
+const VIEW_FAILED: usize = 20;
 
 /// `GET /alerts`: the Alerts view (`?part=live`: only its live part, for its refresh, answered 304
 /// when the `If-None-Match` it sends still matches).
@@ -141,6 +150,24 @@ pub async fn alerts_page(
         }
     };
     events.sort_by_key(|e| std::cmp::Reverse((e.ts_ms, e.id)));
+    let (deliveries, failed) =
+        tokio::join!(view.notifier.deliveries(None, VIEW_DELIVERIES), view.notifier.failed(VIEW_FAILED));
+    let rows = |read: Result<Vec<Delivery>, crate::notify::NotifyError>| match read {
+        Ok(rows) => rows.into_iter().map(delivery_row).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the alerts view cannot read the notifications");
+            Vec::new()
+        }
+    };
+    let silence = query.get("silence").map(|r| r.trim()).filter(|r| !r.is_empty()).map(|rule| {
+        let given = |k: &str| query.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        app::ssr::silence_form::SilenceAsk {
+            rule: rule.to_owned(),
+            source: given("source"),
+            series: given("series"),
+            known: view.alerts.rules().iter().any(|r| &*r.name == rule),
+        }
+    });
     let nonce = base64::engine::general_purpose::STANDARD.encode(crate::auth::accounts::random::<16>());
     let page = app::ssr::alerts_view::AlertsPage {
         base: view.base.to_string(),
@@ -153,6 +180,11 @@ pub async fn alerts_page(
         events,
         rules: view.alerts.rules().len(),
         notice: notice(&query),
+        notice_failed: query.get("done").is_some_and(|d| d == "test") && query.contains_key("failed"),
+        channels: view.notifier.channels().into_iter().map(channel_row).collect(),
+        deliveries: rows(deliveries),
+        failed: rows(failed),
+        silence,
     };
     if query.get("part").map(String::as_str) == Some("live") {
         let html = app::ssr::alerts_view::live_part(&page);
@@ -176,10 +208,62 @@ fn notice(query: &std::collections::BTreeMap<String, String>) -> Option<String> 
     let done = match query.get("done")?.as_str() {
         "silence" => "Silenced",
         "ack" => "Acknowledged",
+        "test" => return test_notice(query),
         _ => return None,
     };
     let matched: usize = query.get("matched")?.parse().ok()?;
     let rule = query.get("rule").map(String::as_str).unwrap_or("the rule");
     let plural = if matched == 1 { "" } else { "s" };
     Some(format!("{done} {matched} instance{plural} of {rule}."))
+}
+
+/// What a test through a channel came to (the receiver's answer or why it failed), from the
+/// query of the test form's redirect.
+fn test_notice(query: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    let channel = query.get("channel")?;
+    if let Some(why) = query.get("failed") {
+        return Some(format!("The test to {channel} failed: {why}"));
+    }
+    let code = query.get("code")?;
+    let answer = query.get("answer").map(String::as_str).unwrap_or("").trim();
+    let said = if answer.is_empty() { String::new() } else { format!(": “{answer}”") };
+    Some(format!("The test to {channel} was accepted: the receiver answered {code}{said}"))
+}
+
+/// A channel as the view shows it.
+fn channel_row(c: ChannelState) -> app::ssr::notify_rows::ChannelRow {
+    app::ssr::notify_rows::ChannelRow {
+        name: c.name,
+        kind: c.kind.to_owned(),
+        target: c.target,
+        sent: c.sent,
+        retried: c.retried,
+        failed: c.failed,
+        waiting: c.waiting,
+        quiet_now: c.quiet_now,
+        last: c.last,
+        fallback: c.fallback,
+    }
+}
+
+/// A delivery as the view shows it.
+fn delivery_row(d: Delivery) -> app::ssr::notify_rows::DeliveryRow {
+    let status = match d.status {
+        crate::notify::Status::Firing => "firing",
+        crate::notify::Status::Resolved => "resolved",
+    };
+    app::ssr::notify_rows::DeliveryRow {
+        id: d.id,
+        channel: d.channel,
+        rule: d.rule,
+        source: d.source,
+        series: d.series,
+        status: status.to_owned(),
+        state: d.state.as_str().to_owned(),
+        attempts: d.attempts,
+        last: d.last,
+        created_ms: d.created_ms,
+        next_ms: d.next_ms,
+        done_ms: d.done_ms,
+    }
 }

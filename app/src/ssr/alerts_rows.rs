@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use livedash::alerts::{AlertEvent, AlertInstance, AlertState, Hush, Severity, Side, Threshold};
 use livedash::series::{self, Unit};
 
+use super::notify_rows::{DeliveryRow, latest_per_channel, notified_cell};
 use crate::chart::chart_query;
 use crate::chart::range::Range;
 use crate::plot::{date_time, local_input};
@@ -38,7 +39,7 @@ fn iso(t_ms: u64) -> String {
 /// A time as a `<time>` element, in UTC until the page's script shows it in local time (with
 /// how long ago: the server leaves that out, so that the live part changes only when an alert
 /// does).
-fn time(t_ms: u64) -> impl IntoView + use<> {
+pub(super) fn time(t_ms: u64) -> impl IntoView + use<> {
     view! { <time datetime=iso(t_ms)>{format!("{} UTC", date_time(t_ms, 0))}</time> }
 }
 
@@ -85,7 +86,7 @@ fn id_of(key: &str) -> String {
     format!("a{hash:016x}")
 }
 
-fn what(source: &str, series: Option<&str>) -> String {
+pub(super) fn what(source: &str, series: Option<&str>) -> String {
     series.map_or_else(|| source.to_owned(), |s| format!("{source} · {s}"))
 }
 
@@ -104,8 +105,15 @@ fn hush_line(word: &'static str, hush: &Hush) -> impl IntoView + use<> {
     }
 }
 
-/// The active instances.
-pub fn active_table(instances: &[AlertInstance], base: &str, now_ms: u64, can_write: bool) -> impl IntoView + use<> {
+/// The active instances, each with its delivery state per channel (from `deliveries`, newest
+/// first).
+pub fn active_table(
+    instances: &[AlertInstance],
+    deliveries: &[DeliveryRow],
+    base: &str,
+    now_ms: u64,
+    can_write: bool,
+) -> impl IntoView + use<> {
     let rows = instances
         .iter()
         .map(|i| {
@@ -117,6 +125,7 @@ pub fn active_table(instances: &[AlertInstance], base: &str, now_ms: u64, can_wr
                 hush_forms(base, &id_of(&key), &i.rule, &i.source, series.as_deref().unwrap_or(""))
             });
             let read_only = (firing && !can_write).then_some("read-only");
+            let notified = notified_cell(&latest_per_channel(deliveries, &i.rule, &i.source, series.as_deref()));
             view! {
                 <tr class=format!("alert-row state-{} severity-{}", i.state.as_str(), severity_word(i.severity)) data-key=key data-state=i.state.as_str()>
                     <td><span class="state-word">{state_word(i.state)}</span>" "<span class="severity">{severity_word(i.severity)}</span></td>
@@ -137,6 +146,7 @@ pub fn active_table(instances: &[AlertInstance], base: &str, now_ms: u64, can_wr
                         {i.acked.as_ref().map(|h| hush_line("Acknowledged", h))}
                         {(i.silenced.is_none() && i.acked.is_none()).then_some("–")}
                     </td>
+                    <td>{notified}</td>
                     <td class="actions">{actions}{read_only}</td>
                 </tr>
             }
@@ -155,6 +165,7 @@ pub fn active_table(instances: &[AlertInstance], base: &str, now_ms: u64, can_wr
                     <th scope="col">"Peak"</th>
                     <th scope="col">"Threshold"</th>
                     <th scope="col">"Silenced / acknowledged"</th>
+                    <th scope="col">"Notified"</th>
                     <th scope="col">"Actions"</th>
                 </tr>
             </thead>

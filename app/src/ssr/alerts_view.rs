@@ -1,18 +1,24 @@
 //! The Alerts view (`/alerts`): rendered on the server only, never hydrated, so it costs the
 //! browser bundle nothing. A document with the dashboard's style sheet and top bar, the active
-//! alerts (firing and pending first) with their silence and acknowledge forms, and the last
-//! events ([`super::alerts_rows`]).
+//! alerts (firing and pending first) with their silence and acknowledge forms and their delivery
+//! state per channel, the recent and the failed notifications, the last events
+//! ([`super::alerts_rows`], [`super::notify_rows`]), the notification channels with a "Send
+//! test" button, and, opened by a message's silence link, that alert's silence form
+//! ([`super::silence_form`]).
 //!
 //! It stays current with a small script (in the page, with the response's nonce): every
 //! `refresh_ms` (the shortest source interval) it asks for the live part again
 //! (`/alerts?part=live`, answered 304 when nothing changed) and puts it in place, except a row
 //! whose form is open, focused or typed in: that row's cells are updated around the form, which
-//! stays as it is. The same script shows times in the browser's time zone.
+//! stays as it is; and a part holding the focus (the channels, while a "Send test" button has
+//! it) is kept until the focus leaves. The same script shows times in the browser's time zone.
 
 use leptos::prelude::*;
 use livedash::alerts::{AlertEvent, AlertsStatus};
 
 use super::alerts_rows::{active_table, events_table};
+use super::notify_rows::{ChannelRow, DeliveryRow, channels_section, deliveries_table, failed_table};
+use super::silence_form::{SilenceAsk, silence_section};
 use crate::theme::PREPAINT_SCRIPT;
 
 /// What the Alerts view shows, gathered by the server.
@@ -38,6 +44,16 @@ pub struct AlertsPage {
     pub rules: usize,
     /// What the last action did ("Silenced 1 instance of cpu busy."), after its redirect.
     pub notice: Option<String>,
+    /// Whether that action failed (a test the receiver did not take).
+    pub notice_failed: bool,
+    /// The notification channels.
+    pub channels: Vec<ChannelRow>,
+    /// The recent deliveries, newest first.
+    pub deliveries: Vec<DeliveryRow>,
+    /// The deliveries given up, newest first.
+    pub failed: Vec<DeliveryRow>,
+    /// The alert a silence link opened the view for.
+    pub silence: Option<SilenceAsk>,
 }
 
 /// The whole document.
@@ -79,10 +95,14 @@ pub fn document(page: &AlertsPage) -> String {
                 </header>
                 <main class="alerts" id="main">
                     <h1>"Alerts"</h1>
-                    {page.notice.clone().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
+                    {page.notice.clone().map(|n| {
+                        let class = if page.notice_failed { "notice notice-bad" } else { "notice" };
+                        view! { <p class=class role="status" data-testid="notice">{n}</p> }
+                    })}
                     {(!page.can_write).then(|| view! {
                         <p class="muted">{format!("You are logged in as {}, a read-only user: you can look, not silence or acknowledge.", page.user)}</p>
                     })}
+                    {page.silence.as_ref().map(|ask| silence_section(ask, &base, page.can_write))}
                     <div id="alerts-live" data-refresh-ms=page.refresh_ms.to_string() data-testid="alerts-live">
                         {live(page)}
                     </div>
@@ -94,7 +114,8 @@ pub fn document(page: &AlertsPage) -> String {
     view.to_html()
 }
 
-/// The part the page refreshes: the active alerts and the last events.
+/// The part the page refreshes: the active alerts, the notifications, the last events and the
+/// channels.
 pub fn live_part(page: &AlertsPage) -> String {
     live(page).to_html()
 }
@@ -108,7 +129,9 @@ fn live(page: &AlertsPage) -> impl IntoView + use<> {
         page.rules
     );
     let active = (!page.status.instances.is_empty())
-        .then(|| active_table(&page.status.instances, &page.base, page.now_ms, page.can_write));
+        .then(|| active_table(&page.status.instances, &page.deliveries, &page.base, page.now_ms, page.can_write));
+    let deliveries = (!page.deliveries.is_empty()).then(|| deliveries_table(&page.deliveries));
+    let failed = (!page.failed.is_empty()).then(|| failed_table(&page.failed));
     let events = (!page.events.is_empty()).then(|| events_table(&page.events, &page.base, page.now_ms));
     view! {
         <section aria-labelledby="active-heading" class="alerts-section">
@@ -119,11 +142,22 @@ fn live(page: &AlertsPage) -> impl IntoView + use<> {
                 <p class="empty" data-part="none">"No alert is firing or pending."</p>
             })}
         </section>
+        <section aria-labelledby="failed-heading" class="alerts-section" data-part="failed">
+            <h2 id="failed-heading">"Failed notifications"</h2>
+            {failed}
+            {page.failed.is_empty().then(|| view! { <p class="empty">"No notification has failed."</p> })}
+        </section>
+        <section aria-labelledby="deliveries-heading" class="alerts-section" data-part="deliveries">
+            <h2 id="deliveries-heading">"Notifications"</h2>
+            {deliveries}
+            {page.deliveries.is_empty().then(|| view! { <p class="empty">"No notification yet."</p> })}
+        </section>
         <section aria-labelledby="events-heading" class="alerts-section" data-part="events">
             <h2 id="events-heading">"Last events"</h2>
             {events}
             {page.events.is_empty().then(|| view! { <p class="empty">"No events yet."</p> })}
         </section>
+        {channels_section(&page.channels, &page.base, page.can_write)}
     }
 }
 
@@ -188,9 +222,12 @@ const REFRESH_SCRIPT: &str = r##"(() => {
         const next = document.createElement("div");
         next.innerHTML = await r.text();
         const rows = live.querySelector("#active-rows");
-        if (rows && [...rows.rows].some(busy)) {
-          merge(rows, next.querySelector("#active-rows") || document.createElement("tbody"));
+        // A part holding the focus (a channel's "Send test" button) stays as it is.
+        const held = [...live.querySelectorAll("[data-part]")].filter((p) => p.contains(document.activeElement)).map((p) => p.dataset.part);
+        if ((rows && [...rows.rows].some(busy)) || held.length) {
+          if (rows) merge(rows, next.querySelector("#active-rows") || document.createElement("tbody"));
           for (const part of [...next.querySelectorAll("[data-part]")]) {
+            if (held.includes(part.dataset.part)) continue;
             const here = live.querySelector(`[data-part="${part.dataset.part}"]`);
             if (here) here.replaceWith(part);
           }
@@ -248,6 +285,7 @@ mod tests {
             events: Vec::new(),
             rules: 2,
             notice: None,
+            ..Default::default()
         }
     }
 

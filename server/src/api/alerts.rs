@@ -38,12 +38,12 @@ const MAX_HUSH_MS: u64 = 366 * 24 * 3_600_000;
 pub const MAX_COMMENT: usize = 1000;
 
 /// A refusal with its reason as JSON.
-fn problem(status: StatusCode, message: impl std::fmt::Display) -> Response {
+pub(super) fn problem(status: StatusCode, message: impl std::fmt::Display) -> Response {
     (status, Json(serde_json::json!({ "error": message.to_string() }))).into_response()
 }
 
 /// Why a parameter or field is refused, naming it.
-fn bad(name: &str, message: impl std::fmt::Display) -> String {
+pub(super) fn bad(name: &str, message: impl std::fmt::Display) -> String {
     format!("`{name}`: {message}")
 }
 
@@ -162,7 +162,7 @@ fn hush_ask(fields: &BTreeMap<String, String>, action: Action, now: u64) -> Resu
 }
 
 /// Whether the request is a form post (the Alerts view) rather than JSON.
-fn is_form(headers: &HeaderMap) -> Option<bool> {
+pub(super) fn is_form(headers: &HeaderMap) -> Option<bool> {
     let kind = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     if kind.starts_with("application/x-www-form-urlencoded") {
         Some(true)
@@ -174,7 +174,7 @@ fn is_form(headers: &HeaderMap) -> Option<bool> {
 }
 
 /// The body's fields: a JSON object's strings and numbers, or a form's pairs.
-async fn fields(request: Request, form: bool) -> Result<BTreeMap<String, String>, String> {
+pub(super) async fn fields(request: Request, form: bool) -> Result<BTreeMap<String, String>, String> {
     if form {
         let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, &())
             .await
@@ -244,7 +244,7 @@ async fn hush(action: Action, user: &str, alerts: &Alerts, request: Request) -> 
 }
 
 /// A form post's refusal: a small page saying why, with the way back.
-fn form_problem(status: StatusCode, why: &str) -> Response {
+pub(super) fn form_problem(status: StatusCode, why: &str) -> Response {
     let why = why.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not done</title>\
@@ -254,7 +254,7 @@ fn form_problem(status: StatusCode, why: &str) -> Response {
 }
 
 /// `s` percent-encoded for a query value.
-fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -2,10 +2,14 @@
 //!
 //! - [`history`]: `GET /api/history` (a range of one series, JSON or CSV) and `GET /api/series`;
 //! - [`alerts`]: `GET /api/alerts`, `GET /api/alerts/events`, `POST /api/alerts/silence` and
-//!   `POST /api/alerts/ack` (writes behind the same-origin guard and the role).
+//!   `POST /api/alerts/ack` (writes behind the same-origin guard and the role);
+//! - [`notify`]: `GET /api/notify`, `GET /api/notify/deliveries` and `POST /api/notify/test`
+//!   (the write behind the same guard and role).
 //!
-//! May import [`crate::store`], [`crate::clock`], [`crate::alerts`] (the handle), the write guards
+//! May import [`crate::store`], [`crate::clock`], [`crate::alerts`] (the handle),
+//! [`crate::notify`] (the [`crate::notify::Notifier`] handle), the write guards
 //! of [`crate::http::origin`] and [`crate::auth::role`]; the router mounts it.
 
 pub mod alerts;
 pub mod history;
+pub mod notify;
