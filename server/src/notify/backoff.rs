@@ -2,6 +2,11 @@
 //! twice as long after each next one, at most 5 minutes), with jitter (±25 %) so that many
 //! deliveries failing together do not all come back at once, and never shorter than what the
 //! receiver asked for (`Retry-After`, itself capped at an hour).
+//!
+//! Written here rather than taken from a retry crate (backon, backoff): those run the retry loop
+//! in memory, counting attempts themselves, while a delivery's failures live in its outbox row and
+//! its next try must survive a restart and honour a receiver's `Retry-After`; what is left is this
+//! one formula.
 
 use std::time::Duration;
 

@@ -87,6 +87,7 @@ impl Task {
                 let written = text.clone();
                 self.db.run(move |c| write::sent(c, &ids, &written, at)).await?;
                 self.counts().sent.fetch_add(mine.len() as u64, Ordering::Relaxed);
+                self.resting = None;
                 for (row, token) in &mine {
                     self.due.remove(&row.id);
                     self.done(row, *token).await;
@@ -153,6 +154,7 @@ impl Task {
         let (id, reason, waited, at) = (row.id, reason.to_owned(), millis(wait), now_ms());
         self.db.run(move |c| write::retry(c, &[id], &reason, waited, at.saturating_add(waited))).await?;
         self.due.insert(row.id, now + wait);
+        self.resting = Some(self.resting.map_or(now + wait, |r| r.max(now + wait)));
         self.counts().retried.fetch_add(1, Ordering::Relaxed);
         Ok(false)
     }

@@ -106,6 +106,7 @@ impl Notifier {
                 failed: n.failed.load(Ordering::Relaxed),
                 waiting: n.waiting.load(Ordering::Relaxed),
                 last: n.last.lock().clone(),
+                quiet_now: c.quiet.is_some_and(|q| q.at(crate::clock::now_ms())),
                 ..c.state()
             })
             .collect()

@@ -121,6 +121,7 @@ async fn only_a_claim_held_here_is_sent_and_marked_done_after_the_2xx() {
         hooks: Arc::new(Plain),
         base: Arc::from("http://127.0.0.1:1"),
         alerts: None,
+        resting: None,
     };
     let next = task.pass().await.expect("a pass");
     assert!(next.is_some_and(|t| t > Instant::now()), "the row held elsewhere is looked at again later");
@@ -148,6 +149,7 @@ fn task_for(channel: Channel, path: &std::path::Path) -> Task {
         hooks: Arc::new(Plain),
         base: Arc::from("http://127.0.0.1:1"),
         alerts: None,
+        resting: None,
     }
 }
 
@@ -156,6 +158,7 @@ async fn again(task: &mut Task) {
     for t in task.due.values_mut() {
         *t = Instant::now();
     }
+    task.resting = None;
     task.pass().await.expect("a pass");
 }
 
@@ -218,4 +221,24 @@ async fn a_refusal_without_fallback_is_done_in_the_cluster_and_one_moved_to_a_fa
             Some(_) => assert!(done.is_empty(), "moved: the next holder would move it again"),
         }
     }
+}
+
+#[tokio::test]
+async fn a_receiver_that_is_down_gets_one_try_per_back_off_not_one_per_open_row() {
+    let (config, conn) = crate::store::temp_store("notify-resting");
+    for key in ["a", "b", "c", "d", "e"] {
+        write::insert(&conn, &row(key)).expect("row");
+    }
+    let (url, got) = receiver_with("503 Busy").await;
+    let mut task = task_for(Channel::new("ops", Target::webhook(&url)).expect("a channel"), &config.path);
+    let next = task.pass().await.expect("a pass");
+    assert_eq!(*got.lock(), 1, "five messages due, one try: the channel rests after the failure");
+    let tried: Vec<u32> = only(&conn).iter().map(|r| r.failures).collect();
+    assert_eq!(tried, [1, 0, 0, 0, 0], "the oldest was tried, the others wait their turn");
+    let rest = task.resting.expect("resting");
+    assert!(next.is_some_and(|t| t >= rest), "nothing is due before the rest ends");
+    task.pass().await.expect("a pass during the rest");
+    assert_eq!(*got.lock(), 1, "no try while resting");
+    again(&mut task).await;
+    assert_eq!(*got.lock(), 2, "one try after the rest");
 }

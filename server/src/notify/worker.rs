@@ -103,6 +103,10 @@ pub(super) struct Task {
     pub(super) base: Arc<str>,
     /// The alerts, asked whether a silence covers a row when it is due (`None`: never).
     pub(super) alerts: Option<Alerts>,
+    /// Until when the channel rests after a send worth retrying failed (monotonic): a receiver
+    /// that is down gets one try per back-off, not one per open row (the storm of
+    /// alertmanager#2286).
+    pub(super) resting: Option<Instant>,
 }
 
 /// Runs the task of channel `index` until `shutdown`, woken by the store's writer (`written`).
@@ -123,6 +127,7 @@ pub(super) fn spawn(
         hooks,
         base,
         alerts: Some(alerts),
+        resting: None,
     };
     let mut wake = notifier.0.wake.subscribe();
     tokio::spawn(async move {
@@ -195,12 +200,17 @@ impl Task {
             self.due.entry(row.id).or_insert(now + Duration::from_millis(left).min(backoff::CAP));
         }
         let ready: Vec<Row> = pending.into_iter().filter(|r| self.due.get(&r.id).is_none_or(|t| *t <= now)).collect();
-        for group in groups(ready) {
-            self.deliver(group).await?;
+        if self.resting.is_none_or(|r| r <= now) {
+            for group in groups(ready) {
+                self.deliver(group).await?;
+                if self.resting.is_some_and(|r| r > Instant::now()) {
+                    break;
+                }
+            }
         }
         // What is still open: the held rows and the pending ones not closed by this pass.
         self.counts().waiting.store(held + self.due.len() as u64, Ordering::Relaxed);
-        let next = self.due.values().min().copied();
+        let next = self.due.values().min().map(|t| self.resting.map_or(*t, |r| r.max(*t)));
         Ok(match (next, hook_next.map(|d| now + d)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
