@@ -103,6 +103,8 @@ impl Task {
                 }
             }
             Err(SendError::Refused { reason }) => {
+                // The receiver answered: it is up, whatever it thought of this message.
+                self.resting = None;
                 tracing::warn!(channel = %self.channel.name, reason = %reason, "notify: the receiver refused a message; given up on this channel");
                 self.note(at, &reason);
                 for (row, token) in mine {

@@ -224,7 +224,7 @@ async fn a_refusal_without_fallback_is_done_in_the_cluster_and_one_moved_to_a_fa
 }
 
 #[tokio::test]
-async fn a_receiver_that_is_down_gets_one_try_per_back_off_not_one_per_open_row() {
+async fn a_receiver_that_is_down_gets_one_try_per_pass_not_one_per_open_row() {
     let (config, conn) = crate::store::temp_store("notify-resting");
     for key in ["a", "b", "c", "d", "e"] {
         write::insert(&conn, &row(key)).expect("row");
@@ -233,12 +233,28 @@ async fn a_receiver_that_is_down_gets_one_try_per_back_off_not_one_per_open_row(
     let mut task = task_for(Channel::new("ops", Target::webhook(&url)).expect("a channel"), &config.path);
     let next = task.pass().await.expect("a pass");
     assert_eq!(*got.lock(), 1, "five messages due, one try: the channel rests after the failure");
-    let tried: Vec<u32> = only(&conn).iter().map(|r| r.failures).collect();
-    assert_eq!(tried, [1, 0, 0, 0, 0], "the oldest was tried, the others wait their turn");
+    let failures = |conn| only(conn).iter().map(|r| r.failures).collect::<Vec<u32>>();
+    assert_eq!(failures(&conn), [1, 0, 0, 0, 0], "the oldest was tried, the others wait their turn");
     let rest = task.resting.expect("resting");
     assert!(next.is_some_and(|t| t >= rest), "nothing is due before the rest ends");
-    task.pass().await.expect("a pass during the rest");
-    assert_eq!(*got.lock(), 1, "no try while resting");
+    task.pass().await.expect("a pass during the rest (a new alert woke the task)");
+    assert_eq!(
+        failures(&conn),
+        [1, 1, 0, 0, 0],
+        "during the rest one row never tried goes, as a probe; a failed one waits"
+    );
     again(&mut task).await;
-    assert_eq!(*got.lock(), 2, "one try after the rest");
+    assert_eq!(*got.lock(), 3, "after the rest: one try, the rest again");
+
+    // A probe that goes through ends the rest: everything due goes.
+    let (config, conn) = crate::store::temp_store("notify-resting-ends");
+    for key in ["a", "b", "c"] {
+        write::insert(&conn, &row(key)).expect("row");
+    }
+    let (url, got) = receiver_with("400 Bad").await;
+    let mut task = task_for(Channel::new("ops", Target::webhook(&url)).expect("a channel"), &config.path);
+    task.resting = Some(Instant::now() + std::time::Duration::from_secs(60));
+    task.pass().await.expect("a pass");
+    assert_eq!(task.resting, None, "an answer, even a refusal, says the receiver is up");
+    assert_eq!(*got.lock(), 3);
 }

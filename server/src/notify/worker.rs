@@ -104,8 +104,8 @@ pub(super) struct Task {
     /// The alerts, asked whether a silence covers a row when it is due (`None`: never).
     pub(super) alerts: Option<Alerts>,
     /// Until when the channel rests after a send worth retrying failed (monotonic): a receiver
-    /// that is down gets one try per back-off, not one per open row (the storm of
-    /// alertmanager#2286).
+    /// that is down gets one try per back-off (and one per new alert), not one per open row (the
+    /// storm of alertmanager#2286).
     pub(super) resting: Option<Instant>,
 }
 
@@ -199,13 +199,18 @@ impl Task {
             let left = row.next_ms.unwrap_or(0).saturating_sub(now_ms);
             self.due.entry(row.id).or_insert(now + Duration::from_millis(left).min(backoff::CAP));
         }
-        let ready: Vec<Row> = pending.into_iter().filter(|r| self.due.get(&r.id).is_none_or(|t| *t <= now)).collect();
-        if self.resting.is_none_or(|r| r <= now) {
-            for group in groups(ready) {
-                self.deliver(group).await?;
-                if self.resting.is_some_and(|r| r > Instant::now()) {
-                    break;
-                }
+        // While the channel rests, only rows never tried go (the oldest first, one message per
+        // pass): a new alert is a probe, not held back by its channel's earlier failures; what
+        // already failed waits for the rest to end. A probe that goes through ends the rest.
+        let resting = self.resting.is_some_and(|r| r > now);
+        let ready: Vec<Row> = pending
+            .into_iter()
+            .filter(|r| self.due.get(&r.id).is_none_or(|t| *t <= now) && (!resting || r.failures == 0))
+            .collect();
+        for group in groups(ready) {
+            self.deliver(group).await?;
+            if self.resting.is_some_and(|r| r > Instant::now()) {
+                break;
             }
         }
         // What is still open: the held rows and the pending ones not closed by this pass.
