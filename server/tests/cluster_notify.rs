@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use common::hook::{Hit, Hook};
+use common::receiver::{Got, Receiver, Reply};
 use common::redis_server::Redis;
 use common::{PASSWORD, basic};
 use livedash_server::cluster::scripts::{CLAIM, DONE};
@@ -128,7 +128,7 @@ async fn fetches(addr: SocketAddr) -> bool {
 
 /// Two instances on `redis`, each with its own config naming it in an `X-Instance` header, the
 /// rule `hot` (`cpu` above 90) notifying `ops` (the receiver); which of them holds the lease.
-async fn two_instances(redis: &Redis, hook: &Hook, upstream: SocketAddr, name: &str) -> ([Instance; 2], usize) {
+async fn two_instances(redis: &Redis, hook: &Receiver, upstream: SocketAddr, name: &str) -> ([Instance; 2], usize) {
     let dir = common::temp_dir(name);
     let key = dir.join("cluster.key");
     std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
@@ -159,7 +159,7 @@ async fn two_instances(redis: &Redis, hook: &Hook, upstream: SocketAddr, name: &
     (instances, holder)
 }
 
-fn firings(hits: &[Hit]) -> Vec<&Hit> {
+fn firings(hits: &[Got]) -> Vec<&Got> {
     hits.iter().filter(|h| h.notices().iter().any(|n| n["rule"] == "hot" && n["status"] == "firing")).collect()
 }
 
@@ -170,16 +170,16 @@ fn claim_of(redis: &Redis, key: &str) -> Option<String> {
 
 /// Sets the value above the threshold and waits for the holder's first try, which the receiver
 /// refuses; the event's id, its claim's key, and the holder's token in the claim.
-async fn first_try(redis: &Redis, hook: &Hook, value: &AtomicU64, holder: usize) -> (String, String, u64) {
+async fn first_try(redis: &Redis, hook: &Receiver, value: &AtomicU64, holder: usize) -> (String, String, u64) {
     value.store(95f64.to_bits(), Ordering::Relaxed);
     assert!(hook.until(Duration::from_secs(10), |h| !firings(h).is_empty()).await, "the holder tries to deliver it");
-    let tried = hook.hits();
+    let tried = hook.got();
     let first = firings(&tried)[0].notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
     let id = first["id"].as_str().expect("an id").to_owned();
     let key = format!("{id}/ops");
     let holders_claim: u64 = claim_of(redis, &key).expect("claimed before the send").parse().expect("a token");
     for hit in &tried {
-        assert_eq!(hit.instance.as_deref(), Some(holder.to_string().as_str()), "only the holder sends: {hit:?}");
+        assert_eq!(hit.header("x-instance"), Some(holder.to_string().as_str()), "only the holder sends: {hit:?}");
         assert!(!hit.accepted());
     }
     (id, key, holders_claim)
@@ -189,20 +189,20 @@ async fn first_try(redis: &Redis, hook: &Hook, value: &AtomicU64, holder: usize)
 /// `id`'s, from `survivor`, done in Redis under a newer token than `holders_claim`; that token.
 async fn accepted_once(
     redis: &Redis,
-    hook: &Hook,
+    hook: &Receiver,
     (id, key, holders_claim): (&str, &str, u64),
     survivor: usize,
-) -> (Hit, u64) {
+) -> (Got, u64) {
     assert!(
         hook.until(Duration::from_secs(20), |h| firings(h).iter().any(|f| f.accepted())).await,
         "the survivor delivers it"
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let hits = hook.hits();
-    let accepted: Vec<&Hit> = firings(&hits).into_iter().filter(|h| h.accepted()).collect();
+    let hits = hook.got();
+    let accepted: Vec<&Got> = firings(&hits).into_iter().filter(|h| h.accepted()).collect();
     assert_eq!(accepted.len(), 1, "accepted exactly once: {hits:#?}");
     let delivered = accepted[0].clone();
-    assert_eq!(delivered.instance.as_deref(), Some(survivor.to_string().as_str()), "from the survivor");
+    assert_eq!(delivered.header("x-instance"), Some(survivor.to_string().as_str()), "from the survivor");
     let notice = delivered.notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
     assert_eq!(notice["id"], id, "the same id");
     let done = claim_of(redis, key).expect("kept");
@@ -214,7 +214,8 @@ async fn accepted_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it_once_from_the_other() {
     let Some(redis) = Redis::start() else { return };
-    let hook = Hook::start(500).await;
+    let hook = Receiver::start().await;
+    hook.answer(Reply::status(500));
     let (up, value) = upstream().await;
     let (mut instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-kill").await;
     let survivor = 1 - holder;
@@ -226,14 +227,14 @@ async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it
     assert!(std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
     let _ = instances[holder].child.wait().await;
     let killed_at = Instant::now();
-    hook.answer(200);
+    hook.answer(Reply::status(200));
 
     let (delivered, token) = accepted_once(&redis, &hook, (&id, &key, holders_claim), survivor).await;
     assert!(delivered.at > killed_at);
     assert!(fetches(instances[survivor].addr).await, "the survivor holds the lease now");
     #[allow(clippy::print_stderr)]
     {
-        let tries = firings(&hook.hits()).len();
+        let tries = firings(&hook.got()).len();
         eprintln!(
             "id {id}: {tries} tries in all, the holder's claim (token {holders_claim}) refused, accepted once \
              {:?} after the kill from the survivor (token {token})",
@@ -245,7 +246,8 @@ async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_that_hangs_mid_delivery_and_wakes_after_the_other_delivered_sends_nothing() {
     let Some(redis) = Redis::start() else { return };
-    let hook = Hook::start(500).await;
+    let hook = Receiver::start().await;
+    hook.answer(Reply::status(500));
     let (up, value) = upstream().await;
     let (instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-hang").await;
     let survivor = 1 - holder;
@@ -257,15 +259,15 @@ async fn a_holder_that_hangs_mid_delivery_and_wakes_after_the_other_delivered_se
         |name: &str| assert!(std::process::Command::new("kill").args([name, &pid]).status().unwrap().success());
     signal("-STOP");
     let stopped = Instant::now();
-    hook.answer(200);
+    hook.answer(Reply::status(200));
     let (delivered, token) = accepted_once(&redis, &hook, (&id, &key, holders_claim), survivor).await;
     // It wakes with its try overdue and its lease believed held: the claim says the delivery was
     // done, and it sends nothing.
     signal("-CONT");
     let woke = Instant::now();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let hits = hook.hits();
-    let after: Vec<&Hit> = hits.iter().filter(|h| h.at > woke).collect();
+    let hits = hook.got();
+    let after: Vec<&Got> = hits.iter().filter(|h| h.at > woke).collect();
     assert!(after.is_empty(), "nothing sent once it woke: {after:#?}");
     assert_eq!(firings(&hits).into_iter().filter(|h| h.accepted()).count(), 1);
     assert!(!fetches(instances[holder].addr).await, "the woken holder does not fetch");

@@ -177,7 +177,7 @@ async fn a_firing_and_its_resolution_arrive_once_each_with_their_fields_through_
 #[tokio::test]
 async fn a_429_with_retry_after_2_is_tried_again_no_sooner_than_2_s_later() {
     let receiver = Receiver::start().await;
-    receiver.script([Reply { status: 429, retry_after: Some(2) }]);
+    receiver.script([Reply::new(429, "busy", Some("2"))]);
     let up = Upstream::start(1, 95.0).await;
     let running =
         common::start_with(config("notify-429", up.addr, BUSY, &[webhook("ops", &receiver.url(), None)])).await;

@@ -16,7 +16,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub mod cluster;
-pub mod hook;
 pub mod pinned;
 pub mod receiver;
 pub mod redis_server;
