@@ -17,9 +17,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
 use common::redis_server::Redis;
 use common::{PASSWORD, basic};
 use livedash::alerts::{AlertEvent, AlertState};
@@ -31,19 +28,6 @@ const PREFIX: &str = "alerting";
 const FOR: Duration = Duration::from_secs(5);
 /// How long after the alert went pending the holder is killed.
 const KILL_AFTER: Duration = Duration::from_millis(1500);
-
-/// An upstream on 127.0.0.1:0 answering `{"cpu": V}` with the value the test sets.
-async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
-    let value = Arc::new(AtomicU64::new(10f64.to_bits()));
-    let handler = |State(v): State<Arc<AtomicU64>>| async move {
-        ([("content-type", "application/json")], format!(r#"{{"cpu":{}}}"#, f64::from_bits(v.load(Ordering::Relaxed))))
-    };
-    let app = Router::new().route("/", get(handler)).with_state(value.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, value)
-}
 
 struct Instance {
     addr: SocketAddr,
@@ -115,7 +99,7 @@ fn entered(events: &[AlertEvent], state: AlertState) -> Vec<&AlertEvent> {
 /// Two instances on `redis` watching an upstream whose value the test sets, with the rule `hot`
 /// (`cpu` above 90 for [`FOR`]); which of them holds the source's lease.
 async fn two_instances(redis: &Redis, name: &str) -> ([Instance; 2], usize, Arc<AtomicU64>) {
-    let (up, value) = upstream().await;
+    let (up, [value]) = common::upstream::values(["cpu"], 10.0).await;
     let dir = common::temp_dir(name);
     let key = dir.join("cluster.key");
     std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();

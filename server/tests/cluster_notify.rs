@@ -15,13 +15,9 @@ mod common;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
 use common::receiver::{Got, Receiver, Reply};
 use common::redis_server::Redis;
 use common::{PASSWORD, basic};
@@ -75,19 +71,6 @@ fn a_claim_is_fenced_by_the_lease_token_and_a_done_one_is_never_claimed_again() 
     let ttl: i64 = redis::cmd("PTTL").arg(format!("{PREFIX}:notify:{key}")).query(&mut conn).unwrap();
     assert!(ttl > 86_000_000, "kept for the TTL given: {ttl}");
     assert_eq!(claim(&mut conn, "b|2", "another/ops"), (1, 2), "each delivery has its own claim");
-}
-
-/// An upstream on 127.0.0.1:0 answering `{"cpu": V}` with the value the test sets.
-async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
-    let value = Arc::new(AtomicU64::new(10f64.to_bits()));
-    let handler = |State(v): State<Arc<AtomicU64>>| async move {
-        ([("content-type", "application/json")], format!(r#"{{"cpu":{}}}"#, f64::from_bits(v.load(Ordering::Relaxed))))
-    };
-    let app = Router::new().route("/", get(handler)).with_state(value.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, value)
 }
 
 struct Instance {
@@ -216,7 +199,7 @@ async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it
     let Some(redis) = Redis::start() else { return };
     let hook = Receiver::start().await;
     hook.answer(Reply::status(500));
-    let (up, value) = upstream().await;
+    let (up, [value]) = common::upstream::values(["cpu"], 10.0).await;
     let (mut instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-kill").await;
     let survivor = 1 - holder;
     // It fires; the holder claims the delivery and tries it; the receiver refuses.
@@ -248,7 +231,7 @@ async fn a_holder_that_hangs_mid_delivery_and_wakes_after_the_other_delivered_se
     let Some(redis) = Redis::start() else { return };
     let hook = Receiver::start().await;
     hook.answer(Reply::status(500));
-    let (up, value) = upstream().await;
+    let (up, [value]) = common::upstream::values(["cpu"], 10.0).await;
     let (instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-hang").await;
     let survivor = 1 - holder;
     let (id, key, holders_claim) = first_try(&redis, &hook, &value, holder).await;

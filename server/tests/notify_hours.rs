@@ -14,33 +14,15 @@ mod common;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
 use chrono::{DurationRound, Local, TimeDelta};
 use common::receiver::{Got, Receiver};
 use common::{PASSWORD, basic};
 use tokio::process::{Child, Command};
 
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
-/// An upstream answering `{"cpu": C, "mem": M}` with the values the test sets.
-async fn upstream() -> (SocketAddr, [Arc<AtomicU64>; 2]) {
-    let values = [Arc::new(AtomicU64::new(10f64.to_bits())), Arc::new(AtomicU64::new(10f64.to_bits()))];
-    let handler = |State(v): State<[Arc<AtomicU64>; 2]>| async move {
-        let [cpu, mem] = [&v[0], &v[1]].map(|a| f64::from_bits(a.load(Ordering::Relaxed)));
-        ([("content-type", "application/json")], format!(r#"{{"cpu":{cpu},"mem":{mem}}}"#))
-    };
-    let app = Router::new().route("/", get(handler)).with_state(values.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, values)
-}
 
 fn set(value: &AtomicU64, v: f64) {
     value.store(v.to_bits(), Ordering::Relaxed);
@@ -126,7 +108,7 @@ async fn quiet_hours_hold_what_fires_and_send_one_digest_at_their_end() {
     }
     let dir = common::temp_dir("notify-quiet");
     let hook = Receiver::start().await;
-    let (up, [cpu, mem]) = upstream().await;
+    let (up, [cpu, mem]) = common::upstream::values(["cpu", "mem"], 10.0).await;
     // Quiet from an hour from now to two hours from now (local time); the process starts an hour
     // and a half ahead, inside them.
     let real = Local::now();
@@ -190,7 +172,7 @@ fn reminders(hits: &[Got]) -> Vec<&Got> {
 async fn a_firing_alert_is_reminded_of_every_repeat_until_acknowledged() {
     let dir = common::temp_dir("notify-repeat");
     let hook = Receiver::start().await;
-    let (up, [cpu, _]) = upstream().await;
+    let (up, [cpu, _]) = common::upstream::values(["cpu", "mem"], 10.0).await;
     let config = config(&dir, up, &hook, "repeat = \"2s\"");
     let addr = common::free_addr();
     let _child = started(livedash(addr, &dir, &config), addr).await;
