@@ -17,8 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::PASSWORD;
+use common::cluster::fetches;
 use common::redis_server::Redis;
-use common::{PASSWORD, basic};
 use livedash::alerts::{AlertEvent, AlertState};
 use redis::streams::StreamRangeReply;
 use tokio::process::{Child, Command};
@@ -59,12 +60,6 @@ async fn spawn(redis: &Redis, config: &Path, key: &Path, name: &str) -> Instance
         .expect("spawn livedash");
     assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
     Instance { addr, store, child }
-}
-
-async fn fetches(addr: SocketAddr) -> bool {
-    let r = common::get(addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
-    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
 }
 
 /// The alert state changes in the shared stream, with their seqs.

@@ -13,9 +13,9 @@ use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::cluster::{INTERVAL, Watch, counting_upstream};
+use common::PASSWORD;
+use common::cluster::{INTERVAL, Watch, counting_upstream, fetches};
 use common::redis_server::Redis;
-use common::{PASSWORD, basic, get};
 use redis::streams::StreamRangeReply;
 use tokio::process::{Child, Command};
 
@@ -46,12 +46,6 @@ async fn spawn(redis: &Redis, upstream: SocketAddr, key: &std::path::Path, n: us
         .expect("spawn livedash");
     assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
     Instance { addr, child }
-}
-
-async fn fetches(addr: SocketAddr) -> bool {
-    let r = get(addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
-    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
 }
 
 /// Which of the two fetches, once exactly one of them does (10 s at most).

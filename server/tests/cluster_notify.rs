@@ -18,9 +18,10 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::PASSWORD;
+use common::cluster::fetches;
 use common::receiver::{Got, Receiver, Reply};
 use common::redis_server::Redis;
-use common::{PASSWORD, basic};
 use livedash_server::cluster::scripts::{CLAIM, DONE};
 use tokio::process::{Child, Command};
 
@@ -101,12 +102,6 @@ async fn spawn(redis: &Redis, config: &Path, key: &Path, dir: &Path) -> Instance
         .expect("spawn livedash");
     assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
     Instance { addr, child }
-}
-
-async fn fetches(addr: SocketAddr) -> bool {
-    let r = common::get(addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
-    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
 }
 
 /// Two instances on `redis`, each with its own config naming it in an `X-Instance` header, the

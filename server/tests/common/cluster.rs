@@ -131,3 +131,10 @@ pub async fn eventually(within: Duration, ok: impl Fn() -> bool) -> bool {
     }
     ok()
 }
+
+/// Whether the instance at `addr` says (in `/api/health`) it fetches a source.
+pub async fn fetches(addr: SocketAddr) -> bool {
+    let r = super::get(addr, "/api/health", &[("Authorization", &super::basic("admin", PASSWORD))]).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
+}
