@@ -13,7 +13,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -44,20 +43,8 @@ fn config(dir: &Path, upstream: SocketAddr, hook: &Receiver, channel: &str) -> s
 }
 
 fn livedash(addr: SocketAddr, dir: &Path, config: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_livedash"));
-    command
-        .args(["--listen", &addr.to_string()])
-        .arg("--config")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--store")
-        .arg(dir.join("history.db"))
-        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    let mut command = common::livedash(addr, dir);
+    command.arg("--config").arg(config);
     command
 }
 

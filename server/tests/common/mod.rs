@@ -176,6 +176,24 @@ pub fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
+/// The real binary on `addr` with its data directory `dir` and its store `dir/history.db`, the
+/// test password, its output dropped, killed when dropped; the caller adds its own arguments.
+pub fn livedash(addr: SocketAddr, dir: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"));
+    command
+        .args(["--listen", &addr.to_string()])
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--store")
+        .arg(dir.join("history.db"))
+        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
 /// Whether something listens on `addr` within `within` (a binary the test started coming up).
 pub async fn wait_listening(addr: SocketAddr, within: Duration) -> bool {
     let deadline = Instant::now() + within;
