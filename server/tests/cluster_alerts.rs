@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::PASSWORD;
-use common::cluster::fetches;
+use common::cluster::{fetches, holder};
 use common::redis_server::Redis;
 use livedash::alerts::{AlertEvent, AlertState};
 use redis::streams::StreamRangeReply;
@@ -109,15 +109,7 @@ async fn two_instances(redis: &Redis, name: &str) -> ([Instance; 2], usize, Arc<
         spawn(redis, &config, &key, &format!("{name}-0")).await,
         spawn(redis, &config, &key, &format!("{name}-1")).await,
     ];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let holder = loop {
-        let (a, b) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
-        if a != b {
-            break usize::from(b);
-        }
-        assert!(Instant::now() < deadline, "one of the two fetches");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let holder = holder([instances[0].addr, instances[1].addr]).await;
     (instances, holder, value)
 }
 

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::PASSWORD;
-use common::cluster::fetches;
+use common::cluster::{fetches, holder};
 use common::receiver::{Got, Receiver, Reply};
 use common::redis_server::Redis;
 use livedash_server::cluster::scripts::{CLAIM, DONE};
@@ -125,15 +125,7 @@ async fn two_instances(redis: &Redis, hook: &Receiver, upstream: SocketAddr, nam
         instances.push(spawn(redis, &config, &key, &own).await);
     }
     let instances: [Instance; 2] = instances.try_into().ok().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let holder = loop {
-        let (a, b) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
-        if a != b {
-            break usize::from(b);
-        }
-        assert!(Instant::now() < deadline, "one of the two fetches");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let holder = holder([instances[0].addr, instances[1].addr]).await;
     (instances, holder)
 }
 
