@@ -15,7 +15,7 @@ use livedash_server::auth::password::hash_password;
 use livedash_server::config::UsersSource;
 use serde_json::Value;
 
-use common::{Response, basic, raw};
+use common::{basic, post};
 
 const ANA: &str = "ana-password";
 const WALL: &str = "wall-password";
@@ -35,20 +35,6 @@ async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>) {
     config.users = UsersSource::File(users);
     config.store = Some(common::store_settings(name));
     (common::start_with(config).await, value)
-}
-
-/// `POST path` with `body` of `kind` and extra header lines.
-async fn post(addr: SocketAddr, path: &str, kind: &str, body: &str, headers: &[(&str, &str)]) -> Response {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    raw(addr, req.as_bytes()).await
 }
 
 const FORM: &str = "application/x-www-form-urlencoded";

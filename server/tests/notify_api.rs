@@ -18,7 +18,7 @@ use livedash_server::config::UsersSource;
 use serde_json::Value;
 
 use common::receiver::{Receiver, Reply};
-use common::{Response, basic, raw};
+use common::{Response, basic};
 
 const ANA: &str = "ana-password";
 const WALL: &str = "wall-password";
@@ -63,18 +63,9 @@ async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>, Receiv
     (common::start_with(config).await, value, hooks)
 }
 
-/// `POST path` with `body` of `kind` and extra header lines.
+/// `POST path` with `body` of `kind` and extra header lines; no part of the answer holds the secret.
 async fn post_to(addr: SocketAddr, path: &str, kind: &str, body: &str, headers: &[(&str, &str)]) -> Response {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    let r = raw(addr, req.as_bytes()).await;
+    let r = common::post(addr, path, kind, body, headers).await;
     assert_no_secret(&r, path);
     r
 }

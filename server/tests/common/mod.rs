@@ -258,6 +258,20 @@ async fn exchange(mut stream: TcpStream, request: &[u8]) -> Response {
     parse(&buf)
 }
 
+/// `POST path` with `body` of `kind` and extra header lines.
+pub async fn post(addr: SocketAddr, path: &str, kind: &str, body: &str, headers: &[(&str, &str)]) -> Response {
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    raw(addr, req.as_bytes()).await
+}
+
 /// `GET path` with optional extra header lines (each `Name: value`).
 pub async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
     raw(addr, &request(addr, path, headers)).await
