@@ -11,8 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use livedash_server::auth::password::hash_password;
-use livedash_server::config::UsersSource;
 use serde_json::Value;
 
 use common::{basic, post};
@@ -29,10 +27,7 @@ async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>) {
          [[alert]]\nname = \"hot\"\nsource = \"up\"\nseries = \"temp\"\nabove = 50\nseverity = \"critical\"\n"
     );
     let mut config = common::test_config_with_file(name, &toml);
-    let dir = common::temp_dir(&format!("{name}-users"));
-    let users = dir.join("users");
-    std::fs::write(&users, format!("ana:{}\nwall:{}\n", hash_password(ANA), hash_password(WALL))).expect("users");
-    config.users = UsersSource::File(users);
+    config.users = common::users_file(name, &[("ana", ANA), ("wall", WALL)]);
     config.store = Some(common::store_settings(name));
     (common::start_with(config).await, value)
 }

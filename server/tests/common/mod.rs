@@ -171,6 +171,16 @@ pub fn request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Vec<u8
     req.into_bytes()
 }
 
+/// A users file of its own for a test (in `name`'s temporary directory) holding `users` (name,
+/// password), the passwords hashed as livedash keeps them.
+pub fn users_file(name: &str, users: &[(&str, &str)]) -> livedash_server::config::UsersSource {
+    use livedash_server::auth::password::hash_password;
+    let path = temp_dir(&format!("{name}-users")).join("users");
+    let lines: String = users.iter().map(|(user, password)| format!("{user}:{}\n", hash_password(password))).collect();
+    std::fs::write(&path, lines).expect("users");
+    livedash_server::config::UsersSource::File(path)
+}
+
 /// A free loopback address for a binary the test starts (bound, then released at once).
 pub fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
