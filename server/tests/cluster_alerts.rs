@@ -12,17 +12,15 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::PASSWORD;
 use common::cluster::{fetches, holder};
 use common::redis_server::Redis;
 use livedash::alerts::{AlertEvent, AlertState};
 use redis::streams::StreamRangeReply;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const PREFIX: &str = "alerting";
 /// The rule's `for`: long against the lease (1 s), so that the takeover happens while it is pending.
@@ -40,22 +38,12 @@ async fn spawn(redis: &Redis, config: &Path, key: &Path, name: &str) -> Instance
     let addr = common::free_addr();
     let data = common::temp_dir(name);
     let store = data.join("history.db");
-    let child = Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .args(["--listen", &addr.to_string(), "--redis-url", &redis.url()])
-        .args(["--redis-prefix", PREFIX, "--redis-lease", "1s"])
+    let child = common::livedash(addr, &data)
+        .args(["--redis-url", &redis.url(), "--redis-prefix", PREFIX, "--redis-lease", "1s"])
         .arg("--config")
         .arg(config)
-        .arg("--store")
-        .arg(&store)
         .arg("--cluster-key-file")
         .arg(key)
-        .arg("--data-dir")
-        .arg(&data)
-        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn livedash");
     assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");

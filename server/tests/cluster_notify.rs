@@ -14,16 +14,14 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::PASSWORD;
 use common::cluster::{fetches, holder};
 use common::receiver::{Got, Receiver, Reply};
 use common::redis_server::Redis;
 use livedash_server::cluster::scripts::{CLAIM, DONE};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const PREFIX: &str = "notifying";
 
@@ -81,23 +79,14 @@ struct Instance {
 
 async fn spawn(redis: &Redis, config: &Path, key: &Path, dir: &Path) -> Instance {
     let addr = common::free_addr();
-    let child = Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .args(["--listen", &addr.to_string(), "--redis-url", &redis.url()])
-        .args(["--redis-prefix", PREFIX, "--redis-lease", "1s"])
+    let child = common::livedash(addr, dir)
+        .args(["--redis-url", &redis.url(), "--redis-prefix", PREFIX, "--redis-lease", "1s"])
         .arg("--config")
         .arg(config)
-        .arg("--store")
-        .arg(dir.join("history.db"))
         .arg("--cluster-key-file")
         .arg(key)
-        .arg("--data-dir")
-        .arg(dir)
-        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
         // Kept beside its store, for a failure to be looked into.
         .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn livedash");
     assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
