@@ -8,75 +8,14 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use livedash::Frame;
 use livedash::alerts::{AlertEvent, AlertState, AlertsStatus};
 use livedash_server::Running;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
-use common::{PASSWORD, basic, get, upstream::socket};
-
-/// An upstream answering `{"v": <value>}`, each answer on a connection of its own (closed after
-/// it), so that stopping it really refuses the next fetch.
-struct Upstream {
-    addr: SocketAddr,
-    value: Arc<AtomicU64>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Upstream {
-    async fn start(value: f64) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut up = Self { addr, value: Arc::new(AtomicU64::new(value.to_bits())), task: None };
-        up.serve(listener);
-        up
-    }
-
-    fn serve(&mut self, listener: TcpListener) {
-        let value = self.value.clone();
-        self.task = Some(tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let v = f64::from_bits(value.load(Ordering::Relaxed));
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 4096];
-                    let _ = conn.read(&mut buf).await;
-                    let body = format!(r#"{{"v":{v}}}"#);
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = conn.write_all(format!("{head}{body}").as_bytes()).await;
-                });
-            }
-        }));
-    }
-
-    fn set(&self, v: f64) {
-        self.value.store(v.to_bits(), Ordering::Relaxed);
-    }
-
-    fn stop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
-
-    async fn restart(&mut self) {
-        for _ in 0..50 {
-            if let Ok(listener) = TcpListener::bind(self.addr).await {
-                self.serve(listener);
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the upstream's port could not be bound again");
-    }
-}
+use common::upstream::{Stoppable, socket};
+use common::{PASSWORD, basic, get};
 
 fn config(name: &str, upstream: SocketAddr, rules: &str, store: bool) -> livedash_server::config::Config {
     let toml = format!("[[source]]\nname = \"up\"\nurl = \"http://{upstream}/\"\n\n{rules}");
@@ -146,7 +85,7 @@ const RESOLVE: (AlertState, AlertState) = (AlertState::Firing, AlertState::Resol
 
 #[tokio::test]
 async fn a_rule_fires_after_for_holds_through_flapping_resolves_once_and_keep_firing_for_holds_it() {
-    let up = Upstream::start(50.0).await;
+    let up = Stoppable::start(50.0).await;
     let running = common::start_with(config("alerts-fire", up.addr, VALUE_RULES, false)).await;
     let mut ws = socket(running.addr, "").await;
     let hello = next_frame(&mut ws).await;
@@ -206,7 +145,7 @@ async fn a_rule_fires_after_for_holds_through_flapping_resolves_once_and_keep_fi
 #[tokio::test]
 async fn a_stopped_upstream_raises_one_source_alert_and_freezes_its_value_rules() {
     let rules = format!("{VALUE_RULES}\n[[alert]]\nname = \"quiet\"\nsource = \"up\"\nseries = \"v\"\nbelow = 10\n");
-    let mut up = Upstream::start(95.0).await;
+    let mut up = Stoppable::start(95.0).await;
     let running = common::start_with(config("alerts-down", up.addr, &rules, false)).await;
     wait_events(&running, "busy", 2).await;
     up.stop();
@@ -238,7 +177,7 @@ async fn a_restart_while_firing_keeps_since_and_fires_nothing_again() {
     let rules = format!(
         "{VALUE_RULES}\n[[alert]]\nname = \"slow\"\nsource = \"up\"\nseries = \"v\"\nabove = 90\nfor = \"1h\"\n"
     );
-    let up = Upstream::start(95.0).await;
+    let up = Stoppable::start(95.0).await;
     let running = common::start_with(config("alerts-restart", up.addr, &rules, true)).await;
     wait_events(&running, "busy", 2).await;
     fetches(3).await;
@@ -314,7 +253,7 @@ async fn alert_true_follows_the_cards_threshold_and_a_silence_lifts_by_itself() 
     use livedash::alerts::Hush;
     use livedash_server::alerts::{AlertsError, Target};
     let card = "[[source.series]]\nmatch = \"v\"\ncritical_above = 90\nalert = true\n";
-    let up = Upstream::start(90.0).await;
+    let up = Stoppable::start(90.0).await;
     let running = common::start_with(config("alerts-card", up.addr, card, false)).await;
     let names: Vec<String> = running.alerts.rules().iter().map(|r| r.name.to_string()).collect();
     assert_eq!(names, ["up v warn", "up v critical", "source down"]);

@@ -11,63 +11,25 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::get;
-use livedash_server::auth::password::hash_password;
-use livedash_server::config::UsersSource;
 use serde_json::Value;
 
-use common::{Response, basic, raw};
+use common::{basic, post};
 
 const ANA: &str = "ana-password";
 const WALL: &str = "wall-password";
 
-/// An upstream answering `{"temp": X}` with the X the test sets.
-async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
-    let value = Arc::new(AtomicU64::new(20f64.to_bits()));
-    let read = value.clone();
-    let app = Router::new().route(
-        "/",
-        get(move || {
-            let x = f64::from_bits(read.load(Ordering::Relaxed));
-            async move { axum::Json(serde_json::json!({ "temp": x })) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, value)
-}
-
 /// A server with the rule `hot` (temp above 50, at once) on the upstream, `ana` who may act and
 /// `wall` who may only look, and a real history store.
 async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>) {
-    let (up, value) = upstream().await;
+    let (up, [value]) = common::upstream::values(["temp"], 20.0).await;
     let toml = format!(
         "viewers = [\"wall\"]\n\n[[source]]\nname = \"up\"\nurl = \"http://{up}/\"\n\n\
          [[alert]]\nname = \"hot\"\nsource = \"up\"\nseries = \"temp\"\nabove = 50\nseverity = \"critical\"\n"
     );
     let mut config = common::test_config_with_file(name, &toml);
-    let dir = common::temp_dir(&format!("{name}-users"));
-    let users = dir.join("users");
-    std::fs::write(&users, format!("ana:{}\nwall:{}\n", hash_password(ANA), hash_password(WALL))).expect("users");
-    config.users = UsersSource::File(users);
+    config.users = common::users_file(name, &[("ana", ANA), ("wall", WALL)]);
     config.store = Some(common::store_settings(name));
     (common::start_with(config).await, value)
-}
-
-/// `POST path` with `body` of `kind` and extra header lines.
-async fn post(addr: SocketAddr, path: &str, kind: &str, body: &str, headers: &[(&str, &str)]) -> Response {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    raw(addr, req.as_bytes()).await
 }
 
 const FORM: &str = "application/x-www-form-urlencoded";

@@ -12,38 +12,21 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
+use common::cluster::{fetches, holder};
 use common::redis_server::Redis;
-use common::{PASSWORD, basic};
 use livedash::alerts::{AlertEvent, AlertState};
 use redis::streams::StreamRangeReply;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const PREFIX: &str = "alerting";
 /// The rule's `for`: long against the lease (1 s), so that the takeover happens while it is pending.
 const FOR: Duration = Duration::from_secs(5);
 /// How long after the alert went pending the holder is killed.
 const KILL_AFTER: Duration = Duration::from_millis(1500);
-
-/// An upstream on 127.0.0.1:0 answering `{"cpu": V}` with the value the test sets.
-async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
-    let value = Arc::new(AtomicU64::new(10f64.to_bits()));
-    let handler = |State(v): State<Arc<AtomicU64>>| async move {
-        ([("content-type", "application/json")], format!(r#"{{"cpu":{}}}"#, f64::from_bits(v.load(Ordering::Relaxed))))
-    };
-    let app = Router::new().route("/", get(handler)).with_state(value.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, value)
-}
 
 struct Instance {
     addr: SocketAddr,
@@ -55,32 +38,16 @@ async fn spawn(redis: &Redis, config: &Path, key: &Path, name: &str) -> Instance
     let addr = common::free_addr();
     let data = common::temp_dir(name);
     let store = data.join("history.db");
-    let child = Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .args(["--listen", &addr.to_string(), "--redis-url", &redis.url()])
-        .args(["--redis-prefix", PREFIX, "--redis-lease", "1s"])
+    let child = common::livedash(addr, &data)
+        .args(["--redis-url", &redis.url(), "--redis-prefix", PREFIX, "--redis-lease", "1s"])
         .arg("--config")
         .arg(config)
-        .arg("--store")
-        .arg(&store)
         .arg("--cluster-key-file")
         .arg(key)
-        .arg("--data-dir")
-        .arg(&data)
-        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn livedash");
     assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
     Instance { addr, store, child }
-}
-
-async fn fetches(addr: SocketAddr) -> bool {
-    let r = common::get(addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
-    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
 }
 
 /// The alert state changes in the shared stream, with their seqs.
@@ -115,7 +82,7 @@ fn entered(events: &[AlertEvent], state: AlertState) -> Vec<&AlertEvent> {
 /// Two instances on `redis` watching an upstream whose value the test sets, with the rule `hot`
 /// (`cpu` above 90 for [`FOR`]); which of them holds the source's lease.
 async fn two_instances(redis: &Redis, name: &str) -> ([Instance; 2], usize, Arc<AtomicU64>) {
-    let (up, value) = upstream().await;
+    let (up, [value]) = common::upstream::values(["cpu"], 10.0).await;
     let dir = common::temp_dir(name);
     let key = dir.join("cluster.key");
     std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
@@ -130,15 +97,7 @@ async fn two_instances(redis: &Redis, name: &str) -> ([Instance; 2], usize, Arc<
         spawn(redis, &config, &key, &format!("{name}-0")).await,
         spawn(redis, &config, &key, &format!("{name}-1")).await,
     ];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let holder = loop {
-        let (a, b) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
-        if a != b {
-            break usize::from(b);
-        }
-        assert!(Instant::now() < deadline, "one of the two fetches");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let holder = holder([instances[0].addr, instances[1].addr]).await;
     (instances, holder, value)
 }
 

@@ -13,9 +13,9 @@ use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::cluster::{INTERVAL, Watch, counting_upstream};
+use common::PASSWORD;
+use common::cluster::{INTERVAL, Watch, counting_upstream, fetches, holder};
 use common::redis_server::Redis;
-use common::{PASSWORD, basic, get};
 use redis::streams::StreamRangeReply;
 use tokio::process::{Child, Command};
 
@@ -48,25 +48,6 @@ async fn spawn(redis: &Redis, upstream: SocketAddr, key: &std::path::Path, n: us
     Instance { addr, child }
 }
 
-async fn fetches(addr: SocketAddr) -> bool {
-    let r = get(addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
-    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
-}
-
-/// Which of the two fetches, once exactly one of them does (10 s at most).
-async fn fetching(instances: &[Instance; 2]) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (x, y) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
-        if x != y {
-            return usize::from(y);
-        }
-        assert!(Instant::now() < deadline, "one of the two fetches");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn killing_the_fetching_instance_moves_fetching_within_two_leases_and_loses_no_sample() {
     let Some(redis) = Redis::start() else { return };
@@ -77,7 +58,7 @@ async fn killing_the_fetching_instance_moves_fetching_within_two_leases_and_lose
     let mut instances = [spawn(&redis, upstream, &key, 0).await, spawn(&redis, upstream, &key, 1).await];
     let mut pauses = Vec::new();
     for round in 0..kills {
-        let holder = fetching(&instances).await;
+        let holder = holder([instances[0].addr, instances[1].addr]).await;
         let survivor = instances[1 - holder].addr;
         let watch = Watch::open(survivor, "").await;
         assert!(watch.until(Duration::from_secs(5), |w| w.live().len() >= 5).await, "the survivor is live");
@@ -127,7 +108,7 @@ async fn a_holder_that_hangs_past_its_lease_is_replaced_and_cannot_publish_when_
     let key = common::temp_dir("hang-key").join("cluster.key");
     std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
     let instances = [spawn(&redis, upstream, &key, 10).await, spawn(&redis, upstream, &key, 11).await];
-    let holder = fetching(&instances).await;
+    let holder = holder([instances[0].addr, instances[1].addr]).await;
     let (hung, survivor) = (&instances[holder], instances[1 - holder].addr);
     let watch = Watch::open(survivor, "").await;
     assert!(watch.until(Duration::from_secs(5), |w| w.live().len() >= 3).await);

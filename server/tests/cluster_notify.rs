@@ -14,19 +14,14 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
-use common::hook::{Hit, Hook};
+use common::cluster::{fetches, holder};
+use common::receiver::{Got, Receiver, Reply};
 use common::redis_server::Redis;
-use common::{PASSWORD, basic};
 use livedash_server::cluster::scripts::{CLAIM, DONE};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const PREFIX: &str = "notifying";
 
@@ -77,19 +72,6 @@ fn a_claim_is_fenced_by_the_lease_token_and_a_done_one_is_never_claimed_again() 
     assert_eq!(claim(&mut conn, "b|2", "another/ops"), (1, 2), "each delivery has its own claim");
 }
 
-/// An upstream on 127.0.0.1:0 answering `{"cpu": V}` with the value the test sets.
-async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
-    let value = Arc::new(AtomicU64::new(10f64.to_bits()));
-    let handler = |State(v): State<Arc<AtomicU64>>| async move {
-        ([("content-type", "application/json")], format!(r#"{{"cpu":{}}}"#, f64::from_bits(v.load(Ordering::Relaxed))))
-    };
-    let app = Router::new().route("/", get(handler)).with_state(value.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, value)
-}
-
 struct Instance {
     addr: SocketAddr,
     child: Child,
@@ -97,38 +79,23 @@ struct Instance {
 
 async fn spawn(redis: &Redis, config: &Path, key: &Path, dir: &Path) -> Instance {
     let addr = common::free_addr();
-    let child = Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .args(["--listen", &addr.to_string(), "--redis-url", &redis.url()])
-        .args(["--redis-prefix", PREFIX, "--redis-lease", "1s"])
+    let child = common::livedash(addr, dir)
+        .args(["--redis-url", &redis.url(), "--redis-prefix", PREFIX, "--redis-lease", "1s"])
         .arg("--config")
         .arg(config)
-        .arg("--store")
-        .arg(dir.join("history.db"))
         .arg("--cluster-key-file")
         .arg(key)
-        .arg("--data-dir")
-        .arg(dir)
-        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
         // Kept beside its store, for a failure to be looked into.
         .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn livedash");
     assert!(common::wait_listening(addr, Duration::from_secs(6)).await, "livedash did not listen on {addr}");
     Instance { addr, child }
 }
 
-async fn fetches(addr: SocketAddr) -> bool {
-    let r = common::get(addr, "/api/health", &[("Authorization", &basic("admin", PASSWORD))]).await;
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
-    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
-}
-
 /// Two instances on `redis`, each with its own config naming it in an `X-Instance` header, the
 /// rule `hot` (`cpu` above 90) notifying `ops` (the receiver); which of them holds the lease.
-async fn two_instances(redis: &Redis, hook: &Hook, upstream: SocketAddr, name: &str) -> ([Instance; 2], usize) {
+async fn two_instances(redis: &Redis, hook: &Receiver, upstream: SocketAddr, name: &str) -> ([Instance; 2], usize) {
     let dir = common::temp_dir(name);
     let key = dir.join("cluster.key");
     std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
@@ -147,19 +114,11 @@ async fn two_instances(redis: &Redis, hook: &Hook, upstream: SocketAddr, name: &
         instances.push(spawn(redis, &config, &key, &own).await);
     }
     let instances: [Instance; 2] = instances.try_into().ok().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let holder = loop {
-        let (a, b) = (fetches(instances[0].addr).await, fetches(instances[1].addr).await);
-        if a != b {
-            break usize::from(b);
-        }
-        assert!(Instant::now() < deadline, "one of the two fetches");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let holder = holder([instances[0].addr, instances[1].addr]).await;
     (instances, holder)
 }
 
-fn firings(hits: &[Hit]) -> Vec<&Hit> {
+fn firings(hits: &[Got]) -> Vec<&Got> {
     hits.iter().filter(|h| h.notices().iter().any(|n| n["rule"] == "hot" && n["status"] == "firing")).collect()
 }
 
@@ -170,16 +129,16 @@ fn claim_of(redis: &Redis, key: &str) -> Option<String> {
 
 /// Sets the value above the threshold and waits for the holder's first try, which the receiver
 /// refuses; the event's id, its claim's key, and the holder's token in the claim.
-async fn first_try(redis: &Redis, hook: &Hook, value: &AtomicU64, holder: usize) -> (String, String, u64) {
+async fn first_try(redis: &Redis, hook: &Receiver, value: &AtomicU64, holder: usize) -> (String, String, u64) {
     value.store(95f64.to_bits(), Ordering::Relaxed);
     assert!(hook.until(Duration::from_secs(10), |h| !firings(h).is_empty()).await, "the holder tries to deliver it");
-    let tried = hook.hits();
+    let tried = hook.got();
     let first = firings(&tried)[0].notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
     let id = first["id"].as_str().expect("an id").to_owned();
     let key = format!("{id}/ops");
     let holders_claim: u64 = claim_of(redis, &key).expect("claimed before the send").parse().expect("a token");
     for hit in &tried {
-        assert_eq!(hit.instance.as_deref(), Some(holder.to_string().as_str()), "only the holder sends: {hit:?}");
+        assert_eq!(hit.header("x-instance"), Some(holder.to_string().as_str()), "only the holder sends: {hit:?}");
         assert!(!hit.accepted());
     }
     (id, key, holders_claim)
@@ -189,20 +148,20 @@ async fn first_try(redis: &Redis, hook: &Hook, value: &AtomicU64, holder: usize)
 /// `id`'s, from `survivor`, done in Redis under a newer token than `holders_claim`; that token.
 async fn accepted_once(
     redis: &Redis,
-    hook: &Hook,
+    hook: &Receiver,
     (id, key, holders_claim): (&str, &str, u64),
     survivor: usize,
-) -> (Hit, u64) {
+) -> (Got, u64) {
     assert!(
         hook.until(Duration::from_secs(20), |h| firings(h).iter().any(|f| f.accepted())).await,
         "the survivor delivers it"
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let hits = hook.hits();
-    let accepted: Vec<&Hit> = firings(&hits).into_iter().filter(|h| h.accepted()).collect();
+    let hits = hook.got();
+    let accepted: Vec<&Got> = firings(&hits).into_iter().filter(|h| h.accepted()).collect();
     assert_eq!(accepted.len(), 1, "accepted exactly once: {hits:#?}");
     let delivered = accepted[0].clone();
-    assert_eq!(delivered.instance.as_deref(), Some(survivor.to_string().as_str()), "from the survivor");
+    assert_eq!(delivered.header("x-instance"), Some(survivor.to_string().as_str()), "from the survivor");
     let notice = delivered.notices().into_iter().find(|n| n["rule"] == "hot").unwrap();
     assert_eq!(notice["id"], id, "the same id");
     let done = claim_of(redis, key).expect("kept");
@@ -214,8 +173,9 @@ async fn accepted_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it_once_from_the_other() {
     let Some(redis) = Redis::start() else { return };
-    let hook = Hook::start(500).await;
-    let (up, value) = upstream().await;
+    let hook = Receiver::start().await;
+    hook.answer(Reply::status(500));
+    let (up, [value]) = common::upstream::values(["cpu"], 10.0).await;
     let (mut instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-kill").await;
     let survivor = 1 - holder;
     // It fires; the holder claims the delivery and tries it; the receiver refuses.
@@ -226,14 +186,14 @@ async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it
     assert!(std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
     let _ = instances[holder].child.wait().await;
     let killed_at = Instant::now();
-    hook.answer(200);
+    hook.answer(Reply::status(200));
 
     let (delivered, token) = accepted_once(&redis, &hook, (&id, &key, holders_claim), survivor).await;
     assert!(delivered.at > killed_at);
     assert!(fetches(instances[survivor].addr).await, "the survivor holds the lease now");
     #[allow(clippy::print_stderr)]
     {
-        let tries = firings(&hook.hits()).len();
+        let tries = firings(&hook.got()).len();
         eprintln!(
             "id {id}: {tries} tries in all, the holder's claim (token {holders_claim}) refused, accepted once \
              {:?} after the kill from the survivor (token {token})",
@@ -245,8 +205,9 @@ async fn the_holder_killed_before_its_delivery_went_through_the_receiver_gets_it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_that_hangs_mid_delivery_and_wakes_after_the_other_delivered_sends_nothing() {
     let Some(redis) = Redis::start() else { return };
-    let hook = Hook::start(500).await;
-    let (up, value) = upstream().await;
+    let hook = Receiver::start().await;
+    hook.answer(Reply::status(500));
+    let (up, [value]) = common::upstream::values(["cpu"], 10.0).await;
     let (instances, holder) = two_instances(&redis, &hook, up, "cluster-notify-hang").await;
     let survivor = 1 - holder;
     let (id, key, holders_claim) = first_try(&redis, &hook, &value, holder).await;
@@ -257,15 +218,15 @@ async fn a_holder_that_hangs_mid_delivery_and_wakes_after_the_other_delivered_se
         |name: &str| assert!(std::process::Command::new("kill").args([name, &pid]).status().unwrap().success());
     signal("-STOP");
     let stopped = Instant::now();
-    hook.answer(200);
+    hook.answer(Reply::status(200));
     let (delivered, token) = accepted_once(&redis, &hook, (&id, &key, holders_claim), survivor).await;
     // It wakes with its try overdue and its lease believed held: the claim says the delivery was
     // done, and it sends nothing.
     signal("-CONT");
     let woke = Instant::now();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let hits = hook.hits();
-    let after: Vec<&Hit> = hits.iter().filter(|h| h.at > woke).collect();
+    let hits = hook.got();
+    let after: Vec<&Got> = hits.iter().filter(|h| h.at > woke).collect();
     assert!(after.is_empty(), "nothing sent once it woke: {after:#?}");
     assert_eq!(firings(&hits).into_iter().filter(|h| h.accepted()).count(), 1);
     assert!(!fetches(instances[holder].addr).await, "the woken holder does not fetch");

@@ -8,79 +8,16 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use livedash_server::Running;
 use livedash_server::config::Config;
 use livedash_server::notify::DeliveryState;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use common::receiver::{Receiver, Reply};
+use common::upstream::Stoppable;
 use common::{PASSWORD, basic, get};
-
-/// An upstream answering `{"v0": x, .., "v<n-1>": x}`, a connection per answer, that the test
-/// stops and starts again.
-struct Upstream {
-    addr: SocketAddr,
-    series: usize,
-    value: Arc<AtomicU64>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Upstream {
-    async fn start(series: usize, value: f64) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut up = Self { addr, series, value: Arc::new(AtomicU64::new(value.to_bits())), task: None };
-        up.serve(listener);
-        up
-    }
-
-    fn serve(&mut self, listener: TcpListener) {
-        let (value, n) = (self.value.clone(), self.series);
-        self.task = Some(tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let v = f64::from_bits(value.load(Ordering::Relaxed));
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 4096];
-                    let _ = conn.read(&mut buf).await;
-                    let fields: Vec<String> = (0..n).map(|i| format!(r#""v{i}":{v}"#)).collect();
-                    let body = format!("{{{}}}", fields.join(","));
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = conn.write_all(format!("{head}{body}").as_bytes()).await;
-                });
-            }
-        }));
-    }
-
-    fn set(&self, v: f64) {
-        self.value.store(v.to_bits(), Ordering::Relaxed);
-    }
-
-    fn stop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
-
-    async fn restart(&mut self) {
-        for _ in 0..50 {
-            if let Ok(listener) = TcpListener::bind(self.addr).await {
-                self.serve(listener);
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the upstream's port could not be bound again");
-    }
-}
 
 /// A `[[notify]]` table of a webhook channel.
 fn webhook(name: &str, url: &str, fallback: Option<&str>) -> String {
@@ -123,7 +60,7 @@ async fn metrics(running: &Running) -> String {
 async fn a_firing_and_its_resolution_arrive_once_each_with_their_fields_through_500_500_200() {
     let receiver = Receiver::start().await;
     receiver.script([Reply::status(500), Reply::status(500)]);
-    let up = Upstream::start(1, 95.0).await;
+    let up = Stoppable::series(1, 95.0).await;
     let running =
         common::start_with(config("notify-fields", up.addr, BUSY, &[webhook("ops", &receiver.url(), None)])).await;
     let got = receiver.wait(3, Duration::from_secs(20)).await;
@@ -177,8 +114,8 @@ async fn a_firing_and_its_resolution_arrive_once_each_with_their_fields_through_
 #[tokio::test]
 async fn a_429_with_retry_after_2_is_tried_again_no_sooner_than_2_s_later() {
     let receiver = Receiver::start().await;
-    receiver.script([Reply { status: 429, retry_after: Some(2) }]);
-    let up = Upstream::start(1, 95.0).await;
+    receiver.script([Reply::new(429, "busy", Some("2"))]);
+    let up = Stoppable::series(1, 95.0).await;
     let running =
         common::start_with(config("notify-429", up.addr, BUSY, &[webhook("ops", &receiver.url(), None)])).await;
     let got = receiver.wait(2, Duration::from_secs(15)).await;
@@ -193,7 +130,7 @@ async fn a_429_with_retry_after_2_is_tried_again_no_sooner_than_2_s_later() {
 async fn a_delivery_pending_across_a_restart_is_delivered_once_when_the_receiver_is_back() {
     let addr = common::free_addr();
     let url = format!("http://{addr}/hook");
-    let up = Upstream::start(1, 95.0).await;
+    let up = Stoppable::series(1, 95.0).await;
     let config = config("notify-restart", up.addr, BUSY, &[webhook("ops", &url, None)]);
     let running = common::start_with(config.clone()).await;
     let mut tried = false;
@@ -227,7 +164,7 @@ async fn a_source_down_with_20_value_rules_is_one_message() {
         .map(|i| format!("[[alert]]\nname = \"r{i}\"\nsource = \"up\"\nseries = \"v{i}\"\nabove = 50\n\n"))
         .collect();
     let receiver = Receiver::start().await;
-    let mut up = Upstream::start(20, 95.0).await;
+    let mut up = Stoppable::series(20, 95.0).await;
     let running =
         common::start_with(config("notify-group", up.addr, &rules, &[webhook("ops", &receiver.url(), None)])).await;
     let got = receiver.wait(1, Duration::from_secs(10)).await;
@@ -263,7 +200,7 @@ async fn a_400_fails_with_its_reason_and_the_fallback_channel_gets_it() {
     let fallback = Receiver::start().await;
     let rules = format!("{BUSY}notify = [\"ops\"]\n");
     let channels = &[webhook("ops", &refusing.url(), Some("mail")), webhook("mail", &fallback.url(), None)];
-    let up = Upstream::start(1, 95.0).await;
+    let up = Stoppable::series(1, 95.0).await;
     let running = common::start_with(config("notify-400", up.addr, &rules, channels)).await;
     let got = fallback.wait(1, Duration::from_secs(10)).await;
     let rows = running.notifier.deliveries(None, 10).await.unwrap();
@@ -288,7 +225,7 @@ async fn a_delivery_due_while_its_alert_is_silenced_is_not_sent() {
     use livedash_server::alerts::Target;
     let receiver = Receiver::start().await;
     receiver.script([Reply::status(500)]);
-    let up = Upstream::start(1, 95.0).await;
+    let up = Stoppable::series(1, 95.0).await;
     let running =
         common::start_with(config("notify-silenced", up.addr, BUSY, &[webhook("ops", &receiver.url(), None)])).await;
     assert_eq!(receiver.wait(1, Duration::from_secs(10)).await.len(), 1, "the first try, refused");

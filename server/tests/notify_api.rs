@@ -9,67 +9,26 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
-use livedash_server::auth::password::hash_password;
-use livedash_server::config::UsersSource;
 use serde_json::Value;
 
-use common::{Response, basic, raw};
+use common::receiver::{Receiver, Reply};
+use common::{Response, basic};
 
 const ANA: &str = "ana-password";
 const WALL: &str = "wall-password";
 /// The token inside every webhook URL: it must never come back in an answer.
 const SECRET: &str = "s3cr3tT0ken4242";
 
-/// What the receivers got: (path without the token, body).
-type Got = Arc<Mutex<Vec<(String, String)>>>;
-
 /// Receivers on one port: `/ok/TOKEN` answers 200 "thanks", `/refuse/TOKEN` 400 "unknown hook".
-async fn receiver() -> (SocketAddr, Got) {
-    let got: Got = Arc::default();
-    let (ok, refuse) = (got.clone(), got.clone());
-    let app = Router::new()
-        .route(
-            "/ok/{token}",
-            post(move |body: String| async move {
-                ok.lock().expect("lock").push(("ok".into(), body));
-                (StatusCode::OK, "thanks")
-            }),
-        )
-        .route(
-            "/refuse/{token}",
-            post(move |body: String| async move {
-                refuse.lock().expect("lock").push(("refuse".into(), body));
-                (StatusCode::BAD_REQUEST, "unknown hook")
-            }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, got)
-}
-
-/// An upstream answering `{"temp": X}` with the X the test sets.
-async fn upstream() -> (SocketAddr, Arc<AtomicU64>) {
-    let value = Arc::new(AtomicU64::new(20f64.to_bits()));
-    let read = value.clone();
-    let app = Router::new().route(
-        "/",
-        get(move || {
-            let x = f64::from_bits(read.load(Ordering::Relaxed));
-            async move { axum::Json(serde_json::json!({ "temp": x })) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, value)
+async fn receiver() -> Receiver {
+    let receiver = Receiver::start().await;
+    receiver.answer_at("/ok/", Reply::new(200, "thanks", None));
+    receiver.answer_at("/refuse/", Reply::new(400, "unknown hook", None));
+    receiver
 }
 
 /// The channels: `ops` (accepts), `picky` (refuses with 400) and `gone` (nobody listens), each
@@ -85,35 +44,23 @@ fn channels(receiver: SocketAddr) -> String {
 
 /// A server with the rule `hot` (temp above 50) on the upstream, the channels, `ana` who may act
 /// and `wall` who may only look, and a real history store.
-async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>, Got) {
-    let (up, value) = upstream().await;
-    let (hooks, got) = receiver().await;
+async fn server(name: &str) -> (livedash_server::Running, Arc<AtomicU64>, Receiver) {
+    let (up, [value]) = common::upstream::values(["temp"], 20.0).await;
+    let hooks = receiver().await;
     let toml = format!(
         "viewers = [\"wall\"]\n\n[[source]]\nname = \"up\"\nurl = \"http://{up}/\"\n\n\
          [[alert]]\nname = \"hot\"\nsource = \"up\"\nseries = \"temp\"\nabove = 50\nseverity = \"critical\"\n\n{}",
-        channels(hooks)
+        channels(hooks.addr)
     );
     let mut config = common::test_config_with_file(name, &toml);
-    let dir = common::temp_dir(&format!("{name}-users"));
-    let users = dir.join("users");
-    std::fs::write(&users, format!("ana:{}\nwall:{}\n", hash_password(ANA), hash_password(WALL))).expect("users");
-    config.users = UsersSource::File(users);
+    config.users = common::users_file(name, &[("ana", ANA), ("wall", WALL)]);
     config.store = Some(common::store_settings(name));
-    (common::start_with(config).await, value, got)
+    (common::start_with(config).await, value, hooks)
 }
 
-/// `POST path` with `body` of `kind` and extra header lines.
+/// `POST path` with `body` of `kind` and extra header lines; no part of the answer holds the secret.
 async fn post_to(addr: SocketAddr, path: &str, kind: &str, body: &str, headers: &[(&str, &str)]) -> Response {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    let r = raw(addr, req.as_bytes()).await;
+    let r = common::post(addr, path, kind, body, headers).await;
     assert_no_secret(&r, path);
     r
 }
@@ -141,7 +88,7 @@ fn ana() -> String {
 
 #[tokio::test]
 async fn a_test_from_another_site_or_a_viewer_is_refused_and_malformed_ones_are_4xx() {
-    let (server, _, got) = server("notify-refused").await;
+    let (server, _, hooks) = server("notify-refused").await;
     let addr = server.addr;
     for (who, headers) in [
         ("cross-site", vec![("Authorization", ana()), ("Sec-Fetch-Site", "cross-site".to_owned())]),
@@ -184,13 +131,13 @@ async fn a_test_from_another_site_or_a_viewer_is_refused_and_malformed_ones_are_
         assert_eq!(r.status, 400, "{query}: {}", r.body);
         assert!(r.body.contains(&format!("`{param}`")), "{query}: {}", r.body);
     }
-    assert!(got.lock().expect("lock").is_empty(), "a refused request reached a receiver");
+    assert!(hooks.got().is_empty(), "a refused request reached a receiver");
     server.stop().await;
 }
 
 #[tokio::test]
 async fn a_test_reaches_the_receiver_and_no_answer_holds_the_secret() {
-    let (server, _, got) = server("notify-test").await;
+    let (server, _, hooks) = server("notify-test").await;
     let addr = server.addr;
     let auth = ana();
 
@@ -209,9 +156,9 @@ async fn a_test_reaches_the_receiver_and_no_answer_holds_the_secret() {
     let answer: Value = serde_json::from_str(&r.body).expect("json");
     assert_eq!((answer["answer"]["code"].as_u64(), answer["answer"]["text"].as_str()), (Some(200), Some("thanks")));
     {
-        let got = got.lock().expect("lock");
+        let got = hooks.got();
         assert_eq!(got.len(), 1, "sent once: {got:?}");
-        let sent: Value = serde_json::from_str(&got[0].1).expect("the webhook's JSON");
+        let sent: Value = got[0].json();
         assert_eq!(sent["kind"], "test", "{sent}");
     }
 
@@ -252,7 +199,7 @@ async fn a_test_reaches_the_receiver_and_no_answer_holds_the_secret() {
 
 #[tokio::test]
 async fn a_silence_link_opens_the_filled_in_form_and_only_its_post_silences() {
-    let (server, value, _) = server("notify-silence-link").await;
+    let (server, value, _hooks) = server("notify-silence-link").await;
     let addr = server.addr;
     value.store(70f64.to_bits(), Ordering::Relaxed);
     let auth = ana();
@@ -293,7 +240,7 @@ async fn a_silence_link_opens_the_filled_in_form_and_only_its_post_silences() {
 
 #[tokio::test]
 async fn an_alerts_delivery_state_per_channel_and_a_failed_ones_reason_are_shown() {
-    let (server, value, got) = server("notify-deliveries").await;
+    let (server, value, hooks) = server("notify-deliveries").await;
     let addr = server.addr;
     let auth = ana();
     value.store(70f64.to_bits(), Ordering::Relaxed);
@@ -319,7 +266,10 @@ async fn an_alerts_delivery_state_per_channel_and_a_failed_ones_reason_are_shown
     let picky = all["deliveries"].as_array().and_then(|d| d.iter().find(|d| d["channel"] == "picky")).cloned();
     let reason = picky.as_ref().and_then(|d| d["last"].as_str()).unwrap_or_default();
     assert!(reason.contains("400") && reason.contains("unknown hook"), "the reason is kept: {all}");
-    assert!(got.lock().expect("lock").iter().any(|(path, body)| path == "ok" && body.contains("\"hot\"")), "sent");
+    assert!(
+        hooks.got().iter().any(|g| g.path.starts_with("/ok/") && String::from_utf8_lossy(&g.raw).contains("\"hot\"")),
+        "sent"
+    );
 
     let r = get_as(addr, "/api/notify/deliveries?rule=nope", &auth).await;
     assert_eq!(serde_json::from_str::<Value>(&r.body).expect("json")["deliveries"], serde_json::json!([]));

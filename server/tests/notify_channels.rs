@@ -10,8 +10,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-#[path = "notify_channels/receiver.rs"]
-mod receiver;
 #[path = "notify_channels/smtp_server.rs"]
 mod smtp_server;
 
@@ -19,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::receiver::{self, Receiver, Reply};
 use livedash_server::config::{Config, ServeArgs};
 use livedash_server::notify::channel::{full_sample, sample};
 use livedash_server::notify::{Channel, Message, Notice, SendError, Status};
-use receiver::Receiver;
 use serde_json::json;
 use smtp_server::SmtpServer;
 
@@ -50,10 +48,10 @@ async fn the_webhook_posts_the_notice_json_with_its_headers() {
         "[[notify]]\nname = \"hook\"\nwebhook = \"{}\"\nheaders = {{ Authorization = {{ file = {:?} }}, X-Team = \"ops\" }}\n\
          [[notify]]\nname = \"templated\"\nwebhook = \"{}\"\ntemplate = \"{{{{ alert.status|upper }}}}: {{{{ alert.rule }}}} on {{{{ alert.source }}}} ({{{{ alerts|length }}}})\"\n\
          [[notify]]\nname = \"typed\"\nwebhook = \"{}\"\nheaders = {{ Content-Type = \"application/cloudevents+json\" }}\n",
-        r.url("/hook"),
+        r.url_at("/hook"),
         dir.join("auth"),
-        r.url("/templated"),
-        r.url("/typed")
+        r.url_at("/templated"),
+        r.url_at("/typed")
     );
     let c = channels(&dir, &toml);
     let answer = c[0].send(&full_sample()).await.unwrap();
@@ -83,7 +81,7 @@ async fn the_webhook_posts_the_notice_json_with_its_headers() {
     assert!(several["id"].as_str().is_some_and(|id| !id.is_empty() && id != "sample-id"));
     let rules: Vec<&str> = several["alerts"].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap()).collect();
     assert_eq!(rules, ["cpu_high", "mem_high"]);
-    assert_eq!(std::str::from_utf8(&got[2].body).unwrap(), "RESOLVED: cpu_high on web1 (1)");
+    assert_eq!(std::str::from_utf8(&got[2].raw).unwrap(), "RESOLVED: cpu_high on web1 (1)");
     assert!(got[2].header("content-type").unwrap().starts_with("text/plain"));
     let types: Vec<_> = got[3].headers.get_all("content-type").iter().collect();
     assert_eq!(types, ["application/cloudevents+json"], "a configured Content-Type replaces ours");
@@ -98,11 +96,11 @@ async fn slack_discord_mattermost_and_ntfy_bodies_have_their_documented_shapes()
          [[notify]]\nname = \"m\"\nmattermost = \"{}\"\n\
          [[notify]]\nname = \"n\"\nntfy = \"{}\"\ntoken = \"tk_SECRET\"\n\
          [[notify]]\nname = \"nb\"\nntfy = \"{}\"\nuser = \"bob\"\npassword = \"pw\"\n",
-        r.url("/services/T0/B0/SECRET"),
-        r.url("/api/webhooks/1/SECRET"),
-        r.url("/hooks/SECRET"),
-        r.url("/ntfy/alerts"),
-        r.url("/ntfy/alerts")
+        r.url_at("/services/T0/B0/SECRET"),
+        r.url_at("/api/webhooks/1/SECRET"),
+        r.url_at("/hooks/SECRET"),
+        r.url_at("/ntfy/alerts"),
+        r.url_at("/ntfy/alerts")
     );
     let c = channels(&dir, &toml);
     let mut firing = full_sample();
@@ -161,16 +159,16 @@ async fn answers_are_classified_and_never_show_the_url() {
     let down = common::free_addr();
     let toml = format!(
         "[[notify]]\nname = \"hook\"\nwebhook = \"{}\"\n[[notify]]\nname = \"down\"\nwebhook = \"http://{down}/x/SECRET\"\n",
-        r.url("/hook/SECRET")
+        r.url_at("/hook/SECRET")
     );
     let c = channels(&dir, &toml);
     let hook = &c[0];
     let message = sample("hook");
-    r.reply(202, "thanks", None);
+    r.answer(Reply::new(202, "thanks", None));
     let a = hook.send(&message).await.unwrap();
     assert_eq!((a.code, a.text.as_str()), (202, "thanks"));
     for (status, after) in [(500, None), (503, Some("7")), (408, None), (429, Some("2"))] {
-        r.reply(status, "busy", after);
+        r.answer(Reply::new(status, "busy", after));
         match hook.send(&message).await {
             Err(e @ SendError::Retry { .. }) => {
                 assert_no_secret(&e);
@@ -182,7 +180,7 @@ async fn answers_are_classified_and_never_show_the_url() {
         }
     }
     for status in [400, 401, 404, 410, 302] {
-        r.reply(status, "no such hook", None);
+        r.answer(Reply::new(status, "no such hook", None));
         match hook.send(&message).await {
             Err(e @ SendError::Refused { .. }) => {
                 assert_no_secret(&e);
@@ -280,7 +278,7 @@ async fn an_https_webhook_trusts_a_private_ca_from_ca_file() {
         Err(e @ SendError::Retry { .. }) => assert_no_secret(&e),
         other => panic!("a certificate from a CA not trusted: {other:?}"),
     }
-    assert_eq!(*count.lock().unwrap(), 1, "nothing is sent over a connection whose certificate is not trusted");
+    assert_eq!(*count.lock(), 1, "nothing is sent over a connection whose certificate is not trusted");
     let bad_ca = dir.join("not-a-ca.pem");
     std::fs::write(&bad_ca, "not PEM").unwrap();
     let path = dir.join("livedash.toml");
@@ -306,9 +304,9 @@ async fn notify_test_prints_the_answer_and_exits_1_on_a_refusal() {
     let r = Receiver::start().await;
     let config = dir.join("livedash.toml");
     std::fs::write(&config, "[[notify]]\nname = \"ops\"\nwebhook = { env = \"LIVEDASH_TEST_HOOK\" }\n").unwrap();
-    let hook = r.url("/hook/SECRET");
+    let hook = r.url_at("/hook/SECRET");
     let env = [("LIVEDASH_TEST_HOOK", hook.as_str())];
-    r.reply(200, "accepted by the test receiver", None);
+    r.answer(Reply::new(200, "accepted by the test receiver", None));
     let run = livedash(&["notify", "test", "ops"], &config, &env);
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{run:?}");
@@ -318,7 +316,7 @@ async fn notify_test_prints_the_answer_and_exits_1_on_a_refusal() {
     let started = got[0].json()["started_at"].as_str().map(str::to_owned).unwrap_or_default();
     assert!(humantime::parse_rfc3339(&started).is_ok(), "{started:?}");
 
-    r.reply(400, "no such hook", None);
+    r.answer(Reply::new(400, "no such hook", None));
     let run = livedash(&["notify", "test", "ops"], &config, &env);
     let err = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{run:?}");

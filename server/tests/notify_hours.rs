@@ -13,34 +13,15 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
 use chrono::{DurationRound, Local, TimeDelta};
-use common::hook::{Hit, Hook};
+use common::receiver::{Got, Receiver};
 use common::{PASSWORD, basic};
 use tokio::process::{Child, Command};
 
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
-/// An upstream answering `{"cpu": C, "mem": M}` with the values the test sets.
-async fn upstream() -> (SocketAddr, [Arc<AtomicU64>; 2]) {
-    let values = [Arc::new(AtomicU64::new(10f64.to_bits())), Arc::new(AtomicU64::new(10f64.to_bits()))];
-    let handler = |State(v): State<[Arc<AtomicU64>; 2]>| async move {
-        let [cpu, mem] = [&v[0], &v[1]].map(|a| f64::from_bits(a.load(Ordering::Relaxed)));
-        ([("content-type", "application/json")], format!(r#"{{"cpu":{cpu},"mem":{mem}}}"#))
-    };
-    let app = Router::new().route("/", get(handler)).with_state(values.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, values)
-}
 
 fn set(value: &AtomicU64, v: f64) {
     value.store(v.to_bits(), Ordering::Relaxed);
@@ -48,7 +29,7 @@ fn set(value: &AtomicU64, v: f64) {
 
 /// The config: the source `up`, the channel `ops` (`channel` holds its other keys), the rules
 /// `hot` (cpu above 90) and `blip` (mem above 90) notifying it.
-fn config(dir: &Path, upstream: SocketAddr, hook: &Hook, channel: &str) -> std::path::PathBuf {
+fn config(dir: &Path, upstream: SocketAddr, hook: &Receiver, channel: &str) -> std::path::PathBuf {
     let path = dir.join("livedash.toml");
     let toml = format!(
         "interval = \"100ms\"\n\n[[source]]\nname = \"up\"\nurl = \"http://{upstream}/\"\n\n\
@@ -62,20 +43,8 @@ fn config(dir: &Path, upstream: SocketAddr, hook: &Hook, channel: &str) -> std::
 }
 
 fn livedash(addr: SocketAddr, dir: &Path, config: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_livedash"));
-    command
-        .args(["--listen", &addr.to_string()])
-        .arg("--config")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--store")
-        .arg(dir.join("history.db"))
-        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    let mut command = common::livedash(addr, dir);
+    command.arg("--config").arg(config);
     command
 }
 
@@ -125,8 +94,8 @@ async fn quiet_hours_hold_what_fires_and_send_one_digest_at_their_end() {
         return;
     }
     let dir = common::temp_dir("notify-quiet");
-    let hook = Hook::start(200).await;
-    let (up, [cpu, mem]) = upstream().await;
+    let hook = Receiver::start().await;
+    let (up, [cpu, mem]) = common::upstream::values(["cpu", "mem"], 10.0).await;
     // Quiet from an hour from now to two hours from now (local time); the process starts an hour
     // and a half ahead, inside them.
     let real = Local::now();
@@ -155,19 +124,19 @@ async fn quiet_hours_hold_what_fires_and_send_one_digest_at_their_end() {
     set(&mem, 10.0);
     until("blip resolves", Duration::from_secs(10), async || entered(addr, "blip", "resolved").await).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(hook.hits().is_empty(), "nothing is sent inside quiet hours: {:#?}", hook.hits());
+    assert!(hook.got().is_empty(), "nothing is sent inside quiet hours: {:#?}", hook.got());
 
     // Three seconds before their end.
     let to_end = (end - Local::now()).num_seconds() - 3;
     std::fs::write(&offset, format!("+{to_end}\n")).unwrap();
     let jumped = Instant::now();
     assert!(hook.until(Duration::from_secs(20), |h| !h.is_empty()).await, "the digest at their end");
-    let at = hook.hits()[0].at;
+    let at = hook.got()[0].at;
     // A while longer, for anything else that would come.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let hits = hook.hits();
+    let hits = hook.got();
     assert_eq!(hits.len(), 1, "one message: {hits:#?}");
-    let digest: &Hit = &hits[0];
+    let digest: &Got = &hits[0];
     assert!(at >= jumped + Duration::from_secs(2), "sent at the end, not at the jump: {:?}", at - jumped);
     assert_eq!(digest.body["kind"], "digest", "{:#}", digest.body);
     let notices = digest.notices();
@@ -182,26 +151,26 @@ async fn quiet_hours_hold_what_fires_and_send_one_digest_at_their_end() {
     eprintln!("the digest came {:?} after the clock was set 3 s before the end: {:#}", at - jumped, digest.body);
 }
 
-fn reminders(hits: &[Hit]) -> Vec<&Hit> {
+fn reminders(hits: &[Got]) -> Vec<&Got> {
     hits.iter().filter(|h| h.body["kind"] == "reminder").collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_firing_alert_is_reminded_of_every_repeat_until_acknowledged() {
     let dir = common::temp_dir("notify-repeat");
-    let hook = Hook::start(200).await;
-    let (up, [cpu, _]) = upstream().await;
+    let hook = Receiver::start().await;
+    let (up, [cpu, _]) = common::upstream::values(["cpu", "mem"], 10.0).await;
     let config = config(&dir, up, &hook, "repeat = \"2s\"");
     let addr = common::free_addr();
     let _child = started(livedash(addr, &dir, &config), addr).await;
 
     set(&cpu, 95.0);
     assert!(hook.until(Duration::from_secs(10), |h| !h.is_empty()).await, "the firing is sent");
-    let firing = hook.hits()[0].clone();
+    let firing = hook.got()[0].clone();
     assert_eq!(firing.body["kind"], "alert");
     assert_eq!(firing.body["status"], "firing");
     assert!(hook.until(Duration::from_secs(10), |h| reminders(h).len() >= 2).await, "reminded of it, twice");
-    let hits = hook.hits();
+    let hits = hook.got();
     let (one, two) = (reminders(&hits)[0], reminders(&hits)[1]);
     for r in [one, two] {
         assert_eq!((&r.body["rule"], &r.body["status"]), (&"hot".into(), &"firing".into()), "{:#}", r.body);
@@ -225,9 +194,9 @@ async fn a_firing_alert_is_reminded_of_every_repeat_until_acknowledged() {
     let r = common::raw(addr, request.as_bytes()).await;
     assert_eq!(r.status, 200, "{}", r.body);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after_ack = reminders(&hook.hits()).len();
+    let after_ack = reminders(&hook.got()).len();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(reminders(&hook.hits()).len(), after_ack, "no reminder once acknowledged");
+    assert_eq!(reminders(&hook.got()).len(), after_ack, "no reminder once acknowledged");
     eprintln!(
         "reminders {:?} and {:?} after the firing; {after_ack} in all before the acknowledgement",
         one.at - firing.at,

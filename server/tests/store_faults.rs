@@ -9,7 +9,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
@@ -19,18 +18,8 @@ use common::{PASSWORD, basic, get};
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 fn livedash(addr: SocketAddr, dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_livedash"));
-    command
-        .args(["--listen", &addr.to_string(), "--interval", "100ms"])
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--store")
-        .arg(dir.join("history.db"))
-        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    let mut command = common::livedash(addr, dir);
+    command.args(["--interval", "100ms"]);
     command
 }
 

@@ -131,3 +131,23 @@ pub async fn eventually(within: Duration, ok: impl Fn() -> bool) -> bool {
     }
     ok()
 }
+
+/// Whether the instance at `addr` says (in `/api/health`) it fetches a source.
+pub async fn fetches(addr: SocketAddr) -> bool {
+    let r = super::get(addr, "/api/health", &[("Authorization", &super::basic("admin", PASSWORD))]).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+    v["cluster"]["fetching"].as_array().is_some_and(|a| !a.is_empty())
+}
+
+/// Which of the two instances at `addrs` fetches, once exactly one of them does (10 s at most).
+pub async fn holder(addrs: [SocketAddr; 2]) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (a, b) = (fetches(addrs[0]).await, fetches(addrs[1]).await);
+        if a != b {
+            return usize::from(b);
+        }
+        assert!(Instant::now() < deadline, "one of the two fetches");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

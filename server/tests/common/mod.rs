@@ -16,7 +16,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub mod cluster;
-pub mod hook;
 pub mod pinned;
 pub mod receiver;
 pub mod redis_server;
@@ -172,9 +171,37 @@ pub fn request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Vec<u8
     req.into_bytes()
 }
 
+/// A users file of its own for a test (in `name`'s temporary directory) holding `users` (name,
+/// password), the passwords hashed as livedash keeps them.
+pub fn users_file(name: &str, users: &[(&str, &str)]) -> livedash_server::config::UsersSource {
+    use livedash_server::auth::password::hash_password;
+    let path = temp_dir(&format!("{name}-users")).join("users");
+    let lines: String = users.iter().map(|(user, password)| format!("{user}:{}\n", hash_password(password))).collect();
+    std::fs::write(&path, lines).expect("users");
+    livedash_server::config::UsersSource::File(path)
+}
+
 /// A free loopback address for a binary the test starts (bound, then released at once).
 pub fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// The real binary on `addr` with its data directory `dir` and its store `dir/history.db`, the
+/// test password, its output dropped, killed when dropped; the caller adds its own arguments.
+pub fn livedash(addr: SocketAddr, dir: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"));
+    command
+        .args(["--listen", &addr.to_string()])
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--store")
+        .arg(dir.join("history.db"))
+        .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
 }
 
 /// Whether something listens on `addr` within `within` (a binary the test started coming up).
@@ -239,6 +266,20 @@ async fn exchange(mut stream: TcpStream, request: &[u8]) -> Response {
         .expect("response within 10 s")
         .expect("read");
     parse(&buf)
+}
+
+/// `POST path` with `body` of `kind` and extra header lines.
+pub async fn post(addr: SocketAddr, path: &str, kind: &str, body: &str, headers: &[(&str, &str)]) -> Response {
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    raw(addr, req.as_bytes()).await
 }
 
 /// `GET path` with optional extra header lines (each `Name: value`).

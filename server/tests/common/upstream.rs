@@ -1,9 +1,11 @@
 //! A real upstream HTTP server on `127.0.0.1:0` whose behaviour a test switches (good JSON, errors,
-//! slow, trickling, huge, redirecting, padded), a Prometheus exposition beside it, and a WebSocket
-//! client to watch what a user would see.
+//! slow, trickling, huge, redirecting, padded), a Prometheus exposition beside it, upstreams
+//! answering values the test sets (one of them stoppable), and a WebSocket client to watch what a
+//! user would see.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -14,6 +16,8 @@ use axum::routing::get;
 use futures_util::StreamExt;
 use livedash::{Frame, SourceState};
 use livedash_server::sources::{Kind, SourceSpec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -139,4 +143,98 @@ pub async fn wait_status(socket: &mut Socket, source: &str, state: SourceState) 
         }
     }
     panic!("no {state:?} status for {source}");
+}
+
+/// An upstream on 127.0.0.1:0 answering `{"NAME": V, ..}` for each of `names`, every value starting
+/// at `start`; the test sets them (an `f64`'s bits).
+pub async fn values<const N: usize>(names: [&'static str; N], start: f64) -> (SocketAddr, [Arc<AtomicU64>; N]) {
+    let values: [Arc<AtomicU64>; N] = std::array::from_fn(|_| Arc::new(AtomicU64::new(start.to_bits())));
+    let read = values.clone();
+    let handler = move || {
+        let fields: Vec<String> = names
+            .iter()
+            .zip(&read)
+            .map(|(n, v)| format!(r#""{n}":{}"#, f64::from_bits(v.load(Ordering::Relaxed))))
+            .collect();
+        async move { ([("content-type", "application/json")], format!("{{{}}}", fields.join(","))) }
+    };
+    let app = Router::new().route("/", get(handler));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, values)
+}
+
+/// An upstream answering `{"NAME": V, ..}` with one value the test sets, each answer on a
+/// connection of its own (closed after it), so that stopping it really refuses the next fetch.
+pub struct Stoppable {
+    pub addr: SocketAddr,
+    names: Arc<Vec<String>>,
+    value: Arc<AtomicU64>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Stoppable {
+    /// One series, `v`.
+    pub async fn start(value: f64) -> Self {
+        Self::start_named(vec!["v".to_owned()], value).await
+    }
+
+    /// `n` series, `v0` .. `v<n-1>`.
+    pub async fn series(n: usize, value: f64) -> Self {
+        Self::start_named((0..n).map(|i| format!("v{i}")).collect(), value).await
+    }
+
+    async fn start_named(names: Vec<String>, value: f64) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let value = Arc::new(AtomicU64::new(value.to_bits()));
+        let mut up = Self { addr, names: Arc::new(names), value, task: None };
+        up.serve(listener);
+        up
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        let (value, names) = (self.value.clone(), self.names.clone());
+        self.task = Some(tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let v = f64::from_bits(value.load(Ordering::Relaxed));
+                let fields: Vec<String> = names.iter().map(|n| format!(r#""{n}":{v}"#)).collect();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = conn.read(&mut buf).await;
+                    let body = format!("{{{}}}", fields.join(","));
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = conn.write_all(format!("{head}{body}").as_bytes()).await;
+                });
+            }
+        }));
+    }
+
+    /// Answers `v` from now on.
+    pub fn set(&self, v: f64) {
+        self.value.store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Stops listening (the port refuses connections).
+    pub fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+
+    /// Listens again on the same port.
+    pub async fn restart(&mut self) {
+        for _ in 0..50 {
+            if let Ok(listener) = TcpListener::bind(self.addr).await {
+                self.serve(listener);
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the upstream's port could not be bound again");
+    }
 }
