@@ -214,7 +214,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let store =
         config.store.as_ref().map(|s| persist::start(boot::store_config(s), &hub, config.history, shutdown.clone()));
     let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
-    let alerts = alerts::feed::start(config.alerts.clone(), settings, &hub, store.clone(), shutdown.clone());
+    let intervals = config.sources.iter().map(|s| (s.name.clone(), s.interval)).collect();
+    let alerts =
+        alerts::feed::start(config.alerts.clone(), settings, &intervals, &hub, store.clone(), shutdown.clone());
     // Notifications: each event's outbox rows are written with it; a delivery task per channel.
     let hooks: Arc<dyn notify::hooks::Hooks> = Arc::new(notify::hours::Hours::new(alerts.clone()));
     let base = boot::notify_base(config, addr, tls.is_some());

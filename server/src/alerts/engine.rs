@@ -68,6 +68,9 @@ struct SourceCache {
     about: Vec<usize>,
     /// Samples seen.
     samples: u64,
+    /// While the source is failing or stale: what its source rules were told (their `for` is
+    /// counted by [`Engine::tick`], as no sample comes meanwhile).
+    down: Option<Observation>,
 }
 
 /// Every instance, and the caches that route observations to them.
@@ -315,6 +318,9 @@ impl Engine {
                 }
             }
         }
+        if let Some(cache) = self.sources.get_mut(source) {
+            cache.down = matches!(obs, Observation::Down { .. }).then(|| obs.clone());
+        }
         let cache = self.sources.get(source);
         let targets: Vec<usize> =
             cache.map(|c| c.about.iter().chain(&c.instances).copied().collect()).unwrap_or_default();
@@ -367,3 +373,4 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+mod tick;

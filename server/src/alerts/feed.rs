@@ -93,11 +93,13 @@ impl Tap for Feed {
 }
 
 /// Starts the alerts for `rules` (the implicit "source down" rules are added for the hub's
-/// sources), with each source's series settings (for `alert = true` rules): restores the
+/// sources, each waiting for its fetch interval in `intervals`), with each source's series
+/// settings (for `alert = true` rules): restores the
 /// instances and silences the store kept, taps the hub, and evaluates until `shutdown`.
 pub fn start(
     rules: Vec<Rule>,
     settings: HashMap<Arc<str>, Arc<[SeriesRule]>>,
+    intervals: &HashMap<Arc<str>, std::time::Duration>,
     hub: &Arc<Hub>,
     store: Option<Arc<Store>>,
     mut shutdown: Shutdown,
@@ -115,7 +117,8 @@ pub fn start(
     let sources = hub.source_names();
     let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
     let valued = valued.cloned().collect();
-    let engine = Engine::new(rules::with_implicit(rules, &sources), settings, saved, now);
+    let timed: Vec<_> = sources.iter().map(|s| (s.clone(), intervals.get(s).copied().unwrap_or_default())).collect();
+    let engine = Engine::new(rules::with_implicit(rules, &timed), settings, saved, now);
     let mut state = State { engine, silences: Vec::new(), pace: Pace::default() };
     hush::restore(&mut state, hushes, now, now_ms);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -143,7 +146,7 @@ pub fn start(
         loop {
             let next = {
                 let state = task.0.state.lock();
-                hush::next_end(&state).into_iter().chain(state.pace.due()).min()
+                hush::next_end(&state).into_iter().chain(state.pace.due()).chain(state.engine.deadline()).min()
             };
             let end = async {
                 match next {
@@ -223,6 +226,20 @@ impl Alerts {
             match role {
                 Role::Lead(token) => self.announce(&state.engine, &changes, token),
                 Role::Local | Role::Follow => self.record(&state, &changes, reason.as_deref(), Instant::now()),
+            }
+        }
+        // A source rule's `for` ending while its source is still down (no sample comes to tell it).
+        let ticked = state.engine.tick(Instant::now(), now_ms());
+        for change in ticked {
+            let changes = std::slice::from_ref(&change);
+            let source = state.engine.instances[change.instance].source.clone();
+            match self.0.cluster.role(&source) {
+                Role::Lead(token) => self.announce(&state.engine, changes, token),
+                Role::Local => {
+                    let reason = state.engine.down_reason(&source);
+                    self.record(&state, changes, reason.as_deref(), Instant::now());
+                }
+                Role::Follow => {}
             }
         }
         let lifted = hush::lift(&mut state, Instant::now());

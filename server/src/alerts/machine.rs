@@ -281,6 +281,15 @@ impl Machine {
         }
     }
 
+    /// Since when it is pending (monotonic; moved later by holds, so `now - since` is the time
+    /// spent towards `for`), if it is.
+    pub fn pending_since(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Pending { started } => Some(started),
+            Phase::Ok | Phase::Firing { .. } => None,
+        }
+    }
+
     /// Its state as shown: firing stays firing while held (frozen); otherwise a hold shows as
     /// no data or error.
     pub fn state(&self) -> AlertState {

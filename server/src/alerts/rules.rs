@@ -110,15 +110,15 @@ impl Rule {
         !self.condition.about_source() && matches(&self.series, series)
     }
 
-    /// The implicit "source down" rule for one source: fires at once while it is failing or
-    /// stale, critical.
-    pub fn source_down(source: &str) -> Self {
+    /// The implicit "source down" rule for one source fetched every `interval`: fires once it
+    /// has been failing or stale for [`DOWN_AFTER_FETCHES`] fetches, critical.
+    pub fn source_down(source: &str, interval: Duration) -> Self {
         Self {
             name: Arc::from(SOURCE_DOWN),
             source: source.to_owned(),
             series: "*".to_owned(),
             condition: Condition::Failing,
-            for_: Duration::ZERO,
+            for_: interval.saturating_mul(DOWN_AFTER_FETCHES),
             keep_firing_for: Duration::ZERO,
             severity: Severity::Critical,
             notify: Vec::new(),
@@ -187,14 +187,21 @@ pub struct RuleView {
     pub origin: &'static str,
 }
 
-/// The rules in force for `sources`: the configured ones, then an implicit "source down" rule
-/// for each source that no configured `when = "failing"` rule watches.
-pub fn with_implicit(configured: Vec<Rule>, sources: &[Arc<str>]) -> Vec<Rule> {
+/// How many fetch intervals a source must have been failing before its implicit "source down"
+/// rule fires: one failed fetch (a restart of the upstream, a lost packet) shows on its card at
+/// once but pages nobody; three in a row is a source that is down. A configured `when =
+/// "failing"` rule with its own `for` replaces it.
+pub const DOWN_AFTER_FETCHES: u32 = 3;
+
+/// The rules in force for `sources` (each with its fetch interval): the configured ones, then an
+/// implicit "source down" rule for each source that no configured `when = "failing"` rule
+/// watches.
+pub fn with_implicit(configured: Vec<Rule>, sources: &[(Arc<str>, Duration)]) -> Vec<Rule> {
     let mut rules = configured;
     let implicit: Vec<Rule> = sources
         .iter()
-        .filter(|s| !rules.iter().any(|r| r.condition == Condition::Failing && r.watches_source(s)))
-        .map(|s| Rule::source_down(s))
+        .filter(|(s, _)| !rules.iter().any(|r| r.condition == Condition::Failing && r.watches_source(s)))
+        .map(|(s, interval)| Rule::source_down(s, *interval))
         .collect();
     rules.extend(implicit);
     rules
@@ -205,22 +212,24 @@ mod tests {
     use super::*;
 
     fn failing(source: &str) -> Rule {
-        Rule { name: Arc::from("down"), origin: Origin::Configured(0), ..Rule::source_down(source) }
+        Rule { name: Arc::from("down"), origin: Origin::Configured(0), ..Rule::source_down(source, Duration::ZERO) }
     }
 
     #[test]
     fn a_configured_failing_rule_replaces_the_implicit_one_of_the_sources_it_watches() {
-        let sources = [Arc::from("a"), Arc::from("b"), Arc::from("web-1")];
+        let second = Duration::from_secs(1);
+        let sources = [(Arc::from("a"), second), (Arc::from("b"), second * 10), (Arc::from("web-1"), second)];
         let rules = with_implicit(vec![failing("web-*")], &sources);
         let names: Vec<(&str, &str)> = rules.iter().map(|r| (&*r.name, r.source.as_str())).collect();
         assert_eq!(names, [("down", "web-*"), (SOURCE_DOWN, "a"), (SOURCE_DOWN, "b")]);
         let view = rules[1].view();
         assert_eq!((view.when, view.origin, view.series), ("failing", "implicit", None));
+        assert_eq!((rules[1].for_, rules[2].for_), (second * 3, second * 30), "three fetches of each source");
     }
 
     #[test]
     fn a_source_rule_watches_no_series() {
-        let r = Rule::source_down("a");
+        let r = Rule::source_down("a", Duration::from_secs(1));
         assert!(r.watches_source("a") && !r.watches_source("b"));
         assert!(!r.watches_series("cpu_pct"));
     }

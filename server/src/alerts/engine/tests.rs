@@ -39,7 +39,7 @@ fn values(pairs: &[(&str, f64)]) -> Vec<(String, f64)> {
 fn samples_reach_the_matching_instances_and_a_missing_series_is_no_data() {
     let t0 = Instant::now();
     let source: Arc<str> = Arc::from("a");
-    let rules = with_implicit(vec![value_rule("hot", "*_pct", 90.0)], std::slice::from_ref(&source));
+    let rules = with_implicit(vec![value_rule("hot", "*_pct", 90.0)], &[(source.clone(), Duration::ZERO)]);
     let mut e = Engine::new(rules, HashMap::new(), Vec::new(), t0);
     let out = e.sample(&source, &values(&[("cpu_pct", 95.0), ("mem_pct", 10.0), ("load", 99.0), ("seq", 99.0)]), t0, 1);
     assert_eq!(changes(&out, &e), [("hot".to_owned(), Some("cpu_pct".to_owned()), AlertState::Firing)]);
@@ -87,4 +87,29 @@ fn card_rules_take_the_series_settings_and_saved_instances_come_back() {
         back.instances.iter().map(|i| (i.series.clone(), i.machine.state(), i.machine.since_ms())).collect();
     assert_eq!(states.len(), 2, "the firing ones are back before any sample: {states:?}");
     assert!(states.iter().all(|(_, s, since)| *s == AlertState::Firing && *since == 1));
+}
+
+#[test]
+fn a_source_down_fires_when_its_wait_has_passed_though_no_sample_comes() {
+    let t0 = Instant::now();
+    let source: Arc<str> = Arc::from("a");
+    let second = Duration::from_secs(1);
+    let mut e = Engine::new(with_implicit(Vec::new(), &[(source.clone(), second)]), HashMap::new(), Vec::new(), t0);
+    e.sample(&source, &values(&[("v", 1.0)]), t0, 1);
+    assert_eq!(e.deadline(), None, "nothing counts while the source is up");
+    let out = e.status(&source, SourceState::Failing, Some("refused"), t0 + second, 2);
+    assert_eq!(changes(&out, &e), [("source down".to_owned(), None, AlertState::Pending)]);
+    assert_eq!(e.deadline(), Some(t0 + second * 4), "three fetches of 1 s after it went down");
+    assert!(e.tick(t0 + second * 3, 3).is_empty(), "not yet");
+    let out = e.tick(t0 + second * 4, 4);
+    assert_eq!(changes(&out, &e), [("source down".to_owned(), None, AlertState::Firing)]);
+    assert_eq!(e.deadline(), None, "firing: nothing counts any more");
+    let out = e.sample(&source, &values(&[("v", 1.0)]), t0 + second * 5, 5);
+    assert_eq!(changes(&out, &e), [("source down".to_owned(), None, AlertState::Resolved)]);
+
+    // Back before its wait: never fires.
+    e.status(&source, SourceState::Failing, Some("refused"), t0 + second * 6, 6);
+    e.sample(&source, &values(&[("v", 1.0)]), t0 + second * 7, 7);
+    assert_eq!(e.deadline(), None);
+    assert!(e.tick(t0 + second * 20, 20).is_empty());
 }
