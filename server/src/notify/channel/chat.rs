@@ -31,40 +31,23 @@ pub fn title(message: &Message) -> String {
     }
 }
 
-/// One alert in words: its status, severity and summary, then the facts that are known.
+/// One alert in words: its summary, which already says the status, the severity, the rule, the
+/// value (and, resolved, how long it lasted and its peak; firing, why a source is down), then
+/// only what it does not say: a firing alert's peak when it differs from the value, and how long
+/// it has been firing (a reminder, a digest).
 pub fn line(n: &Notice) -> String {
-    let status = match n.status {
-        Status::Firing => "firing",
-        Status::Resolved => "resolved",
-    };
-    let mut text = format!("{status} ({}): {}", severity(n.severity), n.summary);
     let mut facts = Vec::new();
-    if let Some(v) = n.value {
-        facts.push(format!("value {v}"));
+    if n.status == Status::Firing {
+        if let (Some(peak), Some(value)) = (n.peak, n.value)
+            && peak != value
+        {
+            facts.push(format!("peak {peak}"));
+        }
+        if let Some(d) = n.duration_s.filter(|d| *d > 0) {
+            facts.push(format!("firing for {}", humantime::format_duration(std::time::Duration::from_secs(d))));
+        }
     }
-    if let Some(t) = n.threshold {
-        facts.push(format!("threshold {t}"));
-    }
-    if let Some(p) = n.peak {
-        facts.push(format!("peak {p}"));
-    }
-    if let Some(d) = n.duration_s {
-        facts.push(format!("lasted {}", humantime::format_duration(std::time::Duration::from_secs(d))));
-    }
-    if let Some(r) = &n.reason {
-        facts.push(format!("reason: {r}"));
-    }
-    if !facts.is_empty() {
-        text.push_str(&format!(" ({})", facts.join(", ")));
-    }
-    text
-}
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Warning => "warning",
-        Severity::Critical => "critical",
-    }
+    if facts.is_empty() { n.summary.clone() } else { format!("{} ({})", n.summary, facts.join(", ")) }
 }
 
 /// A plain-text body: the title, then a line per alert with its chart and silence links.
@@ -181,7 +164,7 @@ mod tests {
         assert_eq!(d["embeds"][0]["url"], "https://livedash.example/chart");
         assert_eq!(d["allowed_mentions"]["parse"], json!([]));
         let t = mattermost(&m)["text"].as_str().map(str::to_owned).unwrap_or_default();
-        assert!(t.contains("[chart](https://livedash.example/chart)") && t.contains("lasted 5m"), "{t}");
+        assert!(t.contains("[chart](https://livedash.example/chart)") && t.contains("after 5m"), "{t}");
     }
 
     #[test]

@@ -217,7 +217,7 @@ pub fn full_sample() -> Message {
         duration_s: Some(300),
         url: "https://livedash.example/chart".into(),
         silence_url: "https://livedash.example/alerts?silence=cpu_high".into(),
-        summary: "cpu_high on web1: resolved".into(),
+        summary: "resolved: cpu_high (above 90) on web1 · cpu_pct at 42 after 5m, peak 97.5".into(),
         reason: Some("connection refused".into()),
     };
     Message { kind: Kind::Alert, notices: vec![notice] }
