@@ -116,33 +116,28 @@ pub fn notified_cell(latest: &[&DeliveryRow]) -> impl IntoView + use<> {
     view! { <ul class="deliveries" data-testid="alert-deliveries">{items}</ul> }.into_any()
 }
 
-/// The recent deliveries, newest first.
-pub fn deliveries_table(rows: &[DeliveryRow]) -> impl IntoView + use<> {
-    let body = rows
-        .iter()
-        .map(|d| {
-            // The event's time, as the rows are ordered (a delivery may end long after it).
-            let when = d.created_ms;
-            let next = (d.state == "pending").then_some(d.next_ms).flatten();
-            view! {
-                <tr class=format!("delivery-row delivery-{}", d.state) data-state=d.state.clone() data-channel=d.channel.clone()>
-                    <td>{time(when)}</td>
-                    <th scope="row" class="rule">{d.rule.clone()}</th>
-                    <td>{what(&d.source, d.series.as_deref())}</td>
-                    <td>{status_word(&d.status)}</td>
-                    <td>{d.channel.clone()}</td>
-                    <td>
-                        <span class="state-word">{delivery_word(d)}</span>
-                        {next.map(|n| view! { <div class="muted">"next try " {time(n)}</div> })}
-                    </td>
-                    <td class="answer">{d.last.clone().unwrap_or_else(|| "–".to_owned())}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+/// The cells both delivery tables open with: when the event happened (as the rows are ordered:
+/// a delivery may end long after it), the rule, the source and series, the event, the channel.
+fn delivery_cells(d: &DeliveryRow) -> impl IntoView + use<> {
     view! {
-        <table class="alerts-table" data-testid="deliveries">
-            <caption class="visually-hidden">"The last notifications, newest first"</caption>
+        <td>{time(d.created_ms)}</td>
+        <th scope="row" class="rule">{d.rule.clone()}</th>
+        <td>{what(&d.source, d.series.as_deref())}</td>
+        <td>{status_word(&d.status)}</td>
+        <td>{d.channel.clone()}</td>
+    }
+}
+
+/// A delivery table: its test id, caption, last column's heading and body rows.
+fn delivery_table(
+    testid: &'static str,
+    caption: &'static str,
+    last: &'static str,
+    body: AnyView,
+) -> impl IntoView + use<> {
+    view! {
+        <table class="alerts-table" data-testid=testid>
+            <caption class="visually-hidden">{caption}</caption>
             <thead>
                 <tr>
                     <th scope="col">"When"</th>
@@ -151,12 +146,34 @@ pub fn deliveries_table(rows: &[DeliveryRow]) -> impl IntoView + use<> {
                     <th scope="col">"Event"</th>
                     <th scope="col">"Channel"</th>
                     <th scope="col">"Delivery"</th>
-                    <th scope="col">"Last answer"</th>
+                    <th scope="col">{last}</th>
                 </tr>
             </thead>
             <tbody>{body}</tbody>
         </table>
     }
+}
+
+/// The recent deliveries, newest first.
+pub fn deliveries_table(rows: &[DeliveryRow]) -> impl IntoView + use<> {
+    let body = rows
+        .iter()
+        .map(|d| {
+            let next = (d.state == "pending").then_some(d.next_ms).flatten();
+            view! {
+                <tr class=format!("delivery-row delivery-{}", d.state) data-state=d.state.clone() data-channel=d.channel.clone()>
+                    {delivery_cells(d)}
+                    <td>
+                        <span class="state-word">{delivery_word(d)}</span>
+                        {next.map(|n| view! { <div class="muted">"next try " {time(n)}</div> })}
+                    </td>
+                    <td class="answer">{d.last.clone().unwrap_or_else(|| "–".to_owned())}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+        .into_any();
+    delivery_table("deliveries", "The last notifications, newest first", "Last answer", body)
 }
 
 /// The deliveries given up, with their reason.
@@ -166,34 +183,15 @@ pub fn failed_table(rows: &[DeliveryRow]) -> impl IntoView + use<> {
         .map(|d| {
             view! {
                 <tr class=format!("delivery-row delivery-{}", d.state) data-state=d.state.clone()>
-                    <td>{time(d.created_ms)}</td>
-                    <th scope="row" class="rule">{d.rule.clone()}</th>
-                    <td>{what(&d.source, d.series.as_deref())}</td>
-                    <td>{status_word(&d.status)}</td>
-                    <td>{d.channel.clone()}</td>
+                    {delivery_cells(d)}
                     <td>{format!("{} after {} {}", delivery_word(d), d.attempts, if d.attempts == 1 { "try" } else { "tries" })}</td>
                     <td class="answer" data-testid="failed-reason">{d.last.clone().unwrap_or_else(|| "no reason kept".to_owned())}</td>
                 </tr>
             }
         })
-        .collect_view();
-    view! {
-        <table class="alerts-table" data-testid="failed-deliveries">
-            <caption class="visually-hidden">"Notifications given up, newest first, with the reason"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"When"</th>
-                    <th scope="col">"Rule"</th>
-                    <th scope="col">"Source · series"</th>
-                    <th scope="col">"Event"</th>
-                    <th scope="col">"Channel"</th>
-                    <th scope="col">"Delivery"</th>
-                    <th scope="col">"Reason"</th>
-                </tr>
-            </thead>
-            <tbody>{body}</tbody>
-        </table>
-    }
+        .collect_view()
+        .into_any();
+    delivery_table("failed-deliveries", "Notifications given up, newest first, with the reason", "Reason", body)
 }
 
 fn status_word(status: &str) -> &'static str {
