@@ -105,3 +105,17 @@ pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
         None => format!("{}://{addr}", if tls { "https" } else { "http" }),
     }
 }
+
+/// Who a request is: `auth` with the sessions, tokens and second factors beside it, and the audit.
+pub(crate) fn gate(auth: &Arc<Auth>, tls: bool) -> crate::auth::Gate {
+    use crate::auth::{gate::LoginMode, session, token, totp};
+    crate::auth::Gate {
+        auth: auth.clone(),
+        sessions: Arc::new(session::Sessions::new(session::SessionPolicy::default())),
+        tokens: Arc::new(token::Tokens::default()),
+        totp: Arc::new(totp::Totp::default()),
+        audit: crate::audit::Audit::default(),
+        mode: LoginMode::Form,
+        tls,
+    }
+}

@@ -21,6 +21,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod audit;
 pub mod auth;
 mod boot;
 pub mod clock;
@@ -194,7 +195,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(settings) => Some(cluster::Link::new(settings, &config.sources, config.history)?),
         None => None,
     };
-    let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()));
+    let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()))
+        .with_viewers(config.viewers.iter().cloned());
     let auth = Arc::new(match (&link, &config.cluster) {
         (Some(link), Some(settings)) => {
             auth.with_shared(link.book(), auth::shared::derive_key(&settings.secret.0, "websocket tickets"))
@@ -294,6 +296,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
+        gate: boot::gate(&auth, tls.is_some()),
         hub,
         ws,
         metrics: observed,

@@ -16,7 +16,6 @@ use leptos::config::LeptosOptions;
 
 use crate::alerts::Alerts;
 use crate::api;
-use crate::auth::role::Roles;
 use crate::auth::{self, Auth};
 use crate::cluster::state::State as ClusterState;
 use crate::http::headers;
@@ -37,6 +36,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// Credentials and tickets.
     pub auth: Arc<Auth>,
+    /// Who a request is: accounts, sessions, tokens, second factors, the audit.
+    pub gate: auth::Gate,
     /// The fan-out hub (snapshot, health).
     pub hub: Arc<Hub>,
     /// What the WebSocket endpoint needs.
@@ -55,14 +56,6 @@ pub struct AppState {
     pub alerts_view: AlertsView,
     /// The notifications (channels, deliveries, tests).
     pub notifier: Notifier,
-}
-
-/// Who may act and who may only look (the write actions' [`auth::role::Writer`]): the Alerts
-/// view's.
-impl FromRef<AppState> for Arc<Roles> {
-    fn from_ref(state: &AppState) -> Self {
-        state.alerts_view.roles.clone()
-    }
 }
 
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every

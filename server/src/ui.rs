@@ -15,8 +15,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use livedash::Hello;
 
 use crate::alerts::Alerts;
-use crate::auth::role::Roles;
-use crate::auth::{Auth, BasicUser};
+use crate::auth::{Auth, Principal};
 use crate::live::hub::Hub;
 use crate::live::ws::{WsConfig, origin};
 use crate::notify::{ChannelState, Delivery, Notifier};
@@ -45,7 +44,7 @@ impl app::ssr::Backend for UiBackend {
     }
 
     fn user(&self, request: &Parts) -> Option<Arc<str>> {
-        request.extensions.get::<BasicUser>().map(|u| u.0.clone())
+        request.extensions.get::<Principal>().map(|p| p.user.clone())
     }
 }
 
@@ -100,8 +99,6 @@ pub struct AlertsView {
     pub alerts: Alerts,
     /// The notifications' channels and deliveries.
     pub notifier: Notifier,
-    /// Who may act (the forms are shown to them only).
-    pub roles: Arc<Roles>,
     /// The base path (`""` or `/dash`).
     pub base: Arc<str>,
     /// How often the view refreshes its live part: the shortest source interval, from 250 ms to 5 s.
@@ -109,14 +106,13 @@ pub struct AlertsView {
 }
 
 impl AlertsView {
-    /// The view of `alerts` and `notifier` under `base`, with the roles and the source intervals
+    /// The view of `alerts` and `notifier` under `base`, with the source intervals
     /// of `config`.
     pub fn new(alerts: Alerts, notifier: Notifier, base: Arc<str>, config: &crate::config::Config) -> Self {
         let shortest = config.sources.iter().map(|s| s.interval).min().unwrap_or(config.interval);
         Self {
             alerts,
             notifier,
-            roles: Arc::new(Roles::new(config.viewers.iter().cloned())),
             base,
             refresh: shortest.clamp(std::time::Duration::from_millis(250), std::time::Duration::from_secs(5)),
         }
@@ -141,7 +137,9 @@ pub async fn alerts_page(
     use base64::Engine;
 
     let now = crate::clock::now_ms();
-    let user = parts.extensions.get::<BasicUser>().map(|u| u.0.to_string()).unwrap_or_default();
+    let principal = parts.extensions.get::<Principal>();
+    let can_write = principal.is_some_and(|p| p.role.can_write());
+    let user = principal.map(|p| p.user.to_string()).unwrap_or_default();
     let mut events = match view.alerts.events(now.saturating_sub(7 * 24 * 3_600_000), now, VIEW_EVENTS).await {
         Ok(events) => events,
         Err(e) => {
@@ -172,7 +170,7 @@ pub async fn alerts_page(
     let page = app::ssr::alerts_view::AlertsPage {
         base: view.base.to_string(),
         nonce: nonce.clone(),
-        can_write: view.roles.of(&user).can_write(),
+        can_write,
         user,
         now_ms: now,
         refresh_ms: u64::try_from(view.refresh.as_millis()).unwrap_or(1000),

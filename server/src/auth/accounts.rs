@@ -65,6 +65,8 @@ pub struct Auth {
     tickets: TicketBook,
     devices: Devices,
     refusals: RefusalLog,
+    /// The config's `viewers`: read-only whatever the users file says.
+    viewers: std::collections::BTreeSet<String>,
     /// In a cluster: the shared book and the key shared tickets are signed with.
     shared: Option<(Arc<dyn SharedAuth>, [u8; 32])>,
     /// Counters.
@@ -113,6 +115,7 @@ impl Auth {
             tickets: TicketBook::default(),
             devices,
             refusals: RefusalLog::default(),
+            viewers: std::collections::BTreeSet::new(),
             shared: None,
             stats: AuthStats::default(),
         }
@@ -125,6 +128,19 @@ impl Auth {
     pub fn with_shared(mut self, book: Arc<dyn SharedAuth>, ticket_key: [u8; 32]) -> Self {
         self.shared = Some((book, ticket_key));
         self
+    }
+
+    /// The config's `viewers = [..]`: these users are viewers whatever the users file says.
+    pub fn with_viewers(mut self, viewers: impl IntoIterator<Item = String>) -> Self {
+        self.viewers = viewers.into_iter().collect();
+        self
+    }
+
+    /// `user`'s role in force: the users file's, lowered to viewer by the config's `viewers`;
+    /// `None` for a user the file does not have (removed, or never there).
+    pub fn role_of(&self, user: &str) -> Option<super::role::Role> {
+        let role = self.users().role_of(user)?;
+        Some(if self.viewers.contains(user) { super::role::Role::Viewer } else { role })
     }
 
     /// A budget found spent by another instance: `subject` (see
@@ -203,17 +219,30 @@ impl Auth {
             self.stats.failures.fetch_add(1, Ordering::Relaxed);
             return Err(self.refuse(client, AuthError::Invalid, "malformed Authorization header"));
         };
+        self.check_password(&user, password, headers, client).await
+    }
+
+    /// Whether `password` is `user`'s, asked by `client` whose request has `headers` (its device
+    /// cookie): the same throttles, device budgets, cache and bounded hashing for the login form
+    /// as for Basic.
+    pub async fn check_password(
+        &self,
+        user: &str,
+        password: String,
+        headers: &HeaderMap,
+        client: ClientIp,
+    ) -> Result<Login, AuthError> {
         let users = self.users();
-        let device = self.devices.read(headers, &user, users.version_of(&user).map(short), now_ms());
-        let who = device.map_or(Who::Untrusted { group: client.group, user: &user }, Who::Device);
+        let device = self.devices.read(headers, user, users.version_of(user).map(short), now_ms());
+        let who = device.map_or(Who::Untrusted { group: client.group, user }, Who::Device);
         if let Some(wait) = self.throttle.blocked(who) {
-            return Err(self.throttled(client, &user, wait));
+            return Err(self.throttled(client, user, wait));
         }
         let digest = mac(&self.key, &[user.as_bytes(), b"\0", password.as_bytes()]);
         if let Some(user) = self.cache.get(&digest, &users) {
             return Ok(Login { user, device: device.is_some() });
         }
-        match self.cache.once(digest, || self.verify(digest, who, &user, password)).await {
+        match self.cache.once(digest, || self.verify(digest, who, user, password)).await {
             Outcome::Valid => Ok(Login { user: Arc::from(user), device: device.is_some() }),
             Outcome::Invalid => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -222,7 +251,7 @@ impl Auth {
                 }
                 Err(AuthError::Invalid)
             }
-            Outcome::Throttled(wait) => Err(self.throttled(client, &user, wait)),
+            Outcome::Throttled(wait) => Err(self.throttled(client, user, wait)),
             Outcome::Busy => {
                 self.stats.busy.fetch_add(1, Ordering::Relaxed);
                 Err(AuthError::Busy)

@@ -12,9 +12,12 @@
 //! - [`shared`]: what the instances of a cluster share (redeemed tickets, login budgets), as a
 //!   trait the cluster implements;
 //! - [`role`]: who may act (write actions) and who may only look, and the [`role::Writer`]
-//!   extractor of a write action.
+//!   extractor of a write action; [`principal`]: who made a request and how they proved it;
+//! - [`gate`]: all of the above that decides who a request is, as the routes take it;
+//! - [`session`]: the login form's server-side sessions; [`token`]: API tokens; [`totp`]: the
+//!   optional second factor.
 //!
-//! This file holds what the routes use: the [`BasicUser`] extractor and the [`require_basic`]
+//! This file holds what the routes use: the [`Principal`] extractor and the [`require_basic`]
 //! middleware; [`error`] holds the refusal ([`AuthError`]: 401 or 429). Imports nothing of the
 //! server but [`crate::clock`] and [`crate::http::client_ip`]; it does not know the UI.
 
@@ -23,17 +26,22 @@ pub mod cache;
 pub mod credentials;
 pub mod device;
 pub mod error;
+pub mod gate;
 pub mod password;
+pub mod principal;
 pub mod refusals;
 pub mod role;
+pub mod session;
 pub mod shared;
 pub mod throttle;
 pub mod ticket;
+pub mod token;
+pub mod totp;
 pub mod users;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -41,37 +49,35 @@ use axum::response::{IntoResponse, Response};
 
 pub use accounts::{Auth, AuthStats, Login, generate_password};
 pub use error::AuthError;
+pub use gate::{Gate, LoginMode};
 pub use throttle::LoginLimits;
 pub use ticket::{TICKET_TTL, TicketState};
 pub use users::{Users, UsersError};
 
+pub use principal::{Principal, Via};
+pub use role::Role;
+
 use crate::http::client_ip::ClientIp;
 
-/// The user of a request that carried valid Basic credentials. [`require_basic`] also leaves it
-/// in the request's extensions for what runs after it (the UI's server functions).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BasicUser(pub Arc<str>);
-
-impl<S: Send + Sync> FromRequestParts<S> for BasicUser
-where
-    Arc<Auth>: FromRef<S>,
-{
+/// The [`Principal`] the authentication layer left on the request; 401 on a route outside it.
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = AuthError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Arc::<Auth>::from_ref(state);
-        auth.check_basic(&parts.headers, ClientIp::of(parts)).await.map(|login| BasicUser(login.user))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().ok_or(AuthError::Missing)
     }
 }
 
 /// Middleware for everything behind Basic auth: refuses with 401, 429 or 503, or records the
-/// [`BasicUser`] in the request's extensions; a browser without a valid device cookie gets one.
+/// [`Principal`] in the request's extensions; a browser without a valid device cookie gets one.
 pub async fn require_basic(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     match auth.check_basic(&parts.headers, ClientIp::of(&parts)).await {
         Ok(Login { user, device }) => {
             let cookie = (!device).then(|| auth.device_cookie(&user)).flatten();
-            parts.extensions.insert(BasicUser(user));
+            // Verified against the accounts just now: a user without a role has just been removed.
+            let role = auth.role_of(&user).unwrap_or(Role::Viewer);
+            parts.extensions.insert(Principal { user, role, via: Via::Basic });
             let mut response = next.run(Request::from_parts(parts, body)).await;
             if let Some(cookie) = cookie {
                 response.headers_mut().append(SET_COOKIE, cookie);

@@ -228,7 +228,7 @@ mod tests {
             (alice_hash().replace(",p=1", ",p=1,x=3"), "malformed"),
             (good_bcrypt[..59].to_owned(), "60 characters"),
             (format!("{good_bcrypt}x"), "60 characters"),
-            (format!("{good_bcrypt}:extra"), "60 characters"),
+            (format!("{good_bcrypt}:extra"), "the third field (the role)"),
             (cost_3, "between 4 and 31"),
             (cost_32, "between 4 and 31"),
             (format!("$2y$04${}", "*".repeat(53)), "malformed"),

@@ -1,66 +1,60 @@
-//! What an authenticated user may do. Until accounts carry real roles (the login issue), there
-//! are two: a *viewer* sees everything and changes nothing (the config file's top-level
-//! `viewers = ["name", ..]`), everyone else is an *editor* and may also act (silence and
-//! acknowledge alerts). [`Writer`] is the extractor of a write action: the user who may act, or a
-//! 403.
+//! What an authenticated user may do. Two roles: a *viewer* sees everything and changes nothing;
+//! an *admin* may also act (silence and acknowledge alerts, send a test notification, see others'
+//! sessions and the audit log, revoke them). A user's role is the users file's third field
+//! (`name:hash:role`; a two-field line is an admin, so no upgrade breaks), lowered to viewer when
+//! the config's top-level `viewers = [..]` names the user; an API token may carry a lower role
+//! than its user's, never a higher one.
+//!
+//! [`Writer`] is the extractor of an admin's write action: the [`Principal`] the authentication
+//! layer left on the request, when it is an admin, else a 403.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::BasicUser;
+use super::principal::Principal;
 
 /// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
     /// Sees everything, changes nothing.
     Viewer,
-    /// Sees everything and may act (silence, acknowledge).
-    Editor,
+    /// Sees everything and may act (silence, acknowledge, revoke others' sessions, read the audit).
+    Admin,
 }
 
 impl Role {
     /// Whether this role may take write actions.
     pub fn can_write(self) -> bool {
-        self == Self::Editor
+        self == Self::Admin
     }
 
-    /// The word shown for it.
+    /// The word shown for it, and written in the users file and the store.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Viewer => "viewer",
-            Self::Editor => "editor",
+            Self::Admin => "admin",
         }
     }
-}
 
-/// Who has which role: the read-only users by name; everybody else is an editor.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Roles {
-    viewers: BTreeSet<String>,
-}
-
-impl Roles {
-    /// `viewers` read only, everybody else editors.
-    pub fn new(viewers: impl IntoIterator<Item = String>) -> Self {
-        Self { viewers: viewers.into_iter().collect() }
-    }
-
-    /// The role of `user`.
-    pub fn of(&self, user: &str) -> Role {
-        if self.viewers.contains(user) { Role::Viewer } else { Role::Editor }
+    /// The role named `word` (`viewer` or `admin`).
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "viewer" => Some(Self::Viewer),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
     }
 }
 
 /// Why a write action was refused for its user: a 403 with the reason as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
-    /// The user is read-only.
-    #[error("refused: {0} is a read-only user (listed in `viewers`)")]
+    /// The user (or the token) is read-only.
+    #[error("refused: {0} is a viewer (read-only); this action needs an admin")]
     ReadOnly(Arc<str>),
     /// No authenticated user reached the handler (a route outside the authentication layer).
     #[error("refused: no authenticated user")]
@@ -73,24 +67,21 @@ impl IntoResponse for RoleError {
     }
 }
 
-/// The user of a write action: authenticated (the [`BasicUser`] that [`super::require_basic`]
-/// left on the request) and allowed to act.
+/// The user of a write action: authenticated (the [`Principal`] the authentication layer left on
+/// the request) and an admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Writer(pub Arc<str>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Writer
-where
-    Arc<Roles>: FromRef<S>,
-{
+impl<S: Send + Sync> FromRequestParts<S> for Writer {
     type Rejection = RoleError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Some(BasicUser(user)) = parts.extensions.get::<BasicUser>().cloned() else {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(principal) = parts.extensions.get::<Principal>() else {
             return Err(RoleError::NoUser);
         };
-        match Arc::<Roles>::from_ref(state).of(&user) {
-            Role::Editor => Ok(Self(user)),
-            Role::Viewer => Err(RoleError::ReadOnly(user)),
+        match principal.role {
+            Role::Admin => Ok(Self(principal.user.clone())),
+            Role::Viewer => Err(RoleError::ReadOnly(principal.user.clone())),
         }
     }
 }
@@ -100,11 +91,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn viewers_read_and_everybody_else_writes() {
-        let roles = Roles::new(["wall".to_owned()]);
-        assert_eq!(roles.of("wall"), Role::Viewer);
-        assert_eq!(roles.of("admin"), Role::Editor);
-        assert_eq!(roles.of("Wall"), Role::Editor, "user names are compared exactly, as the users file has them");
-        assert!(!Role::Viewer.can_write() && Role::Editor.can_write());
+    fn roles_are_named_and_only_admins_write() {
+        assert_eq!(Role::parse("viewer"), Some(Role::Viewer));
+        assert_eq!(Role::parse("admin"), Some(Role::Admin));
+        assert_eq!(Role::parse("Admin"), None, "role words are exact");
+        assert_eq!(Role::parse("editor"), None);
+        assert!(!Role::Viewer.can_write() && Role::Admin.can_write());
+        assert!(Role::Viewer < Role::Admin, "a token's role is the lower of its own and its user's");
     }
 }

@@ -65,6 +65,14 @@ impl Store {
         }
     }
 
+    /// Hands a login's write (session, token, second factor, audit record) to the writer; never
+    /// waits. Lost only when the writer is gone (logged).
+    pub fn auth(&self, write: super::auth::AuthWrite) {
+        if self.jobs.send(Job::Auth(write)).is_err() {
+            tracing::warn!("history store: the writer has stopped; a login's change is not kept");
+        }
+    }
+
     /// What waits for the writer now: bytes and samples.
     pub fn backlog(&self) -> (usize, usize) {
         (self.backlog.bytes.load(Ordering::Relaxed), self.backlog.samples.load(Ordering::Relaxed))

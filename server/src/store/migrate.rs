@@ -3,7 +3,7 @@
 //! so a crash at any point leaves the file at one version or the next, never between: the next
 //! start simply runs the step again.
 //!
-//! - 0 -> 5: a new file gets the current tables at once.
+//! - 0 -> 6: a new file gets the current tables at once.
 //! - 1 -> 2: chunks leave the WITHOUT ROWID table (whose rows over a quarter of a page spilled
 //!   into overflow pages). Files left half-way by the old three-transaction step (a `chunk_v1`
 //!   table beside or instead of `chunk`) are finished, not refused.
@@ -12,6 +12,7 @@
 //!   minutes, once: older versions missed some); `damaged` holds chunks set aside.
 //! - 3 -> 4: the alerts' tables: events, instances, silences (see [`super::alerts`]).
 //! - 4 -> 5: the notifications' outbox, a row per (event, channel) (see [`super::outbox`]).
+//! - 5 -> 6: the login's sessions, API tokens, second factors and audit log (see [`super::auth`]).
 //!
 //! `LIVEDASH_FAULT_MIGRATION=<step>` makes the process abort inside that step (`copy`: after
 //! copying the chunks, before the transaction commits): the test of a crash mid-migration.
@@ -21,7 +22,7 @@ use rusqlite::Connection;
 use super::error::StoreError;
 
 /// The schema's version, kept in `PRAGMA user_version`.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS series (
@@ -172,7 +173,7 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
                 tx.execute_batch(V3)?;
                 tx.execute_batch(ALERTS)?;
                 tx.execute_batch(OUTBOX)?;
-                Ok(())
+                auth_tables(tx)
             })?,
             1 => step(conn, 2, v1_to_v2)?,
             2 => step(conn, 3, |tx| {
@@ -185,9 +186,18 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
             })?,
             3 => step(conn, 4, |tx| Ok(tx.execute_batch(ALERTS)?))?,
             4 => step(conn, 5, |tx| Ok(tx.execute_batch(OUTBOX)?))?,
+            5 => step(conn, 6, auth_tables)?,
             v => return Err(StoreError::Schema(format!("schema {v} is not one livedash ever made"))),
         }
     }
+}
+
+/// The login's tables (schema 6).
+fn auth_tables(tx: &Connection) -> Result<(), StoreError> {
+    for group in super::auth::schema::ALL {
+        tx.execute_batch(group)?;
+    }
+    Ok(())
 }
 
 /// The file's version.

@@ -11,7 +11,8 @@
 //! - [`rollup`]: points into min/max/mean/last buckets, and buckets into coarser ones.
 //! - [`downsample`]: at most N points for a range, spikes kept (min and max per bucket).
 //! - [`alerts`]: the alerts' events, instances and silences (written by the same writer);
-//!   [`outbox`]: the notifications' outbox, a row per (event, channel), written with the event.
+//!   [`outbox`]: the notifications' outbox, a row per (event, channel), written with the event;
+//!   [`auth`]: the login's sessions, tokens, second factors and audit log.
 //! - [`error`]: what can go wrong.
 //!
 //! Tiers: full resolution ([`Tier::Raw`]), then 1-minute and 1-hour roll-ups, each kept for its
@@ -22,6 +23,7 @@
 //! sources, the config or the router (the server's wiring feeds it sample frames).
 
 pub mod alerts;
+pub mod auth;
 pub mod clock;
 pub mod codec;
 pub mod db;

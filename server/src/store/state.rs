@@ -59,6 +59,8 @@ pub enum Job {
     Sample(Queued),
     /// Keep this about the alerts (an event, an instance's state, a silence).
     Alert(super::alerts::AlertWrite),
+    /// Keep this about logins (a session, a token, a second factor, an audit record).
+    Auth(super::auth::AuthWrite),
     /// Say when everything before this is written.
     Flush(std::sync::mpsc::Sender<()>),
     /// Write what is queued, then stop.

@@ -60,6 +60,7 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
         let mut batch = Vec::new();
         let mut flushes = Vec::new();
         let mut alert_writes = std::mem::take(&mut alerts_owed.writes);
+        let mut auth_writes = Vec::new();
         let mut stop = false;
         let mut take = |job: Job, batch: &mut Vec<Parsed>| match job {
             Job::Sample(text) => {
@@ -68,6 +69,7 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                 }
             }
             Job::Alert(write) => alert_writes.push(write),
+            Job::Auth(write) => auth_writes.push(write),
             Job::Flush(done) => flushes.push(done),
             Job::Stop => stop = true,
         };
@@ -122,6 +124,12 @@ pub fn run(config: &StoreConfig, shared: &Arc<Shared>, jobs: &Receiver<Job>) {
                         shared.set_failing(&e);
                         alerts_owed.keep(alert_writes);
                     }
+                }
+                // Logins are few and each is kept when it happens: a failed write is logged, not
+                // retried (a session still works from memory; the next write of it keeps it).
+                if let Err(e) = super::auth::write(c, &auth_writes) {
+                    tracing::warn!(error = %e, writes = auth_writes.len(), "history store: login changes not kept");
+                    shared.set_failing(&e);
                 }
                 maint.run(c, config, shared, now_ms(), Instant::now());
             }

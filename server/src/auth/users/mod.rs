@@ -1,5 +1,7 @@
-//! The users file (`--users-file` / `LIVEDASH_USERS_FILE`): one `name:hash` line per account, hashes
-//! in argon2id PHC form (`livedash hash-password`) or bcrypt from `htpasswd -nB user`.
+//! The users file (`--users-file` / `LIVEDASH_USERS_FILE`): one `name:hash[:role]` line per
+//! account, hashes in argon2id PHC form (`livedash hash-password`) or bcrypt from
+//! `htpasswd -nB user`; the role is `admin` or `viewer` (see [`super::role`]), `admin` when the
+//! line has none (the two-field lines of earlier versions).
 //!
 //! Loading checks every line and stops at the first bad one with an error naming the file, the line
 //! number and the reason, never the hash. [`Users::verify`] is deliberately slow and costs the same
@@ -16,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha2::{Digest, Sha256};
 
 use super::password::{Scheme, Stored, check_hash, hash_password};
+use super::role::Role;
 
 /// The longest accepted user name, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -32,7 +35,7 @@ pub enum UsersError {
         #[source]
         source: io::Error,
     },
-    /// A line is not a valid `name:hash` account. The reason never quotes the hash.
+    /// A line is not a valid `name:hash[:role]` account. The reason never quotes the hash.
     #[error("users file {}, line {line}: {reason}", path.display())]
     Line {
         /// The file.
@@ -48,14 +51,15 @@ pub enum UsersError {
 struct Account {
     name: String,
     stored: Stored,
+    role: Role,
     /// SHA-256 of the stored hash, computed once: asked on every request (cache, device cookie).
     version: [u8; 32],
 }
 
 impl Account {
-    fn new(name: &str, stored: Stored) -> Self {
+    fn new(name: &str, stored: Stored, role: Role) -> Self {
         let version = Sha256::digest(stored.hash.as_bytes()).into();
-        Self { name: name.to_owned(), stored, version }
+        Self { name: name.to_owned(), stored, role, version }
     }
 }
 
@@ -81,7 +85,8 @@ impl fmt::Debug for Users {
 impl Users {
     /// Parses the text of a users file; `path_for_messages` only names the file in errors.
     ///
-    /// Blank lines and lines starting with `#` are skipped; every other line must be `name:hash`.
+    /// Blank lines and lines starting with `#` are skipped; every other line must be
+    /// `name:hash` or `name:hash:role` (hashes never hold a `:`).
     /// The first bad line stops parsing.
     pub fn parse(text: &str, path_for_messages: &Path) -> Result<Users, UsersError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -105,10 +110,19 @@ impl Users {
                 return Err(bad(format!("user {name} appears twice, first on line {first}")));
             }
             let hash = hash.trim_end();
+            let (hash, role) = match hash.split_once(':') {
+                None => (hash, Role::Admin),
+                Some((hash, word)) => match Role::parse(word) {
+                    Some(role) => (hash, role),
+                    // The word is not secret, but a mistyped hash could land here: say what is
+                    // accepted, quote nothing.
+                    None => return Err(bad("the third field (the role) must be `admin` or `viewer`".to_owned())),
+                },
+            };
             let scheme = check_hash(hash).map_err(bad)?;
             by_name.insert(name.to_owned(), accounts.len());
             first_line_of.push(number);
-            accounts.push(Account::new(name, Stored { hash: hash.to_owned(), scheme }));
+            accounts.push(Account::new(name, Stored { hash: hash.to_owned(), scheme }, role));
         }
         let dummy = Stored::dummy_like(accounts.first().map(|a| a.stored.scheme));
         Ok(Users { accounts, by_name, dummy, checks: AtomicU64::new(0) })
@@ -133,7 +147,7 @@ impl Users {
     /// version tells nothing of the password.
     pub fn single_versioned(user: &str, password: &str, key: Option<&[u8; 32]>) -> Users {
         let stored = Stored { hash: hash_password(password), scheme: Scheme::Argon2id };
-        let mut account = Account::new(user, stored);
+        let mut account = Account::new(user, stored, Role::Admin);
         if let Some(key) = key {
             account.version = super::credentials::mac(key, &[user.as_bytes(), b"\0", password.as_bytes()]);
         }
@@ -170,6 +184,11 @@ impl Users {
     /// for an unknown user. Lets a reload find sessions of removed users or changed passwords.
     pub fn version_of(&self, user: &str) -> Option<[u8; 32]> {
         self.account(user).map(|a| a.version)
+    }
+
+    /// `user`'s role as the file gives it (see [`super::Auth::role_of`] for the one in force).
+    pub fn role_of(&self, user: &str) -> Option<Role> {
+        self.account(user).map(|a| a.role)
     }
 
     /// The user names, in file order.

@@ -248,3 +248,14 @@ fn a_byte_order_mark_is_ignored() {
     let users = Users::parse(&format!("\u{feff}bob:{}\n", bob_hash()), path()).unwrap();
     assert!(users.verify("bob", BOB_PW));
 }
+
+#[test]
+fn the_third_field_is_the_role_and_two_fields_mean_admin() {
+    let text = format!("old:{}\nwall:{}:viewer\nboss:{}:admin\n", alice_hash(), alice_hash(), alice_hash());
+    let users = Users::parse(&text, Path::new("/etc/livedash/users")).expect("valid");
+    assert_eq!(users.role_of("old"), Some(Role::Admin), "an earlier version's line keeps its powers");
+    assert_eq!(users.role_of("wall"), Some(Role::Viewer));
+    assert_eq!(users.role_of("boss"), Some(Role::Admin));
+    assert_eq!(users.role_of("nobody"), None);
+    assert!(users.verify("wall", ALICE_PW), "the role is not part of the hash");
+}
