@@ -179,6 +179,7 @@ pub async fn ws_diagnose(origin: String, ticket: String) -> Result<String, Serve
 pub mod ssr {
     pub mod alerts_rows;
     pub mod alerts_view;
+    pub mod audit_view;
     pub mod notify_rows;
     pub mod silence_form;
 

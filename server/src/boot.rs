@@ -18,7 +18,7 @@ use crate::live::ws::WsConfig;
 use crate::metrics::Observed;
 use crate::router;
 use crate::shutdown::Shutdown;
-use crate::store::StoreConfig;
+use crate::store::{Store, StoreConfig};
 
 /// The store's settings as the store takes them.
 pub(crate) fn store_config(s: &config::StoreSettings) -> StoreConfig {
@@ -106,15 +106,23 @@ pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
     }
 }
 
-/// Who a request is: `auth` with the sessions, tokens and second factors beside it, and the audit.
-pub(crate) fn gate(auth: &Arc<Auth>, tls: bool) -> crate::auth::Gate {
+/// Who a request is: `auth` with the sessions, tokens and second factors beside it, and the audit
+/// (`<data_dir>/audit.log` and `store`), which `auth` records refused Basic credentials in.
+pub(crate) fn gate(
+    auth: &Arc<Auth>,
+    tls: bool,
+    data_dir: &std::path::Path,
+    store: Option<&Arc<Store>>,
+) -> crate::auth::Gate {
     use crate::auth::{gate::LoginMode, session, token, totp};
+    let audit = crate::audit::Audit::new(data_dir, store.cloned());
+    auth.set_audit(audit.clone());
     crate::auth::Gate {
         auth: auth.clone(),
         sessions: Arc::new(session::Sessions::new(session::SessionPolicy::default())),
         tokens: Arc::new(token::Tokens::default()),
         totp: Arc::new(totp::Totp::default()),
-        audit: crate::audit::Audit::default(),
+        audit,
         mode: LoginMode::Form,
         tls,
     }

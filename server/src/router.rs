@@ -1,5 +1,5 @@
 //! The routes: `/healthz` open (counts only), `/ws` behind its own admission, everything else (the
-//! page, its files, the Alerts view, `/api/*` with the detailed `/api/health`, the alerts and the
+//! page, its files, the Alerts view, the audit view, `/api/*` with the detailed `/api/health`, the alerts and the
 //! notifications, `/metrics`) behind Basic
 //! authentication; all of it under the base path of
 //! `--public-url` when there is one. Holds [`AppState`], from which each sub-system takes its part.
@@ -58,6 +58,13 @@ pub struct AppState {
     pub notifier: Notifier,
 }
 
+/// The audit, for the write actions' [`auth::role::Writer`] and the records of their handlers.
+impl FromRef<AppState> for crate::audit::Audit {
+    fn from_ref(state: &AppState) -> Self {
+        state.gate.audit.clone()
+    }
+}
+
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every
 /// response (HSTS when `tls`).
 pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
@@ -79,6 +86,7 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/history", get(api::history::history))
         .route("/api/series", get(api::history::series))
         .route("/alerts", get(ui::alerts_page))
+        .route("/audit", get(ui::audit_page))
         .route("/api/alerts", get(api::alerts::list))
         .route("/api/alerts/events", get(api::alerts::events))
         .route("/api/alerts/silence", post(api::alerts::silence))

@@ -13,6 +13,7 @@
 //!   trait the cluster implements;
 //! - [`role`]: who may act (write actions) and who may only look, and the [`role::Writer`]
 //!   extractor of a write action; [`principal`]: who made a request and how they proved it;
+//! - [`audited`]: refused Basic credentials in the audit;
 //! - [`gate`]: all of the above that decides who a request is, as the routes take it;
 //! - [`session`]: the login form's server-side sessions; [`token`]: API tokens; [`totp`]: the
 //!   optional second factor.
@@ -22,6 +23,7 @@
 //! server but [`crate::clock`] and [`crate::http::client_ip`]; it does not know the UI.
 
 pub mod accounts;
+pub mod audited;
 pub mod cache;
 pub mod credentials;
 pub mod device;
