@@ -106,15 +106,26 @@ pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
     }
 }
 
-/// Who a request is: `auth` with the sessions, tokens and second factors beside it, and the audit.
-pub(crate) fn gate(auth: &Arc<Auth>, tls: bool) -> crate::auth::Gate {
+/// Who a request is: `auth` with the sessions, tokens and second factors beside it (tokens and
+/// second factors kept in `store` when there is one, read from it now), and the audit.
+pub(crate) fn gate(
+    auth: &Arc<Auth>,
+    tls: bool,
+    store: Option<&Arc<crate::store::Store>>,
+    shutdown: &Shutdown,
+) -> crate::auth::Gate {
     use crate::auth::{gate::LoginMode, session, token, totp};
+    let audit = crate::audit::Audit::default();
+    let backing = store.map(|s| token::Backing { store: s.clone(), path: s.config().path.clone() });
+    let tokens = Arc::new(token::Tokens::new(backing.clone(), audit.clone()));
+    tokens.spawn_refresh(shutdown.clone());
+    let totp = Arc::new(totp::Totp::new(backing, audit.clone()));
     crate::auth::Gate {
         auth: auth.clone(),
         sessions: Arc::new(session::Sessions::new(session::SessionPolicy::default())),
-        tokens: Arc::new(token::Tokens::default()),
-        totp: Arc::new(totp::Totp::default()),
-        audit: crate::audit::Audit::default(),
+        tokens,
+        totp,
+        audit,
         mode: LoginMode::Form,
         tls,
     }

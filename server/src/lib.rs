@@ -296,7 +296,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
-        gate: boot::gate(&auth, tls.is_some()),
+        gate: boot::gate(&auth, tls.is_some(), store.as_ref(), &shutdown),
         hub,
         ws,
         metrics: observed,

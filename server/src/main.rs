@@ -9,7 +9,8 @@ use clap::Parser;
 use livedash_server::auth::Auth;
 use livedash_server::auth::password;
 use livedash_server::config::{
-    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, NotifyCommand, ServeArgs, UsersSource,
+    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, NotifyCommand, ServeArgs, TokenCommand,
+    UsersSource,
 };
 use livedash_server::{Running, tls};
 use tracing_subscriber::EnvFilter;
@@ -51,6 +52,7 @@ async fn run() -> anyhow::Result<()> {
             let args = ServeArgs::for_file(config, None, cli.serve.data_dir.clone())?;
             return notify_test(&args, &channel).await;
         }
+        Some(Command::Token { command }) => return token_command(command),
         None => {}
     }
     // Before any slow start-up work (TLS, password hashing): a SIGHUP or SIGTERM from a service
@@ -119,6 +121,57 @@ async fn notify_test(args: &ServeArgs, channel: &str) -> anyhow::Result<()> {
     let sample = livedash_server::notify::channel::sample(channel);
     let answer = c.send(&sample).await.with_context(|| format!("channel {channel:?}"))?;
     print_line(format!("{channel}: {} {}", answer.code, answer.text).trim_end())
+}
+
+/// `livedash token create|list|revoke`, on the store the server with the same options would use.
+fn token_command(command: TokenCommand) -> anyhow::Result<()> {
+    use livedash_server::auth::token::admin;
+    let at = match &command {
+        TokenCommand::Create { at, .. } | TokenCommand::List { at } | TokenCommand::Revoke { at, .. } => at,
+    };
+    let config = Config::from_args(&ServeArgs::for_tokens(at)?, std::env::var_os(ADMIN_PASSWORD_ENV))?;
+    let store = config.store.as_ref().context("store = \"none\": API tokens are kept in the history store")?;
+    let day = |ms: Option<u64>| ms.map_or_else(|| "-".to_owned(), livedash_server::clock::utc_label);
+    match command {
+        TokenCommand::Create { user, role, expires, name, .. } => {
+            let accounts = match &config.users {
+                UsersSource::File(path) => livedash_server::auth::Users::load(path)?,
+                UsersSource::Admin(_) => livedash_server::auth::Users::single(ADMIN_USER, ""),
+            };
+            let auth = Auth::new(accounts, livedash_server::auth::LoginLimits::default())
+                .with_viewers(config.viewers.iter().cloned());
+            let (secret, row) = admin::create(&store.path, &user, auth.role_of(&user), role, &name, expires)?;
+            let id = livedash_server::store::auth::tokens::hex(&row.id);
+            #[allow(clippy::print_stderr)] // a note for the person, apart from the token on stdout
+            {
+                eprintln!("token {id} for {user} ({}), expires {}; shown once:", row.role, day(row.expires_ms));
+            }
+            print_line(&secret)
+        }
+        TokenCommand::List { .. } => {
+            let mut out = format!(
+                "{:<32}  {:<12} {:<6}  {:<20} {:<20} {:<20} name\n",
+                "id", "user", "role", "created", "last used", "expires"
+            );
+            for t in admin::list(&store.path)? {
+                out.push_str(&format!(
+                    "{:<32}  {:<12} {:<6}  {:<20} {:<20} {:<20} {}\n",
+                    livedash_server::store::auth::tokens::hex(&t.id),
+                    t.user,
+                    t.role,
+                    day(Some(t.created_ms)),
+                    day(t.used_ms),
+                    day(t.expires_ms),
+                    t.name
+                ));
+            }
+            print_line(out.trim_end())
+        }
+        TokenCommand::Revoke { id, .. } => {
+            let row = admin::revoke(&store.path, &id)?;
+            print_line(&format!("revoked {} of {}", livedash_server::store::auth::tokens::hex(&row.id), row.user))
+        }
+    }
 }
 
 #[allow(clippy::print_stdout)] // the command's output

@@ -61,14 +61,14 @@ pub struct Auth {
     cache: CredentialCache,
     hashing: Arc<Semaphore>,
     waiting: AtomicUsize,
-    throttle: Throttle,
+    pub(super) throttle: Throttle,
     tickets: TicketBook,
-    devices: Devices,
+    pub(super) devices: Devices,
     refusals: RefusalLog,
     /// The config's `viewers`: read-only whatever the users file says.
     viewers: std::collections::BTreeSet<String>,
     /// In a cluster: the shared book and the key shared tickets are signed with.
-    shared: Option<(Arc<dyn SharedAuth>, [u8; 32])>,
+    pub(super) shared: Option<(Arc<dyn SharedAuth>, [u8; 32])>,
     /// Counters.
     pub stats: AuthStats,
 }
@@ -88,7 +88,7 @@ pub fn generate_password() -> String {
 }
 
 /// The part of a password version that tickets and device cookies carry.
-fn short(version: [u8; 32]) -> Version {
+pub(super) fn short(version: [u8; 32]) -> Version {
     let mut out = [0; VERSION_LEN];
     out.copy_from_slice(&version[..VERSION_LEN]);
     out
@@ -149,7 +149,7 @@ impl Auth {
         self.throttle.block_key(subject, wait);
     }
 
-    fn users(&self) -> Arc<Users> {
+    pub(super) fn users(&self) -> Arc<Users> {
         self.users.read().clone()
     }
 
@@ -259,7 +259,7 @@ impl Auth {
         }
     }
 
-    fn throttled(&self, client: ClientIp, user: &str, wait: std::time::Duration) -> AuthError {
+    pub(super) fn throttled(&self, client: ClientIp, user: &str, wait: std::time::Duration) -> AuthError {
         self.stats.throttled.fetch_add(1, Ordering::Relaxed);
         if self.refusals.first(client.addr, "too many attempts") {
             tracing::warn!(ip = %client.addr, user = ?user, retry_after_s = wait.as_secs(), "login throttled");
