@@ -181,6 +181,7 @@ pub mod ssr {
     pub mod alerts_view;
     pub mod notify_rows;
     pub mod silence_form;
+    pub mod totp_view;
 
     use std::sync::Arc;
 

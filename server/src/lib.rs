@@ -5,6 +5,7 @@
 //! The rooms below, and what each may import, are described in their own `mod.rs`:
 //!
 //! - [`config`]: flags, variables and the file, merged and validated;
+//! - [`account`]: a user's second-factor page and the kiosk URL (an API token for a session);
 //! - [`alerts`]: rules evaluated on every sample, their states, events and silences;
 //! - [`notify`]: the alerts told through channels, from a durable outbox;
 //! - [`auth`]: accounts, Basic credentials, tickets, throttling;
@@ -19,6 +20,7 @@
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
 
+pub mod account;
 pub mod alerts;
 pub mod api;
 pub mod audit;

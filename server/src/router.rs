@@ -14,6 +14,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 
+use crate::account;
 use crate::alerts::Alerts;
 use crate::api;
 use crate::auth::{self, Auth};
@@ -72,6 +73,7 @@ pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
 
 /// The routes at the root, as if there were no base path.
 fn routes(state: AppState, base: Arc<str>) -> Router {
+    let account = account::Account { gate: state.gate.clone(), base: base.clone(), site: state.site.clone() };
     let backend = UiBackend { auth: state.auth.clone(), hub: state.hub.clone(), ws: state.ws.config.clone() };
     let protected = ui::pages(Router::new(), &state, backend, base)
         .route("/metrics", get(metrics::handler))
@@ -86,10 +88,12 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/notify", get(api::notify::channels))
         .route("/api/notify/deliveries", get(api::notify::deliveries))
         .route("/api/notify/test", post(api::notify::test))
+        .merge(account::protected(account.clone()))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_basic));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(ws::handler))
+        .merge(account::open(account))
         .merge(protected)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)

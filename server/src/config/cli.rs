@@ -122,9 +122,9 @@ fn parse_role(s: &str) -> Result<crate::auth::Role, String> {
     crate::auth::Role::parse(s).ok_or_else(|| "`viewer` or `admin`".to_owned())
 }
 
-/// A token's life: 1 minute to 10 years.
+/// A token's life: 1 second to 10 years.
 fn parse_expires(s: &str) -> Result<Duration, String> {
-    parse::parse_duration(s, Duration::from_secs(60), Duration::from_secs(10 * 366 * 86_400))
+    parse::parse_duration(s, Duration::from_secs(1), Duration::from_secs(10 * 366 * 86_400))
 }
 
 /// `livedash notify ...`.

@@ -142,6 +142,14 @@ impl Totp {
         Enrolment { secret: code::base32(&secret), svg: code::qr_svg(&uri).unwrap_or_default(), uri }
     }
 
+    /// The enrolment of the base32 `secret` a page showed, shown again (after a wrong first code);
+    /// `None` if it is not a secret of the right length.
+    pub fn resume(&self, user: &str, secret: &str) -> Option<Enrolment> {
+        let secret = code::from_base32(secret)?;
+        let uri = code::uri(user, &secret);
+        Some(Enrolment { secret: code::base32(&secret), svg: code::qr_svg(&uri).unwrap_or_default(), uri })
+    }
+
     /// Enrols `user` with the base32 `secret` a page showed, if `first` is a current code of it:
     /// the ten recovery codes, to show once. Replaces any factor the user had.
     pub fn confirm(&self, user: &str, secret: &str, first: &str) -> Result<Vec<String>, TotpError> {
