@@ -68,12 +68,19 @@ async fn until<F: AsyncFnMut() -> bool>(mut f: F) -> bool {
     false
 }
 
+/// Stops the server with SIGTERM (it writes what its store was handed) and waits for it.
+async fn stop(mut child: tokio::process::Child) {
+    let pid = child.id().expect("running").to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops").expect("exit status");
+}
+
 #[tokio::test]
 async fn tokens_made_by_the_command_work_until_they_expire_or_are_revoked() {
     let dir = temp_dir("tokens-cli");
     let users = users(&dir);
     let addr = free_addr();
-    let mut server = livedash(addr, &dir).arg("--users-file").arg(&users).spawn().expect("spawn");
+    let server = livedash(addr, &dir).arg("--users-file").arg(&users).spawn().expect("spawn");
     assert!(wait_listening(addr, Duration::from_secs(20)).await, "the server did not come up");
 
     // Made while the server runs: honoured on first use, as Bearer and as ann's Basic password.
@@ -125,7 +132,7 @@ async fn tokens_made_by_the_command_work_until_they_expire_or_are_revoked() {
     assert!(line_of(&listed().await, "wall").is_none());
 
     // A restart keeps them (only the hash is in the file).
-    server.kill().await.expect("kill");
+    stop(server).await;
     let db = std::fs::read(dir.join("history.db")).expect("the store");
     assert!(!db.windows(admin.len()).any(|w| w == admin.as_bytes()), "the token itself is not kept");
     let mut server = livedash(addr, &dir).arg("--users-file").arg(&users).spawn().expect("spawn");
