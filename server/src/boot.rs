@@ -112,12 +112,17 @@ pub(crate) fn gate(
     auth: &Arc<Auth>,
     tls: bool,
     store: Option<&Arc<crate::store::Store>>,
+    shared_tokens: Option<Arc<dyn crate::auth::token::shared::SharedTokens>>,
     shutdown: &Shutdown,
 ) -> crate::auth::Gate {
     use crate::auth::{gate::LoginMode, session, token, totp};
     let audit = crate::audit::Audit::default();
     let backing = store.map(|s| token::Backing { store: s.clone(), path: s.config().path.clone() });
-    let tokens = Arc::new(token::Tokens::new(backing.clone(), audit.clone()));
+    let tokens = token::Tokens::new(backing.clone(), audit.clone());
+    let tokens = Arc::new(match shared_tokens {
+        Some(shared) => tokens.with_shared(shared),
+        None => tokens,
+    });
     tokens.spawn_refresh(shutdown.clone());
     let totp = Arc::new(totp::Totp::new(backing, audit.clone()));
     crate::auth::Gate {

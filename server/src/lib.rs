@@ -197,6 +197,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(settings) => Some(cluster::Link::new(settings, &config.sources, config.history)?),
         None => None,
     };
+    let shared_tokens = link.as_ref().map(|l| l.tokens() as Arc<dyn auth::token::shared::SharedTokens>);
     let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()))
         .with_viewers(config.viewers.iter().cloned());
     let auth = Arc::new(match (&link, &config.cluster) {
@@ -298,7 +299,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
-        gate: boot::gate(&auth, tls.is_some(), store.as_ref(), &shutdown),
+        gate: boot::gate(&auth, tls.is_some(), store.as_ref(), shared_tokens, &shutdown),
         hub,
         ws,
         metrics: observed,

@@ -52,7 +52,7 @@ async fn run() -> anyhow::Result<()> {
             let args = ServeArgs::for_file(config, None, cli.serve.data_dir.clone())?;
             return notify_test(&args, &channel).await;
         }
-        Some(Command::Token { command }) => return token_command(command),
+        Some(Command::Token { command }) => return token_command(command).await,
         None => {}
     }
     // Before any slow start-up work (TLS, password hashing): a SIGHUP or SIGTERM from a service
@@ -124,54 +124,19 @@ async fn notify_test(args: &ServeArgs, channel: &str) -> anyhow::Result<()> {
 }
 
 /// `livedash token create|list|revoke`, on the store the server with the same options would use.
-fn token_command(command: TokenCommand) -> anyhow::Result<()> {
-    use livedash_server::auth::token::admin;
+async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
     let at = match &command {
         TokenCommand::Create { at, .. } | TokenCommand::List { at } | TokenCommand::Revoke { at, .. } => at,
     };
     let config = Config::from_args(&ServeArgs::for_tokens(at)?, std::env::var_os(ADMIN_PASSWORD_ENV))?;
-    let store = config.store.as_ref().context("store = \"none\": API tokens are kept in the history store")?;
-    let day = |ms: Option<u64>| ms.map_or_else(|| "-".to_owned(), livedash_server::clock::utc_label);
-    match command {
-        TokenCommand::Create { user, role, expires, name, .. } => {
-            let accounts = match &config.users {
-                UsersSource::File(path) => livedash_server::auth::Users::load(path)?,
-                UsersSource::Admin(_) => livedash_server::auth::Users::single(ADMIN_USER, ""),
-            };
-            let auth = Auth::new(accounts, livedash_server::auth::LoginLimits::default())
-                .with_viewers(config.viewers.iter().cloned());
-            let (secret, row) = admin::create(&store.path, &user, auth.role_of(&user), role, &name, expires)?;
-            let id = livedash_server::store::auth::tokens::hex(&row.id);
-            #[allow(clippy::print_stderr)] // a note for the person, apart from the token on stdout
-            {
-                eprintln!("token {id} for {user} ({}), expires {}; shown once:", row.role, day(row.expires_ms));
-            }
-            print_line(&secret)
-        }
-        TokenCommand::List { .. } => {
-            let mut out = format!(
-                "{:<32}  {:<12} {:<6}  {:<20} {:<20} {:<20} name\n",
-                "id", "user", "role", "created", "last used", "expires"
-            );
-            for t in admin::list(&store.path)? {
-                out.push_str(&format!(
-                    "{:<32}  {:<12} {:<6}  {:<20} {:<20} {:<20} {}\n",
-                    livedash_server::store::auth::tokens::hex(&t.id),
-                    t.user,
-                    t.role,
-                    day(Some(t.created_ms)),
-                    day(t.used_ms),
-                    day(t.expires_ms),
-                    t.name
-                ));
-            }
-            print_line(out.trim_end())
-        }
-        TokenCommand::Revoke { id, .. } => {
-            let row = admin::revoke(&store.path, &id)?;
-            print_line(&format!("revoked {} of {}", livedash_server::store::auth::tokens::hex(&row.id), row.user))
+    let printed = livedash_server::account::command::run(command, &config).await?;
+    if let Some(note) = printed.note {
+        #[allow(clippy::print_stderr)] // a note for the person, apart from the output
+        {
+            eprintln!("{note}");
         }
     }
+    print_line(&printed.out)
 }
 
 #[allow(clippy::print_stdout)] // the command's output

@@ -1,11 +1,14 @@
 //! A user's own account pages and the kiosk login: the second factor's enrolment page
 //! (`/account/totp`, [`totp`]) and the kiosk URL that trades an API token for a remembered session
 //! (`/login/token`, [`kiosk`]). Each takes [`Account`]: the [`Gate`], the base path and the site's
-//! origin (for the same-origin guard of its forms).
+//! origin (for the same-origin guard of its forms). [`command`]: `livedash token ...` as the
+//! binary runs it.
 //!
-//! May import the auth wing, [`crate::http`], [`crate::audit`], [`crate::clock`] and [`crate::ui`]
-//! (which renders the pages); nothing imports it but the router.
+//! May import the auth wing, [`crate::http`], [`crate::audit`], [`crate::clock`], [`crate::ui`]
+//! (which renders the pages), [`crate::config`], [`crate::store`] and [`crate::cluster`] (the
+//! command's tokens in Redis); nothing imports it but the router (and the binary).
 
+pub mod command;
 pub mod kiosk;
 pub mod totp;
 

@@ -11,6 +11,7 @@
 //! | `P:ticket:NONCE` | string | a redeemed WebSocket ticket, until it expires |
 //! | `P:budget:HASH` | string | a login budget's theoretical arrival time (GCRA), until it refills |
 //! | `P:blocks` | stream | login budgets found spent, for every instance to refuse too |
+//! | `P:tokens` | hash | API tokens: handle (hex) to the row, the secret's SHA-256 only, revocations marked |
 //! | `P:notify:ID/CHANNEL` | string | a notification's delivery: the claiming lease token, or `done:TOKEN` once its receiver accepted it; kept for days |
 
 use sha2::{Digest, Sha256};
@@ -49,6 +50,11 @@ impl Keys {
     /// The stream of spent budgets.
     pub fn blocks(&self) -> String {
         self.key("blocks")
+    }
+
+    /// The API tokens.
+    pub fn tokens(&self) -> String {
+        self.key("tokens")
     }
 
     /// `source`'s lease.

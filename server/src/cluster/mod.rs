@@ -9,7 +9,7 @@
 //! epoch, and a resume from another epoch gets a full `hello`.
 //!
 //! Authentication is shared too ([`book`]): tickets are redeemed once across the instances and
-//! login budgets are kept in Redis. When Redis is unreachable every instance fetches every source
+//! login budgets are kept in Redis; so are API tokens ([`tokens`]). When Redis is unreachable every instance fetches every source
 //! itself, says so (`/healthz`, the page, `/metrics`) and goes back to the shared stream by itself
 //! when Redis answers again ([`state::Mode`]).
 //!
@@ -35,6 +35,7 @@ pub mod keys;
 pub mod reader;
 pub mod scripts;
 pub mod state;
+pub mod tokens;
 pub mod transitions;
 
 use std::sync::Arc;
@@ -100,6 +101,11 @@ impl Link {
     /// The shared book of tickets and login budgets, for [`Auth::with_shared`].
     pub fn book(&self) -> Arc<Book> {
         Arc::new(Book { conn: self.conn.clone(), keys: self.keys.clone(), reachable: self.state.reachable.clone() })
+    }
+
+    /// The shared book of API tokens.
+    pub fn tokens(&self) -> Arc<tokens::TokenBook> {
+        Arc::new(tokens::TokenBook { conn: self.conn.clone(), keys: self.keys.clone() })
     }
 
     /// This instance's view of the cluster.

@@ -13,13 +13,15 @@
 //! written at most once a minute; the first use of a (UTC) day is audited (`token_use`).
 //!
 //! - [`mint`]: a new secret and its row (shared with the command, [`admin`]);
-//! - [`admin`]: the command's reads and writes on the store file.
+//! - [`admin`]: the command's reads and writes on the store file;
+//! - [`shared`]: the tokens in a cluster's Redis, so that every instance knows every token.
 //!
 //! May import the auth wing's [`super::role`] and [`super::principal`], the store's rows
 //! ([`crate::store::auth::tokens`]), [`crate::audit`] and [`crate::clock`].
 
 pub mod admin;
 mod mint;
+pub mod shared;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -122,6 +124,8 @@ pub struct Tokens {
     live: RwLock<HashMap<Handle, Entry>>,
     backing: Option<Backing>,
     audit: Audit,
+    /// In a cluster: the shared book.
+    shared: Option<Arc<dyn shared::SharedTokens>>,
     /// When the table was last read (monotonic); one read at a time.
     read: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -130,7 +134,8 @@ impl Tokens {
     /// Tokens kept in `backing` (in memory only without one), their uses told to `audit`. Reads
     /// the table once now (blocking: at start-up).
     pub fn new(backing: Option<Backing>, audit: Audit) -> Self {
-        let tokens = Self { live: RwLock::default(), backing, audit, read: tokio::sync::Mutex::new(None) };
+        let tokens =
+            Self { live: RwLock::default(), backing, audit, shared: None, read: tokio::sync::Mutex::new(None) };
         if let Some(b) = &tokens.backing {
             match read_rows(&b.path) {
                 Ok(rows) => tokens.replace(&rows),
@@ -140,6 +145,25 @@ impl Tokens {
         tokens
     }
 
+    /// The same, in a cluster whose instances share their tokens through `shared` (read on a miss
+    /// and with every refresh, besides the store).
+    pub fn with_shared(mut self, shared: Arc<dyn shared::SharedTokens>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Puts `row` in the cluster's book, if there is one (a second at most: the token works here
+    /// whatever Redis says).
+    async fn share(&self, row: TokenRow) {
+        if let Some(shared) = &self.shared
+            && !matches!(tokio::time::timeout(Duration::from_secs(1), shared.put(row)).await, Ok(Ok(())))
+        {
+            tracing::warn!(
+                "API tokens: the cluster's Redis did not take a token change; other instances learn it from it only once it answers"
+            );
+        }
+    }
+
     /// A new token of `user` with `role`, called `name`, for `expires` if given: its secret
     /// (shown once) and the token.
     pub async fn create(&self, user: &str, role: Role, name: &str, expires: Option<Duration>) -> (String, Token) {
@@ -147,8 +171,9 @@ impl Tokens {
         let (secret, row) = mint(user, role, name, expires, now);
         let entry = Entry::from_row(&row, now);
         if let Some(b) = &self.backing {
-            b.store.auth(AuthWrite::Token(TokenWrite::Create(row)));
+            b.store.auth(AuthWrite::Token(TokenWrite::Create(row.clone())));
         }
+        self.share(row).await;
         let mut token = None;
         if let Some(mut entry) = entry {
             entry.unsaved = Some(Instant::now());
@@ -222,7 +247,9 @@ impl Tokens {
     /// (start-up and the periodic refresh). Tokens revoked in the table leave memory; new ones
     /// join; those known keep their deadline and bookkeeping.
     pub async fn refresh(&self, asked: Option<Instant>) {
-        let Some(backing) = self.backing.clone() else { return };
+        if self.backing.is_none() && self.shared.is_none() {
+            return;
+        }
         let mut last = self.read.lock().await;
         if let (Some(asked), Some(last)) = (asked, *last)
             && (last >= asked || last.elapsed() < MISS_GAP)
@@ -230,15 +257,36 @@ impl Tokens {
             return;
         }
         *last = Some(Instant::now());
-        let rows = tokio::task::spawn_blocking(move || read_rows(&backing.path)).await;
-        let rows = match rows {
-            Ok(Ok(rows)) => rows,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "API tokens: cannot read the store; the tokens known stay in force");
-                return;
+        let mut rows = Vec::new();
+        if let Some(backing) = self.backing.clone() {
+            match tokio::task::spawn_blocking(move || read_rows(&backing.path)).await {
+                Ok(Ok(read)) => rows = read,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "API tokens: cannot read the store; the tokens known stay in force");
+                    return;
+                }
+                Err(_) => return,
             }
-            Err(_) => return,
-        };
+        }
+        if let Some(shared) = &self.shared {
+            let Ok(Ok(book)) = tokio::time::timeout(Duration::from_secs(1), shared.all()).await else {
+                // Unreachable: what this instance knows stays in force.
+                return;
+            };
+            for row in book {
+                let known = rows.iter().position(|r| r.id == row.id);
+                match (row.revoked_ms, known) {
+                    (Some(at), Some(i)) => {
+                        rows.swap_remove(i);
+                        if let Some(b) = &self.backing {
+                            b.store.auth(AuthWrite::Token(TokenWrite::Revoke { id: row.id, revoked_ms: at }));
+                        }
+                    }
+                    (None, None) => rows.push(row),
+                    _ => {}
+                }
+            }
+        }
         self.replace(&rows);
     }
 
@@ -272,7 +320,7 @@ impl Tokens {
 
     /// Reads the table again every [`REFRESH_EVERY`] until `shutdown`.
     pub fn spawn_refresh(self: &Arc<Self>, mut shutdown: crate::shutdown::Shutdown) {
-        if self.backing.is_none() {
+        if self.backing.is_none() && self.shared.is_none() {
             return;
         }
         let tokens = self.clone();
@@ -290,9 +338,23 @@ impl Tokens {
     /// Revokes the token `handle`; the one revoked, if it was live.
     pub async fn revoke(&self, handle: Handle) -> Option<Token> {
         let entry = self.live.write().remove(&handle)?;
+        let now = now_ms();
         if let Some(b) = &self.backing {
-            b.store.auth(AuthWrite::Token(TokenWrite::Revoke { id: handle.0, revoked_ms: now_ms() }));
+            b.store.auth(AuthWrite::Token(TokenWrite::Revoke { id: handle.0, revoked_ms: now }));
         }
+        let t = &entry.token;
+        self.share(TokenRow {
+            id: handle.0,
+            secret: entry.secret,
+            name: t.name.clone(),
+            user: t.user.to_string(),
+            role: t.role.as_str().to_owned(),
+            created_ms: t.created_ms,
+            used_ms: t.used_ms,
+            expires_ms: t.expires_ms,
+            revoked_ms: Some(now),
+        })
+        .await;
         Some(entry.token)
     }
 
@@ -323,30 +385,4 @@ fn read_rows(path: &std::path::Path) -> Result<Vec<TokenRow>, crate::store::Stor
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_token_works_until_revoked_and_a_wrong_one_never() {
-        let tokens = Tokens::default();
-        let (secret, token) = tokens.create("ann", Role::Viewer, "wall", None).await;
-        assert!(secret.starts_with(PREFIX));
-        assert_eq!(tokens.check(&secret).await.map(|t| t.handle), Some(token.handle));
-        assert!(tokens.check(&format!("{secret}x")).await.is_none());
-        assert!(tokens.check("ldt_").await.is_none());
-        assert!(tokens.check(&secret.replace(PREFIX, "xxx_")).await.is_none());
-        assert_eq!(tokens.list(Some("ann")).await.len(), 1);
-        assert!(tokens.list(Some("bob")).await.is_empty());
-        assert!(tokens.revoke(token.handle).await.is_some());
-        assert!(tokens.check(&secret).await.is_none());
-    }
-
-    #[tokio::test]
-    async fn an_expired_token_stops() {
-        let tokens = Tokens::default();
-        let (secret, _) = tokens.create("ann", Role::Admin, "short", Some(Duration::from_millis(30))).await;
-        assert!(tokens.check(&secret).await.is_some());
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        assert!(tokens.check(&secret).await.is_none());
-    }
-}
+mod tests;
