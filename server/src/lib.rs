@@ -197,6 +197,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     };
     let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()))
         .with_viewers(config.viewers.iter().cloned());
+    let redis_sessions = link.as_ref().map(|l| l.sessions(config.sessions));
     let auth = Arc::new(match (&link, &config.cluster) {
         (Some(link), Some(settings)) => {
             auth.with_shared(link.book(), auth::shared::derive_key(&settings.secret.0, "websocket tickets"))
@@ -255,9 +256,16 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         }
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
+    let gate = boot::gate(config, &auth, store.as_ref(), tls.is_some());
+    if let Some(redis) = redis_sessions {
+        gate.sessions.keep_in(Arc::new(redis.clone()));
+        redis.listen(gate.sessions.clone(), shutdown.clone());
+    }
+    boot::spawn_session_keeper(gate.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {
         auth: auth.clone(),
+        gate: gate.clone(),
         hub: hub.clone(),
         config: Arc::new(boot::ws_config(config, tls.is_some())),
         connections: connections.clone(),
@@ -296,7 +304,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
-        gate: boot::gate(&auth, tls.is_some()),
+        gate,
         hub,
         ws,
         metrics: observed,
