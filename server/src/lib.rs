@@ -95,6 +95,8 @@ pub struct Running {
     pub metrics_addr: Option<SocketAddr>,
     /// The accounts (to replace them on SIGHUP).
     pub auth: Arc<Auth>,
+    /// Who requests are: the sessions, tokens and second factors beside the accounts.
+    pub gate: auth::Gate,
     /// The open sockets.
     pub connections: Arc<Connections>,
     /// The history store, unless history is kept in memory only.
@@ -304,7 +306,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
-        gate,
+        gate: gate.clone(),
         hub,
         ws,
         metrics: observed,
@@ -322,6 +324,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         tls: tls.map(|t| (t.fingerprint, t.cert_path)),
         metrics_addr,
         auth,
+        gate,
         connections,
         store,
         alerts,

@@ -199,13 +199,13 @@ impl Sessions {
         gone
     }
 
-    /// Ends every session of `user`; the ones ended.
+    /// Ends every session of `user` (in a cluster, those made on other instances too); the ones
+    /// ended.
     pub async fn end_user(&self, user: &str, reason: EndReason) -> Vec<Session> {
-        let handles: Vec<Handle> =
-            self.live.read().values().filter(|e| &*e.session.user == user).map(|e| e.session.handle).collect();
         let mut gone = Vec::new();
-        for handle in handles {
-            gone.extend(self.end(handle, reason).await);
+        for session in self.list(Some(user)).await {
+            self.end(session.handle, reason).await;
+            gone.push(session);
         }
         gone
     }
@@ -264,15 +264,20 @@ impl Sessions {
         false
     }
 
-    /// The live sessions, of `user` only or of everyone, newest first.
+    /// The live sessions, of `user` only or of everyone, newest first (in a cluster, those made
+    /// on other instances too).
     pub async fn list(&self, user: Option<&str>) -> Vec<Session> {
-        let mut all: Vec<Session> = self
-            .live
-            .read()
-            .values()
-            .filter(|e| user.is_none_or(|u| &*e.session.user == u))
-            .map(|e| e.session.clone())
-            .collect();
+        let mut all: HashMap<Handle, Session> =
+            self.live.read().values().map(|e| (e.session.handle, e.session.clone())).collect();
+        let (now, wall) = (Instant::now(), now_ms());
+        for keep in self.keeps() {
+            for row in keep.all().await {
+                if let Some(session) = session_of(&row).filter(|s| self.deadlines(s, now, wall).is_some()) {
+                    all.entry(session.handle).or_insert(session);
+                }
+            }
+        }
+        let mut all: Vec<Session> = all.into_values().filter(|s| user.is_none_or(|u| &*s.user == u)).collect();
         all.sort_by_key(|s| std::cmp::Reverse(s.created_ms));
         all
     }
