@@ -18,7 +18,7 @@ use crate::live::ws::WsConfig;
 use crate::metrics::Observed;
 use crate::router;
 use crate::shutdown::Shutdown;
-use crate::store::StoreConfig;
+use crate::store::{Store, StoreConfig};
 
 /// The store's settings as the store takes them.
 pub(crate) fn store_config(s: &config::StoreSettings) -> StoreConfig {
@@ -106,18 +106,70 @@ pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
     }
 }
 
-/// Who a request is: `auth` with the sessions, tokens and second factors beside it, and the audit.
-pub(crate) fn gate(auth: &Arc<Auth>, tls: bool) -> crate::auth::Gate {
-    use crate::auth::{gate::LoginMode, session, token, totp};
+/// Who a request is: `auth` with the sessions (kept in `store` when there is one: those it kept are
+/// taken in now), tokens and second factors beside it, and the audit.
+pub(crate) fn gate(config: &Config, auth: &Arc<Auth>, store: Option<&Arc<Store>>, tls: bool) -> crate::auth::Gate {
+    use crate::auth::{session, token, totp};
+    let sessions = Arc::new(session::Sessions::new(config.sessions));
+    if let Some(store) = store {
+        sessions.keep_in(Arc::new(session::sqlite::InStore(store.clone())));
+        // In a cluster, Redis is where sessions are known (an end on another instance would not
+        // reach this store's rows): those are found there when used.
+        if config.cluster.is_none() {
+            let taken = sessions.load(session::sqlite::load(store));
+            tracing::debug!(sessions = taken, "sessions taken in from the history store");
+        }
+    }
     crate::auth::Gate {
         auth: auth.clone(),
-        sessions: Arc::new(session::Sessions::new(session::SessionPolicy::default())),
+        sessions,
         tokens: Arc::new(token::Tokens::default()),
         totp: Arc::new(totp::Totp::default()),
         audit: crate::audit::Audit::default(),
-        mode: LoginMode::Form,
+        mode: config.login,
         tls,
     }
+}
+
+/// Ends expired sessions every second (their sockets close), and a user's sessions when the
+/// users file no longer has the password they logged in with (changed, or the user removed).
+pub(crate) fn spawn_session_keeper(gate: crate::auth::Gate, mut shutdown: Shutdown) {
+    use crate::auth::session::EndReason;
+    tokio::spawn(async move {
+        let mut accounts = gate.auth.changes();
+        let mut sweep = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = sweep.tick() => {
+                    for s in gate.sessions.sweep().await {
+                        tracing::debug!(user = ?s.user, "a session expired");
+                    }
+                }
+                changed = accounts.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    for s in gate.sessions.list(None).await {
+                        if gate.auth.user_version(&s.user) != Some(s.version)
+                            && gate.sessions.end(s.handle, EndReason::PasswordChanged).await.is_some()
+                        {
+                            tracing::info!(user = ?s.user, "a session ended: its user's password changed or the user was removed");
+                            let mut detail = serde_json::Map::new();
+                            detail.insert("session".to_owned(), s.handle.hex().into());
+                            detail.insert("device".to_owned(), s.device.clone().into());
+                            gate.audit.record(crate::audit::AuditEvent {
+                                kind: crate::audit::AuditKind::PasswordChanged,
+                                user: Some(s.user.to_string()),
+                                addr: None,
+                                detail,
+                            });
+                        }
+                    }
+                }
+                () = shutdown.stopped() => break,
+            }
+        }
+    });
 }
 
 /// How pending logins (between the password and the code) are signed and redeemed: with a key

@@ -200,6 +200,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()))
         .with_viewers(config.viewers.iter().cloned());
     let book = link.as_ref().map(|l| l.book() as Arc<dyn auth::shared::SharedAuth>);
+    let redis_sessions = link.as_ref().map(|l| l.sessions(config.sessions));
     let auth = Arc::new(match (&link, &config.cluster) {
         (Some(link), Some(settings)) => {
             auth.with_shared(link.book(), auth::shared::derive_key(&settings.secret.0, "websocket tickets"))
@@ -258,9 +259,16 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         }
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
+    let gate = boot::gate(config, &auth, store.as_ref(), tls.is_some());
+    if let Some(redis) = redis_sessions {
+        gate.sessions.keep_in(Arc::new(redis.clone()));
+        redis.listen(gate.sessions.clone(), shutdown.clone());
+    }
+    boot::spawn_session_keeper(gate.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {
         auth: auth.clone(),
+        gate: gate.clone(),
         hub: hub.clone(),
         config: Arc::new(boot::ws_config(config, tls.is_some())),
         connections: connections.clone(),
@@ -296,7 +304,6 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         None => None,
     };
     let base: Arc<str> = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
-    let gate = boot::gate(&auth, tls.is_some());
     let pages = Arc::new(ui::AccountPages::new());
     let login = login::LoginState::new(gate.clone(), base.clone(), pages, boot::pending(config, book));
     let state = AppState {

@@ -1,8 +1,8 @@
 //! The routes: `/healthz` open (counts only), `/ws` behind its own admission, the login form and
-//! logout open (they check what they are sent themselves), everything else (the
-//! page, its files, the Alerts view, the Sessions view, `/api/*` with the detailed `/api/health`, the alerts and the
-//! notifications, `/metrics`) behind Basic
-//! authentication; all of it under the base path of
+//! logout open (they check what they are sent themselves), everything else (the page, its files,
+//! the Alerts view, the Sessions view, `/api/*` with the detailed `/api/health`, the alerts and the
+//! notifications, `/metrics`) behind the authentication layer ([`auth::layer`]: API tokens, Basic,
+//! the session cookie); all of it under the base path of
 //! `--public-url` when there is one. Holds [`AppState`], from which each sub-system takes its part.
 
 use std::sync::Arc;
@@ -77,6 +77,7 @@ pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
 /// The routes at the root, as if there were no base path.
 fn routes(state: AppState, base: Arc<str>) -> Router {
     let backend = UiBackend { auth: state.auth.clone(), hub: state.hub.clone(), ws: state.ws.config.clone() };
+    let base_path = base.clone();
     let protected = ui::pages(Router::new(), &state, backend, base)
         .route("/metrics", get(metrics::handler))
         .route("/api/health", get(health_detail))
@@ -92,7 +93,10 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/notify/test", post(api::notify::test))
         .route("/sessions", get(login::view::page))
         .route("/sessions/revoke", post(login::view::revoke))
-        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_basic));
+        .layer(middleware::from_fn_with_state(
+            auth::GateLayer { gate: state.gate.clone(), base: base_path },
+            auth::authenticate,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(ws::handler))

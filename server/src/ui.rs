@@ -35,8 +35,11 @@ impl app::ssr::Backend for UiBackend {
         self.hub.snapshot()
     }
 
-    fn issue_ticket(&self, user: &str) -> String {
-        self.auth.issue_ticket(user)
+    fn issue_ticket(&self, user: &str, request: &Parts) -> String {
+        match request.extensions.get::<Principal>().map(|p| p.via) {
+            Some(crate::auth::Via::Session(handle)) => self.auth.issue_session_ticket(user, handle),
+            _ => self.auth.issue_ticket(user),
+        }
     }
 
     fn socket_problem(&self, page_origin: &str, ticket: &str, user: &str, request: &Parts) -> String {
