@@ -171,3 +171,17 @@ pub(crate) fn spawn_session_keeper(gate: crate::auth::Gate, mut shutdown: Shutdo
         }
     });
 }
+
+/// How pending logins (between the password and the code) are signed and redeemed: with a key
+/// derived from the cluster's secret and in its shared book (any instance takes the second step),
+/// else with a key of this process.
+pub(crate) fn pending(
+    config: &Config,
+    book: Option<Arc<dyn auth::shared::SharedAuth>>,
+) -> crate::login::pending::Pending {
+    let key = config
+        .cluster
+        .as_ref()
+        .map_or_else(auth::accounts::random, |c| auth::shared::derive_key(&c.secret.0, "pending logins"));
+    crate::login::pending::Pending::new(key, book)
+}

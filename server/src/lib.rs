@@ -10,6 +10,7 @@
 //! - [`auth`]: accounts, Basic credentials, tickets, throttling;
 //! - [`http`]: the connection loop, security headers, client facts;
 //! - [`tls`]: certificates and fingerprints;
+//! - [`login`]: the login form, logout and the Sessions view;
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
 //! - `boot`: start-up's settings and housekeeping helpers;
@@ -29,6 +30,7 @@ pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod live;
+pub mod login;
 pub mod metrics;
 pub mod notify;
 pub mod permissions;
@@ -199,6 +201,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     };
     let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()))
         .with_viewers(config.viewers.iter().cloned());
+    let book = link.as_ref().map(|l| l.book() as Arc<dyn auth::shared::SharedAuth>);
     let redis_sessions = link.as_ref().map(|l| l.sessions(config.sessions));
     let auth = Arc::new(match (&link, &config.cluster) {
         (Some(link), Some(settings)) => {
@@ -303,10 +306,13 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         None => None,
     };
     let base: Arc<str> = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
+    let pages = Arc::new(ui::AccountPages::new());
+    let login = login::LoginState::new(gate.clone(), base.clone(), pages, boot::pending(config, book));
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
         gate: gate.clone(),
+        login,
         hub,
         ws,
         metrics: observed,

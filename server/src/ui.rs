@@ -268,3 +268,51 @@ fn delivery_row(d: Delivery) -> app::ssr::notify_rows::DeliveryRow {
         done_ms: d.done_ms,
     }
 }
+
+/// The account pages (the login form, its code step, the Sessions view) and their policy: the
+/// pages' one script and one style sheet are allowed by their SHA-256, so that a page is the same
+/// bytes every time (a refused login for an unknown user reads exactly as one for a wrong
+/// password).
+pub struct AccountPages {
+    csp: String,
+}
+
+impl AccountPages {
+    /// The pages, with their policy worked out once.
+    pub fn new() -> Self {
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()));
+        let (script, style) = (hash(app::theme::PREPAINT_SCRIPT), hash(app::ssr::login_page::STYLE));
+        Self {
+            csp: format!(
+                "default-src 'none'; script-src 'sha256-{script}'; style-src 'self' 'sha256-{style}'; \
+                 img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            ),
+        }
+    }
+}
+
+impl Default for AccountPages {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl crate::login::Pages for AccountPages {
+    fn login(&self, page: &livedash::account::LoginPage) -> String {
+        app::ssr::login_page::login_document(page)
+    }
+
+    fn code(&self, page: &livedash::account::CodePage) -> String {
+        app::ssr::login_page::code_document(page)
+    }
+
+    fn sessions(&self, page: &livedash::account::SessionsPage) -> String {
+        app::ssr::sessions_page::document(page)
+    }
+
+    fn csp(&self) -> &str {
+        &self.csp
+    }
+}
