@@ -35,8 +35,11 @@ impl app::ssr::Backend for UiBackend {
         self.hub.snapshot()
     }
 
-    fn issue_ticket(&self, user: &str) -> String {
-        self.auth.issue_ticket(user)
+    fn issue_ticket(&self, user: &str, request: &Parts) -> String {
+        match request.extensions.get::<Principal>().map(|p| p.via) {
+            Some(crate::auth::Via::Session(handle)) => self.auth.issue_session_ticket(user, handle),
+            _ => self.auth.issue_ticket(user),
+        }
     }
 
     fn socket_problem(&self, page_origin: &str, ticket: &str, user: &str, request: &Parts) -> String {
@@ -263,6 +266,54 @@ fn delivery_row(d: Delivery) -> app::ssr::notify_rows::DeliveryRow {
         created_ms: d.created_ms,
         next_ms: d.next_ms,
         done_ms: d.done_ms,
+    }
+}
+
+/// The account pages (the login form, its code step, the Sessions view) and their policy: the
+/// pages' one script and one style sheet are allowed by their SHA-256, so that a page is the same
+/// bytes every time (a refused login for an unknown user reads exactly as one for a wrong
+/// password).
+pub struct AccountPages {
+    csp: String,
+}
+
+impl AccountPages {
+    /// The pages, with their policy worked out once.
+    pub fn new() -> Self {
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()));
+        let (script, style) = (hash(app::theme::PREPAINT_SCRIPT), hash(app::ssr::login_page::STYLE));
+        Self {
+            csp: format!(
+                "default-src 'none'; script-src 'sha256-{script}'; style-src 'self' 'sha256-{style}'; \
+                 img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            ),
+        }
+    }
+}
+
+impl Default for AccountPages {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl crate::login::Pages for AccountPages {
+    fn login(&self, page: &livedash::account::LoginPage) -> String {
+        app::ssr::login_page::login_document(page)
+    }
+
+    fn code(&self, page: &livedash::account::CodePage) -> String {
+        app::ssr::login_page::code_document(page)
+    }
+
+    fn sessions(&self, page: &livedash::account::SessionsPage) -> String {
+        app::ssr::sessions_page::document(page)
+    }
+
+    fn csp(&self) -> &str {
+        &self.csp
     }
 }
 

@@ -11,6 +11,9 @@
 //! | `P:ticket:NONCE` | string | a redeemed WebSocket ticket, until it expires |
 //! | `P:budget:HASH` | string | a login budget's theoretical arrival time (GCRA), until it refills |
 //! | `P:blocks` | stream | login budgets found spent, for every instance to refuse too |
+//! | `P:session:HANDLE` | hash | a live session (the SHA-256 of its cookie, never the cookie), until its lifetime ends |
+//! | `P:sessions` | set | the handles of the sessions (names of ended ones dropped when read) |
+//! | `P:session-ends` | stream | sessions ended on any instance, for every instance to close their sockets |
 //! | `P:tokens` | hash | API tokens: handle (hex) to the row, the secret's SHA-256 only, revocations marked |
 //! | `P:notify:ID/CHANNEL` | string | a notification's delivery: the claiming lease token, or `done:TOKEN` once its receiver accepted it; kept for days |
 
@@ -45,6 +48,21 @@ impl Keys {
     /// The stream of samples.
     pub fn samples(&self) -> String {
         self.key("samples")
+    }
+
+    /// The session whose handle is `hex`.
+    pub fn session(&self, hex: &str) -> String {
+        self.key(&format!("session:{hex}"))
+    }
+
+    /// The set of the sessions' handles.
+    pub fn sessions(&self) -> String {
+        self.key("sessions")
+    }
+
+    /// The stream of ended sessions.
+    pub fn session_ends(&self) -> String {
+        self.key("session-ends")
     }
 
     /// The stream of spent budgets.

@@ -376,4 +376,8 @@ pub struct ServeArgs {
     /// over within two of these after it dies or hangs [default: 3s].
     #[arg(long, env = "LIVEDASH_REDIS_LEASE", value_parser = parse::parse_lease)]
     pub redis_lease: Option<Duration>,
+
+    /// How browsers log in and how long sessions live.
+    #[command(flatten)]
+    pub login: super::login::LoginArgs,
 }
