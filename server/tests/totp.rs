@@ -155,3 +155,43 @@ async fn enrol_then_codes_once_recovery_once_password_alone_refused_token_kept()
     assert_eq!(snapshot(addr, &[("Authorization", &password)]).await, 200);
     server.kill().await.expect("kill");
 }
+
+#[tokio::test]
+async fn wrong_codes_spend_the_password_budgets_until_the_login_is_refused() {
+    let dir = temp_dir("totp-throttle");
+    let users = users(&dir);
+    let addr = free_addr();
+    let server = livedash(addr, &dir).arg("--users-file").arg(&users).spawn().expect("spawn");
+    assert!(wait_listening(addr, Duration::from_secs(20)).await, "the server did not come up");
+    let password = basic("ann", PASSWORD);
+    let page = get(addr, "/account/totp", &[("Authorization", &password)]).await;
+    let secret = between(&page.body, "data-testid=\"totp-secret\">").to_owned();
+    let confirm = format!("action=confirm&secret={secret}&code={}", code(&secret, 0));
+    assert_eq!(post(addr, "/account/totp", FORM, &confirm, &[("Authorization", &password)]).await.status, 200);
+
+    // Wrong codes from one address: past the budget (5 a minute for an address and a user) the
+    // answer is 429 with Retry-After, at the code step or already at the password step (a
+    // throttled subject is refused even with the right password, as for Basic).
+    let login = format!("username=ann&password={}", PASSWORD.replace(' ', "+"));
+    let mut throttled = None;
+    for _ in 0..12 {
+        let r = post(addr, "/login", FORM, &login, &[("Sec-Fetch-Site", "same-origin")]).await;
+        if r.status == 429 {
+            throttled = Some(r);
+            break;
+        }
+        let body = format!("pending={}&code=000000", between(&r.body, "name=\"pending\" value=\""));
+        let r = post(addr, "/login/code", FORM, &body, &[("Sec-Fetch-Site", "same-origin")]).await;
+        if r.status == 429 {
+            throttled = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    let r = throttled.expect("throttled within 12 wrong codes");
+    assert!(r.header("retry-after").is_some() && r.body.contains("Too many attempts"), "{}", r.body);
+    let r = post(addr, "/login", FORM, &login, &[("Sec-Fetch-Site", "same-origin")]).await;
+    assert_eq!(r.status, 429, "still refused with the right password: no code can be tried");
+    let mut server = server;
+    server.kill().await.expect("kill");
+}

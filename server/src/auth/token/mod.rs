@@ -7,7 +7,7 @@
 //! The tokens live in memory for the requests' path, loaded from the store at start. The command
 //! writes the store file while the server runs; the server finds such a token when it misses
 //! one, by reading the table again, at most once a second whatever the number of unknown tokens
-//! presented ([`Tokens::check`]), and picks up revocations made by the command within
+//! presented (a miss waits for the next read: [`Tokens::check`]), and picks up revocations made by the command within
 //! [`REFRESH_EVERY`]. Expiry is a wall date turned into a monotonic deadline when the token is
 //! first loaded: a wall clock that jumps afterwards neither ends nor extends it. `used_ms` is
 //! written at most once a minute; the first use of a (UTC) day is audited (`token_use`).
@@ -44,8 +44,9 @@ use crate::store::auth::tokens::{TokenRow, TokenWrite};
 /// What every token starts with, so that a token is told from a password at a glance (and by
 /// secret scanners).
 pub const PREFIX: &str = "ldt_";
-/// The least time between two reads of the table for a token not known (an unknown token costs
-/// no more than this).
+/// The least time between two reads of the table for a token not known: however many unknown
+/// tokens arrive, the table is read at most once per gap, and a token made a moment ago waits at
+/// most this long to be found.
 pub const MISS_GAP: Duration = Duration::from_secs(1);
 /// How often the table is read again for the command's revocations and new tokens.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
@@ -243,18 +244,23 @@ impl Tokens {
     }
 
     /// Reads the table again, unless it was read after `asked` (a read that started after the
-    /// caller missed answers it too) or less than [`MISS_GAP`] ago; `None` reads it regardless
-    /// (start-up and the periodic refresh). Tokens revoked in the table leave memory; new ones
+    /// caller missed answers it too); waits first until [`MISS_GAP`] has passed since the last
+    /// read; `None` reads it at once (the periodic refresh). Tokens revoked in the table leave memory; new ones
     /// join; those known keep their deadline and bookkeeping.
     pub async fn refresh(&self, asked: Option<Instant>) {
         if self.backing.is_none() && self.shared.is_none() {
             return;
         }
         let mut last = self.read.lock().await;
-        if let (Some(asked), Some(last)) = (asked, *last)
-            && (last >= asked || last.elapsed() < MISS_GAP)
-        {
-            return;
+        if let (Some(asked), Some(before)) = (asked, *last) {
+            if before >= asked {
+                return;
+            }
+            // One read at most per gap: the misses meanwhile wait for it (holding the lock), and
+            // every miss that arrived before a read is answered by it.
+            if let Some(wait) = MISS_GAP.checked_sub(before.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
         }
         *last = Some(Instant::now());
         let mut rows = Vec::new();
