@@ -1,5 +1,6 @@
 //! livedash core: what the server and the browser agree on, with no framework in sight.
 //!
+//! - [`account`]: what the server-rendered login form and Sessions view show.
 //! - [`alerts`]: alert instances, their states and events, and the `alerts` frame.
 //! - [`protocol`]: the versioned JSON frames sent over the WebSocket (`hello`, `sample`, `status`).
 //! - [`hello`]: a `hello` put together from sample frames already serialized (the server's side).
@@ -11,6 +12,7 @@
 //! Everything here compiles for the server and for `wasm32-unknown-unknown`, and is tested with
 //! plain `cargo test`.
 
+pub mod account;
 pub mod alerts;
 pub mod flatten;
 pub mod hello;

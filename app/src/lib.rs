@@ -157,11 +157,13 @@ pub async fn snapshot() -> Result<Hello, ServerFnError> {
 
 /// A short-lived, single-use ticket for opening the WebSocket as the logged-in user. Browsers do
 /// not reliably send Basic credentials with `new WebSocket()`, so the page asks for one of these
-/// over an ordinary authenticated request and opens `/ws?ticket=...`.
+/// over an ordinary authenticated request and opens `/ws?ticket=...`. A page of a session gets a
+/// ticket of that session (its socket closes when the session ends).
 #[server(prefix = "/api", endpoint = "ws-ticket", input = leptos::server_fn::codec::GetUrl)]
 pub async fn ws_ticket() -> Result<String, ServerFnError> {
+    let parts = use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))?;
     let user = ssr::user()?;
-    Ok(ssr::backend()?.issue_ticket(&user))
+    Ok(ssr::backend()?.issue_ticket(&user, &parts))
 }
 
 /// Why the live connection failed, as the server sees it: asked by the page after a socket that
@@ -180,8 +182,11 @@ pub mod ssr {
     pub mod alerts_rows;
     pub mod alerts_view;
     pub mod audit_view;
+    pub mod login_page;
     pub mod notify_rows;
+    pub mod sessions_page;
     pub mod silence_form;
+    pub mod totp_view;
 
     use std::sync::Arc;
 
@@ -192,8 +197,9 @@ pub mod ssr {
     pub trait Backend: Send + Sync + 'static {
         /// The current `hello` content.
         fn snapshot(&self) -> Hello;
-        /// A WebSocket ticket for `user`.
-        fn issue_ticket(&self, user: &str) -> String;
+        /// A WebSocket ticket for `user`, whose authenticated `request` asks for it (a ticket of
+        /// its session when it came with one).
+        fn issue_ticket(&self, user: &str, request: &http::request::Parts) -> String;
         /// Why a socket that the page at `page_origin` opened with `ticket` (issued to `user`) never
         /// opened, in words for the person at the page; `request` is the one asking.
         fn socket_problem(&self, page_origin: &str, ticket: &str, user: &str, request: &http::request::Parts)

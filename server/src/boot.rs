@@ -106,24 +106,95 @@ pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
     }
 }
 
-/// Who a request is: `auth` with the sessions, tokens and second factors beside it, and the audit
-/// (`<data_dir>/audit.log` and `store`), which `auth` records refused Basic credentials in.
+/// Who a request is: `auth` with the sessions (kept in `store` when there is one: those it kept are
+/// taken in now), tokens and second factors beside it, and the audit (`audit.log` in the data
+/// directory and the store), where `auth` records refused Basic credentials too.
+/// API tokens and second factors are kept in `store` too (read from it now; tokens also in the
+/// cluster's `shared_tokens`, read again until `shutdown`).
 pub(crate) fn gate(
+    config: &Config,
     auth: &Arc<Auth>,
-    tls: bool,
-    data_dir: &std::path::Path,
     store: Option<&Arc<Store>>,
+    shared_tokens: Option<Arc<dyn crate::auth::token::shared::SharedTokens>>,
+    tls: bool,
+    shutdown: &Shutdown,
 ) -> crate::auth::Gate {
-    use crate::auth::{gate::LoginMode, session, token, totp};
-    let audit = crate::audit::Audit::new(data_dir, store.cloned());
-    auth.set_audit(audit.clone());
-    crate::auth::Gate {
-        auth: auth.clone(),
-        sessions: Arc::new(session::Sessions::new(session::SessionPolicy::default())),
-        tokens: Arc::new(token::Tokens::default()),
-        totp: Arc::new(totp::Totp::default()),
-        audit,
-        mode: LoginMode::Form,
-        tls,
+    use crate::auth::{session, token, totp};
+    let sessions = Arc::new(session::Sessions::new(config.sessions));
+    if let Some(store) = store {
+        sessions.keep_in(Arc::new(session::sqlite::InStore(store.clone())));
+        // In a cluster, Redis is where sessions are known (an end on another instance would not
+        // reach this store's rows): those are found there when used.
+        if config.cluster.is_none() {
+            let taken = sessions.load(session::sqlite::load(store));
+            tracing::debug!(sessions = taken, "sessions taken in from the history store");
+        }
     }
+    // The audit log: <data-dir>/audit.log and the store; refused Basic credentials go there too.
+    let audit = crate::audit::Audit::new(&config.data_dir, store.cloned());
+    auth.set_audit(audit.clone());
+    let backing = store.map(|s| token::Backing { store: s.clone(), path: s.config().path.clone() });
+    let tokens = token::Tokens::new(backing.clone(), audit.clone());
+    let tokens = Arc::new(match shared_tokens {
+        Some(shared) => tokens.with_shared(shared),
+        None => tokens,
+    });
+    tokens.spawn_refresh(shutdown.clone());
+    let totp = Arc::new(totp::Totp::new(backing, audit.clone()));
+    crate::auth::Gate { auth: auth.clone(), sessions, tokens, totp, audit, mode: config.login, tls }
+}
+
+/// Ends expired sessions every second (their sockets close), and a user's sessions when the
+/// users file no longer has the password they logged in with (changed, or the user removed).
+pub(crate) fn spawn_session_keeper(gate: crate::auth::Gate, mut shutdown: Shutdown) {
+    use crate::auth::session::EndReason;
+    tokio::spawn(async move {
+        let mut accounts = gate.auth.changes();
+        let mut sweep = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = sweep.tick() => {
+                    for s in gate.sessions.sweep().await {
+                        tracing::debug!(user = ?s.user, "a session expired");
+                    }
+                }
+                changed = accounts.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    for s in gate.sessions.list(None).await {
+                        if gate.auth.user_version(&s.user) != Some(s.version)
+                            && gate.sessions.end(s.handle, EndReason::PasswordChanged).await.is_some()
+                        {
+                            tracing::info!(user = ?s.user, "a session ended: its user's password changed or the user was removed");
+                            let mut detail = serde_json::Map::new();
+                            detail.insert("session".to_owned(), s.handle.hex().into());
+                            detail.insert("device".to_owned(), s.device.clone().into());
+                            gate.audit.record(crate::audit::AuditEvent {
+                                kind: crate::audit::AuditKind::PasswordChanged,
+                                user: Some(s.user.to_string()),
+                                addr: None,
+                                detail,
+                            });
+                        }
+                    }
+                }
+                () = shutdown.stopped() => break,
+            }
+        }
+    });
+}
+
+/// How pending logins (between the password and the code) are signed and redeemed: with a key
+/// derived from the cluster's secret and in its shared book (any instance takes the second step),
+/// else with a key of this process.
+pub(crate) fn pending(
+    config: &Config,
+    book: Option<Arc<dyn auth::shared::SharedAuth>>,
+) -> crate::login::pending::Pending {
+    let key = config
+        .cluster
+        .as_ref()
+        .map_or_else(auth::accounts::random, |c| auth::shared::derive_key(&c.secret.0, "pending logins"));
+    crate::login::pending::Pending::new(key, book)
 }

@@ -5,11 +5,13 @@
 //! The rooms below, and what each may import, are described in their own `mod.rs`:
 //!
 //! - [`config`]: flags, variables and the file, merged and validated;
+//! - [`account`]: a user's second-factor page and the kiosk URL (an API token for a session);
 //! - [`alerts`]: rules evaluated on every sample, their states, events and silences;
 //! - [`notify`]: the alerts told through channels, from a durable outbox;
 //! - [`auth`]: accounts, Basic credentials, tickets, throttling;
 //! - [`http`]: the connection loop, security headers, client facts;
 //! - [`tls`]: certificates and fingerprints;
+//! - [`login`]: the login form, logout and the Sessions view;
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
 //! - `boot`: start-up's settings and housekeeping helpers;
@@ -19,6 +21,7 @@
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
 
+pub mod account;
 pub mod alerts;
 pub mod api;
 pub mod audit;
@@ -29,6 +32,7 @@ pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod live;
+pub mod login;
 pub mod metrics;
 pub mod notify;
 pub mod permissions;
@@ -95,6 +99,8 @@ pub struct Running {
     pub metrics_addr: Option<SocketAddr>,
     /// The accounts (to replace them on SIGHUP).
     pub auth: Arc<Auth>,
+    /// Who requests are: the sessions, tokens and second factors beside the accounts.
+    pub gate: auth::Gate,
     /// The open sockets.
     pub connections: Arc<Connections>,
     /// The history store, unless history is kept in memory only.
@@ -195,8 +201,11 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(settings) => Some(cluster::Link::new(settings, &config.sources, config.history)?),
         None => None,
     };
+    let shared_tokens = link.as_ref().map(|l| l.tokens() as Arc<dyn auth::token::shared::SharedTokens>);
     let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()))
         .with_viewers(config.viewers.iter().cloned());
+    let book = link.as_ref().map(|l| l.book() as Arc<dyn auth::shared::SharedAuth>);
+    let redis_sessions = link.as_ref().map(|l| l.sessions(config.sessions));
     let auth = Arc::new(match (&link, &config.cluster) {
         (Some(link), Some(settings)) => {
             auth.with_shared(link.book(), auth::shared::derive_key(&settings.secret.0, "websocket tickets"))
@@ -255,9 +264,16 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         }
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
+    let gate = boot::gate(config, &auth, store.as_ref(), shared_tokens, tls.is_some(), &shutdown);
+    if let Some(redis) = redis_sessions {
+        gate.sessions.keep_in(Arc::new(redis.clone()));
+        redis.listen(gate.sessions.clone(), shutdown.clone());
+    }
+    boot::spawn_session_keeper(gate.clone(), shutdown.clone());
     let connections = Arc::new(Connections::default());
     let ws = WsState {
         auth: auth.clone(),
+        gate: gate.clone(),
         hub: hub.clone(),
         config: Arc::new(boot::ws_config(config, tls.is_some())),
         connections: connections.clone(),
@@ -293,10 +309,13 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         None => None,
     };
     let base: Arc<str> = config.public_url.as_ref().map_or_else(|| Arc::from(""), |u| Arc::from(u.base.as_str()));
+    let pages = Arc::new(ui::AccountPages::new());
+    let login = login::LoginState::new(gate.clone(), base.clone(), pages, boot::pending(config, book));
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
-        gate: boot::gate(&auth, tls.is_some(), &config.data_dir, store.as_ref()),
+        gate: gate.clone(),
+        login,
         hub,
         ws,
         metrics: observed,
@@ -314,6 +333,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         tls: tls.map(|t| (t.fingerprint, t.cert_path)),
         metrics_addr,
         auth,
+        gate,
         connections,
         store,
         alerts,

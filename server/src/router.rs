@@ -1,7 +1,8 @@
-//! The routes: `/healthz` open (counts only), `/ws` behind its own admission, everything else (the
-//! page, its files, the Alerts view, the audit view, `/api/*` with the detailed `/api/health`, the alerts and the
-//! notifications, `/metrics`) behind Basic
-//! authentication; all of it under the base path of
+//! The routes: `/healthz` open (counts only), `/ws` behind its own admission, the login form and
+//! logout open (they check what they are sent themselves), everything else (the page, its files,
+//! the Alerts view, the Sessions view, the audit view, `/api/*` with the detailed `/api/health`, the alerts and the
+//! notifications, `/metrics`) behind the authentication layer ([`auth::layer`]: API tokens, Basic,
+//! the session cookie); all of it under the base path of
 //! `--public-url` when there is one. Holds [`AppState`], from which each sub-system takes its part.
 
 use std::sync::Arc;
@@ -14,12 +15,14 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 
+use crate::account;
 use crate::alerts::Alerts;
 use crate::api;
 use crate::auth::{self, Auth};
 use crate::cluster::state::State as ClusterState;
 use crate::http::headers;
 use crate::http::origin::SiteOrigin;
+use crate::login;
 use livedash::{ClusterStatus, SourceState, StoreStatus};
 
 use crate::live::hub::{Health, Hub};
@@ -38,6 +41,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Who a request is: accounts, sessions, tokens, second factors, the audit.
     pub gate: auth::Gate,
+    /// The login form, logout and the Sessions view.
+    pub login: login::LoginState,
     /// The fan-out hub (snapshot, health).
     pub hub: Arc<Hub>,
     /// What the WebSocket endpoint needs.
@@ -79,14 +84,17 @@ pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
 
 /// The routes at the root, as if there were no base path.
 fn routes(state: AppState, base: Arc<str>) -> Router {
+    let account = account::Account { gate: state.gate.clone(), base: base.clone(), site: state.site.clone() };
     let backend = UiBackend { auth: state.auth.clone(), hub: state.hub.clone(), ws: state.ws.config.clone() };
+    let base_path = base.clone();
     let protected = ui::pages(Router::new(), &state, backend, base)
         .route("/metrics", get(metrics::handler))
         .route("/api/health", get(health_detail))
         .route("/api/history", get(api::history::history))
         .route("/api/series", get(api::history::series))
         .route("/alerts", get(ui::alerts_page))
-        .route("/audit", get(ui::audit_page))
+        .route("/audit", get(api::audit::page))
+        .route("/api/audit", get(api::audit::list))
         .route("/api/alerts", get(api::alerts::list))
         .route("/api/alerts/events", get(api::alerts::events))
         .route("/api/alerts/silence", post(api::alerts::silence))
@@ -94,10 +102,20 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/notify", get(api::notify::channels))
         .route("/api/notify/deliveries", get(api::notify::deliveries))
         .route("/api/notify/test", post(api::notify::test))
-        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_basic));
+        .route("/sessions", get(login::view::page))
+        .route("/sessions/revoke", post(login::view::revoke))
+        .merge(account::protected(account.clone()))
+        .layer(middleware::from_fn_with_state(
+            auth::GateLayer { gate: state.gate.clone(), base: base_path },
+            auth::authenticate,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(ws::handler))
+        .merge(account::open(account))
+        .route("/login", get(login::form::page).post(login::form::submit))
+        .route("/login/code", post(login::form::code))
+        .route("/logout", post(login::logout::logout))
         .merge(protected)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)

@@ -1,8 +1,8 @@
 //! The UI's port into the server: [`UiBackend`] implements `app::ssr::Backend`, which the page uses
 //! while it renders and in its server functions; the page routes and the site's files; where the
 //! built site is; and the server-rendered Alerts view ([`alerts_page`], never hydrated: the alerts,
-//! the notifications' channels and deliveries, a message's silence link) and the admin's audit
-//! view ([`audit_page`]). The only server file that names `app` types.
+//! the notifications' channels and deliveries, a message's silence link) and the drawing of the
+//! admin's audit view ([`audit_document`]). The only server file that names `app` types.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,8 +35,11 @@ impl app::ssr::Backend for UiBackend {
         self.hub.snapshot()
     }
 
-    fn issue_ticket(&self, user: &str) -> String {
-        self.auth.issue_ticket(user)
+    fn issue_ticket(&self, user: &str, request: &Parts) -> String {
+        match request.extensions.get::<Principal>().map(|p| p.via) {
+            Some(crate::auth::Via::Session(handle)) => self.auth.issue_session_ticket(user, handle),
+            _ => self.auth.issue_ticket(user),
+        }
     }
 
     fn socket_problem(&self, page_origin: &str, ticket: &str, user: &str, request: &Parts) -> String {
@@ -266,84 +269,94 @@ fn delivery_row(d: Delivery) -> app::ssr::notify_rows::DeliveryRow {
     }
 }
 
-/// How many records the audit view shows at most.
-pub const AUDIT_VIEW_ROWS: usize = 200;
-
-/// `GET /audit`: the audit view, for admins (a viewer gets 403, recorded as a role refusal);
-/// `?kind=` (a kind's word) and `?user=` filter it, anything else in them is a 400.
-pub async fn audit_page(
-    axum::extract::State(gate): axum::extract::State<crate::auth::Gate>,
-    axum::extract::State(view): axum::extract::State<AlertsView>,
-    axum::extract::Query(query): axum::extract::Query<std::collections::BTreeMap<String, String>>,
-    client: crate::http::client_ip::ClientIp,
-    principal: Principal,
-) -> axum::response::Response {
-    use axum::http::StatusCode;
-    use axum::http::header::CONTENT_SECURITY_POLICY;
-    use axum::response::IntoResponse;
-    use base64::Engine;
-
-    use crate::audit::{AuditEvent, AuditKind};
-
-    let page = |status: StatusCode, text: &str| {
-        let text = text.replace('&', "&amp;").replace('<', "&lt;");
-        let html = format!(
-            "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Audit log</title><h1>Audit log</h1>\
-             <p>{text}</p><p><a href=\"./\">Back to the dashboard</a></p></html>"
-        );
-        (status, axum::response::Html(html)).into_response()
-    };
-    if !principal.role.can_write() {
-        let event = AuditEvent::new(AuditKind::RoleRefused, Some(&principal.user), Some(client.addr))
-            .with("method", "GET")
-            .with("path", "/audit")
-            .with("role", principal.role.as_str());
-        gate.audit.record(event);
-        return page(StatusCode::FORBIDDEN, "Only an admin can read the audit log; you are logged in as a viewer.");
-    }
-    let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let kind = match given("kind").map(|k| AuditKind::parse(k).ok_or(k)) {
-        Some(Err(k)) => return page(StatusCode::BAD_REQUEST, &format!("No kind of record is called “{k}”.")),
-        Some(Ok(k)) => Some(k.as_str().to_owned()),
-        None => None,
-    };
-    let who = given("user").map(str::to_owned);
-    if who.as_ref().is_some_and(|u| u.chars().count() > crate::audit::MAX_USER) {
-        return page(StatusCode::BAD_REQUEST, "That user name is too long.");
-    }
-    let rows = gate
-        .audit
-        .query(crate::store::auth::audit::AuditQuery {
-            kind: kind.clone(),
-            user: who.clone(),
-            before_ms: None,
-            limit: AUDIT_VIEW_ROWS,
-        })
-        .await;
-    let nonce = base64::engine::general_purpose::STANDARD.encode(crate::auth::accounts::random::<16>());
-    let page = app::ssr::audit_view::AuditPage {
-        base: view.base.to_string(),
-        nonce: nonce.clone(),
-        user: principal.user.to_string(),
-        kinds: AuditKind::ALL.iter().map(|k| k.as_str()).collect(),
-        kind,
-        who,
-        lines: rows.into_iter().map(audit_line).collect(),
-        limit: AUDIT_VIEW_ROWS,
-    };
-    let html = app::ssr::audit_view::document(&page);
-    ([(CONTENT_SECURITY_POLICY, app::ssr::page_csp(&nonce))], axum::response::Html(html)).into_response()
+/// The account pages (the login form, its code step, the Sessions view) and their policy: the
+/// pages' one script and one style sheet are allowed by their SHA-256, so that a page is the same
+/// bytes every time (a refused login for an unknown user reads exactly as one for a wrong
+/// password).
+pub struct AccountPages {
+    csp: String,
 }
 
-/// A record as the audit view shows it: its detail as `key: value` pairs.
-fn audit_line(row: crate::store::auth::audit::AuditRow) -> app::ssr::audit_view::AuditLine {
-    let detail = match serde_json::from_str::<serde_json::Value>(&row.detail) {
-        Ok(serde_json::Value::Object(map)) => map
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-            .collect(),
-        _ => Vec::new(),
+impl AccountPages {
+    /// The pages, with their policy worked out once.
+    pub fn new() -> Self {
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()));
+        let (script, style) = (hash(app::theme::PREPAINT_SCRIPT), hash(app::ssr::login_page::STYLE));
+        Self {
+            csp: format!(
+                "default-src 'none'; script-src 'sha256-{script}'; style-src 'self' 'sha256-{style}'; \
+                 img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            ),
+        }
+    }
+}
+
+impl Default for AccountPages {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl crate::login::Pages for AccountPages {
+    fn login(&self, page: &livedash::account::LoginPage) -> String {
+        app::ssr::login_page::login_document(page)
+    }
+
+    fn code(&self, page: &livedash::account::CodePage) -> String {
+        app::ssr::login_page::code_document(page)
+    }
+
+    fn sessions(&self, page: &livedash::account::SessionsPage) -> String {
+        app::ssr::sessions_page::document(page)
+    }
+
+    fn csp(&self) -> &str {
+        &self.csp
+    }
+}
+
+/// The second factor's page (`/account/totp`), server-rendered.
+pub use app::ssr::totp_view::{TotpPage, TotpStep};
+
+/// The whole document of the second factor's page.
+pub fn totp_document(page: &TotpPage) -> String {
+    app::ssr::totp_view::document(page)
+}
+
+/// The Content-Security-Policy of a server-rendered page whose scripts carry `nonce`.
+pub fn page_csp(nonce: &str) -> String {
+    app::ssr::page_csp(nonce)
+}
+
+/// The audit view's document (drawn by `app::ssr::audit_view`): `rows` newest first, filtered on
+/// `kind` and `who`, at most `limit` of them; the page's script carries `nonce`.
+pub fn audit_document(
+    base: &str,
+    nonce: &str,
+    (kind, who): (Option<String>, Option<String>),
+    rows: Vec<crate::store::auth::audit::AuditRow>,
+    limit: usize,
+) -> String {
+    let line = |row: crate::store::auth::audit::AuditRow| {
+        let detail = match serde_json::from_str::<serde_json::Value>(&row.detail) {
+            Ok(serde_json::Value::Object(map)) => map
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        app::ssr::audit_view::AuditLine { ts_ms: row.ts_ms, kind: row.kind, user: row.user, addr: row.addr, detail }
     };
-    app::ssr::audit_view::AuditLine { ts_ms: row.ts_ms, kind: row.kind, user: row.user, addr: row.addr, detail }
+    app::ssr::audit_view::document(&app::ssr::audit_view::AuditPage {
+        base: base.to_owned(),
+        nonce: nonce.to_owned(),
+        kinds: crate::audit::AuditKind::ALL.iter().map(|k| k.as_str()).collect(),
+        kind,
+        who,
+        lines: rows.into_iter().map(line).collect(),
+        limit,
+    })
 }

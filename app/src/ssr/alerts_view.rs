@@ -91,6 +91,8 @@ pub fn document(page: &AlertsPage) -> String {
                     <nav class="bar-end" aria-label="Pages">
                         <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
                         <a class="bar-button" href=format!("{base}/alerts") aria-current="page">"Alerts"</a>
+                        <a class="bar-button" href=format!("{base}/sessions")>"Sessions"</a>
+                        {super::sessions_page::logout_form(&base)}
                     </nav>
                 </header>
                 <main class="alerts" id="main">

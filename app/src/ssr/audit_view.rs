@@ -31,8 +31,6 @@ pub struct AuditPage {
     pub base: String,
     /// This response's CSP nonce, for the theme's script.
     pub nonce: String,
-    /// The admin looking.
-    pub user: String,
     /// Every kind's word, for the filter.
     pub kinds: Vec<&'static str>,
     /// The kind filtered on.

@@ -20,9 +20,9 @@ use super::credentials::{NONCE_LEN, VERSION_LEN, mac, parse_basic};
 use super::device::Devices;
 use super::error::AuthError;
 use super::refusals::RefusalLog;
-use super::shared::{SharedAuth, Unavailable};
+use super::shared::SharedAuth;
 use super::throttle::{LoginLimits, Throttle, Who};
-use super::ticket::{TicketBook, TicketState, Version};
+use super::ticket::{TicketBook, Version};
 use super::users::Users;
 use crate::clock::now_ms;
 use crate::http::client_ip::ClientIp;
@@ -55,20 +55,20 @@ pub struct Login {
 
 /// The accounts, the credential cache, the throttle, the ticket book and the device cookies.
 pub struct Auth {
-    key: [u8; 32],
+    pub(super) key: [u8; 32],
     users: RwLock<Arc<Users>>,
     generation: watch::Sender<u64>,
     cache: CredentialCache,
     hashing: Arc<Semaphore>,
     waiting: AtomicUsize,
-    throttle: Throttle,
-    tickets: TicketBook,
-    devices: Devices,
+    pub(super) throttle: Throttle,
+    pub(super) tickets: TicketBook,
+    pub(super) devices: Devices,
     refusals: RefusalLog,
     /// The config's `viewers`: read-only whatever the users file says.
     viewers: std::collections::BTreeSet<String>,
     /// In a cluster: the shared book and the key shared tickets are signed with.
-    shared: Option<(Arc<dyn SharedAuth>, [u8; 32])>,
+    pub(super) shared: Option<(Arc<dyn SharedAuth>, [u8; 32])>,
     /// Where refused Basic credentials are recorded ([`super::audited`]).
     pub(super) audit: std::sync::OnceLock<crate::audit::Audit>,
     /// Counters.
@@ -90,7 +90,7 @@ pub fn generate_password() -> String {
 }
 
 /// The part of a password version that tickets and device cookies carry.
-fn short(version: [u8; 32]) -> Version {
+pub(super) fn short(version: [u8; 32]) -> Version {
     let mut out = [0; VERSION_LEN];
     out.copy_from_slice(&version[..VERSION_LEN]);
     out
@@ -152,7 +152,7 @@ impl Auth {
         self.throttle.block_key(subject, wait);
     }
 
-    fn users(&self) -> Arc<Users> {
+    pub(super) fn users(&self) -> Arc<Users> {
         self.users.read().clone()
     }
 
@@ -264,7 +264,7 @@ impl Auth {
         }
     }
 
-    fn throttled(&self, client: ClientIp, user: &str, wait: std::time::Duration) -> AuthError {
+    pub(super) fn throttled(&self, client: ClientIp, user: &str, wait: std::time::Duration) -> AuthError {
         self.stats.throttled.fetch_add(1, Ordering::Relaxed);
         if self.refusals.first(client.addr, "too many attempts") {
             tracing::warn!(ip = %client.addr, user = ?user, retry_after_s = wait.as_secs(), "login throttled");
@@ -327,67 +327,5 @@ impl Auth {
     pub fn device_cookie(&self, user: &str) -> Option<HeaderValue> {
         let version = self.users().version_of(user).map(short)?;
         self.devices.issue(user, version, now_ms(), random::<NONCE_LEN>())
-    }
-
-    /// A fresh ticket for `user`.
-    pub fn issue_ticket(&self, user: &str) -> String {
-        self.issue_ticket_at(user, now_ms())
-    }
-
-    pub(super) fn issue_ticket_at(&self, user: &str, now: u64) -> String {
-        let version = self.users().version_of(user).map_or([0; VERSION_LEN], short);
-        let key = match &self.shared {
-            Some((book, key)) if book.reachable() => key,
-            _ => &self.key,
-        };
-        TicketBook::issue(key, user, version, now, random::<NONCE_LEN>())
-    }
-
-    /// The user of a valid, unexpired, not yet redeemed ticket whose user still has the password
-    /// it was issued under; redeems it. A ticket signed with the cluster's key is redeemed in the
-    /// shared book (refused while that is unreachable: it may have been redeemed elsewhere); one
-    /// signed with this instance's own key, here. A refusal is counted as a failed login.
-    pub async fn redeem_ticket(&self, ticket: &str) -> Result<Arc<str>, AuthError> {
-        self.redeem_ticket_at(ticket, now_ms()).await
-    }
-
-    pub(super) async fn redeem_ticket_at(&self, ticket: &str, now: u64) -> Result<Arc<str>, AuthError> {
-        let users = self.users();
-        let current = |u: &str| users.version_of(u).map(short);
-        let redeemed = if let Some(t) = TicketBook::check(&self.key, ticket, now, current) {
-            self.tickets.take(&t, now).then_some(t.user)
-        } else if let Some((book, key)) = &self.shared
-            && let Some(t) = TicketBook::check(key, ticket, now, current)
-        {
-            let ttl = std::time::Duration::from_millis(t.expiry_ms.saturating_sub(now));
-            match book.redeem(t.nonce, ttl).await {
-                Ok(true) => {
-                    self.tickets.take(&t, now);
-                    Some(t.user)
-                }
-                Ok(false) => None,
-                Err(Unavailable) => {
-                    tracing::warn!("websocket ticket refused: the shared ticket book (Redis) is unreachable");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        match redeemed {
-            Some(user) => Ok(Arc::from(user)),
-            None => {
-                self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                Err(AuthError::Invalid)
-            }
-        }
-    }
-
-    /// The state of `ticket`, as far as `user` may know it.
-    pub fn ticket_state(&self, ticket: &str, user: &str) -> TicketState {
-        let users = self.users();
-        let keys: Vec<&[u8]> =
-            std::iter::once(&self.key[..]).chain(self.shared.as_ref().map(|(_, k)| &k[..])).collect();
-        self.tickets.state(&keys, ticket, user, now_ms(), |u| users.version_of(u).map(short))
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::Auth;
+use super::accounts::Auth;
 use super::session::Sessions;
 use super::token::Tokens;
 use super::totp::Totp;

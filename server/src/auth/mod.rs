@@ -6,9 +6,10 @@
 //! - [`users`] and [`password`]: the users file and the password hashes in it;
 //! - [`cache`]: verified credentials, one verification per credential at a time;
 //! - [`throttle`]: budgets of login attempts per address, per user and per device, and of
-//!   refusals per address; [`device`]: the device cookies that exempt a proven browser from an
+//!   refusals per address; [`attempts`]: second-factor codes taken from the same budgets; [`device`]: the device cookies that exempt a proven browser from an
 //!   attack on its user; [`refusals`]: the refusal log that a flood cannot grow;
-//! - [`ticket`]: the WebSocket tickets and the book of redeemed ones;
+//! - [`ticket`]: the WebSocket tickets and the book of redeemed ones; [`tickets`]: issuing and
+//!   redeeming them;
 //! - [`shared`]: what the instances of a cluster share (redeemed tickets, login budgets), as a
 //!   trait the cluster implements;
 //! - [`role`]: who may act (write actions) and who may only look, and the [`role::Writer`]
@@ -18,17 +19,21 @@
 //! - [`session`]: the login form's server-side sessions; [`token`]: API tokens; [`totp`]: the
 //!   optional second factor.
 //!
-//! This file holds what the routes use: the [`Principal`] extractor and the [`require_basic`]
-//! middleware; [`error`] holds the refusal ([`AuthError`]: 401 or 429). Imports nothing of the
-//! server but [`crate::clock`] and [`crate::http::client_ip`]; it does not know the UI.
+//! [`layer`] is what the routes use: the authentication middleware (API tokens, Basic, the
+//! session cookie, the redirect to the login form); this file holds the [`Principal`] extractor,
+//! and [`error`] the refusal ([`AuthError`]: 401 or 429). Imports nothing of the server but
+//! [`crate::clock`], [`crate::http::client_ip`], the store (the sessions' rows and handle, see
+//! [`session`]) and [`crate::audit`] (the [`Gate`] holds it); it does not know the UI.
 
 pub mod accounts;
+pub mod attempts;
 pub mod audited;
 pub mod cache;
 pub mod credentials;
 pub mod device;
 pub mod error;
 pub mod gate;
+pub mod layer;
 pub mod password;
 pub mod principal;
 pub mod refusals;
@@ -37,29 +42,24 @@ pub mod session;
 pub mod shared;
 pub mod throttle;
 pub mod ticket;
+pub mod tickets;
 pub mod token;
 pub mod totp;
 pub mod users;
 
-use std::sync::Arc;
-
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::SET_COOKIE;
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 pub use accounts::{Auth, AuthStats, Login, generate_password};
 pub use error::AuthError;
 pub use gate::{Gate, LoginMode};
+pub use layer::{GateLayer, authenticate};
 pub use throttle::LoginLimits;
-pub use ticket::{TICKET_TTL, TicketState};
+pub use ticket::{Redemption, TICKET_TTL, TicketState};
 pub use users::{Users, UsersError};
 
 pub use principal::{Principal, Via};
 pub use role::Role;
-
-use crate::http::client_ip::ClientIp;
 
 /// The [`Principal`] the authentication layer left on the request; 401 on a route outside it.
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
@@ -70,29 +70,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     }
 }
 
-/// Middleware for everything behind Basic auth: refuses with 401, 429 or 503, or records the
-/// [`Principal`] in the request's extensions; a browser without a valid device cookie gets one.
-pub async fn require_basic(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
-    let (mut parts, body) = request.into_parts();
-    match auth.check_basic(&parts.headers, ClientIp::of(&parts)).await {
-        Ok(Login { user, device }) => {
-            let cookie = (!device).then(|| auth.device_cookie(&user)).flatten();
-            // Verified against the accounts just now: a user without a role has just been removed.
-            let role = auth.role_of(&user).unwrap_or(Role::Viewer);
-            parts.extensions.insert(Principal { user, role, via: Via::Basic });
-            let mut response = next.run(Request::from_parts(parts, body)).await;
-            if let Some(cookie) = cookie {
-                response.headers_mut().append(SET_COOKIE, cookie);
-            }
-            response
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    use axum::response::IntoResponse;
+
+    use crate::http::client_ip::ClientIp;
     use std::net::IpAddr;
     use std::num::NonZeroU32;
     use std::sync::atomic::Ordering;

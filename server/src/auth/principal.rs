@@ -5,8 +5,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::role::Role;
-
 /// A public handle of a session or a token: 16 bytes of SHA-256 of its secret, shown in views
 /// and forms as 32 hex digits. Knowing it grants nothing.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,6 +65,39 @@ pub struct Principal {
     pub role: Role,
     /// How.
     pub via: Via,
+}
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Sees everything, changes nothing.
+    Viewer,
+    /// Sees everything and may act (silence, acknowledge, revoke others' sessions, read the audit).
+    Admin,
+}
+
+impl Role {
+    /// Whether this role may take write actions.
+    pub fn can_write(self) -> bool {
+        self == Self::Admin
+    }
+
+    /// The word shown for it, and written in the users file and the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// The role named `word` (`viewer` or `admin`).
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "viewer" => Some(Self::Viewer),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

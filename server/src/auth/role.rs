@@ -15,42 +15,13 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+// `Role` lives beside `Principal`, which holds one (a file of its own would import this one
+// back through `Writer`, a circle).
 use super::principal::Principal;
 use crate::audit::{Audit, AuditEvent, AuditKind};
 use crate::http::client_ip::ClientIp;
 
-/// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// Sees everything, changes nothing.
-    Viewer,
-    /// Sees everything and may act (silence, acknowledge, revoke others' sessions, read the audit).
-    Admin,
-}
-
-impl Role {
-    /// Whether this role may take write actions.
-    pub fn can_write(self) -> bool {
-        self == Self::Admin
-    }
-
-    /// The word shown for it, and written in the users file and the store.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Viewer => "viewer",
-            Self::Admin => "admin",
-        }
-    }
-
-    /// The role named `word` (`viewer` or `admin`).
-    pub fn parse(word: &str) -> Option<Self> {
-        match word {
-            "viewer" => Some(Self::Viewer),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-}
+pub use super::principal::Role;
 
 /// Why a write action was refused for its user: a 403 with the reason as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

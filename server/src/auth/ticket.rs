@@ -3,13 +3,19 @@
 //! change or removal voids it), valid for [`TICKET_TTL`], redeemable once. The book remembers
 //! redeemed nonces until their tickets expire; in a cluster, tickets signed with the shared key
 //! are redeemed in the shared book ([`super::shared`]) and noted here too.
+//!
+//! A ticket issued to a page of a session carries that session's handle (after its user's name
+//! and a NUL, which no user name holds): the socket it opens belongs to the session, is refused
+//! once the session has ended, and closes when it ends.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
 use super::credentials::{NONCE_LEN, Ticket, VERSION_LEN};
+use super::principal::Handle;
 use crate::clock::millis;
 
 /// How long a WebSocket ticket stays valid.
@@ -28,6 +34,25 @@ pub enum TicketState {
 
 /// The part of a user's password version a ticket carries.
 pub type Version = [u8; VERSION_LEN];
+
+/// A redeemed ticket: its user, and its session when it was issued to a session's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redemption {
+    /// Whom it was issued to.
+    pub user: Arc<str>,
+    /// The session it was issued for, if any.
+    pub session: Option<Handle>,
+}
+
+/// The user and session a ticket's subject names (`user`, or `user\0HANDLE` for a session's).
+pub(super) fn subject(text: &str) -> (&str, Option<Handle>) {
+    match text.split_once('\0') {
+        // Only this server writes subjects (they are signed): a handle that does not parse is
+        // none that can be live.
+        Some((user, handle)) => (user, Some(Handle::parse(handle).unwrap_or(Handle([0; 16])))),
+        None => (text, None),
+    }
+}
 
 /// How often the book forgets expired tickets: at most once a second, so that redeeming stays
 /// constant time in a burst (10,000 sockets opening at once swept 10,000 growing maps, about 50
@@ -56,7 +81,7 @@ impl TicketBook {
     /// A `ticket` signed with `key`, unexpired, whose user still has the password it was issued
     /// under (`current` tells a user's password version); nothing is redeemed.
     pub fn check(key: &[u8], ticket: &str, now: u64, current: impl Fn(&str) -> Option<Version>) -> Option<Ticket> {
-        Ticket::decode(key, ticket).filter(|t| now < t.expiry_ms && current(&t.user) == Some(t.version))
+        Ticket::decode(key, ticket).filter(|t| now < t.expiry_ms && current(subject(&t.user).0) == Some(t.version))
     }
 
     /// Redeems `ticket` in this book: true the first time.
@@ -81,12 +106,14 @@ impl TicketBook {
         now: u64,
         current: impl Fn(&str) -> Option<Version>,
     ) -> TicketState {
-        let Some(ticket) = keys.iter().find_map(|key| Ticket::decode(key, ticket)).filter(|t| t.user == user) else {
+        let Some(ticket) =
+            keys.iter().find_map(|key| Ticket::decode(key, ticket)).filter(|t| subject(&t.user).0 == user)
+        else {
             return TicketState::Refused;
         };
         if self.redeemed.lock().nonces.contains_key(&ticket.nonce) {
             TicketState::Redeemed
-        } else if now >= ticket.expiry_ms || current(&ticket.user) != Some(ticket.version) {
+        } else if now >= ticket.expiry_ms || current(subject(&ticket.user).0) != Some(ticket.version) {
             TicketState::Refused
         } else {
             TicketState::Unused
@@ -96,61 +123,7 @@ impl TicketBook {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Auth, AuthError, LoginLimits, Users};
     use super::*;
-
-    fn auth() -> Auth {
-        Auth::new(Users::single("admin", "pw"), LoginLimits::default())
-    }
-
-    #[tokio::test]
-    async fn tickets_work_once_for_their_user() {
-        let auth = auth();
-        let t = auth.issue_ticket("admin");
-        assert_eq!(auth.redeem_ticket(&t).await.as_deref(), Ok("admin"));
-        assert_eq!(auth.redeem_ticket(&t).await, Err(AuthError::Invalid), "replay");
-        let changed = auth.issue_ticket("admin");
-        auth.replace_users(Users::single("admin", "a new password"));
-        assert_eq!(auth.redeem_ticket(&changed).await, Err(AuthError::Invalid), "minted before a password change");
-        let gone = auth.issue_ticket("admin");
-        auth.replace_users(Users::single("someone-else", "pw"));
-        assert_eq!(auth.redeem_ticket(&gone).await, Err(AuthError::Invalid), "user removed");
-    }
-
-    #[tokio::test]
-    async fn a_ticket_state_is_told_without_redeeming_it_and_only_to_its_user() {
-        let auth = auth();
-        let t = auth.issue_ticket("admin");
-        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Unused);
-        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Unused, "asking redeems nothing");
-        assert_eq!(auth.ticket_state(&t, "mallory"), TicketState::Refused);
-        assert_eq!(auth.redeem_ticket(&t).await.as_deref(), Ok("admin"));
-        assert_eq!(auth.ticket_state(&t, "admin"), TicketState::Redeemed);
-        assert_eq!(auth.ticket_state("garbage", "admin"), TicketState::Refused);
-        let old = auth.issue_ticket_at("admin", 1_000);
-        assert_eq!(auth.ticket_state(&old, "admin"), TicketState::Refused, "expired");
-    }
-
-    #[tokio::test]
-    async fn expired_tampered_truncated_and_foreign_tickets_fail() {
-        let auth = auth();
-        let t = auth.issue_ticket_at("admin", 1_000);
-        assert_eq!(auth.redeem_ticket_at(&t, 1_000 + 30_000).await, Err(AuthError::Invalid), "expired");
-
-        let t = auth.issue_ticket("admin");
-        let mut tampered = t.clone().into_bytes();
-        tampered[3] = if tampered[3] == b'A' { b'B' } else { b'A' };
-        let tampered = String::from_utf8(tampered).expect("ascii");
-        assert_eq!(auth.redeem_ticket(&tampered).await, Err(AuthError::Invalid), "tampered");
-        assert_eq!(auth.redeem_ticket(&t[..t.len() - 2]).await, Err(AuthError::Invalid), "truncated");
-        for garbage in ["", ".", "abc", "a.b", "%%%.%%%", "....."] {
-            assert_eq!(auth.redeem_ticket(garbage).await, Err(AuthError::Invalid), "{garbage:?}");
-        }
-        let other = Auth::new(Users::single("admin", "pw"), LoginLimits::default());
-        assert_eq!(other.redeem_ticket(&auth.issue_ticket("admin")).await, Err(AuthError::Invalid), "other key");
-        assert_eq!(auth.redeem_ticket(&t).await.as_deref(), Ok("admin"), "the original still works once");
-        assert_eq!(auth.stats.failures.load(std::sync::atomic::Ordering::Relaxed), 9, "each refusal counted");
-    }
 
     #[test]
     fn the_book_forgets_expired_tickets_at_most_once_a_second_and_redeems_each_once() {

@@ -9,7 +9,8 @@
 //! epoch, and a resume from another epoch gets a full `hello`.
 //!
 //! Authentication is shared too ([`book`]): tickets are redeemed once across the instances and
-//! login budgets are kept in Redis. When Redis is unreachable every instance fetches every source
+//! login budgets are kept in Redis; so are the sessions ([`sessions`]: any instance honours one,
+//! an end on one ends it on all) and API tokens ([`tokens`]). When Redis is unreachable every instance fetches every source
 //! itself, says so (`/healthz`, the page, `/metrics`) and goes back to the shared stream by itself
 //! when Redis answers again ([`state::Mode`]).
 //!
@@ -23,8 +24,8 @@
 //! May import [`crate::live`] (the hub and stamper it feeds), [`crate::sources`] (the fetchers
 //! it gates), [`crate::auth`] (the trait it implements, the throttle it tells), [`crate::config`]
 //! (its settings), [`crate::metrics`], [`crate::clock`], [`crate::shutdown`] and [`crate::alerts`]
-//! (it hands them the lease holders' changes and implements their `leader::Cluster`) and
-//! [`crate::notify`] (it implements its `Claims`). Nothing imports it
+//! (it hands them the lease holders' changes and implements their `leader::Cluster`),
+//! [`crate::notify`] (it implements its `Claims`) and the store's session rows (it keeps them). Nothing imports it
 //! but `lib.rs`, `router.rs` and `metrics.rs` (its state).
 
 pub mod book;
@@ -34,7 +35,9 @@ pub mod deliver;
 pub mod keys;
 pub mod reader;
 pub mod scripts;
+pub mod sessions;
 pub mod state;
+pub mod tokens;
 pub mod transitions;
 
 use std::sync::Arc;
@@ -100,6 +103,21 @@ impl Link {
     /// The shared book of tickets and login budgets, for [`Auth::with_shared`].
     pub fn book(&self) -> Arc<Book> {
         Arc::new(Book { conn: self.conn.clone(), keys: self.keys.clone(), reachable: self.state.reachable.clone() })
+    }
+
+    /// The sessions' part of Redis, for sessions that live `policy` long.
+    pub fn sessions(&self, policy: crate::auth::session::SessionPolicy) -> sessions::RedisSessions {
+        sessions::RedisSessions {
+            client: self.client.clone(),
+            conn: self.conn.clone(),
+            keys: self.keys.clone(),
+            policy,
+        }
+    }
+
+    /// The shared book of API tokens.
+    pub fn tokens(&self) -> Arc<tokens::TokenBook> {
+        Arc::new(tokens::TokenBook { conn: self.conn.clone(), keys: self.keys.clone() })
     }
 
     /// This instance's view of the cluster.

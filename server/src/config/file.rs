@@ -2,7 +2,8 @@
 //! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`,
 //! `store_max_reads`, the
 //! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, the read-only users
-//! `viewers`, and
+//! `viewers`, the login's `login`, `session_idle`, `session_lifetime`, `session_remember_idle`,
+//! `session_remember_lifetime` ([`super::login`]), and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]), and
 //! `[[alert]]` tables ([`super::alert`]), `[[notify]]` tables ([`super::notify`]).
 //! Unknown keys are refused, and every bad value names its key (`source[1].interval`,
@@ -14,9 +15,12 @@ use std::time::Duration;
 
 use super::alert::FileAlert;
 use super::error::ConfigError;
+use super::login::{LoginArgs, parse_login, parse_session};
 use super::parse::{parse_duration, parse_interval};
 use super::series::FileSeries;
 use crate::alerts::Rule;
+use crate::auth::LoginMode;
+use crate::auth::session::SessionPolicy;
 use crate::notify::Channel;
 use crate::sources::prometheus::Selector;
 use crate::sources::spec::{Kind, SourceArg, http_url, valid_name};
@@ -58,6 +62,16 @@ pub struct FileConfig {
     pub redis_prefix: Option<String>,
     /// `redis_lease = "3s"`.
     pub redis_lease: Option<String>,
+    /// `login = "form"` or `"basic"` (see [`super::login`]).
+    pub login: Option<String>,
+    /// `session_idle = "12h"`.
+    pub session_idle: Option<String>,
+    /// `session_lifetime = "7d"`.
+    pub session_lifetime: Option<String>,
+    /// `session_remember_idle = "30d"`.
+    pub session_remember_idle: Option<String>,
+    /// `session_remember_lifetime = "30d"`.
+    pub session_remember_lifetime: Option<String>,
     /// `viewers = ["wall", "audit"]`: read-only users (see `auth::role`).
     #[serde(default)]
     pub viewers: Vec<String>,
@@ -165,6 +179,33 @@ impl File {
             message: format!("`{key}` = {v:?}: {e}"),
         };
         value.map(|v| parse(v).map_err(|e| bad(v, e))).transpose()
+    }
+
+    /// The login mode and the sessions' policy from the flags (over) the file.
+    pub fn login(&self, args: &LoginArgs) -> Result<(LoginMode, SessionPolicy), ConfigError> {
+        let (file, v) = (self, &self.values);
+        let mode = file.pick(args.login, "login", v.login.as_ref(), parse_login)?.unwrap_or_default();
+        let default = SessionPolicy::default();
+        let pick = |flag, key, value, default| -> Result<Duration, ConfigError> {
+            Ok(file.pick(flag, key, value, parse_session)?.unwrap_or(default))
+        };
+        let policy = SessionPolicy {
+            idle: pick(args.session_idle, "session_idle", v.session_idle.as_ref(), default.idle)?,
+            lifetime: pick(args.session_lifetime, "session_lifetime", v.session_lifetime.as_ref(), default.lifetime)?,
+            remembered_idle: pick(
+                args.session_remember_idle,
+                "session_remember_idle",
+                v.session_remember_idle.as_ref(),
+                default.remembered_idle,
+            )?,
+            remembered_lifetime: pick(
+                args.session_remember_lifetime,
+                "session_remember_lifetime",
+                v.session_remember_lifetime.as_ref(),
+                default.remembered_lifetime,
+            )?,
+        };
+        Ok((mode, policy))
     }
 
     /// The `[[source]]` tables, typed.

@@ -1,12 +1,13 @@
 //! Configuration: command-line flags with `LIVEDASH_*` environment fallbacks ([`cli`]), an optional
 //! TOML file ([`file`], its per-series tables in [`series`], its alert rules in [`alert`], its
 //! notification channels in [`notify`], the
-//! cluster's settings in [`cluster`]), merged here once (flag > variable > file > default) into a validated
+//! cluster's settings in [`cluster`], the login's in [`login`]), merged here once (flag > variable > file > default) into a validated
 //! [`Config`], before anything starts. A bad value stops start-up with a message naming the flag,
 //! the variable or the file's key. Value parsers shared by both are in [`parse`].
 //!
 //! Imports [`crate::sources`] (a source's typed settings), [`crate::alerts::rules`] (the typed
-//! rules it makes), [`crate::notify`] (the channels it makes) and the Origin normalisation of
+//! rules it makes), [`crate::notify`] (the channels it makes), [`crate::auth`] (the login mode
+//! and the sessions' policy it makes) and the Origin normalisation of
 //! [`crate::http::origin`]; the sub-systems take plain values from the [`Config`], never the
 //! other way round.
 
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod cluster;
 pub mod error;
 pub mod file;
+pub mod login;
 pub mod notify;
 pub mod parse;
 pub mod series;
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 pub use cli::{
     ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, DEFAULT_DATA_DIR, NotifyCommand, ServeArgs,
+    TokenCommand, TokenStoreArgs,
 };
 pub use cluster::ClusterSettings;
 pub use error::ConfigError;
@@ -118,6 +121,10 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Read-only users (the file's `viewers`): they see everything and act on nothing.
     pub viewers: Vec<String>,
+    /// How browsers log in (`--login`).
+    pub login: crate::auth::LoginMode,
+    /// How long sessions live.
+    pub sessions: crate::auth::session::SessionPolicy,
     /// Proxies whose forwarded headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// IPv6 clients are grouped by this prefix length.
@@ -278,6 +285,7 @@ impl Config {
             alerts.push(rule);
         }
         let notify = file.notify()?;
+        let (login, sessions) = file.login(&args.login)?;
         file.check_alert_channels(&alerts, &notify)?;
         Ok(Self {
             listen,
@@ -299,6 +307,8 @@ impl Config {
             public_url,
             allowed_origins: args.allowed_origins.clone(),
             viewers: file.viewers()?,
+            login,
+            sessions,
             trusted_proxies: args.trusted_proxies.clone(),
             ipv6_prefix: args.ipv6_prefix,
             metrics_listen: args.metrics_listen,

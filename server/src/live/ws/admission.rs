@@ -1,6 +1,8 @@
 //! Who may open a socket, decided before any upgrade: the Origin (403), the credentials, a
-//! single-use ticket or Basic (401, 429), then a place among the open sockets, in total and per
-//! client IP (503, see [`super::connections`]).
+//! single-use ticket (of a live session, when it was issued to one) or what the authentication
+//! layer takes (an API token, Basic, the session cookie: [`crate::auth::layer::identify`]) (401,
+//! 429), then a place among the open sockets, in total and per client IP (503, see
+//! [`super::connections`]).
 
 use std::sync::Arc;
 
@@ -13,7 +15,8 @@ use serde::Deserialize;
 
 use super::origin;
 use super::state::WsState;
-use crate::auth::AuthError;
+use crate::auth::principal::{Handle, Via};
+use crate::auth::{AuthError, Redemption, layer};
 use crate::http::client_ip::ClientIp;
 use crate::http::slots::Slot;
 
@@ -63,6 +66,8 @@ struct WsQuery {
 pub struct Admitted {
     /// Who it is.
     pub user: Arc<str>,
+    /// The session it belongs to (it closes when that ends), if it was opened by one.
+    pub session: Option<Handle>,
     /// Its place, given back when the socket ends.
     pub slot: Slot,
     /// `?since=`: resume after this `seq`.
@@ -90,12 +95,26 @@ where
         // An unparsable query carries no valid ticket: the same 401 as a wrong one.
         let (ticket, since, epoch) = Query::<WsQuery>::try_from_uri(&parts.uri)
             .map_or((Some(String::new()), None, None), |Query(q)| (q.ticket, q.since, q.epoch));
-        let user = match ticket {
-            Some(ticket) => state.auth.redeem_ticket(&ticket).await.map_err(|e| {
-                tracing::debug!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
-                state.auth.refuse(client, e, "invalid, expired or reused websocket ticket")
-            })?,
-            None => state.auth.check_basic(&parts.headers, client).await.map(|login| login.user)?,
+        let (user, session) = match ticket {
+            Some(ticket) => {
+                let refuse = |e| {
+                    tracing::debug!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
+                    state.auth.refuse(client, e, "invalid, expired or reused websocket ticket")
+                };
+                let Redemption { user, session } = state.auth.redeem_ticket(&ticket).await.map_err(&refuse)?;
+                if session.is_some_and(|h| !state.gate.sessions.is_live(h)) {
+                    return Err(Refusal::Auth(refuse(AuthError::Invalid)));
+                }
+                (user, session)
+            }
+            None => {
+                let found = layer::identify(&state.gate, &parts.headers, client).await.map_err(|r| r.error)?;
+                let session = match found.principal.via {
+                    Via::Session(handle) => Some(handle),
+                    Via::Basic | Via::Token(_) => None,
+                };
+                (found.principal.user, session)
+            }
         };
         let (max_total, max_per_ip) = (state.config.max_connections, state.config.max_connections_per_ip);
         let Some(slot) = state.connections.acquire(client.group, max_total, max_per_ip) else {
@@ -104,6 +123,6 @@ where
             }
             return Err(Refusal::Full);
         };
-        Ok(Self { user, slot, since, epoch })
+        Ok(Self { user, session, slot, since, epoch })
     }
 }

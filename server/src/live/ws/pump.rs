@@ -6,7 +6,8 @@
 //! idle timeout is closed. A socket that falls behind skips ahead but loses nothing that matters:
 //! it gets every source's status and newest sample, then goes on from there; a send that stalls
 //! past [`SEND_TIMEOUT`] disconnects that client alone. When the users file
-//! changes, sockets of users removed or whose password changed are closed with 1008.
+//! changes, sockets of users removed or whose password changed are closed with 1008; so is a
+//! session's socket when the session ends (logout, revocation, expiry, on any instance).
 
 use std::future::poll_fn;
 use std::pin::pin;
@@ -26,6 +27,7 @@ use super::admission::Admitted;
 use super::connections::WsStats;
 use super::handshake::Socket;
 use super::state::WsState;
+use crate::auth::principal::Handle;
 use crate::live::hub::{Hub, Subscription};
 use crate::live::outgoing::{FrameKind, Outgoing};
 use crate::live::start::Start;
@@ -66,11 +68,11 @@ struct Pump {
 
 /// Serves one admitted socket until it ends.
 pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
-    let Admitted { user, slot: _slot, since, epoch } = admitted;
+    let Admitted { user, session, slot: _slot, since, epoch } = admitted;
     tracing::debug!(user = ?user, "websocket accepted");
     let Subscription { start, frames, seq } = state.hub.subscribe(since, epoch.as_deref());
     let mut pump = Pump { socket, shutdown: state.shutdown.clone(), sent: seq, owes_pong: false };
-    let end = if pump.send_start(start).await { pump.stream(frames, &state, &user).await } else { End::Gone };
+    let end = if pump.send_start(start).await { pump.stream(frames, &state, &user, session).await } else { End::Gone };
     pump.close(end).await;
 }
 
@@ -93,7 +95,13 @@ impl Pump {
     /// shutdown and on the accounts live across the loop's turns: made anew on every turn, each
     /// would join and leave a list of waiters that every socket shares (a lock, twice per frame
     /// per socket).
-    async fn stream(&mut self, mut frames: broadcast::Receiver<Outgoing>, state: &WsState, user: &str) -> End {
+    async fn stream(
+        &mut self,
+        mut frames: broadcast::Receiver<Outgoing>,
+        state: &WsState,
+        user: &str,
+        session: Option<Handle>,
+    ) -> End {
         let stats = &state.connections.stats;
         let idle = state.config.idle_timeout;
         let version = state.auth.user_version(user);
@@ -102,6 +110,10 @@ impl Pump {
             (accounts, changed.is_ok())
         };
         let mut users_changed = pin!(next_change(state.auth.changes()));
+        let sessions = &state.gate.sessions;
+        // A socket of no session waits on a channel that never moves.
+        let (_never, quiet) = watch::channel(0);
+        let mut sessions_ended = pin!(next_change(if session.is_some() { sessions.ended() } else { quiet }));
         let mut stop = self.shutdown.clone();
         let mut stopped = pin!(async move { stop.stopped().await });
         let mut ping = tokio::time::interval(idle / 2);
@@ -118,11 +130,19 @@ impl Pump {
                     self.owes_pong |= matches!(incoming, Some(Ok(Message::Ping(_))));
                     heard(incoming, stats)
                 },
-                _ = ping.tick() => self.ping(last_heard, idle, stats).await,
+                _ = ping.tick() => match session {
+                    // A page showing live data is in use; a session that expired meanwhile ends it.
+                    Some(h) if !sessions.touch(h) => Some(session_ended(user, stats)),
+                    _ => self.ping(last_heard, idle, stats).await,
+                },
                 (accounts, open) = &mut users_changed => {
                     let revoked = open && state.auth.user_version(user) != version;
                     users_changed.set(next_change(accounts));
                     revoked.then(|| revoke(user, stats))
+                },
+                (ended, open) = &mut sessions_ended => {
+                    sessions_ended.set(next_change(ended));
+                    (open && session.is_some_and(|h| !sessions.is_live(h))).then(|| session_ended(user, stats))
                 },
                 () = &mut stopped => Some(SHUTTING_DOWN),
             };
@@ -243,6 +263,12 @@ fn revoke(user: &str, stats: &WsStats) -> End {
     stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
     tracing::info!(user = ?user, "closing a socket: the user was removed or changed password");
     End::Close(CloseCode::Policy, "credentials changed")
+}
+
+fn session_ended(user: &str, stats: &WsStats) -> End {
+    stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(user = ?user, "closing a socket: its session ended");
+    End::Close(CloseCode::Policy, "session ended")
 }
 
 /// Whether `sending` succeeds within [`SEND_TIMEOUT`] and before the server starts shutting down.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::connections::Connections;
-use crate::auth::Auth;
+use crate::auth::{Auth, Gate};
 use crate::live::hub::Hub;
 use crate::shutdown::Shutdown;
 
@@ -31,6 +31,8 @@ pub struct WsConfig {
 pub struct WsState {
     /// Credentials, tickets, and news of changed accounts.
     pub auth: Arc<Auth>,
+    /// Who a handshake is (tokens, Basic, the session cookie) and the sessions a socket belongs to.
+    pub gate: Gate,
     /// Where the frames come from.
     pub hub: Arc<Hub>,
     /// The endpoint's settings.
