@@ -64,14 +64,32 @@ pub async fn page(State(login): State<LoginState>, Query(query): Query<BTreeMap<
         next: next::safe(query.get("next").map(String::as_str), &login.base),
         error: None,
         notice,
+        remember_for: remember_for(&login),
     };
     login.html(StatusCode::OK, login.pages.login(&page))
 }
 
 /// The form again with `error`, answered with `status`.
 fn refused(login: &LoginState, status: StatusCode, error: &str, next: String) -> Response {
-    let page = LoginPage { base: login.base.to_string(), next, error: Some(error.to_owned()), notice: None };
+    let page = LoginPage {
+        base: login.base.to_string(),
+        next,
+        error: Some(error.to_owned()),
+        notice: None,
+        remember_for: remember_for(login),
+    };
     login.html(status, login.pages.login(&page))
+}
+
+/// How long a remembered session lasts, in words: "30 days", "12 hours", "45 minutes".
+fn remember_for(login: &LoginState) -> String {
+    let secs = login.gate.sessions.policy().remembered_lifetime.as_secs();
+    let (n, unit) = match secs {
+        s if s >= 86_400 => (s / 86_400, "day"),
+        s if s >= 3_600 => (s / 3_600, "hour"),
+        s => ((s / 60).max(1), "minute"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `POST /login`.
