@@ -124,9 +124,7 @@ pub async fn submit(
             response
         }
         Err(AuthError::Throttled(wait)) => {
-            if login.note_throttled(client.addr) {
-                login.audit(AuditKind::Throttled, Some(&user), client.addr, serde_json::json!({"via": "form"}));
-            }
+            login.audit(AuditKind::Throttled, Some(&user), client.addr, serde_json::json!({"via": "form"}));
             let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
             let message = format!("Too many attempts. Try again in {secs} seconds.");
             let mut response = refused(&login, StatusCode::TOO_MANY_REQUESTS, &message, next);
