@@ -108,6 +108,18 @@ async fn with_cookie(addr: SocketAddr, path: &str, cookie: &str) -> Response {
     get(addr, path, &[("Cookie", cookie)]).await
 }
 
+/// Whether `addr` refuses the cookie within a second (the end travels through Redis).
+async fn refused_within_a_second(addr: SocketAddr, cookie: &str) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_millis(1500);
+    while std::time::Instant::now() < deadline {
+        if with_cookie(addr, "/api/snapshot", cookie).await.status == 401 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
 /// A socket opened on `addr` with the session cookie `cookie`.
 async fn session_socket(addr: SocketAddr, cookie: &str) -> common::upstream::Socket {
     let mut request = format!("ws://{addr}/ws").into_client_request().expect("request");
@@ -170,12 +182,18 @@ async fn log_out_everywhere_on_one_instance_ends_the_sessions_made_on_the_other(
     let b = start_with(instance(&redis, "everywhere", upstream)).await;
     let on_a_cookie = log_in(a.addr).await;
     let on_b_cookie = log_in(b.addr).await;
+    // Revoked from A's Sessions view: a session A never saw.
+    let revoked = log_in(b.addr).await;
+    let handle = livedash_server::auth::principal::Handle::of(revoked.split_once('=').unwrap().1.as_bytes());
+    let ended = a.gate.sessions.end(handle, livedash_server::auth::session::EndReason::Revoked).await;
+    assert!(ended.is_some(), "A ends a session made on B");
+    assert!(refused_within_a_second(b.addr, &revoked).await, "and B refuses it");
     assert_eq!(a.gate.sessions.list(Some("admin")).await.len(), 2, "A lists the session made on B (the Sessions view)");
     let mut socket = session_socket(b.addr, &on_b_cookie).await;
     log_out(a.addr, &on_a_cookie, "?everywhere=1").await;
     assert_eq!(closed_within(&mut socket, Duration::from_millis(1500)).await, Some(CloseCode::Policy));
     for (cookie, addr) in [(&on_a_cookie, b.addr), (&on_b_cookie, b.addr), (&on_b_cookie, a.addr)] {
-        assert_eq!(with_cookie(addr, "/api/snapshot", cookie).await.status, 401);
+        assert!(refused_within_a_second(addr, cookie).await);
     }
     a.stop().await;
     b.stop().await;
