@@ -65,14 +65,32 @@ pub async fn page(State(login): State<LoginState>, Query(query): Query<BTreeMap<
         next: next::safe(query.get("next").map(String::as_str), &login.base),
         error: None,
         notice,
+        remember_for: remember_for(&login),
     };
     login.html(StatusCode::OK, login.pages.login(&page))
 }
 
 /// The form again with `error`, answered with `status`.
 fn refused(login: &LoginState, status: StatusCode, error: &str, next: String) -> Response {
-    let page = LoginPage { base: login.base.to_string(), next, error: Some(error.to_owned()), notice: None };
+    let page = LoginPage {
+        base: login.base.to_string(),
+        next,
+        error: Some(error.to_owned()),
+        notice: None,
+        remember_for: remember_for(login),
+    };
     login.html(status, login.pages.login(&page))
+}
+
+/// How long a remembered session lasts, in words: "30 days", "12 hours", "45 minutes".
+fn remember_for(login: &LoginState) -> String {
+    let secs = login.gate.sessions.policy().remembered_lifetime.as_secs();
+    let (n, unit) = match secs {
+        s if s >= 86_400 => (s / 86_400, "day"),
+        s if s >= 3_600 => (s / 3_600, "hour"),
+        s => ((s / 60).max(1), "minute"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `POST /login`.
@@ -107,9 +125,7 @@ pub async fn submit(
             response
         }
         Err(AuthError::Throttled(wait)) => {
-            if login.note_throttled(client.addr) {
-                login.audit(AuditKind::Throttled, Some(&user), client.addr, serde_json::json!({"via": "form"}));
-            }
+            login.audit(AuditKind::Throttled, Some(&user), client.addr, serde_json::json!({"via": "form"}));
             let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
             let message = format!("Too many attempts. Try again in {secs} seconds.");
             let mut response = refused(&login, StatusCode::TOO_MANY_REQUESTS, &message, next);
