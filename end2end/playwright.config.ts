@@ -32,6 +32,10 @@ export const RECEIVER_PORT = PORT + 14;
 export const NOTIFY_SECRET = "e2e-hook-token-31337";
 export const NOTIFY_CONFIG = "target/e2e-notify.toml";
 export const PASSWORD = "e2e-secret-password";
+// livedash for the login form's tests (end2end/tests/login.spec.ts): a server of its own, so that
+// its failed logins and "log out everywhere" touch no other spec's server.
+export const LOGIN_PORT = PORT + 20;
+export const LOGIN_URL = `http://127.0.0.1:${LOGIN_PORT}`;
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
 export const CHROMIUM_ARGS = [
@@ -183,6 +187,7 @@ export default defineConfig({
       fill: "local 8d 24h local",
       down: "3d..2d",
     }),
+    livedash(`--listen 127.0.0.1:${LOGIN_PORT} --data-dir target/e2e-login`, { url: `${LOGIN_URL}/healthz` }),
     livedash(`--listen 127.0.0.1:${NO_STORE_PORT}`, { url: `http://127.0.0.1:${NO_STORE_PORT}/healthz` }, "", "none"),
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,

@@ -13,6 +13,8 @@ pub struct LoginPage {
     pub error: Option<String>,
     /// A line shown above the form (after a logout: "You have logged out.").
     pub notice: Option<String>,
+    /// How long "remember this device" keeps a session, in words ("30 days").
+    pub remember_for: String,
 }
 
 /// The login's second step: the code of the user's authenticator app.

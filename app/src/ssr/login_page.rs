@@ -60,7 +60,7 @@ pub fn login_document(page: &LoginPage) -> String {
             </label>
             <label class="check">
                 <input type="checkbox" name="remember" value="1" />
-                "Remember this device (30 days)"
+                {format!("Remember this device ({})", page.remember_for)}
             </label>
             <input type="hidden" name="next" value=page.next.clone() />
             <button type="submit">"Log in"</button>

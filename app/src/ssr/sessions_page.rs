@@ -56,7 +56,7 @@ pub fn document(page: &SessionsPage) -> String {
                     <section aria-labelledby="sessions-heading" class="alerts-section">
                         <h2 id="sessions-heading">{whose}</h2>
                         {sessions_table(&page.sessions, &base, page.admin)}
-                        <form method="post" action=format!("{base}/logout?everywhere=1") class="test-form">
+                        <form method="post" action=format!("{base}/logout?everywhere=1") class="sessions-actions">
                             <button type="submit" class="bar-button" data-testid="logout-everywhere">
                                 "Log out everywhere"
                             </button>
@@ -136,7 +136,8 @@ fn sessions_table(rows: &[SessionRow], base: &str, admin: bool) -> impl IntoView
 
 fn tokens_table(rows: &[TokenRow], base: &str, admin: bool) -> impl IntoView + use<> {
     if rows.is_empty() {
-        return view! { <p class="empty">"No API token. Make one with `livedash token create`."</p> }.into_any();
+        return view! { <p class="empty">"No API token. Make one with "<code>"livedash token create"</code>"."</p> }
+            .into_any();
     }
     let rows = rows
         .iter()

@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use super::{LoginState, agent, from_browser, next, pending};
 use crate::audit::AuditKind;
+use crate::auth::attempts::CodeError;
 use crate::auth::session::{EndReason, NewSession, cookie};
 use crate::auth::{AuthError, Login, LoginMode, Role};
 use crate::http::client_ip::ClientIp;
@@ -64,14 +65,32 @@ pub async fn page(State(login): State<LoginState>, Query(query): Query<BTreeMap<
         next: next::safe(query.get("next").map(String::as_str), &login.base),
         error: None,
         notice,
+        remember_for: remember_for(&login),
     };
     login.html(StatusCode::OK, login.pages.login(&page))
 }
 
 /// The form again with `error`, answered with `status`.
 fn refused(login: &LoginState, status: StatusCode, error: &str, next: String) -> Response {
-    let page = LoginPage { base: login.base.to_string(), next, error: Some(error.to_owned()), notice: None };
+    let page = LoginPage {
+        base: login.base.to_string(),
+        next,
+        error: Some(error.to_owned()),
+        notice: None,
+        remember_for: remember_for(login),
+    };
     login.html(status, login.pages.login(&page))
+}
+
+/// How long a remembered session lasts, in words: "30 days", "12 hours", "45 minutes".
+fn remember_for(login: &LoginState) -> String {
+    let secs = login.gate.sessions.policy().remembered_lifetime.as_secs();
+    let (n, unit) = match secs {
+        s if s >= 86_400 => (s / 86_400, "day"),
+        s if s >= 3_600 => (s / 3_600, "hour"),
+        s => ((s / 60).max(1), "minute"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `POST /login`.
@@ -106,9 +125,7 @@ pub async fn submit(
             response
         }
         Err(AuthError::Throttled(wait)) => {
-            if login.note_throttled(client.addr) {
-                login.audit(AuditKind::Throttled, Some(&user), client.addr, serde_json::json!({"via": "form"}));
-            }
+            login.audit(AuditKind::Throttled, Some(&user), client.addr, serde_json::json!({"via": "form"}));
             let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
             let message = format!("Too many attempts. Try again in {secs} seconds.");
             let mut response = refused(&login, StatusCode::TOO_MANY_REQUESTS, &message, next);
@@ -146,9 +163,28 @@ pub async fn code(
         return refused(&login, StatusCode::UNAUTHORIZED, again, format!("{}/", login.base));
     };
     let user = pending.user.clone();
-    match login.gate.totp.check(&user, form.code.trim()).await {
+    // A code spends the password budgets (Gate::check_code): guessed no faster than a password.
+    match login.gate.check_code(&user, form.code.trim(), &headers, client).await {
         Ok(()) => start_session(&login, &user, pending.remember, &pending.next, true, &headers, client).await,
-        Err(_) => {
+        Err(CodeError::Throttled(wait)) => {
+            login.audit(
+                AuditKind::Throttled,
+                Some(&user),
+                client.addr,
+                serde_json::json!({"via": "form", "step": "code"}),
+            );
+            let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            let version = auth.user_version(&user).unwrap_or([0; 32]);
+            let page = CodePage {
+                base: login.base.to_string(),
+                pending: login.pending.issue(&user, version, pending.remember, &pending.next, pending.tries),
+                error: Some(format!("Too many attempts. Try again in {secs} seconds.")),
+            };
+            let mut response = login.html(StatusCode::TOO_MANY_REQUESTS, login.pages.code(&page));
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+            response
+        }
+        Err(CodeError::Wrong) => {
             let tries = pending.tries.saturating_add(1);
             login.audit(
                 AuditKind::LoginFailed,

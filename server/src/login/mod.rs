@@ -19,16 +19,13 @@ pub mod next;
 pub mod pending;
 pub mod view;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::http::header::{CONTENT_SECURITY_POLICY, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use livedash::account::{CodePage, LoginPage, SessionsPage};
-use parking_lot::Mutex;
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::auth::Gate;
@@ -57,18 +54,12 @@ pub struct LoginState {
     pub pages: Arc<dyn Pages>,
     /// The pending logins waiting for their second step.
     pub pending: Arc<pending::Pending>,
-    /// When each address's last throttled attempt was audited (one record per address per
-    /// [`THROTTLE_AUDIT_EVERY`], so that a flood cannot flood the audit).
-    throttle_noted: Arc<Mutex<HashMap<IpAddr, Instant>>>,
 }
-
-/// See [`LoginState::throttle_noted`].
-const THROTTLE_AUDIT_EVERY: Duration = Duration::from_secs(10);
 
 impl LoginState {
     /// The login routes' state.
     pub fn new(gate: Gate, base: Arc<str>, pages: Arc<dyn Pages>, pending: pending::Pending) -> Self {
-        Self { gate, base, pages, pending: Arc::new(pending), throttle_noted: Arc::default() }
+        Self { gate, base, pages, pending: Arc::new(pending) }
     }
 
     /// A page with its policy and `status`.
@@ -86,29 +77,14 @@ impl LoginState {
         (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response()
     }
 
-    /// Records `kind` for `user` from `addr` with `detail` (a JSON object's fields).
+    /// Records `kind` for `user` from `addr` with `detail` (a JSON object's fields). What strangers
+    /// can cause (failed and throttled logins) is bounded per address by the audit itself.
     pub(crate) fn audit(&self, kind: AuditKind, user: Option<&str>, addr: IpAddr, detail: serde_json::Value) {
         let detail = match detail {
             serde_json::Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };
         self.gate.audit.record(AuditEvent { kind, user: user.map(str::to_owned), addr: Some(addr), detail });
-    }
-
-    /// Whether a throttled attempt from `addr` is to be audited now.
-    pub(crate) fn note_throttled(&self, addr: IpAddr) -> bool {
-        let now = Instant::now();
-        let mut noted = self.throttle_noted.lock();
-        if noted.len() > 10_000 {
-            noted.retain(|_, at| now.duration_since(*at) < THROTTLE_AUDIT_EVERY);
-        }
-        match noted.get(&addr) {
-            Some(at) if now.duration_since(*at) < THROTTLE_AUDIT_EVERY => false,
-            _ => {
-                noted.insert(addr, now);
-                true
-            }
-        }
     }
 }
 
