@@ -204,6 +204,39 @@ async fn login_basic_keeps_the_basic_challenge_for_browsers() {
     assert_eq!(with_cookie(addr, "/api/snapshot", "livedash_session=anything").await.status, 401);
 }
 
+#[tokio::test]
+async fn an_api_token_works_as_bearer_on_the_api_and_the_socket() {
+    let (addr, dir) = (common::free_addr(), dir("sessions-bearer"));
+    let _child = serve(addr, &dir, &[]).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
+        .args(["token", "create", "--user", "admin", "--data-dir"])
+        .arg(&dir)
+        .arg("--store")
+        .arg(dir.join("history.db"))
+        .arg("--users-file")
+        .arg(dir.join("users"))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let bearer = format!("Bearer {token}");
+    // The running server finds a token made a moment ago (it reads the store again on a miss).
+    let mut status = 0;
+    for _ in 0..50 {
+        status = get(addr, "/api/snapshot", &[("Authorization", &bearer)]).await.status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200, "Bearer");
+    let handshake = common::handshake(addr, "/ws", &[("Authorization", &bearer)]).await;
+    assert_eq!(handshake.status, 101, "the socket takes a token too");
+    assert_eq!(get(addr, "/api/snapshot", &[("Authorization", &basic("admin", &token))]).await.status, 200);
+    assert_eq!(get(addr, "/api/snapshot", &[("Authorization", &basic("root", &token))]).await.status, 401);
+}
+
 #[test]
 fn a_bad_session_duration_or_login_mode_stops_start_up_naming_it() {
     let dir = dir("sessions-config");
