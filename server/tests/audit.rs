@@ -1,8 +1,9 @@
 //! The audit log against a real server with a real history store and a real webhook receiver:
 //! refused Basic credentials, throttles, silences, acknowledgements, a notification test and
-//! role refusals each land as a JSON line in `<data-dir>/audit.log` and as a row of the store,
-//! with no password in either; the admin reads them in the audit view, filtered by kind and
-//! user, a viewer is refused it (and that is recorded too); the file rotates by size; a data
+//! role refusals, a login by the form and its logout each land as a JSON line in
+//! `<data-dir>/audit.log` and as a row of the store, with no password in either; the admin reads
+//! them in the audit view and as JSON, filtered by kind and user, a viewer is refused both (and
+//! that is recorded too); the file rotates by size; a data
 //! directory that cannot be written holds up no request and the store still gets the records.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -112,8 +113,30 @@ async fn what_happens_lands_in_the_file_and_the_store_and_only_an_admin_reads_it
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(!r.body.contains("login_failed") && !r.body.contains("deploy"), "{}", r.body);
 
+    // Ana logs in by the form, reads the log as JSON with her session, and logs out.
+    let form = format!("username=ana&password={ANA}");
+    let r =
+        post(addr, "/login", "application/x-www-form-urlencoded", &form, &[("Sec-Fetch-Site", "same-origin")]).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let cookie = r.header("set-cookie").and_then(|c| c.split(';').next()).expect("a session cookie").to_owned();
+    let r = common::get(addr, "/api/audit?kind=silence", &[("Cookie", &cookie)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let json: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(json["records"][0]["detail"]["rule"], "hot", "{json}");
+    assert_eq!(json["records"].as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!(common::get(addr, "/api/audit", &viewer).await.status, 403);
+    let r = post(
+        addr,
+        "/logout",
+        "application/x-www-form-urlencoded",
+        "",
+        &[("Cookie", &cookie), ("Sec-Fetch-Site", "same-origin")],
+    )
+    .await;
+    assert!(r.status == 303 || r.status == 204, "{}", r.body);
+
     let file = data.join(FILE_NAME);
-    let want = ["login_failed", "throttled", "silence", "ack", "notify_test", "role_refused"];
+    let want = ["login_failed", "throttled", "silence", "ack", "notify_test", "role_refused", "login", "logout"];
     let (records, _) = until_recorded(&file, &store, &want).await;
     let of = |kind: &str| records.iter().filter(|r| r["kind"] == kind).cloned().collect::<Vec<_>>();
     let failed = of("login_failed");
@@ -129,7 +152,15 @@ async fn what_happens_lands_in_the_file_and_the_store_and_only_an_admin_reads_it
     assert_eq!(of("notify_test")[0]["detail"]["accepted"], true);
     let refused = of("role_refused");
     let paths: BTreeSet<_> = refused.iter().map(|r| (r["user"].as_str(), r["detail"]["path"].as_str())).collect();
-    assert_eq!(paths, BTreeSet::from([(Some("wall"), Some("/api/alerts/silence")), (Some("wall"), Some("/audit"))]));
+    assert_eq!(
+        paths,
+        BTreeSet::from([
+            (Some("wall"), Some("/api/alerts/silence")),
+            (Some("wall"), Some("/audit")),
+            (Some("wall"), Some("/api/audit"))
+        ])
+    );
+    assert_eq!((&of("login")[0]["user"], &of("logout")[0]["user"]), (&"ana".into(), &"ana".into()));
     // No password in the file.
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(!text.contains(ANA) && !text.contains(WALL) && !text.contains("guess-"), "{text}");
@@ -138,7 +169,7 @@ async fn what_happens_lands_in_the_file_and_the_store_and_only_an_admin_reads_it
     let r = common::get(addr, "/audit", &[("Authorization", &ana)]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.header("content-security-policy").is_some());
-    for kind in ["login failed", "throttled", "silence", "ack", "notify test", "role refused"] {
+    for kind in ["login failed", "throttled", "silence", "ack", "notify test", "role refused", "login", "logout"] {
         assert!(r.body.contains(&format!(">{kind}</td>")), "{kind} missing: {}", r.body);
     }
     let first = |body: &str, a: &str, b: &str| body.find(a).unwrap() < body.find(b).unwrap();
@@ -146,9 +177,15 @@ async fn what_happens_lands_in_the_file_and_the_store_and_only_an_admin_reads_it
     let r = common::get(addr, "/audit?kind=silence", &[("Authorization", &ana)]).await;
     assert_eq!(r.body.matches("<tr data-kind=").count(), 1, "{}", r.body);
     let r = common::get(addr, "/audit?user=wall", &[("Authorization", &ana)]).await;
-    assert_eq!(r.body.matches(r#"<tr data-kind="role_refused""#).count(), 2, "{}", r.body);
-    assert_eq!(r.body.matches("<tr data-kind=").count(), 2, "{}", r.body);
+    assert_eq!(r.body.matches(r#"<tr data-kind="role_refused""#).count(), 3, "{}", r.body);
+    assert_eq!(r.body.matches("<tr data-kind=").count(), 3, "{}", r.body);
     assert_eq!(common::get(addr, "/audit?kind=nonsense", &[("Authorization", &ana)]).await.status, 400);
+    // Linked from the Sessions view and the Alerts view, for an admin only.
+    for path in ["/sessions", "/alerts"] {
+        let link = r#"data-testid="audit-link""#;
+        assert!(common::get(addr, path, &[("Authorization", &ana)]).await.body.contains(link), "{path}");
+        assert!(!common::get(addr, path, &viewer).await.body.contains(link), "{path}");
+    }
     server.stop().await;
 }
 

@@ -80,6 +80,7 @@ pub fn document(page: &AuditPage) -> String {
                         <a class="bar-button" href=format!("{base}/alerts")>"Alerts"</a>
                         <a class="bar-button" href=format!("{base}/sessions")>"Sessions"</a>
                         <a class="bar-button" href=format!("{base}/audit") aria-current="page">"Audit"</a>
+                        {super::sessions_page::logout_form(&base)}
                     </nav>
                 </header>
                 <main class="alerts" id="main">
