@@ -213,6 +213,8 @@ check "token as Bearer"                                    200 -H "Authorization
 check "token as the Basic password"                        200 -u "admin:$token" "$base3/api/snapshot"
 check "token as the Basic password of another user"        401 -u "wall:$token" "$base3/api/snapshot"
 check "token as Bearer on /ws"                             101 "${ws[@]}" -H "Authorization: Bearer $token" "$base3/ws"
+check "viewer: POST /sessions/revoke (the admin's token)"     403 -u "wall:$wpw" "${same[@]}" --data-urlencode "token=$token_id" "$base3/sessions/revoke"
+check "the token after the viewer's attempt"               200 -H "Authorization: Bearer $token" "$base3/api/snapshot"
 viewer_token=$("$bin" token create --user admin --role viewer --data-dir "$data3" --users-file "$users3" 2>/dev/null | grep -o 'ldt_[A-Za-z0-9_-]*' | head -1 || true)
 check "a viewer token: POST /api/alerts/silence"           403 -H "Authorization: Bearer $viewer_token" "${same[@]}" -d "rule=x&for=1h" "$base3/api/alerts/silence"
 "$bin" token revoke "$token_id" --data-dir "$data3" --users-file "$users3" >/dev/null 2>&1 || true
