@@ -1,10 +1,10 @@
 //! The audit log against a real server with a real history store and a real webhook receiver:
-//! refused Basic credentials, throttles, silences, acknowledgements, a notification test and
-//! role refusals, a login by the form and its logout each land as a JSON line in
-//! `<data-dir>/audit.log` and as a row of the store, with no password in either; the admin reads
-//! them in the audit view and as JSON, filtered by kind and user, a viewer is refused both (and
-//! that is recorded too); the file rotates by size; a data
-//! directory that cannot be written holds up no request and the store still gets the records.
+//! refused Basic credentials and tokens, throttles, silences, acknowledgements, a notification
+//! test, role refusals, a login by the form and its logout each land as a JSON line in
+//! `<data-dir>/audit.log` and as a row of the store, with no password or token in either; the
+//! admin reads them in the audit view and as JSON, filtered by kind and user, a viewer is refused
+//! both (and that is recorded too); the file rotates by size; a data directory that cannot be
+//! written holds up no request and the store still gets the records.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -98,6 +98,12 @@ async fn what_happens_lands_in_the_file_and_the_store_and_only_an_admin_reads_it
         let status = get_from(at(2), addr, "/api/ws-ticket", &[("Authorization", &wrong)]).await.0;
         assert_eq!(status, if i < 5 { 401 } else { 429 }, "guess {i}");
     }
+    // An unknown token, as Bearer and as Ana's Basic password, from .5.
+    let unknown =
+        [("Authorization", "Bearer ldt_not-a-token".to_owned()), ("Authorization", basic("ana", "ldt_not-a-token"))];
+    for (name, value) in &unknown {
+        assert_eq!(get_from(at(5), addr, "/api/snapshot", &[(name, value.as_str())]).await.0, 401);
+    }
     // Ana acts: a silence, an acknowledgement, a test through `ops`.
     let r = post(addr, "/api/alerts/silence", JSON, r#"{"rule":"hot","for":"1h","comment":"deploy"}"#, &page).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -140,8 +146,12 @@ async fn what_happens_lands_in_the_file_and_the_store_and_only_an_admin_reads_it
     let (records, _) = until_recorded(&file, &store, &want).await;
     let of = |kind: &str| records.iter().filter(|r| r["kind"] == kind).cloned().collect::<Vec<_>>();
     let failed = of("login_failed");
-    assert_eq!(failed.len(), 5, "{failed:?}");
-    assert!(failed.iter().all(|r| r["user"] == "ana" && r["addr"] == "127.0.0.2" && r["detail"]["via"] == "basic"));
+    let (basic_failed, token_failed): (Vec<_>, Vec<_>) = failed.iter().partition(|r| r["detail"]["via"] == "basic");
+    assert_eq!(basic_failed.len(), 5, "{failed:?}");
+    assert!(basic_failed.iter().all(|r| r["user"] == "ana" && r["addr"] == "127.0.0.2"));
+    let tokens: Vec<_> =
+        token_failed.iter().map(|r| (r["user"].as_str(), r["addr"].as_str(), r["detail"]["via"].as_str())).collect();
+    assert_eq!(tokens, [(None, Some("127.0.0.5"), Some("token")), (Some("ana"), Some("127.0.0.5"), Some("token"))]);
     assert!(of("throttled")[0]["detail"]["retry_after_s"].as_f64().is_some_and(|s| s > 0.0));
     let silence = &of("silence")[0];
     assert_eq!(
@@ -163,7 +173,10 @@ async fn what_happens_lands_in_the_file_and_the_store_and_only_an_admin_reads_it
     assert_eq!((&of("login")[0]["user"], &of("logout")[0]["user"]), (&"ana".into(), &"ana".into()));
     // No password in the file.
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(!text.contains(ANA) && !text.contains(WALL) && !text.contains("guess-"), "{text}");
+    assert!(
+        !text.contains(ANA) && !text.contains(WALL) && !text.contains("guess-") && !text.contains("not-a-token"),
+        "{text}"
+    );
 
     // The admin's view: everything, newest first; filtered by kind and by user.
     let r = common::get(addr, "/audit", &[("Authorization", &ana)]).await;

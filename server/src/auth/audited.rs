@@ -1,6 +1,8 @@
-//! Refused Basic credentials in the audit: a wrong user name or password (`login_failed`) and a
+//! Refused credentials in the audit: a wrong user name or password (`login_failed`) and a
 //! throttled attempt (`throttled`), recorded by [`Auth::check_basic`] wherever it is called (the
-//! authentication layer, the WebSocket handshake). The login form records its own.
+//! authentication layer, the WebSocket handshake); the layer records an unknown, expired or
+//! revoked API token (as Bearer or as a Basic password) and a password alone for a user with a
+//! second factor the same way. The login form records its own.
 
 use super::Auth;
 use super::error::AuthError;
@@ -18,6 +20,19 @@ impl Auth {
     /// Records `error`, the refusal of Basic credentials for `user` (when they could be read) from
     /// `client`, when it is a wrong password or a throttle; returns it.
     pub(super) fn audit_basic(&self, user: Option<&str>, client: ClientIp, error: AuthError) -> AuthError {
+        self.audit_refusal(("basic", None), user, client, error)
+    }
+
+    /// Records `error`, the refusal of credentials presented `via` (`basic`, `token`) for `user`
+    /// from `client`, with `reason` when there is more to say than a wrong secret, when it is a
+    /// refusal or a throttle; returns it.
+    pub(super) fn audit_refusal(
+        &self,
+        (via, reason): (&'static str, Option<&'static str>),
+        user: Option<&str>,
+        client: ClientIp,
+        error: AuthError,
+    ) -> AuthError {
         let Some(audit) = self.audit.get() else { return error };
         let event = match &error {
             AuthError::Invalid => AuditEvent::new(AuditKind::LoginFailed, user, Some(client.addr)),
@@ -25,7 +40,11 @@ impl Auth {
                 .with("retry_after_s", wait.as_secs_f64().ceil()),
             _ => return error,
         };
-        audit.record(event.with("via", "basic"));
+        let event = event.with("via", via);
+        audit.record(match reason {
+            Some(reason) => event.with("reason", reason),
+            None => event,
+        });
         error
     }
 }
