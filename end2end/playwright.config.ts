@@ -137,8 +137,12 @@ function background(command: string) {
 type Store = "fresh" | "none" | { fill: string; down?: string };
 
 // The built server with `args`, ready when `ready` (a URL or a port) answers, `before` run first.
-// Each keeps its history in a store of its own, made anew for every run.
+// Each keeps its history in a store of its own, made anew for every run. Browsers log in to it by
+// Basic (`--login basic`: the specs' contexts answer the Basic challenge with their
+// httpCredentials, which a redirect to the login form would never send) unless `args` choose
+// `--login form`, as the login form's own servers do.
 function livedash(args: string, ready: { url: string } | { port: number }, before = "", store: Store = "fresh") {
+  if (!args.includes("--login ")) args += " --login basic";
   const port = "port" in ready ? ready.port : new URL(ready.url).port;
   const path = `target/e2e-store/${port}.db`;
   const fill =
@@ -194,7 +198,7 @@ export default defineConfig({
       fill: "local 8d 24h local",
       down: "3d..2d",
     }),
-    livedash(`--listen 127.0.0.1:${LOGIN_PORT} --data-dir target/e2e-login`, { url: `${LOGIN_URL}/healthz` }),
+    livedash(`--listen 127.0.0.1:${LOGIN_PORT} --data-dir target/e2e-login --login form`, { url: `${LOGIN_URL}/healthz` }),
     livedash(`--listen 127.0.0.1:${NO_STORE_PORT}`, { url: `http://127.0.0.1:${NO_STORE_PORT}/healthz` }, "", "none"),
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,

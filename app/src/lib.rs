@@ -185,6 +185,7 @@ pub mod ssr {
     pub mod notify_rows;
     pub mod sessions_page;
     pub mod silence_form;
+    pub mod totp_view;
 
     use std::sync::Arc;
 

@@ -108,7 +108,16 @@ pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
 
 /// Who a request is: `auth` with the sessions (kept in `store` when there is one: those it kept are
 /// taken in now), tokens and second factors beside it, and the audit.
-pub(crate) fn gate(config: &Config, auth: &Arc<Auth>, store: Option<&Arc<Store>>, tls: bool) -> crate::auth::Gate {
+/// API tokens and second factors are kept in `store` too (read from it now; tokens also in the
+/// cluster's `shared_tokens`, read again until `shutdown`).
+pub(crate) fn gate(
+    config: &Config,
+    auth: &Arc<Auth>,
+    store: Option<&Arc<Store>>,
+    shared_tokens: Option<Arc<dyn crate::auth::token::shared::SharedTokens>>,
+    tls: bool,
+    shutdown: &Shutdown,
+) -> crate::auth::Gate {
     use crate::auth::{session, token, totp};
     let sessions = Arc::new(session::Sessions::new(config.sessions));
     if let Some(store) = store {
@@ -120,15 +129,16 @@ pub(crate) fn gate(config: &Config, auth: &Arc<Auth>, store: Option<&Arc<Store>>
             tracing::debug!(sessions = taken, "sessions taken in from the history store");
         }
     }
-    crate::auth::Gate {
-        auth: auth.clone(),
-        sessions,
-        tokens: Arc::new(token::Tokens::default()),
-        totp: Arc::new(totp::Totp::default()),
-        audit: crate::audit::Audit::default(),
-        mode: config.login,
-        tls,
-    }
+    let audit = crate::audit::Audit::default();
+    let backing = store.map(|s| token::Backing { store: s.clone(), path: s.config().path.clone() });
+    let tokens = token::Tokens::new(backing.clone(), audit.clone());
+    let tokens = Arc::new(match shared_tokens {
+        Some(shared) => tokens.with_shared(shared),
+        None => tokens,
+    });
+    tokens.spawn_refresh(shutdown.clone());
+    let totp = Arc::new(totp::Totp::new(backing, audit.clone()));
+    crate::auth::Gate { auth: auth.clone(), sessions, tokens, totp, audit, mode: config.login, tls }
 }
 
 /// Ends expired sessions every second (their sockets close), and a user's sessions when the

@@ -5,6 +5,7 @@
 //! The rooms below, and what each may import, are described in their own `mod.rs`:
 //!
 //! - [`config`]: flags, variables and the file, merged and validated;
+//! - [`account`]: a user's second-factor page and the kiosk URL (an API token for a session);
 //! - [`alerts`]: rules evaluated on every sample, their states, events and silences;
 //! - [`notify`]: the alerts told through channels, from a durable outbox;
 //! - [`auth`]: accounts, Basic credentials, tickets, throttling;
@@ -20,6 +21,7 @@
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
 
+pub mod account;
 pub mod alerts;
 pub mod api;
 pub mod audit;
@@ -97,6 +99,8 @@ pub struct Running {
     pub metrics_addr: Option<SocketAddr>,
     /// The accounts (to replace them on SIGHUP).
     pub auth: Arc<Auth>,
+    /// Who requests are: the sessions, tokens and second factors beside the accounts.
+    pub gate: auth::Gate,
     /// The open sockets.
     pub connections: Arc<Connections>,
     /// The history store, unless history is kept in memory only.
@@ -197,6 +201,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(settings) => Some(cluster::Link::new(settings, &config.sources, config.history)?),
         None => None,
     };
+    let shared_tokens = link.as_ref().map(|l| l.tokens() as Arc<dyn auth::token::shared::SharedTokens>);
     let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()))
         .with_viewers(config.viewers.iter().cloned());
     let book = link.as_ref().map(|l| l.book() as Arc<dyn auth::shared::SharedAuth>);
@@ -259,7 +264,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         }
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
-    let gate = boot::gate(config, &auth, store.as_ref(), tls.is_some());
+    let gate = boot::gate(config, &auth, store.as_ref(), shared_tokens, tls.is_some(), &shutdown);
     if let Some(redis) = redis_sessions {
         gate.sessions.keep_in(Arc::new(redis.clone()));
         redis.listen(gate.sessions.clone(), shutdown.clone());
@@ -309,7 +314,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let state = AppState {
         leptos: ui::site_options(addr),
         auth: auth.clone(),
-        gate,
+        gate: gate.clone(),
         login,
         hub,
         ws,
@@ -328,6 +333,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         tls: tls.map(|t| (t.fingerprint, t.cert_path)),
         metrics_addr,
         auth,
+        gate,
         connections,
         store,
         alerts,

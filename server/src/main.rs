@@ -9,7 +9,8 @@ use clap::Parser;
 use livedash_server::auth::Auth;
 use livedash_server::auth::password;
 use livedash_server::config::{
-    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, NotifyCommand, ServeArgs, UsersSource,
+    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, NotifyCommand, ServeArgs, TokenCommand,
+    UsersSource,
 };
 use livedash_server::{Running, tls};
 use tracing_subscriber::EnvFilter;
@@ -51,6 +52,7 @@ async fn run() -> anyhow::Result<()> {
             let args = ServeArgs::for_file(config, None, cli.serve.data_dir.clone())?;
             return notify_test(&args, &channel).await;
         }
+        Some(Command::Token { command }) => return token_command(command).await,
         None => {}
     }
     // Before any slow start-up work (TLS, password hashing): a SIGHUP or SIGTERM from a service
@@ -119,6 +121,22 @@ async fn notify_test(args: &ServeArgs, channel: &str) -> anyhow::Result<()> {
     let sample = livedash_server::notify::channel::sample(channel);
     let answer = c.send(&sample).await.with_context(|| format!("channel {channel:?}"))?;
     print_line(format!("{channel}: {} {}", answer.code, answer.text).trim_end())
+}
+
+/// `livedash token create|list|revoke`, on the store the server with the same options would use.
+async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
+    let at = match &command {
+        TokenCommand::Create { at, .. } | TokenCommand::List { at } | TokenCommand::Revoke { at, .. } => at,
+    };
+    let config = Config::from_args(&ServeArgs::for_tokens(at)?, std::env::var_os(ADMIN_PASSWORD_ENV))?;
+    let printed = livedash_server::account::command::run(command, &config).await?;
+    if let Some(note) = printed.note {
+        #[allow(clippy::print_stderr)] // a note for the person, apart from the output
+        {
+            eprintln!("{note}");
+        }
+    }
+    print_line(&printed.out)
 }
 
 #[allow(clippy::print_stdout)] // the command's output

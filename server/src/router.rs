@@ -15,6 +15,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 
+use crate::account;
 use crate::alerts::Alerts;
 use crate::api;
 use crate::auth::{self, Auth};
@@ -76,6 +77,7 @@ pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
 
 /// The routes at the root, as if there were no base path.
 fn routes(state: AppState, base: Arc<str>) -> Router {
+    let account = account::Account { gate: state.gate.clone(), base: base.clone(), site: state.site.clone() };
     let backend = UiBackend { auth: state.auth.clone(), hub: state.hub.clone(), ws: state.ws.config.clone() };
     let base_path = base.clone();
     let protected = ui::pages(Router::new(), &state, backend, base)
@@ -93,6 +95,7 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/notify/test", post(api::notify::test))
         .route("/sessions", get(login::view::page))
         .route("/sessions/revoke", post(login::view::revoke))
+        .merge(account::protected(account.clone()))
         .layer(middleware::from_fn_with_state(
             auth::GateLayer { gate: state.gate.clone(), base: base_path },
             auth::authenticate,
@@ -100,6 +103,7 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(ws::handler))
+        .merge(account::open(account))
         .route("/login", get(login::form::page).post(login::form::submit))
         .route("/login/code", post(login::form::code))
         .route("/logout", post(login::logout::logout))

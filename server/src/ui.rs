@@ -316,3 +316,16 @@ impl crate::login::Pages for AccountPages {
         &self.csp
     }
 }
+
+/// The second factor's page (`/account/totp`), server-rendered.
+pub use app::ssr::totp_view::{TotpPage, TotpStep};
+
+/// The whole document of the second factor's page.
+pub fn totp_document(page: &TotpPage) -> String {
+    app::ssr::totp_view::document(page)
+}
+
+/// The Content-Security-Policy of a server-rendered page whose scripts carry `nonce`.
+pub fn page_csp(nonce: &str) -> String {
+    app::ssr::page_csp(nonce)
+}

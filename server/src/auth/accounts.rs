@@ -61,9 +61,9 @@ pub struct Auth {
     cache: CredentialCache,
     hashing: Arc<Semaphore>,
     waiting: AtomicUsize,
-    throttle: Throttle,
+    pub(super) throttle: Throttle,
     pub(super) tickets: TicketBook,
-    devices: Devices,
+    pub(super) devices: Devices,
     refusals: RefusalLog,
     /// The config's `viewers`: read-only whatever the users file says.
     viewers: std::collections::BTreeSet<String>,
@@ -259,7 +259,7 @@ impl Auth {
         }
     }
 
-    fn throttled(&self, client: ClientIp, user: &str, wait: std::time::Duration) -> AuthError {
+    pub(super) fn throttled(&self, client: ClientIp, user: &str, wait: std::time::Duration) -> AuthError {
         self.stats.throttled.fetch_add(1, Ordering::Relaxed);
         if self.refusals.first(client.addr, "too many attempts") {
             tracing::warn!(ip = %client.addr, user = ?user, retry_after_s = wait.as_secs(), "login throttled");

@@ -12,7 +12,9 @@
 //! | `P:budget:HASH` | string | a login budget's theoretical arrival time (GCRA), until it refills |
 //! | `P:blocks` | stream | login budgets found spent, for every instance to refuse too |
 //! | `P:session:HANDLE` | hash | a live session (the SHA-256 of its cookie, never the cookie), until its lifetime ends |
+//! | `P:sessions` | set | the handles of the sessions (names of ended ones dropped when read) |
 //! | `P:session-ends` | stream | sessions ended on any instance, for every instance to close their sockets |
+//! | `P:tokens` | hash | API tokens: handle (hex) to the row, the secret's SHA-256 only, revocations marked |
 //! | `P:notify:ID/CHANNEL` | string | a notification's delivery: the claiming lease token, or `done:TOKEN` once its receiver accepted it; kept for days |
 
 use sha2::{Digest, Sha256};
@@ -53,6 +55,11 @@ impl Keys {
         self.key(&format!("session:{hex}"))
     }
 
+    /// The set of the sessions' handles.
+    pub fn sessions(&self) -> String {
+        self.key("sessions")
+    }
+
     /// The stream of ended sessions.
     pub fn session_ends(&self) -> String {
         self.key("session-ends")
@@ -61,6 +68,11 @@ impl Keys {
     /// The stream of spent budgets.
     pub fn blocks(&self) -> String {
         self.key("blocks")
+    }
+
+    /// The API tokens.
+    pub fn tokens(&self) -> String {
+        self.key("tokens")
     }
 
     /// `source`'s lease.

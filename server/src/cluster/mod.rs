@@ -10,7 +10,7 @@
 //!
 //! Authentication is shared too ([`book`]): tickets are redeemed once across the instances and
 //! login budgets are kept in Redis; so are the sessions ([`sessions`]: any instance honours one,
-//! an end on one ends it on all). When Redis is unreachable every instance fetches every source
+//! an end on one ends it on all) and API tokens ([`tokens`]). When Redis is unreachable every instance fetches every source
 //! itself, says so (`/healthz`, the page, `/metrics`) and goes back to the shared stream by itself
 //! when Redis answers again ([`state::Mode`]).
 //!
@@ -37,6 +37,7 @@ pub mod reader;
 pub mod scripts;
 pub mod sessions;
 pub mod state;
+pub mod tokens;
 pub mod transitions;
 
 use std::sync::Arc;
@@ -112,6 +113,11 @@ impl Link {
             keys: self.keys.clone(),
             policy,
         }
+    }
+
+    /// The shared book of API tokens.
+    pub fn tokens(&self) -> Arc<tokens::TokenBook> {
+        Arc::new(tokens::TokenBook { conn: self.conn.clone(), keys: self.keys.clone() })
     }
 
     /// This instance's view of the cluster.

@@ -1,7 +1,9 @@
 //! Sessions shared by the instances ([`Keep`] on Redis): each session is a hash `P:session:HANDLE`
 //! (the SHA-256 of its cookie's value, never the value; its user, role, device, address, password
 //! version and wall labels) that Redis drops when its lifetime is over, so that any instance
-//! honours a session made on another ([`Keep::find`]). An end (logout, revocation, expiry, a
+//! honours a session made on another ([`Keep::find`]); the set `P:sessions` names them all (for
+//! the Sessions view and "log out everywhere": [`Keep::all`], which drops the names of those
+//! gone). An end (logout, revocation, expiry, a
 //! password change) deletes the hash and is appended to the stream `P:session-ends`, which every
 //! instance reads ([`listen`], one blocking `XREAD` of at most half a second at a time) to forget
 //! the session and close its sockets: within a second on every instance.
@@ -110,6 +112,8 @@ impl Keep for RedisSessions {
             )
             .ignore()
             .pexpire(&key, i64::try_from(millis(lifetime)).unwrap_or(i64::MAX))
+            .ignore()
+            .sadd(self.keys.sessions(), hex(&row.id))
             .ignore();
         behind(&self.conn, "a new session", pipe);
     }
@@ -122,7 +126,7 @@ impl Keep for RedisSessions {
 
     fn ended(&self, id: Handle, reason: EndReason, _ended_ms: u64) {
         let mut pipe = redis::pipe();
-        pipe.atomic().del(self.keys.session(&id.hex())).ignore();
+        pipe.atomic().del(self.keys.session(&id.hex())).ignore().srem(self.keys.sessions(), id.hex()).ignore();
         pipe.cmd("XADD")
             .arg(self.keys.session_ends())
             .arg("MAXLEN")
@@ -150,9 +154,43 @@ impl Keep for RedisSessions {
         }
         .boxed()
     }
+
+    fn all(&self) -> BoxFuture<'_, Vec<SessionRow>> {
+        async move {
+            self.every()
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "sessions: Redis did not list the sessions"))
+                .unwrap_or_default()
+        }
+        .boxed()
+    }
 }
 
 impl RedisSessions {
+    /// Every session `P:sessions` names that is still there; the names of the others are dropped.
+    async fn every(&self) -> redis::RedisResult<Vec<SessionRow>> {
+        let mut conn = self.conn.clone();
+        let names: Vec<String> = redis::cmd("SMEMBERS").arg(self.keys.sessions()).query_async(&mut conn).await?;
+        let handles: Vec<Handle> = names.iter().filter_map(|n| Handle::parse(n)).collect();
+        let mut pipe = redis::pipe();
+        for handle in &handles {
+            pipe.cmd("HGETALL").arg(self.keys.session(&handle.hex()));
+        }
+        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        let mut rows = Vec::new();
+        let mut gone = Vec::new();
+        for (handle, fields) in handles.into_iter().zip(hashes) {
+            match row_of(handle, &fields) {
+                Some(row) => rows.push(row),
+                None => gone.push(handle.hex()),
+            }
+        }
+        if !gone.is_empty() {
+            let () = redis::cmd("SREM").arg(self.keys.sessions()).arg(gone).query_async(&mut conn).await?;
+        }
+        Ok(rows)
+    }
+
     /// Reads the ends' stream from its current end on and forgets here every session ended on any
     /// instance (its sockets close), until `shutdown`. Reconnects after a failure.
     pub fn listen(self, sessions: Arc<Sessions>, mut shutdown: Shutdown) {

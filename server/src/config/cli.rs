@@ -54,6 +54,77 @@ pub enum Command {
         #[command(subcommand)]
         command: NotifyCommand,
     },
+    /// API tokens (for scripts and wall screens), kept in the history store.
+    Token {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+/// `livedash token ...`: works while the server runs (it writes the store file; the server finds
+/// a new token on its first use and drops a revoked one within seconds).
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Makes a token for USER and prints it once (only its hash is kept).
+    Create {
+        /// Whose token it is (a user of the accounts).
+        #[arg(long)]
+        user: String,
+        /// `viewer` (read-only) or `admin`; never above the user's own [default: the user's].
+        #[arg(long, value_parser = parse_role)]
+        role: Option<crate::auth::Role>,
+        /// How long it works, e.g. `90d`, `12h` [default: until revoked].
+        #[arg(long, value_parser = parse_expires)]
+        expires: Option<Duration>,
+        /// What it is for, shown in lists (e.g. `wall screen`).
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Where the server's configuration and store are.
+        #[command(flatten)]
+        at: TokenStoreArgs,
+    },
+    /// Lists the tokens not revoked: ID, user, role, name, created, last used, expiry.
+    List {
+        /// Where the server's configuration and store are.
+        #[command(flatten)]
+        at: TokenStoreArgs,
+    },
+    /// Revokes the token whose ID (from `list`; 8 hex digits are enough) is given.
+    Revoke {
+        /// The token's ID or its first 8+ hex digits.
+        id: String,
+        /// Where the server's configuration and store are.
+        #[command(flatten)]
+        at: TokenStoreArgs,
+    },
+}
+
+/// Where `livedash token` finds the accounts and the store: as the server would.
+#[derive(Debug, Clone, Args)]
+pub struct TokenStoreArgs {
+    /// The server's config file (its `store`, `users_file`, `viewers`).
+    #[arg(long, env = "LIVEDASH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The history store file [default: history.db in --data-dir].
+    #[arg(long, env = "LIVEDASH_STORE", value_parser = parse_store)]
+    pub store: Option<StoreArg>,
+    /// The users file (`name:hash[:role]` lines).
+    #[arg(long, env = "LIVEDASH_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+    /// Where the server keeps its state, and by default its store.
+    #[arg(long, env = "LIVEDASH_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+}
+
+/// `viewer` or `admin`.
+fn parse_role(s: &str) -> Result<crate::auth::Role, String> {
+    crate::auth::Role::parse(s).ok_or_else(|| "`viewer` or `admin`".to_owned())
+}
+
+/// A token's life: 1 second to 10 years.
+fn parse_expires(s: &str) -> Result<Duration, String> {
+    parse::parse_duration(s, Duration::from_secs(1), Duration::from_secs(10 * 366 * 86_400))
 }
 
 /// `livedash notify ...`.
@@ -109,6 +180,16 @@ impl ServeArgs {
         args.config = Some(config);
         args.store = store.or(args.store);
         args.data_dir = data_dir;
+        Ok(args)
+    }
+
+    /// The serving options for `livedash token`'s `at`.
+    pub fn for_tokens(at: &TokenStoreArgs) -> Result<Self, clap::Error> {
+        let mut args = Cli::try_parse_from(["livedash"])?.serve;
+        args.config = at.config.clone().or(args.config);
+        args.store = at.store.clone().or(args.store);
+        args.users_file = at.users_file.clone().or(args.users_file);
+        args.data_dir = at.data_dir.clone();
         Ok(args)
     }
 }

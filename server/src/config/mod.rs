@@ -29,6 +29,7 @@ use std::time::Duration;
 
 pub use cli::{
     ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, DEFAULT_DATA_DIR, NotifyCommand, ServeArgs,
+    TokenCommand, TokenStoreArgs,
 };
 pub use cluster::ClusterSettings;
 pub use error::ConfigError;

@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use super::{LoginState, agent, from_browser, next, pending};
 use crate::audit::AuditKind;
+use crate::auth::attempts::CodeError;
 use crate::auth::session::{EndReason, NewSession, cookie};
 use crate::auth::{AuthError, Login, LoginMode, Role};
 use crate::http::client_ip::ClientIp;
@@ -162,9 +163,28 @@ pub async fn code(
         return refused(&login, StatusCode::UNAUTHORIZED, again, format!("{}/", login.base));
     };
     let user = pending.user.clone();
-    match login.gate.totp.check(&user, form.code.trim()).await {
+    // A code spends the password budgets (Gate::check_code): guessed no faster than a password.
+    match login.gate.check_code(&user, form.code.trim(), &headers, client).await {
         Ok(()) => start_session(&login, &user, pending.remember, &pending.next, true, &headers, client).await,
-        Err(_) => {
+        Err(CodeError::Throttled(wait)) => {
+            login.audit(
+                AuditKind::Throttled,
+                Some(&user),
+                client.addr,
+                serde_json::json!({"via": "form", "step": "code"}),
+            );
+            let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            let version = auth.user_version(&user).unwrap_or([0; 32]);
+            let page = CodePage {
+                base: login.base.to_string(),
+                pending: login.pending.issue(&user, version, pending.remember, &pending.next, pending.tries),
+                error: Some(format!("Too many attempts. Try again in {secs} seconds.")),
+            };
+            let mut response = login.html(StatusCode::TOO_MANY_REQUESTS, login.pages.code(&page));
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+            response
+        }
+        Err(CodeError::Wrong) => {
             let tries = pending.tries.saturating_add(1);
             login.audit(
                 AuditKind::LoginFailed,

@@ -212,6 +212,11 @@ fn step(
     body: impl FnOnce(&Connection) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    // Another process (`livedash token create` beside a starting server) took the step while
+    // this one waited for the lock: nothing to do (the caller reads the version again).
+    if version(&tx)? >= to {
+        return Ok(());
+    }
     body(&tx)?;
     tx.execute_batch(&format!("PRAGMA user_version = {to}"))?;
     tx.commit()?;

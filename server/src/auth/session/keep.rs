@@ -23,6 +23,11 @@ pub trait Keep: Send + Sync {
     /// The session `id` if this keep has it and it has not ended (asked when a cookie names a
     /// session this instance does not know: one made on another instance).
     fn find(&self, id: Handle) -> BoxFuture<'_, Option<SessionRow>>;
+
+    /// Every session this keep has that has not ended, wherever it was made (for the Sessions view
+    /// and "log out everywhere" in a cluster); a keep whose sessions are all in memory here
+    /// answers none.
+    fn all(&self) -> BoxFuture<'_, Vec<SessionRow>>;
 }
 
 /// The row of `session`, whose cookie's value hashes to `secret`.

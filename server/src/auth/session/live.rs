@@ -190,22 +190,32 @@ impl Sessions {
         self.live.read().contains_key(&handle)
     }
 
-    /// Ends the session `handle`; the one ended, if it was live here.
+    /// Ends the session `handle` (in a cluster, one made on another instance too); the one ended,
+    /// if it was live.
     pub async fn end(&self, handle: Handle, reason: EndReason) -> Option<Session> {
-        let gone = self.live.write().remove(&handle).map(|e| e.session);
+        let mut gone = self.live.write().remove(&handle).map(|e| e.session);
+        if gone.is_none() {
+            for keep in self.keeps() {
+                gone = keep.find(handle).await.and_then(|row| session_of(&row));
+                if gone.is_some() {
+                    break;
+                }
+            }
+        }
+        let gone = gone?;
         self.ended.send_modify(|n| *n += 1);
         let wall = now_ms();
         self.keeps().iter().for_each(|k| k.ended(handle, reason, wall));
-        gone
+        Some(gone)
     }
 
-    /// Ends every session of `user`; the ones ended.
+    /// Ends every session of `user` (in a cluster, those made on other instances too); the ones
+    /// ended.
     pub async fn end_user(&self, user: &str, reason: EndReason) -> Vec<Session> {
-        let handles: Vec<Handle> =
-            self.live.read().values().filter(|e| &*e.session.user == user).map(|e| e.session.handle).collect();
         let mut gone = Vec::new();
-        for handle in handles {
-            gone.extend(self.end(handle, reason).await);
+        for session in self.list(Some(user)).await {
+            self.end(session.handle, reason).await;
+            gone.push(session);
         }
         gone
     }
@@ -264,15 +274,20 @@ impl Sessions {
         false
     }
 
-    /// The live sessions, of `user` only or of everyone, newest first.
+    /// The live sessions, of `user` only or of everyone, newest first (in a cluster, those made
+    /// on other instances too).
     pub async fn list(&self, user: Option<&str>) -> Vec<Session> {
-        let mut all: Vec<Session> = self
-            .live
-            .read()
-            .values()
-            .filter(|e| user.is_none_or(|u| &*e.session.user == u))
-            .map(|e| e.session.clone())
-            .collect();
+        let mut all: HashMap<Handle, Session> =
+            self.live.read().values().map(|e| (e.session.handle, e.session.clone())).collect();
+        let (now, wall) = (Instant::now(), now_ms());
+        for keep in self.keeps() {
+            for row in keep.all().await {
+                if let Some(session) = session_of(&row).filter(|s| self.deadlines(s, now, wall).is_some()) {
+                    all.entry(session.handle).or_insert(session);
+                }
+            }
+        }
+        let mut all: Vec<Session> = all.into_values().filter(|s| user.is_none_or(|u| &*s.user == u)).collect();
         all.sort_by_key(|s| std::cmp::Reverse(s.created_ms));
         all
     }

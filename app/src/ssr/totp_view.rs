@@ -1,0 +1,159 @@
+//! The second factor's page (`/account/totp`): rendered on the server only, never hydrated. For a
+//! user without a second factor it shows a new secret as a QR code (SVG) and as text, with a form
+//! to confirm it with a first code (the form carries the secret back: the server keeps nothing
+//! until then); once confirmed, the ten recovery codes, shown this once; for an enrolled user, how
+//! many recovery codes are left and a form to remove the factor with a current code. Every form
+//! posts to the same path (same-origin checked by the server).
+
+use leptos::prelude::*;
+
+use crate::theme::PREPAINT_SCRIPT;
+
+/// What the page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TotpStep {
+    /// No second factor yet: a new secret to enrol.
+    Start {
+        /// The secret in base32.
+        secret: String,
+        /// The QR code of its `otpauth://` URI, an `<svg>` element made by the server.
+        svg: String,
+        /// The URI itself (a link for a phone reading this page).
+        uri: String,
+    },
+    /// Just enrolled: the recovery codes, shown once.
+    Codes(Vec<String>),
+    /// Enrolled: recovery codes left.
+    Enrolled {
+        /// How many.
+        recovery_left: usize,
+    },
+}
+
+/// The page's content, gathered by the server.
+#[derive(Debug, Clone)]
+pub struct TotpPage {
+    /// The base path (`""` or `/dash`).
+    pub base: String,
+    /// This response's CSP nonce.
+    pub nonce: String,
+    /// Who is looking.
+    pub user: String,
+    /// What to show.
+    pub step: TotpStep,
+    /// What went wrong with the last form ("That code is not right."), or what it did.
+    pub notice: Option<String>,
+}
+
+/// The whole document.
+pub fn document(page: &TotpPage) -> String {
+    let base = page.base.clone();
+    let css = format!("{base}/pkg/{}.css", crate::OUTPUT_NAME);
+    let icon = format!("{base}/favicon.svg");
+    let action = format!("{base}/account/totp");
+    let view = view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="referrer" content="same-origin" />
+                <script nonce=page.nonce.clone() inner_html=PREPAINT_SCRIPT></script>
+                <link rel="stylesheet" href=css />
+                <link rel="icon" href=icon type="image/svg+xml" />
+                <title>"Two-step login · livedash"</title>
+            </head>
+            <body class="alerts-page">
+                <header class="topbar">
+                    <div class="brand">
+                        <span class="logo" aria-hidden="true"></span>
+                        "livedash"
+                    </div>
+                    <nav class="bar-end" aria-label="Pages">
+                        <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
+                        <a class="bar-button" href=format!("{base}/alerts")>"Alerts"</a>
+                    </nav>
+                </header>
+                <main class="alerts" id="main">
+                    <h1>"Two-step login"</h1>
+                    <p class="muted">{format!("Signed in as {}.", page.user)}</p>
+                    {page.notice.clone().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
+                    {step(&page.step, &action)}
+                </main>
+            </body>
+        </html>
+    };
+    view.to_html()
+}
+
+fn step(step: &TotpStep, action: &str) -> AnyView {
+    let action = action.to_owned();
+    match step.clone() {
+        TotpStep::Start { secret, svg, uri } => view! {
+            <section class="alerts-section" aria-labelledby="enrol-heading">
+                <h2 id="enrol-heading">"Turn on a second step"</h2>
+                <p>"Scan this code with an authenticator app, or type the secret into it, then enter the six-digit code it shows."</p>
+                <div class="qr" data-testid="totp-qr" inner_html=svg></div>
+                <p>"Secret: " <code data-testid="totp-secret">{secret.clone()}</code></p>
+                <p><a href=uri>"Open in an authenticator app on this device"</a></p>
+                <form method="post" action=action class="hush-form" data-testid="totp-confirm">
+                    <input type="hidden" name="action" value="confirm" />
+                    <input type="hidden" name="secret" value=secret />
+                    <label for="totp-code">"Code"</label>
+                    <input id="totp-code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" size="8" required=true />
+                    <button type="submit" class="bar-button">"Turn on"</button>
+                </form>
+            </section>
+        }
+        .into_any(),
+        TotpStep::Codes(codes) => view! {
+            <section class="alerts-section" aria-labelledby="codes-heading">
+                <h2 id="codes-heading">"Recovery codes"</h2>
+                <p>"The second step is on. Keep these ten codes somewhere safe: each logs you in once without the app. They are shown only now."</p>
+                <ul data-testid="recovery-codes">
+                    {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                </ul>
+            </section>
+        }
+        .into_any(),
+        TotpStep::Enrolled { recovery_left } => view! {
+            <section class="alerts-section" aria-labelledby="on-heading">
+                <h2 id="on-heading">"The second step is on"</h2>
+                <p data-testid="totp-on">{format!("{recovery_left} recovery codes left.")}</p>
+                <form method="post" action=action class="hush-form" data-testid="totp-remove">
+                    <input type="hidden" name="action" value="remove" />
+                    <label for="totp-remove-code">"Current code"</label>
+                    <input id="totp-remove-code" name="code" autocomplete="one-time-code" maxlength="64" size="12" required=true />
+                    <button type="submit" class="bar-button">"Turn off"</button>
+                </form>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_step_shows_its_form_and_escapes_the_user() {
+        let page =
+            |step| TotpPage { base: "/dash".into(), nonce: "n".into(), user: "<ann>".into(), step, notice: None };
+        let start = document(&page(TotpStep::Start {
+            secret: "ABC".into(),
+            svg: "<svg></svg>".into(),
+            uri: "otpauth://x".into(),
+        }));
+        assert!(
+            start.contains(r#"action="/dash/account/totp""#) && start.contains(r#"name="secret" value="ABC""#),
+            "{start}"
+        );
+        assert!(start.contains("<svg></svg>") && start.contains("&lt;ann&gt;"), "{start}");
+        let codes = document(&page(TotpStep::Codes(vec!["abcde-fghjk".into()])));
+        assert!(codes.contains("abcde-fghjk") && !codes.contains("<form"), "{codes}");
+        let on = document(&page(TotpStep::Enrolled { recovery_left: 9 }));
+        assert!(on.contains("9 recovery codes left") && on.contains(r#"value="remove""#), "{on}");
+    }
+}
