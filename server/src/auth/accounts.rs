@@ -201,6 +201,12 @@ impl Auth {
         self.count_refusal(client, reason).map_or_else(AuthError::Throttled, |()| error)
     }
 
+    /// How long `client` is still refused for its refusals (its budget spent), if it is: a lookup
+    /// that only a credential could justify (a session this instance does not know) is not made.
+    pub fn refusing(&self, client: ClientIp) -> Option<std::time::Duration> {
+        self.throttle.refusing(client.group)
+    }
+
     /// The bookkeeping of [`Auth::refuse`] for a refusal of another kind (a foreign origin is a
     /// 403): logged, and taken from the address's budget; `Err` (how long to wait) once the budget
     /// is spent, when the answer becomes 429.

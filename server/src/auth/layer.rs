@@ -29,7 +29,7 @@ use super::accounts::Auth;
 use super::credentials::{MAX_LEN, parse_basic};
 use super::error::AuthError;
 use super::gate::{Gate, LoginMode};
-use super::principal::{Principal, Via};
+use super::principal::{Handle, Principal, Via};
 use super::role::Role;
 use super::session::{EndReason, cookie};
 use super::token::PREFIX;
@@ -117,6 +117,13 @@ pub async fn identify(gate: &Gate, headers: &HeaderMap, client: ClientIp) -> Res
     if gate.mode == LoginMode::Form
         && let Some(secret) = cookie::read(headers, gate.tls)
     {
+        // An address past its refusals' budget does not get to make this instance ask the keeps
+        // (Redis) about sessions it does not know.
+        if !gate.sessions.is_live(Handle::of(secret.as_bytes()))
+            && let Some(wait) = auth.refusing(client)
+        {
+            return Err(Refused { error: AuthError::Throttled(wait), unannounced: true, stale_cookie: false });
+        }
         if let Some(principal) = by_session(gate, &secret).await {
             return Ok(Found { principal, cookie: None });
         }
