@@ -185,10 +185,10 @@ impl Audit {
 /// `a` and `b` (each newest first) as one list without the records in both, newest first, at
 /// most `limit` long.
 fn merge(a: Vec<AuditRow>, b: Vec<AuditRow>, limit: usize) -> Vec<AuditRow> {
-    let key = |r: &AuditRow| (r.ts_ms, r.kind.clone(), r.user.clone(), r.addr.clone(), r.detail.clone());
     let mut all: Vec<AuditRow> = b;
+    let stored = all.len();
     for row in a {
-        if !all.iter().any(|s| key(s) == key(&row)) {
+        if !all[..stored].contains(&row) {
             all.push(row);
         }
     }

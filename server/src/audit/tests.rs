@@ -56,3 +56,20 @@ fn a_line_is_one_json_object_with_a_readable_time() {
     assert_eq!(v["user"], "a\nb\"c");
     assert_eq!(v["detail"]["via"], "basic");
 }
+
+#[test]
+fn the_store_and_memory_merge_without_twins() {
+    let row = |ts_ms: u64, kind: &str| AuditRow {
+        ts_ms,
+        kind: kind.into(),
+        user: Some("ann".into()),
+        addr: None,
+        detail: "{}".into(),
+    };
+    // Memory holds the newest three; the store has written the first two of them, and two older.
+    let memory = vec![row(5, "ack"), row(4, "login"), row(3, "silence")];
+    let stored = vec![row(4, "login"), row(3, "silence"), row(2, "login"), row(1, "logout")];
+    let merged: Vec<u64> = merge(memory, stored, 10).into_iter().map(|r| r.ts_ms).collect();
+    assert_eq!(merged, [5, 4, 3, 2, 1]);
+    assert_eq!(merge(vec![row(5, "ack")], vec![row(4, "login")], 1).len(), 1);
+}
