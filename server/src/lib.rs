@@ -136,6 +136,10 @@ impl Running {
         }
         // What was refused since the last summary is not lost with the process.
         self.auth.flush_refusals();
+        // Nor the audit's last lines (2 s at most: a disk that hangs does not hold up the stop).
+        if let Some(audit) = self.auth.audit().cloned() {
+            let _ = tokio::task::spawn_blocking(move || audit.flush_file(Duration::from_secs(2))).await;
+        }
         // What the store was handed (the alerts' countdowns too) is written before the process ends.
         self.alerts.stop();
         if let Some(store) = self.store {

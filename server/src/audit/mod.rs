@@ -95,11 +95,17 @@ impl Audit {
     /// Waits (at most `timeout`) until what was recorded before is in the file and the store;
     /// blocking (for tests and a clean stop).
     pub fn flush(&self, timeout: std::time::Duration) -> bool {
-        let file = self.inner.file.as_ref().is_none_or(|f| f.flush(timeout));
+        let file = self.flush_file(timeout);
         if let Some(store) = &self.inner.store {
             store.flush();
         }
         file
+    }
+
+    /// Waits (at most `timeout`) until what was recorded before is in the file; blocking (at a
+    /// stop: the store writes what it was handed when it stops).
+    pub fn flush_file(&self, timeout: std::time::Duration) -> bool {
+        self.inner.file.as_ref().is_none_or(|f| f.flush(timeout))
     }
 
     /// Records `event`; never waits (the file and the store are written behind).

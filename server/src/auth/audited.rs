@@ -17,6 +17,11 @@ impl Auth {
         }
     }
 
+    /// Where refused credentials are recorded, once set.
+    pub fn audit(&self) -> Option<&Audit> {
+        self.audit.get()
+    }
+
     /// Records `error`, the refusal of Basic credentials for `user` (when they could be read) from
     /// `client`, when it is a wrong password or a throttle; returns it.
     pub(super) fn audit_basic(&self, user: Option<&str>, client: ClientIp, error: AuthError) -> AuthError {
