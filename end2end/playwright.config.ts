@@ -32,6 +32,13 @@ export const RECEIVER_PORT = PORT + 14;
 export const NOTIFY_SECRET = "e2e-hook-token-31337";
 export const NOTIFY_CONFIG = "target/e2e-notify.toml";
 export const PASSWORD = "e2e-secret-password";
+// The test user's Basic credentials, sent with every request as a script would send them: in the
+// default form mode a browser's navigation without credentials is sent to the login form (never
+// challenged), so the browser's own httpCredentials, sent only after a challenge, never go out.
+export const BASIC = {
+  httpCredentials: { username: "admin", password: PASSWORD },
+  extraHTTPHeaders: { Authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}` },
+};
 // livedash for the login form's tests (end2end/tests/login.spec.ts): a server of its own, so that
 // its failed logins and "log out everywhere" touch no other spec's server.
 export const LOGIN_PORT = PORT + 20;
@@ -134,8 +141,12 @@ function background(command: string) {
 type Store = "fresh" | "none" | { fill: string; down?: string };
 
 // The built server with `args`, ready when `ready` (a URL or a port) answers, `before` run first.
-// Each keeps its history in a store of its own, made anew for every run.
+// Each keeps its history in a store of its own, made anew for every run. Browsers log in to it by
+// Basic (`--login basic`: the specs' contexts answer the Basic challenge with their
+// httpCredentials, which a redirect to the login form would never send) unless `args` choose
+// `--login form`, as the login form's own servers do.
 function livedash(args: string, ready: { url: string } | { port: number }, before = "", store: Store = "fresh") {
+  if (!args.includes("--login ")) args += " --login basic";
   const port = "port" in ready ? ready.port : new URL(ready.url).port;
   const path = `target/e2e-store/${port}.db`;
   const fill =
@@ -162,7 +173,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
-    httpCredentials: { username: "admin", password: PASSWORD },
+    ...BASIC,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },
@@ -191,7 +202,7 @@ export default defineConfig({
       fill: "local 8d 24h local",
       down: "3d..2d",
     }),
-    livedash(`--listen 127.0.0.1:${LOGIN_PORT} --data-dir target/e2e-login`, { url: `${LOGIN_URL}/healthz` }),
+    livedash(`--listen 127.0.0.1:${LOGIN_PORT} --data-dir target/e2e-login --login form`, { url: `${LOGIN_URL}/healthz` }),
     livedash(`--listen 127.0.0.1:${TOTP_PORT} --data-dir target/e2e-totp`, { url: `${TOTP_URL}/healthz` }),
     livedash(`--listen 127.0.0.1:${NO_STORE_PORT}`, { url: `http://127.0.0.1:${NO_STORE_PORT}/healthz` }, "", "none"),
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {

@@ -3,23 +3,24 @@
 //! honoured by the other with no sticky sessions; its end on one instance ends it on both, and its
 //! sockets on both close within a second.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::cluster::{counting_upstream, instance};
 use common::redis_server::Redis;
-use common::{Response, get, start_with, temp_dir, wait_listening};
+use common::{Response, get, post, start_with, temp_dir, wait_listening};
 use livedash_server::Running;
-use livedash_server::auth::Role;
-use livedash_server::auth::session::{EndReason, NewSession, Session};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// nginx in the foreground in front of `backends` (round robin, WebSockets passed on), stopped by
 /// its process id when dropped.
@@ -81,22 +82,42 @@ impl Nginx {
     }
 }
 
-/// A session of `admin` made on `instance`, as `POST /login` makes one: its cookie and itself.
-async fn log_in(instance: &Running) -> (String, Session) {
-    let new = NewSession {
-        user: Arc::from("admin"),
-        role: Role::Admin,
-        remember: false,
-        device: "cluster_sessions test".to_owned(),
-        addr: "127.0.0.1".to_owned(),
-        version: instance.auth.user_version("admin").expect("admin"),
-    };
-    let (secret, session) = instance.gate.sessions.create(new).await;
-    (format!("livedash_session={secret}"), session)
+/// Logs in as a script does (`POST /login` on `addr`): the session cookie (`name=value`).
+async fn log_in(addr: SocketAddr) -> String {
+    let body = format!("username=admin&password={}", common::PASSWORD.replace(' ', "+"));
+    let r = post(addr, "/login", FORM, &body, &[]).await;
+    assert!(r.status == 204 || r.status == 303, "logged in: {} {}", r.status, r.body);
+    r.header("set-cookie").expect("a session cookie").split(';').next().unwrap().trim().to_owned()
+}
+
+/// `POST /logout` (with `query`) from the site's own page, on `addr`.
+async fn log_out(addr: SocketAddr, cookie: &str, query: &str) {
+    let headers = [("Cookie", cookie), ("Sec-Fetch-Site", "same-origin")];
+    let r = post(addr, &format!("/logout{query}"), FORM, "", &headers).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+}
+
+/// Which instance of `instances` holds the session of `cookie` in memory (the one that made it).
+fn maker(instances: [&Running; 2], cookie: &str) -> Option<usize> {
+    let secret = cookie.split_once('=')?.1;
+    let handle = livedash_server::auth::principal::Handle::of(secret.as_bytes());
+    instances.iter().position(|i| i.gate.sessions.is_live(handle))
 }
 
 async fn with_cookie(addr: SocketAddr, path: &str, cookie: &str) -> Response {
     get(addr, path, &[("Cookie", cookie)]).await
+}
+
+/// Whether `addr` refuses the cookie within a second (the end travels through Redis).
+async fn refused_within_a_second(addr: SocketAddr, cookie: &str) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_millis(1500);
+    while std::time::Instant::now() < deadline {
+        if with_cookie(addr, "/api/snapshot", cookie).await.status == 401 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
 }
 
 /// A socket opened on `addr` with the session cookie `cookie`.
@@ -119,9 +140,12 @@ async fn a_session_made_on_one_instance_is_honoured_by_both_and_its_end_on_one_c
     let b = start_with(instance(&redis, "sessions", upstream)).await;
     let Some(nginx) = Nginx::start("cluster-sessions-nginx", [a.addr, b.addr]).await else { return };
 
-    let (cookie, session) = log_in(&a).await;
+    // Logged in through the round robin: one instance makes the session.
+    let cookie = log_in(nginx.addr).await;
+    let made_by = maker([&a, &b], &cookie).expect("one instance made it");
+    let other = [&a, &b][1 - made_by];
     // The other instance knows it from Redis alone, and the round robin needs no stickiness.
-    assert_eq!(with_cookie(b.addr, "/api/snapshot", &cookie).await.status, 200, "made on A, honoured by B");
+    assert_eq!(with_cookie(other.addr, "/api/snapshot", &cookie).await.status, 200, "honoured by the other");
     for i in 0..4 {
         let r = with_cookie(nginx.addr, "/api/snapshot", &cookie).await;
         assert_eq!(r.status, 200, "request {i} through the round robin: {}", r.body);
@@ -134,8 +158,8 @@ async fn a_session_made_on_one_instance_is_honoured_by_both_and_its_end_on_one_c
     let mut on_b = session_socket(b.addr, &cookie).await;
     let mut through_nginx = session_socket(nginx.addr, &cookie).await;
 
-    // Logged out on A (what POST /logout does there).
-    assert!(a.gate.sessions.end(session.handle, EndReason::Logout).await.is_some());
+    // Logged out through the round robin, on either instance.
+    log_out(nginx.addr, &cookie, "").await;
     let margin = Duration::from_millis(1500);
     assert_eq!(closed_within(&mut on_a, margin).await, Some(CloseCode::Policy), "A's socket closes");
     assert_eq!(closed_within(&mut on_b, margin).await, Some(CloseCode::Policy), "B's socket closes within a second");
@@ -156,15 +180,20 @@ async fn log_out_everywhere_on_one_instance_ends_the_sessions_made_on_the_other(
     let (upstream, _) = counting_upstream().await;
     let a = start_with(instance(&redis, "everywhere", upstream)).await;
     let b = start_with(instance(&redis, "everywhere", upstream)).await;
-    let (on_a_cookie, _) = log_in(&a).await;
-    let (on_b_cookie, on_b) = log_in(&b).await;
-    let listed: Vec<_> = a.gate.sessions.list(Some("admin")).await.into_iter().map(|s| s.handle).collect();
-    assert!(listed.contains(&on_b.handle), "A lists the session made on B (the Sessions view)");
+    let on_a_cookie = log_in(a.addr).await;
+    let on_b_cookie = log_in(b.addr).await;
+    // Revoked from A's Sessions view: a session A never saw.
+    let revoked = log_in(b.addr).await;
+    let handle = livedash_server::auth::principal::Handle::of(revoked.split_once('=').unwrap().1.as_bytes());
+    let ended = a.gate.sessions.end(handle, livedash_server::auth::session::EndReason::Revoked).await;
+    assert!(ended.is_some(), "A ends a session made on B");
+    assert!(refused_within_a_second(b.addr, &revoked).await, "and B refuses it");
+    assert_eq!(a.gate.sessions.list(Some("admin")).await.len(), 2, "A lists the session made on B (the Sessions view)");
     let mut socket = session_socket(b.addr, &on_b_cookie).await;
-    assert_eq!(a.gate.sessions.end_user("admin", EndReason::Revoked).await.len(), 2);
+    log_out(a.addr, &on_a_cookie, "?everywhere=1").await;
     assert_eq!(closed_within(&mut socket, Duration::from_millis(1500)).await, Some(CloseCode::Policy));
     for (cookie, addr) in [(&on_a_cookie, b.addr), (&on_b_cookie, b.addr), (&on_b_cookie, a.addr)] {
-        assert_eq!(with_cookie(addr, "/api/snapshot", cookie).await.status, 401);
+        assert!(refused_within_a_second(addr, cookie).await);
     }
     a.stop().await;
     b.stop().await;

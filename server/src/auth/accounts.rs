@@ -69,6 +69,8 @@ pub struct Auth {
     viewers: std::collections::BTreeSet<String>,
     /// In a cluster: the shared book and the key shared tickets are signed with.
     pub(super) shared: Option<(Arc<dyn SharedAuth>, [u8; 32])>,
+    /// Where refused Basic credentials are recorded ([`super::audited`]).
+    pub(super) audit: std::sync::OnceLock<crate::audit::Audit>,
     /// Counters.
     pub stats: AuthStats,
 }
@@ -117,6 +119,7 @@ impl Auth {
             refusals: RefusalLog::default(),
             viewers: std::collections::BTreeSet::new(),
             shared: None,
+            audit: std::sync::OnceLock::new(),
             stats: AuthStats::default(),
         }
     }
@@ -217,9 +220,11 @@ impl Auth {
         };
         let Some((user, password)) = parse_basic(value.as_bytes()) else {
             self.stats.failures.fetch_add(1, Ordering::Relaxed);
-            return Err(self.refuse(client, AuthError::Invalid, "malformed Authorization header"));
+            let refused = self.refuse(client, AuthError::Invalid, "malformed Authorization header");
+            return Err(self.audit_basic(None, client, refused));
         };
-        self.check_password(&user, password, headers, client).await
+        let checked = self.check_password(&user, password, headers, client).await;
+        checked.map_err(|e| self.audit_basic(Some(&user), client, e))
     }
 
     /// Whether `password` is `user`'s, asked by `client` whose request has `headers` (its device

@@ -94,16 +94,18 @@ pub async fn identify(gate: &Gate, headers: &HeaderMap, client: ClientIp) -> Res
     let auth = &gate.auth;
     let refused = |error| Refused { error, unannounced: false, stale_cookie: false };
     if let Some(value) = headers.get(AUTHORIZATION) {
+        let token_refused = |user: Option<&str>, e| refused(auth.audit_refusal(("token", None), user, client, e));
         if let Some(token) = bearer(value.as_bytes()) {
-            return by_token(gate, token, None, client).await.map_err(refused);
+            return by_token(gate, token, None, client).await.map_err(|e| token_refused(None, e));
         }
         if let Some((user, password)) = parse_basic(value.as_bytes()) {
             if password.starts_with(PREFIX) {
-                return by_token(gate, &password, Some(&user), client).await.map_err(refused);
+                return by_token(gate, &password, Some(&user), client).await.map_err(|e| token_refused(Some(&user), e));
             }
             if gate.totp.enrolled(&user) {
                 let reason = "a password alone for a user with a second factor";
-                return Err(refused(auth.refuse(client, AuthError::Invalid, reason)));
+                let error = auth.refuse(client, AuthError::Invalid, reason);
+                return Err(refused(auth.audit_refusal(("basic", Some(reason)), Some(&user), client, error)));
             }
         }
         let login = auth.check_basic(headers, client).await.map_err(refused)?;

@@ -190,13 +190,23 @@ impl Sessions {
         self.live.read().contains_key(&handle)
     }
 
-    /// Ends the session `handle`; the one ended, if it was live here.
+    /// Ends the session `handle` (in a cluster, one made on another instance too); the one ended,
+    /// if it was live.
     pub async fn end(&self, handle: Handle, reason: EndReason) -> Option<Session> {
-        let gone = self.live.write().remove(&handle).map(|e| e.session);
+        let mut gone = self.live.write().remove(&handle).map(|e| e.session);
+        if gone.is_none() {
+            for keep in self.keeps() {
+                gone = keep.find(handle).await.and_then(|row| session_of(&row));
+                if gone.is_some() {
+                    break;
+                }
+            }
+        }
+        let gone = gone?;
         self.ended.send_modify(|n| *n += 1);
         let wall = now_ms();
         self.keeps().iter().for_each(|k| k.ended(handle, reason, wall));
-        gone
+        Some(gone)
     }
 
     /// Ends every session of `user` (in a cluster, those made on other instances too); the ones
