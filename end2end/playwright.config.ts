@@ -203,7 +203,7 @@ export default defineConfig({
       down: "3d..2d",
     }),
     livedash(`--listen 127.0.0.1:${LOGIN_PORT} --data-dir target/e2e-login --login form`, { url: `${LOGIN_URL}/healthz` }),
-    livedash(`--listen 127.0.0.1:${TOTP_PORT} --data-dir target/e2e-totp`, { url: `${TOTP_URL}/healthz` }),
+    livedash(`--listen 127.0.0.1:${TOTP_PORT} --data-dir target/e2e-totp --login form`, { url: `${TOTP_URL}/healthz` }),
     livedash(`--listen 127.0.0.1:${NO_STORE_PORT}`, { url: `http://127.0.0.1:${NO_STORE_PORT}/healthz` }, "", "none"),
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,
