@@ -6,7 +6,7 @@ import { PASSWORD, TOTP_URL } from "../playwright.config";
 // The second factor in a browser without Basic credentials (the server of TOTP_PORT): enrolled
 // from /account/totp with a code this test computes from the secret the page shows, then the
 // login form's code step with a code, and with a recovery code that works once.
-test.use({ httpCredentials: undefined, baseURL: TOTP_URL });
+test.use({ httpCredentials: undefined, extraHTTPHeaders: {}, baseURL: TOTP_URL });
 
 /// The bytes of an RFC 4648 base32 text (no padding).
 function base32(text: string): Buffer {
@@ -68,7 +68,11 @@ test("enrol from the page, log in with a computed code, and a recovery code work
   // Logged in with the password (no second factor yet), the page shows a QR code and the secret.
   await password(page);
   await expectLoggedIn(page);
-  await page.goto("/account/totp");
+  // Reached from the Sessions view.
+  await page.goto("/sessions");
+  expect(await serious(page)).toEqual([]);
+  await page.getByTestId("totp-link").click();
+  await expect(page).toHaveURL(/\/account\/totp$/);
   await expect(page.getByTestId("totp-qr").locator("svg")).toBeVisible();
   const secret = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);

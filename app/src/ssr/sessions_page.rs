@@ -69,6 +69,14 @@ pub fn document(page: &SessionsPage) -> String {
                         <h2 id="tokens-heading">{tokens_heading}</h2>
                         {tokens_table(&page.tokens, &base, page.admin)}
                     </section>
+                    <section aria-labelledby="totp-heading" class="alerts-section">
+                        <h2 id="totp-heading">"Two-step login"</h2>
+                        <p>
+                            <a href=format!("{base}/account/totp") data-testid="totp-link">
+                                "Turn on or off the code from an authenticator app"
+                            </a>
+                        </p>
+                    </section>
                 </main>
             </body>
         </html>

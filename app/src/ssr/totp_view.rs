@@ -73,6 +73,7 @@ pub fn document(page: &TotpPage) -> String {
                     <nav class="bar-end" aria-label="Pages">
                         <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
                         <a class="bar-button" href=format!("{base}/alerts")>"Alerts"</a>
+                        <a class="bar-button" href=format!("{base}/sessions")>"Sessions"</a>
                     </nav>
                 </header>
                 <main class="alerts" id="main">
