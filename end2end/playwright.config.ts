@@ -43,6 +43,10 @@ export const BASIC = {
 // its failed logins and "log out everywhere" touch no other spec's server.
 export const LOGIN_PORT = PORT + 20;
 export const LOGIN_URL = `http://127.0.0.1:${LOGIN_PORT}`;
+// livedash for the second factor's tests (end2end/tests/totp.spec.ts): a server of its own, whose
+// admin gets a second factor (which no other spec's Basic credentials would then pass).
+export const TOTP_PORT = PORT + 21;
+export const TOTP_URL = `http://127.0.0.1:${TOTP_PORT}`;
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
 export const CHROMIUM_ARGS = [
@@ -199,6 +203,7 @@ export default defineConfig({
       down: "3d..2d",
     }),
     livedash(`--listen 127.0.0.1:${LOGIN_PORT} --data-dir target/e2e-login --login form`, { url: `${LOGIN_URL}/healthz` }),
+    livedash(`--listen 127.0.0.1:${TOTP_PORT} --data-dir target/e2e-totp --login form`, { url: `${TOTP_URL}/healthz` }),
     livedash(`--listen 127.0.0.1:${NO_STORE_PORT}`, { url: `http://127.0.0.1:${NO_STORE_PORT}/healthz` }, "", "none"),
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,

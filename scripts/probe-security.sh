@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Probes a freshly started livedash on loopback with the refusals the README promises and prints
 # one line per case: what was sent, the status expected, the status got. Exits non-zero on any
-# mismatch. Bounded: about 200 requests, each with a 3-second cap; the servers it starts are
+# mismatch. Bounded: about 300 requests, each with a 3-second cap; the servers it starts are
 # stopped by their process ids. Usage: scripts/probe-security.sh [path/to/livedash]  (default: a built one)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -108,5 +108,125 @@ printf 'admin:%s\n' "$(printf 'a-new-password' | "$bin" hash-password)" > "$user
 kill -HUP "$pid2"
 for _ in $(seq 50); do [ "$(curl -s -o /dev/null -w '%{http_code}' -u admin:a-new-password "http://127.0.0.1:$port2/healthz")" = 200 ] && curl -s -o /dev/null -f -u admin:a-new-password "http://127.0.0.1:$port2/api/ws-ticket" && break; sleep 0.1; done
 check "WS: a ticket from before the password change"         401 "${ws[@]}" "http://127.0.0.1:$port2/ws?ticket=$old_ticket"
+# Logging in and out (issue 22): a server with an admin and a viewer (`wall`), a store (sessions and
+# tokens), and sessions that end after 3 s unused.
+port3=$((port + 2))
+base3=http://127.0.0.1:$port3
+users3="$tmp/users3"
+data3="$tmp/data3"
+wpw=wall-$pw
+printf 'admin:%s\nwall:%s:viewer\n' "$(printf '%s' "$pw" | "$bin" hash-password)" "$(printf '%s' "$wpw" | "$bin" hash-password)" > "$users3"
+chmod 600 "$users3"
+RUST_LOG=error "$bin" --listen 127.0.0.1:$port3 --users-file "$users3" --data-dir "$data3" --store "$data3/history.db" \
+  --session-idle 3s >/dev/null 2>&1 &
+pid3=$!
+pids+=($pid3)
+for _ in $(seq 50); do curl -s -o /dev/null "$base3/healthz" && break; sleep 0.1; done
+same=(-H "Sec-Fetch-Site: same-origin")
+nav=(-H "Sec-Fetch-Site: same-origin" -H "Sec-Fetch-Mode: navigate" -H "Accept: text/html")
+session() { # the session cookie a login answer sets (its headers on stdin)
+  tr -d '\r' | awk -F'[=;]' 'tolower($0) ~ /^set-cookie: livedash_session=./ {print $2}'
+}
+login() { # user password [curl arguments...]: prints the new session's cookie value
+  local u=$1 p=$2; shift 2
+  curl -s -o /dev/null -D - --max-time 3 "${same[@]}" --data-urlencode "username=$u" --data-urlencode "password=$p" "$@" "$base3/login" | session
+}
+verdict() { # description, ok (0/1), what was seen
+  local mark=ok; [ "$2" = 1 ] || { mark=MISMATCH; fails=$((fails + 1)); }
+  printf '%-62s %s  %s\n' "$1" "$mark" "$3"
+}
+handle() { printf '%s' "$1" | sha256sum | cut -c1-32; }
+
+heads=$(curl -s -o /dev/null -D - --max-time 3 "${same[@]}" -d username=admin --data-urlencode "password=$pw" "$base3/login" | tr -d '\r')
+cookie=$(printf '%s\n' "$heads" | grep -i '^set-cookie: livedash_session=' | head -1)
+flags=1
+for f in HttpOnly "SameSite=Lax" "Path=/"; do case "$cookie" in *"$f"*) ;; *) flags=0 ;; esac; done
+case "$cookie" in *Secure*) flags=0 ;; esac # plain loopback: no Secure (TLS: __Host- and Secure)
+verdict "POST /login: the session cookie's flags" "$flags" "${cookie:-no cookie}"
+check "POST /login from another site (Sec-Fetch-Site)"      403 -H "Sec-Fetch-Site: cross-site" -d username=admin --data-urlencode "password=$pw" "$base3/login"
+check "POST /login from another site (Origin only)"         403 -H "Origin: https://evil.example" -d username=admin --data-urlencode "password=$pw" "$base3/login"
+check "POST /login, wrong password"                         401 "${same[@]}" -d username=admin -d password=wrong "$base3/login"
+for next in "https://evil.example/" "//evil.example/" '/\evil.example/' "javascript:alert(1)"; do
+  where=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 3 "${nav[@]}" -d username=admin --data-urlencode "password=$pw" --data-urlencode "next=$next" "$base3/login")
+  case "$where" in "303 $base3/") ok=1 ;; *) ok=0 ;; esac
+  verdict "POST /login next=$next: to the dashboard" "$ok" "$where"
+done
+where=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 3 "${nav[@]}" -d username=admin --data-urlencode "password=$pw" --data-urlencode "next=/alerts?x=1" "$base3/login")
+verdict "POST /login next=/alerts?x=1: back there" "$([ "$where" = "303 $base3/alerts?x=1" ] && echo 1)" "$where"
+check "GET / without a session, a browser: to /login"     303 -H "Sec-Fetch-Mode: navigate" -H "Accept: text/html" "$base3/"
+check "GET /api/snapshot without a session: 401"          401 "$base3/api/snapshot"
+
+# Fixation: a cookie sent with the login is never the session's; a session sent with a new login ends.
+fixed=attacker-chosen-value-0123456789abcdef
+s1=$(login admin "$pw" -b "livedash_session=$fixed")
+verdict "login with a planted cookie: a new one" "$([ -n "$s1" ] && [ "$s1" != "$fixed" ] && echo 1)" "${s1:0:8}..."
+check "the planted cookie after the login"                 401 -b "livedash_session=$fixed" "$base3/api/snapshot"
+check "the session cookie"                                 200 -b "livedash_session=$s1" "$base3/api/snapshot"
+s2=$(login admin "$pw" -b "livedash_session=$s1")
+verdict "login again with a session: a new id" "$([ -n "$s2" ] && [ "$s2" != "$s1" ] && echo 1)" "${s2:0:8}..."
+check "the session sent with the new login: ended"       401 -b "livedash_session=$s1" "$base3/api/snapshot"
+
+ended() { # description, session cookie value: 401 or the redirect everywhere, the socket included
+  check "$1: GET /api/snapshot"                            401 -b "livedash_session=$2" "$base3/api/snapshot"
+  check "$1: GET /api/ws-ticket"                           401 -b "livedash_session=$2" "$base3/api/ws-ticket"
+  check "$1: GET /ws"                                      401 "${ws[@]}" -H "Origin: $base3" -b "livedash_session=$2" "$base3/ws"
+  check "$1: GET / (a browser)"                            303 -H "Sec-Fetch-Mode: navigate" -H "Accept: text/html" -b "livedash_session=$2" "$base3/"
+}
+check "a live session: GET /api/ws-ticket"                 200 -b "livedash_session=$s2" "$base3/api/ws-ticket"
+check "a live session: GET /ws"                            101 "${ws[@]}" -H "Origin: $base3" -b "livedash_session=$s2" "$base3/ws"
+check "POST /logout"                                       303 "${same[@]}" -X POST -b "livedash_session=$s2" "$base3/logout"
+ended "after logout" "$s2"
+s3=$(login admin "$pw")
+s4=$(login admin "$pw")
+check "revoke another session from the Sessions view"     303 "${nav[@]}" -b "livedash_session=$s4" --data-urlencode "session=$(handle "$s3")" "$base3/sessions/revoke"
+ended "a revoked session" "$s3"
+check "the session that revoked it"                        200 -b "livedash_session=$s4" "$base3/api/snapshot"
+s5=$(login admin "$pw")
+sleep 4
+ended "a session unused past its idle timeout (3 s)" "$s5"
+
+# A viewer: 403 on each write action, by Basic and by session.
+s6=$(login admin "$pw")
+w1=$(login wall "$wpw")
+for auth in "-u wall:$wpw" "-b livedash_session=$w1"; do
+  how=${auth%% *}; how=${how/-u/Basic}; how=${how/-b/session}
+  # shellcheck disable=SC2086 # the two words of $auth
+  check "viewer ($how): POST /api/alerts/silence"        403 $auth "${same[@]}" -d "rule=x&for=1h" "$base3/api/alerts/silence"
+  # shellcheck disable=SC2086
+  check "viewer ($how): POST /api/alerts/ack"            403 $auth "${same[@]}" -d "rule=x" "$base3/api/alerts/ack"
+  # shellcheck disable=SC2086
+  check "viewer ($how): POST /api/notify/test"           403 $auth "${same[@]}" -d "channel=x" "$base3/api/notify/test"
+  # shellcheck disable=SC2086
+  check "viewer ($how): POST /sessions/revoke (admin's)" 403 $auth "${same[@]}" --data-urlencode "session=$(handle "$s6")" "$base3/sessions/revoke"
+  # shellcheck disable=SC2086
+  check "viewer ($how): GET /audit"                      403 $auth "$base3/audit"
+done
+check "the admin's session after the viewer's attempts"    200 -b "livedash_session=$s6" "$base3/api/snapshot"
+check "admin: GET /audit"                                  200 -b "livedash_session=$s6" "$base3/audit"
+
+# An API token: as Bearer and as the Basic password (of its own user only), until revoked.
+made=$("$bin" token create --user admin --name probe --data-dir "$data3" --users-file "$users3" 2>"$tmp/token.err" || true)
+token=$(printf '%s' "$made" | grep -o 'ldt_[A-Za-z0-9_-]*' | head -1)
+token_id=$(grep -o 'token [0-9a-f]\{8,\}' "$tmp/token.err" | head -1 | cut -d' ' -f2)
+verdict "livedash token create: a token printed once" "$([ -n "$token" ] && [ -n "$token_id" ] && echo 1)" "id ${token_id:-none}"
+check "token as Bearer"                                    200 -H "Authorization: Bearer $token" "$base3/api/snapshot"
+check "token as the Basic password"                        200 -u "admin:$token" "$base3/api/snapshot"
+check "token as the Basic password of another user"        401 -u "wall:$token" "$base3/api/snapshot"
+check "token as Bearer on /ws"                             101 "${ws[@]}" -H "Authorization: Bearer $token" "$base3/ws"
+check "viewer: POST /sessions/revoke (the admin's token)"     403 -u "wall:$wpw" "${same[@]}" --data-urlencode "token=$token_id" "$base3/sessions/revoke"
+check "the token after the viewer's attempt"               200 -H "Authorization: Bearer $token" "$base3/api/snapshot"
+viewer_token=$("$bin" token create --user admin --role viewer --data-dir "$data3" --users-file "$users3" 2>/dev/null | grep -o 'ldt_[A-Za-z0-9_-]*' | head -1 || true)
+check "a viewer token: POST /api/alerts/silence"           403 -H "Authorization: Bearer $viewer_token" "${same[@]}" -d "rule=x&for=1h" "$base3/api/alerts/silence"
+"$bin" token revoke "$token_id" --data-dir "$data3" --users-file "$users3" >/dev/null 2>&1 || true
+for _ in $(seq 80); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -H "Authorization: Bearer $token" "$base3/api/snapshot")" = 401 ] && break
+  sleep 0.1
+done
+check "token as Bearer after revoke"                       401 -H "Authorization: Bearer $token" "$base3/api/snapshot"
+check "token as the Basic password after revoke"           401 -u "admin:$token" "$base3/api/snapshot"
+check "token on /ws after revoke"                          401 "${ws[@]}" -H "Authorization: Bearer $token" "$base3/ws"
+audit_log=$(cat "$data3/audit.log" 2>/dev/null || true)
+leak=0; case "$audit_log" in *"$pw"*|*"$token"*|*"$s6"*) leak=1 ;; esac
+verdict "audit.log: records, and no password, token or session id" "$([ -n "$audit_log" ] && [ $leak = 0 ] && echo 1)" "$(printf '%s\n' "$audit_log" | grep -c . || true) lines"
 [ "$fails" = 0 ] || die "$fails case(s) did not get the expected status"
 log "all cases got the expected status"

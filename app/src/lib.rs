@@ -181,6 +181,7 @@ pub async fn ws_diagnose(origin: String, ticket: String) -> Result<String, Serve
 pub mod ssr {
     pub mod alerts_rows;
     pub mod alerts_view;
+    pub mod audit_view;
     pub mod login_page;
     pub mod notify_rows;
     pub mod sessions_page;

@@ -107,7 +107,8 @@ pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
 }
 
 /// Who a request is: `auth` with the sessions (kept in `store` when there is one: those it kept are
-/// taken in now), tokens and second factors beside it, and the audit.
+/// taken in now), tokens and second factors beside it, and the audit (`audit.log` in the data
+/// directory and the store), where `auth` records refused Basic credentials too.
 /// API tokens and second factors are kept in `store` too (read from it now; tokens also in the
 /// cluster's `shared_tokens`, read again until `shutdown`).
 pub(crate) fn gate(
@@ -129,7 +130,9 @@ pub(crate) fn gate(
             tracing::debug!(sessions = taken, "sessions taken in from the history store");
         }
     }
-    let audit = crate::audit::Audit::default();
+    // The audit log: <data-dir>/audit.log and the store; refused Basic credentials go there too.
+    let audit = crate::audit::Audit::new(&config.data_dir, store.cloned());
+    auth.set_audit(audit.clone());
     let backing = store.map(|s| token::Backing { store: s.clone(), path: s.config().path.clone() });
     let tokens = token::Tokens::new(backing.clone(), audit.clone());
     let tokens = Arc::new(match shared_tokens {

@@ -1,6 +1,6 @@
 //! The routes: `/healthz` open (counts only), `/ws` behind its own admission, the login form and
 //! logout open (they check what they are sent themselves), everything else (the page, its files,
-//! the Alerts view, the Sessions view, `/api/*` with the detailed `/api/health`, the alerts and the
+//! the Alerts view, the Sessions view, the audit view, `/api/*` with the detailed `/api/health`, the alerts and the
 //! notifications, `/metrics`) behind the authentication layer ([`auth::layer`]: API tokens, Basic,
 //! the session cookie); all of it under the base path of
 //! `--public-url` when there is one. Holds [`AppState`], from which each sub-system takes its part.
@@ -63,6 +63,13 @@ pub struct AppState {
     pub notifier: Notifier,
 }
 
+/// The audit, for the write actions' [`auth::role::Writer`] and the records of their handlers.
+impl FromRef<AppState> for crate::audit::Audit {
+    fn from_ref(state: &AppState) -> Self {
+        state.gate.audit.clone()
+    }
+}
+
 /// The whole HTTP surface under `base` (`""` or `/dash`), with the security headers on every
 /// response (HSTS when `tls`).
 pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
@@ -86,6 +93,8 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/history", get(api::history::history))
         .route("/api/series", get(api::history::series))
         .route("/alerts", get(ui::alerts_page))
+        .route("/audit", get(api::audit::page))
+        .route("/api/audit", get(api::audit::list))
         .route("/api/alerts", get(api::alerts::list))
         .route("/api/alerts/events", get(api::alerts::events))
         .route("/api/alerts/silence", post(api::alerts::silence))

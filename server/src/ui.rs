@@ -1,8 +1,8 @@
 //! The UI's port into the server: [`UiBackend`] implements `app::ssr::Backend`, which the page uses
 //! while it renders and in its server functions; the page routes and the site's files; where the
 //! built site is; and the server-rendered Alerts view ([`alerts_page`], never hydrated: the alerts,
-//! the notifications' channels and deliveries, a message's silence link). The only server file
-//! that names `app` types.
+//! the notifications' channels and deliveries, a message's silence link) and the drawing of the
+//! admin's audit view ([`audit_document`]). The only server file that names `app` types.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -328,4 +328,35 @@ pub fn totp_document(page: &TotpPage) -> String {
 /// The Content-Security-Policy of a server-rendered page whose scripts carry `nonce`.
 pub fn page_csp(nonce: &str) -> String {
     app::ssr::page_csp(nonce)
+}
+
+/// The audit view's document (drawn by `app::ssr::audit_view`): `rows` newest first, filtered on
+/// `kind` and `who`, at most `limit` of them; the page's script carries `nonce`.
+pub fn audit_document(
+    base: &str,
+    nonce: &str,
+    (kind, who): (Option<String>, Option<String>),
+    rows: Vec<crate::store::auth::audit::AuditRow>,
+    limit: usize,
+) -> String {
+    let line = |row: crate::store::auth::audit::AuditRow| {
+        let detail = match serde_json::from_str::<serde_json::Value>(&row.detail) {
+            Ok(serde_json::Value::Object(map)) => map
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        app::ssr::audit_view::AuditLine { ts_ms: row.ts_ms, kind: row.kind, user: row.user, addr: row.addr, detail }
+    };
+    app::ssr::audit_view::document(&app::ssr::audit_view::AuditPage {
+        base: base.to_owned(),
+        nonce: nonce.to_owned(),
+        kinds: crate::audit::AuditKind::ALL.iter().map(|k| k.as_str()).collect(),
+        kind,
+        who,
+        lines: rows.into_iter().map(line).collect(),
+        limit,
+    })
 }

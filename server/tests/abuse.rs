@@ -1,5 +1,7 @@
 //! Attacks from the same network that must not take the dashboard from the person it is for:
-//! guessing the user's password from many addresses, floods of refused requests.
+//! guessing the user's password from many addresses (by Basic and by the login form: the owner's
+//! browser stays logged in and logs in again by the form, on its device cookie's budget), floods
+//! of refused requests.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -25,10 +27,38 @@ fn at(last: u8) -> IpAddr {
     IpAddr::from([127, 0, 0, last])
 }
 
+/// The login form posted from `from` by a browser (a navigation) with `cookies`: the status and
+/// every `name=value` the answer sets.
+async fn form_login(from: IpAddr, addr: std::net::SocketAddr, password: &str, cookies: &str) -> (u16, Vec<String>) {
+    let body = format!("username=admin&password={}", password.replace(' ', "+"));
+    let mut req = format!(
+        "POST /login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nSec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: navigate\r\nAccept: text/html\r\n",
+        body.len()
+    );
+    if !cookies.is_empty() {
+        req.push_str(&format!("Cookie: {cookies}\r\n"));
+    }
+    req.push_str(&format!("\r\n{body}"));
+    let r = raw_from(from, addr, req.as_bytes()).await;
+    let set = r.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"));
+    (r.status, set.filter_map(|(_, v)| v.split(';').next()).filter(|c| !c.ends_with('=')).map(str::to_owned).collect())
+}
+
+/// The cookie named `name` among `set`.
+fn named<'a>(set: &'a [String], name: &str) -> Option<&'a str> {
+    set.iter().find(|c| c.starts_with(&format!("{name}="))).map(String::as_str)
+}
+
 #[tokio::test]
 async fn thirty_three_wrong_passwords_from_three_addresses_leave_the_real_user_in() {
     let server = common::start().await;
     let right = basic("admin", PASSWORD);
+    // The owner's browser logs in by the form before the attack: a session and a device cookie.
+    let (status, set) = form_login(at(20), server.addr, PASSWORD, "").await;
+    assert_eq!(status, 303, "{set:?}");
+    let session = named(&set, "livedash_session").expect("a session cookie").to_owned();
+    let device = named(&set, "livedash_device").expect("a device cookie for the browser").to_owned();
     // The page, open before the attack, with the device cookie it got when it loaded.
     let (status, cookie) = get_from(at(10), server.addr, "/", &[("Authorization", &right)]).await;
     assert_eq!(status, 200);
@@ -50,6 +80,48 @@ async fn thirty_three_wrong_passwords_from_three_addresses_leave_the_real_user_i
     let (status, new_cookie) = get_from(at(11), server.addr, "/", &[("Authorization", &right)]).await;
     assert_eq!(status, 200, "a new browser on another address");
     assert!(new_cookie.is_some());
+    // The owner's browser is still logged in (its page and its socket's ticket), and after a
+    // logout it logs in again by the form, from where it is and from elsewhere.
+    assert_eq!(get_from(at(20), server.addr, "/api/ws-ticket", &[("Cookie", &session)]).await.0, 200);
+    assert_eq!(get_from(at(20), server.addr, "/", &[("Cookie", &session)]).await.0, 200);
+    let both = format!("{session}; {device}");
+    for from in [at(20), at(21)] {
+        let (status, set) = form_login(from, server.addr, PASSWORD, &both).await;
+        assert_eq!(status, 303, "the owner's browser logs in again from {from}: {set:?}");
+        let again = named(&set, "livedash_session").expect("a new session");
+        assert_ne!(again, session);
+        assert_eq!(get_from(from, server.addr, "/api/ws-ticket", &[("Cookie", again)]).await.0, 200);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn guesses_by_the_form_from_three_addresses_spend_the_user_not_the_owners_browser() {
+    let mut config = common::test_config(PASSWORD);
+    // Three addresses' five guesses each spend the user's budget.
+    config.login_attempts_per_user = std::num::NonZeroU32::new(15).unwrap();
+    let server = common::start_with(config).await;
+    let (status, set) = form_login(at(20), server.addr, PASSWORD, "").await;
+    assert_eq!(status, 303, "{set:?}");
+    let session = named(&set, "livedash_session").expect("a session cookie").to_owned();
+    let device = named(&set, "livedash_device").expect("a device cookie").to_owned();
+    for from in [at(2), at(3), at(4)] {
+        for i in 0..11 {
+            let (status, _) = form_login(from, server.addr, &format!("guess-{i}"), "").await;
+            assert!(status == 401 || status == 429, "{status}");
+        }
+    }
+    // The user is under attack: a browser that never logged in must wait, even with the right
+    // password, and is told nothing about it.
+    assert_eq!(form_login(at(11), server.addr, PASSWORD, "").await.0, 429);
+    // Before: the owner's browser, logged out, could not log in again either.
+    assert_eq!(get_from(at(20), server.addr, "/api/ws-ticket", &[("Cookie", &session)]).await.0, 200, "still in");
+    let (status, set) = form_login(at(20), server.addr, PASSWORD, &format!("{session}; {device}")).await;
+    assert_eq!(status, 303, "the owner's browser logs in again by the form: {set:?}");
+    let again = named(&set, "livedash_session").expect("a new session").to_owned();
+    assert_eq!(get_from(at(20), server.addr, "/", &[("Cookie", &again)]).await.0, 200);
+    // Its device cookie with a wrong password is refused on the cookie's own budget, not let in.
+    assert_eq!(form_login(at(20), server.addr, "nope", &device).await.0, 401);
     server.stop().await;
 }
 

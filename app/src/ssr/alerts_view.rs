@@ -92,6 +92,9 @@ pub fn document(page: &AlertsPage) -> String {
                         <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
                         <a class="bar-button" href=format!("{base}/alerts") aria-current="page">"Alerts"</a>
                         <a class="bar-button" href=format!("{base}/sessions")>"Sessions"</a>
+                        {page.can_write.then(|| view! {
+                            <a class="bar-button" href=format!("{base}/audit") data-testid="audit-link">"Audit"</a>
+                        })}
                         {super::sessions_page::logout_form(&base)}
                     </nav>
                 </header>

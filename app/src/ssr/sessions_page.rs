@@ -43,6 +43,9 @@ pub fn document(page: &SessionsPage) -> String {
                         <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
                         <a class="bar-button" href=format!("{base}/alerts")>"Alerts"</a>
                         <a class="bar-button" href=format!("{base}/sessions") aria-current="page">"Sessions"</a>
+                        {page.admin.then(|| view! {
+                            <a class="bar-button" href=format!("{base}/audit") data-testid="audit-link">"Audit"</a>
+                        })}
                         {logout_form(&base)}
                     </nav>
                 </header>

@@ -23,8 +23,10 @@ use livedash::alerts::{AlertState, Hush};
 
 use super::history::parse_time;
 use crate::alerts::{Alerts, AlertsError, Target};
+use crate::audit::{Audit, AuditEvent, AuditKind};
 use crate::auth::role::Writer;
 use crate::clock::now_ms;
+use crate::http::client_ip::ClientIp;
 use crate::http::origin::SameOrigin;
 
 /// How far back the event log goes by default.
@@ -197,16 +199,33 @@ pub(super) async fn fields(request: Request, form: bool) -> Result<BTreeMap<Stri
 }
 
 /// `POST /api/alerts/silence`.
-pub async fn silence(_: SameOrigin, Writer(user): Writer, State(alerts): State<Alerts>, request: Request) -> Response {
-    hush(Action::Silence, &user, &alerts, request).await
+pub async fn silence(
+    _: SameOrigin,
+    Writer(user): Writer,
+    State(alerts): State<Alerts>,
+    State(audit): State<Audit>,
+    client: ClientIp,
+    request: Request,
+) -> Response {
+    hush(Action::Silence, (&user, client, &audit), &alerts, request).await
 }
 
 /// `POST /api/alerts/ack`.
-pub async fn ack(_: SameOrigin, Writer(user): Writer, State(alerts): State<Alerts>, request: Request) -> Response {
-    hush(Action::Ack, &user, &alerts, request).await
+pub async fn ack(
+    _: SameOrigin,
+    Writer(user): Writer,
+    State(alerts): State<Alerts>,
+    State(audit): State<Audit>,
+    client: ClientIp,
+    request: Request,
+) -> Response {
+    hush(Action::Ack, (&user, client, &audit), &alerts, request).await
 }
 
-async fn hush(action: Action, user: &str, alerts: &Alerts, request: Request) -> Response {
+/// Who acts, from where, and where it is recorded.
+type Actor<'a> = (&'a str, ClientIp, &'a Audit);
+
+async fn hush(action: Action, (user, client, audit): Actor<'_>, alerts: &Alerts, request: Request) -> Response {
     let Some(form) = is_form(request.headers()) else {
         return problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -230,6 +249,14 @@ async fn hush(action: Action, user: &str, alerts: &Alerts, request: Request) -> 
     match done {
         Ok(matched) => {
             tracing::info!(user, rule, action = word, matched, until_ms = ?hush.until_ms, comment = %hush.comment, "alert hushed");
+            let kind = if action == Action::Silence { AuditKind::Silence } else { AuditKind::Ack };
+            audit.record(
+                AuditEvent::new(kind, Some(user), Some(client.addr))
+                    .with("rule", rule.as_str())
+                    .with("matched", matched)
+                    .with("until_ms", hush.until_ms)
+                    .with("comment", hush.comment.as_str()),
+            );
             if form {
                 // Relative to /api/alerts/<action>: the view under any base path.
                 let back = format!("../../alerts?done={word}&matched={matched}&rule={}", encode(&rule));

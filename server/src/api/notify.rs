@@ -24,7 +24,9 @@ use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 
 use super::alerts::{bad, encode, fields, form_problem, is_form, problem};
+use crate::audit::{Audit, AuditEvent, AuditKind};
 use crate::auth::role::Writer;
+use crate::http::client_ip::ClientIp;
 use crate::http::origin::SameOrigin;
 use crate::notify::{Notifier, NotifyError, SendError};
 
@@ -101,7 +103,14 @@ fn test_ask(fields: &BTreeMap<String, String>) -> Result<String, String> {
 }
 
 /// `POST /api/notify/test`.
-pub async fn test(_: SameOrigin, Writer(user): Writer, State(notifier): State<Notifier>, request: Request) -> Response {
+pub async fn test(
+    _: SameOrigin,
+    Writer(user): Writer,
+    State(notifier): State<Notifier>,
+    State(audit): State<Audit>,
+    client: ClientIp,
+    request: Request,
+) -> Response {
     let Some(form) = is_form(request.headers()) else {
         return problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -114,6 +123,12 @@ pub async fn test(_: SameOrigin, Writer(user): Writer, State(notifier): State<No
         Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
     };
     let result = notifier.test(&channel).await;
+    let event =
+        AuditEvent::new(AuditKind::NotifyTest, Some(&user), Some(client.addr)).with("channel", channel.as_str());
+    audit.record(match &result {
+        Ok(answer) => event.with("accepted", true).with("code", answer.code),
+        Err(_) => event.with("accepted", false),
+    });
     match &result {
         Ok(answer) => tracing::info!(user = %user, channel, code = answer.code, "notification test accepted"),
         Err(e) => tracing::info!(user = %user, channel, error = %e, "notification test not accepted"),

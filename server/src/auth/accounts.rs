@@ -69,6 +69,8 @@ pub struct Auth {
     viewers: std::collections::BTreeSet<String>,
     /// In a cluster: the shared book and the key shared tickets are signed with.
     pub(super) shared: Option<(Arc<dyn SharedAuth>, [u8; 32])>,
+    /// Where refused Basic credentials are recorded ([`super::audited`]).
+    pub(super) audit: std::sync::OnceLock<crate::audit::Audit>,
     /// Counters.
     pub stats: AuthStats,
 }
@@ -117,6 +119,7 @@ impl Auth {
             refusals: RefusalLog::default(),
             viewers: std::collections::BTreeSet::new(),
             shared: None,
+            audit: std::sync::OnceLock::new(),
             stats: AuthStats::default(),
         }
     }
@@ -198,6 +201,12 @@ impl Auth {
         self.count_refusal(client, reason).map_or_else(AuthError::Throttled, |()| error)
     }
 
+    /// How long `client` is still refused for its refusals (its budget spent), if it is: a lookup
+    /// that only a credential could justify (a session this instance does not know) is not made.
+    pub fn refusing(&self, client: ClientIp) -> Option<std::time::Duration> {
+        self.throttle.refusing(client.group)
+    }
+
     /// The bookkeeping of [`Auth::refuse`] for a refusal of another kind (a foreign origin is a
     /// 403): logged, and taken from the address's budget; `Err` (how long to wait) once the budget
     /// is spent, when the answer becomes 429.
@@ -217,9 +226,11 @@ impl Auth {
         };
         let Some((user, password)) = parse_basic(value.as_bytes()) else {
             self.stats.failures.fetch_add(1, Ordering::Relaxed);
-            return Err(self.refuse(client, AuthError::Invalid, "malformed Authorization header"));
+            let refused = self.refuse(client, AuthError::Invalid, "malformed Authorization header");
+            return Err(self.audit_basic(None, client, refused));
         };
-        self.check_password(&user, password, headers, client).await
+        let checked = self.check_password(&user, password, headers, client).await;
+        checked.map_err(|e| self.audit_basic(Some(&user), client, e))
     }
 
     /// Whether `password` is `user`'s, asked by `client` whose request has `headers` (its device

@@ -29,7 +29,7 @@ use super::accounts::Auth;
 use super::credentials::{MAX_LEN, parse_basic};
 use super::error::AuthError;
 use super::gate::{Gate, LoginMode};
-use super::principal::{Principal, Via};
+use super::principal::{Handle, Principal, Via};
 use super::role::Role;
 use super::session::{EndReason, cookie};
 use super::token::PREFIX;
@@ -94,16 +94,18 @@ pub async fn identify(gate: &Gate, headers: &HeaderMap, client: ClientIp) -> Res
     let auth = &gate.auth;
     let refused = |error| Refused { error, unannounced: false, stale_cookie: false };
     if let Some(value) = headers.get(AUTHORIZATION) {
+        let token_refused = |user: Option<&str>, e| refused(auth.audit_refusal(("token", None), user, client, e));
         if let Some(token) = bearer(value.as_bytes()) {
-            return by_token(gate, token, None, client).await.map_err(refused);
+            return by_token(gate, token, None, client).await.map_err(|e| token_refused(None, e));
         }
         if let Some((user, password)) = parse_basic(value.as_bytes()) {
             if password.starts_with(PREFIX) {
-                return by_token(gate, &password, Some(&user), client).await.map_err(refused);
+                return by_token(gate, &password, Some(&user), client).await.map_err(|e| token_refused(Some(&user), e));
             }
             if gate.totp.enrolled(&user) {
                 let reason = "a password alone for a user with a second factor";
-                return Err(refused(auth.refuse(client, AuthError::Invalid, reason)));
+                let error = auth.refuse(client, AuthError::Invalid, reason);
+                return Err(refused(auth.audit_refusal(("basic", Some(reason)), Some(&user), client, error)));
             }
         }
         let login = auth.check_basic(headers, client).await.map_err(refused)?;
@@ -115,6 +117,13 @@ pub async fn identify(gate: &Gate, headers: &HeaderMap, client: ClientIp) -> Res
     if gate.mode == LoginMode::Form
         && let Some(secret) = cookie::read(headers, gate.tls)
     {
+        // An address past its refusals' budget does not get to make this instance ask the keeps
+        // (Redis) about sessions it does not know.
+        if !gate.sessions.is_live(Handle::of(secret.as_bytes()))
+            && let Some(wait) = auth.refusing(client)
+        {
+            return Err(Refused { error: AuthError::Throttled(wait), unannounced: true, stale_cookie: false });
+        }
         if let Some(principal) = by_session(gate, &secret).await {
             return Ok(Found { principal, cookie: None });
         }

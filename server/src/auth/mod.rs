@@ -14,6 +14,7 @@
 //!   trait the cluster implements;
 //! - [`role`]: who may act (write actions) and who may only look, and the [`role::Writer`]
 //!   extractor of a write action; [`principal`]: who made a request and how they proved it;
+//! - [`audited`]: refused Basic credentials in the audit;
 //! - [`gate`]: all of the above that decides who a request is, as the routes take it;
 //! - [`session`]: the login form's server-side sessions; [`token`]: API tokens; [`totp`]: the
 //!   optional second factor.
@@ -26,6 +27,7 @@
 
 pub mod accounts;
 pub mod attempts;
+pub mod audited;
 pub mod cache;
 pub mod credentials;
 pub mod device;

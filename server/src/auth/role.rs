@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,9 @@ use axum::response::{IntoResponse, Response};
 // `Role` lives beside `Principal`, which holds one (a file of its own would import this one
 // back through `Writer`, a circle).
 use super::principal::Principal;
+use crate::audit::{Audit, AuditEvent, AuditKind};
+use crate::http::client_ip::ClientIp;
+
 pub use super::principal::Role;
 
 /// Why a write action was refused for its user: a 403 with the reason as JSON.
@@ -38,20 +41,32 @@ impl IntoResponse for RoleError {
 }
 
 /// The user of a write action: authenticated (the [`Principal`] the authentication layer left on
-/// the request) and an admin.
+/// the request) and an admin. A viewer's refusal is recorded in the audit (`role_refused`, with
+/// the method and path), which it takes from the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Writer(pub Arc<str>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Writer {
+impl<S: Send + Sync> FromRequestParts<S> for Writer
+where
+    Audit: FromRef<S>,
+{
     type Rejection = RoleError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Some(principal) = parts.extensions.get::<Principal>() else {
             return Err(RoleError::NoUser);
         };
         match principal.role {
             Role::Admin => Ok(Self(principal.user.clone())),
-            Role::Viewer => Err(RoleError::ReadOnly(principal.user.clone())),
+            Role::Viewer => {
+                let event =
+                    AuditEvent::new(AuditKind::RoleRefused, Some(&principal.user), Some(ClientIp::of(parts).addr))
+                        .with("method", parts.method.as_str())
+                        .with("path", parts.uri.path())
+                        .with("role", Role::Viewer.as_str());
+                Audit::from_ref(state).record(event);
+                Err(RoleError::ReadOnly(principal.user.clone()))
+            }
         }
     }
 }

@@ -227,6 +227,11 @@ impl Throttle {
         self.refusals.check_key(&group).map_err(|n| self.block(Subject::Refusals(group), n.wait_time_from(now)))
     }
 
+    /// How long `group` is still refused for refusals, if it is (nothing is taken).
+    pub fn refusing(&self, group: IpAddr) -> Option<Duration> {
+        self.blocked.lock().get(&Subject::Refusals(group)).and_then(|u| u.checked_duration_since(Instant::now()))
+    }
+
     /// Forgets subjects that have been quiet.
     pub fn forget_idle(&self) {
         let now = Instant::now();

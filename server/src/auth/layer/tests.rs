@@ -107,3 +107,40 @@ fn navigations_are_told_from_scripts_and_go_to_the_login_form_with_their_path() 
     assert_eq!(login_location("/dash", &p), "/dash/login?next=/dash/chart%3Fseries%3Dcpu.total%26range%3D1h");
     assert_eq!(login_location("", &parts(Method::POST, "/api/alerts/ack", &[])), "/login");
 }
+
+/// A keep that answers nothing and counts what it is asked.
+#[derive(Default)]
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl crate::auth::session::Keep for Counting {
+    fn made(&self, _: &crate::store::auth::sessions::SessionRow) {}
+    fn seen(&self, _: super::super::principal::Handle, _: u64) {}
+    fn ended(&self, _: super::super::principal::Handle, _: EndReason, _: u64) {}
+    fn find(
+        &self,
+        _: super::super::principal::Handle,
+    ) -> futures_util::future::BoxFuture<'_, Option<crate::store::auth::sessions::SessionRow>> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Box::pin(async { None })
+    }
+    fn all(&self) -> futures_util::future::BoxFuture<'_, Vec<crate::store::auth::sessions::SessionRow>> {
+        Box::pin(async { Vec::new() })
+    }
+}
+
+#[tokio::test]
+async fn forged_cookies_from_one_address_are_throttled_and_stop_costing_lookups() {
+    let gate = gate(LoginMode::Form);
+    let keep = Arc::new(Counting::default());
+    gate.sessions.keep_in(keep.clone());
+    let mut throttled = 0;
+    for i in 0..100 {
+        match identify(&gate, &with_cookie(&format!("livedash_session=forged{i}")), client()).await {
+            Err(Refused { error: AuthError::Throttled(_), .. }) => throttled += 1,
+            other => assert_eq!(other.expect_err("refused").error, AuthError::Invalid),
+        }
+    }
+    assert!(throttled >= 30, "past the budget of refusals: 429 ({throttled})");
+    let asked = keep.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(asked <= 100 - throttled + 1, "a throttled address asks the keeps nothing: {asked} lookups");
+}

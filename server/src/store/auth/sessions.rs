@@ -137,3 +137,47 @@ fn read_live(conn: &Connection) -> Result<Vec<SessionRow>, StoreError> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::auth::{AuthWrite, write as write_all};
+
+    fn row(id: u8, created_ms: u64) -> SessionRow {
+        SessionRow {
+            id: [id; 16],
+            secret: [id; 32],
+            user: "admin".to_owned(),
+            role: "admin".to_owned(),
+            remember: id.is_multiple_of(2),
+            version: [9; 32],
+            device: "Firefox on Linux".to_owned(),
+            addr: "10.0.0.1".to_owned(),
+            created_ms,
+            seen_ms: created_ms,
+        }
+    }
+
+    #[test]
+    fn made_seen_and_ended_sessions_read_back_as_the_live_ones() {
+        let (config, conn) = crate::store::temp_store("auth-sessions");
+        let writes = [
+            AuthWrite::Session(SessionWrite::Made(row(1, 1_000))),
+            AuthWrite::Session(SessionWrite::Made(row(2, 2_000))),
+            AuthWrite::Session(SessionWrite::Seen { id: [1; 16], seen_ms: 5_000 }),
+            AuthWrite::Session(SessionWrite::Seen { id: [1; 16], seen_ms: 4_000 }),
+            AuthWrite::Session(SessionWrite::Ended { id: [2; 16], ended_ms: 6_000, reason: "logout" }),
+        ];
+        write_all(&conn, &writes).expect("written");
+        let live = live(&config.path).expect("read");
+        assert_eq!(
+            live,
+            vec![SessionRow { seen_ms: 5_000, ..row(1, 1_000) }],
+            "the later use kept, the ended one gone"
+        );
+        let reason: String = conn
+            .query_row("SELECT end_reason FROM auth_session WHERE id = ?1", [&[2u8; 16][..]], |r| r.get(0))
+            .expect("row");
+        assert_eq!(reason, "logout");
+    }
+}
