@@ -109,13 +109,13 @@ pub fn notify_base(config: &Config, addr: SocketAddr, tls: bool) -> String {
 /// Who a request is: `auth` with the sessions (kept in `store` when there is one: those it kept are
 /// taken in now), tokens and second factors beside it, and the audit (`audit.log` in the data
 /// directory and the store), where `auth` records refused Basic credentials too.
-/// API tokens and second factors are kept in `store` too (read from it now; tokens also in the
-/// cluster's `shared_tokens`, read again until `shutdown`).
+/// API tokens and second factors are kept in `store` too (read from it now), and in a cluster in
+/// its `shared` books too (read again until `shutdown`).
 pub(crate) fn gate(
     config: &Config,
     auth: &Arc<Auth>,
     store: Option<&Arc<Store>>,
-    shared_tokens: Option<Arc<dyn crate::auth::token::shared::SharedTokens>>,
+    shared: Option<(Arc<dyn crate::auth::token::shared::SharedTokens>, Arc<dyn crate::auth::totp::shared::SharedTotp>)>,
     tls: bool,
     shutdown: &Shutdown,
 ) -> crate::auth::Gate {
@@ -135,12 +135,14 @@ pub(crate) fn gate(
     auth.set_audit(audit.clone());
     let backing = store.map(|s| token::Backing { store: s.clone(), path: s.config().path.clone() });
     let tokens = token::Tokens::new(backing.clone(), audit.clone());
-    let tokens = Arc::new(match shared_tokens {
-        Some(shared) => tokens.with_shared(shared),
-        None => tokens,
-    });
+    let totp = totp::Totp::new(backing, audit.clone());
+    let (tokens, totp) = match shared {
+        Some((shared_tokens, shared_totp)) => (tokens.with_shared(shared_tokens), totp.with_shared(shared_totp)),
+        None => (tokens, totp),
+    };
+    let (tokens, totp) = (Arc::new(tokens), Arc::new(totp));
     tokens.spawn_refresh(shutdown.clone());
-    let totp = Arc::new(totp::Totp::new(backing, audit.clone()));
+    totp.spawn_refresh(shutdown.clone());
     crate::auth::Gate { auth: auth.clone(), sessions, tokens, totp, audit, mode: config.login, tls }
 }
 

@@ -201,7 +201,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         Some(settings) => Some(cluster::Link::new(settings, &config.sources, config.history)?),
         None => None,
     };
-    let shared_tokens = link.as_ref().map(|l| l.tokens() as Arc<dyn auth::token::shared::SharedTokens>);
+    let shared_books = link.as_ref().map(|l| {
+        (l.tokens() as Arc<dyn auth::token::shared::SharedTokens>, l.totp() as Arc<dyn auth::totp::shared::SharedTotp>)
+    });
     let auth = Auth::with_devices(users, limits, boot::devices(config, tls.is_some()))
         .with_viewers(config.viewers.iter().cloned());
     let book = link.as_ref().map(|l| l.book() as Arc<dyn auth::shared::SharedAuth>);
@@ -264,7 +266,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         }
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
-    let gate = boot::gate(config, &auth, store.as_ref(), shared_tokens, tls.is_some(), &shutdown);
+    let gate = boot::gate(config, &auth, store.as_ref(), shared_books, tls.is_some(), &shutdown);
     if let Some(redis) = redis_sessions {
         gate.sessions.keep_in(Arc::new(redis.clone()));
         redis.listen(gate.sessions.clone(), shutdown.clone());

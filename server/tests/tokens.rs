@@ -91,6 +91,14 @@ async fn tokens_made_by_the_command_work_until_they_expire_or_are_revoked() {
     assert_eq!(status(addr, &bearer(&format!("{admin}x"))).await, 401);
     assert_eq!(status(addr, &bearer("ldt_not-a-token")).await, 401);
 
+    // The audit log (the file in the data directory) has its making and its first use of the day,
+    // never the token.
+    let logged = async || std::fs::read_to_string(dir.join("audit.log")).unwrap_or_default();
+    assert!(until(async || logged().await.contains("\"token_use\"")).await, "{}", logged().await);
+    let log = logged().await;
+    assert!(log.contains("\"token_create\"") && log.contains("deploy script"), "{log}");
+    assert!(!log.contains(&admin), "no token in the audit log");
+
     // A viewer token cannot write, an admin one may try (the rule is unknown: not a 403).
     let viewer = create(&dir, &["--user", "ann", "--role", "viewer", "--name", "wall"]).await;
     let json = "application/json";

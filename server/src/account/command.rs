@@ -40,6 +40,20 @@ pub struct Printed {
     pub out: String,
 }
 
+/// The command's audit record in `<data-dir>/audit.log` (its row went into the store with the
+/// change, in one transaction).
+fn audit_file(config: &Config, kind: crate::audit::AuditKind, row: &TokenRow) {
+    let audit = crate::audit::Audit::new(&config.data_dir, None);
+    audit.record(
+        crate::audit::AuditEvent::new(kind, Some(&row.user), None)
+            .with("token", hex(&row.id))
+            .with("name", row.name.clone())
+            .with("role", row.role.clone())
+            .with("by", "cli"),
+    );
+    audit.flush(Duration::from_secs(2));
+}
+
 fn label(ms: Option<u64>) -> String {
     ms.map_or_else(|| "-".to_owned(), utc_label)
 }
@@ -66,6 +80,7 @@ pub async fn run(command: TokenCommand, config: &Config) -> Result<Printed, Comm
             };
             let auth = Auth::new(accounts, LoginLimits::default()).with_viewers(config.viewers.iter().cloned());
             let (secret, row) = admin::create(&store.path, &user, auth.role_of(&user), role, &name, expires)?;
+            audit_file(config, crate::audit::AuditKind::TokenCreate, &row);
             let mut note = format!(
                 "token {} for {user} ({}), expires {}; shown once:",
                 hex(&row.id),
@@ -127,6 +142,7 @@ pub async fn run(command: TokenCommand, config: &Config) -> Result<Printed, Comm
                 }
                 (Err(e), _) => return Err(e.into()),
             };
+            audit_file(config, crate::audit::AuditKind::TokenRevoke, &row);
             let out = format!("revoked {} of {}", hex(&row.id), row.user);
             let note = share(TokenRow { revoked_ms: Some(crate::clock::now_ms()), ..row }).await;
             Ok(Printed { note, out })

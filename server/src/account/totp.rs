@@ -62,7 +62,7 @@ pub async fn post(
     }
     let totp = &account.gate.totp;
     match form.action.as_str() {
-        "confirm" if !totp.enrolled(&user) => match totp.confirm(&user, &form.secret, &form.code) {
+        "confirm" if !totp.enrolled(&user) => match totp.confirm(&user, &form.secret, &form.code).await {
             Ok(codes) => render(&account, &user, TotpStep::Codes(codes), None, StatusCode::OK),
             Err(_) => {
                 let step = totp.resume(&user, &form.secret).map_or_else(

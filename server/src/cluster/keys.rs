@@ -14,6 +14,9 @@
 //! | `P:session:HANDLE` | hash | a live session (the SHA-256 of its cookie, never the cookie), until its lifetime ends |
 //! | `P:sessions` | set | the handles of the sessions (names of ended ones dropped when read) |
 //! | `P:session-ends` | stream | sessions ended on any instance, for every instance to close their sockets |
+//! | `P:totp` | hash | second factors: user to `E|secret|confirmed|recovery codes' SHA-256` or `R|removed` |
+//! | `P:totp-step:USER` | string | the last time step a code of USER was taken for, on any instance |
+//! | `P:totp-spent:USER` | set | USER's recovery codes spent (SHA-256), on any instance |
 //! | `P:tokens` | hash | API tokens: handle (hex) to the row, the secret's SHA-256 only, revocations marked |
 //! | `P:notify:ID/CHANNEL` | string | a notification's delivery: the claiming lease token, or `done:TOKEN` once its receiver accepted it; kept for days |
 
@@ -73,6 +76,21 @@ impl Keys {
     /// The API tokens.
     pub fn tokens(&self) -> String {
         self.key("tokens")
+    }
+
+    /// The second factors.
+    pub fn totp(&self) -> String {
+        self.key("totp")
+    }
+
+    /// The last time step taken for `user`.
+    pub fn totp_step(&self, user: &str) -> String {
+        self.key(&format!("totp-step:{user}"))
+    }
+
+    /// The recovery codes `user` spent.
+    pub fn totp_spent(&self, user: &str) -> String {
+        self.key(&format!("totp-spent:{user}"))
     }
 
     /// `source`'s lease.

@@ -10,7 +10,7 @@
 //!
 //! Authentication is shared too ([`book`]): tickets are redeemed once across the instances and
 //! login budgets are kept in Redis; so are the sessions ([`sessions`]: any instance honours one,
-//! an end on one ends it on all) and API tokens ([`tokens`]). When Redis is unreachable every instance fetches every source
+//! an end on one ends it on all), API tokens ([`tokens`]) and second factors ([`totp`]). When Redis is unreachable every instance fetches every source
 //! itself, says so (`/healthz`, the page, `/metrics`) and goes back to the shared stream by itself
 //! when Redis answers again ([`state::Mode`]).
 //!
@@ -38,6 +38,7 @@ pub mod scripts;
 pub mod sessions;
 pub mod state;
 pub mod tokens;
+pub mod totp;
 pub mod transitions;
 
 use std::sync::Arc;
@@ -118,6 +119,11 @@ impl Link {
     /// The shared book of API tokens.
     pub fn tokens(&self) -> Arc<tokens::TokenBook> {
         Arc::new(tokens::TokenBook { conn: self.conn.clone(), keys: self.keys.clone() })
+    }
+
+    /// The shared book of second factors.
+    pub fn totp(&self) -> Arc<totp::TotpBook> {
+        Arc::new(totp::TotpBook { conn: self.conn.clone(), keys: self.keys.clone() })
     }
 
     /// This instance's view of the cluster.

@@ -153,3 +153,18 @@ return 1
 ",
     )
 });
+
+/// Raises a number kept as a string to `ARGV[1]` if it is below (or missing). KEYS: the number.
+/// Returns 1 when raised, 0 when it was already there or above (a second factor's time step: a
+/// code is taken once across the cluster).
+pub static RAISE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local wanted = tonumber(ARGV[1])
+if current >= wanted then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+",
+    )
+});

@@ -7,10 +7,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::Digest;
 
-use super::PREFIX;
 use crate::auth::principal::Handle;
 use crate::auth::role::Role;
 use crate::store::auth::tokens::TokenRow;
+
+/// What every token starts with, so that a token is told from a password at a glance (and by
+/// secret scanners).
+pub const PREFIX: &str = "ldt_";
 
 /// SHA-256 of a token, as the store keeps it.
 pub fn secret_digest(secret: &str) -> [u8; 32] {

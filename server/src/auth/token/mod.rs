@@ -20,6 +20,7 @@
 //! ([`crate::store::auth::tokens`]), [`crate::audit`] and [`crate::clock`].
 
 pub mod admin;
+mod entry;
 mod mint;
 pub mod shared;
 
@@ -31,7 +32,9 @@ use std::time::{Duration, Instant};
 use parking_lot::RwLock;
 use subtle::ConstantTimeEq;
 
-pub use mint::{mint, secret_digest};
+pub use entry::Token;
+use entry::{DAY_MS, Entry};
+pub use mint::{PREFIX, mint, secret_digest};
 
 use super::principal::Handle;
 use super::role::Role;
@@ -41,9 +44,6 @@ use crate::store::Store;
 use crate::store::auth::AuthWrite;
 use crate::store::auth::tokens::{TokenRow, TokenWrite};
 
-/// What every token starts with, so that a token is told from a password at a glance (and by
-/// secret scanners).
-pub const PREFIX: &str = "ldt_";
 /// The least time between two reads of the table for a token not known: however many unknown
 /// tokens arrive, the table is read at most once per gap, and a token made a moment ago waits at
 /// most this long to be found.
@@ -52,63 +52,6 @@ pub const MISS_GAP: Duration = Duration::from_secs(1);
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
 /// How often a token's `used_ms` is written at most.
 const NOTE_EVERY: Duration = Duration::from_secs(60);
-const DAY_MS: u64 = 86_400_000;
-
-/// A token as listed (no secret in it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    /// Its public handle.
-    pub handle: Handle,
-    /// What its maker called it.
-    pub name: String,
-    /// Whose it is.
-    pub user: Arc<str>,
-    /// What it may do.
-    pub role: Role,
-    /// When it was made (a wall label, ms).
-    pub created_ms: u64,
-    /// When it was last used, if ever (a wall label, ms; noted at most once a minute).
-    pub used_ms: Option<u64>,
-    /// When it stops working, if ever (a wall label, ms).
-    pub expires_ms: Option<u64>,
-}
-
-/// A token in memory: its listing, its hash, its monotonic deadline and its bookkeeping.
-struct Entry {
-    token: Token,
-    secret: [u8; 32],
-    deadline: Option<Instant>,
-    noted: Option<Instant>,
-    day: Option<u64>,
-    /// Made by this process at this time, and not seen in the table yet.
-    unsaved: Option<Instant>,
-}
-
-impl Entry {
-    fn from_row(row: &TokenRow, now: u64) -> Option<Self> {
-        let deadline = row.expires_ms.map(|e| Instant::now() + Duration::from_millis(e.saturating_sub(now)));
-        Some(Self {
-            token: Token {
-                handle: Handle(row.id),
-                name: row.name.clone(),
-                user: Arc::from(row.user.as_str()),
-                role: Role::parse(&row.role)?,
-                created_ms: row.created_ms,
-                used_ms: row.used_ms,
-                expires_ms: row.expires_ms,
-            },
-            secret: row.secret,
-            deadline,
-            noted: None,
-            day: row.used_ms.map(|u| u / DAY_MS),
-            unsaved: None,
-        })
-    }
-
-    fn expired(&self) -> bool {
-        self.deadline.is_some_and(|d| Instant::now() >= d)
-    }
-}
 
 /// Where tokens are kept: the store's writer and its file (read on connections of their own).
 #[derive(Clone)]
@@ -139,7 +82,7 @@ impl Tokens {
             Self { live: RwLock::default(), backing, audit, shared: None, read: tokio::sync::Mutex::new(None) };
         if let Some(b) = &tokens.backing {
             match read_rows(&b.path) {
-                Ok(rows) => tokens.replace(&rows),
+                Ok(rows) => tokens.replace(&rows, true, &[]),
                 Err(e) => tracing::info!(error = %e, "API tokens: none read from the store (a new store has none)"),
             }
         }
@@ -263,41 +206,52 @@ impl Tokens {
             }
         }
         *last = Some(Instant::now());
+        // Whether `rows` are all the tokens in force (else those known and not revoked stay).
+        let mut complete = true;
         let mut rows = Vec::new();
         if let Some(backing) = self.backing.clone() {
             match tokio::task::spawn_blocking(move || read_rows(&backing.path)).await {
                 Ok(Ok(read)) => rows = read,
+                // A store the writer has not made yet, or a disk that fails: what is known stays.
                 Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "API tokens: cannot read the store; the tokens known stay in force");
-                    return;
+                    tracing::debug!(error = %e, "API tokens: cannot read the store");
+                    complete = false;
                 }
-                Err(_) => return,
+                Err(_) => complete = false,
             }
         }
+        let mut revoked = Vec::new();
         if let Some(shared) = &self.shared {
-            let Ok(Ok(book)) = tokio::time::timeout(Duration::from_secs(1), shared.all()).await else {
-                // Unreachable: what this instance knows stays in force.
-                return;
-            };
-            for row in book {
-                let known = rows.iter().position(|r| r.id == row.id);
-                match (row.revoked_ms, known) {
-                    (Some(at), Some(i)) => {
-                        rows.swap_remove(i);
-                        if let Some(b) = &self.backing {
-                            b.store.auth(AuthWrite::Token(TokenWrite::Revoke { id: row.id, revoked_ms: at }));
+            match tokio::time::timeout(Duration::from_secs(2), shared.all()).await {
+                Ok(Ok(book)) => {
+                    for row in book {
+                        let known = rows.iter().position(|r| r.id == row.id);
+                        match (row.revoked_ms, known) {
+                            (Some(at), known) => {
+                                if let Some(i) = known {
+                                    rows.swap_remove(i);
+                                    if let Some(b) = &self.backing {
+                                        b.store
+                                            .auth(AuthWrite::Token(TokenWrite::Revoke { id: row.id, revoked_ms: at }));
+                                    }
+                                }
+                                revoked.push(row.id);
+                            }
+                            (None, None) => rows.push(row),
+                            (None, Some(_)) => {}
                         }
                     }
-                    (None, None) => rows.push(row),
-                    _ => {}
                 }
+                // Unreachable: what this instance knows stays in force.
+                _ => complete = false,
             }
         }
-        self.replace(&rows);
+        self.replace(&rows, complete, &revoked);
     }
 
-    /// The tokens in memory become those of `rows` (see [`Tokens::refresh`]).
-    fn replace(&self, rows: &[TokenRow]) {
+    /// The tokens in memory become those of `rows` (see [`Tokens::refresh`]), and, when `rows` are
+    /// not `complete`, those known before that are not `revoked`.
+    fn replace(&self, rows: &[TokenRow], complete: bool, revoked: &[[u8; 16]]) {
         let now = now_ms();
         let mut live = self.live.write();
         let mut next = HashMap::with_capacity(rows.len());
@@ -317,7 +271,8 @@ impl Tokens {
         }
         // Made by this process but not yet written by the writer: kept for a while.
         for (handle, entry) in live.drain() {
-            if entry.unsaved.is_some_and(|u| u.elapsed() < Duration::from_secs(30)) {
+            let kept = !complete && !revoked.contains(&handle.0);
+            if kept || entry.unsaved.is_some_and(|u| u.elapsed() < Duration::from_secs(30)) {
                 next.insert(handle, entry);
             }
         }

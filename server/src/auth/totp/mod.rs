@@ -10,7 +10,9 @@
 //! the page's form carries the new secret back with the first code (it is shown on that page
 //! anyway), so that the confirmation may reach any instance.
 //!
-//! - [`code`]: codes, recovery codes, the URI and the QR code.
+//! - [`code`]: codes, recovery codes, the URI and the QR code;
+//! - [`shared`]: the second factors in a cluster's Redis (every instance refuses the password alone
+//!   for an enrolled user; a code or a recovery code is taken once across the cluster).
 //!
 //! May import the auth wing's [`super::role`], [`super::principal`] and [`super::token`] (where
 //! the store is), the store's rows ([`crate::store::auth::totp`]), [`crate::audit`] and
@@ -19,8 +21,11 @@
 //! [`Gate::check_code`]: super::Gate::check_code
 
 pub mod code;
+pub mod shared;
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -52,11 +57,23 @@ pub struct Enrolment {
     pub svg: String,
 }
 
+/// How often a cluster's shared second factors are read.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
 /// A user's confirmed factor in memory.
 struct Factor {
     secret: Vec<u8>,
+    confirmed_ms: u64,
     last_step: u64,
     recovery: Vec<[u8; 32]>,
+}
+
+/// What a code took.
+enum Taken {
+    /// This time step.
+    Step(u64),
+    /// The recovery code of this SHA-256.
+    Recovery([u8; 32]),
 }
 
 /// The users' second factors.
@@ -65,6 +82,7 @@ pub struct Totp {
     factors: Mutex<HashMap<String, Factor>>,
     backing: Option<Backing>,
     audit: Audit,
+    shared: Option<Arc<dyn shared::SharedTotp>>,
 }
 
 impl Totp {
@@ -77,14 +95,129 @@ impl Totp {
             match rows {
                 Ok(rows) => {
                     for r in rows {
-                        factors
-                            .insert(r.user, Factor { secret: r.secret, last_step: r.last_step, recovery: r.recovery });
+                        let factor = Factor {
+                            secret: r.secret,
+                            confirmed_ms: r.confirmed_ms,
+                            last_step: r.last_step,
+                            recovery: r.recovery,
+                        };
+                        factors.insert(r.user, factor);
                     }
                 }
                 Err(e) => tracing::info!(error = %e, "second factors: none read from the store (a new store has none)"),
             }
         }
-        Self { factors: Mutex::new(factors), backing, audit }
+        Self { factors: Mutex::new(factors), backing, audit, shared: None }
+    }
+
+    /// The same, in a cluster whose instances share their second factors through `shared`.
+    pub fn with_shared(mut self, shared: Arc<dyn shared::SharedTotp>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Puts `user`'s `entry` in the cluster's book, if there is one (a second at most).
+    async fn share(&self, user: &str, entry: shared::Entry) {
+        if let Some(book) = &self.shared
+            && !matches!(
+                tokio::time::timeout(Duration::from_secs(1), book.put(user.to_owned(), entry)).await,
+                Ok(Ok(()))
+            )
+        {
+            tracing::warn!(
+                "second factors: the cluster's Redis did not take a change; other instances learn it once it answers"
+            );
+        }
+    }
+
+    /// Whether the cluster's book lets this instance take what it just took (a step, a recovery
+    /// code): false only when another instance took it first; true without a book or an answer.
+    async fn once(&self, user: &str, step: Option<u64>, code: Option<[u8; 32]>) -> bool {
+        let Some(book) = &self.shared else { return true };
+        let asked = async {
+            match (step, code) {
+                (Some(step), _) => book.take_step(user.to_owned(), step).await,
+                (None, Some(code)) => book.spend(user.to_owned(), code).await,
+                (None, None) => Ok(true),
+            }
+        };
+        !matches!(tokio::time::timeout(Duration::from_secs(1), asked).await, Ok(Ok(false)))
+    }
+
+    /// Reads the cluster's book into memory (and the store): enrolments and removals made on other
+    /// instances, steps taken and recovery codes spent there; factors the book lacks are put in it.
+    pub async fn refresh(&self) {
+        let Some(book) = &self.shared else { return };
+        let Ok(Ok(all)) = tokio::time::timeout(Duration::from_secs(1), book.all()).await else { return };
+        let mut missing = Vec::new();
+        let mut writes = Vec::new();
+        {
+            let mut factors = self.factors.lock();
+            for remote in &all {
+                let local = factors.get_mut(&remote.user);
+                match (&remote.entry, local) {
+                    (shared::Entry::Removed(at), Some(f)) if f.confirmed_ms <= *at => {
+                        factors.remove(&remote.user);
+                        writes.push(TotpWrite::Remove { user: remote.user.clone() });
+                    }
+                    (shared::Entry::Enrolled { secret, confirmed_ms, recovery }, local) => {
+                        let fresh = local.as_ref().is_none_or(|f| f.confirmed_ms < *confirmed_ms);
+                        if fresh {
+                            let recovery: Vec<[u8; 32]> =
+                                recovery.iter().filter(|c| !remote.spent.contains(c)).copied().collect();
+                            writes.push(TotpWrite::Enrol(TotpRow {
+                                user: remote.user.clone(),
+                                secret: secret.clone(),
+                                confirmed_ms: *confirmed_ms,
+                                last_step: remote.last_step,
+                                recovery: recovery.clone(),
+                            }));
+                            let factor = Factor {
+                                secret: secret.clone(),
+                                confirmed_ms: *confirmed_ms,
+                                last_step: remote.last_step,
+                                recovery,
+                            };
+                            factors.insert(remote.user.clone(), factor);
+                        } else if let Some(f) = factors.get_mut(&remote.user)
+                            && f.confirmed_ms == *confirmed_ms
+                        {
+                            f.last_step = f.last_step.max(remote.last_step);
+                            f.recovery.retain(|c| !remote.spent.contains(c));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for (user, f) in factors.iter() {
+                if !all.iter().any(|r| &r.user == user) {
+                    missing.push((user.clone(), f.secret.clone(), f.confirmed_ms, f.recovery.clone()));
+                }
+            }
+        }
+        for w in writes {
+            self.keep(w);
+        }
+        for (user, secret, confirmed_ms, recovery) in missing {
+            self.share(&user, shared::Entry::Enrolled { secret, confirmed_ms, recovery }).await;
+        }
+    }
+
+    /// Reads the cluster's book every [`REFRESH_EVERY`] until `shutdown`.
+    pub fn spawn_refresh(self: &Arc<Self>, mut shutdown: crate::shutdown::Shutdown) {
+        if self.shared.is_none() {
+            return;
+        }
+        let totp = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(REFRESH_EVERY);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => totp.refresh().await,
+                    () = shutdown.stopped() => break,
+                }
+            }
+        });
     }
 
     fn keep(&self, write: TotpWrite) {
@@ -110,7 +243,25 @@ impl Totp {
     /// Checks `code` (six digits, or a recovery code, spent once) for `user`. Not throttled by
     /// itself: requests go through [`super::Gate::check_code`].
     pub async fn check(&self, user: &str, code: &str) -> Result<(), TotpError> {
-        let code = code.trim();
+        match self.take(user, code.trim())? {
+            Taken::Step(step) => {
+                self.keep(TotpWrite::Step { user: user.to_owned(), step });
+                // Taken here; refused if another instance of the cluster took it first.
+                if self.once(user, Some(step), None).await { Ok(()) } else { Err(TotpError::Wrong) }
+            }
+            Taken::Recovery(digest) => {
+                self.keep(TotpWrite::RecoveryUsed { user: user.to_owned(), code: digest, used_ms: now_ms() });
+                if !self.once(user, None, Some(digest)).await {
+                    return Err(TotpError::Wrong);
+                }
+                self.audit(AuditKind::RecoveryUsed, user);
+                Ok(())
+            }
+        }
+    }
+
+    /// What `code` takes from `user`'s factor in memory: a time step, or a recovery code.
+    fn take(&self, user: &str, code: &str) -> Result<Taken, TotpError> {
         let now_step = code::step_of(now_ms() / 1000);
         let mut factors = self.factors.lock();
         let factor = factors.get_mut(user).ok_or(TotpError::NotEnrolled)?;
@@ -119,9 +270,7 @@ impl Totp {
             let step =
                 code::matching_step(&factor.secret, &digits, now_step, factor.last_step).ok_or(TotpError::Wrong)?;
             factor.last_step = step;
-            drop(factors);
-            self.keep(TotpWrite::Step { user: user.to_owned(), step });
-            return Ok(());
+            return Ok(Taken::Step(step));
         }
         if code.len() > 64 {
             return Err(TotpError::Wrong);
@@ -129,10 +278,7 @@ impl Totp {
         let digest = code::recovery_digest(code);
         let i = code::find_recovery(&factor.recovery, &digest).ok_or(TotpError::Wrong)?;
         factor.recovery.swap_remove(i);
-        drop(factors);
-        self.keep(TotpWrite::RecoveryUsed { user: user.to_owned(), code: digest, used_ms: now_ms() });
-        self.audit(AuditKind::RecoveryUsed, user);
-        Ok(())
+        Ok(Taken::Recovery(digest))
     }
 
     /// A new secret for `user` to enrol (nothing is kept until [`Totp::confirm`]).
@@ -152,22 +298,26 @@ impl Totp {
 
     /// Enrols `user` with the base32 `secret` a page showed, if `first` is a current code of it:
     /// the ten recovery codes, to show once. Replaces any factor the user had.
-    pub fn confirm(&self, user: &str, secret: &str, first: &str) -> Result<Vec<String>, TotpError> {
+    pub async fn confirm(&self, user: &str, secret: &str, first: &str) -> Result<Vec<String>, TotpError> {
         let secret = code::from_base32(secret).ok_or(TotpError::Wrong)?;
         let digits: String = first.chars().filter(|c| !c.is_whitespace()).collect();
         let now_step = code::step_of(now_ms() / 1000);
         let step = code::matching_step(&secret, &digits, now_step, 0).ok_or(TotpError::Wrong)?;
         let codes = code::new_recovery_codes();
         let recovery: Vec<[u8; 32]> = codes.iter().map(|c| code::recovery_digest(c)).collect();
+        let confirmed_ms = now_ms();
         let row = TotpRow {
             user: user.to_owned(),
             secret: secret.clone(),
-            confirmed_ms: now_ms(),
+            confirmed_ms,
             last_step: step,
             recovery: recovery.clone(),
         };
-        self.factors.lock().insert(user.to_owned(), Factor { secret, last_step: step, recovery });
+        let factor = Factor { secret: secret.clone(), confirmed_ms, last_step: step, recovery: recovery.clone() };
+        self.factors.lock().insert(user.to_owned(), factor);
         self.keep(TotpWrite::Enrol(row));
+        self.share(user, shared::Entry::Enrolled { secret, confirmed_ms, recovery }).await;
+        self.once(user, Some(step), None).await;
         self.audit(AuditKind::TotpEnrol, user);
         Ok(codes)
     }
@@ -177,6 +327,7 @@ impl Totp {
         self.check(user, code).await?;
         self.factors.lock().remove(user);
         self.keep(TotpWrite::Remove { user: user.to_owned() });
+        self.share(user, shared::Entry::Removed(now_ms())).await;
         self.audit(AuditKind::TotpRemove, user);
         Ok(())
     }
@@ -196,8 +347,8 @@ mod tests {
         assert_eq!(totp.check("ann", "123456").await, Err(TotpError::NotEnrolled));
         let e = totp.begin("ann");
         assert!(!totp.enrolled("ann"), "nothing kept before the confirmation");
-        assert_eq!(totp.confirm("ann", &e.secret, "000000x"), Err(TotpError::Wrong));
-        let codes = totp.confirm("ann", &e.secret, &now_code(&e.secret)).expect("confirmed");
+        assert_eq!(totp.confirm("ann", &e.secret, "000000x").await, Err(TotpError::Wrong));
+        let codes = totp.confirm("ann", &e.secret, &now_code(&e.secret)).await.expect("confirmed");
         assert!(totp.enrolled("ann"));
         // The confirming code's step is taken: the same code again is refused.
         assert_eq!(totp.check("ann", &now_code(&e.secret)).await, Err(TotpError::Wrong));
