@@ -32,13 +32,6 @@ export const RECEIVER_PORT = PORT + 14;
 export const NOTIFY_SECRET = "e2e-hook-token-31337";
 export const NOTIFY_CONFIG = "target/e2e-notify.toml";
 export const PASSWORD = "e2e-secret-password";
-// The test user's Basic credentials, sent with every request as a script would send them: in the
-// default form mode a browser's navigation without credentials is sent to the login form (never
-// challenged), so the browser's own httpCredentials, sent only after a challenge, never go out.
-export const BASIC = {
-  httpCredentials: { username: "admin", password: PASSWORD },
-  extraHTTPHeaders: { Authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}` },
-};
 // livedash for the login form's tests (end2end/tests/login.spec.ts): a server of its own, so that
 // its failed logins and "log out everywhere" touch no other spec's server.
 export const LOGIN_PORT = PORT + 20;
@@ -173,7 +166,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
-    ...BASIC,
+    httpCredentials: { username: "admin", password: PASSWORD },
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },

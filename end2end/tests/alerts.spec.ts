@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { BASIC, PASSWORD, UPSTREAM_LIVEDASH_PORT } from "../playwright.config";
+import { PASSWORD, UPSTREAM_LIVEDASH_PORT } from "../playwright.config";
 import { served, startUpstream, stopUpstream } from "./upstream";
 
 // The livedash on UPSTREAM_LIVEDASH_PORT has the rule "backlog high" (backlog above 100, critical)
@@ -32,7 +32,7 @@ async function serious(page: Page) {
 test("a crossing appears in the Alerts view, the top bar and the card without a reload, and is silenced from the view", async ({ browser }) => {
   served.backlog = 3;
   const upstream = await startUpstream();
-  const context = await browser.newContext(BASIC);
+  const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
   try {
     const view = await context.newPage();
     await view.goto(`${BASE}/alerts`);
@@ -80,7 +80,7 @@ for (const colorScheme of ["light", "dark"] as const) {
   test(`the Alerts view has no serious accessibility violation in the ${colorScheme} theme`, async ({ browser }) => {
     served.backlog = 300;
     const upstream = await startUpstream();
-    const context = await browser.newContext(BASIC);
+    const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
     try {
       const page = await context.newPage();
       await page.setViewportSize({ width: 1280, height: 720 });

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
-import { BASIC, PASSWORD, UPSTREAM_LIVEDASH_PORT } from "../playwright.config";
+import { PASSWORD, UPSTREAM_LIVEDASH_PORT } from "../playwright.config";
 import { served, startUpstream, stopUpstream } from "./upstream";
 
 // The livedash on UPSTREAM_LIVEDASH_PORT has the rule "queue backed up" (queue_depth above 100,
@@ -11,7 +11,7 @@ const RULE = "queue backed up";
 test("the large chart draws a firing span as a band, named in words, and ends it when the alert resolves", async ({ browser }) => {
   served.queue_depth = 3;
   const upstream = await startUpstream();
-  const context = await browser.newContext(BASIC);
+  const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
   try {
     const page = await context.newPage();
     await page.setViewportSize({ width: 1280, height: 800 });

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { type Page, expect, test } from "@playwright/test";
-import { BASIC, CLUSTER_A_PORT, CLUSTER_B_PORT, CLUSTER_LOG, CLUSTER_URL, PASSWORD, REDIS_PORT } from "../playwright.config";
+import { CLUSTER_A_PORT, CLUSTER_B_PORT, CLUSTER_LOG, CLUSTER_URL, PASSWORD, REDIS_PORT } from "../playwright.config";
 
 // Two livedash instances sharing their source through one Redis, behind nginx running the
 // README's round-robin block (end2end/nginx-cluster.sh): no sticky sessions.
@@ -46,7 +46,7 @@ test("through a round-robin proxy the page, its ticket and its socket land on di
   // Each load goes live, whichever instance serves what; a few loads show every kind of request
   // served by both instances, and the ticket and the socket of one load by different ones.
   for (let load = 0; load < 6 && (crossed === 0 || seen.socket.size < 2 || seen.page.size < 2); load++) {
-    const context = await browser.newContext(BASIC);
+    const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
     // The icon is answered here, not through the proxy: the browser asks for it at a moment of its
     // own, often between the ticket and the socket, which then always land on the same instance.
     await context.route("**/favicon.svg", (route) => route.fulfill({ status: 204 }));
@@ -86,7 +86,7 @@ test("both instances show the same samples with the same seqs", async ({ browser
   for (const port of [CLUSTER_A_PORT, CLUSTER_B_PORT]) {
     // Straight to each instance (not through the proxy): its own origin is not the public one, so
     // this reads the snapshot API instead of opening a socket.
-    const context = await browser.newContext(BASIC);
+    const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
     const response = await context.request.get(`http://127.0.0.1:${port}/api/snapshot`);
     expect(response.status()).toBe(200);
     const hello = await response.json();
@@ -108,7 +108,7 @@ test("both instances show the same samples with the same seqs", async ({ browser
 test("when Redis goes away the page says so and stays live, and the line goes once Redis is back", async ({
   browser,
 }) => {
-  const context = await browser.newContext(BASIC);
+  const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
   const page = await context.newPage();
   const samples = sampleSeqs(page);
   await page.goto(`${CLUSTER_URL}/`);

@@ -4,7 +4,7 @@ import { LOGIN_URL, PASSWORD } from "../playwright.config";
 
 // The login form, logout and the Sessions view, in a browser that has no Basic credentials (the
 // server of LOGIN_PORT, in the default form mode).
-test.use({ httpCredentials: undefined, extraHTTPHeaders: {}, baseURL: LOGIN_URL });
+test.use({ httpCredentials: undefined, baseURL: LOGIN_URL });
 
 const FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 

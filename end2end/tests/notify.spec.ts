@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { expect, test, type Page } from "@playwright/test";
-import { BASIC, NOTIFY_PORT, NOTIFY_SECRET, NOTIFY_UPSTREAM_PORT, PASSWORD, RECEIVER_PORT } from "../playwright.config";
+import { NOTIFY_PORT, NOTIFY_SECRET, NOTIFY_UPSTREAM_PORT, PASSWORD, RECEIVER_PORT } from "../playwright.config";
 
 // The livedash on NOTIFY_PORT has the rule "jobs piling up" (queued above 100) on its source
 // "jobs", read from an upstream this spec starts, and two webhook channels on a receiver this spec
@@ -67,7 +67,7 @@ test("an alert's delivery per channel, a refused one's reason and the test butto
       res.end("unknown hook");
     }
   });
-  const context = await browser.newContext(BASIC);
+  const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
   try {
     const page = await context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -137,7 +137,7 @@ test("an alert's delivery per channel, a refused one's reason and the test butto
 });
 
 test("a message's silence link opens the view with that alert's silence form ready", async ({ browser }) => {
-  const context = await browser.newContext(BASIC);
+  const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
   try {
     const page = await context.newPage();
     await page.goto(`${BASE}/alerts?silence=${encodeURIComponent(RULE)}&source=jobs&series=queued`);

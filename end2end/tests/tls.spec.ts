@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, expect, test } from "@playwright/test";
-import { BASIC, CHROMIUM_ARGS, PASSWORD, TLS_DATA_DIR, TLS_PORT } from "../playwright.config";
+import { CHROMIUM_ARGS, PASSWORD, TLS_DATA_DIR, TLS_PORT } from "../playwright.config";
 
 // The browser trusts exactly the certificate livedash made (pinned by its public key, the way
 // `--ignore-certificate-errors-spki-list` works), not any certificate: a person who verified the
@@ -18,7 +18,7 @@ test("over HTTPS with the pinned self-signed certificate the page hydrates and g
     executablePath: "/usr/bin/chromium",
     args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${pinnedKey()}`],
   });
-  const context = await browser.newContext(BASIC);
+  const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("console", (m) => m.type() === "error" && problems.push(m.text()));

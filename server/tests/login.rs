@@ -258,3 +258,16 @@ async fn a_viewer_may_revoke_their_own_sessions_only() {
         assert_eq!(r.status, 400, "{body}");
     }
 }
+
+#[tokio::test]
+async fn under_login_basic_the_form_is_off() {
+    let dir = common::temp_dir("login-basic");
+    let addr = common::free_addr();
+    let _child = common::livedash(addr, &dir).args(["--login", "basic"]).spawn().expect("spawn livedash");
+    assert!(common::wait_listening(addr, Duration::from_secs(10)).await, "livedash did not listen on {addr}");
+    let page = get(addr, "/login", &[]).await;
+    assert_eq!((page.status, page.header("location")), (303, Some("/")), "to the dashboard's Basic challenge");
+    let r = login(addr, &[("username", "admin"), ("password", common::PASSWORD)], &[]).await;
+    assert_eq!(r.status, 404, "{r:?}");
+    assert!(session_cookie(&r).is_none());
+}

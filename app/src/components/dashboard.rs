@@ -1,5 +1,5 @@
 //! The page below `<body>`: the top bar (summary, wall screen, pause, theme, layout reset,
-//! the Sessions view, log out, connection badge), the connection problem line, and the cards or the chart the URL names.
+//! log out, connection badge), the connection problem line, and the cards or the chart the URL names.
 
 use std::sync::Arc;
 
@@ -45,7 +45,6 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>, pause
                 <a class="bar-button kiosk-exit" rel="external" href=format!("{base}/")>"Exit wall screen"</a>
                 <PauseToggle model pause />
                 <ThemeToggle />
-                <a class="bar-button account" rel="external" href=format!("{base}/sessions")>"Sessions"</a>
                 // A plain form: logging out works whatever state the app is in.
                 <form method="post" action=format!("{base}/logout") class="logout-form account">
                     <button type="submit" class="bar-button" data-testid="logout">"Log out"</button>

@@ -74,6 +74,7 @@ pub fn document(page: &TotpPage) -> String {
                         <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
                         <a class="bar-button" href=format!("{base}/alerts")>"Alerts"</a>
                         <a class="bar-button" href=format!("{base}/sessions")>"Sessions"</a>
+                        {super::sessions_page::logout_form(&base)}
                     </nav>
                 </header>
                 <main class="alerts" id="main">

@@ -137,6 +137,8 @@ fn decode(b: &[u8]) -> Option<PendingLogin> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::shared::{Budget, Spent, Unavailable};
+    use futures_util::future::BoxFuture;
 
     #[tokio::test]
     async fn a_pending_login_is_taken_once_and_only_as_signed() {
@@ -155,5 +157,35 @@ mod tests {
         for junk in ["", ".", "x.y", "....", "é.é"] {
             assert_eq!(pending.take(junk, |_| Some(version)).await, None, "{junk:?}");
         }
+    }
+
+    /// A cluster's shared book, in memory.
+    #[derive(Default)]
+    struct Book(Mutex<std::collections::HashSet<[u8; NONCE]>>);
+
+    impl SharedAuth for Book {
+        fn reachable(&self) -> bool {
+            true
+        }
+        fn redeem(&self, nonce: [u8; NONCE], _: Duration) -> BoxFuture<'_, Result<bool, Unavailable>> {
+            Box::pin(async move { Ok(self.0.lock().insert(nonce)) })
+        }
+        fn spend(&self, _: Vec<Budget>) -> BoxFuture<'_, Result<Option<Spent>, Unavailable>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn refund(&self, _: Vec<Budget>) -> BoxFuture<'_, ()> {
+            Box::pin(async {})
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pending_login_made_on_one_instance_is_taken_once_on_any() {
+        let book: Arc<dyn SharedAuth> = Arc::new(Book::default());
+        let (a, b) = (Pending::new([3; 32], Some(book.clone())), Pending::new([3; 32], Some(book)));
+        let version = [9; 32];
+        let text = a.issue("admin", version, false, "/", 0);
+        assert!(b.take(&text, |_| Some(version)).await.is_some(), "the code step reached the other instance");
+        assert_eq!(a.take(&text, |_| Some(version)).await, None, "and is spent on both");
+        assert_eq!(b.take(&text, |_| Some(version)).await, None);
     }
 }
