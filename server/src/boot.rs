@@ -1,6 +1,8 @@
 //! The parts of start-up that only assemble settings or spawn a housekeeping task: the store's
-//! settings, device cookies, the WebSocket settings, the loopback `/metrics` listener and the
-//! minutely housekeeping. May import the config and the wings it configures; never the crate root.
+//! settings, device cookies, the WebSocket settings, the loopback `/metrics` listener, the
+//! minutely housekeeping, the [`crate::auth::Gate`] (sessions taken in from the store) and the
+//! sessions' keeper (expiry every second, password changes). May import the config and the wings
+//! it configures; never the crate root.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -150,8 +150,12 @@ async fn a_session_made_on_one_instance_is_honoured_by_both_and_its_end_on_one_c
         let r = with_cookie(nginx.addr, "/api/snapshot", &cookie).await;
         assert_eq!(r.status, 200, "request {i} through the round robin: {}", r.body);
     }
-    let ticket = with_cookie(nginx.addr, "/api/ws-ticket", &cookie).await;
-    assert_eq!(ticket.status, 200, "a ticket through nginx: {}", ticket.body);
+    // A ticket the making instance issues opens a socket on the other (the page's way).
+    let ticket = with_cookie([&a, &b][made_by].addr, "/api/ws-ticket", &cookie).await;
+    assert_eq!(ticket.status, 200, "{}", ticket.body);
+    let ticket: String = serde_json::from_str(&ticket.body).expect("a JSON string");
+    let (mut by_ticket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?ticket={ticket}", other.addr)).await.expect("upgrade");
     assert!(with_cookie(b.addr, "/api/snapshot", "livedash_session=forged").await.status == 401);
 
     let mut on_a = session_socket(a.addr, &cookie).await;
@@ -164,6 +168,7 @@ async fn a_session_made_on_one_instance_is_honoured_by_both_and_its_end_on_one_c
     assert_eq!(closed_within(&mut on_a, margin).await, Some(CloseCode::Policy), "A's socket closes");
     assert_eq!(closed_within(&mut on_b, margin).await, Some(CloseCode::Policy), "B's socket closes within a second");
     assert_eq!(closed_within(&mut through_nginx, margin).await, Some(CloseCode::Policy), "and the proxied one");
+    assert_eq!(closed_within(&mut by_ticket, margin).await, Some(CloseCode::Policy), "and the ticket's");
     assert_eq!(with_cookie(b.addr, "/api/snapshot", &cookie).await.status, 401, "ended on B too");
     for i in 0..4 {
         let r = with_cookie(nginx.addr, "/api/ws-ticket", &cookie).await;

@@ -193,6 +193,16 @@ async fn a_browser_is_sent_to_the_login_form_and_a_script_gets_401() {
 }
 
 #[tokio::test]
+async fn under_a_base_path_the_login_form_and_next_are_under_it_too() {
+    let (addr, dir) = (common::free_addr(), dir("sessions-base"));
+    let public = format!("--public-url=http://{addr}/dash");
+    let _child = serve(addr, &dir, &[&public]).await;
+    let page = get(addr, "/dash/alerts?rule=busy", &NAVIGATE).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.header("location"), Some("/dash/login?next=/dash/alerts%3Frule%3Dbusy"));
+}
+
+#[tokio::test]
 async fn login_basic_keeps_the_basic_challenge_for_browsers() {
     let (addr, dir) = (common::free_addr(), dir("sessions-basic"));
     let _child = serve(addr, &dir, &["--login", "basic"]).await;

@@ -91,7 +91,7 @@ fn behind(conn: &ConnectionManager, what: &'static str, write: redis::Pipeline) 
 }
 
 impl Keep for RedisSessions {
-    fn made(&self, row: &SessionRow) {
+    fn made(&self, row: &SessionRow) -> BoxFuture<'_, ()> {
         let key = self.keys.session(&hex(&row.id));
         let lifetime = self.policy.limits(row.remember).1;
         let mut pipe = redis::pipe();
@@ -115,7 +115,15 @@ impl Keep for RedisSessions {
             .ignore()
             .sadd(self.keys.sessions(), hex(&row.id))
             .ignore();
-        behind(&self.conn, "a new session", pipe);
+        let mut conn = self.conn.clone();
+        async move {
+            // The connection's response timeout bounds the wait; a session Redis did not take
+            // works on this instance only.
+            if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+                tracing::warn!(error = %e, "sessions: Redis did not take a new session; other instances will not know it");
+            }
+        }
+        .boxed()
     }
 
     fn seen(&self, id: Handle, seen_ms: u64) {

@@ -113,7 +113,9 @@ fn navigations_are_told_from_scripts_and_go_to_the_login_form_with_their_path() 
 struct Counting(std::sync::atomic::AtomicUsize);
 
 impl crate::auth::session::Keep for Counting {
-    fn made(&self, _: &crate::store::auth::sessions::SessionRow) {}
+    fn made(&self, _: &crate::store::auth::sessions::SessionRow) -> futures_util::future::BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
     fn seen(&self, _: super::super::principal::Handle, _: u64) {}
     fn ended(&self, _: super::super::principal::Handle, _: EndReason, _: u64) {}
     fn find(

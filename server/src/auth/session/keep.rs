@@ -1,7 +1,8 @@
 //! [`Keep`]: where sessions are kept beyond this process's memory: one small trait with two
 //! implementations, the history store ([`super::sqlite`]) and, in a cluster, Redis
-//! (`crate::cluster::sessions`). Writes never wait (each implementation queues them); only a
-//! lookup of a session this instance does not know ([`Keep::find`]) is awaited.
+//! (`crate::cluster::sessions`). Writes never wait (each implementation queues them) but a new
+//! session's, which the login awaits; so is a lookup of a session this instance does not know
+//! ([`Keep::find`]).
 
 use futures_util::future::BoxFuture;
 
@@ -11,8 +12,9 @@ use crate::store::auth::sessions::SessionRow;
 
 /// Where sessions are written through to.
 pub trait Keep: Send + Sync {
-    /// A session was made; `secret` is SHA-256 of its cookie's value.
-    fn made(&self, row: &SessionRow);
+    /// A session was made; `secret` is SHA-256 of its cookie's value. Awaited before the login is
+    /// answered, so that the browser's next request finds it on any instance.
+    fn made(&self, row: &SessionRow) -> BoxFuture<'_, ()>;
 
     /// A session was used at `seen_ms` (called at most once a minute per session).
     fn seen(&self, id: Handle, seen_ms: u64);

@@ -120,7 +120,9 @@ impl Sessions {
         let entry = Entry { session: session.clone(), ends: now + lifetime, idle_until: now + idle, noted: now };
         self.live.write().insert(session.handle, entry);
         let row = row_of(&session, digest(&secret));
-        self.keeps().iter().for_each(|k| k.made(&row));
+        for keep in self.keeps() {
+            keep.made(&row).await;
+        }
         (secret, session)
     }
 
@@ -154,6 +156,22 @@ impl Sessions {
             return self.use_known(handle, now).and_then(Result::ok);
         }
         None
+    }
+
+    /// Whether the session `handle` is live, here or (made on another instance) in a keep, which
+    /// then brings it here: a socket opened with a ticket of that session belongs to it.
+    pub async fn know(&self, handle: Handle) -> bool {
+        if self.is_live(handle) {
+            return true;
+        }
+        for keep in self.keeps() {
+            let Some(session) = keep.find(handle).await.and_then(|row| session_of(&row)) else { continue };
+            let (now, wall) = (Instant::now(), now_ms());
+            let Some((ends, idle_until)) = self.deadlines(&session, now, wall) else { return false };
+            self.live.write().entry(handle).or_insert(Entry { session, ends, idle_until, noted: now });
+            return true;
+        }
+        false
     }
 
     /// Notes a use of the session `handle` at `now`: its session, `Err` when its time is up,

@@ -17,8 +17,10 @@ use crate::store::auth::sessions::{self, SessionRow, SessionWrite};
 pub struct InStore(pub Arc<Store>);
 
 impl Keep for InStore {
-    fn made(&self, row: &SessionRow) {
+    fn made(&self, row: &SessionRow) -> BoxFuture<'_, ()> {
+        // Queued: a restart within the writer's batch loses it, as it does every write.
         self.0.auth(AuthWrite::Session(SessionWrite::Made(row.clone())));
+        async {}.boxed()
     }
 
     fn seen(&self, id: Handle, seen_ms: u64) {

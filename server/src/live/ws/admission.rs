@@ -102,7 +102,9 @@ where
                     state.auth.refuse(client, e, "invalid, expired or reused websocket ticket")
                 };
                 let Redemption { user, session } = state.auth.redeem_ticket(&ticket).await.map_err(&refuse)?;
-                if session.is_some_and(|h| !state.gate.sessions.is_live(h)) {
+                if let Some(handle) = session
+                    && !state.gate.sessions.know(handle).await
+                {
                     return Err(Refusal::Auth(refuse(AuthError::Invalid)));
                 }
                 (user, session)

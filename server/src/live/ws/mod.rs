@@ -1,6 +1,6 @@
 //! `GET /ws`: the live stream, refused with an HTTP status before any upgrade: a foreign `Origin`
-//! is 403, missing or wrong credentials (a ticket or Basic) 401, too many attempts 429, too many
-//! connections 503. Only then does the handshake complete with 101.
+//! is 403, missing or wrong credentials (a ticket, an API token, Basic or the session cookie) 401,
+//! too many attempts 429, too many connections 503. Only then does the handshake complete with 101.
 //!
 //! - [`state`]: the endpoint's settings and its part of the server's state;
 //! - [`admission`]: every check before the upgrade; [`connections`]: the caps and counters;
