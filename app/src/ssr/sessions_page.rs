@@ -97,22 +97,7 @@ fn sessions_table(rows: &[SessionRow], base: &str, admin: bool) -> impl IntoView
             }
         })
         .collect_view();
-    view! {
-        <table class="alerts-table" data-testid="sessions">
-            <thead>
-                <tr>
-                    {admin.then(|| view! { <th scope="col">"User"</th> })}
-                    <th scope="col">"Device"</th>
-                    <th scope="col">"Address"</th>
-                    <th scope="col">"Started"</th>
-                    <th scope="col">"Last seen"</th>
-                    <th scope="col">"Action"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
-    .into_any()
+    table("sessions", admin, ["Device", "Address", "Started", "Last seen", "Action"], rows).into_any()
 }
 
 fn tokens_table(rows: &[TokenRow], base: &str, admin: bool) -> impl IntoView + use<> {
@@ -137,21 +122,26 @@ fn tokens_table(rows: &[TokenRow], base: &str, admin: bool) -> impl IntoView + u
             }
         })
         .collect_view();
+    table("tokens", admin, ["Name", "Role", "Created", "Last used", "Expires", "Action"], rows).into_any()
+}
+
+/// A table of the view: a "User" column first for an admin (who sees everyone's), then
+/// `headings`, then `rows`.
+fn table<const N: usize>(
+    test_id: &'static str,
+    admin: bool,
+    headings: [&'static str; N],
+    rows: impl IntoView + 'static,
+) -> impl IntoView {
     view! {
-        <table class="alerts-table" data-testid="tokens">
+        <table class="alerts-table" data-testid=test_id>
             <thead>
                 <tr>
                     {admin.then(|| view! { <th scope="col">"User"</th> })}
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Role"</th>
-                    <th scope="col">"Created"</th>
-                    <th scope="col">"Last used"</th>
-                    <th scope="col">"Expires"</th>
-                    <th scope="col">"Action"</th>
+                    {headings.map(|h| view! { <th scope="col">{h}</th> })}
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
         </table>
     }
-    .into_any()
 }
