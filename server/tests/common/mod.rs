@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub mod cluster;
+pub mod faketime;
 pub mod pinned;
 pub mod receiver;
 pub mod redis_server;
