@@ -218,18 +218,8 @@ async fn login_basic_keeps_the_basic_challenge_for_browsers() {
 async fn an_api_token_works_as_bearer_on_the_api_and_the_socket() {
     let (addr, dir) = (common::free_addr(), dir("sessions-bearer"));
     let _child = serve(addr, &dir, &[]).await;
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .args(["token", "create", "--user", "admin", "--data-dir"])
-        .arg(&dir)
-        .arg("--store")
-        .arg(dir.join("history.db"))
-        .arg("--users-file")
-        .arg(dir.join("users"))
-        .output()
-        .await
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (ok, token, err) = common::token_cli(&["create", "--user", "admin"], &common::data_dir_options(&dir)).await;
+    assert!(ok, "{err}");
     let bearer = format!("Bearer {token}");
     // The running server finds a token made a moment ago (it reads the store again on a miss).
     let mut status = 0;

@@ -110,17 +110,11 @@ async fn enrol_then_codes_once_recovery_once_password_alone_refused_token_kept()
 
     // Basic with the password alone is refused; a token keeps scripts working.
     assert_eq!(snapshot(addr, &[("Authorization", &password)]).await, 401);
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .args(["token", "create", "--user", "ann", "--name", "script"])
-        .arg("--store")
-        .arg(dir.join("history.db"))
-        .arg("--users-file")
-        .arg(&users)
-        .output()
-        .await
-        .expect("token create");
-    let token = String::from_utf8(out.stdout).expect("utf-8").trim().to_owned();
-    assert!(token.starts_with("ldt_"), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = dir.join("history.db");
+    let place: [&std::ffi::OsStr; 4] =
+        ["--store".as_ref(), store.as_os_str(), "--users-file".as_ref(), users.as_os_str()];
+    let (_, token, err) = common::token_cli(&["create", "--user", "ann", "--name", "script"], &place).await;
+    assert!(token.starts_with("ldt_"), "{err}");
     assert_eq!(snapshot(addr, &[("Authorization", &format!("Bearer {token}"))]).await, 200);
     assert_eq!(snapshot(addr, &[("Authorization", &basic("ann", &token))]).await, 200);
 
