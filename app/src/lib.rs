@@ -185,6 +185,7 @@ pub mod ssr {
     pub mod login_page;
     pub mod notify_rows;
     pub mod sessions_page;
+    pub mod shell;
     pub mod silence_form;
     pub mod totp_view;
 

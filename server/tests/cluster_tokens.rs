@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -16,21 +17,15 @@ use common::redis_server::Redis;
 use common::{PASSWORD, basic, free_addr, get, livedash, post, temp_dir, wait_listening};
 
 async fn token_cli(config: &Path, store: &Path, users: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .arg("token")
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .arg("--store")
-        .arg(store)
-        .arg("--users-file")
-        .arg(users)
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("the command runs");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
-    (out.status.success(), text(&out.stdout), text(&out.stderr))
+    let place: [&OsStr; 6] = [
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--users-file".as_ref(),
+        users.as_os_str(),
+    ];
+    common::token_cli(args, &place).await
 }
 
 async fn status(addr: SocketAddr, token: &str) -> u16 {

@@ -218,18 +218,8 @@ async fn login_basic_keeps_the_basic_challenge_for_browsers() {
 async fn an_api_token_works_as_bearer_on_the_api_and_the_socket() {
     let (addr, dir) = (common::free_addr(), dir("sessions-bearer"));
     let _child = serve(addr, &dir, &[]).await;
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .args(["token", "create", "--user", "admin", "--data-dir"])
-        .arg(&dir)
-        .arg("--store")
-        .arg(dir.join("history.db"))
-        .arg("--users-file")
-        .arg(dir.join("users"))
-        .output()
-        .await
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (ok, token, err) = common::token_cli(&["create", "--user", "admin"], &common::data_dir_options(&dir)).await;
+    assert!(ok, "{err}");
     let bearer = format!("Bearer {token}");
     // The running server finds a token made a moment ago (it reads the store again on a miss).
     let mut status = 0;
@@ -247,33 +237,18 @@ async fn an_api_token_works_as_bearer_on_the_api_and_the_socket() {
     assert_eq!(get(addr, "/api/snapshot", &[("Authorization", &basic("root", &token))]).await.status, 401);
 }
 
-/// Debian's libfaketime, which moves the wall clock of the binary while its monotonic clock runs on.
-const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
 #[tokio::test]
 async fn a_wall_clock_jump_neither_ends_nor_extends_a_session() {
-    if !Path::new(LIBFAKETIME).exists() {
-        assert!(std::env::var_os("LIVEDASH_REQUIRE_FAKETIME").is_none(), "{LIBFAKETIME} is missing");
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("skipped: {LIBFAKETIME} is missing (Debian's faketime package)");
-        }
+    if !common::faketime::present() {
         return;
     }
     let (addr, dir) = (common::free_addr(), dir("sessions-clock"));
     std::fs::write(dir.join("users"), format!("admin:{}\n", hash_password(PASSWORD))).unwrap();
     let offset = dir.join("faketime");
     std::fs::write(&offset, "+0\n").unwrap();
-    let _child = common::livedash(addr, &dir)
-        .arg("--users-file")
-        .arg(dir.join("users"))
-        .args(["--session-idle", "3s"])
-        .env("LD_PRELOAD", LIBFAKETIME)
-        .env("FAKETIME_TIMESTAMP_FILE", &offset)
-        .env("FAKETIME_NO_CACHE", "1")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .spawn()
-        .unwrap();
+    let mut command = common::livedash(addr, &dir);
+    command.arg("--users-file").arg(dir.join("users")).args(["--session-idle", "3s"]);
+    let _child = common::faketime::offset_by(&mut command, &offset).spawn().unwrap();
     assert!(common::wait_listening(addr, Duration::from_secs(30)).await);
     let cookie = log_in(addr).await;
     // Eight days ahead: past the idle timeout and the 7-day lifetime by the wall clock.

@@ -15,8 +15,6 @@ use tokio::process::{Child, Command};
 
 use common::{PASSWORD, basic, get};
 
-const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
 fn livedash(addr: SocketAddr, dir: &Path) -> Command {
     let mut command = common::livedash(addr, dir);
     command.args(["--interval", "100ms"]);
@@ -54,27 +52,14 @@ async fn health(addr: SocketAddr) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wall_clock_two_days_ahead_and_back_loses_no_history_and_is_reported() {
-    if !Path::new(LIBFAKETIME).exists() {
-        assert!(
-            std::env::var_os("LIVEDASH_REQUIRE_FAKETIME").is_none(),
-            "{LIBFAKETIME} is missing: apt-get install faketime"
-        );
-        eprintln!(
-            "skipped: {LIBFAKETIME} is missing (Debian's faketime package; scripts/setup.sh --tests installs it)"
-        );
+    if !common::faketime::present() {
         return;
     }
     let dir: PathBuf = common::temp_dir("store-clock-jump");
     let offset = dir.join("faketime");
     std::fs::write(&offset, "+0\n").unwrap();
     let addr = common::free_addr();
-    let child = livedash(addr, &dir)
-        .env("LD_PRELOAD", LIBFAKETIME)
-        .env("FAKETIME_TIMESTAMP_FILE", &offset)
-        .env("FAKETIME_NO_CACHE", "1")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .spawn()
-        .unwrap();
+    let child = common::faketime::offset_by(&mut livedash(addr, &dir), &offset).spawn().unwrap();
     wait_listening(addr).await;
     let started = now_ms();
     tokio::time::sleep(Duration::from_secs(5)).await;

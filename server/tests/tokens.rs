@@ -24,21 +24,7 @@ fn users(dir: &Path) -> PathBuf {
 
 /// `livedash token ARGS` on the store of `dir`: (exit success, stdout, stderr).
 async fn token_cli(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .arg("token")
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--store")
-        .arg(dir.join("history.db"))
-        .arg("--users-file")
-        .arg(dir.join("users"))
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("the command runs");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
-    (out.status.success(), text(&out.stdout), text(&out.stderr))
+    common::token_cli(args, &common::data_dir_options(dir)).await
 }
 
 async fn create(dir: &Path, args: &[&str]) -> String {

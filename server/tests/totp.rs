@@ -23,6 +23,13 @@ fn users(dir: &Path) -> PathBuf {
     path
 }
 
+/// The server on `addr` with its data in `dir` and ann in `users`, once it listens.
+async fn serve(addr: SocketAddr, dir: &Path, users: &Path) -> tokio::process::Child {
+    let server = livedash(addr, dir).arg("--users-file").arg(users).spawn().expect("spawn");
+    assert!(wait_listening(addr, Duration::from_secs(20)).await, "the server did not come up");
+    server
+}
+
 /// The code of the base32 `secret` for the time step `now + offset` (computed with totp-rs here,
 /// apart from the server's code path).
 fn code(secret: &str, offset: i64) -> String {
@@ -86,8 +93,7 @@ async fn enrol_then_codes_once_recovery_once_password_alone_refused_token_kept()
     let dir = temp_dir("totp");
     let users = users(&dir);
     let addr = free_addr();
-    let server = livedash(addr, &dir).arg("--users-file").arg(&users).spawn().expect("spawn");
-    assert!(wait_listening(addr, Duration::from_secs(20)).await, "the server did not come up");
+    let server = serve(addr, &dir, &users).await;
     let password = basic("ann", PASSWORD);
 
     // Enrol from the page: a code computed here from the secret it shows.
@@ -110,17 +116,11 @@ async fn enrol_then_codes_once_recovery_once_password_alone_refused_token_kept()
 
     // Basic with the password alone is refused; a token keeps scripts working.
     assert_eq!(snapshot(addr, &[("Authorization", &password)]).await, 401);
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
-        .args(["token", "create", "--user", "ann", "--name", "script"])
-        .arg("--store")
-        .arg(dir.join("history.db"))
-        .arg("--users-file")
-        .arg(&users)
-        .output()
-        .await
-        .expect("token create");
-    let token = String::from_utf8(out.stdout).expect("utf-8").trim().to_owned();
-    assert!(token.starts_with("ldt_"), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = dir.join("history.db");
+    let place: [&std::ffi::OsStr; 4] =
+        ["--store".as_ref(), store.as_os_str(), "--users-file".as_ref(), users.as_os_str()];
+    let (_, token, err) = common::token_cli(&["create", "--user", "ann", "--name", "script"], &place).await;
+    assert!(token.starts_with("ldt_"), "{err}");
     assert_eq!(snapshot(addr, &[("Authorization", &format!("Bearer {token}"))]).await, 200);
     assert_eq!(snapshot(addr, &[("Authorization", &basic("ann", &token))]).await, 200);
 
@@ -136,8 +136,7 @@ async fn enrol_then_codes_once_recovery_once_password_alone_refused_token_kept()
 
     // Kept across a restart: still enrolled, the spent recovery code still spent.
     stop(server).await;
-    let mut server = livedash(addr, &dir).arg("--users-file").arg(&users).spawn().expect("spawn");
-    assert!(wait_listening(addr, Duration::from_secs(20)).await);
+    let mut server = serve(addr, &dir, &users).await;
     assert_eq!(snapshot(addr, &[("Authorization", &password)]).await, 401, "still enrolled");
     assert_eq!(code_step(addr, &password_step(addr).await, &recovery[0]).await, None, "still spent");
     let session = code_step(addr, &password_step(addr).await, &recovery[1]).await.expect("another recovery code");
@@ -161,8 +160,7 @@ async fn wrong_codes_spend_the_password_budgets_until_the_login_is_refused() {
     let dir = temp_dir("totp-throttle");
     let users = users(&dir);
     let addr = free_addr();
-    let server = livedash(addr, &dir).arg("--users-file").arg(&users).spawn().expect("spawn");
-    assert!(wait_listening(addr, Duration::from_secs(20)).await, "the server did not come up");
+    let server = serve(addr, &dir, &users).await;
     let password = basic("ann", PASSWORD);
     let page = get(addr, "/account/totp", &[("Authorization", &password)]).await;
     let secret = between(&page.body, "data-testid=\"totp-secret\">").to_owned();

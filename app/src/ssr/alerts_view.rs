@@ -18,8 +18,8 @@ use livedash::alerts::{AlertEvent, AlertsStatus};
 
 use super::alerts_rows::{active_table, events_table};
 use super::notify_rows::{ChannelRow, DeliveryRow, channels_section, deliveries_table, failed_table};
+use super::shell::{Here, brand, head, pages_nav};
 use super::silence_form::{SilenceAsk, silence_section};
-use crate::theme::PREPAINT_SCRIPT;
 
 /// What the Alerts view shows, gathered by the server.
 #[derive(Debug, Clone, Default)]
@@ -59,8 +59,6 @@ pub struct AlertsPage {
 /// The whole document.
 pub fn document(page: &AlertsPage) -> String {
     let base = page.base.clone();
-    let css = format!("{base}/pkg/{}.css", crate::OUTPUT_NAME);
-    let icon = format!("{base}/favicon.svg");
     let title = match page.status.firing {
         0 => "Alerts · livedash".to_owned(),
         n => format!("({n} firing) Alerts · livedash"),
@@ -69,34 +67,12 @@ pub fn document(page: &AlertsPage) -> String {
     let view = view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="color-scheme" content="light dark" />
-                // Same-origin form posts then carry this origin (not `null`) for browsers that
-                // send no Sec-Fetch-Site.
-                <meta name="referrer" content="same-origin" />
-                <script nonce=nonce.clone() inner_html=PREPAINT_SCRIPT></script>
-                <link rel="stylesheet" href=css />
-                <link rel="icon" href=icon type="image/svg+xml" />
-                <title>{title}</title>
-            </head>
+            {head(&base, Some(nonce.clone()), title)}
             <body class="alerts-page">
                 <header class="topbar">
-                    <div class="brand">
-                        <span class="logo" aria-hidden="true"></span>
-                        "livedash"
-                    </div>
+                    {brand()}
                     <div class="summary" data-testid="summary">{summary(&page.status, &base)}</div>
-                    <nav class="bar-end" aria-label="Pages">
-                        <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
-                        <a class="bar-button" href=format!("{base}/alerts") aria-current="page">"Alerts"</a>
-                        <a class="bar-button" href=format!("{base}/sessions")>"Sessions"</a>
-                        {page.can_write.then(|| view! {
-                            <a class="bar-button" href=format!("{base}/audit") data-testid="audit-link">"Audit"</a>
-                        })}
-                        {super::sessions_page::logout_form(&base)}
-                    </nav>
+                    {pages_nav(&base, Here::Alerts, page.can_write)}
                 </header>
                 <main class="alerts" id="main">
                     <h1>"Alerts"</h1>

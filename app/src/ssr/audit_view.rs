@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use super::alerts_rows::time;
-use crate::theme::PREPAINT_SCRIPT;
+use super::shell::{Here, head, top_bar};
 
 /// One record as the view shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -46,9 +46,6 @@ pub struct AuditPage {
 /// The whole document.
 pub fn document(page: &AuditPage) -> String {
     let base = page.base.clone();
-    let css = format!("{base}/pkg/{}.css", crate::OUTPUT_NAME);
-    let icon = format!("{base}/favicon.svg");
-    let nonce = page.nonce.clone();
     let filtered = page.kind.is_some() || page.who.is_some();
     let count = match (page.lines.len(), filtered) {
         (0, true) => "No record matches.".to_owned(),
@@ -59,30 +56,9 @@ pub fn document(page: &AuditPage) -> String {
     let view = view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="color-scheme" content="light dark" />
-                <meta name="referrer" content="same-origin" />
-                <script nonce=nonce inner_html=PREPAINT_SCRIPT></script>
-                <link rel="stylesheet" href=css />
-                <link rel="icon" href=icon type="image/svg+xml" />
-                <title>"Audit log · livedash"</title>
-            </head>
+            {head(&base, Some(page.nonce.clone()), "Audit log · livedash".to_owned())}
             <body class="alerts-page">
-                <header class="topbar">
-                    <div class="brand">
-                        <span class="logo" aria-hidden="true"></span>
-                        "livedash"
-                    </div>
-                    <nav class="bar-end" aria-label="Pages">
-                        <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
-                        <a class="bar-button" href=format!("{base}/alerts")>"Alerts"</a>
-                        <a class="bar-button" href=format!("{base}/sessions")>"Sessions"</a>
-                        <a class="bar-button" href=format!("{base}/audit") aria-current="page">"Audit"</a>
-                        {super::sessions_page::logout_form(&base)}
-                    </nav>
-                </header>
+                {top_bar(&base, Here::Audit, true)}
                 <main class="alerts" id="main">
                     <h1>"Audit log"</h1>
                     {filter_form(page)}

@@ -11,6 +11,7 @@
 use leptos::prelude::*;
 use livedash::account::{CodePage, LoginPage};
 
+use super::shell::meta_tags;
 use crate::theme::PREPAINT_SCRIPT;
 
 /// The longest password the form takes (the server takes longer ones too).
@@ -94,12 +95,7 @@ fn document(title: &'static str, body: impl IntoView + 'static) -> String {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="color-scheme" content="light dark" />
-                // Same-origin form posts then carry this origin (not `null`) for browsers that
-                // send no Sec-Fetch-Site.
-                <meta name="referrer" content="same-origin" />
+                {meta_tags()}
                 // No request for a favicon: the site's files are behind the login.
                 <link rel="icon" href="data:," />
                 <script inner_html=PREPAINT_SCRIPT></script>

@@ -7,13 +7,11 @@ use leptos::prelude::*;
 use livedash::account::{SessionRow, SessionsPage, TokenRow};
 
 use super::alerts_rows::time;
-use crate::theme::PREPAINT_SCRIPT;
+use super::shell::{Here, head, top_bar};
 
 /// The whole document.
 pub fn document(page: &SessionsPage) -> String {
     let base = page.base.clone();
-    let css = format!("{base}/pkg/{}.css", crate::OUTPUT_NAME);
-    let icon = format!("{base}/favicon.svg");
     let whose = if page.admin { "Everyone's sessions" } else { "Your sessions" };
     let tokens_heading = if page.admin { "Everyone's API tokens" } else { "Your API tokens" };
     let last = page.last_login.clone().map_or_else(
@@ -23,32 +21,9 @@ pub fn document(page: &SessionsPage) -> String {
     let view = view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="color-scheme" content="light dark" />
-                <meta name="referrer" content="same-origin" />
-                <script inner_html=PREPAINT_SCRIPT></script>
-                <link rel="stylesheet" href=css />
-                <link rel="icon" href=icon type="image/svg+xml" />
-                <title>"Sessions · livedash"</title>
-            </head>
+            {head(&base, None, "Sessions · livedash".to_owned())}
             <body class="alerts-page">
-                <header class="topbar">
-                    <div class="brand">
-                        <span class="logo" aria-hidden="true"></span>
-                        "livedash"
-                    </div>
-                    <nav class="bar-end" aria-label="Pages">
-                        <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
-                        <a class="bar-button" href=format!("{base}/alerts")>"Alerts"</a>
-                        <a class="bar-button" href=format!("{base}/sessions") aria-current="page">"Sessions"</a>
-                        {page.admin.then(|| view! {
-                            <a class="bar-button" href=format!("{base}/audit") data-testid="audit-link">"Audit"</a>
-                        })}
-                        {logout_form(&base)}
-                    </nav>
-                </header>
+                {top_bar(&base, Here::Sessions, page.admin)}
                 <main class="alerts" id="main">
                     <h1>"Sessions"</h1>
                     {page.notice.clone().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
@@ -88,15 +63,6 @@ pub fn document(page: &SessionsPage) -> String {
     view.to_html()
 }
 
-/// The top bar's logout button: a plain form, so that it works without any script.
-pub fn logout_form(base: &str) -> impl IntoView + use<> {
-    view! {
-        <form method="post" action=format!("{base}/logout") class="logout-form">
-            <button type="submit" class="bar-button" data-testid="logout">"Log out"</button>
-        </form>
-    }
-}
-
 fn revoke_form(base: &str, field: &'static str, handle: &str, what: String) -> impl IntoView + use<> {
     view! {
         <form method="post" action=format!("{base}/sessions/revoke") class="test-form">
@@ -131,22 +97,7 @@ fn sessions_table(rows: &[SessionRow], base: &str, admin: bool) -> impl IntoView
             }
         })
         .collect_view();
-    view! {
-        <table class="alerts-table" data-testid="sessions">
-            <thead>
-                <tr>
-                    {admin.then(|| view! { <th scope="col">"User"</th> })}
-                    <th scope="col">"Device"</th>
-                    <th scope="col">"Address"</th>
-                    <th scope="col">"Started"</th>
-                    <th scope="col">"Last seen"</th>
-                    <th scope="col">"Action"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
-    .into_any()
+    table("sessions", admin, ["Device", "Address", "Started", "Last seen", "Action"], rows).into_any()
 }
 
 fn tokens_table(rows: &[TokenRow], base: &str, admin: bool) -> impl IntoView + use<> {
@@ -171,21 +122,26 @@ fn tokens_table(rows: &[TokenRow], base: &str, admin: bool) -> impl IntoView + u
             }
         })
         .collect_view();
+    table("tokens", admin, ["Name", "Role", "Created", "Last used", "Expires", "Action"], rows).into_any()
+}
+
+/// A table of the view: a "User" column first for an admin (who sees everyone's), then
+/// `headings`, then `rows`.
+fn table<const N: usize>(
+    test_id: &'static str,
+    admin: bool,
+    headings: [&'static str; N],
+    rows: impl IntoView + 'static,
+) -> impl IntoView {
     view! {
-        <table class="alerts-table" data-testid="tokens">
+        <table class="alerts-table" data-testid=test_id>
             <thead>
                 <tr>
                     {admin.then(|| view! { <th scope="col">"User"</th> })}
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Role"</th>
-                    <th scope="col">"Created"</th>
-                    <th scope="col">"Last used"</th>
-                    <th scope="col">"Expires"</th>
-                    <th scope="col">"Action"</th>
+                    {headings.map(|h| view! { <th scope="col">{h}</th> })}
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
         </table>
     }
-    .into_any()
 }

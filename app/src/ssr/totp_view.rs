@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use crate::theme::PREPAINT_SCRIPT;
+use super::shell::{Here, head, top_bar};
 
 /// What the page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,35 +48,13 @@ pub struct TotpPage {
 /// The whole document.
 pub fn document(page: &TotpPage) -> String {
     let base = page.base.clone();
-    let css = format!("{base}/pkg/{}.css", crate::OUTPUT_NAME);
-    let icon = format!("{base}/favicon.svg");
     let action = format!("{base}/account/totp");
     let view = view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="color-scheme" content="light dark" />
-                <meta name="referrer" content="same-origin" />
-                <script nonce=page.nonce.clone() inner_html=PREPAINT_SCRIPT></script>
-                <link rel="stylesheet" href=css />
-                <link rel="icon" href=icon type="image/svg+xml" />
-                <title>"Two-step login · livedash"</title>
-            </head>
+            {head(&base, Some(page.nonce.clone()), "Two-step login · livedash".to_owned())}
             <body class="alerts-page">
-                <header class="topbar">
-                    <div class="brand">
-                        <span class="logo" aria-hidden="true"></span>
-                        "livedash"
-                    </div>
-                    <nav class="bar-end" aria-label="Pages">
-                        <a class="bar-button" href=format!("{base}/")>"Dashboard"</a>
-                        <a class="bar-button" href=format!("{base}/alerts")>"Alerts"</a>
-                        <a class="bar-button" href=format!("{base}/sessions")>"Sessions"</a>
-                        {super::sessions_page::logout_form(&base)}
-                    </nav>
-                </header>
+                {top_bar(&base, Here::Elsewhere, false)}
                 <main class="alerts" id="main">
                     <h1>"Two-step login"</h1>
                     <p class="muted">{format!("Signed in as {}.", page.user)}</p>
@@ -154,8 +132,9 @@ mod tests {
         );
         assert!(start.contains("<svg></svg>") && start.contains("&lt;ann&gt;"), "{start}");
         let codes = document(&page(TotpStep::Codes(vec!["abcde-fghjk".into()])));
-        // The codes page asks nothing: its only form is the top bar's logout.
-        assert!(codes.contains("abcde-fghjk") && !codes.contains("account/totp\""), "{codes}");
+        // No form in the page's content (the top bar's logout form is outside <main>).
+        let main = codes.split("<main").nth(1).expect("a <main>");
+        assert!(main.contains("abcde-fghjk") && !main.contains("<form"), "{codes}");
         let on = document(&page(TotpStep::Enrolled { recovery_left: 9 }));
         assert!(on.contains("9 recovery codes left") && on.contains(r#"value="remove""#), "{on}");
     }

@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub mod cluster;
+pub mod faketime;
 pub mod pinned;
 pub mod receiver;
 pub mod redis_server;
@@ -179,6 +180,28 @@ pub fn users_file(name: &str, users: &[(&str, &str)]) -> livedash_server::config
     let lines: String = users.iter().map(|(user, password)| format!("{user}:{}\n", hash_password(password))).collect();
     std::fs::write(&path, lines).expect("users");
     livedash_server::config::UsersSource::File(path)
+}
+
+/// `livedash token ARGS`, then the options in `place` (where its store and users file are): (exit
+/// success, stdout, stderr), each trimmed.
+pub async fn token_cli(args: &[&str], place: &[impl AsRef<std::ffi::OsStr>]) -> (bool, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
+        .arg("token")
+        .args(args)
+        .args(place)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("the command runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+/// The options that point the CLI at the data directory `dir` of a [`livedash`] server: the
+/// directory, its store `dir/history.db` and its users file `dir/users`.
+pub fn data_dir_options(dir: &std::path::Path) -> [std::ffi::OsString; 6] {
+    let (store, users) = (dir.join("history.db"), dir.join("users"));
+    ["--data-dir".into(), dir.into(), "--store".into(), store.into(), "--users-file".into(), users.into()]
 }
 
 /// A free loopback address for a binary the test starts (bound, then released at once).
