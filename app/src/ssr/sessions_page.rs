@@ -31,10 +31,6 @@ pub fn document(page: &SessionsPage) -> String {
                         {format!("Logged in as {}. Last login: ", page.user)}
                         {last}
                     </p>
-                    <p>
-                        <a href=format!("{base}/account/totp") data-testid="totp-link">"Two-step login"</a>
-                        ": add a code from an authenticator app to your password, or turn it off."
-                    </p>
                     <section aria-labelledby="sessions-heading" class="alerts-section">
                         <h2 id="sessions-heading">{whose}</h2>
                         {sessions_table(&page.sessions, &base, page.admin)}
