@@ -222,7 +222,13 @@ impl RedisSessions {
     /// Follows the ends' stream after `last` (from its newest entry when `None`) until Redis fails.
     async fn follow(&self, last: &mut Option<String>, sessions: &Sessions) -> redis::RedisError {
         let key = self.keys.session_ends();
-        let mut conn = match self.client.get_multiplexed_async_connection().await {
+        // The client's default response timeout (500 ms) is the XREAD's own block: an empty read
+        // would time out on the client side, and every turn would reconnect and sleep, leaving ends
+        // unread for a second or more. This connection waits for the block plus a margin.
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(BLOCK + Duration::from_secs(2)));
+        let mut conn = match self.client.get_multiplexed_async_connection_with_config(&config).await {
             Ok(conn) => conn,
             Err(e) => return e,
         };
