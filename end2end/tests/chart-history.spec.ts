@@ -6,7 +6,8 @@ import { FILLED_PORT, NO_STORE_PORT } from "../playwright.config";
 // (GET /api/history), drag-to-zoom into a span of its own URL, and what a server without a store
 // says. The server on PORT samples every 250 ms into a store of its own, fresh for the run.
 
-const readoutLine = /^\d\d:\d\d:\d\d · [\d.]+ %$/;
+// The readout names the day too when the range spans midnight (a run at 00:12 reads "6 Dec 00:12:45").
+const readoutLine = /^(\d{1,2} [A-Z][a-z]{2} )?\d\d:\d\d:\d\d · [\d.]+ %$/;
 
 // Waits until the store has a few points of cpu_pct, so that the page's first fetch finds them.
 async function storeHasData(page: Page) {
