@@ -4,6 +4,8 @@
 
 use std::io::{self, BufRead, IsTerminal};
 
+use base64::Engine;
+
 /// How to make an accepted hash; ends every refusal of a hash.
 const ACCEPTED: &str = "accepted are argon2id (`$argon2id$...`, made by `livedash hash-password`) and bcrypt \
      (`$2y$...` or `$2b$...`, made by `htpasswd -nB user`)";
@@ -34,18 +36,69 @@ impl Stored {
         }
     }
 
-    /// A hash of a random password of the same scheme (and for bcrypt the same cost) as `like`,
-    /// checked against for unknown users so that they cost as much as known ones.
-    pub fn dummy_like(like: Option<Scheme>) -> Self {
-        let password = random_text();
-        if let Some(Scheme::Bcrypt(cost)) = like {
-            match bcrypt::hash(&password, cost) {
-                Ok(hash) => return Self { hash, scheme: Scheme::Bcrypt(cost) },
-                Err(e) => tracing::warn!(error = %e, "could not make a bcrypt stand-in hash; using argon2id"),
+    /// What checking a password against this hash costs: its scheme and parameters.
+    pub fn kind(&self) -> Kind {
+        match self.scheme {
+            Scheme::Bcrypt(cost) => Kind::Bcrypt(cost),
+            Scheme::Argon2id => argon2id_kind(&self.hash).unwrap_or(Kind::DEFAULT_ARGON2ID),
+        }
+    }
+
+    /// A hash of `kind` that nothing matches: checked in place of an account's hash (for an
+    /// unknown user, and for the kinds other than a known user's own), so that a check costs the
+    /// same whoever is named. An argon2id stand-in is made without hashing (random salt and
+    /// output of the kind's lengths: checking it costs exactly what a real one of the kind does);
+    /// a bcrypt one hashes a random password at the kind's cost.
+    pub fn stand_in(kind: &Kind) -> Self {
+        match *kind {
+            Kind::Bcrypt(cost) => match bcrypt::hash(random_text(), cost) {
+                Ok(hash) => Self { hash, scheme: Scheme::Bcrypt(cost) },
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not make a bcrypt stand-in hash; using argon2id");
+                    Self { hash: password_auth::generate_hash(random_text()), scheme: Scheme::Argon2id }
+                }
+            },
+            Kind::Argon2id { version, m, t, p, salt, output } => {
+                let b64 = |len: usize| {
+                    let mut bytes = vec![0u8; len];
+                    // Without randomness a fixed pattern does: the output still matches no password.
+                    let _ = getrandom::fill(&mut bytes);
+                    base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes)
+                };
+                let hash = format!("$argon2id$v={version}$m={m},t={t},p={p}${}${}", b64(salt), b64(output));
+                Self { hash, scheme: Scheme::Argon2id }
             }
         }
-        Self { hash: password_auth::generate_hash(&password), scheme: Scheme::Argon2id }
     }
+}
+
+/// What a check against a hash costs, which the scheme and its parameters decide: two hashes of
+/// one kind take the same time to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// argon2id: the version, memory in KiB, passes, lanes, and the salt's and output's lengths
+    /// in bytes.
+    Argon2id {
+        /// 16 or 19.
+        version: u32,
+        /// Memory in KiB.
+        m: u32,
+        /// Passes.
+        t: u32,
+        /// Lanes.
+        p: u32,
+        /// Salt length in bytes.
+        salt: usize,
+        /// Output length in bytes.
+        output: usize,
+    },
+    /// bcrypt at this cost.
+    Bcrypt(u32),
+}
+
+impl Kind {
+    /// The kind `livedash hash-password` makes (password-auth's defaults: OWASP's argon2id).
+    pub const DEFAULT_ARGON2ID: Kind = Kind::Argon2id { version: 19, m: 19_456, t: 2, p: 1, salt: 16, output: 32 };
 }
 
 /// 32 random hex digits (a fixed text if the OS has no randomness: the stand-in hash is never
@@ -91,40 +144,47 @@ pub fn check_hash(hash: &str) -> Result<Scheme, String> {
 /// Whether an `$argon2id$` string is a PHC hash the verifier can use: parsable, version 16 or 19,
 /// only the parameters argon2 knows, `m`, `t` and `p` within argon2's limits, salt and output present.
 fn argon2id_well_formed(hash: &str) -> bool {
-    if password_auth::is_hash_obsolete(hash).is_err() {
-        return false;
-    }
+    password_auth::is_hash_obsolete(hash).is_ok() && argon2id_kind(hash).is_some()
+}
+
+/// The kind (cost) of an `$argon2id$` PHC string, if it is well formed (see
+/// [`argon2id_well_formed`]); a string without `v=` is version 16.
+fn argon2id_kind(hash: &str) -> Option<Kind> {
     let mut fields: Vec<&str> = hash.split('$').skip(2).collect();
-    if fields.first().is_some_and(|f| f.starts_with("v=")) {
-        if !matches!(fields.first(), Some(&"v=16" | &"v=19")) {
-            return false;
-        }
+    let mut version = 16;
+    if let Some(v) = fields.first().and_then(|f| f.strip_prefix("v=")) {
+        version = match v {
+            "16" => 16,
+            "19" => 19,
+            _ => return None,
+        };
         fields.remove(0);
     }
     let [params, salt, output] = fields.as_slice() else {
-        return false;
+        return None;
     };
     if salt.is_empty() || output.len() < 6 {
-        return false;
+        return None;
     }
     let (mut m, mut t, mut p) = (None, None, None);
     for param in params.split(',') {
-        let Some((key, value)) = param.split_once('=') else {
-            return false;
-        };
+        let (key, value) = param.split_once('=')?;
         let number = value.parse::<u32>().ok();
         match key {
             "m" => m = number,
             "t" => t = number,
             "p" => p = number,
             "keyid" | "data" => {}
-            _ => return false,
+            _ => return None,
         }
     }
-    match (m, t, p) {
-        (Some(m), Some(t), Some(p)) => t >= 1 && (1..=0xFF_FFFF).contains(&p) && u64::from(m) >= 8 * u64::from(p),
-        _ => false,
+    let (m, t, p) = (m?, t?, p?);
+    if !(t >= 1 && (1..=0xFF_FFFF).contains(&p) && u64::from(m) >= 8 * u64::from(p)) {
+        return None;
     }
+    // Base64 without padding: 4 characters per 3 bytes.
+    let bytes = |b64: &str| b64.len() * 3 / 4;
+    Some(Kind::Argon2id { version, m, t, p, salt: bytes(salt), output: bytes(output) })
 }
 
 /// The cost of a `$2y$` / `$2b$` hash in `htpasswd -B` form, or why it is refused.

@@ -5,7 +5,11 @@
 //!
 //! Loading checks every line and stops at the first bad one with an error naming the file, the line
 //! number and the reason, never the hash. [`Users::verify`] is deliberately slow and costs the same
-//! for an unknown user as for a known one, so that timing does not reveal which names exist. The
+//! whatever name it is given, so that timing does not reveal which names exist: every check
+//! computes one hash of each kind (scheme and parameters) the file holds, the account's own for
+//! its kind and stand-ins ([`Stored::stand_in`]) for the others, or for every kind when the name is
+//! unknown. A file mixing kinds (argon2id and bcrypt, or several argon2id parameter sets) thus pays
+//! for each of them on every check. The
 //! hashes themselves (which are accepted, how they are checked and made) are in [`super::password`],
 //! the one sibling this imports. The tests, in `tests.rs`, also lend their fixtures to that file's.
 
@@ -17,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::password::{Scheme, Stored, check_hash, hash_password};
+use super::password::{Kind, Scheme, Stored, check_hash, hash_password};
 use super::role::Role;
 
 /// The longest accepted user name, in characters.
@@ -51,6 +55,8 @@ pub enum UsersError {
 struct Account {
     name: String,
     stored: Stored,
+    /// What checking against `stored` costs.
+    kind: Kind,
     role: Role,
     /// SHA-256 of the stored hash, computed once: asked on every request (cache, device cookie).
     version: [u8; 32],
@@ -59,7 +65,7 @@ struct Account {
 impl Account {
     fn new(name: &str, stored: Stored, role: Role) -> Self {
         let version = Sha256::digest(stored.hash.as_bytes()).into();
-        Self { name: name.to_owned(), stored, role, version }
+        Self { name: name.to_owned(), kind: stored.kind(), stored, role, version }
     }
 }
 
@@ -69,8 +75,10 @@ pub struct Users {
     accounts: Vec<Account>,
     /// Name to index in `accounts`.
     by_name: HashMap<String, usize>,
-    /// Checked for unknown names; never matches.
-    dummy: Stored,
+    /// One hash that never matches for each kind of hash in `accounts` (an argon2id one of the
+    /// default kind when there are no accounts), in a fixed order: checked in place of the
+    /// accounts' own (see [`Users::verify`]).
+    stand_ins: Vec<(Kind, Stored)>,
     /// Hash computations run by [`Users::verify`], known names and unknown alike.
     checks: AtomicU64,
 }
@@ -124,8 +132,19 @@ impl Users {
             first_line_of.push(number);
             accounts.push(Account::new(name, Stored { hash: hash.to_owned(), scheme }, role));
         }
-        let dummy = Stored::dummy_like(accounts.first().map(|a| a.stored.scheme));
-        Ok(Users { accounts, by_name, dummy, checks: AtomicU64::new(0) })
+        Ok(Self::with_stand_ins(accounts, by_name))
+    }
+
+    /// `accounts` with a stand-in hash for each of their kinds.
+    fn with_stand_ins(accounts: Vec<Account>, by_name: HashMap<String, usize>) -> Users {
+        let mut kinds: Vec<Kind> = accounts.iter().map(|a| a.kind).collect();
+        if kinds.is_empty() {
+            kinds.push(Kind::DEFAULT_ARGON2ID);
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        let stand_ins = kinds.into_iter().map(|kind| (kind, Stored::stand_in(&kind))).collect();
+        Users { accounts, by_name, stand_ins, checks: AtomicU64::new(0) }
     }
 
     /// Reads and parses the users file at `path`.
@@ -151,21 +170,33 @@ impl Users {
         if let Some(key) = key {
             account.version = super::credentials::mac(key, &[user.as_bytes(), b"\0", password.as_bytes()]);
         }
-        let accounts = vec![account];
-        let by_name = HashMap::from([(user.to_owned(), 0)]);
-        Users { accounts, by_name, dummy: Stored::dummy_like(Some(Scheme::Argon2id)), checks: AtomicU64::new(0) }
+        Self::with_stand_ins(vec![account], HashMap::from([(user.to_owned(), 0)]))
     }
 
-    /// Whether `password` is `user`'s. Blocking and deliberately slow (run it in `spawn_blocking`);
-    /// an unknown `user` takes as long as a known one and gives `false`.
+    /// Whether `password` is `user`'s. Blocking and deliberately slow (run it in `spawn_blocking`):
+    /// one hash of each kind the file holds, whatever the name (see the module's documentation),
+    /// so an unknown `user` takes as long as a known one, and gives `false`.
     pub fn verify(&self, user: &str, password: &str) -> bool {
-        match self.account(user) {
-            Some(account) => self.check(&account.stored, password),
-            None => {
-                std::hint::black_box(self.check(&self.dummy, password));
-                false
+        let mut valid = false;
+        for (stored, own) in self.hashes_for(user) {
+            let matched = self.check(stored, password);
+            if own {
+                valid = matched;
+            } else {
+                std::hint::black_box(matched);
             }
         }
+        valid
+    }
+
+    /// The hashes a check of `user` computes, one of each kind, in the same order for every
+    /// name: `user`'s own for its kind (`true`), stand-ins for the rest.
+    fn hashes_for(&self, user: &str) -> impl Iterator<Item = (&Stored, bool)> {
+        let account = self.account(user);
+        self.stand_ins.iter().map(move |(kind, stand_in)| match account {
+            Some(a) if a.kind == *kind => (&a.stored, true),
+            _ => (stand_in, false),
+        })
     }
 
     /// Every hash computation goes through here, so that the count shows that unknown names

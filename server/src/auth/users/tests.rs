@@ -183,30 +183,68 @@ fn single_account_verifies() {
     assert!(users.version_of("root").is_none());
 }
 
-#[test]
-fn stand_in_hash_matches_the_first_account() {
-    let argon_first = Users::parse(&good_file(), path()).unwrap();
-    assert_eq!(argon_first.dummy.scheme, Scheme::Argon2id);
-    assert!(argon_first.dummy.hash.starts_with("$argon2id$"));
+/// argon2id of `CAROL_PW` with parameters that are not the default (m=64, t=1).
+const CAROL_HASH: &str =
+    "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$rw415aN7L/03f9ICpOHnbWXLsQ8Hql/OZ+6II1vdWV4";
+const CAROL_PW: &str = "carol pass";
 
-    let cost_5 = bcrypt_with(bcrypt::Version::TwoY, "pw", 5);
-    let bcrypt_first = Users::parse(&format!("bob:{cost_5}\nalice:{}\n", alice_hash()), path()).unwrap();
-    assert_eq!(bcrypt_first.dummy.scheme, Scheme::Bcrypt(5));
-    let parts: bcrypt::HashParts = bcrypt_first.dummy.hash.parse().unwrap();
-    assert_eq!(parts.get_cost(), 5);
+/// alice (argon2id, default), bob (bcrypt 4), carol (argon2id, m=64 t=1), dave (bcrypt 5), erin
+/// (bcrypt 4 again: no kind of its own).
+fn mixed_file() -> Users {
+    let text = format!(
+        "alice:{}\nbob:{}\ncarol:{CAROL_HASH}\ndave:{}\nerin:{}\n",
+        alice_hash(),
+        bob_hash(),
+        bcrypt_with(bcrypt::Version::TwoY, "dave pass", 5),
+        bcrypt_with(bcrypt::Version::TwoY, "erin pass", 4),
+    );
+    Users::parse(&text, path()).unwrap()
 }
 
 #[test]
-fn unknown_users_cost_a_hash_computation_like_known_ones() {
-    // Counted, not timed: a timing assertion in a unit test is flaky on a busy machine. The
-    // stand-in has the same kind and cost as the first account (see the test above), and
-    // here it is shown to be computed for every unknown name.
-    let users = Users::parse(&format!("bob:{}\n", bcrypt_with(bcrypt::Version::TwoY, BOB_PW, 4)), path()).unwrap();
-    assert!(!users.verify("bob", "wrong"));
-    assert_eq!(users.hash_checks(), 1);
+fn stand_ins_cover_every_kind_of_the_file() {
+    let users = mixed_file();
+    let kinds: Vec<Kind> = users.stand_ins.iter().map(|(k, _)| *k).collect();
+    let carol = Kind::Argon2id { version: 19, m: 64, t: 1, p: 1, salt: 16, output: 32 };
+    // Before: one stand-in, copied from the first account (argon2id at the defaults) only.
+    assert_eq!(kinds, [carol, Kind::DEFAULT_ARGON2ID, Kind::Bcrypt(4), Kind::Bcrypt(5)]);
+    for (kind, stand_in) in &users.stand_ins {
+        assert_eq!(stand_in.kind(), *kind, "a stand-in costs what its kind does");
+        assert_eq!(check_hash(&stand_in.hash).map(|_| ()), Ok(()), "a stand-in is a hash the file could hold");
+        for password in [ALICE_PW, BOB_PW, CAROL_PW, ""] {
+            assert!(!stand_in.matches(password));
+        }
+    }
+    // An empty file still checks one hash, of the default kind.
+    let empty = Users::parse("", path()).unwrap();
+    assert_eq!(empty.stand_ins.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [Kind::DEFAULT_ARGON2ID]);
+    let single = Users::single("admin", "pw");
+    assert_eq!(single.stand_ins.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [Kind::DEFAULT_ARGON2ID]);
+}
+
+#[test]
+fn a_real_and_an_unknown_name_run_the_same_kinds() {
+    // Counted, not timed: a timing assertion in a unit test is flaky on a busy machine (the probe,
+    // scripts/probe-security.sh, measures the time). Every name runs one hash of each kind.
+    let users = mixed_file();
+    let kinds_of = |user: &str| users.hashes_for(user).map(|(stored, _)| stored.kind()).collect::<Vec<_>>();
+    let all: Vec<Kind> = users.stand_ins.iter().map(|(k, _)| *k).collect();
+    for user in ["alice", "bob", "carol", "dave", "erin", "nobody", ""] {
+        assert_eq!(kinds_of(user), all, "{user}");
+        let own = users.hashes_for(user).filter(|(_, own)| *own).count();
+        assert_eq!(own, usize::from(users.account(user).is_some()), "{user}: its own hash once, or none");
+    }
+    let before = users.hash_checks();
+    assert!(!users.verify("carol", "wrong"));
+    assert_eq!(users.hash_checks() - before, 4);
     assert!(!users.verify("nobody", "wrong"));
-    assert!(!users.verify("nobody", BOB_PW));
-    assert_eq!(users.hash_checks(), 3);
+    assert!(!users.verify("nobody", CAROL_PW));
+    assert_eq!(users.hash_checks() - before, 12);
+    // Each account is still checked against its own hash.
+    assert!(users.verify("carol", CAROL_PW));
+    assert!(users.verify("dave", "dave pass"));
+    assert!(users.verify("erin", "erin pass") && !users.verify("erin", BOB_PW));
+    assert!(users.verify("bob", BOB_PW) && users.verify("alice", ALICE_PW));
 }
 
 #[test]
