@@ -6,7 +6,9 @@
 //! Rotated by size: past [`Rotation::max_bytes`] (8 MiB) the file becomes `audit.log.1`, the older
 //! ones move up to `audit.log.4`, and the oldest is dropped: at most 40 MiB on disk. (A rotation
 //! crate would bring a time library and more than these few lines do; tracing-appender rotates by
-//! time only.) The files are readable by their owner only: they name users and addresses.
+//! time only.) The size is the file's own, read before each line, so that the lines `livedash
+//! token` appends while the server runs count too (and a file that command rotated away is left
+//! for the new one). The files are readable by their owner only: they name users and addresses.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -132,23 +134,47 @@ fn run(path: &Path, rotation: Rotation, jobs: &Receiver<Job>, dropped: &AtomicU6
 
 fn append(path: &Path, rotation: Rotation, open: &mut Option<Open>, line: &str) -> std::io::Result<()> {
     let bytes = line.len() as u64 + 1;
-    if let Some(o) = open.as_ref()
-        && o.size > 0
-        && o.size + bytes > rotation.max_bytes
-    {
-        *open = None;
-        rotate(path, rotation.keep)?;
+    // `livedash token` appends to the same file while the server runs (and may rotate it): the
+    // size that decides is the file's at `path` now, and a file moved away is left for the new one.
+    if let Some(o) = open.as_mut() {
+        match size_at(path, &o.file) {
+            Some(size) => o.size = size,
+            None => *open = None,
+        }
     }
-    let o = match open {
+    let mut o = match open.take() {
         Some(o) => o,
-        None => open.insert(open_file(path)?),
+        None => open_file(path)?,
     };
+    if o.size > 0 && o.size + bytes > rotation.max_bytes {
+        drop(o);
+        rotate(path, rotation.keep)?;
+        o = open_file(path)?;
+    }
+    let o = open.insert(o);
     let mut buf = Vec::with_capacity(line.len() + 1);
     buf.extend_from_slice(line.as_bytes());
     buf.push(b'\n');
     o.file.write_all(&buf)?;
     o.size += bytes;
     Ok(())
+}
+
+/// The size of the file at `path` if it is still `file` (not renamed away by another process's
+/// rotation, not removed); `None` otherwise.
+fn size_at(path: &Path, file: &File) -> Option<u64> {
+    let there = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let ours = file.metadata().ok()?;
+        if (ours.dev(), ours.ino()) != (there.dev(), there.ino()) {
+            return None;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Some(there.len())
 }
 
 fn open_file(path: &Path) -> std::io::Result<Open> {
@@ -214,6 +240,34 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0), 0o600);
         }
+        assert_eq!(file.dropped(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn lines_another_process_appends_count_toward_the_rotation() {
+        let dir = dir("shared");
+        let path = dir.join(FILE_NAME);
+        let file = AuditFile::with_rotation(path.clone(), Rotation { max_bytes: 100, keep: 2 });
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        file.write("{\"n\":1}".to_owned());
+        assert!(file.flush(Duration::from_secs(10)));
+        // `livedash token create` appends its record while the server runs.
+        let cli = format!("{{\"by\":\"cli\",\"pad\":\"{}\"}}\n", "x".repeat(80));
+        std::fs::OpenOptions::new().append(true).open(&path).and_then(|mut f| f.write_all(cli.as_bytes())).unwrap();
+        file.write("{\"n\":2}".to_owned());
+        assert!(file.flush(Duration::from_secs(10)));
+        // Before: the writer counted its own 9 bytes only and wrote past 100 without rotating.
+        assert_eq!(read(&path), "{\"n\":2}\n", "rotated before the line that would pass the size");
+        assert_eq!(read(&old(&path, 1)), format!("{{\"n\":1}}\n{cli}"));
+
+        // The command rotated the file itself: the writer goes on in the new one.
+        std::fs::rename(&path, old(&path, 1)).unwrap();
+        std::fs::write(&path, "{\"by\":\"cli\"}\n").unwrap();
+        file.write("{\"n\":3}".to_owned());
+        assert!(file.flush(Duration::from_secs(10)));
+        assert_eq!(read(&path), "{\"by\":\"cli\"}\n{\"n\":3}\n");
+        assert_eq!(read(&old(&path, 1)), "{\"n\":2}\n", "nothing written to the file moved away");
         assert_eq!(file.dropped(), 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
