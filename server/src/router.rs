@@ -20,7 +20,7 @@ use crate::alerts::Alerts;
 use crate::api;
 use crate::auth::{self, Auth};
 use crate::cluster::state::State as ClusterState;
-use crate::http::headers;
+use crate::http::{self, headers};
 use crate::http::origin::SiteOrigin;
 use crate::login;
 use livedash::{ClusterStatus, SourceState, StoreStatus};
@@ -122,12 +122,14 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
 }
 
 /// The loopback listener of `--metrics-listen`, without authentication: `/metrics` and the
-/// detailed `/healthz`.
+/// detailed `/healthz`, for requests addressed to a loopback host only (421 for any other `Host`,
+/// so that a page rebinding its DNS name to loopback cannot read them: [`http::host`]).
 pub fn metrics_only(observed: Observed, detail: Detail) -> Router {
     Router::new()
         .route("/metrics", get(metrics::handler))
         .with_state(observed)
         .merge(Router::new().route("/healthz", get(health_detail)).with_state(detail))
+        .layer(middleware::from_fn(http::host::loopback_only))
 }
 
 /// What the detailed health reads: the hub, and this instance's view of the cluster if any.

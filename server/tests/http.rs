@@ -196,3 +196,36 @@ async fn metrics_can_have_a_loopback_listener_of_their_own() {
     assert_eq!(get(server.addr, "/metrics", &[]).await.status, 401, "the main listener still asks");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_metrics_listener_answers_requests_for_loopback_hosts_only() {
+    // The real binary: a page from another site whose DNS name was rebound to 127.0.0.1 reaches
+    // the listener, but its requests name that site as their Host.
+    let dir = common::temp_dir("metrics-host");
+    let (addr, metrics) = (common::free_addr(), common::free_addr());
+    let mut child =
+        common::livedash(addr, &dir).args(["--metrics-listen", &metrics.to_string()]).spawn().expect("start livedash");
+    assert!(common::wait_listening(metrics, Duration::from_secs(30)).await, "the metrics listener came up");
+    let port = metrics.port();
+    let ask = async |path: &str, host: &str| {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        common::raw(metrics, request.as_bytes()).await
+    };
+    for host in ["rebind.example".to_owned(), format!("rebind.example:{port}"), format!("10.1.2.3:{port}")] {
+        for path in ["/metrics", "/healthz"] {
+            let r = ask(path, &host).await;
+            // Before: 200 with the metrics and the sources' names for any Host.
+            assert_eq!(r.status, 421, "{path} for Host {host}: {}", r.body);
+            assert!(r.body.contains("loopback host") && !r.body.contains("livedash_"), "{}", r.body);
+        }
+    }
+    let r = common::raw(metrics, b"GET /metrics HTTP/1.0\r\n\r\n").await;
+    assert_eq!(r.status, 421, "no Host at all: {}", r.body);
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "localhost".to_owned(), format!("[::1]:{port}")] {
+        let r = ask("/metrics", &host).await;
+        assert_eq!(r.status, 200, "Host {host}: {}", r.body);
+        assert!(r.body.contains("livedash_clients"));
+    }
+    child.kill().await.expect("stop livedash");
+    let _ = std::fs::remove_dir_all(&dir);
+}
