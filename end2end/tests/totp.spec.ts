@@ -4,7 +4,7 @@ import { expect, test, type Browser, type Page } from "@playwright/test";
 import { PASSWORD, TOTP_URL } from "../playwright.config";
 
 // The second factor in a browser without Basic credentials (the server of TOTP_PORT): enrolled
-// from /account/totp with a code this test computes from the secret the page shows, then the
+// from /account/totp with the password and a code this test computes from the secret the page shows, then the
 // login form's code step with a code, and with a recovery code that works once.
 test.use({ httpCredentials: undefined, extraHTTPHeaders: {}, baseURL: TOTP_URL });
 
@@ -82,11 +82,21 @@ test("enrol from the page, log in with a computed code, and a recovery code work
     await page.screenshot({ path: `test-results/screenshots/totp-enrol-${colorScheme}.png`, fullPage: true });
   }
 
+  // The enrolment asks for the password too (a stolen session alone cannot enrol): a wrong one
+  // changes nothing and says so, with the same secret shown again.
+  await expect(page.getByLabel("Your password")).toHaveAttribute("autocomplete", "current-password");
+  await page.getByLabel("Your password").fill("not the password");
+  await page.getByLabel("Code", { exact: true }).fill(totp(secret));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await expect(page.getByTestId("notice")).toHaveText("That password is not right: nothing was changed.");
+  await expect(page.getByTestId("totp-secret")).toHaveText(secret);
   // A wrong first code is refused with the same secret shown again; the right one turns it on.
+  await page.getByLabel("Your password").fill(PASSWORD);
   await page.getByLabel("Code", { exact: true }).fill("000000");
   await page.getByRole("button", { name: "Turn on" }).click();
-  await expect(page.getByTestId("notice")).toContainText("not right");
+  await expect(page.getByTestId("notice")).toContainText("code is not right");
   await expect(page.getByTestId("totp-secret")).toHaveText(secret);
+  await page.getByLabel("Your password").fill(PASSWORD);
   await page.getByLabel("Code", { exact: true }).fill(totp(secret));
   await page.getByRole("button", { name: "Turn on" }).click();
   const codes = await page.getByTestId("recovery-codes").locator("code").allTextContents();

@@ -20,8 +20,8 @@ use crate::alerts::Alerts;
 use crate::api;
 use crate::auth::{self, Auth};
 use crate::cluster::state::State as ClusterState;
-use crate::http::{self, headers};
 use crate::http::origin::SiteOrigin;
+use crate::http::{self, headers};
 use crate::login;
 use livedash::{ClusterStatus, SourceState, StoreStatus};
 

@@ -221,7 +221,9 @@ async fn the_metrics_listener_answers_requests_for_loopback_hosts_only() {
     }
     let r = common::raw(metrics, b"GET /metrics HTTP/1.0\r\n\r\n").await;
     assert_eq!(r.status, 421, "no Host at all: {}", r.body);
-    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "localhost".to_owned(), format!("[::1]:{port}")] {
+    for host in
+        [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "localhost".to_owned(), format!("[::1]:{port}")]
+    {
         let r = ask("/metrics", &host).await;
         assert_eq!(r.status, 200, "Host {host}: {}", r.body);
         assert!(r.body.contains("livedash_clients"));

@@ -2,7 +2,8 @@
 //! here from the secret the page shows; then the password alone no longer lets Basic in while an
 //! API token still does; the login form's code step takes a current code once (the enrolment's
 //! code and a code already used are refused), a recovery code once; the factor is removed with a
-//! code, and the password alone works again. Kept across a restart.
+//! code, and the password alone works again. Kept across a restart. Enrolling takes the account's
+//! password as well: a session alone (a stolen cookie) cannot enrol a factor.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -46,6 +47,11 @@ fn between<'a>(html: &'a str, before: &str) -> &'a str {
     &rest[..rest.find(['<', '"']).expect("an end")]
 }
 
+/// The test password as a form field's value.
+fn form_password() -> String {
+    PASSWORD.replace(' ', "+")
+}
+
 fn same_origin(auth: &str) -> Vec<(&str, &str)> {
     vec![("Authorization", auth), ("Sec-Fetch-Site", "same-origin")]
 }
@@ -77,6 +83,20 @@ async fn code_step(addr: SocketAddr, pending: &str, code: &str) -> Option<String
     }
 }
 
+/// The audit file's text once it holds `count` lines containing `part` (its writer runs behind
+/// the requests; at most 5 s).
+async fn audit_lines(dir: &Path, part: &str, count: usize) -> String {
+    let path = dir.join("audit.log");
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if text.lines().filter(|l| l.contains(part)).count() >= count {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::fs::read_to_string(&path).unwrap_or_default()
+}
+
 async fn snapshot(addr: SocketAddr, headers: &[(&str, &str)]) -> u16 {
     get(addr, "/api/snapshot", headers).await.status
 }
@@ -101,12 +121,12 @@ async fn enrol_then_codes_once_recovery_once_password_alone_refused_token_kept()
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("<svg") && page.body.contains("otpauth://totp/livedash:ann?secret="));
     let secret = between(&page.body, "data-testid=\"totp-secret\">").to_owned();
-    let wrong = format!("action=confirm&secret={secret}&code=000000");
+    let wrong = format!("action=confirm&secret={secret}&code=000000&password={}", form_password());
     let r = post(addr, "/account/totp", FORM, &wrong, &same_origin(&password)).await;
     assert_eq!(r.status, 422, "a wrong first code: {}", r.body);
     assert!(r.body.contains(&secret), "the same secret is shown again");
     let first = code(&secret, 0);
-    let confirm = format!("action=confirm&secret={secret}&code={first}");
+    let confirm = format!("action=confirm&secret={secret}&code={first}&password={}", form_password());
     let r = post(addr, "/account/totp", FORM, &confirm, &[("Authorization", &password)]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let recovery: Vec<String> = r.body.split("<li><code>").skip(1).map(|c| c[..11].to_owned()).collect();
@@ -152,7 +172,54 @@ async fn enrol_then_codes_once_recovery_once_password_alone_refused_token_kept()
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("The second step is off."), "{}", r.body);
     assert_eq!(snapshot(addr, &[("Authorization", &password)]).await, 200);
+
+    // The second factor's records name the client's address (before: none did).
+    let audit = audit_lines(&dir, r#""kind":"totp_remove""#, 1).await;
     server.kill().await.expect("kill");
+    for kind in ["totp_enrol", "recovery_used", "totp_remove"] {
+        let line = audit.lines().find(|l| l.contains(&format!(r#""kind":"{kind}""#))).expect(kind);
+        assert!(line.contains(r#""addr":"127.0.0.1""#), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_alone_cannot_enrol_a_second_factor() {
+    let dir = temp_dir("totp-stolen");
+    let users = users(&dir);
+    let addr = free_addr();
+    let mut server = serve(addr, &dir, &users).await;
+    // A session cookie, as a thief would replay it (ann has no second factor yet).
+    let login = format!("username=ann&password={}", form_password());
+    let r = post(addr, "/login", FORM, &login, &[("Sec-Fetch-Site", "same-origin")]).await;
+    let session = r
+        .headers
+        .iter()
+        .find(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.starts_with("livedash_session="))
+        .map(|(_, v)| v.split(';').next().expect("name=value").to_owned())
+        .expect("a session");
+    let headers = [("Cookie", session.as_str()), ("Sec-Fetch-Site", "same-origin")];
+    let page = get(addr, "/account/totp", &headers).await;
+    assert!(page.body.contains(r#"autocomplete="current-password""#), "the page asks for it: {}", page.body);
+    let secret = between(&page.body, "data-testid=\"totp-secret\">").to_owned();
+    let now = code(&secret, 0);
+    for password in ["", "&password=", "&password=not+the+password"] {
+        let body = format!("action=confirm&secret={secret}&code={now}{password}");
+        let r = post(addr, "/account/totp", FORM, &body, &headers).await;
+        // Before: 200 and the recovery codes: the session alone enrolled a factor.
+        assert_eq!(r.status, 422, "{password:?}: {}", r.body);
+        assert!(r.body.contains("That password is not right: nothing was changed."), "{}", r.body);
+        assert!(r.body.contains(&secret) && !r.body.contains("recovery-codes"), "{}", r.body);
+    }
+    assert_eq!(snapshot(addr, &[("Authorization", &basic("ann", PASSWORD))]).await, 200, "nothing enrolled");
+    let body = format!("action=confirm&secret={secret}&code={now}&password={}", form_password());
+    let r = post(addr, "/account/totp", FORM, &body, &headers).await;
+    assert_eq!(r.status, 200, "with the password: {}", r.body);
+    assert!(r.body.contains("recovery-codes"), "{}", r.body);
+    assert_eq!(snapshot(addr, &[("Authorization", &basic("ann", PASSWORD))]).await, 401, "enrolled");
+    let audit = audit_lines(&dir, r#""via":"totp_enrol""#, 3).await;
+    server.kill().await.expect("kill");
+    let refused = audit.lines().filter(|l| l.contains(r#""via":"totp_enrol""#)).count();
+    assert_eq!(refused, 3, "each wrong password recorded: {audit}");
 }
 
 #[tokio::test]
@@ -164,7 +231,7 @@ async fn wrong_codes_spend_the_password_budgets_until_the_login_is_refused() {
     let password = basic("ann", PASSWORD);
     let page = get(addr, "/account/totp", &[("Authorization", &password)]).await;
     let secret = between(&page.body, "data-testid=\"totp-secret\">").to_owned();
-    let confirm = format!("action=confirm&secret={secret}&code={}", code(&secret, 0));
+    let confirm = format!("action=confirm&secret={secret}&code={}&password={}", code(&secret, 0), form_password());
     assert_eq!(post(addr, "/account/totp", FORM, &confirm, &[("Authorization", &password)]).await.status, 200);
 
     // Wrong codes from one address: past the budget (5 a minute for an address and a user) the

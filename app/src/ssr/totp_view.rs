@@ -1,7 +1,7 @@
 //! The second factor's page (`/account/totp`): rendered on the server only, never hydrated. For a
 //! user without a second factor it shows a new secret as a QR code (SVG) and as text, with a form
-//! to confirm it with a first code (the form carries the secret back: the server keeps nothing
-//! until then); once confirmed, the ten recovery codes, shown this once; for an enrolled user, how
+//! to confirm it with the account's password and a first code (the form carries the secret back:
+//! the server keeps nothing until then); once confirmed, the ten recovery codes, shown this once; for an enrolled user, how
 //! many recovery codes are left and a form to remove the factor with a current code. Every form
 //! posts to the same path (same-origin checked by the server).
 
@@ -80,6 +80,8 @@ fn step(step: &TotpStep, action: &str) -> AnyView {
                 <form method="post" action=action class="hush-form" data-testid="totp-confirm">
                     <input type="hidden" name="action" value="confirm" />
                     <input type="hidden" name="secret" value=secret />
+                    <label for="totp-password">"Your password"</label>
+                    <input id="totp-password" type="password" name="password" autocomplete="current-password" required=true />
                     <label for="totp-code">"Code"</label>
                     <input id="totp-code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" size="8" required=true />
                     <button type="submit" class="bar-button">"Turn on"</button>
@@ -131,6 +133,10 @@ mod tests {
             "{start}"
         );
         assert!(start.contains("<svg></svg>") && start.contains("&lt;ann&gt;"), "{start}");
+        assert!(
+            start.contains(r#"type="password" name="password" autocomplete="current-password""#),
+            "the enrolment asks for the password: {start}"
+        );
         let codes = document(&page(TotpStep::Codes(vec!["abcde-fghjk".into()])));
         // No form in the page's content (the top bar's logout form is outside <main>).
         let main = codes.split("<main").nth(1).expect("a <main>");

@@ -1,9 +1,12 @@
 //! `/account/totp`: the signed-in user's second factor. `GET` shows a new secret to enrol (QR code
 //! and text) or, once enrolled, the recovery codes left and the removal form. `POST` (same-origin,
-//! form-encoded `action=confirm&secret=..&code=..` or `action=remove&code=..`) confirms an
-//! enrolment with a first code (then shows the ten recovery codes once) or removes the factor with
-//! a current code or a recovery code; removal codes spend the password budgets (429 past them).
-//! Not for API tokens: a token is for scripts, and must not be able to change how its user logs in.
+//! form-encoded `action=confirm&secret=..&code=..&password=..` or `action=remove&code=..`)
+//! confirms an enrolment with the account's password and a first code (then shows the ten recovery
+//! codes once) or removes the factor with a current code or a recovery code. The password is
+//! checked as a login's is ([`crate::auth::Auth::check_password`]: the same budgets, 429 past
+//! them), so that a stolen session cannot put a factor of its own on an account that had none; a
+//! wrong one changes nothing and says so. Removal codes spend the password budgets too. Not for
+//! API tokens: a token is for scripts, and must not be able to change how its user logs in.
 
 use axum::extract::{Form, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -12,8 +15,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 use super::Account;
+use crate::audit::{AuditEvent, AuditKind};
 use crate::auth::attempts::CodeError;
-use crate::auth::{Principal, Via};
+use crate::auth::{AuthError, Principal, Via};
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::SameOrigin;
 use crate::ui::{TotpPage, TotpStep, totp_document};
@@ -29,6 +33,9 @@ pub struct TotpForm {
     /// The code.
     #[serde(default)]
     code: String,
+    /// The account's password (confirm).
+    #[serde(default)]
+    password: String,
 }
 
 /// `GET /account/totp`.
@@ -62,17 +69,42 @@ pub async fn post(
     }
     let totp = &account.gate.totp;
     match form.action.as_str() {
-        "confirm" if !totp.enrolled(&user) => match totp.confirm(&user, &form.secret, &form.code).await {
-            Ok(codes) => render(&account, &user, TotpStep::Codes(codes), None, StatusCode::OK),
-            Err(_) => {
+        "confirm" if !totp.enrolled(&user) => {
+            let again = |notice: String, status: StatusCode| {
                 let step = totp.resume(&user, &form.secret).map_or_else(
                     || current(&account, &user),
                     |e| TotpStep::Start { secret: e.secret, svg: e.svg, uri: e.uri },
                 );
-                let notice = "That code is not right: enter the code the app shows now.";
-                render(&account, &user, step, Some(notice.into()), StatusCode::UNPROCESSABLE_ENTITY)
+                render(&account, &user, step, Some(notice), status)
+            };
+            let checked = account.gate.auth.check_password(&user, form.password.clone(), &headers, client).await;
+            match checked {
+                Ok(_) => {}
+                Err(AuthError::Throttled(wait)) => {
+                    let notice = format!("Too many attempts: try again in {} s.", wait.as_secs().max(1));
+                    return again(notice, StatusCode::TOO_MANY_REQUESTS);
+                }
+                Err(AuthError::Busy) => {
+                    return again(
+                        "Too many logins at once: try again in a moment.".into(),
+                        StatusCode::SERVICE_UNAVAILABLE,
+                    );
+                }
+                Err(AuthError::Invalid | AuthError::Missing) => {
+                    let event = AuditEvent::new(AuditKind::LoginFailed, Some(&user), Some(client.addr));
+                    account.gate.audit.record(event.with("via", "totp_enrol"));
+                    let notice = "That password is not right: nothing was changed.";
+                    return again(notice.into(), StatusCode::UNPROCESSABLE_ENTITY);
+                }
             }
-        },
+            match totp.confirm(&user, &form.secret, &form.code, client).await {
+                Ok(codes) => render(&account, &user, TotpStep::Codes(codes), None, StatusCode::OK),
+                Err(_) => again(
+                    "That code is not right: enter the code the app shows now.".into(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+            }
+        }
         "confirm" => {
             let notice = "The second step is already on: turn it off first to enrol another app.";
             render(&account, &user, current(&account, &user), Some(notice.into()), StatusCode::CONFLICT)
@@ -82,7 +114,7 @@ pub async fn post(
             let result = match spent {
                 Err(crate::auth::AuthError::Throttled(wait)) => Err(CodeError::Throttled(wait)),
                 Err(_) => Err(CodeError::Wrong),
-                Ok(()) => totp.remove(&user, &form.code).await.map_err(|_| CodeError::Wrong),
+                Ok(()) => totp.remove(&user, &form.code, client).await.map_err(|_| CodeError::Wrong),
             };
             match result {
                 Ok(()) => {
@@ -94,6 +126,8 @@ pub async fn post(
                     render(&account, &user, current(&account, &user), Some(notice), StatusCode::TOO_MANY_REQUESTS)
                 }
                 Err(CodeError::Wrong) => {
+                    let event = AuditEvent::new(AuditKind::LoginFailed, Some(&user), Some(client.addr));
+                    account.gate.audit.record(event.with("via", "totp_remove"));
                     let notice = "That code is not right.";
                     render(
                         &account,

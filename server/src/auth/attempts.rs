@@ -67,7 +67,7 @@ impl Gate {
             Err(_) => return Err(CodeError::Wrong),
             Ok(()) => {}
         }
-        self.totp.check(user, code).await.map_err(|e| match e {
+        self.totp.check(user, code, client).await.map_err(|e| match e {
             TotpError::Wrong | TotpError::NotEnrolled => CodeError::Wrong,
         })
     }

@@ -14,9 +14,11 @@
 //! - [`shared`]: the second factors in a cluster's Redis (every instance refuses the password alone
 //!   for an enrolled user; a code or a recovery code is taken once across the cluster).
 //!
+//! Its audit records (enrolled, removed, a recovery code spent) carry the client's address.
+//!
 //! May import the auth wing's [`super::role`], [`super::principal`] and [`super::token`] (where
-//! the store is), the store's rows ([`crate::store::auth::totp`]), [`crate::audit`] and
-//! [`crate::clock`].
+//! the store is), the store's rows ([`crate::store::auth::totp`]), [`crate::audit`],
+//! [`crate::http::client_ip`] and [`crate::clock`].
 //!
 //! [`Gate::check_code`]: super::Gate::check_code
 
@@ -32,6 +34,7 @@ use parking_lot::Mutex;
 use super::token::Backing;
 use crate::audit::{Audit, AuditEvent, AuditKind};
 use crate::clock::now_ms;
+use crate::http::client_ip::ClientIp;
 use crate::store::auth::AuthWrite;
 use crate::store::auth::totp::{TotpRow, TotpWrite};
 
@@ -226,8 +229,8 @@ impl Totp {
         }
     }
 
-    fn audit(&self, kind: AuditKind, user: &str) {
-        self.audit.record(AuditEvent { kind, user: Some(user.to_owned()), addr: None, detail: serde_json::Map::new() });
+    fn audit(&self, kind: AuditKind, user: &str, client: ClientIp) {
+        self.audit.record(AuditEvent::new(kind, Some(user), Some(client.addr)));
     }
 
     /// Whether `user` has a confirmed second factor.
@@ -240,9 +243,9 @@ impl Totp {
         self.factors.lock().get(user).map_or(0, |f| f.recovery.len())
     }
 
-    /// Checks `code` (six digits, or a recovery code, spent once) for `user`. Not throttled by
-    /// itself: requests go through [`super::Gate::check_code`].
-    pub async fn check(&self, user: &str, code: &str) -> Result<(), TotpError> {
+    /// Checks `code` (six digits, or a recovery code, spent once) for `user`, sent by `client`.
+    /// Not throttled by itself: requests go through [`super::Gate::check_code`].
+    pub async fn check(&self, user: &str, code: &str, client: ClientIp) -> Result<(), TotpError> {
         match self.take(user, code.trim())? {
             Taken::Step(step) => {
                 self.keep(TotpWrite::Step { user: user.to_owned(), step });
@@ -254,7 +257,7 @@ impl Totp {
                 if !self.once(user, None, Some(digest)).await {
                     return Err(TotpError::Wrong);
                 }
-                self.audit(AuditKind::RecoveryUsed, user);
+                self.audit(AuditKind::RecoveryUsed, user, client);
                 Ok(())
             }
         }
@@ -296,9 +299,15 @@ impl Totp {
         Some(Enrolment { secret: code::base32(&secret), svg: code::qr_svg(&uri).unwrap_or_default(), uri })
     }
 
-    /// Enrols `user` with the base32 `secret` a page showed, if `first` is a current code of it:
-    /// the ten recovery codes, to show once. Replaces any factor the user had.
-    pub async fn confirm(&self, user: &str, secret: &str, first: &str) -> Result<Vec<String>, TotpError> {
+    /// Enrols `user` with the base32 `secret` a page showed, if `first` is a current code of it
+    /// (sent by `client`): the ten recovery codes, to show once. Replaces any factor the user had.
+    pub async fn confirm(
+        &self,
+        user: &str,
+        secret: &str,
+        first: &str,
+        client: ClientIp,
+    ) -> Result<Vec<String>, TotpError> {
         let secret = code::from_base32(secret).ok_or(TotpError::Wrong)?;
         let digits: String = first.chars().filter(|c| !c.is_whitespace()).collect();
         let now_step = code::step_of(now_ms() / 1000);
@@ -318,17 +327,18 @@ impl Totp {
         self.keep(TotpWrite::Enrol(row));
         self.share(user, shared::Entry::Enrolled { secret, confirmed_ms, recovery }).await;
         self.once(user, Some(step), None).await;
-        self.audit(AuditKind::TotpEnrol, user);
+        self.audit(AuditKind::TotpEnrol, user, client);
         Ok(codes)
     }
 
-    /// Removes `user`'s second factor, proven with a current `code` (or a recovery code).
-    pub async fn remove(&self, user: &str, code: &str) -> Result<(), TotpError> {
-        self.check(user, code).await?;
+    /// Removes `user`'s second factor, proven with a current `code` (or a recovery code) sent by
+    /// `client`.
+    pub async fn remove(&self, user: &str, code: &str, client: ClientIp) -> Result<(), TotpError> {
+        self.check(user, code, client).await?;
         self.factors.lock().remove(user);
         self.keep(TotpWrite::Remove { user: user.to_owned() });
         self.share(user, shared::Entry::Removed(now_ms())).await;
-        self.audit(AuditKind::TotpRemove, user);
+        self.audit(AuditKind::TotpRemove, user, client);
         Ok(())
     }
 }
@@ -337,6 +347,11 @@ impl Totp {
 mod tests {
     use super::*;
 
+    const AT: ClientIp = ClientIp {
+        addr: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7)),
+        group: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7)),
+    };
+
     fn now_code(secret: &str) -> String {
         code::code_at(&code::from_base32(secret).expect("base32"), code::step_of(now_ms() / 1000))
     }
@@ -344,19 +359,24 @@ mod tests {
     #[tokio::test]
     async fn enrol_check_once_recover_once_remove() {
         let totp = Totp::default();
-        assert_eq!(totp.check("ann", "123456").await, Err(TotpError::NotEnrolled));
+        assert_eq!(totp.check("ann", "123456", AT).await, Err(TotpError::NotEnrolled));
         let e = totp.begin("ann");
         assert!(!totp.enrolled("ann"), "nothing kept before the confirmation");
-        assert_eq!(totp.confirm("ann", &e.secret, "000000x").await, Err(TotpError::Wrong));
-        let codes = totp.confirm("ann", &e.secret, &now_code(&e.secret)).await.expect("confirmed");
+        assert_eq!(totp.confirm("ann", &e.secret, "000000x", AT).await, Err(TotpError::Wrong));
+        let codes = totp.confirm("ann", &e.secret, &now_code(&e.secret), AT).await.expect("confirmed");
         assert!(totp.enrolled("ann"));
         // The confirming code's step is taken: the same code again is refused.
-        assert_eq!(totp.check("ann", &now_code(&e.secret)).await, Err(TotpError::Wrong));
-        assert_eq!(totp.check("ann", &codes[0]).await, Ok(()));
-        assert_eq!(totp.check("ann", &codes[0]).await, Err(TotpError::Wrong), "a recovery code works once");
+        assert_eq!(totp.check("ann", &now_code(&e.secret), AT).await, Err(TotpError::Wrong));
+        assert_eq!(totp.check("ann", &codes[0], AT).await, Ok(()));
+        assert_eq!(totp.check("ann", &codes[0], AT).await, Err(TotpError::Wrong), "a recovery code works once");
         assert_eq!(totp.recovery_left("ann"), 9);
-        assert!(totp.remove("ann", "999999").await.is_err());
-        assert_eq!(totp.remove("ann", &codes[1]).await, Ok(()));
+        assert!(totp.remove("ann", "999999", AT).await.is_err());
+        assert_eq!(totp.remove("ann", &codes[1], AT).await, Ok(()));
         assert!(!totp.enrolled("ann"));
+        // Every record names the client's address (before: none did).
+        let rows = totp.audit.recent(10).await;
+        let seen: Vec<(&str, Option<&str>)> = rows.iter().map(|r| (r.kind.as_str(), r.addr.as_deref())).collect();
+        let at = Some("192.0.2.7");
+        assert_eq!(seen, [("totp_remove", at), ("recovery_used", at), ("recovery_used", at), ("totp_enrol", at)]);
     }
 }
