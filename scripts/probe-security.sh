@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Probes a freshly started livedash on loopback with the refusals the README promises and prints
 # one line per case: what was sent, the status expected, the status got. Exits non-zero on any
-# mismatch. Bounded: about 300 requests, each with a 3-second cap; the servers it starts are
+# mismatch. Bounded: about 400 requests, each with a 3-second cap; the servers it starts are
 # stopped by their process ids. Usage: scripts/probe-security.sh [path/to/livedash]  (default: a built one)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +12,9 @@ bin=${1:-}
 port=$((20000 + RANDOM % 20000))
 base=http://127.0.0.1:$port
 pw=probe-password-$RANDOM
-LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=error "$bin" --listen 127.0.0.1:$port --data-dir "$(mktemp -d)" >/dev/null &
+metrics_port=$((port + 3))
+LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=error "$bin" --listen 127.0.0.1:$port --data-dir "$(mktemp -d)" \
+  --metrics-listen 127.0.0.1:$metrics_port >/dev/null &
 pid=$!
 pids=($pid)
 tmp=$(mktemp -d)
@@ -52,6 +54,13 @@ check "GET /api/notify/deliveries: limit out of range"     400 -u "admin:$pw" "$
 health=$(curl -s "$base/healthz")
 case "$health" in *local*) printf '%-62s %s\n' "GET /healthz names no source" "MISMATCH: $health"; fails=$((fails + 1)) ;;
   *) printf '%-62s %s\n' "GET /healthz names no source" "ok: $health" ;; esac
+# The metrics listener (no credentials, loopback): only for requests addressed to a loopback host,
+# so that a page rebinding its DNS name to 127.0.0.1 cannot read it.
+mbase=http://127.0.0.1:$metrics_port
+check "metrics listener: Host 127.0.0.1:port"               200 "$mbase/metrics"
+check "metrics listener: Host localhost"                    200 -H "Host: localhost" "$mbase/metrics"
+check "metrics listener: Host rebind.example (DNS rebinding)" 421 -H "Host: rebind.example" "$mbase/metrics"
+check "metrics listener: /healthz, Host rebind.example:port" 421 -H "Host: rebind.example:$metrics_port" "$mbase/healthz"
 check "Authorization: raw non-UTF-8 bytes"                 401 -H $'Authorization: Basic \xff\xfe\xfd' "$base/"
 check "Authorization: bad base64"                          401 -H "Authorization: Basic !!!notbase64" "$base/"
 check "Authorization: no colon in the decoded value"       401 -H "Authorization: Basic $(b64 admin)" "$base/"
@@ -228,5 +237,61 @@ check "token on /ws after revoke"                          401 "${ws[@]}" -H "Au
 audit_log=$(cat "$data3/audit.log" 2>/dev/null || true)
 leak=0; case "$audit_log" in *"$pw"*|*"$token"*|*"$s6"*) leak=1 ;; esac
 verdict "audit.log: records, and no password, token or session id" "$([ -n "$audit_log" ] && [ $leak = 0 ] && echo 1)" "$(printf '%s\n' "$audit_log" | grep -c . || true) lines"
+# A session alone (a stolen cookie) cannot enrol a second factor: the enrolment asks for the
+# password too (a right code and no password, then a wrong one: 422, nothing enrolled).
+w2=$(login wall "$wpw")
+totp_page=$(curl -s --max-time 3 -b "livedash_session=$w2" "$base3/account/totp")
+secret=$(printf '%s' "$totp_page" | grep -o 'data-testid="totp-secret">[A-Z2-7]*' | cut -d'>' -f2)
+totp_now() { # the current RFC 6238 code of the base32 secret $1
+  python3 -c 'import base64,hmac,struct,sys,time
+k=base64.b32decode(sys.argv[1]+"="*(-len(sys.argv[1])%8)); m=hmac.digest(k,struct.pack(">Q",int(time.time())//30),"sha1")
+o=m[-1]&15; print("%06d"%((struct.unpack(">I",m[o:o+4])[0]&0x7fffffff)%1000000))' "$1"
+}
+for extra in "" "password=not-the-password"; do
+  check "POST /account/totp with a session, ${extra:-no password}" 422 "${same[@]}" -b "livedash_session=$w2" \
+    -d action=confirm -d "secret=$secret" -d "code=$(totp_now "$secret")" ${extra:+-d "$extra"} "$base3/account/totp"
+done
+check "the viewer's password alone still works (nothing enrolled)" 200 -u "wall:$wpw" "$base3/api/snapshot"
+
+# Timing: with an argon2id account (m=32768, t=3) and a bcrypt one (cost 9), neither at the
+# defaults, a wrong password for a real name and for an unknown one cost the same (every check
+# computes one hash of each kind in the file). 25 of each, interleaved, each from an address of
+# its own (the per-address budgets), with the per-user budgets raised; medians compared.
+port4=$((port + 4))
+base4=http://127.0.0.1:$port4
+users4="$tmp/users4"
+# Fixed test hashes: "probe-argon2-pass" and "probe-bcrypt-pass".
+printf '%s\n' \
+  'ana:$argon2id$v=19$m=32768,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$UvCLoEQ/U/G0k5gxfTmaLq7kuoqLTFHv61tR4XZZAKY' \
+  'bob:$2y$09$wa0hlCUmGyMp8BCRRDVy8urykgyvhFYbr0064iWY3GxUbxvEkAvpS' > "$users4"
+chmod 600 "$users4"
+RUST_LOG=error "$bin" --listen 127.0.0.1:$port4 --users-file "$users4" --data-dir "$tmp/data4" --login basic \
+  --login-attempts-per-ip 1000 --login-attempts-per-user 1000 >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null "$base4/healthz" && break; sleep 0.1; done
+check "timing server: ana's password"                       200 --interface 127.0.4.1 -u "ana:probe-argon2-pass" "$base4/api/snapshot"
+check "timing server: bob's password"                       200 --interface 127.0.4.2 -u "bob:probe-bcrypt-pass" "$base4/api/snapshot"
+: > "$tmp/t-ana"; : > "$tmp/t-bob"; : > "$tmp/t-nobody"
+n=10
+for i in $(seq 28); do
+  for who in ana bob nobody; do
+    n=$((n + 1))
+    t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 --interface "127.0.4.$n" \
+      -u "$who:wrong-$i" "$base4/api/snapshot" || true)
+    # The first 3 rounds warm up; a status other than 401 is a mismatch of its own.
+    [ "${t%% *}" = 401 ] || { printf '%-62s %s\n' "timing: $who attempt $i" "MISMATCH: ${t%% *}"; fails=$((fails + 1)); }
+    [ "$i" -gt 3 ] && printf '%s\n' "${t#* }" >> "$tmp/t-$who"
+  done
+done
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+unknown=$(median "$tmp/t-nobody")
+for who in ana bob; do
+  real=$(median "$tmp/t-$who")
+  ratio=$(awk -v a="$real" -v b="$unknown" 'BEGIN { printf "%.3f", a / b }')
+  ok=$(awk -v r="$ratio" 'BEGIN { print (r > 0.9 && r < 1.1) ? 1 : 0 }')
+  verdict "timing: $who (real) vs nobody (unknown), medians of 25" "$ok" \
+    "$(awk -v a="$real" -v b="$unknown" 'BEGIN { printf "%.1f ms vs %.1f ms", a * 1000, b * 1000 }'), ratio $ratio"
+done
+
 [ "$fails" = 0 ] || die "$fails case(s) did not get the expected status"
 log "all cases got the expected status"
