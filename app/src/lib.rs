@@ -45,9 +45,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let snapshot = ssr::take_snapshot();
     #[cfg(not(feature = "ssr"))]
     let snapshot = String::new();
+    // `--login basic` has no logout: `login-basic` on <html> hides the top bar's "Log out" (by the
+    // style sheet), in the server's rendering and after hydration alike, at no cost to the bundle.
+    #[cfg(feature = "ssr")]
+    let login = ssr::backend().ok().filter(|b| b.basic_login()).map(|_| "login-basic");
+    #[cfg(not(feature = "ssr"))]
+    let login: Option<&str> = None;
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" class=login>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -208,6 +214,9 @@ pub mod ssr {
         /// The authenticated user of `request`: the server's authentication has run before anything
         /// of the app, so a request without one never gets here.
         fn user(&self, request: &http::request::Parts) -> Option<Arc<str>>;
+        /// Whether browsers log in by HTTP Basic (`--login basic`), which has no logout: the page
+        /// then offers none (see [`crate::shell`]).
+        fn basic_login(&self) -> bool;
     }
 
     /// The context value that carries this page's snapshot from [`crate::shell`] to the app.

@@ -85,7 +85,12 @@ pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
 /// The routes at the root, as if there were no base path.
 fn routes(state: AppState, base: Arc<str>) -> Router {
     let account = account::Account { gate: state.gate.clone(), base: base.clone(), site: state.site.clone() };
-    let backend = UiBackend { auth: state.auth.clone(), hub: state.hub.clone(), ws: state.ws.config.clone() };
+    let backend = UiBackend {
+        auth: state.auth.clone(),
+        hub: state.hub.clone(),
+        ws: state.ws.config.clone(),
+        basic_login: state.gate.mode == auth::LoginMode::Basic,
+    };
     let base_path = base.clone();
     let protected = ui::pages(Router::new(), &state, backend, base)
         .route("/metrics", get(metrics::handler))

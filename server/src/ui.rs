@@ -28,6 +28,8 @@ pub struct UiBackend {
     pub hub: Arc<Hub>,
     /// The socket's Origin policy, for the page's diagnosis.
     pub ws: Arc<WsConfig>,
+    /// Whether browsers log in by Basic (`--login basic`): no logout to offer.
+    pub basic_login: bool,
 }
 
 impl app::ssr::Backend for UiBackend {
@@ -48,6 +50,10 @@ impl app::ssr::Backend for UiBackend {
 
     fn user(&self, request: &Parts) -> Option<Arc<str>> {
         request.extensions.get::<Principal>().map(|p| p.user.clone())
+    }
+
+    fn basic_login(&self) -> bool {
+        self.basic_login
     }
 }
 
