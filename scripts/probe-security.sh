@@ -274,7 +274,9 @@ check "timing server: bob's password"                       200 --interface 127.
 : > "$tmp/t-ana"; : > "$tmp/t-bob"; : > "$tmp/t-nobody"
 n=10
 for i in $(seq 28); do
-  for who in ana bob nobody; do
+  # The order turns each round, so that no name always goes first.
+  case $((i % 3)) in 0) order="ana bob nobody" ;; 1) order="bob nobody ana" ;; *) order="nobody ana bob" ;; esac
+  for who in $order; do
     n=$((n + 1))
     t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 --interface "127.0.4.$n" \
       -u "$who:wrong-$i" "$base4/api/snapshot" || true)
@@ -292,6 +294,36 @@ for who in ana bob; do
   verdict "timing: $who (real) vs nobody (unknown), medians of 25" "$ok" \
     "$(awk -v a="$real" -v b="$unknown" 'BEGIN { printf "%.1f ms vs %.1f ms", a * 1000, b * 1000 }'), ratio $ratio"
 done
+
+# Issue 23's other parts (branches lanes and redis; they pass once those are merged):
+# a client that authenticated before from its own address outlasts guesses for its user from 12
+# others (the per-user budget spent), by Basic on /metrics and on /ws.
+port5=$((port + 5))
+base5=http://127.0.0.1:$port5
+LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=error "$bin" --listen 127.0.0.1:$port5 --data-dir "$tmp/data5" --login basic >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null "$base5/healthz" && break; sleep 0.1; done
+check "a scraper's first scrape (Basic, from 127.0.5.1)"     200 --interface 127.0.5.1 -u "admin:$pw" "$base5/metrics"
+for a in $(seq 2 13); do for i in 1 2 3 4 5; do
+  curl -s -o /dev/null --max-time 3 --interface "127.0.5.$a" -u "admin:guess$a-$i" "$base5/metrics"
+done; done
+check "60 guesses from 12 addresses: admin is blocked elsewhere" 429 --interface 127.0.5.30 -u "admin:guess-new" "$base5/metrics"
+check "60 guesses from 12 addresses: the scraper still scrapes" 200 --interface 127.0.5.1 -u "admin:$pw" "$base5/metrics"
+check "60 guesses from 12 addresses: its Basic /ws client"    101 "${ws[@]}" --interface 127.0.5.1 -u "admin:$pw" "$base5/ws"
+# The device cookie is SameSite=Lax (a link from another site carries it; it is not a credential).
+device=$(curl -s -o /dev/null -D - --max-time 3 --interface 127.0.5.40 -u "admin:$pw" "$base5/" | tr -d '\r' | grep -i '^set-cookie: livedash_device=' | head -1)
+verdict "the device cookie: SameSite=Lax, HttpOnly" "$(case "$device" in *SameSite=Lax*HttpOnly*|*HttpOnly*SameSite=Lax*) echo 1 ;; esac)" "${device#*;}"
+# A Redis password is refused as a flag (every local user sees flags in the process list).
+printf 'a probe cluster key\n' > "$tmp/cluster.key"
+chmod 600 "$tmp/cluster.key"
+set +e
+said=$(timeout 10 "$bin" --listen 127.0.0.1:$((port + 6)) --data-dir "$tmp/data6" --redis-url "redis://:probe-redis-secret@127.0.0.1:1" \
+  --cluster-key-file "$tmp/cluster.key" 2>&1 >/dev/null)
+code=$?
+set -e
+leak=$(case "$said" in *probe-redis-secret*) echo 1 ;; *) echo 0 ;; esac)
+verdict "--redis-url with a password as a flag: refused, not echoed" \
+  "$([ "$code" != 0 ] && [ "$code" != 124 ] && [ "$leak" = 0 ] && case "$said" in *redis-url*) echo 1 ;; esac)" "exit $code"
 
 [ "$fails" = 0 ] || die "$fails case(s) did not get the expected status"
 log "all cases got the expected status"

@@ -254,7 +254,11 @@ mod tests {
         assert!(file.flush(Duration::from_secs(10)));
         // `livedash token create` appends its record while the server runs.
         let cli = format!("{{\"by\":\"cli\",\"pad\":\"{}\"}}\n", "x".repeat(80));
-        std::fs::OpenOptions::new().append(true).open(&path).and_then(|mut f| f.write_all(cli.as_bytes())).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(cli.as_bytes()))
+            .expect("append as the command does");
         file.write("{\"n\":2}".to_owned());
         assert!(file.flush(Duration::from_secs(10)));
         // Before: the writer counted its own 9 bytes only and wrote past 100 without rotating.
@@ -262,8 +266,8 @@ mod tests {
         assert_eq!(read(&old(&path, 1)), format!("{{\"n\":1}}\n{cli}"));
 
         // The command rotated the file itself: the writer goes on in the new one.
-        std::fs::rename(&path, old(&path, 1)).unwrap();
-        std::fs::write(&path, "{\"by\":\"cli\"}\n").unwrap();
+        std::fs::rename(&path, old(&path, 1)).expect("rotate as the command does");
+        std::fs::write(&path, "{\"by\":\"cli\"}\n").expect("a new file");
         file.write("{\"n\":3}".to_owned());
         assert!(file.flush(Duration::from_secs(10)));
         assert_eq!(read(&path), "{\"by\":\"cli\"}\n{\"n\":3}\n");
