@@ -303,6 +303,9 @@ base5=http://127.0.0.1:$port5
 LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=error "$bin" --listen 127.0.0.1:$port5 --data-dir "$tmp/data5" --login basic >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -s -o /dev/null "$base5/healthz" && break; sleep 0.1; done
+# The device cookie is SameSite=Lax (a link from another site carries it; it is not a credential).
+device=$(curl -s -o /dev/null -D - --max-time 3 --interface 127.0.5.40 -u "admin:$pw" "$base5/" | tr -d '\r' | grep -i '^set-cookie: livedash_device=' | head -1 || true)
+verdict "the device cookie: SameSite=Lax, HttpOnly" "$(case "$device" in *SameSite=Lax*HttpOnly*|*HttpOnly*SameSite=Lax*) echo 1 ;; esac)" "${device#*;}"
 check "a scraper's first scrape (Basic, from 127.0.5.1)"     200 --interface 127.0.5.1 -u "admin:$pw" "$base5/metrics"
 for a in $(seq 2 13); do for i in 1 2 3 4 5; do
   curl -s -o /dev/null --max-time 3 --interface "127.0.5.$a" -u "admin:guess$a-$i" "$base5/metrics"
@@ -310,14 +313,11 @@ done; done
 check "60 guesses from 12 addresses: admin is blocked elsewhere" 429 --interface 127.0.5.30 -u "admin:guess-new" "$base5/metrics"
 check "60 guesses from 12 addresses: the scraper still scrapes" 200 --interface 127.0.5.1 -u "admin:$pw" "$base5/metrics"
 check "60 guesses from 12 addresses: its Basic /ws client"    101 "${ws[@]}" --interface 127.0.5.1 -u "admin:$pw" "$base5/ws"
-# The device cookie is SameSite=Lax (a link from another site carries it; it is not a credential).
-device=$(curl -s -o /dev/null -D - --max-time 3 --interface 127.0.5.40 -u "admin:$pw" "$base5/" | tr -d '\r' | grep -i '^set-cookie: livedash_device=' | head -1)
-verdict "the device cookie: SameSite=Lax, HttpOnly" "$(case "$device" in *SameSite=Lax*HttpOnly*|*HttpOnly*SameSite=Lax*) echo 1 ;; esac)" "${device#*;}"
 # A Redis password is refused as a flag (every local user sees flags in the process list).
-printf 'a probe cluster key\n' > "$tmp/cluster.key"
+head -c 32 /dev/urandom | base64 > "$tmp/cluster.key"
 chmod 600 "$tmp/cluster.key"
 set +e
-said=$(timeout 10 "$bin" --listen 127.0.0.1:$((port + 6)) --data-dir "$tmp/data6" --redis-url "redis://:probe-redis-secret@127.0.0.1:1" \
+said=$(LIVEDASH_ADMIN_PASSWORD=$pw timeout 10 "$bin" --listen 127.0.0.1:$((port + 6)) --data-dir "$tmp/data6" --redis-url "redis://:probe-redis-secret@127.0.0.1:1" \
   --cluster-key-file "$tmp/cluster.key" 2>&1 >/dev/null)
 code=$?
 set -e
