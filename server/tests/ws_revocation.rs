@@ -5,7 +5,8 @@
 //! binary gets SIGHUP (or the session logs out); then the reader resumes. Its socket must close
 //! with 1008 within a second of the hello's last byte: Basic, a ticket, an API token, the session
 //! cookie and a session's ticket, for a changed password, a removed user and an ended session.
-//! Another user's socket stays open.
+//! Another user's socket stays open. A reader that keeps reading, only slower than the frames
+//! come, is closed too.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,15 +19,12 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::stalled::{Fate, Stalled};
 use common::upstream::{Mode, upstream};
 use common::{basic, get_from, post};
 use livedash_server::auth::password::hash_password;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
 use tokio::process::Child;
 
-/// What the stalled client asks its kernel to keep for it (Linux doubles it).
-const RECEIVE_BUFFER: u32 = 16 * 1024;
 /// How much history the binary holds before the sockets open: a hello of that size.
 const HISTORY: usize = 10 << 20;
 /// How long after the hello's last byte the close may take: a second, and a margin for a loaded
@@ -46,6 +44,13 @@ struct Server {
 
 impl Server {
     async fn start(name: &str, users: &[(&str, &str)], extra: &[&str]) -> Self {
+        let server = Self::spawn(name, users, "14MiB", extra).await;
+        server.wait_for_history(users[0]).await;
+        server
+    }
+
+    /// The binary with a history of at most `history` bytes (not waited for).
+    async fn spawn(name: &str, users: &[(&str, &str)], history: &str, extra: &[&str]) -> Self {
         let (up, mode) = upstream().await;
         mode.store(Mode::Padded as u8, std::sync::atomic::Ordering::Relaxed);
         let (addr, dir) = (common::free_addr(), common::temp_dir(name));
@@ -54,15 +59,13 @@ impl Server {
         let child = common::livedash(addr, &dir)
             .arg("--users-file")
             .arg(dir.join("users"))
-            .args(["--interval", "100ms", "--history-bytes", "14MiB"])
+            .args(["--interval", "100ms", "--history-bytes", history])
             .args(["--source", &format!("big=http://{up}/"), "--source", &format!("big2=http://{up}/")])
             .args(extra)
             .spawn()
             .expect("start the binary");
         assert!(common::wait_listening(addr, Duration::from_secs(30)).await, "the binary listens");
-        let server = Self { addr, dir, child, users: file };
-        server.wait_for_history(users[0]).await;
-        server
+        Self { addr, dir, child, users: file }
     }
 
     /// Waits until the history holds [`HISTORY`] bytes (the hello is then as large).
@@ -140,111 +143,6 @@ impl UsersFile {
     }
 }
 
-/// A socket that read its 101 and its hello's frame header, then stopped reading.
-struct Stalled {
-    name: &'static str,
-    stream: TcpStream,
-    /// The hello's length, from its frame header.
-    hello: u64,
-    /// What the kernel keeps for this socket at most.
-    buffer: u64,
-}
-
-/// What a stalled socket came to once it read again.
-#[derive(Debug, PartialEq, Eq)]
-enum Fate {
-    /// A close frame with this code and reason, within [`WITHIN`] of the hello's end.
-    Closed(u16, String),
-    /// Still open [`WITHIN`] after its hello, after this many frames.
-    Open(usize),
-}
-
-impl Stalled {
-    /// Opens `/ws{query}` from `from` with `headers`, reads the 101 and the hello's frame header,
-    /// and stops there.
-    async fn open(name: &'static str, server: &Server, from: u8, query: &str, headers: &[(&str, &str)]) -> Self {
-        let socket = TcpSocket::new_v4().unwrap();
-        socket.set_recv_buffer_size(RECEIVE_BUFFER).unwrap();
-        socket.bind(SocketAddr::new(IpAddr::from([127, 0, 0, from]), 0)).unwrap();
-        let buffer = u64::from(socket.recv_buffer_size().unwrap());
-        let mut stream = socket.connect(server.addr).await.unwrap();
-        let mut request = format!("GET /ws{query} HTTP/1.1\r\nHost: {}\r\n", server.addr);
-        for (n, v) in common::UPGRADE.iter().chain(headers) {
-            request.push_str(&format!("{n}: {v}\r\n"));
-        }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        // The head byte by byte: nothing of the hello is read past its frame header.
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let byte = tokio::time::timeout(Duration::from_secs(10), stream.read_u8()).await.expect("a head").unwrap();
-            head.push(byte);
-        }
-        let head = String::from_utf8_lossy(&head).into_owned();
-        assert!(head.starts_with("HTTP/1.1 101"), "{name}: {head}");
-        let mut frame = [0u8; 10];
-        stream.read_exact(&mut frame).await.unwrap();
-        assert_eq!((frame[0], frame[1]), (0x81, 127), "{name}: a hello of over 64 KiB in one text frame");
-        let hello = u64::from_be_bytes(frame[2..].try_into().unwrap());
-        Self { name, stream, hello, buffer }
-    }
-
-    /// That the server could not yet have handed the whole hello to the kernel: it is larger
-    /// than the most the server's send buffer (`tcp_wmem`'s maximum) and this socket's receive
-    /// buffer can hold together. So the server's send of it is still under way.
-    #[allow(clippy::print_stderr)]
-    fn assert_still_in_the_hello(&self) {
-        let wmem = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem").expect("tcp_wmem");
-        let max: u64 = wmem.split_whitespace().nth(2).and_then(|m| m.parse().ok()).expect("tcp_wmem's maximum");
-        assert!(
-            self.hello > max + 2 * self.buffer,
-            "{}: a hello of {} bytes fits in the buffers ({max} + 2 x {}): the test proves nothing",
-            self.name,
-            self.hello,
-            self.buffer
-        );
-        eprintln!("{}: a hello of {} bytes, buffers at most {max} + {}", self.name, self.hello, self.buffer);
-    }
-
-    /// Reads the rest of the hello, then frames until a close frame or [`WITHIN`] has passed.
-    async fn resume(mut self) -> Fate {
-        let mut rest = (&mut self.stream).take(self.hello);
-        let copied = tokio::time::timeout(Duration::from_secs(20), tokio::io::copy(&mut rest, &mut tokio::io::sink()))
-            .await
-            .expect("the hello's rest within 20 s")
-            .expect("the hello's rest");
-        assert_eq!(copied, self.hello, "{}: the whole hello", self.name);
-        let deadline = tokio::time::Instant::now() + WITHIN;
-        let mut frames = 0;
-        loop {
-            match tokio::time::timeout_at(deadline, frame(&mut self.stream)).await {
-                Err(_) => return Fate::Open(frames),
-                Ok(Ok((8, payload))) => {
-                    let code = payload.get(..2).map_or(0, |c| u16::from_be_bytes([c[0], c[1]]));
-                    let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or_default()).into_owned();
-                    return Fate::Closed(code, reason);
-                }
-                Ok(Ok(_)) => frames += 1,
-                Ok(Err(e)) => panic!("{}: the socket broke after {frames} frames: {e}", self.name),
-            }
-        }
-    }
-}
-
-/// One frame from the server (unmasked): its opcode and payload.
-async fn frame(stream: &mut TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
-    let mut head = [0u8; 2];
-    stream.read_exact(&mut head).await?;
-    let len = match head[1] & 0x7f {
-        126 => u64::from(stream.read_u16().await?),
-        127 => stream.read_u64().await?,
-        n => u64::from(n),
-    };
-    let mut payload = vec![0; usize::try_from(len).unwrap()];
-    stream.read_exact(&mut payload).await?;
-    Ok((head[0] & 0x0f, payload))
-}
-
 /// Every socket stalled in its hello across `revoke`, then resumed together (none waits on
 /// another past the server's send timeout): their fates, by name.
 async fn across(sockets: Vec<Stalled>, revoke: impl Future<Output = ()>) -> Vec<(&'static str, Fate)> {
@@ -253,7 +151,7 @@ async fn across(sockets: Vec<Stalled>, revoke: impl Future<Output = ()>) -> Vec<
         socket.assert_still_in_the_hello();
     }
     let names: Vec<_> = sockets.iter().map(|s| s.name).collect();
-    let fates = futures_util::future::join_all(sockets.into_iter().map(Stalled::resume)).await;
+    let fates = futures_util::future::join_all(sockets.into_iter().map(|s| s.resume(WITHIN))).await;
     names.into_iter().zip(fates).collect()
 }
 
@@ -267,9 +165,9 @@ async fn a_password_changed_during_the_hello_closes_its_basic_and_ticket_sockets
     let old = basic("alice", "old-pw");
     let ticket = server.ticket(("Authorization", &old)).await;
     let sockets = vec![
-        Stalled::open("basic", &server, 2, "", &[("Authorization", &old)]).await,
-        Stalled::open("ticket", &server, 3, &format!("?ticket={ticket}"), &[]).await,
-        Stalled::open("bob", &server, 4, "", &[("Authorization", &basic("bob", "b-pw"))]).await,
+        Stalled::open("basic", server.addr, 2, "", &[("Authorization", &old)]).await,
+        Stalled::open("ticket", server.addr, 3, &format!("?ticket={ticket}"), &[]).await,
+        Stalled::open("bob", server.addr, 4, "", &[("Authorization", &basic("bob", "b-pw"))]).await,
     ];
     let fates = across(sockets, server.reload(&[("alice", "new-pw"), ("bob", "b-pw")])).await;
     // Before: the pump took alice's version after the hello (the new one), so both stayed open.
@@ -287,9 +185,9 @@ async fn a_user_removed_during_the_hello_loses_its_basic_ticket_and_token_socket
     assert!(ok, "{err}");
     let bearer = format!("Bearer {token}");
     let sockets = vec![
-        Stalled::open("basic", &server, 2, "", &[("Authorization", &bob)]).await,
-        Stalled::open("ticket", &server, 3, &format!("?ticket={ticket}"), &[]).await,
-        Stalled::open("token", &server, 4, "", &[("Authorization", &bearer)]).await,
+        Stalled::open("basic", server.addr, 2, "", &[("Authorization", &bob)]).await,
+        Stalled::open("ticket", server.addr, 3, &format!("?ticket={ticket}"), &[]).await,
+        Stalled::open("token", server.addr, 4, "", &[("Authorization", &bearer)]).await,
     ];
     let fates = across(sockets, server.reload(&[("alice", "a-pw")])).await;
     // Before: a removed user's version, none, equalled the none taken after the hello for ever.
@@ -311,9 +209,9 @@ async fn a_session_ended_during_the_hello_closes_its_sockets() {
     let carol = server.log_in("carol", "c-pw").await;
     let ticket = server.ticket(("Cookie", &alice)).await;
     let sockets = vec![
-        Stalled::open("alice's cookie", &server, 2, "", &[("Cookie", &alice)]).await,
-        Stalled::open("alice's ticket", &server, 3, &format!("?ticket={ticket}"), &[]).await,
-        Stalled::open("carol's cookie", &server, 4, "", &[("Cookie", &carol)]).await,
+        Stalled::open("alice's cookie", server.addr, 2, "", &[("Cookie", &alice)]).await,
+        Stalled::open("alice's ticket", server.addr, 3, &format!("?ticket={ticket}"), &[]).await,
+        Stalled::open("carol's cookie", server.addr, 4, "", &[("Cookie", &carol)]).await,
     ];
     // Alice's password changes (which ends her sessions); carol logs out.
     let revoke = async {
@@ -332,4 +230,24 @@ async fn a_session_ended_during_the_hello_closes_its_sockets() {
             revoked("carol's cookie", "session ended"),
         ]
     );
+}
+
+#[tokio::test]
+async fn a_reader_slower_than_the_frames_is_closed_on_a_password_change_too() {
+    let users = [("alice", "old-pw")];
+    let server = Server::spawn("revoke-trickle", &users, "1MiB", &["--login", "basic"]).await;
+    let old = basic("alice", "old-pw");
+    // 8 MB a second of samples, read at 2 MB a second: a frame is always waiting to be sent.
+    let socket = Stalled::open("trickle", server.addr, 2, "", &[("Authorization", &old)]).await.trickle(2 << 20);
+    let revoke = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        server.reload(&[("alice", "new-pw")]).await;
+    };
+    // What the server had buffered still comes at the reader's pace, then the close: here about
+    // 2 s after the reload, and 7 s after the hello's end (about 5 s after the reload) is the
+    // bound. Before: the pump looked at the accounts' changes only when no frame was ready, so
+    // the socket stayed open until it first fell a whole broadcast behind (here 9 s after the
+    // reload).
+    let (fate, ()) = tokio::join!(socket.resume(Duration::from_secs(7)), revoke);
+    assert_eq!(fate, Fate::Closed(1008, "credentials changed".to_owned()));
 }
