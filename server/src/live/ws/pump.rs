@@ -114,6 +114,7 @@ impl Pump {
         let stats = &state.connections.stats;
         let idle = state.config.idle_timeout;
         let (user, session) = (&*standing.user, standing.session);
+        let mut probe = notices.probe();
         let next_change = |mut accounts: watch::Receiver<u64>| async move {
             let changed = accounts.changed().await;
             (accounts, changed.is_ok())
@@ -133,7 +134,11 @@ impl Pump {
             // In this order: a frame that is ready is sent without polling the rest first.
             let end = tokio::select! {
                 biased;
-                frame = frames.recv() => self.forward(frame, &mut frames, &state.hub, stats).await,
+                frame = frames.recv() => match self.forward(frame, &mut frames, &state.hub, stats).await {
+                    // Frames always ready (a slow reader) starve the waits below: look here too.
+                    None if probe.moved() => revocation(standing, state),
+                    end => end,
+                },
                 incoming = self.socket.next() => {
                     last_heard = Instant::now();
                     self.owes_pong |= matches!(incoming, Some(Ok(Message::Ping(_))));

@@ -12,9 +12,10 @@
 //! From then on a socket is revoked when its user's version differs from the one verified (a
 //! password change) or the user is gone (a removal: a version of none is never the one
 //! verified), and when its session is no longer live (logout, revocation, expiry, a password
-//! change, on any instance). The pump asks right after the hello, whatever the receivers say,
-//! and after every change they show: marked at admission, they show a change made during the
-//! admission or the hello at once.
+//! change, on any instance). The pump asks before the hello and right after it, whatever the
+//! receivers say, and after every change they show: marked at admission, they show a change made
+//! during the admission or the hello at once; between two frames it looks at them without
+//! waiting ([`Probe`]), so that a reader that keeps frames queued cannot keep them unread.
 
 use std::sync::Arc;
 
@@ -51,6 +52,14 @@ pub struct Notices {
     pub ended: Option<watch::Receiver<u64>>,
 }
 
+/// A look at the receivers that needs no waiting (an atomic load each), for the pump's path that
+/// sends frame after frame: a reader slower than the frames keeps one always ready, and the
+/// pump's waits on the receivers are then never polled.
+pub struct Probe {
+    accounts: watch::Receiver<u64>,
+    ended: Option<watch::Receiver<u64>>,
+}
+
 /// Why a socket lost its right to its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Revoked {
@@ -76,6 +85,32 @@ impl Marks {
         let notices = Notices { accounts: self.accounts, ended: session.is_some().then_some(self.ended) };
         (Standing { user, session, verified }, notices)
     }
+}
+
+impl Notices {
+    /// A [`Probe`] of these receivers, marked where they are.
+    pub fn probe(&self) -> Probe {
+        Probe { accounts: self.accounts.clone(), ended: self.ended.clone() }
+    }
+}
+
+impl Probe {
+    /// Whether the accounts changed or sessions ended since the last look (the first: since
+    /// the admission).
+    pub fn moved(&mut self) -> bool {
+        let accounts = looked(&mut self.accounts);
+        let ended = self.ended.as_mut().is_some_and(looked);
+        accounts || ended
+    }
+}
+
+/// Whether `receiver` moved since it was last marked; marks it.
+fn looked(receiver: &mut watch::Receiver<u64>) -> bool {
+    let moved = receiver.has_changed().unwrap_or(false);
+    if moved {
+        receiver.borrow_and_update();
+    }
+    moved
 }
 
 impl Standing {
@@ -140,11 +175,15 @@ mod tests {
             let auth = auth("admin", "pw");
             let marks = Marks::take(&auth, &sessions);
             let (standing, mut notices) = marks.admit(&auth, Arc::from("admin"), None);
+            let mut probe = notices.probe();
+            assert!(!probe.moved());
             assert_eq!(standing.revoked(&auth, &sessions), None);
             assert!(notices.ended.is_none(), "a socket of no session does not wait on the sessions");
             // Made before the pump runs: the receiver was marked at admission and shows it.
             auth.replace_users(replacement);
             assert!(notices.accounts.has_changed().expect("open"));
+            assert!(probe.moved(), "the probe sees it too");
+            assert!(!probe.moved(), "once");
             assert_eq!(standing.revoked(&auth, &sessions), Some(Revoked::Credentials));
             notices.accounts.borrow_and_update();
         }
