@@ -7,7 +7,8 @@
 //! it gets every source's status and newest sample, then goes on from there; a send that stalls
 //! past [`SEND_TIMEOUT`] disconnects that client alone. A socket revoked since its admission (its
 //! user removed or its password changed, its session ended: see [`super::revocation`]) is
-//! closed with 1008: asked right after the hello and whenever the accounts or the sessions change.
+//! closed with 1008: asked before and right after the hello, whenever the accounts or the
+//! sessions change, and (without waiting) between any two frames.
 
 use std::future::poll_fn;
 use std::pin::pin;
