@@ -152,7 +152,10 @@ impl Auth {
         self.throttle.block_key(subject, wait);
     }
 
-    pub(super) fn users(&self) -> Arc<Users> {
+    /// The accounts in force. Each reload replaces them with a new allocation: while one is held,
+    /// [`Arc::ptr_eq`] with a later call tells whether they were replaced in between (see
+    /// `crate::live::ws::revocation`).
+    pub fn users(&self) -> Arc<Users> {
         self.users.read().clone()
     }
 
@@ -254,8 +257,12 @@ impl Auth {
             return Ok(Login { user, device: device.is_some() });
         }
         match self.cache.once(digest, || self.verify(digest, who, user, password)).await {
-            Outcome::Valid => Ok(Login { user: Arc::from(user), device: device.is_some() }),
-            Outcome::Invalid => {
+            // A verification that another request began before a reload was made against the
+            // accounts before it: its answer stands only for the password these accounts have.
+            Outcome::Valid(version) if users.version_of(user) == Some(version) => {
+                Ok(Login { user: Arc::from(user), device: device.is_some() })
+            }
+            Outcome::Valid(_) | Outcome::Invalid => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 if self.refusals.first(client.addr, "wrong user name or password") {
                     tracing::warn!(ip = %client.addr, user = ?user, "login failed: wrong user name or password");
@@ -323,10 +330,13 @@ impl Auth {
         if let Some((book, budgets)) = shared_spent {
             book.refund(budgets).await;
         }
-        if let Some(version) = users.version_of(user) {
-            self.cache.remember(digest, user, version);
+        match users.version_of(user) {
+            Some(version) => {
+                self.cache.remember(digest, user, version);
+                Outcome::Valid(version)
+            }
+            None => Outcome::Invalid,
         }
-        Outcome::Valid
     }
 
     /// A `Set-Cookie` value with a device cookie for `user` at its current password.

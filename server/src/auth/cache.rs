@@ -26,8 +26,9 @@ pub type Digest = [u8; 32];
 /// What one verification attempt came to.
 #[derive(Debug, Clone, Copy)]
 pub enum Outcome {
-    /// The password is the user's.
-    Valid,
+    /// The password is the user's, at this password version (of the accounts it was verified
+    /// against, which a request that shared the verification may not have).
+    Valid([u8; 32]),
     /// It is not, or the user does not exist.
     Invalid,
     /// Not tried: too many attempts; retry after this long.

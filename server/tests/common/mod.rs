@@ -20,6 +20,7 @@ pub mod faketime;
 pub mod pinned;
 pub mod receiver;
 pub mod redis_server;
+pub mod stalled;
 pub mod upstream;
 
 pub const PASSWORD: &str = "correct horse battery staple";

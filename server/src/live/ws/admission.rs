@@ -2,9 +2,8 @@
 //! single-use ticket (of a live session, when it was issued to one) or what the authentication
 //! layer takes (an API token, Basic, the session cookie: [`crate::auth::layer::identify`]) (401,
 //! 429), then a place among the open sockets, in total and per client IP (503, see
-//! [`super::connections`]).
-
-use std::sync::Arc;
+//! [`super::connections`]). What a revocation needs is marked before the credential is checked
+//! (see [`super::revocation`]).
 
 use axum::extract::{FromRef, FromRequestParts, Query};
 use axum::http::StatusCode;
@@ -14,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::origin;
+use super::revocation::{Marks, Notices, Standing};
 use super::state::WsState;
-use crate::auth::principal::{Handle, Via};
+use crate::auth::principal::Via;
 use crate::auth::{AuthError, Redemption, layer};
 use crate::http::client_ip::ClientIp;
 use crate::http::slots::Slot;
@@ -62,12 +62,14 @@ struct WsQuery {
     epoch: Option<String>,
 }
 
-/// A handshake that passed every check: its user and its place among the open sockets.
+/// A handshake that passed every check: its standing (whose it is, the password version
+/// verified, its session), what it waits on for a revocation, and its place among the open
+/// sockets.
 pub struct Admitted {
-    /// Who it is.
-    pub user: Arc<str>,
-    /// The session it belongs to (it closes when that ends), if it was opened by one.
-    pub session: Option<Handle>,
+    /// Whose it is, and what revokes it.
+    pub standing: Standing,
+    /// The receivers of the accounts' changes and the sessions' ends, marked before the check.
+    pub notices: Notices,
     /// Its place, given back when the socket ends.
     pub slot: Slot,
     /// `?since=`: resume after this `seq`.
@@ -95,6 +97,8 @@ where
         // An unparsable query carries no valid ticket: the same 401 as a wrong one.
         let (ticket, since, epoch) = Query::<WsQuery>::try_from_uri(&parts.uri)
             .map_or((Some(String::new()), None, None), |Query(q)| (q.ticket, q.since, q.epoch));
+        // Before any credential is checked: from here on, no revocation is missed.
+        let marks = Marks::take(&state.auth, &state.gate.sessions);
         let (user, session) = match ticket {
             Some(ticket) => {
                 let refuse = |e| {
@@ -125,6 +129,7 @@ where
             }
             return Err(Refusal::Full);
         };
-        Ok(Self { user, session, slot, since, epoch })
+        let (standing, notices) = marks.admit(&state.auth, user, session);
+        Ok(Self { standing, notices, slot, since, epoch })
     }
 }

@@ -6,7 +6,9 @@
 //! - [`admission`]: every check before the upgrade; [`connections`]: the caps and counters;
 //! - [`origin`]: the Origin policy, and the words that explain a refused socket to the page;
 //! - [`handshake`]: the RFC 6455 upgrade itself;
-//! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end.
+//! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end;
+//!   [`revocation`]: what ends its right to them (a password change, a removal, its session's end),
+//!   from admission on.
 //!
 //! May import [`crate::auth`], [`crate::http`] (client facts, connection slots, the stream an
 //! upgrade takes over), [`crate::shutdown`] and the rest of
@@ -17,6 +19,7 @@ pub mod connections;
 pub mod handshake;
 pub mod origin;
 pub mod pump;
+pub mod revocation;
 pub mod state;
 
 use axum::extract::{Request, State};

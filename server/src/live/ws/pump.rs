@@ -5,9 +5,10 @@
 //! [`MAX_CLIENT_FRAME`] closes the socket with 1009, and a client that answers no ping for the
 //! idle timeout is closed. A socket that falls behind skips ahead but loses nothing that matters:
 //! it gets every source's status and newest sample, then goes on from there; a send that stalls
-//! past [`SEND_TIMEOUT`] disconnects that client alone. When the users file
-//! changes, sockets of users removed or whose password changed are closed with 1008; so is a
-//! session's socket when the session ends (logout, revocation, expiry, on any instance).
+//! past [`SEND_TIMEOUT`] disconnects that client alone. A socket revoked since its admission (its
+//! user removed or its password changed, its session ended: see [`super::revocation`]) is
+//! closed with 1008: asked before and right after the hello, whenever the accounts or the
+//! sessions change, and (without waiting) between any two frames.
 
 use std::future::poll_fn;
 use std::pin::pin;
@@ -26,8 +27,8 @@ use tungstenite::{Bytes, Message, Utf8Bytes};
 use super::admission::Admitted;
 use super::connections::WsStats;
 use super::handshake::Socket;
+use super::revocation::{Notices, Revoked, Standing};
 use super::state::WsState;
-use crate::auth::principal::Handle;
 use crate::live::hub::{Hub, Subscription};
 use crate::live::outgoing::{FrameKind, Outgoing};
 use crate::live::start::Start;
@@ -66,13 +67,22 @@ struct Pump {
     owes_pong: bool,
 }
 
-/// Serves one admitted socket until it ends.
+/// Serves one admitted socket until it ends. Its standing is asked before the first frames and
+/// right after them, whatever the receivers say: a revocation during the admission or the hello
+/// (whose send may take up to [`SEND_TIMEOUT`]) ends the socket there.
 pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
-    let Admitted { user, session, slot: _slot, since, epoch } = admitted;
-    tracing::debug!(user = ?user, "websocket accepted");
+    let Admitted { standing, notices, slot: _slot, since, epoch } = admitted;
+    tracing::debug!(user = ?standing.user, "websocket accepted");
     let Subscription { start, frames, seq } = state.hub.subscribe(since, epoch.as_deref());
     let mut pump = Pump { socket, shutdown: state.shutdown.clone(), sent: seq, owes_pong: false };
-    let end = if pump.send_start(start).await { pump.stream(frames, &state, &user, session).await } else { End::Gone };
+    let end = match revocation(&standing, &state) {
+        Some(end) => end,
+        None if !pump.send_start(start).await => End::Gone,
+        None => match revocation(&standing, &state) {
+            Some(end) => end,
+            None => pump.stream(frames, &state, &standing, notices).await,
+        },
+    };
     pump.close(end).await;
 }
 
@@ -94,26 +104,27 @@ impl Pump {
     /// Everything after the first frames, until something ends the socket. The waits on the
     /// shutdown and on the accounts live across the loop's turns: made anew on every turn, each
     /// would join and leave a list of waiters that every socket shares (a lock, twice per frame
-    /// per socket).
+    /// per socket). The receivers were marked at admission: a change since then is seen at once.
     async fn stream(
         &mut self,
         mut frames: broadcast::Receiver<Outgoing>,
         state: &WsState,
-        user: &str,
-        session: Option<Handle>,
+        standing: &Standing,
+        notices: Notices,
     ) -> End {
         let stats = &state.connections.stats;
         let idle = state.config.idle_timeout;
-        let version = state.auth.user_version(user);
+        let (user, session) = (&*standing.user, standing.session);
+        let mut probe = notices.probe();
         let next_change = |mut accounts: watch::Receiver<u64>| async move {
             let changed = accounts.changed().await;
             (accounts, changed.is_ok())
         };
-        let mut users_changed = pin!(next_change(state.auth.changes()));
+        let mut users_changed = pin!(next_change(notices.accounts));
         let sessions = &state.gate.sessions;
         // A socket of no session waits on a channel that never moves.
         let (_never, quiet) = watch::channel(0);
-        let mut sessions_ended = pin!(next_change(if session.is_some() { sessions.ended() } else { quiet }));
+        let mut sessions_ended = pin!(next_change(notices.ended.unwrap_or(quiet)));
         let mut stop = self.shutdown.clone();
         let mut stopped = pin!(async move { stop.stopped().await });
         let mut ping = tokio::time::interval(idle / 2);
@@ -124,7 +135,11 @@ impl Pump {
             // In this order: a frame that is ready is sent without polling the rest first.
             let end = tokio::select! {
                 biased;
-                frame = frames.recv() => self.forward(frame, &mut frames, &state.hub, stats).await,
+                frame = frames.recv() => match self.forward(frame, &mut frames, &state.hub, stats).await {
+                    // Frames always ready (a slow reader) starve the waits below: look here too.
+                    None if probe.moved() => revocation(standing, state),
+                    end => end,
+                },
                 incoming = self.socket.next() => {
                     last_heard = Instant::now();
                     self.owes_pong |= matches!(incoming, Some(Ok(Message::Ping(_))));
@@ -136,13 +151,12 @@ impl Pump {
                     _ => self.ping(last_heard, idle, stats).await,
                 },
                 (accounts, open) = &mut users_changed => {
-                    let revoked = open && state.auth.user_version(user) != version;
                     users_changed.set(next_change(accounts));
-                    revoked.then(|| revoke(user, stats))
+                    open.then(|| revocation(standing, state)).flatten()
                 },
                 (ended, open) = &mut sessions_ended => {
                     sessions_ended.set(next_change(ended));
-                    (open && session.is_some_and(|h| !sessions.is_live(h))).then(|| session_ended(user, stats))
+                    open.then(|| revocation(standing, state)).flatten()
                 },
                 () = &mut stopped => Some(SHUTTING_DOWN),
             };
@@ -257,6 +271,15 @@ fn heard(incoming: Option<Result<Message, tungstenite::Error>>, stats: &WsStats)
 fn oversize(stats: &WsStats) -> End {
     stats.closed_oversize.fetch_add(1, Ordering::Relaxed);
     End::Close(CloseCode::Size, "client frames must be control frames under 4 KiB")
+}
+
+/// The end of a socket revoked since its admission, if it is.
+fn revocation(standing: &Standing, state: &WsState) -> Option<End> {
+    let stats = &state.connections.stats;
+    match standing.revoked(&state.auth, &state.gate.sessions)? {
+        Revoked::Credentials => Some(revoke(&standing.user, stats)),
+        Revoked::Session => Some(session_ended(&standing.user, stats)),
+    }
 }
 
 fn revoke(user: &str, stats: &WsStats) -> End {
