@@ -30,7 +30,8 @@ async fn form_session(from: IpAddr, addr: SocketAddr) -> String {
     );
     let r = raw_from(from, addr, req.as_bytes()).await;
     assert!(r.status == 204 || r.status == 303, "{} {}", r.status, r.body);
-    let cookie = r.headers.iter().find(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.starts_with("livedash_session="));
+    let cookie =
+        r.headers.iter().find(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.starts_with("livedash_session="));
     cookie.expect("a session cookie").1.split(';').next().unwrap().to_owned()
 }
 
@@ -146,7 +147,12 @@ async fn a_flood_of_unknown_names_leaves_the_device_cookies_lane_and_the_session
     #[allow(clippy::print_stderr)]
     {
         let n = statuses.len();
-        eprintln!("flood: {} x 401, {} x 429, {} x 503 of {n}; {still_flooding} tasks of 60 still at it", count(401), count(429), count(503));
+        eprintln!(
+            "flood: {} x 401, {} x 429, {} x 503 of {n}; {still_flooding} tasks of 60 still at it",
+            count(401),
+            count(429),
+            count(503)
+        );
         eprintln!("device (status, latency) then session: {tries:?}");
     }
     assert!(count(503) + count(429) > 0, "the flood filled the queue: {statuses:?}");
