@@ -132,7 +132,11 @@ pub fn render(state: &Observed) -> String {
         ("password_verifications_total", "Password hash verifications run.", &auth.verifications),
         ("login_failures_total", "Failed logins and refused tickets.", &auth.failures),
         ("login_throttled_total", "Login attempts and refusals answered 429.", &auth.throttled),
-        ("login_busy_total", "Password checks refused because too many were waiting (503).", &auth.busy),
+        (
+            "login_busy_total",
+            "Password checks refused with 503: too many waiting, or the budget of checks without a device cookie spent.",
+            &auth.busy,
+        ),
     ];
     for (name, help, value) in counters {
         family(&mut out, name, "counter", help, &count(get(value)));

@@ -1,24 +1,25 @@
 //! [`Auth`]: the accounts in force and every check against them. Basic credentials go through the
 //! throttle (a device cookie puts the client on its own budget), the cache of verified
-//! credentials and, when neither answers, one password hash verification on the blocking pool: at
-//! most one per core at a time, each holding its place until its hash is done even if the request
-//! went away, with a bounded queue behind them (503 beyond it). Refusals are budgeted per address
-//! and logged without letting a flood grow the log.
+//! credentials and, when neither answers, one password hash verification on the blocking pool, in
+//! the lane of its kind of client ([`super::lanes`]): each holding its place until its hash is
+//! done even if the request went away, with a bounded queue behind them (503 beyond it).
+//! Refusals are budgeted per address and logged without letting a flood grow the log.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parking_lot::RwLock;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
-use super::cache::{CredentialCache, Digest, Outcome};
+use super::cache::{CredentialCache, Digest, Outcome, Reach};
 use super::credentials::{NONCE_LEN, VERSION_LEN, mac, parse_basic};
 use super::device::Devices;
 use super::error::AuthError;
+use super::lanes::{Lane, Lanes};
 use super::refusals::RefusalLog;
 use super::shared::SharedAuth;
 use super::throttle::{LoginLimits, Throttle, Who};
@@ -27,8 +28,7 @@ use super::users::Users;
 use crate::clock::now_ms;
 use crate::http::client_ip::ClientIp;
 
-/// How many password verifications may wait for a core; more are refused with 503.
-pub const MAX_WAITING_VERIFICATIONS: usize = 32;
+pub use super::lanes::MAX_WAITING_VERIFICATIONS;
 
 /// Counters for `/metrics` and tests.
 #[derive(Debug, Default)]
@@ -39,7 +39,8 @@ pub struct AuthStats {
     pub failures: AtomicU64,
     /// Attempts refused by throttling.
     pub throttled: AtomicU64,
-    /// Verifications refused because too many were waiting.
+    /// Verifications refused because too many were waiting or the budget of verifications for
+    /// clients without a device cookie was spent.
     pub busy: AtomicU64,
 }
 
@@ -59,8 +60,7 @@ pub struct Auth {
     users: RwLock<Arc<Users>>,
     generation: watch::Sender<u64>,
     cache: CredentialCache,
-    hashing: Arc<Semaphore>,
-    waiting: AtomicUsize,
+    lanes: Lanes,
     pub(super) throttle: Throttle,
     pub(super) tickets: TicketBook,
     pub(super) devices: Devices,
@@ -111,8 +111,7 @@ impl Auth {
             users: RwLock::new(Arc::new(users)),
             generation: watch::channel(0).0,
             cache: CredentialCache::default(),
-            hashing: Arc::new(Semaphore::new(cores)),
-            waiting: AtomicUsize::new(0),
+            lanes: Lanes::new(cores),
             throttle: Throttle::new(limits),
             tickets: TicketBook::default(),
             devices,
@@ -249,17 +248,30 @@ impl Auth {
         let users = self.users();
         let device = self.devices.read(headers, user, users.version_of(user).map(short), now_ms());
         let who = device.map_or(Who::Untrusted { group: client.group, user }, Who::Device);
-        if let Some(wait) = self.throttle.blocked(who) {
+        let digest = mac(&self.key, &[user.as_bytes(), b"\0", password.as_bytes()]);
+        if let Some(blocked) = self.throttle.blocked_by(who) {
+            // Only the user is blocked, by guesses from elsewhere: a credential verified or used
+            // from this client's group before still passes (see `super::throttle`).
+            if blocked.only_user
+                && let Some(user) = self.cache.get(&digest, &users, client.group, Reach::Known)
+            {
+                return Ok(Login { user, device: false });
+            }
+            let wait = match (blocked.only_user, who) {
+                (true, Who::Untrusted { group, user }) => self.spend_client(group, user).await.max(blocked.wait),
+                _ => blocked.wait,
+            };
             return Err(self.throttled(client, user, wait));
         }
-        let digest = mac(&self.key, &[user.as_bytes(), b"\0", password.as_bytes()]);
-        if let Some(user) = self.cache.get(&digest, &users) {
+        if let Some(user) = self.cache.get(&digest, &users, client.group, Reach::Anywhere) {
             return Ok(Login { user, device: device.is_some() });
         }
-        match self.cache.once(digest, || self.verify(digest, who, user, password)).await {
+        match self.cache.once(digest, || self.verify(digest, who, user, client, password)).await {
             // A verification that another request began before a reload was made against the
             // accounts before it: its answer stands only for the password these accounts have.
             Outcome::Valid(version) if users.version_of(user) == Some(version) => {
+                // Verified for this client (maybe by another's request with the same credential).
+                let _ = self.cache.get(&digest, &users, client.group, Reach::Anywhere);
                 Ok(Login { user: Arc::from(user), device: device.is_some() })
             }
             Outcome::Valid(_) | Outcome::Invalid => {
@@ -286,9 +298,9 @@ impl Auth {
     }
 
     /// One attempt: a place from the throttle, then the hash verification against one snapshot of
-    /// the accounts; a valid credential is remembered under that snapshot's password version, so a
-    /// reload meanwhile can never make it stand for the new password.
-    async fn verify(&self, digest: Digest, who: Who<'_>, user: &str, password: String) -> Outcome {
+    /// the accounts; a valid credential is remembered under that snapshot's password version (and
+    /// `client`'s group), so a reload meanwhile can never make it stand for the new password.
+    async fn verify(&self, digest: Digest, who: Who<'_>, user: &str, client: ClientIp, password: String) -> Outcome {
         if let Err(wait) = self.throttle.check(who) {
             return Outcome::Throttled(wait);
         }
@@ -307,13 +319,8 @@ impl Auth {
                 Err(_) => {}
             }
         }
-        if self.waiting.fetch_add(1, Ordering::Relaxed) >= MAX_WAITING_VERIFICATIONS {
-            self.waiting.fetch_sub(1, Ordering::Relaxed);
-            return Outcome::Busy;
-        }
-        let permit = self.hashing.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        let Ok(permit) = permit else { return Outcome::Invalid };
+        let lane = if matches!(who, Who::Device(_)) { Lane::Proven } else { Lane::Open };
+        let Ok(permit) = self.lanes.enter(lane).await else { return Outcome::Busy };
         self.stats.verifications.fetch_add(1, Ordering::Relaxed);
         let users = self.users();
         let (u, snapshot) = (user.to_owned(), users.clone());
@@ -332,11 +339,33 @@ impl Auth {
         }
         match users.version_of(user) {
             Some(version) => {
-                self.cache.remember(digest, user, version);
+                self.cache.remember(digest, user, version, client.group);
                 Outcome::Valid(version)
             }
             None => Outcome::Invalid,
         }
+    }
+
+    /// A try by a client of `group` for a user blocked by others' guesses, not answered from the
+    /// cache: taken from the client's own budgets (its groups' and its pair's, here and in the
+    /// shared store), so that a guesser sharing a group the user's credential was used from
+    /// guesses no faster while the user is blocked than before. How long the client must wait, if
+    /// a budget of its own is spent.
+    async fn spend_client(&self, group: std::net::IpAddr, user: &str) -> std::time::Duration {
+        if let Err(wait) = self.throttle.check_client(group, user) {
+            return wait;
+        }
+        if let Some((book, _)) = &self.shared {
+            let mut budgets = self.throttle.budgets(Who::Untrusted { group, user });
+            budgets.pop(); // the user's own, which is spent already
+            if let Ok(Some((spent, wait))) = book.spend(budgets.clone()).await {
+                if let Some(budget) = budgets.get(spent) {
+                    self.throttle.block_key(&budget.key, wait);
+                }
+                return wait;
+            }
+        }
+        std::time::Duration::ZERO
     }
 
     /// A `Set-Cookie` value with a device cookie for `user` at its current password.

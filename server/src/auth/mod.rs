@@ -4,8 +4,9 @@
 //! - [`accounts`]: [`Auth`], the accounts in force and every check against them;
 //! - [`credentials`]: the parsers of what clients present (fuzzed on their own, see `fuzz/`);
 //! - [`users`] and [`password`]: the users file and the password hashes in it;
-//! - [`cache`]: verified credentials, one verification per credential at a time;
-//! - [`throttle`]: budgets of login attempts per address, per user and per device, and of
+//! - [`cache`]: verified credentials, one verification per credential at a time; [`lanes`]: the
+//!   queue of hash verifications, a lane for clients with a device cookie apart from the others;
+//! - [`throttle`]: budgets of login attempts per address (and IPv6 /48, see [`subject`]), per user and per device, and of
 //!   refusals per address; [`attempts`]: second-factor codes taken from the same budgets; [`device`]: the device cookies that exempt a proven browser from an
 //!   attack on its user; [`refusals`]: the refusal log that a flood cannot grow;
 //! - [`ticket`]: the WebSocket tickets and the book of redeemed ones; [`tickets`]: issuing and
@@ -33,6 +34,7 @@ pub mod credentials;
 pub mod device;
 pub mod error;
 pub mod gate;
+pub mod lanes;
 pub mod layer;
 pub mod password;
 pub mod principal;
@@ -40,6 +42,7 @@ pub mod refusals;
 pub mod role;
 pub mod session;
 pub mod shared;
+pub mod subject;
 pub mod throttle;
 pub mod ticket;
 pub mod tickets;
@@ -186,6 +189,30 @@ mod tests {
         assert!(matches!(auth.check_basic(&basic("admin:nope"), at(fresh)).await, Err(AuthError::Throttled(_))));
         // Other users are unaffected.
         assert_eq!(auth.check_basic(&basic("bob:x"), at(fresh)).await, Err(AuthError::Invalid));
+    }
+
+    #[tokio::test]
+    async fn a_user_blocked_by_others_guesses_still_lets_in_a_credential_used_from_here() {
+        let auth = Auth::new(Users::single("admin", "pw"), limits(100, 3));
+        let (scraper, newcomer) = (IpAddr::from([10, 0, 0, 30]), IpAddr::from([10, 0, 0, 40]));
+        assert!(auth.check_basic(&basic("admin:pw"), at(scraper)).await.is_ok());
+        for i in 0..4u8 {
+            let _ = auth.check_basic(&basic("admin:nope"), at(IpAddr::from([10, 0, 0, i]))).await;
+        }
+        // Before: 429 for the scraper too, since the user's block came before the cache.
+        for _ in 0..3 {
+            assert_eq!(auth.check_basic(&basic("admin:pw"), at(scraper)).await.map(|l| l.device), Ok(false));
+        }
+        // A right password from a group it was never used from is refused like a guess, and so is
+        // a wrong one from the scraper's group.
+        assert!(matches!(auth.check_basic(&basic("admin:pw"), at(newcomer)).await, Err(AuthError::Throttled(_))));
+        assert!(matches!(auth.check_basic(&basic("admin:x"), at(scraper)).await, Err(AuthError::Throttled(_))));
+        // Those tries spend the guesser's own budgets: its pair (5 a minute) ends up blocked, and
+        // then the cached credential does not pass there either.
+        for _ in 0..5 {
+            let _ = auth.check_basic(&basic("admin:x"), at(scraper)).await;
+        }
+        assert!(matches!(auth.check_basic(&basic("admin:pw"), at(scraper)).await, Err(AuthError::Throttled(_))));
     }
 
     #[test]

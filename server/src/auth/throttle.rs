@@ -1,15 +1,22 @@
 //! Budgets for guessing, refilled evenly over a minute (governor), and who is refused until when.
 //!
 //! Password attempts that need a hash verification (a credential not in the cache) are budgeted
-//! per address group, per (address group, user) and per user; a client that proves itself with a
-//! device cookie for that user (see [`super::device`]) has a budget of its own instead, so that an
-//! attack on the user from elsewhere never locks it out. Refusals without any credential to
-//! check (none, malformed, a bad ticket, a foreign origin) are budgeted per address group, so a
-//! flood turns into 429s.
+//! per address group, per wider IPv6 group (the /48 of a /64, see [`super::subject::wide_of`]),
+//! per (address group, user) and per user; a client that proves itself with a device cookie for
+//! that user (see [`super::device`]) has a budget of its own instead, so that an attack on the
+//! user from elsewhere never locks it out. Refusals without any credential to check (none,
+//! malformed, a bad ticket, a foreign origin) are budgeted per address group, so a flood turns
+//! into 429s.
 //!
-//! A subject over its budget is refused outright until its wait is over, even with a credential
-//! that is right and cached: otherwise a throttled guesser would learn the right password the
-//! moment it guessed it while the real user's credential is cached.
+//! A subject over its budget is refused until its wait is over, even with a credential that is
+//! right and cached: otherwise a throttled guesser would learn the right password the moment it
+//! guessed it while the real user's credential is cached. One exception keeps that true: when
+//! only the *user* is blocked (by guesses from other addresses) and not the client's own groups
+//! or pair, a cached credential passes if it was already verified or used from the client's
+//! group ([`Blocked::only_user`], see `Auth::check_password`). A guesser gains nothing by it: a
+//! guess that is not such a credential is still refused (and taken from the client's own budgets,
+//! so a guesser sharing that group guesses no faster than its pair's budget), and a right password
+//! from a group the credential was never used from is refused like any guess.
 //!
 //! In a cluster the same budgets are also kept in the shared store (see [`super::shared`]): each
 //! subject has a key ([`Throttle::budgets`]), and a subject found spent there is refused on every
@@ -26,6 +33,7 @@ use parking_lot::Mutex;
 
 use super::credentials::NONCE_LEN;
 use super::shared::Budget;
+use super::subject::{Subject, wide_of};
 
 /// The throttling policy: attempts per minute.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +54,13 @@ pub struct LoginLimits {
 
 fn per_minute(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+/// Password attempts from one wider IPv6 group (a /48) a minute: twice an address group's, so a
+/// /48 gets the budget of two /64s, not of 65,536 (and, at the defaults, less than a user's: one
+/// /48 alone cannot lock a user out).
+fn wide_budget(limits: &LoginLimits) -> NonZeroU32 {
+    limits.per_ip_per_minute.saturating_mul(NonZeroU32::MIN.saturating_add(1))
 }
 
 impl Default for LoginLimits {
@@ -74,19 +89,20 @@ pub enum Who<'a> {
     },
 }
 
-/// What a throttle is keyed by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Subject {
-    Group(IpAddr),
-    Pair(IpAddr, String),
-    User(String),
-    Device([u8; NONCE_LEN]),
-    Refusals(IpAddr),
+/// Why a client is refused for now: the longest wait of its blocked subjects, and whether the
+/// user it names is the only one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked {
+    /// How long it is still refused.
+    pub wait: Duration,
+    /// Only the user is blocked: not the client's address group, its wider group or its pair.
+    pub only_user: bool,
 }
 
 /// The budgets and who is refused until when.
 pub struct Throttle {
     per_group: DefaultKeyedRateLimiter<IpAddr>,
+    per_wide: DefaultKeyedRateLimiter<IpAddr>,
     per_pair: DefaultKeyedRateLimiter<(IpAddr, String)>,
     per_user: DefaultKeyedRateLimiter<String>,
     per_device: DefaultKeyedRateLimiter<[u8; NONCE_LEN]>,
@@ -96,47 +112,12 @@ pub struct Throttle {
     limits: LoginLimits,
 }
 
-impl Subject {
-    /// Its key in the shared store: a letter for the kind, then its parts, `|`-separated (a user
-    /// name cannot hold `:`, an address never holds `|`).
-    fn key(&self) -> String {
-        match self {
-            Self::Group(ip) => format!("g|{ip}"),
-            Self::Pair(ip, user) => format!("p|{ip}|{user}"),
-            Self::User(user) => format!("u|{user}"),
-            Self::Device(nonce) => format!("d|{}", nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()),
-            Self::Refusals(ip) => format!("r|{ip}"),
-        }
-    }
-
-    /// The subject of a key made by [`Subject::key`].
-    fn parse(key: &str) -> Option<Self> {
-        let (kind, rest) = key.split_once('|')?;
-        Some(match kind {
-            "g" => Self::Group(rest.parse().ok()?),
-            "p" => {
-                let (ip, user) = rest.split_once('|')?;
-                Self::Pair(ip.parse().ok()?, user.to_owned())
-            }
-            "u" => Self::User(rest.to_owned()),
-            "d" if rest.len() == 2 * NONCE_LEN => {
-                let mut nonce = [0u8; NONCE_LEN];
-                for (i, b) in nonce.iter_mut().enumerate() {
-                    *b = u8::from_str_radix(rest.get(2 * i..2 * i + 2)?, 16).ok()?;
-                }
-                Self::Device(nonce)
-            }
-            "r" => Self::Refusals(rest.parse().ok()?),
-            _ => return None,
-        })
-    }
-}
-
 impl Throttle {
     /// Budgets as `limits` says.
     pub fn new(limits: LoginLimits) -> Self {
         Self {
             per_group: DefaultKeyedRateLimiter::keyed(Quota::per_minute(limits.per_ip_per_minute)),
+            per_wide: DefaultKeyedRateLimiter::keyed(Quota::per_minute(wide_budget(&limits))),
             per_pair: DefaultKeyedRateLimiter::keyed(Quota::per_minute(limits.per_ip_user_per_minute)),
             per_user: DefaultKeyedRateLimiter::keyed(Quota::per_minute(limits.per_user_per_minute)),
             per_device: DefaultKeyedRateLimiter::keyed(Quota::per_minute(limits.per_device_per_minute)),
@@ -153,11 +134,13 @@ impl Throttle {
         let l = &self.limits;
         let subjects = match who {
             Who::Device(nonce) => vec![(Subject::Device(nonce), l.per_device_per_minute)],
-            Who::Untrusted { group, user } => vec![
-                (Subject::Group(group), l.per_ip_per_minute),
-                (Subject::Pair(group, user.to_owned()), l.per_ip_user_per_minute),
-                (Subject::User(user.to_owned()), l.per_user_per_minute),
-            ],
+            Who::Untrusted { group, user } => {
+                let mut subjects = vec![(Subject::Group(group), l.per_ip_per_minute)];
+                subjects.extend(wide_of(group).map(|w| (Subject::Wide(w), wide_budget(l))));
+                subjects.push((Subject::Pair(group, user.to_owned()), l.per_ip_user_per_minute));
+                subjects.push((Subject::User(user.to_owned()), l.per_user_per_minute));
+                subjects
+            }
         };
         subjects.into_iter().map(|(s, n)| Budget { key: s.key(), per_minute: n.get() }).collect()
     }
@@ -174,6 +157,11 @@ impl Throttle {
 
     /// How long `who` is still refused, if it is.
     pub fn blocked(&self, who: Who<'_>) -> Option<Duration> {
+        self.blocked_by(who).map(|b| b.wait)
+    }
+
+    /// Whether `who` is refused for now, for how long and by what (see [`Blocked`]).
+    pub fn blocked_by(&self, who: Who<'_>) -> Option<Blocked> {
         let blocked = self.blocked.lock();
         if blocked.is_empty() {
             return None;
@@ -182,10 +170,20 @@ impl Throttle {
         let subjects = match who {
             Who::Device(nonce) => vec![Subject::Device(nonce)],
             Who::Untrusted { group, user } => {
-                vec![Subject::Group(group), Subject::Pair(group, user.to_owned()), Subject::User(user.to_owned())]
+                let mut subjects = vec![Subject::Group(group), Subject::Pair(group, user.to_owned())];
+                subjects.extend(wide_of(group).map(Subject::Wide));
+                subjects.push(Subject::User(user.to_owned()));
+                subjects
             }
         };
-        subjects.iter().filter_map(|s| blocked.get(s)).filter_map(|until| until.checked_duration_since(now)).max()
+        let waits = subjects.iter().filter_map(|s| Some((s, blocked.get(s)?.checked_duration_since(now)?)));
+        let (mut wait, mut only_user, mut any) = (Duration::ZERO, true, false);
+        for (subject, w) in waits {
+            any = true;
+            wait = wait.max(w);
+            only_user &= matches!(subject, Subject::User(_));
+        }
+        any.then_some(Blocked { wait, only_user })
     }
 
     fn block(&self, subject: Subject, wait: Duration) -> Duration {
@@ -194,8 +192,8 @@ impl Throttle {
     }
 
     /// Takes one password attempt from `who`'s budgets: a device's own, or the address group's,
-    /// then the pair's, then the user's (an address over its limit never spends the user's budget,
-    /// so one address cannot lock the user out). `Err` says how long to wait.
+    /// its wider group's, then the pair's, then the user's (an address over its limit never spends
+    /// the user's budget, so one address cannot lock the user out). `Err` says how long to wait.
     pub fn check(&self, who: Who<'_>) -> Result<(), Duration> {
         let now = self.clock.now();
         match who {
@@ -203,17 +201,25 @@ impl Throttle {
                 self.per_device.check_key(&nonce).map_err(|n| self.block(Subject::Device(nonce), n.wait_time_from(now)))
             }
             Who::Untrusted { group, user } => {
+                self.check_client(group, user)?;
                 let user = user.to_owned();
-                self.per_group
-                    .check_key(&group)
-                    .map_err(|n| self.block(Subject::Group(group), n.wait_time_from(now)))?;
-                let pair = (group, user.clone());
-                self.per_pair
-                    .check_key(&pair)
-                    .map_err(|n| self.block(Subject::Pair(group, user.clone()), n.wait_time_from(now)))?;
                 self.per_user.check_key(&user).map_err(|n| self.block(Subject::User(user), n.wait_time_from(now)))
             }
         }
+    }
+
+    /// Takes one password attempt for `user` from the budgets of the client's own: its address
+    /// `group`'s, its wider group's and the pair's (not the user's). `Err` says how long to wait.
+    pub fn check_client(&self, group: IpAddr, user: &str) -> Result<(), Duration> {
+        let now = self.clock.now();
+        self.per_group.check_key(&group).map_err(|n| self.block(Subject::Group(group), n.wait_time_from(now)))?;
+        if let Some(wide) = wide_of(group) {
+            self.per_wide.check_key(&wide).map_err(|n| self.block(Subject::Wide(wide), n.wait_time_from(now)))?;
+        }
+        let pair = (group, user.to_owned());
+        self.per_pair
+            .check_key(&pair)
+            .map_err(|n| self.block(Subject::Pair(group, user.to_owned()), n.wait_time_from(now)))
     }
 
     /// Takes one refusal from `group`'s budget; `Err` (how long to wait) once it is spent.
@@ -237,11 +243,13 @@ impl Throttle {
         let now = Instant::now();
         self.blocked.lock().retain(|_, until| *until > now);
         self.per_group.retain_recent();
+        self.per_wide.retain_recent();
         self.per_pair.retain_recent();
         self.per_user.retain_recent();
         self.per_device.retain_recent();
         self.refusals.retain_recent();
         self.per_group.shrink_to_fit();
+        self.per_wide.shrink_to_fit();
         self.per_pair.shrink_to_fit();
         self.per_user.shrink_to_fit();
         self.per_device.shrink_to_fit();
@@ -297,10 +305,10 @@ mod tests {
         let v6: IpAddr = "2001:db8::".parse().expect("address");
         let keys: Vec<String> =
             throttle.budgets(Who::Untrusted { group: v6, user: "ad|min" }).into_iter().map(|b| b.key).collect();
-        assert_eq!(keys, ["g|2001:db8::", "p|2001:db8::|ad|min", "u|ad|min"]);
+        assert_eq!(keys, ["g|2001:db8::", "w|2001:db8::", "p|2001:db8::|ad|min", "u|ad|min"]);
         let per_minute: Vec<u32> =
             throttle.budgets(Who::Untrusted { group: v6, user: "x" }).into_iter().map(|b| b.per_minute).collect();
-        assert_eq!(per_minute, [10, 5, 30]);
+        assert_eq!(per_minute, [10, 20, 5, 30]);
         let device = throttle.budgets(Who::Device([0xab; NONCE_LEN]));
         assert_eq!(device[0].key, format!("d|{}", "ab".repeat(NONCE_LEN)));
         for key in keys.iter().chain([&device[0].key]) {
@@ -309,6 +317,46 @@ mod tests {
         for bad in ["", "g|", "g|not-an-ip", "p|10.0.0.1", "d|abc", "x|y", "d|zz", "|"] {
             assert!(Subject::parse(bad).is_none(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_64s_of_one_48_share_a_budget_of_their_48() {
+        let throttle = Throttle::new(limits(10, 5, 1000));
+        let from = |net: u16, user: &'static str| Who::Untrusted {
+            group: IpAddr::from([0x2001, 0xdb8, 1, net, 0, 0, 0, 0]),
+            user,
+        };
+        // Before: each /64 had a budget of its own, so 20 /64s got 200 attempts.
+        for net in 0..20 {
+            assert!(throttle.check(from(net, "admin")).is_ok(), "/64 number {net}");
+        }
+        assert!(throttle.check(from(20, "admin")).is_err(), "a fresh /64 of the same /48");
+        let blocked = throttle.blocked_by(from(21, "bob")).expect("the /48 is blocked");
+        assert!(!blocked.only_user, "not a user block: {blocked:?}");
+        let elsewhere = Who::Untrusted { group: IpAddr::from([0x2001, 0xdb8, 2, 0, 0, 0, 0, 0]), user: "admin" };
+        assert!(throttle.blocked(elsewhere).is_none() && throttle.check(elsewhere).is_ok(), "another /48");
+        // The shared store names the /48 too, and a peer's block of it is honoured here.
+        let keys: Vec<String> = throttle.budgets(from(3, "admin")).into_iter().map(|b| b.key).collect();
+        assert_eq!(keys, ["g|2001:db8:1:3::", "w|2001:db8:1::", "p|2001:db8:1:3::|admin", "u|admin"]);
+        assert_eq!(throttle.budgets(from(3, "admin"))[1].per_minute, 20);
+        let other = Who::Untrusted { group: IpAddr::from([0x2001, 0xdb8, 3, 7, 0, 0, 0, 0]), user: "admin" };
+        throttle.block_key("w|2001:db8:3::", Duration::from_secs(30));
+        assert!(throttle.blocked(other).is_some());
+    }
+
+    #[test]
+    fn a_user_blocked_alone_is_told_apart_from_the_clients_own_blocks() {
+        let throttle = Throttle::new(limits(100, 2, 3));
+        let from = |i: u8| Who::Untrusted { group: IpAddr::from([10, 0, 0, i]), user: "admin" };
+        for i in 0..3 {
+            assert!(throttle.check(from(i)).is_ok());
+        }
+        assert!(throttle.check(from(3)).is_err(), "the user's budget is spent");
+        assert_eq!(throttle.blocked_by(from(9)).map(|b| b.only_user), Some(true));
+        // The pair of an address that guessed too much is its own block.
+        assert!(throttle.check_client(IpAddr::from([10, 0, 0, 1]), "admin").is_ok());
+        assert!(throttle.check_client(IpAddr::from([10, 0, 0, 1]), "admin").is_err());
+        assert_eq!(throttle.blocked_by(from(1)).map(|b| b.only_user), Some(false));
     }
 
     #[test]
