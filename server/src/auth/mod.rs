@@ -6,7 +6,7 @@
 //! - [`users`] and [`password`]: the users file and the password hashes in it;
 //! - [`cache`]: verified credentials, one verification per credential at a time;
 //! - [`throttle`]: budgets of login attempts per address, per user and per device, and of
-//!   refusals per address; [`attempts`]: second-factor codes taken from the same budgets; [`device`]: the device cookies that exempt a proven browser from an
+//!   refusals per address ([`blocked`]: how long and how many it refuses at most); [`attempts`]: second-factor codes taken from the same budgets; [`device`]: the device cookies that exempt a proven browser from an
 //!   attack on its user; [`refusals`]: the refusal log that a flood cannot grow;
 //! - [`ticket`]: the WebSocket tickets and the book of redeemed ones; [`tickets`]: issuing and
 //!   redeeming them;
@@ -28,6 +28,7 @@
 pub mod accounts;
 pub mod attempts;
 pub mod audited;
+pub mod blocked;
 pub mod cache;
 pub mod credentials;
 pub mod device;

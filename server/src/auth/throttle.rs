@@ -24,6 +24,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use parking_lot::Mutex;
 
+use super::blocked::{LONGEST_WAIT, bound};
 use super::credentials::NONCE_LEN;
 use super::shared::Budget;
 
@@ -80,6 +81,7 @@ enum Subject {
     Group(IpAddr),
     Pair(IpAddr, String),
     User(String),
+    /// A device, by a digest of its cookie's nonce ([`Subject::device`]).
     Device([u8; NONCE_LEN]),
     Refusals(IpAddr),
 }
@@ -97,6 +99,17 @@ pub struct Throttle {
 }
 
 impl Subject {
+    /// The subject of the device whose cookie holds `nonce`: by the nonce's SHA-256 (its first
+    /// half), so that the shared store (a budget's key, the blocks stream) never holds a nonce.
+    /// A plain hash suffices: the nonce is 128 random bits, which nobody can search for, and a
+    /// nonce alone proves nothing anyway (the cookie is signed, and the password still checked).
+    fn device(nonce: [u8; NONCE_LEN]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut digest = [0u8; NONCE_LEN];
+        digest.copy_from_slice(&Sha256::digest(nonce)[..NONCE_LEN]);
+        Self::Device(digest)
+    }
+
     /// Its key in the shared store: a letter for the kind, then its parts, `|`-separated (a user
     /// name cannot hold `:`, an address never holds `|`).
     fn key(&self) -> String {
@@ -104,7 +117,7 @@ impl Subject {
             Self::Group(ip) => format!("g|{ip}"),
             Self::Pair(ip, user) => format!("p|{ip}|{user}"),
             Self::User(user) => format!("u|{user}"),
-            Self::Device(nonce) => format!("d|{}", nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            Self::Device(digest) => format!("d|{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()),
             Self::Refusals(ip) => format!("r|{ip}"),
         }
     }
@@ -152,7 +165,7 @@ impl Throttle {
     pub fn budgets(&self, who: Who<'_>) -> Vec<Budget> {
         let l = &self.limits;
         let subjects = match who {
-            Who::Device(nonce) => vec![(Subject::Device(nonce), l.per_device_per_minute)],
+            Who::Device(nonce) => vec![(Subject::device(nonce), l.per_device_per_minute)],
             Who::Untrusted { group, user } => vec![
                 (Subject::Group(group), l.per_ip_per_minute),
                 (Subject::Pair(group, user.to_owned()), l.per_ip_user_per_minute),
@@ -163,11 +176,17 @@ impl Throttle {
     }
 
     /// Refuses the subject of `key` (see [`Throttle::budgets`]) for `wait`, as another instance
-    /// found its budget spent; a key that names no subject is ignored.
+    /// found its budget spent; a key that names no subject is ignored. The wait is capped at
+    /// [`LONGEST_WAIT`] (whoever writes the shared store could ask for centuries), and the map
+    /// at [`super::blocked::MOST_BLOCKED`] subjects.
     pub fn block_key(&self, key: &str, wait: Duration) {
         let Some(subject) = Subject::parse(key) else { return };
-        let until = Instant::now() + wait;
+        let now = Instant::now();
+        let until = now + wait.min(LONGEST_WAIT);
         let mut blocked = self.blocked.lock();
+        if !blocked.contains_key(&subject) {
+            bound(&mut blocked, now);
+        }
         let entry = blocked.entry(subject).or_insert(until);
         *entry = (*entry).max(until);
     }
@@ -180,7 +199,7 @@ impl Throttle {
         }
         let now = Instant::now();
         let subjects = match who {
-            Who::Device(nonce) => vec![Subject::Device(nonce)],
+            Who::Device(nonce) => vec![Subject::device(nonce)],
             Who::Untrusted { group, user } => {
                 vec![Subject::Group(group), Subject::Pair(group, user.to_owned()), Subject::User(user.to_owned())]
             }
@@ -189,7 +208,12 @@ impl Throttle {
     }
 
     fn block(&self, subject: Subject, wait: Duration) -> Duration {
-        self.blocked.lock().insert(subject, Instant::now() + wait);
+        let now = Instant::now();
+        let mut blocked = self.blocked.lock();
+        if !blocked.contains_key(&subject) {
+            bound(&mut blocked, now);
+        }
+        blocked.insert(subject, now + wait);
         wait
     }
 
@@ -200,7 +224,7 @@ impl Throttle {
         let now = self.clock.now();
         match who {
             Who::Device(nonce) => {
-                self.per_device.check_key(&nonce).map_err(|n| self.block(Subject::Device(nonce), n.wait_time_from(now)))
+                self.per_device.check_key(&nonce).map_err(|n| self.block(Subject::device(nonce), n.wait_time_from(now)))
             }
             Who::Untrusted { group, user } => {
                 let user = user.to_owned();
@@ -251,6 +275,7 @@ impl Throttle {
 
 #[cfg(test)]
 mod tests {
+    use super::super::blocked::MOST_BLOCKED;
     use super::*;
 
     fn limits(per_ip: u32, per_pair: u32, per_user: u32) -> LoginLimits {
@@ -302,7 +327,8 @@ mod tests {
             throttle.budgets(Who::Untrusted { group: v6, user: "x" }).into_iter().map(|b| b.per_minute).collect();
         assert_eq!(per_minute, [10, 5, 30]);
         let device = throttle.budgets(Who::Device([0xab; NONCE_LEN]));
-        assert_eq!(device[0].key, format!("d|{}", "ab".repeat(NONCE_LEN)));
+        assert!(device[0].key.starts_with("d|") && device[0].key.len() == 2 + 2 * NONCE_LEN, "{}", device[0].key);
+        assert!(!device[0].key.contains(&"ab".repeat(NONCE_LEN)), "the nonce is hashed: {}", device[0].key);
         for key in keys.iter().chain([&device[0].key]) {
             assert_eq!(Subject::parse(key).map(|s| s.key()).as_deref(), Some(key.as_str()), "{key}");
         }
@@ -322,6 +348,20 @@ mod tests {
         assert!(wait > Duration::from_secs(19), "the longer wait stands: {wait:?}");
         throttle.block_key("nonsense", Duration::from_secs(5));
         assert!(throttle.blocked(Who::Untrusted { group: IpAddr::from([10, 0, 0, 1]), user: "bob" }).is_none());
+    }
+
+    #[test]
+    fn a_peer_cannot_block_for_longer_than_a_budget_can_and_the_map_stays_bounded() {
+        let throttle = Throttle::new(limits(10, 5, 30));
+        let who = Who::Untrusted { group: IpAddr::from([10, 0, 0, 1]), user: "admin" };
+        throttle.block_key("u|admin", Duration::from_secs(100 * 365 * 24 * 3600));
+        let wait = throttle.blocked(who).expect("blocked");
+        assert!(wait <= LONGEST_WAIT && wait > LONGEST_WAIT - Duration::from_secs(5), "capped: {wait:?}");
+        for i in 0..(MOST_BLOCKED as u32 + 1000) {
+            throttle.block_key(&format!("u|flood{i}"), Duration::from_secs(1 + u64::from(i % 30)));
+        }
+        assert!(throttle.blocked.lock().len() <= MOST_BLOCKED, "bounded");
+        assert!(throttle.blocked(who).is_some(), "the longest wait was kept");
     }
 
     #[test]
