@@ -154,6 +154,7 @@ fn san(name: &str, data_dir: &Path) -> Result<SanType, TlsError> {
 
 /// Makes a new key and certificate for `names` (canonical) and puts them and `names.txt` in `dir`,
 /// under the lock of `dir` (see [`super::lock`]).
+#[cfg(test)]
 pub(super) fn generate(data_dir: &Path, dir: &Path, names: &[String]) -> Result<(), TlsError> {
     super::lock::locked(dir, || write_pair(data_dir, dir, names))
 }
