@@ -165,15 +165,17 @@ async fn a_redis_password_is_refused_as_a_flag_and_taken_from_the_environment_or
     std::fs::write(&key, "a shared secret of more than thirty-two bytes\n").unwrap();
     // Nothing listens there: an instance that starts goes on alone.
     let url = "redis://:s3cret-pass@127.0.0.1:1";
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedash"))
         .args(["--listen", "127.0.0.1:0", "--store", "none", "--redis-url", url, "--cluster-key-file"])
         .arg(&key)
         .arg("--data-dir")
         .arg(&dir)
         .env("LIVEDASH_ADMIN_PASSWORD", PASSWORD)
         .env_remove("LIVEDASH_REDIS_URL")
-        .output()
-        .unwrap();
+        .kill_on_drop(true)
+        .output();
+    // One that started would serve until killed: it is, when the time is up.
+    let out = tokio::time::timeout(Duration::from_secs(20), refused).await.expect("refused at start-up").unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "refused as a flag");
     assert!(stderr.contains("--redis-url") && stderr.contains("LIVEDASH_REDIS_URL"), "{stderr}");
