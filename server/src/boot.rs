@@ -52,6 +52,16 @@ pub(crate) fn devices(config: &Config, tls: bool) -> Devices {
     Devices::new(key, https, base)
 }
 
+/// The key the admin password's version is made from when it comes from the environment and
+/// there is no cluster: the data directory's device-cookie key, purpose-separated by HMAC, so that
+/// the version (and the device cookies bound to it) outlives a restart. `None` when that key can
+/// be neither read nor made (the version is then the hash's, new at every start).
+pub(crate) fn version_key(config: &Config) -> Option<[u8; 32]> {
+    let path = config.data_dir.join("device.key");
+    let key = auth::device::load_or_create_key(&path, auth::accounts::random()).ok()?;
+    Some(auth::credentials::mac(&key, &[b"livedash password versions"]))
+}
+
 /// How the WebSocket endpoint behaves, from the configuration.
 pub(crate) fn ws_config(config: &Config, tls: bool) -> WsConfig {
     WsConfig {

@@ -166,11 +166,15 @@ pub fn reload_users(auth: &Auth, path: &Path) -> Result<usize, StartError> {
     Ok(n)
 }
 
-/// The accounts to start with, and the admin password when one was generated. In a cluster the
-/// admin password's version is made from the cluster's secret, so that every instance agrees on
-/// it (see [`Users::single_versioned`]).
+/// The accounts to start with, and the admin password when one was generated. The admin
+/// password's version is made from a key that outlives the process (see
+/// [`Users::single_versioned`]): in a cluster the cluster's secret, so that every instance agrees
+/// on it; else the data directory's key, so that device cookies survive a restart.
 fn initial_users(config: &Config) -> Result<(Users, Option<String>), StartError> {
-    let key = config.cluster.as_ref().map(|c| auth::shared::derive_key(&c.secret.0, "password versions"));
+    let key = match &config.cluster {
+        Some(c) => Some(auth::shared::derive_key(&c.secret.0, "password versions")),
+        None => boot::version_key(config),
+    };
     Ok(match &config.users {
         UsersSource::File(path) => (load_users(path)?, None),
         UsersSource::Admin(Some(password)) => {

@@ -1,6 +1,6 @@
 //! Device cookies, after OWASP's design against account lock-out: a browser that logged in gets a
-//! signed cookie (`livedash_device`: HttpOnly, SameSite=Strict, Secure over TLS) bound to the user
-//! and that user's current password. Presenting a valid one puts the client on a budget of its
+//! signed cookie (`livedash_device`: HttpOnly, Secure over TLS, SameSite=Lax: it is no credential,
+//! and a link from another site must carry it) bound to the user and that user's current password. Presenting a valid one puts the client on a budget of its
 //! own ([`super::throttle::Who::Device`]), so an attack on the user from elsewhere never locks
 //! out the browsers the user already logged in from. The cookie proves nothing by itself: the
 //! password is still checked on every request.
@@ -61,7 +61,7 @@ impl Devices {
         let pass = Ticket { expiry_ms: now + millis(DEVICE_TTL), nonce, version, user: user.to_owned() };
         let secure = if self.secure { "; Secure" } else { "" };
         let cookie = format!(
-            "{COOKIE_NAME}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
+            "{COOKIE_NAME}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
             pass.encode(&self.key),
             self.path,
             DEVICE_TTL.as_secs()
@@ -113,7 +113,7 @@ mod tests {
         let devices = Devices::new([1; 32], true, "/dash");
         let set = devices.issue("admin", [2; 8], 1_000, [3; NONCE_LEN]).expect("a header");
         let set = set.to_str().expect("ascii");
-        assert!(set.contains("; Path=/dash/; Max-Age=2592000; HttpOnly; SameSite=Strict; Secure"), "{set}");
+        assert!(set.contains("; Path=/dash/; Max-Age=2592000; HttpOnly; SameSite=Lax; Secure"), "{set}");
         let pair = set.split(';').next().expect("name=value");
         let headers = with_cookie(&format!("theme=dark; {pair}"));
         assert_eq!(devices.read(&headers, "admin", Some([2; 8]), 2_000), Some([3; NONCE_LEN]));

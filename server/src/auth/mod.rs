@@ -6,8 +6,10 @@
 //! - [`users`] and [`password`]: the users file and the password hashes in it;
 //! - [`cache`]: verified credentials, one verification per credential at a time; [`lanes`]: the
 //!   queue of hash verifications, a lane for clients with a device cookie apart from the others;
-//! - [`throttle`]: budgets of login attempts per address (and IPv6 /48, see [`subject`]), per user and per device, and of
-//!   refusals per address; [`attempts`]: second-factor codes taken from the same budgets; [`device`]: the device cookies that exempt a proven browser from an
+//! - [`throttle`]: budgets of login attempts per address (and IPv6 /48, see [`subject`]), per user
+//!   and per device, and of refusals per address ([`blocked`]: how long and how many it refuses at
+//!   most); [`attempts`]: second-factor codes taken from the same budgets; [`device`]: the device
+//!   cookies that exempt a proven browser from an
 //!   attack on its user; [`refusals`]: the refusal log that a flood cannot grow;
 //! - [`ticket`]: the WebSocket tickets and the book of redeemed ones; [`tickets`]: issuing and
 //!   redeeming them;
@@ -29,6 +31,7 @@
 pub mod accounts;
 pub mod attempts;
 pub mod audited;
+pub mod blocked;
 pub mod cache;
 pub mod credentials;
 pub mod device;
@@ -44,6 +47,8 @@ pub mod session;
 pub mod shared;
 pub mod subject;
 pub mod throttle;
+#[cfg(test)]
+mod throttle_tests;
 pub mod ticket;
 pub mod tickets;
 pub mod token;

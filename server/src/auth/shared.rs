@@ -12,6 +12,10 @@ use futures_util::future::BoxFuture;
 
 use super::credentials::NONCE_LEN;
 
+/// How much longer than its lifetime a redeemed nonce is remembered: room for the clocks
+/// (Redis's own stepping back, an instance's lagging) to disagree without reopening a replay.
+pub const SKEW_MARGIN: Duration = Duration::from_secs(60);
+
 /// The shared store could not be asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unavailable;
@@ -34,9 +38,18 @@ pub trait SharedAuth: Send + Sync {
     /// Whether the store is reachable now (tickets issued while it is not are local ones).
     fn reachable(&self) -> bool;
 
-    /// Redeems the ticket `nonce`, valid for `ttl` more: true the first time across every
-    /// instance, false ever after.
-    fn redeem(&self, nonce: [u8; NONCE_LEN], ttl: Duration) -> BoxFuture<'_, Result<bool, Unavailable>>;
+    /// Redeems the single-use `nonce` of a ticket (or pending login) that lives `lifetime` and
+    /// expires at `expiry_ms` (wall clock of its issuer): true the first time across every
+    /// instance, false ever after, and false once it has expired by the store's own clock (not
+    /// the redeeming instance's, which may lag or step) or was issued before the store's book
+    /// began (the store lost what was redeemed before). The nonce is kept for its lifetime and
+    /// [`SKEW_MARGIN`] more.
+    fn redeem(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        expiry_ms: u64,
+        lifetime: Duration,
+    ) -> BoxFuture<'_, Result<bool, Unavailable>>;
 
     /// Takes one attempt from each budget in order, stopping at the first that is spent (which
     /// is then told to every instance, see [`super::Auth::block_from_peer`]).

@@ -30,13 +30,24 @@ pub(super) enum Subject {
     Pair(IpAddr, String),
     /// A user, from every address without a device cookie.
     User(String),
-    /// A device cookie (its nonce).
+    /// A device, by a digest of its cookie's nonce ([`Subject::device`]).
     Device([u8; NONCE_LEN]),
     /// An address group's refusals without a credential to check.
     Refusals(IpAddr),
 }
 
 impl Subject {
+    /// The subject of the device whose cookie holds `nonce`: by the nonce's SHA-256 (its first
+    /// half), so that the shared store (a budget's key, the blocks stream) never holds a nonce.
+    /// A plain hash suffices: the nonce is 128 random bits, which nobody can search for, and a
+    /// nonce alone proves nothing anyway (the cookie is signed, and the password still checked).
+    pub(super) fn device(nonce: [u8; NONCE_LEN]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut digest = [0u8; NONCE_LEN];
+        digest.copy_from_slice(&Sha256::digest(nonce)[..NONCE_LEN]);
+        Self::Device(digest)
+    }
+
     /// Its key in the shared store: a letter for the kind, then its parts, `|`-separated (a user
     /// name cannot hold `:`, an address never holds `|`).
     pub(super) fn key(&self) -> String {
@@ -45,7 +56,7 @@ impl Subject {
             Self::Wide(ip) => format!("w|{ip}"),
             Self::Pair(ip, user) => format!("p|{ip}|{user}"),
             Self::User(user) => format!("u|{user}"),
-            Self::Device(nonce) => format!("d|{}", nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            Self::Device(digest) => format!("d|{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()),
             Self::Refusals(ip) => format!("r|{ip}"),
         }
     }

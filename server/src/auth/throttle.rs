@@ -31,6 +31,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use parking_lot::Mutex;
 
+use super::blocked::{LONGEST_WAIT, bound};
 use super::credentials::NONCE_LEN;
 use super::shared::Budget;
 use super::subject::{Subject, wide_of};
@@ -52,7 +53,7 @@ pub struct LoginLimits {
     pub refusals_per_ip_per_minute: NonZeroU32,
 }
 
-fn per_minute(n: u32) -> NonZeroU32 {
+pub(super) fn per_minute(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
@@ -133,7 +134,7 @@ impl Throttle {
     pub fn budgets(&self, who: Who<'_>) -> Vec<Budget> {
         let l = &self.limits;
         let subjects = match who {
-            Who::Device(nonce) => vec![(Subject::Device(nonce), l.per_device_per_minute)],
+            Who::Device(nonce) => vec![(Subject::device(nonce), l.per_device_per_minute)],
             Who::Untrusted { group, user } => {
                 let mut subjects = vec![(Subject::Group(group), l.per_ip_per_minute)];
                 subjects.extend(wide_of(group).map(|w| (Subject::Wide(w), wide_budget(l))));
@@ -146,11 +147,17 @@ impl Throttle {
     }
 
     /// Refuses the subject of `key` (see [`Throttle::budgets`]) for `wait`, as another instance
-    /// found its budget spent; a key that names no subject is ignored.
+    /// found its budget spent; a key that names no subject is ignored. The wait is capped at
+    /// [`LONGEST_WAIT`] (whoever writes the shared store could ask for centuries), and the map
+    /// at [`super::blocked::MOST_BLOCKED`] subjects.
     pub fn block_key(&self, key: &str, wait: Duration) {
         let Some(subject) = Subject::parse(key) else { return };
-        let until = Instant::now() + wait;
+        let now = Instant::now();
+        let until = now + wait.min(LONGEST_WAIT);
         let mut blocked = self.blocked.lock();
+        if !blocked.contains_key(&subject) {
+            bound(&mut blocked, now);
+        }
         let entry = blocked.entry(subject).or_insert(until);
         *entry = (*entry).max(until);
     }
@@ -168,7 +175,7 @@ impl Throttle {
         }
         let now = Instant::now();
         let subjects = match who {
-            Who::Device(nonce) => vec![Subject::Device(nonce)],
+            Who::Device(nonce) => vec![Subject::device(nonce)],
             Who::Untrusted { group, user } => {
                 let mut subjects = vec![Subject::Group(group), Subject::Pair(group, user.to_owned())];
                 subjects.extend(wide_of(group).map(Subject::Wide));
@@ -187,7 +194,12 @@ impl Throttle {
     }
 
     fn block(&self, subject: Subject, wait: Duration) -> Duration {
-        self.blocked.lock().insert(subject, Instant::now() + wait);
+        let now = Instant::now();
+        let mut blocked = self.blocked.lock();
+        if !blocked.contains_key(&subject) {
+            bound(&mut blocked, now);
+        }
+        blocked.insert(subject, now + wait);
         wait
     }
 
@@ -198,7 +210,7 @@ impl Throttle {
         let now = self.clock.now();
         match who {
             Who::Device(nonce) => {
-                self.per_device.check_key(&nonce).map_err(|n| self.block(Subject::Device(nonce), n.wait_time_from(now)))
+                self.per_device.check_key(&nonce).map_err(|n| self.block(Subject::device(nonce), n.wait_time_from(now)))
             }
             Who::Untrusted { group, user } => {
                 self.check_client(group, user)?;
@@ -238,6 +250,12 @@ impl Throttle {
         self.blocked.lock().get(&Subject::Refusals(group)).and_then(|u| u.checked_duration_since(Instant::now()))
     }
 
+    /// How many subjects are refused for now (or were, and are not forgotten yet).
+    #[cfg(test)]
+    pub(super) fn blocked_len(&self) -> usize {
+        self.blocked.lock().len()
+    }
+
     /// Forgets subjects that have been quiet.
     pub fn forget_idle(&self) {
         let now = Instant::now();
@@ -254,133 +272,5 @@ impl Throttle {
         self.per_user.shrink_to_fit();
         self.per_device.shrink_to_fit();
         self.refusals.shrink_to_fit();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limits(per_ip: u32, per_pair: u32, per_user: u32) -> LoginLimits {
-        LoginLimits {
-            per_ip_per_minute: per_minute(per_ip),
-            per_ip_user_per_minute: per_minute(per_pair),
-            per_user_per_minute: per_minute(per_user),
-            per_device_per_minute: per_minute(2),
-            refusals_per_ip_per_minute: per_minute(3),
-        }
-    }
-
-    #[test]
-    fn an_attack_on_a_user_does_not_reach_a_device_that_proved_itself() {
-        let throttle = Throttle::new(limits(100, 100, 3));
-        let attacker = |i: u8| Who::Untrusted { group: IpAddr::from([10, 0, 0, i]), user: "admin" };
-        for i in 0..3 {
-            assert!(throttle.check(attacker(i)).is_ok());
-        }
-        assert!(throttle.check(attacker(9)).is_err(), "the user's budget is spent");
-        assert!(throttle.blocked(attacker(10)).is_some(), "every untrusted client of that user waits");
-        let device = Who::Device([7; NONCE_LEN]);
-        assert_eq!(throttle.blocked(device), None, "the device is not");
-        assert!(throttle.check(device).is_ok() && throttle.check(device).is_ok());
-        assert!(throttle.check(device).is_err(), "it has a budget of its own");
-        assert!(throttle.blocked(Who::Device([8; NONCE_LEN])).is_none(), "per device");
-    }
-
-    #[test]
-    fn one_address_spends_its_pair_budget_before_the_users() {
-        let throttle = Throttle::new(limits(100, 2, 30));
-        let from = |i: u8| Who::Untrusted { group: IpAddr::from([10, 0, 0, i]), user: "admin" };
-        assert!(throttle.check(from(1)).is_ok() && throttle.check(from(1)).is_ok());
-        assert!(throttle.check(from(1)).is_err());
-        assert!(throttle.blocked(from(1)).is_some());
-        assert!(throttle.blocked(from(2)).is_none(), "another address is not blocked");
-        let other_user = Who::Untrusted { group: IpAddr::from([10, 0, 0, 1]), user: "bob" };
-        assert!(throttle.blocked(other_user).is_none(), "nor the address for another user");
-    }
-
-    #[test]
-    fn budget_keys_name_their_subjects_and_read_back() {
-        let throttle = Throttle::new(limits(10, 5, 30));
-        let v6: IpAddr = "2001:db8::".parse().expect("address");
-        let keys: Vec<String> =
-            throttle.budgets(Who::Untrusted { group: v6, user: "ad|min" }).into_iter().map(|b| b.key).collect();
-        assert_eq!(keys, ["g|2001:db8::", "w|2001:db8::", "p|2001:db8::|ad|min", "u|ad|min"]);
-        let per_minute: Vec<u32> =
-            throttle.budgets(Who::Untrusted { group: v6, user: "x" }).into_iter().map(|b| b.per_minute).collect();
-        assert_eq!(per_minute, [10, 20, 5, 30]);
-        let device = throttle.budgets(Who::Device([0xab; NONCE_LEN]));
-        assert_eq!(device[0].key, format!("d|{}", "ab".repeat(NONCE_LEN)));
-        for key in keys.iter().chain([&device[0].key]) {
-            assert_eq!(Subject::parse(key).map(|s| s.key()).as_deref(), Some(key.as_str()), "{key}");
-        }
-        for bad in ["", "g|", "g|not-an-ip", "p|10.0.0.1", "d|abc", "x|y", "d|zz", "|"] {
-            assert!(Subject::parse(bad).is_none(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn the_64s_of_one_48_share_a_budget_of_their_48() {
-        let throttle = Throttle::new(limits(10, 5, 1000));
-        let from = |net: u16, user: &'static str| Who::Untrusted {
-            group: IpAddr::from([0x2001, 0xdb8, 1, net, 0, 0, 0, 0]),
-            user,
-        };
-        // Before: each /64 had a budget of its own, so 20 /64s got 200 attempts.
-        for net in 0..20 {
-            assert!(throttle.check(from(net, "admin")).is_ok(), "/64 number {net}");
-        }
-        assert!(throttle.check(from(20, "admin")).is_err(), "a fresh /64 of the same /48");
-        let blocked = throttle.blocked_by(from(21, "bob")).expect("the /48 is blocked");
-        assert!(!blocked.only_user, "not a user block: {blocked:?}");
-        let elsewhere = Who::Untrusted { group: IpAddr::from([0x2001, 0xdb8, 2, 0, 0, 0, 0, 0]), user: "admin" };
-        assert!(throttle.blocked(elsewhere).is_none() && throttle.check(elsewhere).is_ok(), "another /48");
-        // The shared store names the /48 too, and a peer's block of it is honoured here.
-        let keys: Vec<String> = throttle.budgets(from(3, "admin")).into_iter().map(|b| b.key).collect();
-        assert_eq!(keys, ["g|2001:db8:1:3::", "w|2001:db8:1::", "p|2001:db8:1:3::|admin", "u|admin"]);
-        assert_eq!(throttle.budgets(from(3, "admin"))[1].per_minute, 20);
-        let other = Who::Untrusted { group: IpAddr::from([0x2001, 0xdb8, 3, 7, 0, 0, 0, 0]), user: "admin" };
-        throttle.block_key("w|2001:db8:3::", Duration::from_secs(30));
-        assert!(throttle.blocked(other).is_some());
-    }
-
-    #[test]
-    fn a_user_blocked_alone_is_told_apart_from_the_clients_own_blocks() {
-        let throttle = Throttle::new(limits(100, 2, 3));
-        let from = |i: u8| Who::Untrusted { group: IpAddr::from([10, 0, 0, i]), user: "admin" };
-        for i in 0..3 {
-            assert!(throttle.check(from(i)).is_ok());
-        }
-        assert!(throttle.check(from(3)).is_err(), "the user's budget is spent");
-        assert_eq!(throttle.blocked_by(from(9)).map(|b| b.only_user), Some(true));
-        // The pair of an address that guessed too much is its own block.
-        assert!(throttle.check_client(IpAddr::from([10, 0, 0, 1]), "admin").is_ok());
-        assert!(throttle.check_client(IpAddr::from([10, 0, 0, 1]), "admin").is_err());
-        assert_eq!(throttle.blocked_by(from(1)).map(|b| b.only_user), Some(false));
-    }
-
-    #[test]
-    fn a_subject_blocked_by_a_peer_is_refused_here() {
-        let throttle = Throttle::new(limits(10, 5, 30));
-        let who = Who::Untrusted { group: IpAddr::from([10, 0, 0, 1]), user: "admin" };
-        assert!(throttle.blocked(who).is_none());
-        throttle.block_key("u|admin", Duration::from_secs(20));
-        throttle.block_key("u|admin", Duration::from_secs(5));
-        let wait = throttle.blocked(who).expect("blocked");
-        assert!(wait > Duration::from_secs(19), "the longer wait stands: {wait:?}");
-        throttle.block_key("nonsense", Duration::from_secs(5));
-        assert!(throttle.blocked(Who::Untrusted { group: IpAddr::from([10, 0, 0, 1]), user: "bob" }).is_none());
-    }
-
-    #[test]
-    fn refusals_without_credentials_run_out_per_address() {
-        let throttle = Throttle::new(limits(10, 5, 30));
-        let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
-        for _ in 0..3 {
-            assert!(throttle.refuse(a).is_ok());
-        }
-        assert!(throttle.refuse(a).is_err());
-        assert!(throttle.refuse(a).is_err(), "still blocked");
-        assert!(throttle.refuse(b).is_ok());
     }
 }

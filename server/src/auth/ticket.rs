@@ -1,7 +1,7 @@
 //! Single-use WebSocket tickets: `base64url(expiry ‖ nonce ‖ version ‖ user) . base64url(HMAC)`
 //! (see [`super::credentials::Ticket`]), bound to its user and that user's password (a password
 //! change or removal voids it), valid for [`TICKET_TTL`], redeemable once. The book remembers
-//! redeemed nonces until their tickets expire; in a cluster, tickets signed with the shared key
+//! redeemed nonces for the lifetime and a margin by the monotonic clock; in a cluster, tickets signed with the shared key
 //! are redeemed in the shared book ([`super::shared`]) and noted here too.
 //!
 //! A ticket issued to a page of a session carries that session's handle (after its user's name
@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -57,7 +57,12 @@ pub(super) fn subject(text: &str) -> (&str, Option<Handle>) {
 /// How often the book forgets expired tickets: at most once a second, so that redeeming stays
 /// constant time in a burst (10,000 sockets opening at once swept 10,000 growing maps, about 50
 /// million entries, under the book's lock).
-const SWEEP_EVERY_MS: u64 = 1000;
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// How long the book remembers a redeemed nonce, by the monotonic clock: the ticket's lifetime and
+/// the margin, whatever the wall clock does meanwhile (a clock that steps ahead, then back, would
+/// otherwise have the book forget a nonce whose ticket then looks valid again).
+const REMEMBER: Duration = Duration::from_secs(TICKET_TTL.as_secs() + super::shared::SKEW_MARGIN.as_secs());
 
 /// The redeemed tickets.
 #[derive(Default)]
@@ -65,11 +70,11 @@ pub struct TicketBook {
     redeemed: Mutex<Redeemed>,
 }
 
-/// Redeemed nonces and their tickets' expiry, and when expired ones are next forgotten.
+/// Redeemed nonces and when (monotonic) each is forgotten, and when forgotten ones are next swept.
 #[derive(Default)]
 struct Redeemed {
-    nonces: HashMap<[u8; NONCE_LEN], u64>,
-    next_sweep: u64,
+    nonces: HashMap<[u8; NONCE_LEN], Instant>,
+    next_sweep: Option<Instant>,
 }
 
 impl TicketBook {
@@ -84,16 +89,27 @@ impl TicketBook {
         Ticket::decode(key, ticket).filter(|t| now < t.expiry_ms && current(subject(&t.user).0) == Some(t.version))
     }
 
-    /// Redeems `ticket` in this book: true the first time.
-    pub fn take(&self, ticket: &Ticket, now: u64) -> bool {
+    /// Redeems `ticket` in this book: true the first time (within [`REMEMBER`] of it, by the
+    /// monotonic clock: long after the ticket expired by any clock that has not stepped back).
+    pub fn take(&self, ticket: &Ticket) -> bool {
+        self.take_at(ticket, Instant::now())
+    }
+
+    fn take_at(&self, ticket: &Ticket, now: Instant) -> bool {
         let mut redeemed = self.redeemed.lock();
-        // Forget tickets that expired: they fail the expiry check anyway. This bounds the map
-        // to the tickets issued within one TTL and a second.
-        if now >= redeemed.next_sweep {
-            redeemed.nonces.retain(|_, exp| *exp > now);
-            redeemed.next_sweep = now + SWEEP_EVERY_MS;
+        // Forget what was redeemed long enough ago. This bounds the map to the tickets redeemed
+        // within REMEMBER and a second.
+        if redeemed.next_sweep.is_none_or(|at| now >= at) {
+            redeemed.nonces.retain(|_, forget| *forget > now);
+            redeemed.next_sweep = Some(now + SWEEP_EVERY);
         }
-        redeemed.nonces.insert(ticket.nonce, ticket.expiry_ms).is_none()
+        match redeemed.nonces.entry(ticket.nonce) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(now + REMEMBER);
+                true
+            }
+        }
     }
 
     /// The state of `ticket`, signed with one of `keys`, as far as `user` may know it (a ticket
@@ -126,20 +142,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_book_forgets_expired_tickets_at_most_once_a_second_and_redeems_each_once() {
+    fn the_book_remembers_a_nonce_by_the_monotonic_clock_and_sweeps_at_most_once_a_second() {
         let book = TicketBook::default();
-        let ticket = |nonce: u8, expiry_ms| Ticket {
-            expiry_ms,
+        let ticket = |nonce: u8| Ticket {
+            expiry_ms: 1_500,
             nonce: [nonce; NONCE_LEN],
             version: [0; VERSION_LEN],
             user: "admin".to_owned(),
         };
-        assert!(book.take(&ticket(1, 1_500), 1_000));
-        assert!(!book.take(&ticket(1, 1_500), 1_200), "once only");
-        assert!(book.take(&ticket(2, 9_000), 1_600));
-        assert_eq!(book.redeemed.lock().nonces.len(), 2, "no sweep within a second of the last");
-        assert!(book.take(&ticket(3, 9_000), 2_000));
-        assert_eq!(book.redeemed.lock().nonces.len(), 2, "the expired one is forgotten a second later");
-        assert!(!book.take(&ticket(2, 9_000), 2_100), "an unexpired one is kept");
+        let t0 = Instant::now();
+        assert!(book.take_at(&ticket(1), t0));
+        assert!(!book.take_at(&ticket(1), t0 + Duration::from_millis(200)), "once only");
+        assert!(book.take_at(&ticket(2), t0 + REMEMBER - Duration::from_millis(100)));
+        assert!(!book.take_at(&ticket(1), t0 + REMEMBER - Duration::from_millis(50)), "kept for REMEMBER");
+        assert!(book.take_at(&ticket(3), t0 + REMEMBER + Duration::from_millis(500)));
+        assert_eq!(book.redeemed.lock().nonces.len(), 3, "no sweep within a second of the last");
+        assert!(book.take_at(&ticket(4), t0 + REMEMBER + Duration::from_millis(1000)));
+        assert_eq!(book.redeemed.lock().nonces.len(), 3, "the first is forgotten after REMEMBER");
+        assert!(!book.take_at(&ticket(2), t0 + REMEMBER + Duration::from_millis(1100)), "the second is kept");
     }
 }

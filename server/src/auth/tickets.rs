@@ -50,14 +50,13 @@ impl Auth {
         let users = self.users();
         let current = |u: &str| users.version_of(u).map(short);
         let redeemed = if let Some(t) = TicketBook::check(&self.key, ticket, now, current) {
-            self.tickets.take(&t, now).then_some(t.user)
+            self.tickets.take(&t).then_some(t.user)
         } else if let Some((book, key)) = &self.shared
             && let Some(t) = TicketBook::check(key, ticket, now, current)
         {
-            let ttl = std::time::Duration::from_millis(t.expiry_ms.saturating_sub(now));
-            match book.redeem(t.nonce, ttl).await {
+            match book.redeem(t.nonce, t.expiry_ms, super::ticket::TICKET_TTL).await {
                 Ok(true) => {
-                    self.tickets.take(&t, now);
+                    self.tickets.take(&t);
                     Some(t.user)
                 }
                 Ok(false) => None,

@@ -1,5 +1,6 @@
 //! The shared book of authentication ([`SharedAuth`]) on Redis: a ticket is redeemed once across
-//! every instance (`SET NX` of its nonce until it expires), and password attempts are taken from
+//! every instance ([`super::scripts::REDEEM`]: its expiry judged by Redis's clock, its nonce kept
+//! a minute past it, and nothing issued before Redis's book began), and password attempts are taken from
 //! login budgets kept in Redis (one script: [`super::scripts::SPEND`]; a right password gives its
 //! attempt back, [`super::scripts::REFUND`]). Both answer
 //! [`Unavailable`] when Redis does not, and the caller falls back on what it has.
@@ -13,8 +14,9 @@ use futures_util::future::BoxFuture;
 use redis::aio::ConnectionManager;
 
 use super::keys::Keys;
-use super::scripts::{REFUND, SPEND};
-use crate::auth::shared::{Budget, SharedAuth, Spent, Unavailable};
+use super::scripts::{REDEEM, REFUND, SPEND};
+use crate::auth::shared::{Budget, SKEW_MARGIN, SharedAuth, Spent, Unavailable};
+use crate::clock::millis;
 
 /// The book, on the cluster's connection.
 pub struct Book {
@@ -29,24 +31,22 @@ impl SharedAuth for Book {
         self.reachable.load(Ordering::Relaxed)
     }
 
-    fn redeem(&self, nonce: [u8; 16], ttl: Duration) -> BoxFuture<'_, Result<bool, Unavailable>> {
-        let key = self.keys.ticket(&nonce);
+    fn redeem(&self, nonce: [u8; 16], expiry_ms: u64, lifetime: Duration) -> BoxFuture<'_, Result<bool, Unavailable>> {
         let mut conn = self.conn.clone();
         async move {
-            let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-            let set: Option<String> = redis::cmd("SET")
-                .arg(&key)
-                .arg(1)
-                .arg("NX")
-                .arg("PX")
-                .arg(ttl_ms)
-                .query_async(&mut conn)
+            let fresh: i64 = REDEEM
+                .key(self.keys.ticket(&nonce))
+                .key(self.keys.tickets_since())
+                .arg(expiry_ms)
+                .arg(millis(lifetime))
+                .arg(millis(SKEW_MARGIN))
+                .invoke_async(&mut conn)
                 .await
                 .map_err(|e| {
                     tracing::debug!(error = %e, "the shared ticket book did not answer");
                     Unavailable
                 })?;
-            Ok(set.is_some())
+            Ok(fresh == 1)
         }
         .boxed()
     }

@@ -8,7 +8,8 @@
 //! | `P:samples` | stream | every stamped sample and failure of every source, and the lease holders' alert state changes, trimmed by age |
 //! | `P:lease:SOURCE` | string | `instance|token` of the instance fetching SOURCE, with a TTL |
 //! | `P:fence:SOURCE` | string | the last lease token handed out for SOURCE |
-//! | `P:ticket:NONCE` | string | a redeemed WebSocket ticket, until it expires |
+//! | `P:ticket:NONCE` | string | a redeemed WebSocket ticket (or pending login), until a minute after it expires by Redis's clock |
+//! | `P:tickets-since` | string | when (ms, Redis's clock) the book of redeemed tickets began: none issued before is taken |
 //! | `P:budget:HASH` | string | a login budget's theoretical arrival time (GCRA), until it refills |
 //! | `P:blocks` | stream | login budgets found spent, for every instance to refuse too |
 //! | `P:session:HANDLE` | hash | a live session (the SHA-256 of its cookie, never the cookie), until its lifetime ends |
@@ -106,6 +107,11 @@ impl Keys {
     /// A redeemed ticket's nonce.
     pub fn ticket(&self, nonce: &[u8]) -> String {
         self.key(&format!("ticket:{}", hex(nonce)))
+    }
+
+    /// When the book of redeemed tickets began.
+    pub fn tickets_since(&self) -> String {
+        self.key("tickets-since")
     }
 
     /// A notification's delivery claim (`key`: `"<id>/<channel>"`).

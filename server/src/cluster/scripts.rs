@@ -62,6 +62,48 @@ return text
     )
 });
 
+/// Redeems a single-use nonce (a WebSocket ticket's, a pending login's) once across the
+/// instances, judged by Redis's clock alone: refused once expired by `TIME` (an instance whose
+/// clock lags would still take it for valid), and refused when it was issued before the book of
+/// redeemed nonces began (Redis lost its data, and with it what was redeemed: the book begins
+/// again, now). The nonce is kept until its expiry and the margin by Redis's clock, whatever the
+/// redeeming instance's clock says. KEYS: the nonce's key, the book's beginning. ARGV: the
+/// expiry (ms, the issuer's clock), the lifetime (ms), the margin (ms). Returns 1 the first time,
+/// 0 ever after, -1 expired, -2 issued before the book began.
+pub static REDEEM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expiry = tonumber(ARGV[1])
+if now >= expiry then return -1 end
+local since = tonumber(redis.call('GET', KEYS[2]) or '')
+if not since then
+  since = now
+  redis.call('SET', KEYS[2], string.format('%.0f', now))
+end
+if expiry - tonumber(ARGV[2]) < since then return -2 end
+local keep = string.format('%.0f', expiry - now + tonumber(ARGV[3]))
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', keep) then return 1 end
+return 0
+",
+    )
+});
+
+/// Marks the beginning of the book of redeemed nonces (see [`REDEEM`]) when there is none: at
+/// an instance's joining, before it signs tickets with the shared key. KEYS: the book's
+/// beginning. Returns 1 when it began now.
+pub static BEGIN_BOOK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local t = redis.call('TIME')
+redis.call('SET', KEYS[1], string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+return 1
+",
+    )
+});
+
 /// Takes one attempt from each budget in order (GCRA: a theoretical arrival time per budget),
 /// stopping at the first that is spent, which is also appended to the blocks stream. KEYS: the
 /// budgets, then the blocks stream. ARGV: each budget's attempts per minute, then each one's

@@ -357,7 +357,8 @@ pub struct ServeArgs {
     /// Share the sources with other livedash instances through this Redis
     /// (`redis://[:password@]host[:port][/db]`, or `rediss://` for TLS): one fetch per source for
     /// all of them, the same `seq` everywhere, shared tickets and login budgets. Needs
-    /// --cluster-key-file.
+    /// --cluster-key-file. A URL with a password is refused as a flag (the process list shows
+    /// flags to every local user): give it in LIVEDASH_REDIS_URL or the config file's redis_url.
     #[arg(long, env = "LIVEDASH_REDIS_URL", value_parser = parse::parse_redis_url)]
     pub redis_url: Option<parse::RedisUrl>,
 

@@ -57,11 +57,30 @@ fn read_secret(path: &Path, what: &str) -> Result<Secret, ConfigError> {
     Ok(Secret(secret))
 }
 
+/// Whether `url`, as the flags' parser gave it, came from `LIVEDASH_REDIS_URL` (the parser takes
+/// the environment when no flag is given, and a flag over it).
+fn from_environment(url: &RedisUrl) -> bool {
+    std::env::var(REDIS_URL_ENV).ok().and_then(|e| parse_redis_url(&e).ok()).is_some_and(|e| e.0 == url.0)
+}
+
+/// The environment variable the Redis URL (and its password) may come from.
+pub const REDIS_URL_ENV: &str = "LIVEDASH_REDIS_URL";
+
 /// The cluster's settings from flags (over) the file; `None` without `redis_url`. A cluster needs
 /// accounts that are the same on every instance: a users file or the admin password variable
 /// (`admin_password`: whether it is set).
 pub fn settings(args: &ServeArgs, file: &File, admin_password: bool) -> Result<Option<ClusterSettings>, ConfigError> {
     let v = &file.values;
+    if let Some(url) = &args.redis_url
+        && url.has_password()
+        && !from_environment(url)
+    {
+        return Err(ConfigError::Cluster(format!(
+            "--redis-url {} holds a password, which every local user can read in the process list: give the \
+             URL in the environment (LIVEDASH_REDIS_URL) or as redis_url in the config file instead",
+            url.redacted()
+        )));
+    }
     let url = file.pick(args.redis_url.clone(), "redis_url", v.redis_url.as_ref(), parse_redis_url)?;
     let key_file = file.pick(args.cluster_key_file.clone(), "cluster_key_file", v.cluster_key_file.as_ref(), |s| {
         Ok(PathBuf::from(s))

@@ -176,6 +176,14 @@ impl std::fmt::Debug for RedisUrl {
 }
 
 impl RedisUrl {
+    /// Whether the URL holds a password (`user:password@` or `:password@`).
+    pub fn has_password(&self) -> bool {
+        match (self.0.split_once("://"), self.0.rfind('@')) {
+            (Some((scheme, _)), Some(at)) => self.0.get(scheme.len() + 3..at).is_some_and(|u| u.contains(':')),
+            _ => false,
+        }
+    }
+
     /// The URL with its user information (`:password@`) left out, for logs and pages.
     pub fn redacted(&self) -> String {
         match (self.0.split_once("://"), self.0.rfind('@')) {

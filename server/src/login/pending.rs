@@ -92,10 +92,7 @@ impl Pending {
             return None;
         }
         let fresh = match &self.shared {
-            Some(book) => {
-                let ttl = Duration::from_millis(login.expiry_ms - now);
-                book.redeem(login.nonce, ttl).await.unwrap_or(false)
-            }
+            Some(book) => book.redeem(login.nonce, login.expiry_ms, PENDING_TTL).await.unwrap_or(false),
             None => {
                 let mut spent = self.spent.lock();
                 spent.retain(|_, expiry| *expiry > now);
@@ -167,7 +164,7 @@ mod tests {
         fn reachable(&self) -> bool {
             true
         }
-        fn redeem(&self, nonce: [u8; NONCE], _: Duration) -> BoxFuture<'_, Result<bool, Unavailable>> {
+        fn redeem(&self, nonce: [u8; NONCE], _: u64, _: Duration) -> BoxFuture<'_, Result<bool, Unavailable>> {
             Box::pin(async move { Ok(self.0.lock().insert(nonce)) })
         }
         fn spend(&self, _: Vec<Budget>) -> BoxFuture<'_, Result<Option<Spent>, Unavailable>> {

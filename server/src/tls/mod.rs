@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod fingerprint;
+mod lock;
 pub mod pem;
 pub mod renewal;
 pub mod self_signed;

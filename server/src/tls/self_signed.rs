@@ -2,8 +2,9 @@
 //! the names asked for besides `localhost`, `127.0.0.1` and `::1`, reused across restarts so that
 //! its fingerprint stays the one people checked, and replaced when it no longer covers every name,
 //! its files are broken, or it expires within [`RENEW_BEFORE`] (at start-up, and while serving by
-//! [`renew_if_expiring`]). Files are written whole (temporary file, then rename); the key is 0600,
-//! and a key file others can read is reported.
+//! [`renew_if_expiring`]). Files are written whole (temporary file, then rename), and read,
+//! written and renamed under one lock ([`super::lock`]); the key is 0600, and a key file others
+//! can read is reported.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -35,6 +36,12 @@ pub(super) const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 pub fn self_signed(data_dir: &Path, names: &[String]) -> Result<Tls, TlsError> {
     let wanted = wanted_names(data_dir, names)?;
     let dir = tls_dir(data_dir);
+    super::lock::locked(&dir, || reuse_or_make(data_dir, &dir, &wanted))
+}
+
+/// [`self_signed`] under the lock of `dir`.
+fn reuse_or_make(data_dir: &Path, dir: &Path, wanted: &[String]) -> Result<Tls, TlsError> {
+    let dir = dir.to_path_buf();
     let cert_path = self_signed_cert_path(data_dir);
     let key_path = dir.join("key.pem");
     let names_path = dir.join("names.txt");
@@ -65,7 +72,7 @@ pub fn self_signed(data_dir: &Path, names: &[String]) -> Result<Tls, TlsError> {
         }
     }
 
-    generate(data_dir, &dir, &wanted)?;
+    write_pair(data_dir, &dir, wanted)?;
     let tls = load(&cert_path, DATA_DIR_FLAG, &key_path, DATA_DIR_FLAG)?;
     tracing::info!(
         path = %cert_path.display(),
@@ -145,8 +152,15 @@ fn san(name: &str, data_dir: &Path) -> Result<SanType, TlsError> {
         .map_err(|_| TlsError::InvalidName { name: name.to_owned(), data_dir: data_dir.to_path_buf() })
 }
 
-/// Makes a new key and certificate for `names` (canonical) and puts them and `names.txt` in `dir`.
+/// Makes a new key and certificate for `names` (canonical) and puts them and `names.txt` in `dir`,
+/// under the lock of `dir` (see [`super::lock`]).
+#[cfg(test)]
 pub(super) fn generate(data_dir: &Path, dir: &Path, names: &[String]) -> Result<(), TlsError> {
+    super::lock::locked(dir, || write_pair(data_dir, dir, names))
+}
+
+/// [`generate`] for a caller that holds the lock.
+pub(super) fn write_pair(data_dir: &Path, dir: &Path, names: &[String]) -> Result<(), TlsError> {
     let rcgen_error = |error| TlsError::Generate { data_dir: data_dir.to_path_buf(), error };
     let mut params = CertificateParams::default();
     params.subject_alt_names = names.iter().map(|n| san(n, data_dir)).collect::<Result<_, _>>()?;

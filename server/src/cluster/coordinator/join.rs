@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::super::Node;
 use super::super::reader::{self, Entry, PAGE, Position, Sinks, Stopped};
+use super::super::scripts::BEGIN_BOOK;
 use super::super::state::{self, Mode, State};
 use super::super::transitions;
 use super::BLOCK;
@@ -37,6 +38,9 @@ impl Node {
             .query_async(&mut conn)
             .await
             .map_err(fail)?;
+        // The book of redeemed tickets begins (if it has not) before this instance signs a
+        // ticket with the shared key: none it signs is older than the book.
+        let _: i64 = BEGIN_BOOK.key(self.keys.tickets_since()).invoke_async(&mut conn).await.map_err(fail)?;
         let epoch: Option<String> =
             redis::cmd("GET").arg(self.keys.epoch()).query_async(&mut conn).await.map_err(fail)?;
         let epoch = epoch.ok_or_else(|| "the shared stream's epoch vanished while joining".to_owned())?;
@@ -79,7 +83,7 @@ impl Node {
         for (source, role) in &self.state.roles {
             self.state.set_fetching(source, role.lease.lock().is_some());
         }
-        tracing::info!(%epoch, instance = %self.state.instance, taken, more, "sharing the sources through Redis");
+        tracing::info!(epoch = ?epoch, instance = %self.state.instance, taken, more, "sharing the sources through Redis");
         let position = Position {
             samples: last_sample.unwrap_or_else(|| "0-0".to_owned()),
             blocks: last_block.unwrap_or_else(|| "0-0".to_owned()),

@@ -43,12 +43,12 @@ impl Node {
                 let before = role.lease.lock().replace(value.clone());
                 if before.as_ref() != Some(&value) {
                     State::count(&self.state.stats.leases_taken);
-                    tracing::info!(%source, lease = %value, "this instance fetches the source now");
+                    tracing::info!(%source, lease = ?value, "this instance fetches the source now");
                 }
                 self.state.set_fetching(source, true);
             } else {
                 if role.lease.lock().take().is_some() {
-                    tracing::info!(%source, holder = %value, "another instance fetches the source now");
+                    tracing::info!(%source, holder = ?value, "another instance fetches the source now");
                 }
                 self.state.set_fetching(source, false);
             }
@@ -71,7 +71,7 @@ impl Node {
         }
         self.state.reachable.store(false, std::sync::atomic::Ordering::Relaxed);
         State::count(&self.state.stats.lost);
-        tracing::warn!(reason = %error, "Redis is unreachable: this instance fetches every source itself until it answers again");
+        tracing::warn!(reason = ?error, "Redis is unreachable: this instance fetches every source itself until it answers again");
         for source in self.state.roles.keys() {
             self.state.set_fetching(source, true);
         }
