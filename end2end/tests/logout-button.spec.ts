@@ -11,6 +11,10 @@ test("the hydrated top bar has Log out under --login form and none under --login
   await expect(page.getByRole("button", { name: "Pause" })).toBeVisible();
   await expect(page.getByTestId("logout")).toBeHidden();
   await expect(page.getByRole("button", { name: "Log out" })).toHaveCount(0);
+  // Nor on a page rendered by the server alone (the Alerts view).
+  await page.goto("/alerts");
+  await expect(page.getByRole("heading", { name: "Alerts", level: 1 })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Log out" })).toHaveCount(0);
 
   // The login form's server (`--login form`): logged in by the form, the same bar has it.
   const context = await browser.newContext({ baseURL: LOGIN_URL, httpCredentials: undefined });
@@ -21,6 +25,8 @@ test("the hydrated top bar has Log out under --login form and none under --login
   await form.getByLabel("Password").fill(PASSWORD);
   await form.getByRole("button", { name: "Log in" }).click();
   await expect(form.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  await expect(form.getByRole("button", { name: "Log out" })).toBeVisible();
+  await form.goto("/alerts");
   await expect(form.getByRole("button", { name: "Log out" })).toBeVisible();
   await form.getByRole("button", { name: "Log out" }).click();
   await expect(form).toHaveURL(/\/login\?done=logout$/);

@@ -85,6 +85,7 @@ pub fn app(state: AppState, base: Arc<str>, tls: bool) -> Router {
 /// The routes at the root, as if there were no base path.
 fn routes(state: AppState, base: Arc<str>) -> Router {
     let account = account::Account { gate: state.gate.clone(), base: base.clone(), site: state.site.clone() };
+    ui::set_basic_login(state.gate.mode == auth::LoginMode::Basic);
     let backend = UiBackend {
         auth: state.auth.clone(),
         hub: state.hub.clone(),

@@ -324,6 +324,7 @@ impl crate::login::Pages for AccountPages {
 }
 
 /// The second factor's page (`/account/totp`), server-rendered.
+pub use app::ssr::shell::set_basic_login;
 pub use app::ssr::totp_view::{TotpPage, TotpStep};
 
 /// The whole document of the second factor's page.

@@ -117,12 +117,37 @@ async fn tokens_made_by_the_command_work_until_they_expire_or_are_revoked() {
     let wall = line_of(&listed().await, "wall").expect("listed");
     let id = wall.split_whitespace().next().expect("an id").to_owned();
 
+    // A socket opened with the token (and one with the other token) before it is revoked.
+    let socket = async |token: &str| {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{addr}/ws").into_client_request().expect("request");
+        request.headers_mut().insert("authorization", bearer(token).parse().expect("header"));
+        tokio_tungstenite::connect_async(request).await.expect("upgrade").0
+    };
+    let (mut walls, mut admins) = (socket(&viewer).await, socket(&admin).await);
+
     // Revoked by the command: stops on the running server within seconds.
     let (ok, out, err) = token_cli(&dir, &["revoke", &id[..8]]).await;
     assert!(ok, "{err}");
     assert!(out.contains(&id), "{out}");
     assert!(until(async || status(addr, &bearer(&viewer)).await == 401).await, "revoked by the command");
     assert_eq!(status(addr, &bearer(&admin)).await, 200, "the other token is untouched");
+    // Its open socket closes too (before: it stayed open until the user went), the other's not.
+    let code = tokio::time::timeout(Duration::from_secs(3), common::close_code(&mut walls)).await.expect("closed");
+    assert_eq!(code, Some(tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Policy));
+    let still = tokio::time::timeout(Duration::from_millis(1500), async {
+        use futures_util::StreamExt;
+        loop {
+            match admins.next().await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | None => return false,
+                Some(Ok(_)) => {}
+                Some(Err(_)) => return false,
+            }
+        }
+    })
+    .await
+    .is_err();
+    assert!(still, "the other token's socket stays open");
     assert!(line_of(&listed().await, "wall").is_none());
 
     // A restart keeps them (only the hash is in the file).

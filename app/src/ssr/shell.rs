@@ -94,11 +94,25 @@ pub fn pages_nav(base: &str, here: Here, audit: bool) -> impl IntoView + use<> {
     }
 }
 
-/// The top bar's logout button: a plain form, so that it works without any script.
+/// Whether the server runs with `--login basic`, where there is no session to end: set once at
+/// start-up ([`set_basic_login`]). A process-wide flag rather than a field of every page's
+/// struct, as the login mode is fixed for the process's life, like the site's base path.
+static BASIC_LOGIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells the server-rendered pages the login mode: under `--login basic` they show no "Log out".
+pub fn set_basic_login(basic: bool) {
+    BASIC_LOGIN.store(basic, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The top bar's logout button: a plain form, so that it works without any script; none under
+/// `--login basic`.
 pub fn logout_form(base: &str) -> impl IntoView + use<> {
-    view! {
-        <form method="post" action=format!("{base}/logout") class="logout-form">
-            <button type="submit" class="bar-button" data-testid="logout">"Log out"</button>
-        </form>
-    }
+    let action = format!("{base}/logout");
+    (!BASIC_LOGIN.load(std::sync::atomic::Ordering::Relaxed)).then(|| {
+        view! {
+            <form method="post" action=action class="logout-form">
+                <button type="submit" class="bar-button" data-testid="logout">"Log out"</button>
+            </form>
+        }
+    })
 }

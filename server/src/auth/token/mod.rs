@@ -72,14 +72,23 @@ pub struct Tokens {
     shared: Option<Arc<dyn shared::SharedTokens>>,
     /// When the table was last read (monotonic); one read at a time.
     read: tokio::sync::Mutex<Option<Instant>>,
+    /// Moves whenever tokens leave memory (revoked here, by the command or on another instance),
+    /// so that their open sockets close.
+    ended: tokio::sync::watch::Sender<u64>,
 }
 
 impl Tokens {
     /// Tokens kept in `backing` (in memory only without one), their uses told to `audit`. Reads
     /// the table once now (blocking: at start-up).
     pub fn new(backing: Option<Backing>, audit: Audit) -> Self {
-        let tokens =
-            Self { live: RwLock::default(), backing, audit, shared: None, read: tokio::sync::Mutex::new(None) };
+        let tokens = Self {
+            live: RwLock::default(),
+            backing,
+            audit,
+            shared: None,
+            read: tokio::sync::Mutex::new(None),
+            ended: Default::default(),
+        };
         if let Some(b) = &tokens.backing {
             match read_rows(&b.path) {
                 Ok(rows) => tokens.replace(&rows, true, &[]),
@@ -270,13 +279,20 @@ impl Tokens {
             }
         }
         // Made by this process but not yet written by the writer: kept for a while.
+        let mut gone = false;
         for (handle, entry) in live.drain() {
             let kept = !complete && !revoked.contains(&handle.0);
             if kept || entry.unsaved.is_some_and(|u| u.elapsed() < Duration::from_secs(30)) {
                 next.insert(handle, entry);
+            } else {
+                gone = true;
             }
         }
         *live = next;
+        drop(live);
+        if gone {
+            self.ended.send_modify(|n| *n += 1);
+        }
     }
 
     /// Reads the table again every [`REFRESH_EVERY`] until `shutdown`.
@@ -299,6 +315,7 @@ impl Tokens {
     /// Revokes the token `handle`; the one revoked, if it was live.
     pub async fn revoke(&self, handle: Handle) -> Option<Token> {
         let entry = self.live.write().remove(&handle)?;
+        self.ended.send_modify(|n| *n += 1);
         let now = now_ms();
         if let Some(b) = &self.backing {
             b.store.auth(AuthWrite::Token(TokenWrite::Revoke { id: handle.0, revoked_ms: now }));
@@ -331,6 +348,17 @@ impl Tokens {
             .collect();
         all.sort_by_key(|t| std::cmp::Reverse(t.created_ms));
         all
+    }
+
+    /// Whether the token `handle` is in force: known, not revoked and not past its expiry (an open
+    /// socket of a token no longer in force closes).
+    pub fn is_live(&self, handle: Handle) -> bool {
+        self.live.read().get(&handle).is_some_and(|e| !e.expired())
+    }
+
+    /// Moves whenever tokens leave memory (revoked here, by the command, or on another instance).
+    pub fn ended(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.ended.subscribe()
     }
 
     /// Whether the token `handle` has passed its expiry (for the views).

@@ -98,8 +98,8 @@ where
         let (ticket, since, epoch) = Query::<WsQuery>::try_from_uri(&parts.uri)
             .map_or((Some(String::new()), None, None), |Query(q)| (q.ticket, q.since, q.epoch));
         // Before any credential is checked: from here on, no revocation is missed.
-        let marks = Marks::take(&state.auth, &state.gate.sessions);
-        let (user, session) = match ticket {
+        let marks = Marks::take(&state.auth, &state.gate.sessions, &state.gate.tokens);
+        let (user, session, token) = match ticket {
             Some(ticket) => {
                 let refuse = |e| {
                     tracing::debug!(%ip, origin = ?origin, "websocket refused: invalid, expired or reused ticket");
@@ -111,15 +111,16 @@ where
                 {
                     return Err(Refusal::Auth(refuse(AuthError::Invalid)));
                 }
-                (user, session)
+                (user, session, None)
             }
             None => {
                 let found = layer::identify(&state.gate, &parts.headers, client).await.map_err(|r| r.error)?;
-                let session = match found.principal.via {
-                    Via::Session(handle) => Some(handle),
-                    Via::Basic | Via::Token(_) => None,
+                let (session, token) = match found.principal.via {
+                    Via::Session(handle) => (Some(handle), None),
+                    Via::Token(handle) => (None, Some(handle)),
+                    Via::Basic => (None, None),
                 };
-                (found.principal.user, session)
+                (found.principal.user, session, token)
             }
         };
         let (max_total, max_per_ip) = (state.config.max_connections, state.config.max_connections_per_ip);
@@ -129,7 +130,7 @@ where
             }
             return Err(Refusal::Full);
         };
-        let (standing, notices) = marks.admit(&state.auth, user, session);
+        let (standing, notices) = marks.admit(&state.auth, user, session, token);
         Ok(Self { standing, notices, slot, since, epoch })
     }
 }

@@ -145,9 +145,11 @@ impl Pump {
                     self.owes_pong |= matches!(incoming, Some(Ok(Message::Ping(_))));
                     heard(incoming, stats)
                 },
-                _ = ping.tick() => match session {
+                _ = ping.tick() => match (session, standing.token) {
                     // A page showing live data is in use; a session that expired meanwhile ends it.
-                    Some(h) if !sessions.touch(h) => Some(session_ended(user, stats)),
+                    (Some(h), _) if !sessions.touch(h) => Some(session_ended(user, stats)),
+                    // A token that expired meanwhile ends it too (a revoked one is told at once).
+                    (_, Some(h)) if !state.gate.tokens.is_live(h) => Some(token_ended(user, stats)),
                     _ => self.ping(last_heard, idle, stats).await,
                 },
                 (accounts, open) = &mut users_changed => {
@@ -276,10 +278,17 @@ fn oversize(stats: &WsStats) -> End {
 /// The end of a socket revoked since its admission, if it is.
 fn revocation(standing: &Standing, state: &WsState) -> Option<End> {
     let stats = &state.connections.stats;
-    match standing.revoked(&state.auth, &state.gate.sessions)? {
+    match standing.revoked(&state.auth, &state.gate.sessions, &state.gate.tokens)? {
         Revoked::Credentials => Some(revoke(&standing.user, stats)),
         Revoked::Session => Some(session_ended(&standing.user, stats)),
+        Revoked::Token => Some(token_ended(&standing.user, stats)),
     }
+}
+
+fn token_ended(user: &str, stats: &WsStats) -> End {
+    stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(user = ?user, "closing a socket: its API token was revoked or expired");
+    End::Close(CloseCode::Policy, "token revoked")
 }
 
 fn revoke(user: &str, stats: &WsStats) -> End {

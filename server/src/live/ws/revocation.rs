@@ -11,8 +11,9 @@
 //!
 //! From then on a socket is revoked when its user's version differs from the one verified (a
 //! password change) or the user is gone (a removal: a version of none is never the one
-//! verified), and when its session is no longer live (logout, revocation, expiry, a password
-//! change, on any instance). The pump asks before the hello and right after it, whatever the
+//! verified), when its session is no longer live (logout, revocation, expiry, a password
+//! change, on any instance), and when its API token is no longer in force (revoked, here, by the
+//! command or on another instance, or expired). The pump asks before the hello and right after it, whatever the
 //! receivers say, and after every change they show: marked at admission, they show a change made
 //! during the admission or the hello at once; between two frames it looks at them without
 //! waiting ([`Probe`]), so that a reader that keeps frames queued cannot keep them unread.
@@ -23,12 +24,14 @@ use tokio::sync::watch;
 
 use crate::auth::principal::Handle;
 use crate::auth::session::Sessions;
+use crate::auth::token::Tokens;
 use crate::auth::{Auth, Users};
 
 /// What is taken before the credential is checked.
 pub struct Marks {
     accounts: watch::Receiver<u64>,
     ended: watch::Receiver<u64>,
+    tokens_ended: watch::Receiver<u64>,
     /// The accounts in force when the marks were taken.
     before: Arc<Users>,
 }
@@ -39,6 +42,8 @@ pub struct Standing {
     pub user: Arc<str>,
     /// The session it belongs to (it closes when that ends), if it was opened by one.
     pub session: Option<Handle>,
+    /// The API token it was opened with (it closes when that is revoked or expires), if any.
+    pub token: Option<Handle>,
     /// The password version the credential was verified against; `None` when a reload overtook
     /// the check (then it is not known, and the socket is revoked).
     verified: Option<[u8; 32]>,
@@ -48,7 +53,8 @@ pub struct Standing {
 pub struct Notices {
     /// Moves when the accounts are replaced.
     pub accounts: watch::Receiver<u64>,
-    /// Moves when sessions end; `None` for a socket of no session.
+    /// Moves when sessions end (for a socket of a session) or tokens leave (of a token); `None`
+    /// for a socket of neither.
     pub ended: Option<watch::Receiver<u64>>,
 }
 
@@ -67,23 +73,35 @@ pub enum Revoked {
     Credentials,
     /// Its session ended.
     Session,
+    /// Its API token was revoked or expired.
+    Token,
 }
 
 impl Marks {
     /// The marks, taken before any credential is checked: the subscriptions first, then the
     /// accounts (a reload after them is seen by the subscription).
-    pub fn take(auth: &Auth, sessions: &Sessions) -> Self {
-        let (accounts, ended) = (auth.changes(), sessions.ended());
-        Self { accounts, ended, before: auth.users() }
+    pub fn take(auth: &Auth, sessions: &Sessions, tokens: &Tokens) -> Self {
+        let (accounts, ended, tokens_ended) = (auth.changes(), sessions.ended(), tokens.ended());
+        Self { accounts, ended, tokens_ended, before: auth.users() }
     }
 
     /// The standing of a socket whose credential, checked since the marks were taken, named
-    /// `user` (and `session`).
-    pub fn admit(self, auth: &Auth, user: Arc<str>, session: Option<Handle>) -> (Standing, Notices) {
+    /// `user` (and `session`, or `token`).
+    pub fn admit(
+        self,
+        auth: &Auth,
+        user: Arc<str>,
+        session: Option<Handle>,
+        token: Option<Handle>,
+    ) -> (Standing, Notices) {
         let unchanged = Arc::ptr_eq(&self.before, &auth.users());
         let verified = if unchanged { self.before.version_of(&user) } else { None };
-        let notices = Notices { accounts: self.accounts, ended: session.is_some().then_some(self.ended) };
-        (Standing { user, session, verified }, notices)
+        let ended = match (session, token) {
+            (Some(_), _) => Some(self.ended),
+            (None, Some(_)) => Some(self.tokens_ended),
+            (None, None) => None,
+        };
+        (Standing { user, session, token, verified }, Notices { accounts: self.accounts, ended })
     }
 }
 
@@ -115,11 +133,14 @@ fn looked(receiver: &mut watch::Receiver<u64>) -> bool {
 
 impl Standing {
     /// Whether the socket has lost its right to its data, and why.
-    pub fn revoked(&self, auth: &Auth, sessions: &Sessions) -> Option<Revoked> {
+    pub fn revoked(&self, auth: &Auth, sessions: &Sessions, tokens: &Tokens) -> Option<Revoked> {
         if credentials_revoked(self.verified, auth.user_version(&self.user)) {
             return Some(Revoked::Credentials);
         }
-        self.session.is_some_and(|h| !sessions.is_live(h)).then_some(Revoked::Session)
+        if self.session.is_some_and(|h| !sessions.is_live(h)) {
+            return Some(Revoked::Session);
+        }
+        self.token.is_some_and(|h| !tokens.is_live(h)).then_some(Revoked::Token)
     }
 }
 
@@ -171,20 +192,21 @@ mod tests {
     #[tokio::test]
     async fn a_change_after_the_marks_is_seen_and_revokes_password_changes_and_removals() {
         let sessions = Sessions::new(SessionPolicy::default());
+        let tokens = Tokens::default();
         for replacement in [Users::single("admin", "new"), Users::single("someone-else", "pw")] {
             let auth = auth("admin", "pw");
-            let marks = Marks::take(&auth, &sessions);
-            let (standing, mut notices) = marks.admit(&auth, Arc::from("admin"), None);
+            let marks = Marks::take(&auth, &sessions, &tokens);
+            let (standing, mut notices) = marks.admit(&auth, Arc::from("admin"), None, None);
             let mut probe = notices.probe();
             assert!(!probe.moved());
-            assert_eq!(standing.revoked(&auth, &sessions), None);
+            assert_eq!(standing.revoked(&auth, &sessions, &tokens), None);
             assert!(notices.ended.is_none(), "a socket of no session does not wait on the sessions");
             // Made before the pump runs: the receiver was marked at admission and shows it.
             auth.replace_users(replacement);
             assert!(notices.accounts.has_changed().expect("open"));
             assert!(probe.moved(), "the probe sees it too");
             assert!(!probe.moved(), "once");
-            assert_eq!(standing.revoked(&auth, &sessions), Some(Revoked::Credentials));
+            assert_eq!(standing.revoked(&auth, &sessions, &tokens), Some(Revoked::Credentials));
             notices.accounts.borrow_and_update();
         }
     }
@@ -192,16 +214,18 @@ mod tests {
     #[tokio::test]
     async fn a_reload_that_overtakes_the_check_leaves_no_version_verified() {
         let (auth, sessions) = (auth("admin", "pw"), Sessions::new(SessionPolicy::default()));
-        let marks = Marks::take(&auth, &sessions);
+        let tokens = Tokens::default();
+        let marks = Marks::take(&auth, &sessions, &tokens);
         // The same password hashed again: a new version, as a reload of a rewritten file gives.
         auth.replace_users(Users::single("admin", "pw"));
-        let (standing, _) = marks.admit(&auth, Arc::from("admin"), None);
-        assert_eq!(standing.revoked(&auth, &sessions), Some(Revoked::Credentials));
+        let (standing, _) = marks.admit(&auth, Arc::from("admin"), None, None);
+        assert_eq!(standing.revoked(&auth, &sessions, &tokens), Some(Revoked::Credentials));
     }
 
     #[tokio::test]
     async fn a_session_socket_is_revoked_once_its_session_ends() {
         let (auth, sessions) = (auth("admin", "pw"), Sessions::new(SessionPolicy::default()));
+        let tokens = Tokens::default();
         let version = auth.user_version("admin").expect("a user");
         let new = NewSession {
             user: Arc::from("admin"),
@@ -212,12 +236,30 @@ mod tests {
             version,
         };
         let (_, session) = sessions.create(new).await;
-        let marks = Marks::take(&auth, &sessions);
-        let (standing, notices) = marks.admit(&auth, Arc::from("admin"), Some(session.handle));
-        assert_eq!(standing.revoked(&auth, &sessions), None);
+        let marks = Marks::take(&auth, &sessions, &tokens);
+        let (standing, notices) = marks.admit(&auth, Arc::from("admin"), Some(session.handle), None);
+        assert_eq!(standing.revoked(&auth, &sessions, &tokens), None);
         sessions.end(session.handle, EndReason::Logout).await;
         assert!(notices.ended.expect("a session's socket waits on the ends").has_changed().expect("open"));
-        assert_eq!(standing.revoked(&auth, &sessions), Some(Revoked::Session));
+        assert_eq!(standing.revoked(&auth, &sessions, &tokens), Some(Revoked::Session));
+    }
+
+    #[tokio::test]
+    async fn a_token_socket_is_revoked_once_its_token_is() {
+        let (auth, sessions, tokens) =
+            (auth("admin", "pw"), Sessions::new(SessionPolicy::default()), Tokens::default());
+        let (_, kept) = tokens.create("admin", Role::Viewer, "kept", None).await;
+        let (_, token) = tokens.create("admin", Role::Viewer, "wall", None).await;
+        let marks = Marks::take(&auth, &sessions, &tokens);
+        let (standing, notices) = marks.admit(&auth, Arc::from("admin"), None, Some(token.handle));
+        let (other, _) =
+            Marks::take(&auth, &sessions, &tokens).admit(&auth, Arc::from("admin"), None, Some(kept.handle));
+        assert_eq!(standing.revoked(&auth, &sessions, &tokens), None);
+        tokens.revoke(token.handle).await;
+        // Before: a token's socket waited on no notice and was never asked about its token.
+        assert!(notices.ended.expect("a token's socket waits on the tokens' ends").has_changed().expect("open"));
+        assert_eq!(standing.revoked(&auth, &sessions, &tokens), Some(Revoked::Token));
+        assert_eq!(other.revoked(&auth, &sessions, &tokens), None, "another token's socket stays");
     }
 
     #[tokio::test]
@@ -235,13 +277,14 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(1)).await;
         auth.replace_users(new);
         let sessions = Sessions::new(SessionPolicy::default());
-        let marks = Marks::take(&auth, &sessions);
+        let tokens = Tokens::default();
+        let marks = Marks::take(&auth, &sessions, &tokens);
         // Before: this check shared the first one's verification and let the old password in, and
         // the socket's baseline was the new version.
         assert_eq!(auth.check_basic(&basic("admin:old"), client()).await, Err(AuthError::Invalid));
         assert_eq!(auth.stats.verifications.load(Ordering::Relaxed), 1, "it did share the verification");
         let _ = first.await.expect("the first request");
-        let (standing, _) = marks.admit(&auth, Arc::from("admin"), None);
-        assert_eq!(standing.revoked(&auth, &sessions), None, "the accounts did not change since the marks");
+        let (standing, _) = marks.admit(&auth, Arc::from("admin"), None, None);
+        assert_eq!(standing.revoked(&auth, &sessions, &tokens), None, "the accounts did not change since the marks");
     }
 }
