@@ -158,7 +158,8 @@ async fn a_second_factor_enrolled_on_one_instance_holds_on_the_other_and_codes_a
         a,
         "/account/totp",
         FORM,
-        &format!("action=confirm&secret={secret}&code={first}"),
+        // Enrolling takes the account's password as well as the first code.
+        &format!("action=confirm&secret={secret}&code={first}&password={}", PASSWORD.replace(' ', "+")),
         &[("Authorization", &password)],
     )
     .await;
