@@ -208,6 +208,7 @@ async fn a_session_alone_cannot_enrol_a_second_factor() {
         // Before: 200 and the recovery codes: the session alone enrolled a factor.
         assert_eq!(r.status, 422, "{password:?}: {}", r.body);
         assert!(r.body.contains("That password is not right: nothing was changed."), "{}", r.body);
+        assert!(r.body.contains("class=\"notice notice-bad\""), "shown as an error: {}", r.body);
         assert!(r.body.contains(&secret) && !r.body.contains("recovery-codes"), "{}", r.body);
     }
     assert_eq!(snapshot(addr, &[("Authorization", &basic("ann", PASSWORD))]).await, 200, "nothing enrolled");

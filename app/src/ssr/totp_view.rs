@@ -43,6 +43,8 @@ pub struct TotpPage {
     pub step: TotpStep,
     /// What went wrong with the last form ("That code is not right."), or what it did.
     pub notice: Option<String>,
+    /// Whether the notice says something failed (shown as an error, not as a confirmation).
+    pub notice_failed: bool,
 }
 
 /// The whole document.
@@ -58,7 +60,10 @@ pub fn document(page: &TotpPage) -> String {
                 <main class="alerts" id="main">
                     <h1>"Two-step login"</h1>
                     <p class="muted">{format!("Signed in as {}.", page.user)}</p>
-                    {page.notice.clone().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
+                    {page.notice.clone().map(|n| {
+                        let class = if page.notice_failed { "notice notice-bad" } else { "notice" };
+                        view! { <p class=class role="status" data-testid="notice">{n}</p> }
+                    })}
                     {step(&page.step, &action)}
                 </main>
             </body>
@@ -121,8 +126,14 @@ mod tests {
 
     #[test]
     fn each_step_shows_its_form_and_escapes_the_user() {
-        let page =
-            |step| TotpPage { base: "/dash".into(), nonce: "n".into(), user: "<ann>".into(), step, notice: None };
+        let page = |step| TotpPage {
+            base: "/dash".into(),
+            nonce: "n".into(),
+            user: "<ann>".into(),
+            step,
+            notice: None,
+            notice_failed: false,
+        };
         let start = document(&page(TotpStep::Start {
             secret: "ABC".into(),
             svg: "<svg></svg>".into(),

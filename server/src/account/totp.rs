@@ -145,7 +145,15 @@ pub async fn post(
 
 fn render(account: &Account, user: &str, step: TotpStep, notice: Option<String>, status: StatusCode) -> Response {
     let nonce = base64::engine::general_purpose::STANDARD.encode(crate::auth::accounts::random::<16>());
-    let page = TotpPage { base: account.base.to_string(), nonce: nonce.clone(), user: user.to_owned(), step, notice };
+    let notice_failed = status.is_client_error() || status.is_server_error();
+    let page = TotpPage {
+        base: account.base.to_string(),
+        nonce: nonce.clone(),
+        user: user.to_owned(),
+        step,
+        notice,
+        notice_failed,
+    };
     let csp = crate::ui::page_csp(&nonce);
     (
         status,
