@@ -8,6 +8,7 @@ use livedash::alerts::{AlertEvent, AlertInstance, AlertState, Hush, Severity, Si
 use livedash::series::{self, Unit};
 
 use super::notify_rows::{DeliveryRow, latest_per_channel, notified_cell};
+use super::shell::table;
 use crate::chart::chart_query;
 use crate::chart::range::Range;
 use crate::plot::{date_time, local_input};
@@ -152,26 +153,19 @@ pub fn active_table(
             }
         })
         .collect_view();
-    view! {
-        <table class="alerts-table" data-testid="active-alerts">
-            <caption class="visually-hidden">"Active alert instances, firing first"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"State"</th>
-                    <th scope="col">"Rule"</th>
-                    <th scope="col">"Source · series"</th>
-                    <th scope="col">"Since"</th>
-                    <th scope="col">"Value now"</th>
-                    <th scope="col">"Peak"</th>
-                    <th scope="col">"Threshold"</th>
-                    <th scope="col">"Silenced / acknowledged"</th>
-                    <th scope="col">"Notified"</th>
-                    <th scope="col">"Actions"</th>
-                </tr>
-            </thead>
-            <tbody id="active-rows">{rows}</tbody>
-        </table>
-    }
+    let headings = vec![
+        "State",
+        "Rule",
+        "Source · series",
+        "Since",
+        "Value now",
+        "Peak",
+        "Threshold",
+        "Silenced / acknowledged",
+        "Notified",
+        "Actions",
+    ];
+    table("active-alerts", "Active alert instances, firing first", headings, Some("active-rows"), rows)
 }
 
 /// The silence and acknowledge forms of one firing instance, folded until opened.
@@ -229,22 +223,8 @@ pub fn events_table(events: &[AlertEvent], base: &str, now_ms: u64) -> impl Into
             }
         })
         .collect_view();
-    view! {
-        <table class="alerts-table" data-testid="alert-events">
-            <caption class="visually-hidden">"The last state changes, newest first"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"When"</th>
-                    <th scope="col">"Rule"</th>
-                    <th scope="col">"Source · series"</th>
-                    <th scope="col">"Change"</th>
-                    <th scope="col">"Value"</th>
-                    <th scope="col">"Peak"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
+    let headings = vec!["When", "Rule", "Source · series", "Change", "Value", "Peak"];
+    table("alert-events", "The last state changes, newest first", headings, None, rows)
 }
 
 #[cfg(test)]

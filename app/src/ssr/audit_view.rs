@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use super::alerts_rows::time;
-use super::shell::{Here, head, top_bar};
+use super::shell::{Here, head, table, top_bar};
 
 /// One record as the view shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -63,7 +63,7 @@ pub fn document(page: &AuditPage) -> String {
                     <h1>"Audit log"</h1>
                     {filter_form(page)}
                     <p class="muted" data-testid="audit-count">{count}</p>
-                    {(!page.lines.is_empty()).then(|| table(&page.lines))}
+                    {(!page.lines.is_empty()).then(|| records(&page.lines))}
                     <p class="muted">
                         "Also written, one JSON line per record, to audit.log in the server's data directory."
                     </p>
@@ -98,7 +98,8 @@ fn filter_form(page: &AuditPage) -> impl IntoView + use<> {
     }
 }
 
-fn table(lines: &[AuditLine]) -> impl IntoView + use<> {
+/// The records, newest first.
+fn records(lines: &[AuditLine]) -> impl IntoView + use<> {
     let rows = lines
         .iter()
         .map(|l| {
@@ -114,21 +115,8 @@ fn table(lines: &[AuditLine]) -> impl IntoView + use<> {
             }
         })
         .collect_view();
-    view! {
-        <table class="alerts-table" data-testid="audit-log">
-            <caption class="visually-hidden">"Audit records, newest first"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"When"</th>
-                    <th scope="col">"What"</th>
-                    <th scope="col">"Who"</th>
-                    <th scope="col">"From"</th>
-                    <th scope="col">"Detail"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
+    let headings = vec!["When", "What", "Who", "From", "Detail"];
+    table("audit-log", "Audit records, newest first", headings, None, rows)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use super::alerts_rows::{time, what};
+use super::shell::table;
 
 /// One notification channel, as the page shows it (never a secret: the server gives a host at
 /// most).
@@ -135,23 +136,8 @@ fn delivery_table(
     last: &'static str,
     body: AnyView,
 ) -> impl IntoView + use<> {
-    view! {
-        <table class="alerts-table" data-testid=testid>
-            <caption class="visually-hidden">{caption}</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"When"</th>
-                    <th scope="col">"Rule"</th>
-                    <th scope="col">"Source · series"</th>
-                    <th scope="col">"Event"</th>
-                    <th scope="col">"Channel"</th>
-                    <th scope="col">"Delivery"</th>
-                    <th scope="col">{last}</th>
-                </tr>
-            </thead>
-            <tbody>{body}</tbody>
-        </table>
-    }
+    let headings = vec!["When", "Rule", "Source · series", "Event", "Channel", "Delivery", last];
+    table(testid, caption, headings, None, body)
 }
 
 /// The recent deliveries, newest first.
@@ -245,21 +231,13 @@ pub fn channels_section(channels: &[ChannelRow], base: &str, can_write: bool) ->
                 <p class="empty">"No notification channel is configured ([[notify]] in the config file)."</p>
             })}
             {(!channels.is_empty()).then(|| view! {
-                <table class="alerts-table" data-testid="channels">
-                    <caption class="visually-hidden">"Notification channels"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Channel"</th>
-                            <th scope="col">"Kind · target"</th>
-                            <th scope="col">"Deliveries"</th>
-                            <th scope="col">"Quiet now"</th>
-                            <th scope="col">"Last answer"</th>
-                            <th scope="col">"Fallback"</th>
-                            <th scope="col">"Test"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
+                {table(
+                    "channels",
+                    "Notification channels",
+                    vec!["Channel", "Kind · target", "Deliveries", "Quiet now", "Last answer", "Fallback", "Test"],
+                    None,
+                    rows,
+                )}
             })}
         </section>
     }

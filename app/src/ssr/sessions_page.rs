@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use livedash::account::{SessionRow, SessionsPage, TokenRow};
 
 use super::alerts_rows::time;
-use super::shell::{Here, head, top_bar};
+use super::shell::{Here, head, table, top_bar};
 
 /// The whole document.
 pub fn document(page: &SessionsPage) -> String {
@@ -93,7 +93,8 @@ fn sessions_table(rows: &[SessionRow], base: &str, admin: bool) -> impl IntoView
             }
         })
         .collect_view();
-    table("sessions", admin, ["Device", "Address", "Started", "Last seen", "Action"], rows).into_any()
+    table("sessions", "Sessions", with_user(admin, ["Device", "Address", "Started", "Last seen", "Action"]), None, rows)
+        .into_any()
 }
 
 fn tokens_table(rows: &[TokenRow], base: &str, admin: bool) -> impl IntoView + use<> {
@@ -118,26 +119,11 @@ fn tokens_table(rows: &[TokenRow], base: &str, admin: bool) -> impl IntoView + u
             }
         })
         .collect_view();
-    table("tokens", admin, ["Name", "Role", "Created", "Last used", "Expires", "Action"], rows).into_any()
+    let headings = with_user(admin, ["Name", "Role", "Created", "Last used", "Expires", "Action"]);
+    table("tokens", "API tokens", headings, None, rows).into_any()
 }
 
-/// A table of the view: a "User" column first for an admin (who sees everyone's), then
-/// `headings`, then `rows`.
-fn table<const N: usize>(
-    test_id: &'static str,
-    admin: bool,
-    headings: [&'static str; N],
-    rows: impl IntoView + 'static,
-) -> impl IntoView {
-    view! {
-        <table class="alerts-table" data-testid=test_id>
-            <thead>
-                <tr>
-                    {admin.then(|| view! { <th scope="col">"User"</th> })}
-                    {headings.map(|h| view! { <th scope="col">{h}</th> })}
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
+/// A table's headings: a "User" column first for an admin (who sees everyone's), then `headings`.
+fn with_user<const N: usize>(admin: bool, headings: [&'static str; N]) -> Vec<&'static str> {
+    admin.then_some("User").into_iter().chain(headings).collect()
 }

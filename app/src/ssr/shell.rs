@@ -1,6 +1,7 @@
 //! What every server-rendered page repeats: the `<meta>` tags of the document's head, the head of
 //! a page that uses the site's style sheet (theme script, style sheet, icon, title), and the top
-//! bar (brand, the pages' links with the current one marked, the logout button). The login form
+//! bar (brand, the pages' links with the current one marked, the logout button), and the frame of
+//! their tables (caption, column headings, body). The login form
 //! keeps its own head (its style and script inside the document, allowed by their hashes, since
 //! the site's files are behind the login) but takes its `<meta>` tags from here.
 
@@ -115,4 +116,25 @@ pub fn logout_form(base: &str) -> impl IntoView + use<> {
             </form>
         }
     })
+}
+
+/// A table of a server-rendered page: `test_id`, a `caption` for screen readers (hidden on
+/// screen), the column `headings`, and the body `rows`; `body_id` names the body for a script that
+/// merges fresh rows into it.
+pub fn table(
+    test_id: &'static str,
+    caption: &'static str,
+    headings: Vec<&'static str>,
+    body_id: Option<&'static str>,
+    rows: impl IntoView + 'static,
+) -> impl IntoView {
+    view! {
+        <table class="alerts-table" data-testid=test_id>
+            <caption class="visually-hidden">{caption}</caption>
+            <thead>
+                <tr>{headings.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr>
+            </thead>
+            <tbody id=body_id>{rows}</tbody>
+        </table>
+    }
 }
