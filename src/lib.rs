@@ -2,6 +2,7 @@
 //!
 //! - [`account`]: what the server-rendered login form and Sessions view show.
 //! - [`alerts`]: alert instances, their states and events, and the `alerts` frame.
+//! - [`query`]: a value percent-encoded for a URL's query.
 //! - [`protocol`]: the versioned JSON frames sent over the WebSocket (`hello`, `sample`, `status`).
 //! - [`hello`]: a `hello` put together from sample frames already serialized (the server's side).
 //! - [`history`]: the bounded ring of recent samples that feeds first paint, `hello` and resume.
@@ -18,6 +19,7 @@ pub mod flatten;
 pub mod hello;
 pub mod history;
 pub mod protocol;
+pub mod query;
 mod read;
 pub mod series;
 pub mod settings;

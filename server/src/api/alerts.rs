@@ -20,6 +20,7 @@ use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use livedash::alerts::{AlertState, Hush};
+use livedash::query::encode;
 
 use super::history::parse_time;
 use crate::alerts::{Alerts, AlertsError, Target};
@@ -278,19 +279,6 @@ pub(super) fn form_problem(status: StatusCode, why: &str) -> Response {
          <h1>Not done</h1><p>{why}</p><p><a href=\"../../alerts\">Back to the alerts</a></p></html>"
     );
     (status, Html(page)).into_response()
-}
-
-/// `s` percent-encoded for a query value.
-pub(super) fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -23,12 +23,13 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 
-use super::alerts::{bad, encode, fields, form_problem, is_form, problem};
+use super::alerts::{bad, fields, form_problem, is_form, problem};
 use crate::audit::{Audit, AuditEvent, AuditKind};
 use crate::auth::role::Writer;
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::SameOrigin;
 use crate::notify::{Notifier, NotifyError, SendError};
+use livedash::query::encode;
 
 /// The most deliveries one answer holds, and how many by default.
 pub const MAX_DELIVERIES: usize = 1000;

@@ -214,20 +214,7 @@ pub fn login_location(base: &str, parts: &Parts) -> String {
         return format!("{base}/login");
     }
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    format!("{base}/login?next={}", encode(&format!("{base}{path}")))
-}
-
-/// `text` percent-encoded for a query value (only unreserved characters and `/` left as they are).
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    format!("{base}/login?next={}", livedash::query::encode(&format!("{base}{path}")))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use livedash::alerts::{Severity, Side};
+use livedash::query::encode;
 use rusqlite::Connection;
 
 use super::message::{Kind, Message, Notice, Status};
@@ -97,19 +98,6 @@ pub fn chart_url(base: &str, source: &str, series: Option<&str>, from: u64, to: 
 pub fn silence_url(base: &str, rule: &str, source: &str, series: Option<&str>) -> String {
     let series = series.map(|s| format!("&series={}", encode(s))).unwrap_or_default();
     format!("{base}/alerts?silence={}&source={}{series}", encode(rule), encode(source))
-}
-
-/// Percent-encodes all but letters, digits and `-_.*/` (as the page's own links).
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*' | b'/' | b'.') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// "critical: cpu above 90 on web1 · cpu.total: 97.2" / "resolved: ... back to 40 after 5m 3s

@@ -100,18 +100,9 @@ pub fn from_base32(text: &str) -> Option<Vec<u8>> {
 pub fn uri(user: &str, secret: &[u8]) -> String {
     format!(
         "otpauth://totp/livedash:{}?secret={}&issuer=livedash&algorithm=SHA1&digits=6&period={STEP_SECS}",
-        percent(user),
+        livedash::query::encode(user),
         base32(secret)
     )
-}
-
-fn percent(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The QR code of `text` as an `<svg>` element (dark on light, whatever the theme: scanners
