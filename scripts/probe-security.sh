@@ -9,7 +9,22 @@ set -euo pipefail
 bin=${1:-}
 [ -n "$bin" ] || for b in target/release/livedash target/debug/livedash; do [ -x "$b" ] && { bin=$b; break; }; done
 [ -x "${bin:-}" ] || die "build livedash first (scripts/build.sh)"
-port=$((20000 + RANDOM % 20000))
+# Seven loopback ports in a row that nothing listens on now (the probe's servers take port..port+6):
+# a port picked at random could be another program's, and the probe would then question it.
+port=$(python3 -c '
+import random, socket
+for _ in range(200):
+    base = random.randrange(20000, 40000)
+    try:
+        socks = []
+        for p in range(base, base + 7):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks: s.close()
+    print(base); break
+') && [ -n "$port" ] || die "no seven free loopback ports in a row"
 base=http://127.0.0.1:$port
 pw=probe-password-$RANDOM
 metrics_port=$((port + 3))
@@ -20,6 +35,8 @@ pids=($pid)
 tmp=$(mktemp -d)
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 for _ in $(seq 50); do curl -s -o /dev/null "$base/healthz" && break; sleep 0.1; done
+# The server must be the one answering (not another program that took the port meanwhile).
+kill -0 "$pid" 2>/dev/null || die "livedash did not start on 127.0.0.1:$port"
 
 fails=0
 ws=(-H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")
