@@ -24,8 +24,9 @@ function stopAll() {
 }
 process.on("exit", stopAll);
 
+// The page is reached with Basic credentials, as before the login form: `--login basic`.
 function livedash(args) {
-  const child = spawn(LIVEDASH, args, {
+  const child = spawn(LIVEDASH, [...args, "--login", "basic"], {
     cwd: "..",
     env: { ...process.env, LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
     stdio: "ignore",
