@@ -28,14 +28,7 @@ fn with_cookie(value: &str) -> HeaderMap {
 }
 
 async fn session_of(gate: &Gate) -> (String, super::super::principal::Handle) {
-    let new = NewSession {
-        user: Arc::from("admin"),
-        role: Role::Admin,
-        remember: false,
-        device: String::new(),
-        addr: String::new(),
-        version: gate.auth.user_version("admin").expect("user"),
-    };
+    let new = NewSession::admin("admin", gate.auth.user_version("admin").expect("user"));
     let (secret, s) = gate.sessions.create(new).await;
     (secret, s.handle)
 }

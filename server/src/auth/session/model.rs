@@ -48,6 +48,22 @@ pub struct NewSession {
     pub version: [u8; 32],
 }
 
+#[cfg(test)]
+impl NewSession {
+    /// An admin's session of `user` at password `version`, from no device or address in
+    /// particular, for tests.
+    pub(crate) fn admin(user: &str, version: [u8; 32]) -> Self {
+        Self {
+            user: Arc::from(user),
+            role: Role::Admin,
+            remember: false,
+            device: String::new(),
+            addr: String::new(),
+            version,
+        }
+    }
+}
+
 /// A live session, as views show it (no secret in it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {

@@ -227,15 +227,7 @@ mod tests {
         let (auth, sessions) = (auth("admin", "pw"), Sessions::new(SessionPolicy::default()));
         let tokens = Tokens::default();
         let version = auth.user_version("admin").expect("a user");
-        let new = NewSession {
-            user: Arc::from("admin"),
-            role: Role::Admin,
-            remember: false,
-            device: String::new(),
-            addr: String::new(),
-            version,
-        };
-        let (_, session) = sessions.create(new).await;
+        let (_, session) = sessions.create(NewSession::admin("admin", version)).await;
         let marks = Marks::take(&auth, &sessions, &tokens);
         let (standing, notices) = marks.admit(&auth, Arc::from("admin"), Some(session.handle), None);
         assert_eq!(standing.revoked(&auth, &sessions, &tokens), None);
