@@ -120,12 +120,27 @@ fn read(format: Format, text: &str, reader: &Reader) -> Result<Vec<RawGroup>, (S
         Format::Yaml => reader.read(yaml_serde::Deserializer::from_str(text)).map_err(|e| {
             let at = e.location().map(|l| Location { line: l.line(), column: Some(l.column()) });
             let message = e.to_string();
+            let message = without_yaml_path(&message);
             let message = match at {
-                Some(Location { line, column: Some(column) }) => without_position(&message, line, column),
-                _ => message,
+                Some(Location { line, column: Some(column) }) => without_position(message, line, column),
+                _ => message.to_owned(),
             };
             (message, at)
         }),
+    }
+}
+
+/// A YAML message without the parser's own path (`.[0].targets[1]: `, zero-based): the line
+/// and column say where, as for JSON.
+fn without_yaml_path(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((path, rest))
+            if path.starts_with(['.', '['])
+                && path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '[' | ']' | '_')) =>
+        {
+            rest
+        }
+        _ => message,
     }
 }
 

@@ -143,6 +143,7 @@ fn syntax_and_type_errors_name_the_line() {
         }
         assert!(e.to_string().contains(words), "{text:?}: {e}");
         assert!(e.to_string().starts_with(&format!("targets file {file}")), "{e}");
+        assert!(!e.to_string().contains(".["), "no parser path: {e}");
     }
 }
 
