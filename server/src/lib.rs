@@ -14,6 +14,7 @@
 //! - [`login`]: the login form, logout and the Sessions view;
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
+//! - [`targets`]: the fleet's hosts from a `file_sd` targets file, watched;
 //! - `boot`: start-up's settings and housekeeping helpers;
 //! - [`store`]: history on disk (SQLite), fed and read back by [`persist`];
 //! - [`cluster`]: several instances sharing their sources through Redis;
@@ -41,6 +42,7 @@ pub mod router;
 pub mod shutdown;
 pub mod sources;
 pub mod store;
+pub mod targets;
 pub mod tls;
 pub mod ui;
 

@@ -223,6 +223,11 @@ pub struct ServeArgs {
     #[arg(long = "source", env = "LIVEDASH_SOURCE", value_delimiter = ' ')]
     pub sources: Vec<SourceArg>,
 
+    /// A Prometheus `file_sd` targets file (JSON or YAML): the fleet's hosts, re-read when it
+    /// changes; a bad file at start-up stops it, naming the line (README "Targets file").
+    #[arg(long, env = "LIVEDASH_TARGETS_FILE")]
+    pub targets_file: Option<PathBuf>,
+
     /// How often every source is fetched, e.g. `1s`, `500ms` [default: 1s].
     #[arg(long, env = "LIVEDASH_INTERVAL", value_parser = parse_interval)]
     pub interval: Option<Duration>,

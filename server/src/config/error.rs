@@ -16,6 +16,9 @@ pub enum ConfigError {
     /// The cluster's settings are incomplete or unusable.
     #[error("{0}")]
     Cluster(String),
+    /// The targets file (`--targets-file`) is unreadable or refused; the text names its line.
+    #[error(transparent)]
+    Targets(#[from] crate::targets::TargetsError),
     /// The `--config` file is unreadable or has a bad or unknown key.
     #[error("--config {path}: {message}")]
     File {

@@ -2,7 +2,7 @@
 //! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`,
 //! `store_max_reads`, the
 //! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, the read-only users
-//! `viewers`, the login's `login`, `session_idle`, `session_lifetime`, `session_remember_idle`,
+//! `viewers`, the fleet's `targets_file`, the login's `login`, `session_idle`, `session_lifetime`, `session_remember_idle`,
 //! `session_remember_lifetime` ([`super::login`]), and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]), and
 //! `[[alert]]` tables ([`super::alert`]), `[[notify]]` tables ([`super::notify`]).
@@ -72,6 +72,8 @@ pub struct FileConfig {
     pub session_remember_idle: Option<String>,
     /// `session_remember_lifetime = "30d"`.
     pub session_remember_lifetime: Option<String>,
+    /// `targets_file = "/etc/livedash/targets.yml"` (see `crate::targets`).
+    pub targets_file: Option<String>,
     /// `viewers = ["wall", "audit"]`: read-only users (see `auth::role`).
     #[serde(default)]
     pub viewers: Vec<String>,

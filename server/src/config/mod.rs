@@ -5,7 +5,8 @@
 //! [`Config`], before anything starts. A bad value stops start-up with a message naming the flag,
 //! the variable or the file's key. Value parsers shared by both are in [`parse`].
 //!
-//! Imports [`crate::sources`] (a source's typed settings), [`crate::alerts::rules`] (the typed
+//! Imports [`crate::sources`] (a source's typed settings), [`crate::targets`] (the targets file,
+//! checked at start-up), [`crate::alerts::rules`] (the typed
 //! rules it makes), [`crate::notify`] (the channels it makes), [`crate::auth`] (the login mode
 //! and the sessions' policy it makes) and the Origin normalisation of
 //! [`crate::http::origin`]; the sub-systems take plain values from the [`Config`], never the
@@ -90,6 +91,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The sources, in the order given.
     pub sources: Vec<SourceSpec>,
+    /// The fleet's targets file (`--targets-file`), checked once here; watched by `targets`.
+    pub targets_file: Option<PathBuf>,
     /// The alert rules: the `[[alert]]` tables, then those `alert = true` makes (the implicit
     /// "source down" rules are added when the alerts start).
     pub alerts: Vec<crate::alerts::Rule>,
@@ -277,6 +280,12 @@ impl Config {
             args.sources.iter().map(|arg| SourceDraft::bare(arg.clone())).collect()
         };
         let (sources, card_rules) = finish(sources, interval)?;
+        let path =
+            |s: &str| if s.trim().is_empty() { Err("empty: give a file".to_owned()) } else { Ok(PathBuf::from(s)) };
+        let targets_file = file.pick(args.targets_file.clone(), "targets_file", v.targets_file.as_ref(), path)?;
+        if let Some(targets) = &targets_file {
+            crate::targets::file::load(targets)?;
+        }
         let mut alerts = file.alerts()?;
         for rule in card_rules {
             if alerts.iter().any(|r| r.name == rule.name) {
@@ -290,6 +299,7 @@ impl Config {
         Ok(Self {
             listen,
             sources,
+            targets_file,
             alerts,
             notify,
             interval,

@@ -275,3 +275,29 @@ fn viewers_are_read_only_user_names_and_a_bad_one_is_named() {
         assert!(err.contains(key), "{toml}: {err}");
     }
 }
+
+#[test]
+fn the_targets_file_comes_from_the_flag_or_the_file_and_a_bad_one_stops_the_start() {
+    let dir = std::env::temp_dir().join(format!("livedash-config-targets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (good, bad) = (dir.join("good.yml"), dir.join("bad.json"));
+    std::fs::write(&good, "- targets: [web1:9100]\n").expect("write");
+    std::fs::write(&bad, "[\n  {\"targets\": [\"web1:9100\",\n    \"web1:9100\"]}\n]").expect("write");
+    let (good_s, bad_s) = (good.to_str().expect("utf-8"), bad.to_str().expect("utf-8"));
+    assert_eq!(config(&[]).targets_file, None);
+    assert_eq!(config(&["--targets-file", good_s]).targets_file, Some(good.clone()));
+    let c = with_file(&format!("targets_file = {good_s:?}"), &[]).expect("valid");
+    assert_eq!(c.targets_file, Some(good.clone()));
+    for result in [
+        Config::from_args(&parse(&["--targets-file", bad_s]).expect("parses").serve, None),
+        with_file(&format!("targets_file = {bad_s:?}"), &[]),
+        with_file(&format!("targets_file = {good_s:?}"), &["--targets-file", bad_s]),
+    ] {
+        let err = result.expect_err("refused").to_string();
+        assert!(err.starts_with(&format!("targets file {bad_s}, line 3, column")), "{err}");
+        assert!(err.contains("two hosts are named \"web1:9100\""), "{err}");
+    }
+    let err = with_file("targets_file = \"\"", &[]).expect_err("refused").to_string();
+    assert!(err.contains("`targets_file`"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
