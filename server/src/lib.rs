@@ -14,6 +14,7 @@
 //! - [`login`]: the login form, logout and the Sessions view;
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
+//! - [`fleet`]: host figures from any kind of source (node_exporter, livedash `local`);
 //! - `boot`: start-up's settings and housekeeping helpers;
 //! - [`store`]: history on disk (SQLite), fed and read back by [`persist`];
 //! - [`cluster`]: several instances sharing their sources through Redis;
@@ -30,6 +31,7 @@ mod boot;
 pub mod clock;
 pub mod cluster;
 pub mod config;
+pub mod fleet;
 pub mod http;
 pub mod live;
 pub mod login;
