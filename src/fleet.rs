@@ -149,6 +149,17 @@ pub struct HostRow {
     pub cpu_spark: Vec<f32>,
 }
 
+impl HostRow {
+    /// Appends the newest CPU figure to the sparkline (`None` as a NaN gap), keeping the last
+    /// [`SPARK_POINTS`].
+    #[allow(clippy::cast_possible_truncation)] // a percentage fits an f32
+    pub fn push_cpu(&mut self, cpu_pct: Option<f64>) {
+        self.cpu_spark.push(cpu_pct.map_or(f32::NAN, |c| c as f32));
+        let extra = self.cpu_spark.len().saturating_sub(SPARK_POINTS);
+        self.cpu_spark.drain(..extra);
+    }
+}
+
 /// A number rounded to `places`, written as an integer when it is whole.
 struct Rounded(f64);
 
@@ -262,6 +273,17 @@ mod tests {
         assert!(one < 260, "one row is {one} bytes");
         let all = serde_json::to_string(&vec![row(SPARK_POINTS); 200]).unwrap().len();
         assert!(all < 52_000, "200 rows are {all} bytes");
+    }
+
+    #[test]
+    fn the_sparkline_keeps_the_newest_points() {
+        let mut r = row(SPARK_POINTS);
+        r.push_cpu(Some(99.0));
+        r.push_cpu(None);
+        assert_eq!(r.cpu_spark.len(), SPARK_POINTS);
+        assert_eq!(r.cpu_spark[SPARK_POINTS - 2], 99.0);
+        assert!(r.cpu_spark[SPARK_POINTS - 1].is_nan());
+        assert_eq!(r.cpu_spark[0], row(SPARK_POINTS).cpu_spark[2], "the two oldest dropped");
     }
 
     #[test]

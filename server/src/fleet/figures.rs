@@ -59,6 +59,12 @@ pub fn local_figures(data: &Value) -> HostFigures {
     }
 }
 
+/// The figures of a `local` sample's `data` as JSON text (a `sample` frame's `data` from another
+/// livedash's WebSocket). Text that is not JSON is an error; odd keys are `None` as above.
+pub fn local_figures_json(data: &str) -> Result<HostFigures, serde_json::Error> {
+    serde_json::from_str::<Value>(data).map(|v| local_figures(&v))
+}
+
 /// A percentage held to 0..=100.
 pub(crate) fn percent(v: f64) -> f64 {
     v.clamp(0.0, 100.0)
@@ -99,6 +105,16 @@ mod tests {
         let f = local_figures(&json!({"cpu_pct": "busy", "mem_pct": 130.0, "load_avg": [], "net_rx_bytes_per_s": -5}));
         assert_eq!(f, HostFigures { mem_pct: Some(100.0), ..HostFigures::default() });
         assert_eq!(local_figures(&json!([1, 2])), HostFigures::default());
+    }
+
+    #[test]
+    fn a_sample_frames_data_reads_as_text() {
+        let frame =
+            r#"{"type":"sample","seq":7,"source":"local","ts_ms":1,"data":{"cpu_pct":3.5,"load_avg":[0.1,0,0]}}"#;
+        let sample: livedash::Sample = serde_json::from_str(frame).unwrap();
+        let f = local_figures_json(sample.data.get()).unwrap();
+        assert_eq!(f, HostFigures { cpu_pct: Some(3.5), load1: Some(0.1), ..HostFigures::default() });
+        assert!(local_figures_json("{\"cpu_pct\": 1").is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 pub mod figures;
 pub mod node;
 
-pub use figures::{HostFigures, local_figures};
+pub use figures::{HostFigures, local_figures, local_figures_json};
 pub use node::{FiguresError, NodeFigures};
 
 #[cfg(test)]
