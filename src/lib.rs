@@ -3,6 +3,7 @@
 //! - [`account`]: what the server-rendered login form and Sessions view show.
 //! - [`alerts`]: alert instances, their states and events, and the `alerts` frame.
 //! - [`query`]: a value percent-encoded for a URL's query.
+//! - [`fleet`]: a host's figures and status, and the fleet overview's row.
 //! - [`protocol`]: the versioned JSON frames sent over the WebSocket (`hello`, `sample`, `status`).
 //! - [`hello`]: a `hello` put together from sample frames already serialized (the server's side).
 //! - [`history`]: the bounded ring of recent samples that feeds first paint, `hello` and resume.
@@ -16,6 +17,7 @@
 pub mod account;
 pub mod alerts;
 pub mod flatten;
+pub mod fleet;
 pub mod hello;
 pub mod history;
 pub mod protocol;

@@ -15,6 +15,7 @@
 //! - [`live`]: stamping, the hub, and the WebSocket endpoint;
 //! - [`sources`]: the fetchers, one ticker each;
 //! - [`targets`]: the fleet's hosts from a `file_sd` targets file, watched;
+//! - [`fleet`]: host figures from any kind of source (node_exporter, livedash `local`);
 //! - `boot`: start-up's settings and housekeeping helpers;
 //! - [`store`]: history on disk (SQLite), fed and read back by [`persist`];
 //! - [`cluster`]: several instances sharing their sources through Redis;
@@ -31,6 +32,7 @@ mod boot;
 pub mod clock;
 pub mod cluster;
 pub mod config;
+pub mod fleet;
 pub mod http;
 pub mod live;
 pub mod login;
