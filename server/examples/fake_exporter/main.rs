@@ -25,8 +25,8 @@
 //! after MAX_SECS (default 21600). Plain bodies (no gzip): on loopback the exporter's CPU stays
 //! small beside the two measured servers.
 
-// A command-line tool: its result is what it prints.
-#![allow(clippy::print_stdout)]
+// A command-line tool: its result is what it prints, its failures what it says on stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod template;
 #[cfg(test)]

@@ -68,10 +68,10 @@ impl Template {
                 if let (Some(name), Some(kind)) = (words.next(), words.next()) {
                     types.insert(name, kind);
                 }
-            } else if let Some((name, value)) = line.split_once(' ') {
-                if let Ok(v) = value.trim().parse::<f64>() {
-                    captured.insert(name, v);
-                }
+            } else if let Some((name, value)) = line.split_once(' ')
+                && let Ok(v) = value.trim().parse::<f64>()
+            {
+                captured.insert(name, v);
             }
         }
         let uptime = match (captured.get("node_time_seconds"), captured.get("node_boot_time_seconds")) {
