@@ -22,9 +22,10 @@
 #                                     target/bench-fleet-smoke/ (bench/RESULTS.md untouched)
 #   scripts/bench-fleet.sh --report   the section again from the last run's raw figures
 #
-# WARMUP, SECS, BENCH_OUT, BENCH_RESULTS (`-`: print only) override; LIVEDASH and FAKE_EXPORTER
-# name binaries (default: the release builds, built here when missing). Needs Debian's prometheus
-# (installed when missing, its system service left stopped).
+# WARMUP, SECS, SCENARIOS (e.g. "1000:15 200:1", targets:seconds), BENCH_OUT, BENCH_RESULTS (`-`:
+# print only) override; LIVEDASH and FAKE_EXPORTER name binaries (default: the release builds,
+# built here when missing). Needs Debian's prometheus (installed when missing, its system service
+# left stopped).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bench-lib.sh"
@@ -41,8 +42,11 @@ if [ $mode = smoke ]; then
   scenarios=("smoke: 20 x 1 s|20|1")
 else
   out=${BENCH_OUT:-target/bench-fleet} warmup=${WARMUP:-30} secs=${SECS:-120}
-  # name|targets|interval in seconds
-  scenarios=("1000 x 15 s|1000|15" "200 x 1 s|200|1")
+  scenarios=()
+  for pair in ${SCENARIOS:-1000:15 200:1}; do  # targets:interval in whole seconds
+    [[ $pair =~ ^[0-9]+:[0-9]+$ ]] || die "SCENARIOS: $pair is not TARGETS:SECONDS"
+    scenarios+=("${pair%:*} x ${pair#*:} s|${pair%:*}|${pair#*:}")  # name|targets|interval
+  done
 fi
 results=${BENCH_RESULTS:-bench/RESULTS.md}
 [ $mode = smoke ] && results=-
@@ -55,10 +59,10 @@ base=21000 pport=29190 lport=29191 mport=29192
 
 # The section of RESULTS.md from the raw figures in $out (one JSON file per run, load.txt).
 report() {
-python3 - "$out" "$results" "$(git rev-parse --short HEAD)" "$(nproc)" "${scenarios[@]}" <<'PY'
-import glob, json, os, sys
-out, results, commit, cores = sys.argv[1:5]
-scenarios = sys.argv[5:]
+python3 - "$out" "$results" "$(nproc)" <<'PY'
+import json, sys
+out, results, cores = sys.argv[1:4]
+scenarios = open(f"{out}/scenarios.txt").read().splitlines()
 BEGIN = "<!-- bench-fleet: begin (scripts/bench-fleet.sh rewrites this section; bench-all.sh keeps it) -->"
 END = "<!-- bench-fleet: end -->"
 meta = json.load(open(f"{out}/meta.json"))
@@ -104,7 +108,16 @@ for i, s in enumerate(scenarios, 1):
                       f"(end {l['rss_end_mib']:.1f} vs {p['rss_end_mib']:.1f} MiB, {rss:.2f}x; peak {peak:.2f}x)")
     for server, r in runs.items():
         if r["up"] != int(n):
-            checks.append(f"- **not every target scraped**: {name}: {server} {r['up']} of {n}")
+            try:
+                states = json.load(open(f"{out}/{i}-{server}-up.json"))
+                if server == "livedash":
+                    states = [s["state"] for s in states["sources"]]
+                else:
+                    states = ["up" if r["value"][1] == "1" else "down" for r in states["data"]["result"]]
+                how = ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states)))
+            except (OSError, ValueError, KeyError) as e:
+                how = f"states unknown: {e}"
+            checks.append(f"- **not every target up at the window's end**: {name}: {server} {r['up']} of {n} ({how})")
 if checks:
     lines += ["", "**Targets** (issue 24, at 1000 x 15 s; 200 x 1 s is given for the record):", ""] + checks
 lines += ["", "Machine load (1, 5, 15 min) after each run (other work on the machine included):", "", "```"]
@@ -154,6 +167,7 @@ for port in "$pport" "$lport" "$mport"; do
   die "port $port is in use"
 done
 rm -rf "$out" && mkdir -p "$out"
+printf '%s\n' "${scenarios[@]}" >"$out/scenarios.txt"
 hz=$(getconf CLK_TCK)
 pw=bench-$RANDOM$RANDOM
 python3 - "$out" "$(git rev-parse --short HEAD)" "$warmup" "$secs" "$(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }')" \
@@ -190,13 +204,16 @@ measure() {
   t1=$(ticks "$pid") e1=$(ticks "$exporter_pid") b1=$(busy) s1=$(uptime_s)
   rss=$(kib "$pid" VmRSS) hwm=$(kib "$pid" VmHWM)
   q1=$(uptime_s) r1=$(requests "$client") q1="$q1 $(uptime_s)"
+  # Every target's state, kept beside the figures ($i-$server-up.json), and how many are up.
   local up
   if [ "$server" = prometheus ]; then
-    up=$(curl -sf "http://127.0.0.1:$pport/api/v1/query?query=count(up%3D%3D1)" |
-      python3 -c "import json, sys; r = json.load(sys.stdin)['data']['result']; print(r[0]['value'][1] if r else 0)")
+    curl -sf "http://127.0.0.1:$pport/api/v1/query?query=up" >"$out/$i-$server-up.json"
+    up=$(python3 -c "import json, sys; print(sum(r['value'][1] == '1' for r in json.load(sys.stdin)['data']['result']))" \
+      <"$out/$i-$server-up.json")
   else
-    up=$(curl -sf "http://127.0.0.1:$mport/healthz" |
-      python3 -c "import json, sys; print(sum(s['state'] == 'ok' for s in json.load(sys.stdin)['sources']))")
+    curl -sf "http://127.0.0.1:$mport/healthz" >"$out/$i-$server-up.json"
+    up=$(python3 -c "import json, sys; print(sum(s['state'] == 'ok' for s in json.load(sys.stdin)['sources']))" \
+      <"$out/$i-$server-up.json")
   fi
   python3 - "$out/$i-$server.json" "$hz" "$n" "$interval" "$t0" "$t1" "$e0" "$e1" "$s0" "$s1" "$r0" "$r1" \
     "$rss" "$hwm" "$up" "$(du -sk "$out/data-$server-$i" | cut -f1)" $b0 $b1 $q0 $q1 <<'PY'
