@@ -68,7 +68,7 @@ END = "<!-- bench-fleet: end -->"
 meta = json.load(open(f"{out}/meta.json"))
 lines = [BEGIN, "", "## Fleet (issue 24): baseline with [[source]] tables", "",
          f"`scripts/bench-fleet.sh` at {meta['commit']}, {meta['when']} UTC, {cores} cores ({meta['cpu']}), loopback, "
-         f"Prometheus {meta['prometheus_version']} (Debian), livedash release build. The `fake_exporter` example serves "
+         f"Prometheus {meta['prometheus_version']} (Debian), livedash `{meta['livedash']}`. The `fake_exporter` example serves "
          "every target from one thread (Debian's `prometheus-node-exporter` 1.5.0 body, 507 series, about 58 KB, plain; "
          "every value different per target and per scrape). Prometheus reads the targets from a `file_sd` file and keeps "
          f"{len(meta['keep'])} metrics by `metric_relabel_configs` (`{'|'.join(meta['keep'])}`: 29 series a target); "
@@ -78,7 +78,8 @@ lines = [BEGIN, "", "## Fleet (issue 24): baseline with [[source]] tables", "",
          "% of one core; RSS peak = VmHWM (the whole life, start-up included), end = VmRSS at the window's end; "
          "fetches = the exporter's count of the server's requests in the window / (targets x window / interval); "
          "up = targets Prometheus reports `up == 1`, or livedash sources `ok` on `/healthz`; disk = the server's "
-         "data directory at the end. Ratio = livedash / Prometheus (lower is better).", "",
+         "data directory at the end; exporter CPU = the fake exporter's over the same window (% of one core); machine busy = "
+         "all cores over the window, other work on the machine included. Ratio = livedash / Prometheus (lower is better).", "",
          "| scenario | server | up | fetches | CPU % | RSS peak MiB | RSS end MiB | disk MiB | exporter CPU % | machine busy % |",
          "|---|---|---|---|---|---|---|---|---|---|"]
 checks = []
@@ -171,12 +172,12 @@ printf '%s\n' "${scenarios[@]}" >"$out/scenarios.txt"
 hz=$(getconf CLK_TCK)
 pw=bench-$RANDOM$RANDOM
 python3 - "$out" "$(git rev-parse --short HEAD)" "$warmup" "$secs" "$(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }')" \
-  "${KEEP[@]}" <<'PY'
+  "$livedash" "${KEEP[@]}" <<'PY'
 import datetime, json, sys
-out, commit, warmup, secs, version = sys.argv[1:6]
+out, commit, warmup, secs, version, livedash = sys.argv[1:7]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 json.dump({"commit": commit, "when": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}", "warmup": int(warmup),
-           "secs": int(secs), "prometheus_version": version, "keep": sys.argv[6:], "cpu": cpu}, open(f"{out}/meta.json", "w"))
+           "secs": int(secs), "prometheus_version": version, "keep": sys.argv[7:], "cpu": cpu, "livedash": livedash}, open(f"{out}/meta.json", "w"))
 PY
 
 ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime, after the name
