@@ -297,4 +297,18 @@ EOF
 done
 rm -rf "$out"/data-*
 report
+# Each server scraped every target, at about its interval (what the smoke run is for).
+python3 - "$out" <<'PY' || die "a server did not scrape every target (see $out)"
+import json, sys
+out = sys.argv[1]
+bad = []
+for i, scenario in enumerate(open(f"{out}/scenarios.txt").read().splitlines(), 1):
+    n = int(scenario.split("|")[1])
+    for server in ("prometheus", "livedash"):
+        r = json.load(open(f"{out}/{i}-{server}.json"))
+        if r["up"] != n or not 0.5 <= r["fetch_ratio"] <= 1.5:
+            bad.append(f"{scenario.split('|')[0]}: {server}: {r['up']} of {n} up, fetches {r['fetch_ratio']:.2f}")
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 log "raw figures in $out$([ "$results" = - ] || echo "; section rewritten in $results")"
