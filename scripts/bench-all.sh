@@ -3,7 +3,7 @@
 # bare broadcast server) and then against livedash (release build, relaying wsload's fake
 # upstream at the same interval), and a Markdown table of the absolute figures and their ratios
 # to the floor, with the machine's load, written to bench/RESULTS.md (raw JSON in
-# target/bench-all/), keeping the history-query section that scripts/bench-history.sh writes there.
+# target/bench-all/), keeping the sections that scripts/bench-history.sh and bench-fleet.sh write there.
 # Not part of the test command: it takes about 15 minutes, plus the soak.
 #
 #   scripts/bench-all.sh            every scenario, the soak for SOAK_SECS (default 3600)
@@ -282,13 +282,15 @@ if int(soak) > 0 and os.path.exists(f"{out}/soak-rss.txt"):
 if checks:
     lines += ["", "**Targets** (figures: livedash vs floor):", ""] + checks
 lines += ["", "Machine load (1, 5, 15 min) before and after each scenario:", "", "```"] + open(f"{out}/load.txt").read().splitlines() + ["```", ""]
-# scripts/bench-history.sh's section (history queries beside Prometheus, another sitting) is kept.
+# The sections of scripts/bench-history.sh (history queries beside Prometheus) and
+# scripts/bench-fleet.sh (a fleet beside Prometheus), each from another sitting, are kept.
 kept = ""
 try:
     old = open(results).read()
-    b, e = old.find("<!-- bench-history: begin"), old.find("<!-- bench-history: end -->")
-    if b >= 0 and e > b:
-        kept = "\n" + old[b:e + len("<!-- bench-history: end -->")] + "\n"
+    for section in ("history", "fleet"):
+        b, e = old.find(f"<!-- bench-{section}: begin"), old.find(f"<!-- bench-{section}: end -->")
+        if b >= 0 and e > b:
+            kept += "\n" + old[b:e + len(f"<!-- bench-{section}: end -->")] + "\n"
 except OSError:
     pass
 os.makedirs(os.path.dirname(results), exist_ok=True)
