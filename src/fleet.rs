@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// The figures' names, in wire order: also the series names a fleet host's samples carry, and
+/// what a `figure:NAME` subscription and the one-metric page name.
+pub const FIGURES: [&str; 7] = ["cpu_pct", "mem_pct", "disk_pct", "load1", "net_in_bps", "net_out_bps", "uptime_s"];
+
 /// How many points of CPU history a row carries for its sparkline.
 pub const SPARK_POINTS: usize = 30;
 
@@ -129,6 +133,10 @@ impl StatusSince {
 /// One row of the fleet overview.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostRow {
+    /// The host's source name, which its dashboard and its history are found by (`?source=`):
+    /// absent on the wire when it is the same as `name`. Read it with [`HostRow::id`].
+    #[serde(rename = "i", default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
     /// The host's name (its `name` label, else its target).
     #[serde(rename = "n")]
     pub name: String,
@@ -147,9 +155,22 @@ pub struct HostRow {
     /// The last [`SPARK_POINTS`] CPU busy percentages, oldest first; NaN marks a gap.
     #[serde(rename = "c", default, with = "spark")]
     pub cpu_spark: Vec<f32>,
+    /// How many of its alerts are firing.
+    #[serde(rename = "a", default, skip_serializing_if = "is_zero")]
+    pub alerting: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl HostRow {
+    /// The host's source name: [`HostRow::source`], or its name when that is empty.
+    pub fn id(&self) -> &str {
+        if self.source.is_empty() { &self.name } else { &self.source }
+    }
+
     /// Appends the newest CPU figure to the sparkline (`None` as a NaN gap), keeping the last
     /// [`SPARK_POINTS`].
     #[allow(clippy::cast_possible_truncation)] // a percentage fits an f32
@@ -219,6 +240,7 @@ mod tests {
 
     fn row(spark: usize) -> HostRow {
         HostRow {
+            source: String::new(),
             name: "web-prod-eu-017".into(),
             tags: [("env", "prod"), ("role", "web"), ("dc", "eu-west")]
                 .into_iter()
@@ -237,6 +259,7 @@ mod tests {
             },
             #[allow(clippy::cast_precision_loss)]
             cpu_spark: (0..spark).map(|i| (i * 37 % 100) as f32 + 0.4).collect(),
+            alerting: 0,
         }
     }
 

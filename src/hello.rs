@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::alerts::AlertsStatus;
 use crate::protocol::{ClusterStatus, PROTOCOL_VERSION, SourceStatus, StoreStatus};
 use crate::settings::SeriesRule;
+use crate::summary::FleetUpdate;
 
 /// What a `hello` carries beside the sources, each absent when not in use: whether history is
 /// saved, whether the sources are shared, the alerts that are not ok.
@@ -19,6 +20,8 @@ pub struct PageStates<'a> {
     pub cluster: Option<&'a ClusterStatus>,
     /// The alerts' state.
     pub alerts: Option<&'a AlertsStatus>,
+    /// The fleet overview's rows (a `full` update), for a socket subscribed to it.
+    pub fleet: Option<&'a FleetUpdate>,
 }
 
 /// A `hello` frame's JSON made from `sample` frames that are already serialized (as the server keeps
@@ -32,7 +35,7 @@ pub fn hello_json<'a>(
     settings: &BTreeMap<String, Vec<SeriesRule>>,
     page: PageStates<'_>,
 ) -> String {
-    let PageStates { store, cluster, alerts } = page;
+    let PageStates { store, cluster, alerts, fleet } = page;
     let history: usize = sample_frames.clone().into_iter().map(|f| f.len() + 1).sum();
     let mut out = String::with_capacity(history + 256);
     out.push_str(&format!(
@@ -64,6 +67,10 @@ pub fn hello_json<'a>(
     if let Some(alerts) = alerts {
         out.push_str(r#","alerts":"#);
         out.push_str(&serde_json::to_string(alerts).unwrap_or_default());
+    }
+    if let Some(fleet) = fleet {
+        out.push_str(r#","fleet":"#);
+        out.push_str(&serde_json::to_string(fleet).unwrap_or_default());
     }
     out.push('}');
     out

@@ -4,6 +4,7 @@
 //! - [`alerts`]: alert instances, their states and events, and the `alerts` frame.
 //! - [`query`]: a value percent-encoded for a URL's query.
 //! - [`fleet`]: a host's figures and status, and the fleet overview's row.
+//! - [`summary`]: the fleet's summary streams on the wire (`fleet`, `points`).
 //! - [`protocol`]: the versioned JSON frames sent over the WebSocket (`hello`, `sample`, `status`).
 //! - [`hello`]: a `hello` put together from sample frames already serialized (the server's side).
 //! - [`history`]: the bounded ring of recent samples that feeds first paint, `hello` and resume.
@@ -25,6 +26,7 @@ pub mod query;
 mod read;
 pub mod series;
 pub mod settings;
+pub mod summary;
 
 pub use flatten::flatten;
 pub use hello::{PageStates, hello_json};

@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::alerts::AlertsStatus;
 use crate::settings::SeriesRule;
+use crate::summary::{FigurePoints, FleetUpdate};
 
 /// The version carried in every [`Hello`]; bumped on any incompatible change of the frames.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -110,6 +111,9 @@ pub struct Hello {
     /// The alert instances that are not ok (absent: no rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerts: Option<AlertsStatus>,
+    /// The fleet overview's rows, when the socket subscribed to it (a `full` update).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Box<FleetUpdate>>,
 }
 
 impl Hello {
@@ -141,6 +145,10 @@ pub enum Frame {
     Cluster(ClusterStatus),
     /// See [`AlertsStatus`].
     Alerts(AlertsStatus),
+    /// See [`FleetUpdate`].
+    Fleet(FleetUpdate),
+    /// See [`FigurePoints`].
+    Points(FigurePoints),
 }
 
 /// Why a text could not be read as a [`Frame`].
@@ -180,6 +188,8 @@ enum FrameRef<'a> {
     Store(&'a StoreStatus),
     Cluster(&'a ClusterStatus),
     Alerts(&'a AlertsStatus),
+    Fleet(&'a FleetUpdate),
+    Points(&'a FigurePoints),
 }
 
 /// A frame's `type`: read from the text's start, where every frame of this protocol has it
@@ -209,11 +219,19 @@ impl Frame {
             Self::Store(s) => FrameRef::Store(s),
             Self::Cluster(c) => FrameRef::Cluster(c),
             Self::Alerts(a) => FrameRef::Alerts(a),
+            Self::Fleet(f) => FrameRef::Fleet(f),
+            Self::Points(p) => FrameRef::Points(p),
         };
         // Room for a sample's data at once, so that a large one is not copied while the buffer grows.
         let data = match self {
             Self::Sample(s) => s.data.get().len(),
-            Self::Hello(_) | Self::Status(_) | Self::Store(_) | Self::Cluster(_) | Self::Alerts(_) => 0,
+            Self::Hello(_)
+            | Self::Status(_)
+            | Self::Store(_)
+            | Self::Cluster(_)
+            | Self::Alerts(_)
+            | Self::Fleet(_)
+            | Self::Points(_) => 0,
         };
         let mut out = Vec::with_capacity(data + 160);
         // A frame is plain data (strings, numbers, raw JSON that was valid when stored): writing
@@ -239,6 +257,8 @@ impl Frame {
             "store" => Self::Store(serde_json::from_str(text)?),
             "cluster" => Self::Cluster(serde_json::from_str(text)?),
             "alerts" => Self::Alerts(serde_json::from_str(text)?),
+            "fleet" => Self::Fleet(serde_json::from_str(text)?),
+            "points" => Self::Points(serde_json::from_str(text)?),
             other => {
                 let e = <serde_json::Error as serde::de::Error>::custom(format_args!("unknown frame type `{other}`"));
                 return Err(FrameError::Json(e));
@@ -293,6 +313,7 @@ mod tests {
             store: Some(StoreStatus { saving: false, error: Some("disk full".into()) }),
             cluster: Some(ClusterStatus { shared: true, epoch: "e1".into(), error: None, since_ms: 4 }),
             alerts: None,
+            fleet: None,
         };
         let json = Frame::Hello(hello).to_json();
         assert!(json.starts_with(r#"{"type":"hello","v":1,"#), "{json}");

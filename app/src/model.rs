@@ -98,6 +98,8 @@ impl Model {
             Frame::Store(s) => self.store = Some(s),
             Frame::Cluster(c) => self.cluster = Some(c),
             Frame::Alerts(a) => self.alerts = Some(a),
+            // The fleet's summary streams are read by the fleet pages, not the dashboard's model.
+            Frame::Fleet(_) | Frame::Points(_) => {}
         }
     }
 
@@ -217,6 +219,7 @@ pub(crate) mod tests {
             store: None,
             cluster: None,
             alerts: None,
+            fleet: None,
         }
     }
 

@@ -93,6 +93,8 @@ async fn main() {
                     since_epoch.clone_from(&epoch);
                     println!("{} hello {first:?}..{last:?} - - -", now_ms());
                 }
+                Ok(Frame::Fleet(f)) => println!("{} fleet {} - - rows={}", now_ms(), f.seq, f.rows.len()),
+                Ok(Frame::Points(p)) => println!("{} points {} - - {}={}", now_ms(), p.seq, p.figure, p.points.len()),
                 Err(e) => println!("{} unreadable - - - {e}", now_ms()),
             }
         }

@@ -43,7 +43,7 @@ async fn keep_up(mut ws: Socket) -> Seen {
                 Ok(Frame::Hello(hello)) => seen.seqs.extend(hello.history.iter().map(|s| s.seq)),
                 Ok(Frame::Sample(sample)) => seen.seqs.push(sample.seq),
                 Ok(Frame::Status(s)) => seen.statuses.push((s.source.to_string(), s.state, s.error)),
-                Ok(Frame::Store(_) | Frame::Cluster(_) | Frame::Alerts(_)) => {}
+                Ok(Frame::Store(_) | Frame::Cluster(_) | Frame::Alerts(_) | Frame::Fleet(_) | Frame::Points(_)) => {}
                 Err(e) => panic!("a bad frame: {e}"),
             },
             Ok(Message::Close(frame)) => {

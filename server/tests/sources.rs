@@ -98,7 +98,12 @@ async fn a_reconnect_with_since_gets_exactly_the_missed_samples() {
     while got.len() < missed.len() {
         match Frame::from_json(&next_text(&mut ws).await).unwrap() {
             Frame::Sample(s) => got.push(s.seq),
-            Frame::Status(_) | Frame::Store(_) | Frame::Cluster(_) | Frame::Alerts(_) => {}
+            Frame::Status(_)
+            | Frame::Store(_)
+            | Frame::Cluster(_)
+            | Frame::Alerts(_)
+            | Frame::Fleet(_)
+            | Frame::Points(_) => {}
             Frame::Hello(_) => panic!("a full hello instead of a resume"),
         }
     }

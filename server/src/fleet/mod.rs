@@ -4,15 +4,18 @@
 //! - [`figures`]: the host figures' definitions, and the figures of a livedash `local` sample
 //!   (this machine, or another livedash read over its WebSocket);
 //! - [`node`]: [`NodeFigures`], the figures of a node_exporter host from its scrapes (rates of
-//!   the counters between two scrapes).
+//!   the counters between two scrapes);
+//! - [`directory`]: which sources are hosts of the fleet, with their names and tags.
 //!
 //! The row and status types the browser shares ([`livedash::fleet`]) live in the core crate.
 //! May import the core crate and `prometheus-parse`; nothing else of the server (no hub, no
 //! sources, no config), so any wing may use it.
 
+pub mod directory;
 pub mod figures;
 pub mod node;
 
+pub use directory::{Directory, HostEntry, HostKind};
 pub use figures::{HostFigures, local_figures, local_figures_json};
 pub use node::{FiguresError, NodeFigures};
 

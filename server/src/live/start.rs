@@ -123,6 +123,7 @@ impl Collected {
                         store: page.store.as_ref(),
                         cluster: page.cluster.as_ref(),
                         alerts: page.alerts.as_ref(),
+                        fleet: None,
                     },
                 );
                 (Start::Hello(text.into()), Some(key))
@@ -151,6 +152,7 @@ pub fn read_hello(text: &Utf8Bytes) -> Hello {
             store: None,
             cluster: None,
             alerts: None,
+            fleet: None,
         },
     }
 }
