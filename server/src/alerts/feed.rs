@@ -1,13 +1,14 @@
 //! From the hub to the instances, and from them to the store and the page.
 //!
 //! The alerts are the hub's second [`Tap`]: each accepted sample (a reference count on its
-//! frame) and each source status change is handed, with the monotonic instant it happened at, to
-//! a bounded channel with `try_send`, never waiting. Evaluating inline would need the sample's
-//! JSON parsed and every matching instance stepped under the hub's lock, which would hold up
-//! every source and socket; the channel moves that to the alerts' own task. Room is kept for
-//! status changes: a sample is refused (counted in `livedash_alert_samples_dropped_total`) once
-//! fewer than [`RESERVE`] places are left, and the tap says it is behind (so a backfill waits)
-//! past half.
+//! frame) is handed, with the monotonic instant it happened at, to a bounded channel with
+//! `try_send`, never waiting. Evaluating inline would need the sample's JSON parsed and every
+//! matching instance stepped under the hub's lock, which would hold up every source and socket;
+//! the channel moves that to the alerts' own task. A sample is refused (counted in
+//! `livedash_alert_samples_dropped_total`) once fewer than [`RESERVE`] places are left (kept for
+//! the cluster's applied changes), and the tap says it is behind (so a backfill waits) past half.
+//! A source's status change is never refused: it waits in [`Statuses`], one place per source
+//! where the latest change wins, and is judged among the samples in the order they happened.
 //!
 //! The task takes what waits in batches, parses the samples outside any lock, steps the
 //! instances, records each state change as an event (counted; in memory, and through the
@@ -30,6 +31,7 @@ use super::hush;
 use super::leader::{Clustered, Role};
 use super::rules::{self, Rule};
 use super::shared::{Alerts, EVENTS_IN_MEMORY, Events, Inner, Pace, State};
+use super::statuses::{self, Statuses};
 use super::view::{self, EVENT_STATES};
 use crate::clock::now_ms;
 use crate::live::history::Entry;
@@ -41,7 +43,7 @@ use crate::store::alerts::{AlertWrite, InstanceRow};
 
 /// Places in the channel.
 pub const CHANNEL: usize = 16_384;
-/// Places kept for status changes.
+/// Places kept for the cluster's applied changes (a sample is refused before them).
 pub const RESERVE: usize = 256;
 /// The most messages evaluated under one lock.
 const BATCH: usize = 512;
@@ -67,9 +69,20 @@ enum Msg {
     },
 }
 
+impl Msg {
+    /// When it happened, for the messages of this instance's hub.
+    fn at(&self) -> Option<Instant> {
+        match self {
+            Self::Sample { at, .. } | Self::Status { at, .. } => Some(*at),
+            Self::Applied { .. } => None,
+        }
+    }
+}
+
 /// The alerts as a tap of the hub.
 struct Feed {
     tx: mpsc::Sender<Msg>,
+    statuses: Arc<Statuses>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -82,9 +95,7 @@ impl Tap for Feed {
     }
 
     fn status(&self, status: &SourceStatus) {
-        if self.tx.try_send(Msg::Status { status: status.clone(), at: Instant::now() }).is_err() {
-            tracing::error!(source = %status.source, "alerts: a source's status change was lost (the queue is full)");
-        }
+        self.statuses.put(status, Instant::now());
     }
 
     fn behind(&self) -> bool {
@@ -140,7 +151,8 @@ pub fn start(
         })),
     }));
     alerts.publish(&alerts.0.state.lock());
-    hub.add_tap(Arc::new(Feed { tx, dropped }));
+    let statuses = Arc::new(Statuses::default());
+    hub.add_tap(Arc::new(Feed { tx, statuses: statuses.clone(), dropped }));
     let task = alerts.clone();
     tokio::spawn(async move {
         loop {
@@ -157,10 +169,13 @@ pub fn start(
             tokio::select! {
                 first = rx.recv() => {
                     let Some(first) = first else { break };
-                    let mut batch = vec![first];
-                    while batch.len() < BATCH && let Ok(msg) = rx.try_recv() {
-                        batch.push(msg);
-                    }
+                    task.handle(next_batch(first, &mut rx, &statuses));
+                }
+                () = statuses.changed() => {
+                    let batch = match rx.try_recv() {
+                        Ok(first) => next_batch(first, &mut rx, &statuses),
+                        Err(_) => merged(Vec::new(), statuses.take(None)),
+                    };
                     task.handle(batch);
                 }
                 () = end => task.handle(Vec::new()),
@@ -170,6 +185,24 @@ pub fn start(
         }
     });
     alerts
+}
+
+/// `first` and what else waits in the channel (up to [`BATCH`]), with the status changes that
+/// happened before the last of them put among them in order (all of them when the channel is
+/// empty; the later ones wait for the samples that come before them).
+fn next_batch(first: Msg, rx: &mut mpsc::Receiver<Msg>, statuses: &Statuses) -> Vec<Msg> {
+    let mut batch = vec![first];
+    while batch.len() < BATCH
+        && let Ok(msg) = rx.try_recv()
+    {
+        batch.push(msg);
+    }
+    let until = if batch.len() < BATCH { None } else { batch.iter().rev().find_map(Msg::at) };
+    merged(batch, statuses.take(until))
+}
+
+fn merged(batch: Vec<Msg>, changes: Vec<(SourceStatus, Instant)>) -> Vec<Msg> {
+    statuses::merge(batch, changes, Msg::at, |status, at| Msg::Status { status, at })
 }
 
 /// A sample frame's numeric series (the core's flattening, as the store keeps them).
@@ -338,3 +371,6 @@ fn saved(r: &InstanceRow) -> super::machine::Saved {
         peak: r.peak,
     }
 }
+
+#[cfg(test)]
+mod tests;

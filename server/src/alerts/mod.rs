@@ -9,6 +9,7 @@
 //! - [`engine`]: every instance, and which rules a (source, series) feeds, resolved once;
 //! - [`feed`]: the hub's tap and status hook, a bounded channel, and the task that evaluates,
 //!   writes events and instances through the store's writer and publishes the `alerts` frame;
+//!   [`statuses`]: the sources' status changes on their way there, the latest per source;
 //! - [`hush`]: silences and acknowledgements (who, until, comment), lifting by themselves;
 //! - [`preview`]: `livedash alerts check`, each rule replayed over the history store's past;
 //! - [`view`]: instances as the page and the API show them;
@@ -31,6 +32,7 @@ pub mod preview;
 pub mod rules;
 pub mod shared;
 pub mod silence;
+pub mod statuses;
 pub mod view;
 
 pub use rules::{Rule, RuleView};
