@@ -228,6 +228,11 @@ pub struct ServeArgs {
     #[arg(long, env = "LIVEDASH_TARGETS_FILE")]
     pub targets_file: Option<PathBuf>,
 
+    /// A file holding one API token (`livedash token create` on the other side), sent as
+    /// `Authorization: Bearer` to every `livedash:` target of the targets file; read once at start.
+    #[arg(long, env = "LIVEDASH_FLEET_TOKEN_FILE")]
+    pub fleet_token_file: Option<PathBuf>,
+
     /// How often every source is fetched, e.g. `1s`, `500ms` [default: 1s].
     #[arg(long, env = "LIVEDASH_INTERVAL", value_parser = parse_interval)]
     pub interval: Option<Duration>,

@@ -19,6 +19,16 @@ pub enum ConfigError {
     /// The targets file (`--targets-file`) is unreadable or refused; the text names its line.
     #[error(transparent)]
     Targets(#[from] crate::targets::TargetsError),
+    /// The fleet's token file is unreadable, empty or holds more than one token.
+    #[error("{given}: the fleet token file {path} {problem}", path = path.display())]
+    FleetToken {
+        /// Where it was given: the flag and its variable, or the file's key.
+        given: String,
+        /// The token file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// The `--config` file is unreadable or has a bad or unknown key.
     #[error("--config {path}: {message}")]
     File {

@@ -2,7 +2,7 @@
 //! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`,
 //! `store_max_reads`, the
 //! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, the read-only users
-//! `viewers`, the fleet's `targets_file`, the login's `login`, `session_idle`, `session_lifetime`, `session_remember_idle`,
+//! `viewers`, the fleet's `targets_file` and `fleet_token_file`, the login's `login`, `session_idle`, `session_lifetime`, `session_remember_idle`,
 //! `session_remember_lifetime` ([`super::login`]), and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]), and
 //! `[[alert]]` tables ([`super::alert`]), `[[notify]]` tables ([`super::notify`]).
@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use super::alert::FileAlert;
 use super::error::ConfigError;
+use super::fleet_token::FleetToken;
 use super::login::{LoginArgs, parse_login, parse_session};
 use super::parse::{parse_duration, parse_interval};
 use super::series::FileSeries;
@@ -74,6 +75,8 @@ pub struct FileConfig {
     pub session_remember_lifetime: Option<String>,
     /// `targets_file = "/etc/livedash/targets.yml"` (see `crate::targets`).
     pub targets_file: Option<String>,
+    /// `fleet_token_file = "/etc/livedash/fleet-token"`: the API token for `livedash:` targets.
+    pub fleet_token_file: Option<String>,
     /// `viewers = ["wall", "audit"]`: read-only users (see `auth::role`).
     #[serde(default)]
     pub viewers: Vec<String>,
@@ -181,6 +184,20 @@ impl File {
             message: format!("`{key}` = {v:?}: {e}"),
         };
         value.map(|v| parse(v).map_err(|e| bad(v, e))).transpose()
+    }
+
+    /// The fleet's API token from the file `--fleet-token-file` (or its variable) names, else
+    /// from the file's `fleet_token_file`; an unusable one is refused naming where it was given.
+    pub fn fleet_token(&self, flag: Option<PathBuf>) -> Result<Option<FleetToken>, ConfigError> {
+        let (path, given) = match (flag, &self.values.fleet_token_file) {
+            (Some(path), _) => (path, "--fleet-token-file (LIVEDASH_FLEET_TOKEN_FILE)".to_owned()),
+            (None, Some(path)) => {
+                (PathBuf::from(path), format!("`fleet_token_file` in --config {}", self.path.display()))
+            }
+            (None, None) => return Ok(None),
+        };
+        let read = super::fleet_token::read(&path);
+        read.map(Some).map_err(|problem| ConfigError::FleetToken { given, path, problem })
     }
 
     /// The login mode and the sessions' policy from the flags (over) the file.

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod cluster;
 pub mod error;
 pub mod file;
+pub mod fleet_token;
 pub mod login;
 pub mod notify;
 pub mod parse;
@@ -34,6 +35,7 @@ pub use cli::{
 };
 pub use cluster::ClusterSettings;
 pub use error::ConfigError;
+pub use fleet_token::FleetToken;
 pub use parse::PublicUrl;
 
 use crate::sources::{DEFAULT_MAX_BODY, Kind, SourceArg, SourceSpec, default_timeout};
@@ -93,6 +95,8 @@ pub struct Config {
     pub sources: Vec<SourceSpec>,
     /// The fleet's targets file (`--targets-file`), checked once here; watched by `targets`.
     pub targets_file: Option<PathBuf>,
+    /// The API token sent to every `livedash:` target (`--fleet-token-file`), read once here.
+    pub fleet_token: Option<FleetToken>,
     /// The alert rules: the `[[alert]]` tables, then those `alert = true` makes (the implicit
     /// "source down" rules are added when the alerts start).
     pub alerts: Vec<crate::alerts::Rule>,
@@ -286,6 +290,7 @@ impl Config {
         if let Some(targets) = &targets_file {
             crate::targets::file::load(targets)?;
         }
+        let fleet_token = file.fleet_token(args.fleet_token_file.clone())?;
         let mut alerts = file.alerts()?;
         for rule in card_rules {
             if alerts.iter().any(|r| r.name == rule.name) {
@@ -300,6 +305,7 @@ impl Config {
             listen,
             sources,
             targets_file,
+            fleet_token,
             alerts,
             notify,
             interval,

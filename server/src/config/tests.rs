@@ -301,3 +301,26 @@ fn the_targets_file_comes_from_the_flag_or_the_file_and_a_bad_one_stops_the_star
     assert!(err.contains("`targets_file`"), "{err}");
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+#[test]
+fn the_fleet_token_is_read_once_from_the_flag_or_the_file_and_a_bad_file_names_its_key() {
+    let dir = std::env::temp_dir().join(format!("livedash-config-fleet-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (good, empty) = (dir.join("token"), dir.join("empty"));
+    std::fs::write(&good, "ldt_fleet\n").expect("write");
+    std::fs::write(&empty, "\n").expect("write");
+    let (good_s, empty_s) = (good.to_str().expect("utf-8"), empty.to_str().expect("utf-8"));
+    let secret = |c: &Config| c.fleet_token.as_ref().map(|t| t.secret().to_string());
+    assert_eq!(config(&[]).fleet_token, None);
+    assert_eq!(secret(&config(&["--fleet-token-file", good_s])).as_deref(), Some("ldt_fleet"));
+    let c = with_file(&format!("fleet_token_file = {good_s:?}"), &[]).expect("valid");
+    assert_eq!(secret(&c).as_deref(), Some("ldt_fleet"));
+    let flag = Config::from_args(&parse(&["--fleet-token-file", empty_s]).expect("parses").serve, None);
+    let err = flag.expect_err("refused").to_string();
+    assert!(err.starts_with("--fleet-token-file (LIVEDASH_FLEET_TOKEN_FILE)") && err.contains("is empty"), "{err}");
+    let err = with_file(&format!("fleet_token_file = {empty_s:?}"), &[]).expect_err("refused").to_string();
+    assert!(err.starts_with("`fleet_token_file` in --config") && err.contains(empty_s), "{err}");
+    let err = with_file("fleet_token_file = \"/nonexistent/token\"", &[]).expect_err("refused").to_string();
+    assert!(err.contains("`fleet_token_file`") && err.contains("cannot be read"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
