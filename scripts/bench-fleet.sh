@@ -5,14 +5,19 @@
 #     prometheus-node-exporter's body, every value different per target and per scrape);
 #   - Prometheus reads them from a file_sd targets file and keeps, by metric_relabel_configs, only
 #     the series the host figures need (KEEP below), its storage in the run's directory;
-#   - livedash (today's: one `[[source]]` table per target, type prometheus, the same metrics,
-#     the history store on) gets a config file listing them;
+#   - livedash reads the same targets file (`--targets-file`, FLEET_FROM=targets), or, as the
+#     baseline before the fleet wing (FLEET_FROM=sources), a config file with one `[[source]]`
+#     table per target (type prometheus, the same metrics); the history store on either way;
 #   - per scenario (1000 targets every 15 s, 200 every 1 s) Prometheus runs alone, then livedash
 #     alone, each WARMUP seconds, then a window of SECS seconds over which the script reads from
 #     /proc its CPU (utime + stime) and RSS (peak: VmHWM, the process's whole life; end: VmRSS), the
 #     exporter's CPU, and the exporter's count of the server's requests; then it checks the server
 #     scraped every target (Prometheus: `up` through its query API; livedash: every source `ok` on
 #     /healthz of its metrics listener, which needs no login) and stops it.
+#   - page bytes (FLEET_FROM=targets, scenarios at 1 s, PAGE_BYTES=1): after livedash's window,
+#     the ws_bytes example opens a `/ws?sub=overview` socket (what the overview page reads) and
+#     one without `sub` (everything, as an API client) at the same time and counts the bytes each
+#     receives over PAGE_SECS seconds (20; 3 in the smoke run);
 # A table with the ratios livedash / Prometheus goes into its own section of bench/RESULTS.md
 # (between its markers; bench-all.sh keeps it), raw figures in target/bench-fleet/.
 #
@@ -23,8 +28,9 @@
 #   scripts/bench-fleet.sh --report   the section again from the last run's raw figures
 #
 # WARMUP, SECS, SCENARIOS (e.g. "1000:15 200:1", targets:seconds), BENCH_OUT, BENCH_RESULTS (`-`:
-# print only) override; LIVEDASH and FAKE_EXPORTER name binaries (default: the release builds,
-# built here when missing). Needs Debian's prometheus (installed when missing, its system service
+# print only), FLEET_FROM (`sources` until the fleet wing reads targets files, then `targets`),
+# PAGE_BYTES (1 or 0), PAGE_SECS override; LIVEDASH, FAKE_EXPORTER and WS_BYTES name binaries
+# (default: the release builds, built here when missing). Needs Debian's prometheus (installed when missing, its system service
 # left stopped).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +56,11 @@ else
 fi
 results=${BENCH_RESULTS:-bench/RESULTS.md}
 [ $mode = smoke ] && results=-
+fleet_from=${FLEET_FROM:-sources}
+case $fleet_from in sources | targets) ;; *) die "FLEET_FROM: $fleet_from is not sources or targets" ;; esac
+page_bytes=${PAGE_BYTES:-1}
+[ "$fleet_from" = targets ] || page_bytes=0  # the overview has rows only for a targets file's hosts
+page_secs=${PAGE_SECS:-$([ $mode = smoke ] && echo 3 || echo 20)}
 # The series the host figures need (CPU busy, memory used, root disk used, load, network, uptime).
 KEEP=(node_cpu_seconds_total node_memory_MemTotal_bytes node_memory_MemAvailable_bytes
   node_filesystem_size_bytes node_filesystem_avail_bytes node_load1 node_network_receive_bytes_total
@@ -66,14 +77,18 @@ scenarios = open(f"{out}/scenarios.txt").read().splitlines()
 BEGIN = "<!-- bench-fleet: begin (scripts/bench-fleet.sh rewrites this section; bench-all.sh keeps it) -->"
 END = "<!-- bench-fleet: end -->"
 meta = json.load(open(f"{out}/meta.json"))
-lines = [BEGIN, "", "## Fleet (issue 24): baseline with [[source]] tables", "",
+targets = meta.get("fleet_from") == "targets"
+title = "livedash reading a targets file" if targets else "baseline with [[source]] tables"
+how = ("livedash reads the same `file_sd` file (`--targets-file`, its fleet wing: host figures only), "
+       if targets else "livedash as it is today: one `[[source]]` table per target (`type = \"prometheus\"`, `metrics` = the same "
+       "names), ")
+lines = [BEGIN, "", f"## Fleet (issue 24): {title}", "",
          f"`scripts/bench-fleet.sh` at {meta['commit']}, {meta['when']} UTC, {cores} cores ({meta['cpu']}), loopback, "
          f"Prometheus {meta['prometheus_version']} (Debian), livedash `{meta['livedash']}`. The `fake_exporter` example serves "
          "every target from one thread (Debian's `prometheus-node-exporter` 1.5.0 body, 507 series, about 58 KB, plain; "
          "every value different per target and per scrape). Prometheus reads the targets from a `file_sd` file and keeps "
          f"{len(meta['keep'])} metrics by `metric_relabel_configs` (`{'|'.join(meta['keep'])}`: 29 series a target); "
-         "livedash as it is today: one `[[source]]` table per target (`type = \"prometheus\"`, `metrics` = the same "
-         "names), the history store on. Per scenario Prometheus ran alone, then livedash alone, each for "
+         + how + "the history store on. Per scenario Prometheus ran alone, then livedash alone, each for "
          f"{meta['warmup']} s of warm-up, then a window of {meta['secs']} s: CPU = user + system time over the window, "
          "% of one core; RSS peak = VmHWM (the whole life, start-up included), end = VmRSS at the window's end; "
          "fetches = the exporter's count of the server's requests in the window / (targets x window / interval); "
@@ -121,10 +136,29 @@ for i, s in enumerate(scenarios, 1):
             checks.append(f"- **not every target up at the window's end**: {name}: {server} {r['up']} of {n} ({how})")
 if checks:
     lines += ["", "**Targets** (issue 24, at 1000 x 15 s; 200 x 1 s is given for the record):", ""] + checks
+pages = []
+for i, s in enumerate(scenarios, 1):
+    name = s.split("|")[0]
+    try:
+        rows = [json.loads(l) for l in open(f"{out}/{i}-pagebytes.json") if l.strip()]
+    except (OSError, ValueError):
+        continue
+    every = next((r for r in rows if r["query"] == ""), None)
+    for r in rows:
+        share = f"{r['bytes_per_s'] / every['bytes_per_s']:.3f}x" if every and every["bytes_per_s"] else "-"
+        kinds = ", ".join(f"{k} {v / r['secs']:.1f}/s" for k, v in sorted(r["types"].items()))
+        sub = f"`?{r['query']}`" if r["query"] else "no `sub` (everything)"
+        pages.append(f"| {name} | {sub} | {r['hello_bytes']:,} | {r['bytes_per_s']:,.0f} | {r['frames_per_s']:.1f} | {share} | {kinds} |")
+if pages:
+    lines += ["", "**Page bytes**: two sockets opened together on livedash after its window, one subscribed to the overview "
+              "(what `/fleet` reads), one without `sub` (what an API client, and every page before subscriptions, reads); "
+              "bytes = text frames' payloads after the hello (framing adds 2-4 bytes a frame):", "",
+              "| scenario | socket | hello bytes | bytes/s | frames/s | vs everything | frames by type |", "|---|---|---|---|---|---|---|"] + pages
 lines += ["", "Machine load (1, 5, 15 min) after each run (other work on the machine included):", "", "```"]
 lines += open(f"{out}/load.txt").read().splitlines() + ["```", "", "Commands:", "", "```",
           "scripts/build.sh   # or cargo build --release -p livedash-server --bin livedash --example fake_exporter",
-          f"WARMUP={meta['warmup']} SECS={meta['secs']} scripts/bench-fleet.sh", "```", "", END]
+          f"FLEET_FROM={meta.get('fleet_from', 'sources')} WARMUP={meta['warmup']} SECS={meta['secs']} scripts/bench-fleet.sh",
+          "```", "", END]
 section = "\n".join(lines)
 print(section)
 if results != "-":
@@ -154,6 +188,7 @@ if ! command -v prometheus >/dev/null; then
 fi
 livedash=${LIVEDASH:-${CARGO_TARGET_DIR:-target}/release/livedash}
 exporter=${FAKE_EXPORTER:-${CARGO_TARGET_DIR:-target}/release/examples/fake_exporter}
+ws_bytes=${WS_BYTES:-${CARGO_TARGET_DIR:-target}/release/examples/ws_bytes}
 if [ -z "${LIVEDASH:-}" ] && [ ! -x "$livedash" ]; then
   log "building livedash (release)"
   cargo build --release --locked -q -p livedash-server --bin livedash
@@ -161,8 +196,12 @@ fi
 if [ -z "${FAKE_EXPORTER:-}" ]; then
   cargo build --release --locked -q -p livedash-server --example fake_exporter
 fi
+if [ "$page_bytes" = 1 ] && [ -z "${WS_BYTES:-}" ]; then
+  cargo build --release --locked -q -p livedash-server --example ws_bytes
+fi
 [ -x "$livedash" ] || die "no $livedash"
 [ -x "$exporter" ] || die "no $exporter"
+[ "$page_bytes" = 0 ] || [ -x "$ws_bytes" ] || die "no $ws_bytes"
 for port in "$pport" "$lport" "$mport"; do
   for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || continue 2; sleep 0.1; done
   die "port $port is in use"
@@ -172,12 +211,13 @@ printf '%s\n' "${scenarios[@]}" >"$out/scenarios.txt"
 hz=$(getconf CLK_TCK)
 pw=bench-$RANDOM$RANDOM
 python3 - "$out" "$(git rev-parse --short HEAD)" "$warmup" "$secs" "$(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }')" \
-  "$livedash" "${KEEP[@]}" <<'PY'
+  "$livedash" "$fleet_from" "${KEEP[@]}" <<'PY'
 import datetime, json, sys
-out, commit, warmup, secs, version, livedash = sys.argv[1:7]
+out, commit, warmup, secs, version, livedash, fleet_from = sys.argv[1:8]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 json.dump({"commit": commit, "when": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}", "warmup": int(warmup),
-           "secs": int(secs), "prometheus_version": version, "keep": sys.argv[7:], "cpu": cpu, "livedash": livedash}, open(f"{out}/meta.json", "w"))
+           "secs": int(secs), "prometheus_version": version, "keep": sys.argv[8:], "cpu": cpu, "livedash": livedash,
+           "fleet_from": fleet_from}, open(f"{out}/meta.json", "w"))
 PY
 
 ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime, after the name
@@ -213,7 +253,8 @@ measure() {
       <"$out/$i-$server-up.json")
   else
     curl -sf "http://127.0.0.1:$mport/healthz" >"$out/$i-$server-up.json"
-    up=$(python3 -c "import json, sys; print(sum(s['state'] == 'ok' for s in json.load(sys.stdin)['sources']))" \
+    # This machine's `local` source is a host of the fleet too (with a targets file): not a target.
+    up=$(python3 -c "import json, sys; print(sum(s['state'] == 'ok' for s in json.load(sys.stdin)['sources'] if s['source'] != 'local'))" \
       <"$out/$i-$server-up.json")
   fi
   python3 - "$out/$i-$server.json" "$hz" "$n" "$interval" "$t0" "$t1" "$e0" "$e1" "$s0" "$s1" "$r0" "$r1" \
@@ -230,6 +271,12 @@ figures = {"cpu_pct": 100 * (t1 - t0) / hz / window, "exporter_cpu_pct": 100 * (
 json.dump(figures, open(path, "w"))
 print(json.dumps(figures))
 PY
+  if [ "$server" = livedash ] && [ "$page_bytes" = 1 ] && [ "$interval" = 1 ]; then
+    log "$name: page bytes, ${page_secs} s"
+    LIVEDASH_PASSWORD=$pw "$ws_bytes" "ws://127.0.0.1:$lport/ws" "$page_secs" "sub=overview" "" \
+      >"$out/$i-pagebytes.json" 2>"$out/$i-pagebytes.log" || die "ws_bytes failed (see $out/$i-pagebytes.log)"
+    cat "$out/$i-pagebytes.json"
+  fi
   kill "$pid"
   until_gone "$pid"
   echo "$name, $server $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
@@ -244,10 +291,10 @@ for scenario in "${scenarios[@]}"; do
   exporter_pid=$!
   pids+=("$exporter_pid")
   wait_port $((base + n - 1)) 300
-  python3 - "$out/targets-$i.json" "$out/livedash-$i.toml" "$base" "$n" "$interval" "${KEEP[@]}" <<'PY'
+  python3 - "$out/targets-$i.json" "$out/livedash-$i.toml" "$base" "$n" "$interval" "$fleet_from" "${KEEP[@]}" <<'PY'
 import json, sys
 targets, toml, base, n, interval = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
-keep = sys.argv[6:]
+fleet_from, keep = sys.argv[6], sys.argv[7:]
 hosts = [f"127.0.0.1:{base + t}" for t in range(n)]
 half = n // 2
 json.dump([{"targets": hosts[:half], "labels": {"env": "prod"}}, {"targets": hosts[half:], "labels": {"env": "test"}}],
@@ -255,7 +302,7 @@ json.dump([{"targets": hosts[:half], "labels": {"env": "prod"}}, {"targets": hos
 with open(toml, "w") as f:
     f.write(f'interval = "{interval}s"\n')
     metrics = ", ".join(json.dumps(m) for m in keep)
-    for t, host in enumerate(hosts):
+    for t, host in enumerate(hosts if fleet_from == "sources" else []):
         f.write(f'\n[[source]]\nname = "fleet-{t:04}"\ntype = "prometheus"\nurl = "http://{host}/metrics"\nmetrics = [{metrics}]\n')
 PY
   timeout_ms=$((interval * 900))
@@ -284,7 +331,9 @@ EOF
 
   log "$name: livedash, ${warmup} s warm-up + ${secs} s"
   mkdir -p "$out/data-livedash-$i"
-  LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=warn "$livedash" --config "$out/livedash-$i.toml" --listen "127.0.0.1:$lport" \
+  fleet=()
+  [ "$fleet_from" = targets ] && fleet=(--targets-file "$out/targets-$i.json")
+  LIVEDASH_ADMIN_PASSWORD=$pw RUST_LOG=warn "$livedash" --config "$out/livedash-$i.toml" "${fleet[@]}" --listen "127.0.0.1:$lport" \
     --metrics-listen "127.0.0.1:$mport" --data-dir "$out/data-livedash-$i" --store "$out/data-livedash-$i/history.db" \
     >"$out/livedash-$i.log" 2>&1 &
   ld=$!

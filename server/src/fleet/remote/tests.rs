@@ -3,6 +3,8 @@
 //! and the back-off's pure parts. The real binary is read in `tests/fleet_remote.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The fake's handshake check has tungstenite's callback signature, whose refusal is an HTTP response.
+#![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
