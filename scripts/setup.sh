@@ -50,13 +50,22 @@ if $tests; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/sbin/nginx ] || missing+=(nginx)
   [ -x /usr/bin/redis-server ] || missing+=(redis-server)
-  command -v promtool >/dev/null || missing+=(prometheus)
+  { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || missing+=(prometheus)
+  [ -x /usr/bin/prometheus-node-exporter ] || missing+=(prometheus-node-exporter)
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || command -v faketime >/dev/null || missing+=(faketime)
   /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
   if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool; faketime moves the wall clock under the real binary; python3-aiosmtpd is the mail server the e-mail channel's tests send to)"
+    log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool and runs beside livedash in the fleet benchmark's smoke run; prometheus-node-exporter is the real exporter the fleet's figures are checked against; faketime moves the wall clock under the real binary; python3-aiosmtpd is the mail server the e-mail channel's tests send to)"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    # Debian starts these as services where systemd runs; the tests start their own on loopback,
+    # so the ones just installed here are stopped (nothing of the machine's own is touched).
+    for unit in "${missing[@]}"; do
+      case $unit in prometheus | prometheus-node-exporter) ;; *) continue ;; esac
+      if command -v systemctl >/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
+        as_root systemctl stop "$unit"
+      fi
+    done
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ] ||
      ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" end2end/node_modules/@playwright/test/package.json; then
