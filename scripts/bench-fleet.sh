@@ -26,6 +26,9 @@
 #                                     a targets file up to 5 s after it starts), into
 #                                     target/bench-fleet-smoke/ (bench/RESULTS.md untouched)
 #   scripts/bench-fleet.sh --report   the section again from the last run's raw figures
+#   scripts/bench-fleet.sh --browser  the overview page's main thread in headless Chromium with 200
+#                                     hosts at 1 s (end2end/bench/fleet.mjs), JSON into
+#                                     target/bench-fleet-browser.json
 #
 # WARMUP, SECS, SCENARIOS (e.g. "1000:15 200:1", targets:seconds), BENCH_OUT, BENCH_RESULTS (`-`:
 # print only), FLEET_FROM (`sources` until the fleet wing reads targets files, then `targets`),
@@ -40,9 +43,18 @@ mode=full
 case "${1:-}" in
   --smoke) mode=smoke ;;
   --report) mode=report ;;
+  --browser) mode=browser ;;
   '') ;;
-  *) die "usage: scripts/bench-fleet.sh [--smoke | --report]" ;;
+  *) die "usage: scripts/bench-fleet.sh [--smoke | --report | --browser]" ;;
 esac
+if [ $mode = browser ]; then
+  [ -d end2end/node_modules ] || die "no end2end/node_modules (run scripts/setup.sh --tests)"
+  export LIVEDASH=${LIVEDASH:-target/release/livedash} FAKE_EXPORTER=${FAKE_EXPORTER:-target/release/examples/fake_exporter}
+  [ -x "$LIVEDASH" ] || die "no $LIVEDASH (run scripts/build.sh)"
+  [ -x "$FAKE_EXPORTER" ] || cargo build --release --locked -q -p livedash-server --example fake_exporter
+  (cd end2end && node bench/fleet.mjs) | tee target/bench-fleet-browser.json
+  exit 0
+fi
 if [ $mode = smoke ]; then
   out=${BENCH_OUT:-target/bench-fleet-smoke} warmup=${WARMUP:-6} secs=${SECS:-4}
   scenarios=("smoke: 20 x 1 s|20|1")
