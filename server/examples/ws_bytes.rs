@@ -13,7 +13,7 @@
 //! text frames' payloads after the hello over the window (what the page's script reads; the
 //! WebSocket framing adds 2 to 4 bytes per frame), and `types` counts frames by `type`.
 
-#![allow(clippy::print_stdout, clippy::expect_used)]
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
