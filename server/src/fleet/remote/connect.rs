@@ -14,7 +14,7 @@ use tokio_tungstenite::WebSocketStream;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::http::{HeaderValue, StatusCode, header};
 
-use super::Failure;
+use super::failure::Failure;
 
 /// What the socket runs over: plain TCP or TLS.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}

@@ -14,8 +14,8 @@ use std::time::Duration;
 use livedash::{Frame, Hello, Sample, SourceState};
 use serde_json::Value;
 
-use super::Failure;
-use crate::fleet::{HostFigures, local_figures};
+use super::failure::Failure;
+use crate::fleet::figures::{HostFigures, local_figures};
 
 /// The name a livedash gives its default `local` source.
 const LOCAL: &str = "local";
