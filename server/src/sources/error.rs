@@ -44,6 +44,10 @@ pub enum FetchError {
     /// The body of a `prometheus` source is not a text exposition.
     #[error("not a Prometheus exposition: {0}")]
     NotExposition(String),
+    /// Another livedash (a `livedash:` host of the fleet) gave no figures: the reader's reason
+    /// ("HTTP 401: the fleet token was refused ...", "closed by the remote: 1008 token revoked").
+    #[error("{0}")]
+    Remote(String),
     /// The `local` sampler's blocking task ended without handing the sampler back.
     #[error("the local sampler stopped unexpectedly")]
     LocalStopped,

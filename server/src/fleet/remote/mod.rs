@@ -11,14 +11,18 @@
 //!
 //! - [`connect`]: TCP, TLS, the handshake and its refusals;
 //! - [`reader`]: the frames read into figures;
-//! - [`failure`]: why a connection gave no figures, in words.
+//! - [`failure`]: why a connection gave no figures, in words;
+//! - [`task`]: a host's reader as the targets reconciler runs it (behind its gate, into its
+//!   [`crate::sources::Deliver`]).
 //!
 //! May import the fleet's figures ([`crate::fleet::figures`]), the core crate and the WebSocket
-//! and TLS clients; nothing else of the server.
+//! and TLS clients; [`task`] also the sources' delivery ([`crate::sources::Deliver`]) and
+//! [`crate::shutdown`]; nothing else of the server.
 
 pub mod connect;
 pub mod failure;
 pub mod reader;
+pub mod task;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -178,3 +178,60 @@ fn the_wait_doubles_to_its_cap_and_is_drawn_between_its_half_and_its_whole() {
     assert_eq!(retry_wait(3, &options, 0.0), Duration::from_secs(2));
     assert_eq!(retry_wait(u32::MAX, &options, 0.5), Duration::from_secs(45));
 }
+
+/// A deliverer that keeps what it is handed, as text.
+#[derive(Default)]
+struct Kept(Mutex<Vec<Result<String, String>>>);
+
+impl crate::sources::Deliver for Kept {
+    async fn deliver(
+        &self,
+        source: &Arc<str>,
+        result: Result<Arc<serde_json::value::RawValue>, crate::sources::FetchError>,
+    ) {
+        assert_eq!(&**source, "db1");
+        self.0.lock().unwrap().push(result.map(|d| d.get().to_owned()).map_err(|e| e.to_string()));
+    }
+
+    fn missed_ticks(&self, _: u64) {}
+}
+
+#[tokio::test]
+async fn the_task_reads_only_while_its_gate_is_open_and_delivers_fleet_samples() {
+    let frames = vec![
+        hello(&[("local", 1000)], Vec::new(), 5_000),
+        Frame::Sample(sample(2, "local", 5_001, &local_data(12.5))).to_json(),
+    ];
+    let (url, seen) = fake(None, None, frames).await;
+    let kept = Arc::new(Kept::default());
+    let (gate, active) = tokio::sync::watch::channel(false);
+    let (_switch, shutdown) = crate::shutdown::channel();
+    let host = RemoteHost::new(url, Arc::from("ldt_fleet"));
+    let task = task::spawn(kept.clone(), Arc::from("db1"), host, active, shutdown);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(seen.lock().unwrap().is_empty(), "no connection while the gate is closed");
+
+    gate.send(true).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while kept.0.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let first = kept.0.lock().unwrap().first().cloned();
+    let expected = r#"{"cpu_pct":12.5,"mem_pct":40,"disk_pct":50,"load1":0.5,"uptime_s":99,"up":1}"#;
+    assert_eq!(first, Some(Ok(expected.to_owned())));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+
+    // Closed again: the reader stops (the fake sees no new connection), the task goes on.
+    gate.send(false).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert!(!task.is_finished());
+    // Open once more: a new connection.
+    gate.send(true).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.lock().unwrap().len(), 2, "reconnected when the gate opened again");
+    task.abort();
+}
