@@ -33,6 +33,12 @@ impl HttpSource {
         Ok(Self { client, url, max_body, timeout })
     }
 
+    /// A fetcher for `url` on a `client` shared with others (its connection pool with them): the
+    /// `timeout` is set on each request, so the client needs none of its own.
+    pub fn with_client(client: reqwest::Client, url: reqwest::Url, timeout: Duration, max_body: usize) -> Self {
+        Self { client, url, max_body, timeout }
+    }
+
     /// Fetches once: the body as raw JSON, or why not.
     pub async fn fetch(&self) -> Result<Arc<RawValue>, FetchError> {
         let text = self.fetch_text("application/json").await?;
@@ -47,6 +53,7 @@ impl HttpSource {
         let mut response = self
             .client
             .get(self.url.clone())
+            .timeout(self.timeout)
             .header(reqwest::header::ACCEPT, accept)
             .send()
             .await
