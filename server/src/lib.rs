@@ -266,11 +266,11 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             );
             alerts.join_cluster(node.clone());
             // A delivery is sent by its source's lease holder alone, claimed with its token.
-            notifier.use_claims(node);
-            if roster.is_some() {
-                tracing::warn!("the targets file's hosts are not fetched in a cluster yet");
-            }
-            (Some(state), None)
+            notifier.use_claims(node.clone());
+            // Each host leased like a configured source: one fetch per host across the cluster.
+            let placement = cluster::fleet::Shared(node);
+            let targets = roster.and_then(|r| boot::run_fleet(r, placement, source_metrics.clone(), shutdown.clone()));
+            (Some(state), targets)
         }
         None => {
             for spec in &config.sources {

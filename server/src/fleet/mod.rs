@@ -30,4 +30,6 @@ pub use figures::{HostFigures, local_figures, local_figures_json};
 pub use node::{FiguresError, NodeFigures};
 
 #[cfg(test)]
+mod hosts_tests;
+#[cfg(test)]
 mod tests;
