@@ -106,6 +106,8 @@ mod tests {
     fn valid_names_stay_and_others_get_a_stable_hashed_name() {
         let mut n = names();
         assert_eq!(&*n.assign(&Arc::from("web-1:9100")), "web-1:9100");
+        // Pinned (the README's example): the hash never changes between builds or machines.
+        assert_eq!(&*n.assign(&Arc::from("http://db1/metrics")), "http:__db1_metrics-0218d1b2");
         let url = Arc::from("http://db.example.com:9100/metrics?x=1");
         let first = n.assign(&url);
         assert_eq!(&first[..PREFIX + 1], "http:__db.example.com:9100_metr-", "{first}");
