@@ -5,7 +5,8 @@
 //!   on a fixed-rate ticker (a slow fetch never shifts the cadence, a missed tick is skipped and
 //!   counted), so that a thousand hosts are not fetched in the same instant;
 //! - a timeout below the interval ([`timeout_for`]), covering the wait for a slot too;
-//! - at most [`MAX_IN_FLIGHT`] fetches at once ([`Fetch`]'s semaphore), a body cap ([`MAX_BODY`]).
+//! - at most [`MAX_IN_FLIGHT`] bodies read at once ([`Fetch`]'s semaphore, taken once the answer's
+//!   head has come: hosts that hang hold no slot), a body cap ([`MAX_BODY`]).
 //!
 //! A Prometheus target's body goes through [`NodeFigures::observe_text`] only (the ten metric
 //! families the figures read, ~0.17 ms a scrape, not the whole-body converter's ~3 ms), and its
@@ -29,11 +30,12 @@ use crate::shutdown::Shutdown;
 use crate::sources::http::HttpSource;
 use crate::sources::{Deliver, FetchError};
 
-/// The most fetches in flight at once. A fetch mostly waits on the network, so this is not about
-/// CPU: it bounds the sockets and buffers (64 bodies of ~60 KB is ~4 MB) and keeps a burst (every
-/// host failing over at once, a cluster instance taking many leases) from opening a thousand
-/// connections together. 64 fetches of ~20 ms each is ~3000 fetches a second: far above 1000
-/// hosts at 1 s spread over the interval.
+/// The most bodies read and parsed at once. A fetch takes its slot once the answer's head has
+/// come, not before: what a slot bounds is memory (64 bodies of ~60 KB is ~4 MB, of the 4 MiB cap
+/// 256 MB at the very worst) and the parsing, while a host that does not answer (a rack down: its
+/// connects wait for their timeout) holds no slot, so that any number of them never hold up the
+/// others. 64 bodies of a few ms each is thousands of fetches a second: far above 1000 hosts at
+/// 1 s spread over the interval.
 pub const MAX_IN_FLIGHT: usize = 64;
 /// The longest a fetch may take, whatever the interval.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(10);
@@ -152,14 +154,23 @@ async fn once(
     timeout: Duration,
 ) -> Result<Arc<RawValue>, FetchError> {
     let work = async {
+        let started = Instant::now();
+        let accept = match reading {
+            Reading::Json => "application/json",
+            Reading::Figures(_) => "text/plain;version=0.0.4",
+        };
+        let response = http.send(accept).await?;
         // The semaphore is never closed: a failure here cannot happen, but is a failure, not a panic.
         let _slot = fetch.slots.acquire().await.map_err(|_| FetchError::Client("no fetch slots".into()))?;
-        let started = Instant::now();
+        let text = http.body(response).await?;
+        let took = started.elapsed();
         match reading {
-            Reading::Json => http.fetch().await,
+            Reading::Json => {
+                // As an `http` source relays it: the value byte for byte, without surrounding space.
+                let raw = RawValue::from_string(text).map_err(|e| FetchError::NotJson(e.to_string()))?;
+                Ok(Arc::from(raw))
+            }
             Reading::Figures(node) => {
-                let text = http.fetch_text("text/plain;version=0.0.4").await?;
-                let took = started.elapsed();
                 let figures = node
                     .observe_text(&text, std::time::Instant::now())
                     .map_err(|e| FetchError::NotExposition(e.to_string()))?;

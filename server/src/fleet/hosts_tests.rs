@@ -113,3 +113,34 @@ async fn hosts_start_relabel_restart_and_go() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(hub.last_seq(), seq, "nothing arrives from a removed host");
 }
+
+#[tokio::test]
+async fn more_hanging_hosts_than_slots_leave_a_good_one_fetched() {
+    use super::fetch::MAX_IN_FLIGHT;
+    let good = exporter().await;
+    let hang = axum::Router::new().fallback(std::future::pending::<&'static str>);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hanging = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, hang).await });
+    let mut targets: Vec<String> = (0..MAX_IN_FLIGHT * 3).map(|i| format!(r#""http://{hanging}/hang/{i}""#)).collect();
+    targets.push(format!(r#""{good}""#));
+    let set = set(&format!(r#"[{{"targets": [{}], "labels": {{"env": "test"}}}}]"#, targets.join(", ")));
+
+    let limits = HistoryLimits { max_age: Duration::from_secs(60), max_len: None, max_bytes: 1 << 22 };
+    let hub = Arc::new(Hub::new(limits));
+    let (_switch, shutdown) = crate::shutdown::channel();
+    let interval = Duration::from_millis(500);
+    let roster = Roster::new(hub.clone(), Directory::new(), interval, [Arc::from("local")]);
+    let stamper = Arc::new(Stamper::new(hub.clone()));
+    let mut fleet = Fleet::new(roster, Alone(stamper), SourceMetrics::default(), shutdown).unwrap();
+    fleet.apply(&set).await;
+    let name = good.to_string();
+    until(&hub, "the good host fetched", |h| fetched(h, &name)).await;
+    let seq = hub.last_seq();
+    tokio::time::sleep(interval * 8).await;
+    let samples = hub.snapshot().history.iter().filter(|s| *s.source == *name && s.seq > seq).count();
+    assert!(samples >= 6, "the good host fetched {samples} times in 8 intervals beside {} hanging", MAX_IN_FLIGHT * 3);
+    let status = hub.health().into_iter().find(|h| *h.source == *name).unwrap();
+    assert_eq!(status.state, SourceState::Ok);
+    fleet.stop().await;
+}

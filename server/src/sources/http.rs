@@ -50,7 +50,14 @@ impl HttpSource {
 
     /// Fetches once: the body as text, within the time and size limits.
     pub async fn fetch_text(&self, accept: &'static str) -> Result<String, FetchError> {
-        let mut response = self
+        let response = self.send(accept).await?;
+        self.body(response).await
+    }
+
+    /// Sends the request and waits for the answer's head: a 2xx response whose body is still to
+    /// be read (with [`HttpSource::body`]), or why not.
+    pub async fn send(&self, accept: &'static str) -> Result<reqwest::Response, FetchError> {
+        let response = self
             .client
             .get(self.url.clone())
             .timeout(self.timeout)
@@ -69,6 +76,11 @@ impl HttpSource {
         if response.content_length().is_some_and(|len| len > self.max_body as u64) {
             return Err(FetchError::TooLarge(self.max_body));
         }
+        Ok(response)
+    }
+
+    /// Reads the body of an answer [`HttpSource::send`] gave, as text, within the size limit.
+    pub async fn body(&self, mut response: reqwest::Response) -> Result<String, FetchError> {
         // One buffer of the announced size (within the cap): no doubling copies of a large body.
         let announced = response.content_length().and_then(|len| usize::try_from(len).ok()).unwrap_or(0);
         let mut body = Vec::with_capacity(announced.min(self.max_body));
