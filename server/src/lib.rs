@@ -113,6 +113,8 @@ pub struct Running {
     pub alerts: alerts::Alerts,
     /// The notifications.
     pub notifier: notify::Notifier,
+    /// The fleet's hosts (this machine's `local` source, the targets file's hosts) by source name.
+    pub directory: fleet::Directory,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -362,6 +364,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         store,
         alerts,
         notifier,
+        directory,
         switch,
         task,
     })

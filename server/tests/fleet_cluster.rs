@@ -18,6 +18,7 @@ use axum::routing::get;
 use common::cluster::LEASE;
 use common::redis_server::Redis;
 use common::{PASSWORD, basic, start_with, temp_dir, test_config};
+use livedash_server::fleet::HostKind;
 use serde_json::Value;
 
 const BODY: &str = include_str!("fixtures/node_a.prom");
@@ -83,6 +84,17 @@ async fn each_host_is_fetched_once_across_the_cluster_and_removed_from_every_ins
         config
     };
     let (a, b) = (start_with(config()).await, start_with(config()).await);
+    // The fleet: this machine's `local` source and the file's hosts, on each instance.
+    let kinds: Vec<(String, HostKind)> =
+        b.directory.snapshot().into_iter().map(|(s, e)| (s.to_string(), e.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("local".to_owned(), HostKind::Local),
+            ("one".to_owned(), HostKind::Figures),
+            ("two".to_owned(), HostKind::Figures)
+        ]
+    );
     for addr in [a.addr, b.addr] {
         eventually("both hosts shown with samples on each instance", async || {
             let f = fetched(addr).await;
