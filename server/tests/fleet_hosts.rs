@@ -109,9 +109,13 @@ fn all_ok(names: &[&str]) -> impl Fn(&Value) -> bool {
 }
 
 async fn serve(file: &Path, name: &str) -> (SocketAddr, tokio::process::Child) {
-    let dir = temp_dir(name);
+    serve_in(file, &temp_dir(name)).await
+}
+
+/// The binary on a free port with its data (and history store) in `dir`.
+async fn serve_in(file: &Path, dir: &Path) -> (SocketAddr, tokio::process::Child) {
     let addr = free_addr();
-    let mut command = livedash(addr, &dir);
+    let mut command = livedash(addr, dir);
     command.arg("--targets-file").arg(file).args(["--interval", "1s"]);
     let child = command.spawn().unwrap();
     assert!(wait_listening(addr, Duration::from_secs(20)).await, "the server came up");
@@ -239,4 +243,42 @@ async fn a_hanging_a_slow_and_a_refused_target_leave_the_others_on_their_cadence
         assert!(hosts(&h).contains(&(format!("good-{i}"), "ok".to_owned())), "{h:#}");
     }
     child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_hosts_history_comes_back_after_a_restart() {
+    let a = exporter(Some(Duration::ZERO)).await;
+    let dir = temp_dir("fleet-hosts-restart");
+    let file = dir.join("targets.json");
+    write(&file, &format!("[{}]", group("web-a", a.addr, "prod")));
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let (addr, child) = serve_in(&file, &data).await;
+    until(addr, "web-a up", all_ok(&["web-a"])).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before: Vec<u64> = history(addr, "web-a").await;
+    assert!(before.len() >= 3, "{before:?}");
+    // SIGTERM: what the store was handed is written.
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut child = child;
+    tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops").unwrap();
+
+    let (addr, mut child) = serve_in(&file, &data).await;
+    let after = history(addr, "web-a").await;
+    assert!(
+        before.iter().all(|t| after.contains(t)),
+        "the host's samples from before the restart: {before:?} in {after:?}"
+    );
+    child.kill().await.unwrap();
+}
+
+/// The times of `source`'s samples in a new socket's `hello` (a restored sample keeps its time,
+/// not its `seq`).
+async fn history(addr: SocketAddr, source: &str) -> Vec<u64> {
+    let mut ws: Socket = socket(addr, "").await;
+    let Ok(Frame::Hello(hello)) = Frame::from_json(&common::upstream::next_text(&mut ws).await) else {
+        panic!("hello")
+    };
+    hello.history.iter().filter(|s| &*s.source == source).map(|s| s.ts_ms).collect()
 }
