@@ -30,9 +30,10 @@ impl Placement for Shared {
     }
 
     fn remove(&self, source: &str) {
-        // The lease, if held here, expires by itself: every instance removes the host alike.
-        if self.0.state.remove_role(source).is_some() {
-            tracing::debug!(%source, "a removed fleet host's lease is left to expire");
-        }
+        // Given up at once when held here, so that the host, were it added again, is taken at the
+        // next round (every instance removes it alike).
+        let Some(lease) = self.0.state.remove_role(source) else { return };
+        let (node, source) = (self.0.clone(), source.to_owned());
+        tokio::spawn(async move { node.release_lease(&source, &lease).await });
     }
 }
