@@ -2,7 +2,9 @@
 //! API token made by `livedash token create`, is read over its WebSocket as a host of the fleet
 //! (its `local` source's figures, sample by sample); a wrong token is a 401, nothing listening
 //! is "connection refused", and revoking the token closes the reader's socket with 1008 and
-//! keeps it out (401) on its next try.
+//! keeps it out (401) on its next try. And end to end: a second binary with the first as a
+//! `livedash:` target of its targets file and the token in `--fleet-token-file` has the first's
+//! figures as a host's samples.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{PASSWORD, free_addr, livedash, temp_dir, wait_listening};
+use common::{PASSWORD, basic, free_addr, get, livedash, temp_dir, wait_listening};
 use livedash_server::fleet::{HostFigures, RemoteHost, RemoteOptions};
 use reqwest::Url;
 use tokio::sync::{mpsc, oneshot};
@@ -93,4 +95,51 @@ async fn another_livedash_is_read_with_the_fleet_token_until_it_is_revoked() {
     let why = next(&mut rx).await.unwrap_err();
     assert!(why.starts_with("HTTP 401"), "{why}");
     stop.send(()).unwrap();
+}
+
+#[tokio::test]
+async fn a_livedash_target_of_the_targets_file_becomes_a_host_with_the_remotes_figures() {
+    use livedash_server::auth::password::hash_password;
+    let dir = temp_dir("fleet-remote-target");
+    let users = dir.join("users");
+    std::fs::write(&users, format!("ann:{}\n", hash_password(PASSWORD))).unwrap();
+    let remote = free_addr();
+    let _remote = livedash(remote, &dir).arg("--users-file").arg(&users).args(["--interval", "250ms"]).spawn().unwrap();
+    assert!(wait_listening(remote, Duration::from_secs(20)).await, "the remote livedash did not come up");
+    let token = token_cli(&dir, &["create", "--user", "ann", "--name", "fleet"]).await;
+
+    let here = temp_dir("fleet-remote-reader");
+    let (targets, token_file) = (here.join("targets.json"), here.join("fleet-token"));
+    std::fs::write(&targets, format!(r#"[{{"targets": ["livedash:{remote}"], "labels": {{"env": "lab"}}}}]"#)).unwrap();
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let addr = free_addr();
+    let _reader = livedash(addr, &here)
+        .arg("--targets-file")
+        .arg(&targets)
+        .arg("--fleet-token-file")
+        .arg(&token_file)
+        .args(["--interval", "250ms"])
+        .spawn()
+        .unwrap();
+    assert!(wait_listening(addr, Duration::from_secs(20)).await, "the reading livedash did not come up");
+
+    // The host's source (named as the target) has samples of the remote's figures.
+    let source = remote.to_string();
+    let auth = basic("admin", PASSWORD);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let data = loop {
+        let snapshot = get(addr, "/api/snapshot", &[("Authorization", &auth)]).await;
+        assert_eq!(snapshot.status, 200, "{}", snapshot.body);
+        let hello: serde_json::Value = serde_json::from_str(&snapshot.body).unwrap();
+        let samples = hello["history"].as_array().cloned().unwrap_or_default();
+        if let Some(sample) = samples.iter().rev().find(|s| s["source"] == source.as_str()) {
+            break sample["data"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no sample of {source}: {hello}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(data["up"], 1, "{data}");
+    for figure in ["cpu_pct", "mem_pct", "disk_pct", "load1", "uptime_s"] {
+        assert!(data[figure].is_number(), "{figure}: {data}");
+    }
 }

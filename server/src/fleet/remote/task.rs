@@ -46,9 +46,12 @@ pub fn spawn<D: Deliver>(
                     // Full: the deliverer is behind; this result is dropped, the next one follows.
                     let _ = tx.try_send(result);
                 },
-                // Stops reading when the gate moves (then looked at again) or its sender is gone.
+                // Stops reading when the gate moves (then looked at again); a gate whose sender is
+                // gone stays as it is (`sources::always()` for a server alone): reading goes on.
                 async {
-                    let _ = active.changed().await;
+                    if active.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
                 },
             );
             let delivering = async {
