@@ -5,8 +5,8 @@
 #     prometheus-node-exporter's body, every value different per target and per scrape);
 #   - Prometheus reads them from a file_sd targets file and keeps, by metric_relabel_configs, only
 #     the series the host figures need (KEEP below), its storage in the run's directory;
-#   - livedash reads the same targets file (`--targets-file`, FLEET_FROM=targets), or, as the
-#     baseline before the fleet wing (FLEET_FROM=sources), a config file with one `[[source]]`
+#   - livedash reads the same targets file (`--targets-file`, the default), or, as the baseline
+#     before the fleet wing (FLEET_FROM=sources), a config file with one `[[source]]`
 #     table per target (type prometheus, the same metrics); the history store on either way;
 #   - per scenario (1000 targets every 15 s, 200 every 1 s) Prometheus runs alone, then livedash
 #     alone, each WARMUP seconds, then a window of SECS seconds over which the script reads from
@@ -31,7 +31,7 @@
 #                                     target/bench-fleet-browser.json
 #
 # WARMUP, SECS, SCENARIOS (e.g. "1000:15 200:1", targets:seconds), BENCH_OUT, BENCH_RESULTS (`-`:
-# print only), FLEET_FROM (`sources` until the fleet wing reads targets files, then `targets`),
+# print only), FLEET_FROM (`targets`, or `sources` for the baseline of one `[[source]]` a target),
 # PAGE_BYTES (1 or 0), PAGE_SECS override; LIVEDASH, FAKE_EXPORTER and WS_BYTES name binaries
 # (default: the release builds, built here when missing). Needs Debian's prometheus (installed when missing, its system service
 # left stopped).
@@ -68,7 +68,7 @@ else
 fi
 results=${BENCH_RESULTS:-bench/RESULTS.md}
 [ $mode = smoke ] && results=-
-fleet_from=${FLEET_FROM:-sources}
+fleet_from=${FLEET_FROM:-targets}
 case $fleet_from in sources | targets) ;; *) die "FLEET_FROM: $fleet_from is not sources or targets" ;; esac
 page_bytes=${PAGE_BYTES:-1}
 [ "$fleet_from" = targets ] || page_bytes=0  # the overview has rows only for a targets file's hosts
