@@ -49,6 +49,16 @@ impl HostFigures {
         [self.cpu_pct, self.mem_pct, self.disk_pct, self.load1, self.net_in_bps, self.net_out_bps, self.uptime_s]
     }
 
+    /// The figures in wire order, rounded as a row shows them (see the module docs): what the
+    /// summary compares to tell a change, and what a `points` frame carries.
+    pub fn rounded(&self) -> [Option<f64>; 7] {
+        let mut columns = self.columns();
+        for (v, places) in columns.iter_mut().zip(COLUMN_PLACES) {
+            *v = v.and_then(|v| round(v, places)).map(|r| r.0);
+        }
+        columns
+    }
+
     /// Figures from wire-order columns; missing trailing columns are unknown, extra ones ignored.
     pub fn from_columns(columns: &[Option<f64>]) -> Self {
         let at = |i: usize| columns.get(i).copied().flatten().filter(|v| v.is_finite());
@@ -274,6 +284,7 @@ mod tests {
         assert_eq!(back.figures.cpu_pct, Some(37.5));
         assert_eq!(back.cpu_spark, vec![0.0, 37.0, 74.0]);
         assert_eq!(back.tags, row(0).tags);
+        assert_eq!(row(0).figures.rounded()[..4], [Some(37.5), Some(61.0), Some(73.0), Some(1.23)]);
     }
 
     #[test]

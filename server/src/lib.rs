@@ -113,6 +113,8 @@ pub struct Running {
     pub alerts: alerts::Alerts,
     /// The notifications.
     pub notifier: notify::Notifier,
+    /// The fleet's hosts (the summary board reads it).
+    pub directory: fleet::Directory,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -278,6 +280,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         }
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
+    // The fleet's hosts, and the board that sums them up for the overview.
+    let directory = fleet::Directory::new();
+    let board = fleet::summary::Board::start(&hub, directory.clone(), shutdown.clone());
     let gate = boot::gate(config, &auth, store.as_ref(), shared_books, tls.is_some(), &shutdown);
     if let Some(redis) = redis_sessions {
         gate.sessions.keep_in(Arc::new(redis.clone()));
@@ -289,6 +294,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         auth: auth.clone(),
         gate: gate.clone(),
         hub: hub.clone(),
+        summary: board,
+        class: Arc::new(directory.clone()),
         config: Arc::new(boot::ws_config(config, tls.is_some())),
         connections: connections.clone(),
         shutdown: shutdown.clone(),
@@ -352,6 +359,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         store,
         alerts,
         notifier,
+        directory,
         switch,
         task,
     })

@@ -133,7 +133,7 @@ async fn failing_then_recovering_sends_status_frames() {
     stamper.fail(&a, "connection refused".into());
     publish(&stamper, &a, &json!(1));
     let f1 = rx.recv().await.expect("frame");
-    assert_eq!(f1.kind, FrameKind::Status);
+    assert_eq!(f1.kind, FrameKind::Status { source: 0 });
     assert!(f1.text.as_str().contains(r#""state":"failing","error":"connection refused""#), "{}", f1.text.as_str());
     let f2 = rx.recv().await.expect("frame");
     assert!(f2.text.as_str().contains(r#""state":"ok""#), "the repeated failure is not re-sent: {}", f2.text.as_str());
