@@ -25,4 +25,6 @@ pub use figures::{HostFigures, local_figures, local_figures_json};
 pub use node::{FiguresError, NodeFigures};
 
 #[cfg(test)]
+mod summary_tests;
+#[cfg(test)]
 mod tests;

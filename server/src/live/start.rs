@@ -54,7 +54,7 @@ pub enum Collected {
         entries: Vec<Arc<Entry>>,
         statuses: Vec<SourceStatus>,
         intervals: Vec<(String, u64)>,
-        page: PageWide,
+        page: Box<PageWide>,
         fleet: Option<Utf8Bytes>,
     },
     /// See [`Start::Resume`]: the status frames, then the samples in any order.
@@ -100,7 +100,7 @@ pub fn collect(
     if let Some(text) = shared {
         return Collected::Shared(text);
     }
-    let mut page = page.clone();
+    let mut page = Box::new(page.clone());
     if !filter.is_all() {
         let names: Vec<&str> = sources.iter().filter(|(_, log)| taken(log)).map(|(name, _)| &**name).collect();
         let settings = page.settings.iter().filter(|(name, _)| names.contains(&name.as_str()));
