@@ -181,6 +181,18 @@ impl HostRow {
         if self.source.is_empty() { &self.name } else { &self.source }
     }
 
+    /// Takes a changed row of a non-`full` [`crate::summary::FleetUpdate`] into this one, kept
+    /// from before: everything as the change says, but its sparkline `c` holds only the points
+    /// added since the update this reader last had, so they are appended to the kept ones (the
+    /// last [`SPARK_POINTS`] stay). A row of a `full` update replaces the kept one instead.
+    pub fn take_change(&mut self, change: HostRow) {
+        let mut spark = std::mem::take(&mut self.cpu_spark);
+        spark.extend_from_slice(&change.cpu_spark);
+        let extra = spark.len().saturating_sub(SPARK_POINTS);
+        spark.drain(..extra);
+        *self = HostRow { cpu_spark: spark, ..change };
+    }
+
     /// Appends the newest CPU figure to the sparkline (`None` as a NaN gap), keeping the last
     /// [`SPARK_POINTS`].
     #[allow(clippy::cast_possible_truncation)] // a percentage fits an f32
@@ -318,6 +330,18 @@ mod tests {
         assert_eq!(r.cpu_spark[SPARK_POINTS - 2], 99.0);
         assert!(r.cpu_spark[SPARK_POINTS - 1].is_nan());
         assert_eq!(r.cpu_spark[0], row(SPARK_POINTS).cpu_spark[2], "the two oldest dropped");
+    }
+
+    #[test]
+    fn a_change_appends_its_new_points_to_the_kept_sparkline() {
+        let mut kept = row(SPARK_POINTS);
+        let mut change = row(0);
+        change.status = HostStatus::Down;
+        change.cpu_spark = vec![1.0, 2.0];
+        kept.take_change(change);
+        assert_eq!((kept.status, kept.cpu_spark.len()), (HostStatus::Down, SPARK_POINTS));
+        assert_eq!(kept.cpu_spark[SPARK_POINTS - 2..], [1.0, 2.0]);
+        assert_eq!(kept.cpu_spark[0], row(SPARK_POINTS).cpu_spark[2], "the two oldest dropped");
     }
 
     #[test]

@@ -180,7 +180,10 @@ impl Overview {
             self.rows.clear();
         }
         for row in &update.rows {
-            self.rows.insert(row.id().to_owned(), row.clone());
+            match self.rows.get_mut(row.id()) {
+                Some(kept) => kept.take_change(row.clone()),
+                None => drop(self.rows.insert(row.id().to_owned(), row.clone())),
+            }
         }
         for gone in &update.gone {
             self.rows.remove(gone);

@@ -96,6 +96,8 @@ pub struct Host {
     pub figure_at: [u64; 7],
     /// The figures as last sent (rounded).
     pub sent: [Option<f64>; 7],
+    /// The summary `seq` each sparkline point was added at, oldest first (beside `row.cpu_spark`).
+    pub spark_at: Vec<u64>,
 }
 
 impl Host {
@@ -122,6 +124,7 @@ impl Host {
             changed_at: seq,
             figure_at: [seq; 7],
             sent: [None; 7],
+            spark_at: Vec::new(),
         }
     }
 
@@ -139,11 +142,15 @@ impl Host {
         changed
     }
 
-    /// Takes its samples (oldest first): one sparkline point each, the last one's figures.
-    pub fn sampled(&mut self, samples: &[(u64, Arc<Entry>)]) {
+    /// Takes its samples (oldest first) at summary `seq`: one sparkline point each, the last
+    /// one's figures.
+    pub fn sampled(&mut self, samples: &[(u64, Arc<Entry>)], seq: u64) {
         for (at, entry) in samples {
             let figures = figures_of(self.kind, entry).unwrap_or_default();
             self.row.push_cpu(figures.cpu_pct);
+            self.spark_at.push(seq);
+            let extra = self.spark_at.len().saturating_sub(self.row.cpu_spark.len());
+            self.spark_at.drain(..extra);
             self.row.figures = figures;
             self.last_success = Some(*at);
         }
@@ -158,6 +165,13 @@ impl Host {
         self.row.since_ms = self.status.since_ms;
         self.row.alerting = alerting;
         changed
+    }
+
+    /// Its row as a change after summary `seq` `after`: the sparkline points added since.
+    pub fn change_after(&self, after: u64) -> HostRow {
+        let new = self.spark_at.iter().filter(|&&at| at > after).count();
+        let spark = &self.row.cpu_spark;
+        HostRow { cpu_spark: spark[spark.len().saturating_sub(new)..].to_vec(), ..self.row.clone() }
     }
 
     /// Marks the row changed at `seq`, and each figure whose rounded value moved.

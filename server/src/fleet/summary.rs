@@ -116,7 +116,7 @@ impl Board {
         let Gathered { samples, failed } = gathered;
         for (source, samples) in &samples {
             if let Some(host) = rows.hosts.get_mut(source) {
-                host.sampled(samples);
+                host.sampled(samples, next);
                 changed.push(source.clone());
             }
         }
@@ -144,7 +144,7 @@ impl Board {
         let update = FleetUpdate {
             seq: next,
             full: false,
-            rows: changed.iter().filter_map(|s| rows.hosts.get(s)).map(|h| h.row.clone()).collect(),
+            rows: changed.iter().filter_map(|s| rows.hosts.get(s)).map(|h| h.change_after(next - 1)).collect(),
             gone,
             counts: counts(rows.hosts.values()),
         };
@@ -281,7 +281,7 @@ impl SummaryFeed for Board {
             let update = FleetUpdate {
                 seq,
                 full: false,
-                rows: rows.hosts.values().filter(|h| h.changed_at > since).map(|h| h.row.clone()).collect(),
+                rows: rows.hosts.values().filter(|h| h.changed_at > since).map(|h| h.change_after(since)).collect(),
                 gone: Vec::new(),
                 counts: counts(rows.hosts.values()),
             };

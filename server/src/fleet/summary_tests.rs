@@ -88,7 +88,9 @@ fn rows_come_from_both_kinds_of_host_with_their_alerts() {
 #[test]
 fn a_resume_gets_what_changed_after_it_or_a_full_update() {
     let (stamper, directory, board) = setup();
+    stamper.publish(&Arc::from("web-1"), livedash::raw_json(&json!({"cpu_pct": 4})));
     let k = board.tick();
+    stamper.publish(&Arc::from("web-1"), livedash::raw_json(&json!({"cpu_pct": 6})));
     stamper.publish(&Arc::from("web-1"), livedash::raw_json(&json!({"cpu_pct": 5})));
     let after = board.tick();
     let wants = SummaryWants { overview: true, figures: 1 };
@@ -97,6 +99,10 @@ fn a_resume_gets_what_changed_after_it_or_a_full_update() {
     let update = fleet(resumed.frames[0].as_str());
     assert_eq!((update.full, update.seq), (false, after));
     assert_eq!(update.rows.iter().map(|r| r.id()).collect::<Vec<_>>(), ["web-1"], "local did not change");
+    assert_eq!(update.rows[0].cpu_spark, [6.0, 5.0], "the sparkline's points after K alone");
+    let full = fleet(board.start(wants, None).hello_fleet.as_deref().unwrap());
+    let web = full.rows.iter().find(|r| r.id() == "web-1").unwrap();
+    assert_eq!(web.cpu_spark, [4.0, 6.0, 5.0], "all of it in a full update");
     assert!(resumed.frames[1].as_str().contains(r#""points":[["web-1",5.0]]"#), "{}", resumed.frames[1].as_str());
     assert!(fleet(board.start(wants, Some(after)).frames[0].as_str()).rows.is_empty(), "nothing after the last");
     assert!(fleet(board.start(wants, Some(3)).frames[0].as_str()).full, "another life's seq");
