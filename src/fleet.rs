@@ -184,13 +184,15 @@ impl HostRow {
     /// Takes a changed row of a non-`full` [`crate::summary::FleetUpdate`] into this one, kept
     /// from before: everything as the change says, but its sparkline `c` holds only the points
     /// added since the update this reader last had, so they are appended to the kept ones (the
-    /// last [`SPARK_POINTS`] stay). A row of a `full` update replaces the kept one instead.
+    /// last [`SPARK_POINTS`] stay), and its tags `t` are absent when they did not change (tags
+    /// that become none come in a `full` update). A row of a `full` update replaces the kept one.
     pub fn take_change(&mut self, change: HostRow) {
         let mut spark = std::mem::take(&mut self.cpu_spark);
         spark.extend_from_slice(&change.cpu_spark);
         let extra = spark.len().saturating_sub(SPARK_POINTS);
         spark.drain(..extra);
-        *self = HostRow { cpu_spark: spark, ..change };
+        let tags = if change.tags.is_empty() { std::mem::take(&mut self.tags) } else { change.tags.clone() };
+        *self = HostRow { cpu_spark: spark, tags, ..change };
     }
 
     /// Appends the newest CPU figure to the sparkline (`None` as a NaN gap), keeping the last
@@ -338,7 +340,9 @@ mod tests {
         let mut change = row(0);
         change.status = HostStatus::Down;
         change.cpu_spark = vec![1.0, 2.0];
+        change.tags.clear();
         kept.take_change(change);
+        assert_eq!(kept.tags, row(0).tags, "no tags in a change: the same tags");
         assert_eq!((kept.status, kept.cpu_spark.len()), (HostStatus::Down, SPARK_POINTS));
         assert_eq!(kept.cpu_spark[SPARK_POINTS - 2..], [1.0, 2.0]);
         assert_eq!(kept.cpu_spark[0], row(SPARK_POINTS).cpu_spark[2], "the two oldest dropped");

@@ -3,7 +3,8 @@
 //! JSON upstream (also here) answering changing figures for each host, put in the fleet's
 //! directory with three tags each, as the targets file's hosts are. One socket per `sub` list
 //! (`-` for no `sub`: everything) reads for SECONDS after a warm-up; prints the `hello`'s size
-//! and the bytes per second that followed (text payloads, without the 2-4 byte frame headers).
+//! and the bytes per second that followed (text payloads, without the 2-4 byte frame headers);
+//! with `SHOW` set, the first frame each socket counted.
 //!
 //! ```text
 //! cargo run -p livedash-server --example sub_bytes -- 200 1000 30 - overview figure:cpu_pct host:h-007
@@ -70,7 +71,13 @@ async fn measure(addr: SocketAddr, sub: String, warm: Duration, window: Duration
         if let Message::Text(text) = msg {
             if hello == 0 {
                 hello = text.len();
+                if std::env::var_os("SHOW").is_some() {
+                    println!("{sub} hello: {}", &text[..text.len().min(400)]);
+                }
             } else if start.elapsed() >= warm {
+                if counted == 0 && std::env::var_os("SHOW").is_some() {
+                    println!("{sub}: {}", &text[..text.len().min(600)]);
+                }
                 counted += text.len();
             }
         }

@@ -98,6 +98,8 @@ pub struct Host {
     pub sent: [Option<f64>; 7],
     /// The summary `seq` each sparkline point was added at, oldest first (beside `row.cpu_spark`).
     pub spark_at: Vec<u64>,
+    /// The summary `seq` its tags last changed at.
+    pub tags_at: u64,
 }
 
 impl Host {
@@ -125,14 +127,19 @@ impl Host {
             figure_at: [seq; 7],
             sent: [None; 7],
             spark_at: Vec::new(),
+            tags_at: seq,
         }
     }
 
-    /// Takes what the directory says of it now; returns whether the row changed.
-    pub fn relabel(&mut self, source: &str, entry: &HostEntry) -> bool {
+    /// Takes what the directory says of it now, at summary `seq`; returns whether the row
+    /// changed.
+    pub fn relabel(&mut self, source: &str, entry: &HostEntry, seq: u64) -> bool {
         self.kind = entry.kind;
         self.interval_ms = millis(entry.interval);
         let id = if source == entry.name { String::new() } else { source.to_owned() };
+        if self.row.tags != entry.tags {
+            self.tags_at = seq;
+        }
         let changed = self.row.name != entry.name || self.row.tags != entry.tags || self.row.source != id;
         if changed {
             self.row.name = entry.name.clone();
@@ -167,11 +174,19 @@ impl Host {
         changed
     }
 
-    /// Its row as a change after summary `seq` `after`: the sparkline points added since.
+    /// Its row as a change after summary `seq` `after`: the sparkline points added since, the
+    /// tags only if they changed since (see [`HostRow::take_change`]).
     pub fn change_after(&self, after: u64) -> HostRow {
         let new = self.spark_at.iter().filter(|&&at| at > after).count();
         let spark = &self.row.cpu_spark;
-        HostRow { cpu_spark: spark[spark.len().saturating_sub(new)..].to_vec(), ..self.row.clone() }
+        let tags = if self.tags_at > after { self.row.tags.clone() } else { Default::default() };
+        HostRow {
+            source: self.row.source.clone(),
+            name: self.row.name.clone(),
+            tags,
+            cpu_spark: spark[spark.len().saturating_sub(new)..].to_vec(),
+            ..self.row
+        }
     }
 
     /// Marks the row changed at `seq`, and each figure whose rounded value moved.

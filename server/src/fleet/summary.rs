@@ -112,7 +112,7 @@ impl Board {
         let rows = &mut *rows;
         let next = rows.seq + 1;
         let mut changed: Vec<Arc<str>> = Vec::new();
-        let gone = self.follow_directory(rows, wall, next, &mut changed);
+        let (gone, emptied) = self.follow_directory(rows, wall, next, &mut changed);
         let Gathered { samples, failed } = gathered;
         for (source, samples) in &samples {
             if let Some(host) = rows.hosts.get_mut(source) {
@@ -141,15 +141,22 @@ impl Board {
                 host.changed(next);
             }
         }
-        let update = FleetUpdate {
-            seq: next,
-            full: false,
-            rows: changed.iter().filter_map(|s| rows.hosts.get(s)).map(|h| h.change_after(next - 1)).collect(),
-            gone,
-            counts: counts(rows.hosts.values()),
+        // Tags that became none cannot be told as a change (no tags in a change: the same tags).
+        let text = if emptied {
+            rows.removed_at = next;
+            self.full(rows)
+        } else {
+            let update = FleetUpdate {
+                seq: next,
+                full: false,
+                rows: changed.iter().filter_map(|s| rows.hosts.get(s)).map(|h| h.change_after(next - 1)).collect(),
+                gone,
+                counts: counts(rows.hosts.values()),
+            };
+            Utf8Bytes::from(Frame::Fleet(update).to_json())
         };
         // An error only means that no socket reads the summary now.
-        let _ = self.tx.send(SummaryFrame::new(SummaryKind::Fleet, next, Frame::Fleet(update).to_json()));
+        let _ = self.tx.send(SummaryFrame::new(SummaryKind::Fleet, next, text.to_string()));
         for i in 0..FIGURES.len() {
             if let Some(points) = points(rows, i, next - 1, false) {
                 let _ = self.tx.send(SummaryFrame::new(SummaryKind::Points(i as u8), next, points));
@@ -159,11 +166,17 @@ impl Board {
     }
 
     /// Takes the directory's hosts when it changed: new rows, relabelled rows (pushed to
-    /// `changed`), and the sources of rows that went (returned, by id).
-    fn follow_directory(&self, rows: &mut Rows, wall: u64, next: u64, changed: &mut Vec<Arc<str>>) -> Vec<String> {
+    /// `changed`); returns the ids of rows that went, and whether a host's tags became none.
+    fn follow_directory(
+        &self,
+        rows: &mut Rows,
+        wall: u64,
+        next: u64,
+        changed: &mut Vec<Arc<str>>,
+    ) -> (Vec<String>, bool) {
         let version = *self.directory.watch().borrow();
         if rows.directory_version == Some(version) {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         rows.directory_version = Some(version);
         let entries = self.directory.snapshot();
@@ -178,11 +191,13 @@ impl Board {
         if !gone.is_empty() {
             rows.removed_at = next;
         }
+        let mut emptied = false;
         for (source, entry) in &entries {
             match rows.hosts.get_mut(source) {
                 Some(host) => {
-                    if host.relabel(source, entry) {
+                    if host.relabel(source, entry, next) {
                         changed.push(source.clone());
+                        emptied |= host.tags_at == next && entry.tags.is_empty();
                     }
                 }
                 None => {
@@ -191,7 +206,7 @@ impl Board {
                 }
             }
         }
-        gone
+        (gone, emptied)
     }
 
     /// How many alert instances fire, per source.

@@ -42,6 +42,16 @@ fn fleet(text: &str) -> FleetUpdate {
     }
 }
 
+/// The next `fleet` frame on the summary channel (the `points` frames beside it skipped).
+fn next_fleet(receiver: &mut tokio::sync::broadcast::Receiver<crate::live::summary::SummaryFrame>) -> FleetUpdate {
+    loop {
+        let frame = receiver.try_recv().expect("a fleet frame");
+        if frame.kind == crate::live::summary::SummaryKind::Fleet {
+            return fleet(frame.text.as_str());
+        }
+    }
+}
+
 fn firing(source: &str) -> AlertInstance {
     AlertInstance {
         rule: Arc::from("hot"),
@@ -75,7 +85,7 @@ fn rows_come_from_both_kinds_of_host_with_their_alerts() {
     stamper.hub().set_alerts(AlertsStatus::new(vec![firing("web-1"), firing("web-1"), firing("api")]));
     let second = board.tick();
     let mut receiver = start.receiver;
-    let update = fleet(receiver.try_recv().expect("a fleet frame").text.as_str());
+    let update = next_fleet(&mut receiver);
     assert_eq!(update.seq, second);
     let rows: BTreeMap<&str, _> = update.rows.iter().map(|r| (r.id(), r)).collect();
     assert_eq!(rows["web-1"].figures.cpu_pct, Some(20.0), "rounded as a row shows it");
@@ -111,4 +121,29 @@ fn a_resume_gets_what_changed_after_it_or_a_full_update() {
     assert!(fleet(board.start(wants, Some(after)).frames[0].as_str()).full, "a removal after it");
     let current = fleet(board.start(wants, Some(removed)).frames[0].as_str());
     assert!(!current.full && current.rows.is_empty());
+}
+
+#[test]
+fn a_change_carries_tags_only_when_they_changed_and_tags_gone_make_a_full_update() {
+    let (stamper, directory, board) = setup();
+    board.tick();
+    let mut receiver = board.start(SummaryWants { overview: true, figures: 0 }, None).receiver;
+    let tagged = |env: Option<&str>| HostEntry {
+        name: "web-1".into(),
+        tags: env.map(|e| BTreeMap::from([("env".to_owned(), e.to_owned())])).unwrap_or_default(),
+        interval: Duration::from_secs(1),
+        kind: HostKind::Figures,
+    };
+    directory.insert(Arc::from("web-1"), tagged(Some("prod")));
+    board.tick();
+    let update = next_fleet(&mut receiver);
+    assert_eq!(update.rows[0].tags["env"], "prod", "{update:?}");
+    stamper.publish(&Arc::from("web-1"), livedash::raw_json(&json!({"cpu_pct": 5})));
+    board.tick();
+    let update = next_fleet(&mut receiver);
+    assert!(!update.full && update.rows[0].tags.is_empty(), "the same tags are not sent again: {update:?}");
+    directory.insert(Arc::from("web-1"), tagged(None));
+    board.tick();
+    let update = next_fleet(&mut receiver);
+    assert!(update.full && update.rows.iter().all(|r| r.tags.is_empty()), "{update:?}");
 }
