@@ -300,6 +300,7 @@ fn a_subscription_gets_its_sources_alone_and_shares_its_hello_with_its_like() {
     let Ok(Frame::Hello(hello)) = Frame::from_json(first.as_str()) else { panic!("a hello") };
     assert_eq!((hello.history.len(), hello.sources.len(), hello.interval_ms.len()), (1, 1, 1), "a alone");
     assert_eq!(hello_of(hub.subscribe(None, None).start).sources.len(), 2, "everything: another hello");
+    assert_eq!(hub.snapshot_for(&mut filter("host:a")).history.len(), 1, "a host page's first render");
     // b no longer holds seq 2, but a host:a socket does not need it: a resume.
     assert_eq!(seqs_of(hub.subscribe_to(Some(1), None, &mut filter("host:a"), None).start), [5]);
     assert_eq!(hello_of(hub.subscribe(Some(1), None).start).history.len(), 3, "everything: a hello");

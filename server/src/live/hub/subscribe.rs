@@ -40,7 +40,12 @@ impl Hub {
     /// The current `hello` content (for the page's first render and `/api/snapshot`): the shared
     /// `hello` when there is one, without taking a receiver.
     pub fn snapshot(&self) -> Hello {
-        match self.first_frames(None, None, &mut Filter::all(), None, || ()).0 {
+        self.snapshot_for(&mut Filter::all())
+    }
+
+    /// [`Hub::snapshot`] of the sources `filter` takes (a host's page rendered on the server).
+    pub fn snapshot_for(&self, filter: &mut Filter) -> Hello {
+        match self.first_frames(None, None, filter, None, || ()).0 {
             Start::Hello(text) => start::read_hello(&text),
             // Without a `since` there is no resume: the first frames are a `hello`.
             Start::Resume(_) => start::read_hello(&Utf8Bytes::from_static("")),
