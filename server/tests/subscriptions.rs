@@ -320,3 +320,27 @@ async fn a_host_that_stops_delivering_goes_stale_then_down_in_the_overview() {
     assert!(kept.rows["web-s"].since_ms > 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_resume_of_the_samples_with_the_overview_gets_the_full_rows_after_it() {
+    let server = server(&[("web-a", figures().await)]).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await; // a tick of the board with web-a in it
+    let mut everything = socket(server.addr, "").await;
+    let Frame::Hello(hello) = frame(&mut everything).await else { panic!("a hello first") };
+    let from = hello.history.iter().map(|s| s.seq).max().unwrap_or(0);
+    let mut ws = socket(server.addr, &format!("?sub=overview,host:web-a&since={from}")).await;
+    let Frame::Status(status) = frame(&mut ws).await else { panic!("a resume: web-a's status first") };
+    assert_eq!(&*status.source, "web-a");
+    loop {
+        match frame(&mut ws).await {
+            Frame::Fleet(update) => {
+                assert!(update.full && update.rows.iter().any(|r| r.id() == "web-a"), "{update:?}");
+                break;
+            }
+            Frame::Sample(s) => assert_eq!(&*s.source, "web-a"),
+            Frame::Alerts(_) | Frame::Store(_) | Frame::Cluster(_) => {}
+            other => panic!("the overview's rows before anything else: {other:?}"),
+        }
+    }
+    server.stop().await;
+}

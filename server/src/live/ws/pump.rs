@@ -78,7 +78,8 @@ pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
     let mut filter = if all { Filter::all() } else { Filter::new(std::sync::Arc::new(subs), state.class.clone()) };
     // The summary first: its frames go after the hub's, and none falls between the two.
     let summary = wants.any().then(|| state.summary.start(wants, fleet_since));
-    let fleet = summary.as_ref().and_then(|s| s.hello_fleet.clone().map(|text| (s.seq, text)));
+    let hello_fleet = summary.as_ref().and_then(|s| s.hello_fleet.clone());
+    let fleet = summary.as_ref().zip(hello_fleet.clone()).map(|(s, text)| (s.seq, text));
     let Subscription { start, frames, seq } = state.hub.subscribe_to(since, epoch.as_deref(), &mut filter, fleet);
     let summary_sent = summary.as_ref().map_or(0, |s| s.seq);
     let mut pump = Pump {
@@ -91,7 +92,11 @@ pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
         summary_sent,
         owes_pong: false,
     };
-    let (summary_frames, summary) = summary.map_or((Vec::new(), None), |s| (s.frames, Some(s.receiver)));
+    let (mut summary_frames, summary) = summary.map_or((Vec::new(), None), |s| (s.frames, Some(s.receiver)));
+    // A resume of the samples has no `hello` to hold the overview's rows: they follow it.
+    if let (Start::Resume(_), Some(fleet)) = (&start, hello_fleet) {
+        summary_frames.insert(0, fleet);
+    }
     let end = match revocation(&standing, &state) {
         Some(end) => end,
         None if !pump.send_start(start).await || !pump.send_texts(summary_frames).await => End::Gone,
