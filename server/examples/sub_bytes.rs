@@ -8,7 +8,10 @@
 //!
 //! ```text
 //! cargo run -p livedash-server --example sub_bytes -- 200 1000 30 - overview figure:cpu_pct host:h-007
+//! LIVEDASH_PASSWORD=pw cargo run -p livedash-server --example sub_bytes -- ws://127.0.0.1:3000 30 - overview
 //! ```
+//!
+//! The second form measures a server already running (a fleet of a targets file, say).
 
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
@@ -60,7 +63,8 @@ async fn upstream() -> SocketAddr {
 async fn measure(addr: SocketAddr, sub: String, warm: Duration, window: Duration) -> (String, usize, usize) {
     let query = if sub == "-" { String::new() } else { format!("?sub={sub}") };
     let mut req = format!("ws://{addr}/ws{query}").into_client_request().unwrap();
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("admin:{PASSWORD}"));
+    let password = std::env::var("LIVEDASH_PASSWORD").unwrap_or_else(|_| PASSWORD.to_owned());
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
     req.headers_mut().insert("Authorization", format!("Basic {basic}").parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
     let mut hello = 0;
@@ -85,9 +89,29 @@ async fn measure(addr: SocketAddr, sub: String, warm: Duration, window: Duration
     (sub, hello, counted)
 }
 
+/// Against a server already running (`ws://HOST:PORT SECONDS SUB..`, its admin password in
+/// `LIVEDASH_PASSWORD`): a fleet of a targets file, say.
+async fn external(args: &[String]) {
+    let addr: SocketAddr = args[0].trim_start_matches("ws://").trim_end_matches('/').parse().expect("ws://HOST:PORT");
+    let window = Duration::from_secs(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(30));
+    let runs = args[2..].iter().map(|sub| tokio::spawn(measure(addr, sub.clone(), Duration::from_secs(3), window)));
+    report(&format!("{addr}, {} s window", window.as_secs()), window, futures_util::future::join_all(runs).await);
+}
+
+fn report(title: &str, window: Duration, results: Vec<Result<(String, usize, usize), tokio::task::JoinError>>) {
+    println!("{title}");
+    println!("{:<28} {:>12} {:>14}", "sub", "hello bytes", "bytes/s after");
+    for (sub, hello, counted) in results.into_iter().map(Result::unwrap) {
+        println!("{sub:<28} {hello:>12} {:>14.0}", counted as f64 / window.as_secs_f64());
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a.starts_with("ws://")) {
+        return external(&args).await;
+    }
     let hosts: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
     let interval = Duration::from_millis(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000));
     let window = Duration::from_secs(args.get(2).and_then(|a| a.parse().ok()).unwrap_or(30));
@@ -127,11 +151,7 @@ async fn main() {
     let warm = Duration::from_secs(5);
     let runs = subs.into_iter().map(|sub| tokio::spawn(measure(server.addr, sub, warm, window)));
     let results = futures_util::future::join_all(runs).await;
-    println!("{hosts} hosts every {} ms, {} s window", interval.as_millis(), window.as_secs());
-    println!("{:<28} {:>12} {:>14}", "sub", "hello bytes", "bytes/s after");
-    for (sub, hello, counted) in results.into_iter().map(Result::unwrap) {
-        let rate = counted as f64 / window.as_secs_f64();
-        println!("{sub:<28} {hello:>12} {rate:>14.0}");
-    }
+    let title = format!("{hosts} hosts every {} ms, {} s window", interval.as_millis(), window.as_secs());
+    report(&title, window, results);
     server.stop().await;
 }
