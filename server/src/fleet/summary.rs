@@ -105,8 +105,13 @@ impl Board {
     /// One look: the directory's hosts, what was gathered, every status; a `fleet` frame and
     /// the `points` frames when something changed. Returns the summary `seq` after it.
     pub fn tick(&self) -> u64 {
+        self.tick_at(millis(self.started.elapsed()))
+    }
+
+    /// [`Board::tick`] at `now`, in ms on the board's monotonic clock (since it was made).
+    pub fn tick_at(&self, now: u64) -> u64 {
         let gathered = self.gatherer.take();
-        let (now, wall) = (millis(self.started.elapsed()), now_ms());
+        let wall = now_ms();
         let alerting = self.alerting();
         let mut rows = self.rows.lock();
         let rows = &mut *rows;

@@ -147,3 +147,26 @@ fn a_change_carries_tags_only_when_they_changed_and_tags_gone_make_a_full_update
     let update = next_fleet(&mut receiver);
     assert!(update.full && update.rows.iter().all(|r| r.tags.is_empty()), "{update:?}");
 }
+
+#[test]
+fn a_host_that_goes_quiet_turns_stale_then_down_without_a_frame() {
+    let (stamper, _directory, board) = setup();
+    let status = |board: &Board| {
+        let full =
+            fleet(board.start(SummaryWants { overview: true, figures: 0 }, None).hello_fleet.as_deref().unwrap());
+        full.rows.iter().find(|r| r.id() == "web-1").map(|r| (r.status, r.since_ms)).unwrap()
+    };
+    stamper.publish(&Arc::from("web-1"), livedash::raw_json(&json!({"cpu_pct": 5})));
+    // The sample came at about 0 ms on the board's clock; its interval is 1 s, N = 3.
+    board.tick_at(1_000);
+    assert_eq!(status(&board).0, HostStatus::Up);
+    board.tick_at(2_000);
+    assert_eq!(status(&board).0, HostStatus::Up, "two intervals of grace");
+    let seq = board.tick_at(2_500);
+    let (stale, since) = status(&board);
+    assert_eq!(stale, HostStatus::Stale, "nothing for over 2 intervals");
+    assert_eq!(board.tick_at(2_900), seq, "still stale: nothing changed, no update");
+    assert_eq!(status(&board), (HostStatus::Stale, since), "since stays");
+    board.tick_at(3_500);
+    assert_eq!(status(&board).0, HostStatus::Down, "nothing for over N = 3 intervals");
+}
