@@ -218,8 +218,13 @@ async fn the_overview_starts_full_and_resumes_exactly_from_fleet_since() {
     assert!(hello.sources.is_empty() && hello.history.is_empty(), "the overview takes no source");
     let mut kept = Overview::default();
     kept.apply(hello.fleet.as_deref().expect("the hello holds the overview"));
-    // Within a tick or two every host has its row, and the refused one is down.
-    while kept.rows.len() < 3 || kept.status("web-c") != Some(HostStatus::Down) {
+    // Within a few ticks every host has its row, and the refused one is down with its implicit
+    // "source down" alert firing (then it changes no more).
+    while kept.status("web-a") != Some(HostStatus::Up)
+        || kept.status("web-b") != Some(HostStatus::Up)
+        || kept.status("web-c") != Some(HostStatus::Down)
+        || kept.rows["web-c"].alerting == 0
+    {
         let target = kept.seq + 1;
         kept.follow_to(&mut reference, target).await;
     }

@@ -136,9 +136,14 @@ impl Subs {
     }
 }
 
-/// A socket's sources' part resolved to the hub's source indices.
+/// A socket's sources' part resolved to the hub's source indices; taking every source, it holds
+/// nothing (no allocation per socket).
+#[derive(Clone, Default)]
+pub struct Filter(Option<Box<Only>>);
+
+/// A filter that does not take every source.
 #[derive(Clone)]
-pub struct Filter {
+struct Only {
     subs: Arc<Subs>,
     class: Arc<dyn SourceClass>,
     /// Bit `i` set: the source with index `i` is taken.
@@ -150,59 +155,58 @@ pub struct Filter {
 impl Filter {
     /// A filter taking every source.
     pub fn all() -> Self {
-        Self { subs: Arc::new(Subs::default()), class: Arc::new(NoFleet), taken: Vec::new(), known_below: 0 }
+        Self(None)
     }
 
     /// A filter for `subs`, resolved later (by the hub, under its lock).
     pub fn new(subs: Arc<Subs>, class: Arc<dyn SourceClass>) -> Self {
-        Self { subs, class, taken: Vec::new(), known_below: 0 }
+        if subs.all {
+            return Self::all();
+        }
+        Self(Some(Box::new(Only { subs, class, taken: Vec::new(), known_below: 0 })))
     }
 
     /// Whether it takes every source.
     pub fn is_all(&self) -> bool {
-        self.subs.all
+        self.0.is_none()
     }
 
-    /// The subscription.
-    pub fn subs(&self) -> &Subs {
-        &self.subs
+    /// See [`Subs::key`].
+    pub fn key(&self) -> String {
+        self.0.as_ref().map_or_else(|| "all".to_owned(), |only| only.subs.key())
     }
 
     /// Resolves the sources registered since the last time: `sources` are `(index, name)` of
     /// those with an index at or above [`Filter::known_below`], `next` the next index the hub
     /// will give.
     pub fn resolve<'a>(&mut self, sources: impl IntoIterator<Item = (u32, &'a str)>, next: u32) {
-        if self.subs.all {
-            return;
-        }
+        let Some(only) = &mut self.0 else { return };
         for (index, name) in sources {
-            if index >= self.known_below && self.subs.takes(name, &*self.class) {
+            if index >= only.known_below && only.subs.takes(name, &*only.class) {
                 let (word, bit) = ((index / 64) as usize, index % 64);
-                if self.taken.len() <= word {
-                    self.taken.resize(word + 1, 0);
+                if only.taken.len() <= word {
+                    only.taken.resize(word + 1, 0);
                 }
-                self.taken[word] |= 1 << bit;
+                only.taken[word] |= 1 << bit;
             }
         }
-        self.known_below = self.known_below.max(next);
+        only.known_below = only.known_below.max(next);
     }
 
     /// Where resolving must start from.
     pub fn known_below(&self) -> u32 {
-        self.known_below
+        self.0.as_ref().map_or(0, |only| only.known_below)
     }
 
     /// Whether the source with `index` is taken: `None` when that index is newer than the last
     /// resolution (resolve, then ask again).
     pub fn takes(&self, index: u32) -> Option<bool> {
-        if self.subs.all {
-            return Some(true);
-        }
-        if index >= self.known_below {
+        let Some(only) = &self.0 else { return Some(true) };
+        if index >= only.known_below {
             return None;
         }
         let (word, bit) = ((index / 64) as usize, index % 64);
-        Some(self.taken.get(word).is_some_and(|w| w & (1 << bit) != 0))
+        Some(only.taken.get(word).is_some_and(|w| w & (1 << bit) != 0))
     }
 }
 

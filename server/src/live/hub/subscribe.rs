@@ -86,7 +86,7 @@ impl Hub {
         fleet: HelloFleet,
         under_lock: impl FnOnce() -> R,
     ) -> (Start, R, u64) {
-        let sub = filter.subs().key();
+        let sub = filter.key();
         let fleet_seq = fleet.as_ref().map(|(seq, _)| *seq);
         let (collected, frames, seq) = {
             let inner = self.inner.lock();
