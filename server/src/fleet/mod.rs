@@ -10,15 +10,18 @@
 //! - [`fetch`]: fetching many hosts well (one client, spread offsets, timeouts, a cap in flight);
 //! - [`hosts`]: the reconciler that follows the targets file, and [`hosts_health`], what
 //!   `/api/health` says of the file;
+//! - [`summary`] (with [`rows`]): the board that keeps a row per host from what the hub accepts
+//!   and makes the overview's `fleet` frames and the one-metric page's `points` frames;
 //! - [`remote`]: [`RemoteHost`], another livedash read over its WebSocket (the `livedash:`
 //!   target kind), its `local` source's figures sample by sample.
 //!
 //! The row and status types the browser shares ([`livedash::fleet`]) live in the core crate.
 //! May import the core crate, `prometheus-parse`, the WebSocket and TLS clients ([`remote`]),
 //! [`crate::live`] (the hub and stamper the hosts
-//! run in), [`crate::sources`] (the fetch and delivery types), [`crate::targets`],
-//! [`crate::metrics`] and [`crate::shutdown`]; none of those imports this wing, and nothing here
-//! imports the config, the router or the cluster (which plugs in through [`hosts::Placement`]).
+//! run in, its taps, the summary channel), [`crate::sources`] (the fetch and delivery types),
+//! [`crate::targets`], [`crate::metrics`], [`crate::clock`] and [`crate::shutdown`]; none of those
+//! imports this wing, and nothing here imports the config, the router or the cluster (which plugs
+//! in through [`hosts::Placement`]).
 
 pub mod directory;
 pub mod fetch;
@@ -28,6 +31,8 @@ pub mod hosts_health;
 pub mod names;
 pub mod node;
 pub mod remote;
+pub mod rows;
+pub mod summary;
 
 pub use directory::{Directory, HostEntry, HostKind};
 pub use figures::{HostFigures, local_figures, local_figures_json};
@@ -36,5 +41,7 @@ pub use remote::{RemoteHost, RemoteOptions};
 
 #[cfg(test)]
 mod hosts_tests;
+#[cfg(test)]
+mod summary_tests;
 #[cfg(test)]
 mod tests;
