@@ -15,9 +15,10 @@
 #     scraped every target (Prometheus: `up` through its query API; livedash: every source `ok` on
 #     /healthz of its metrics listener, which needs no login) and stops it.
 #   - page bytes (FLEET_FROM=targets, scenarios at 1 s, PAGE_BYTES=1): after livedash's window,
-#     the ws_bytes example opens a `/ws?sub=overview` socket (what the overview page reads) and
-#     one without `sub` (everything, as an API client) at the same time and counts the bytes each
-#     receives over PAGE_SECS seconds (20; 3 in the smoke run);
+#     the sub_bytes example opens a `/ws?sub=overview` socket (what the overview page reads), one
+#     with `sub=configured` (the dashboard `/`) and one without `sub` (everything, as an API
+#     client) at the same time and counts the bytes each receives over PAGE_SECS seconds after
+#     3 s (20; 3 in the smoke run);
 # A table with the ratios livedash / Prometheus goes into its own section of bench/RESULTS.md
 # (between its markers; bench-all.sh keeps it), raw figures in target/bench-fleet/.
 #
@@ -32,7 +33,7 @@
 #
 # WARMUP, SECS, SCENARIOS (e.g. "1000:15 200:1", targets:seconds), BENCH_OUT, BENCH_RESULTS (`-`:
 # print only), FLEET_FROM (`targets`, or `sources` for the baseline of one `[[source]]` a target),
-# PAGE_BYTES (1 or 0), PAGE_SECS override; LIVEDASH, FAKE_EXPORTER and WS_BYTES name binaries
+# PAGE_BYTES (1 or 0), PAGE_SECS override; LIVEDASH, FAKE_EXPORTER and SUB_BYTES name binaries
 # (default: the release builds, built here when missing). Needs Debian's prometheus (installed when missing, its system service
 # left stopped).
 set -euo pipefail
@@ -151,21 +152,23 @@ if checks:
 pages = []
 for i, s in enumerate(scenarios, 1):
     name = s.split("|")[0]
+    # sub_bytes prints a title, a header, then one line per socket: SUB HELLO_BYTES BYTES_PER_S.
     try:
-        rows = [json.loads(l) for l in open(f"{out}/{i}-pagebytes.json") if l.strip()]
+        rows = [l.split() for l in open(f"{out}/{i}-pagebytes.txt").read().splitlines()[2:]]
+        rows = [(r[0], int(r[1]), float(r[2])) for r in rows if len(r) == 3]
     except (OSError, ValueError):
         continue
-    every = next((r for r in rows if r["query"] == ""), None)
-    for r in rows:
-        share = f"{r['bytes_per_s'] / every['bytes_per_s']:.3f}x" if every and every["bytes_per_s"] else "-"
-        kinds = ", ".join(f"{k} {v / r['secs']:.1f}/s" for k, v in sorted(r["types"].items()))
-        sub = f"`?{r['query']}`" if r["query"] else "no `sub` (everything)"
-        pages.append(f"| {name} | {sub} | {r['hello_bytes']:,} | {r['bytes_per_s']:,.0f} | {r['frames_per_s']:.1f} | {share} | {kinds} |")
+    every = next((r for r in rows if r[0] == "-"), None)
+    for sub, hello, rate in rows:
+        share = f"{rate / every[2]:.3f}x" if every and every[2] else "-"
+        shown = "no `sub` (everything)" if sub == "-" else f"`?sub={sub}`"
+        pages.append(f"| {name} | {shown} | {hello:,} | {rate:,.0f} | {share} |")
 if pages:
-    lines += ["", "**Page bytes**: two sockets opened together on livedash after its window, one subscribed to the overview "
-              "(what `/fleet` reads), one without `sub` (what an API client, and every page before subscriptions, reads); "
-              "bytes = text frames' payloads after the hello (framing adds 2-4 bytes a frame):", "",
-              "| scenario | socket | hello bytes | bytes/s | frames/s | vs everything | frames by type |", "|---|---|---|---|---|---|---|"] + pages
+    lines += ["", f"**Page bytes**: sockets opened together on livedash after its window (the `sub_bytes` example, 3 s, then "
+              f"{meta.get('page_secs', '?')} s counted): `overview` is what `/fleet` reads, `configured` what `/` reads, no `sub` "
+              "what an API client (and every page before subscriptions) reads; bytes = text frames' payloads after the hello "
+              "(framing adds 2-4 bytes a frame):", "",
+              "| scenario | socket | hello bytes | bytes/s | vs everything |", "|---|---|---|---|---|"] + pages
 lines += ["", "Machine load (1, 5, 15 min) after each run (other work on the machine included):", "", "```"]
 lines += open(f"{out}/load.txt").read().splitlines() + ["```", "", "Commands:", "", "```",
           "scripts/build.sh   # or cargo build --release -p livedash-server --bin livedash --example fake_exporter",
@@ -200,7 +203,7 @@ if ! command -v prometheus >/dev/null; then
 fi
 livedash=${LIVEDASH:-${CARGO_TARGET_DIR:-target}/release/livedash}
 exporter=${FAKE_EXPORTER:-${CARGO_TARGET_DIR:-target}/release/examples/fake_exporter}
-ws_bytes=${WS_BYTES:-${CARGO_TARGET_DIR:-target}/release/examples/ws_bytes}
+sub_bytes=${SUB_BYTES:-${CARGO_TARGET_DIR:-target}/release/examples/sub_bytes}
 if [ -z "${LIVEDASH:-}" ] && [ ! -x "$livedash" ]; then
   log "building livedash (release)"
   cargo build --release --locked -q -p livedash-server --bin livedash
@@ -208,12 +211,12 @@ fi
 if [ -z "${FAKE_EXPORTER:-}" ]; then
   cargo build --release --locked -q -p livedash-server --example fake_exporter
 fi
-if [ "$page_bytes" = 1 ] && [ -z "${WS_BYTES:-}" ]; then
-  cargo build --release --locked -q -p livedash-server --example ws_bytes
+if [ "$page_bytes" = 1 ] && [ -z "${SUB_BYTES:-}" ]; then
+  cargo build --release --locked -q -p livedash-server --example sub_bytes
 fi
 [ -x "$livedash" ] || die "no $livedash"
 [ -x "$exporter" ] || die "no $exporter"
-[ "$page_bytes" = 0 ] || [ -x "$ws_bytes" ] || die "no $ws_bytes"
+[ "$page_bytes" = 0 ] || [ -x "$sub_bytes" ] || die "no $sub_bytes"
 for port in "$pport" "$lport" "$mport"; do
   for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || continue 2; sleep 0.1; done
   die "port $port is in use"
@@ -223,13 +226,13 @@ printf '%s\n' "${scenarios[@]}" >"$out/scenarios.txt"
 hz=$(getconf CLK_TCK)
 pw=bench-$RANDOM$RANDOM
 python3 - "$out" "$(git rev-parse --short HEAD)" "$warmup" "$secs" "$(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }')" \
-  "$livedash" "$fleet_from" "${KEEP[@]}" <<'PY'
+  "$livedash" "$fleet_from" "$page_secs" "${KEEP[@]}" <<'PY'
 import datetime, json, sys
-out, commit, warmup, secs, version, livedash, fleet_from = sys.argv[1:8]
+out, commit, warmup, secs, version, livedash, fleet_from, page_secs = sys.argv[1:9]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 json.dump({"commit": commit, "when": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}", "warmup": int(warmup),
-           "secs": int(secs), "prometheus_version": version, "keep": sys.argv[8:], "cpu": cpu, "livedash": livedash,
-           "fleet_from": fleet_from}, open(f"{out}/meta.json", "w"))
+           "secs": int(secs), "prometheus_version": version, "keep": sys.argv[9:], "cpu": cpu, "livedash": livedash,
+           "fleet_from": fleet_from, "page_secs": int(page_secs)}, open(f"{out}/meta.json", "w"))
 PY
 
 ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime, after the name
@@ -285,9 +288,9 @@ print(json.dumps(figures))
 PY
   if [ "$server" = livedash ] && [ "$page_bytes" = 1 ] && [ "$interval" = 1 ]; then
     log "$name: page bytes, ${page_secs} s"
-    LIVEDASH_PASSWORD=$pw "$ws_bytes" "ws://127.0.0.1:$lport/ws" "$page_secs" "sub=overview" "" \
-      >"$out/$i-pagebytes.json" 2>"$out/$i-pagebytes.log" || die "ws_bytes failed (see $out/$i-pagebytes.log)"
-    cat "$out/$i-pagebytes.json"
+    LIVEDASH_PASSWORD=$pw "$sub_bytes" "ws://127.0.0.1:$lport" "$page_secs" overview configured - \
+      >"$out/$i-pagebytes.txt" 2>&1 || die "sub_bytes failed (see $out/$i-pagebytes.txt)"
+    cat "$out/$i-pagebytes.txt"
   fi
   kill "$pid"
   until_gone "$pid"

@@ -52,8 +52,8 @@ scripts/check-metrics.sh target/debug/livedash
 # Prometheus, about 30 s): it fails when a server did not fetch every target on time, so the
 # benchmark command keeps working; its figures are not checked. The debug builds made above.
 log "the fleet benchmark's smoke run (scripts/bench-fleet.sh --smoke)"
-cargo build --locked -q -p livedash-server --example fake_exporter --example ws_bytes
-LIVEDASH=target/debug/livedash FAKE_EXPORTER=target/debug/examples/fake_exporter WS_BYTES=target/debug/examples/ws_bytes \
+cargo build --locked -q -p livedash-server --example fake_exporter --example sub_bytes
+LIVEDASH=target/debug/livedash FAKE_EXPORTER=target/debug/examples/fake_exporter SUB_BYTES=target/debug/examples/sub_bytes \
   scripts/bench-fleet.sh --smoke >target/bench-fleet-smoke.log 2>&1 ||
   { tail -n 30 target/bench-fleet-smoke.log; die "the fleet benchmark's smoke run failed"; }
 
