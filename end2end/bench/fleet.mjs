@@ -104,7 +104,7 @@ async function measure(path) {
   await page.waitForTimeout(WINDOW_MS);
   counting = false;
   const after = await metric();
-  const rows = await page.locator('[data-testid="host-row"]').count();
+  const rows = await page.locator("tr[data-host]").count();
   await page.close();
   const seconds = after.Timestamp - before.Timestamp;
   const share = (name) => (after[name] - before[name]) / seconds;
