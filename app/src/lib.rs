@@ -233,6 +233,12 @@ pub mod ssr {
     pub trait Backend: Send + Sync + 'static {
         /// The current `hello` content.
         fn snapshot(&self) -> Hello;
+        /// The `hello` a page renders from, for what it subscribes to (`configured`, `host:NAME`,
+        /// `overview`, `figure:NAME`: the contract's `/ws?sub=` tokens). By default the whole
+        /// snapshot cut down to `sub` by [`for_subscription`].
+        fn page_snapshot(&self, sub: &str) -> Hello {
+            for_subscription(self.snapshot(), sub)
+        }
         /// A WebSocket ticket for `user`, whose authenticated `request` asks for it (a ticket of
         /// its session when it came with one).
         fn issue_ticket(&self, user: &str, request: &http::request::Parts) -> String;

@@ -144,7 +144,8 @@ mod browser {
         query: impl Fn() -> String + 'static,
         deliver: impl Fn(Frame) + 'static,
     ) {
-        let (query, deliver): (Rc<dyn Fn() -> String>, Rc<dyn Fn(Frame)>) = (Rc::new(query), Rc::new(deliver));
+        let query: Rc<dyn Fn() -> String> = Rc::new(query);
+        let deliver: Rc<dyn Fn(Frame)> = Rc::new(deliver);
         spawn_local(async move {
             let mut attempt: u32 = 0;
             loop {

@@ -98,6 +98,7 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/health", get(health_detail))
         .route("/api/history", get(api::history::history))
         .route("/api/series", get(api::history::series))
+        .route("/api/fleet/history", get(api::fleet::history))
         .route("/alerts", get(ui::alerts_page))
         .route("/audit", get(api::audit::page))
         .route("/api/audit", get(api::audit::list))

@@ -67,7 +67,7 @@ fn context(backend: UiBackend, base: Arc<str>) -> impl Fn() + Clone + Send + Syn
     }
 }
 
-/// `router` with the page's routes (server-rendered, with `backend` and `base` in their context) and,
+/// `router` with the page's routes (the dashboard, `/fleet`, `/fleet/metric`: server-rendered, with `backend` and `base` in their context) and,
 /// as its fallback, the site's files.
 pub fn pages<S>(router: Router<S>, state: &S, backend: UiBackend, base: Arc<str>) -> Router<S>
 where
@@ -76,10 +76,17 @@ where
 {
     let context = context(backend, base);
     let options = LeptosOptions::from_ref(state);
+    // The fleet pages: the same app, which picks the page by its path (`app::route::Page`).
+    let fleet_options = options.clone();
+    let fleet_page = leptos_axum::render_app_to_stream_with_context(context.clone(), move || {
+        app::shell(fleet_options.clone())
+    });
     router
         .leptos_routes_with_context(state, generate_route_list(app::App), context.clone(), move || {
             app::shell(options.clone())
         })
+        .route("/fleet", axum::routing::get(fleet_page.clone()))
+        .route("/fleet/metric", axum::routing::get(fleet_page))
         .fallback(leptos_axum::file_and_error_handler_with_context::<S, _>(context, app::shell))
 }
 

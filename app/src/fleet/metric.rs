@@ -85,8 +85,19 @@ pub fn ask(query: &str) -> (&'static str, &'static Preset) {
     (figure, preset.unwrap_or(&PRESETS[0]))
 }
 
-/// The drawing: faint lines, strong lines (in legend order), the value ticks.
-pub fn draw(lines: &Lines, (from, to): (u64, u64)) -> (Vec<String>, Vec<(String, String, f64)>, Vec<(f64, f64)>) {
+/// What the chart draws.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Drawing {
+    /// The path data of the hosts not in the top.
+    pub faint: Vec<String>,
+    /// The top hosts, highest first: path data, host id, latest value.
+    pub strong: Vec<(String, String, f64)>,
+    /// The value grid: y and value.
+    pub ticks: Vec<(f64, f64)>,
+}
+
+/// The drawing of `lines` over `(from, to)`.
+pub fn draw(lines: &Lines, (from, to): (u64, u64)) -> Drawing {
     let hi = lines.0.values().flatten().map(|p| p.1).fold(0.0_f64, f64::max);
     let (ticks, y) = value_ticks(0.0, if hi > 0.0 { hi } else { 1.0 }, 4);
     let plot = Plot { t: (from, to), y, w: W, h: H };
@@ -97,7 +108,7 @@ pub fn draw(lines: &Lines, (from, to): (u64, u64)) -> (Vec<String>, Vec<(String,
     };
     let faint = lines.0.iter().filter(|(id, _)| !top.iter().any(|(t, _)| t == *id)).map(|(_, l)| path(l)).collect();
     let strong = top.into_iter().map(|(id, v)| (path(&lines.0[&id]), id, v)).collect();
-    (faint, strong, ticks.into_iter().map(|t| (plot.y(t), t)).collect())
+    Drawing { faint, strong, ticks: ticks.into_iter().map(|t| (plot.y(t), t)).collect() }
 }
 
 /// The one-metric page, below `<body>`.
@@ -183,7 +194,7 @@ pub fn MetricPage() -> impl IntoView {
             <p class="metric-status" role="status">{move || status.get()}</p>
             <figure class="metric-chart">
                 <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img" aria-label=format!("{} of every host", FIGURE_HEADS[index]) data-testid="metric-chart">
-                    {move || drawing.with(|(faint, strong, ticks)| view! {
+                    {move || drawing.with(|Drawing { faint, strong, ticks }| view! {
                         {ticks.iter().map(|(y, _)| view! { <line class="grid" x1="0" x2=W y1=*y y2=*y></line> }).collect_view()}
                         {faint.iter().map(|d| view! { <path class="line faint" d=d.clone()></path> }).collect_view()}
                         {strong.iter().enumerate().map(|(k, (d, _, _))| view! { <path class=format!("line top top-{k}") d=d.clone()></path> }).collect_view()}
@@ -191,11 +202,11 @@ pub fn MetricPage() -> impl IntoView {
                 </svg>
                 <figcaption>
                     <ol class="metric-legend" data-testid="metric-legend">
-                        {move || drawing.with(|(_, strong, _)| strong.iter().enumerate().map(|(k, (_, id, v))| view! {
+                        {move || drawing.with(|d| d.strong.iter().enumerate().map(|(k, (_, id, v))| view! {
                             <li class=format!("top-{k}")><span class="swatch" aria-hidden="true"></span>{id.clone()}" "<span class="num">{livedash::series::format(*v, unit).to_string()}</span></li>
                         }).collect_view())}
                     </ol>
-                    <p class="muted">{move || drawing.with(|(faint, strong, ticks)| format!("{} hosts; scale 0 to {}", faint.len() + strong.len(), ticks.last().map_or(String::new(), |(_, t)| livedash::series::format(*t, unit).to_string())))}</p>
+                    <p class="muted">{move || drawing.with(|Drawing { faint, strong, ticks }| format!("{} hosts; scale 0 to {}", faint.len() + strong.len(), ticks.last().map_or(String::new(), |(_, t)| livedash::series::format(*t, unit).to_string())))}</p>
                 </figcaption>
             </figure>
         </main>
@@ -218,7 +229,7 @@ mod tests {
         assert_eq!(l.top(2), [("a".to_owned(), 90.0), ("d".to_owned(), 1.0)]);
         l.push(3000, &[("a".into(), Some(1.0))], 0);
         assert_eq!(l.0["a"].len(), 2, "no second point at the same time");
-        let (faint, strong, ticks) = draw(&l, (0, 4000));
+        let Drawing { faint, strong, ticks } = draw(&l, (0, 4000));
         assert_eq!((faint.len(), strong.len()), (2, 2));
         assert!(strong[0].0.starts_with('M') && !ticks.is_empty());
     }

@@ -170,7 +170,7 @@ fn Tables(fleet: RwSignal<Fleet>, settings: RwSignal<Settings>, kiosk: bool, bas
                             <table class="fleet-table" data-testid="fleet-table">
                                 <caption>{caption.clone()}</caption>
                                 <thead><Heads settings /></thead>
-                                <tbody>{half.into_iter().map(|l| line_view(l, base.get_value())).collect_view()}</tbody>
+                                <tbody>{half.into_iter().map(|l| line_view(l, &base.get_value())).collect_view()}</tbody>
                             </table>
                         }
                     })
@@ -215,18 +215,18 @@ fn Heads(settings: RwSignal<Settings>) -> impl IntoView {
     }
 }
 
-fn line_view(line: Line, base: String) -> impl IntoView {
+fn line_view(line: Line, base: &str) -> impl IntoView + use<> {
     match line {
         Line::Head(value, n) => Either::Left(view! {
             <tr class="group-head">
                 <th scope="colgroup" colspan="11">{value.unwrap_or_else(|| "(no tag)".to_owned())}" · "{n}</th>
             </tr>
         }),
-        Line::Host(row) => Either::Right(host_view(*row, &base)),
+        Line::Host(row) => Either::Right(host_view(&row, base)),
     }
 }
 
-fn host_view(row: HostRow, base: &str) -> impl IntoView + use<> {
+fn host_view(row: &HostRow, base: &str) -> impl IntoView + use<> {
     let now = use_context::<Clock>().map_or_else(|| Signal::from(0), |c| c.now.into());
     let href = format!("{base}/?host={}", encode_component(row.id()));
     let status = status_name(row.status);
@@ -234,7 +234,7 @@ fn host_view(row: HostRow, base: &str) -> impl IntoView + use<> {
     let tags: Vec<String> = row.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let figures = (0..7)
         .map(|i| {
-            let bar = bar_pct(&row, i).map(|w| {
+            let bar = bar_pct(row, i).map(|w| {
                 let class = if w >= 90.0 {
                     "bar-fill crit"
                 } else if w >= 75.0 {
@@ -250,7 +250,7 @@ fn host_view(row: HostRow, base: &str) -> impl IntoView + use<> {
                 }
             });
             view! {
-                <td class=format!("fig col-{}", Column::Figure(i).key())><span class="num">{figure_text(&row, i)}</span>{bar}</td>
+                <td class=format!("fig col-{}", Column::Figure(i).key())><span class="num">{figure_text(row, i)}</span>{bar}</td>
             }
         })
         .collect_view();
@@ -264,7 +264,7 @@ fn host_view(row: HostRow, base: &str) -> impl IntoView + use<> {
             <td class="col-status"><span class="dot" aria-hidden="true"></span>{move || status_text(st, since, now.get())}</td>
             {figures}
             <td class="col-spark">
-                <svg class="spark" viewBox=format!("0 0 {SPARK_W} {SPARK_H}") aria-hidden="true">
+                <svg class="cpu-spark" viewBox=format!("0 0 {SPARK_W} {SPARK_H}") aria-hidden="true">
                     {spark_runs(&row.cpu_spark).into_iter().map(|p| view! { <polyline points=p></polyline> }).collect_view()}
                 </svg>
             </td>
