@@ -78,9 +78,8 @@ where
     let options = LeptosOptions::from_ref(state);
     // The fleet pages: the same app, which picks the page by its path (`app::route::Page`).
     let fleet_options = options.clone();
-    let fleet_page = leptos_axum::render_app_to_stream_with_context(context.clone(), move || {
-        app::shell(fleet_options.clone())
-    });
+    let fleet_page =
+        leptos_axum::render_app_to_stream_with_context(context.clone(), move || app::shell(fleet_options.clone()));
     router
         .leptos_routes_with_context(state, generate_route_list(app::App), context.clone(), move || {
             app::shell(options.clone())

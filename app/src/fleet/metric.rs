@@ -8,17 +8,18 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use livedash::Frame;
 use livedash::fleet::FIGURES;
+use livedash::series::{self, Unit};
 use serde_json::Value;
 
 use super::format::UNITS;
+use super::page::FleetBar;
+use super::rows::esc;
 use super::view::FIGURE_HEADS;
 use crate::chart::range::{PRESETS, Preset};
 use crate::clock::Clock;
-use crate::components::ConnectionBadge;
 use crate::live::{self, Connection};
 use crate::plot::{Plot, thin, value_ticks};
 use crate::route::Query;
-use crate::theme::ThemeToggle;
 
 /// How many hosts are highlighted.
 pub const TOP: usize = 5;
@@ -63,13 +64,19 @@ impl Lines {
         }
     }
 
-    /// The `n` hosts with the highest latest value, highest first.
+    /// The `n` hosts with the highest latest value, highest first (ties by id).
     pub fn top(&self, n: usize) -> Vec<(String, f64)> {
-        let mut latest: Vec<(String, f64)> =
-            self.0.iter().filter_map(|(id, l)| l.last().map(|&(_, v)| (id.clone(), v))).collect();
-        latest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        latest.truncate(n);
-        latest
+        let mut top: Vec<(String, f64)> = Vec::with_capacity(n + 1);
+        for (id, line) in &self.0 {
+            let Some(&(_, v)) = line.last() else { continue };
+            // Ids come in order, so a later one with an equal value goes after.
+            let at = top.partition_point(|(_, t)| *t >= v);
+            if at < n {
+                top.insert(at, (id.clone(), v));
+                top.truncate(n);
+            }
+        }
+        top
     }
 }
 
@@ -109,6 +116,52 @@ pub fn draw(lines: &Lines, (from, to): (u64, u64)) -> Drawing {
     let faint = lines.0.iter().filter(|(id, _)| !top.iter().any(|(t, _)| t == *id)).map(|(_, l)| path(l)).collect();
     let strong = top.into_iter().map(|(id, v)| (path(&lines.0[&id]), id, v)).collect();
     Drawing { faint, strong, ticks: ticks.into_iter().map(|t| (plot.y(t), t)).collect() }
+}
+
+/// The figure and range links, the current ones marked.
+fn picks(base: &str, figure: &str, preset: &Preset) -> String {
+    let link = |f: &str, r: &str, label: &str, current: bool| {
+        let current = if current { r#" aria-current="page""# } else { "" };
+        format!(r#"<li><a class="range"{current} href="{base}/fleet/metric?figure={f}&amp;range={r}">{label}</a></li>"#)
+    };
+    let figures: String =
+        FIGURES.iter().zip(FIGURE_HEADS).map(|(f, head)| link(f, preset.value, head, *f == figure)).collect();
+    let ranges: String = PRESETS.iter().map(|p| link(figure, p.value, p.label, p.value == preset.value)).collect();
+    format!(r#"<ul class="picks">{figures}</ul><ul class="picks">{ranges}</ul>"#)
+}
+
+/// The chart's SVG content: the value grid, the faint lines, then the strong ones on top.
+pub fn chart_markup(d: &Drawing) -> String {
+    let mut out = String::new();
+    for (y, _) in &d.ticks {
+        out.push_str(&format!(r#"<line class="grid" x1="0" x2="{W}" y1="{y:.0}" y2="{y:.0}"></line>"#));
+    }
+    for path in &d.faint {
+        out.push_str(&format!(r#"<path class="line faint" d="{path}"></path>"#));
+    }
+    for (k, (path, _, _)) in d.strong.iter().enumerate() {
+        out.push_str(&format!(r#"<path class="line top top-{k}" d="{path}"></path>"#));
+    }
+    out
+}
+
+/// The legend's items: each top host with its latest value.
+pub fn legend_markup(d: &Drawing, unit: Unit) -> String {
+    let mut out = String::new();
+    for (k, (_, id, v)) in d.strong.iter().enumerate() {
+        out.push_str(&format!(
+            r#"<li class="top-{k}"><span class="swatch" aria-hidden="true"></span>{} <span class="num">{}</span></li>"#,
+            esc(id),
+            series::format(*v, unit)
+        ));
+    }
+    out
+}
+
+/// `12 hosts; scale 0 to 100 %`.
+fn summary(d: &Drawing, unit: Unit) -> String {
+    let top = d.ticks.last().map_or(String::new(), |(_, t)| series::format(*t, unit).to_string());
+    format!("{} hosts; scale 0 to {top}", d.faint.len() + d.strong.len())
 }
 
 /// The one-metric page, below `<body>`.
@@ -167,46 +220,24 @@ pub fn MetricPage() -> impl IntoView {
         lines.with(|l| draw(l, (now.saturating_sub(span), now)))
     });
     let unit = UNITS[index];
-    let link = move |f: &str, r: &str| format!("{base}/fleet/metric?figure={f}&range={r}");
+    let links = format!(r#"<a class="bar-button" href="{base}/fleet">Fleet</a>"#);
     view! {
-        <header class="topbar">
-            <div class="brand"><span class="logo" aria-hidden="true"></span>"livedash"</div>
-            <h1 class="page-title">{FIGURE_HEADS[index]}" across the fleet"</h1>
-            <nav class="bar-end" aria-label="Pages">
-                <a class="bar-button" rel="external" href=format!("{}/fleet", crate::base_path())>"Fleet"</a>
-                <ThemeToggle />
-                <ConnectionBadge connection />
-            </nav>
-        </header>
+        <FleetBar title=format!("{} across the fleet", FIGURE_HEADS[index]) extra=Signal::from(String::new()) links connection />
         <main class="fleet metric-page">
-            <nav class="metric-picks" aria-label="Figure and range">
-                <ul class="picks">
-                    {FIGURES.iter().zip(FIGURE_HEADS).map(|(f, head)| view! {
-                        <li><a class="range" rel="external" aria-current=(*f == figure).then_some("page") href=link(f, preset.value)>{head}</a></li>
-                    }).collect_view()}
-                </ul>
-                <ul class="picks">
-                    {PRESETS.iter().map(|p| view! {
-                        <li><a class="range" rel="external" aria-current=(p.value == preset.value).then_some("page") href=link(figure, p.value)>{p.label}</a></li>
-                    }).collect_view()}
-                </ul>
-            </nav>
+            <nav class="metric-picks" aria-label="Figure and range" inner_html=picks(&base, figure, preset)></nav>
             <p class="metric-status" role="status">{move || status.get()}</p>
             <figure class="metric-chart">
-                <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img" aria-label=format!("{} of every host", FIGURE_HEADS[index]) data-testid="metric-chart">
-                    {move || drawing.with(|Drawing { faint, strong, ticks }| view! {
-                        {ticks.iter().map(|(y, _)| view! { <line class="grid" x1="0" x2=W y1=*y y2=*y></line> }).collect_view()}
-                        {faint.iter().map(|d| view! { <path class="line faint" d=d.clone()></path> }).collect_view()}
-                        {strong.iter().enumerate().map(|(k, (d, _, _))| view! { <path class=format!("line top top-{k}") d=d.clone()></path> }).collect_view()}
-                    })}
-                </svg>
+                <svg
+                    viewBox=format!("0 0 {W} {H}")
+                    preserveAspectRatio="none"
+                    role="img"
+                    aria-label=format!("{} of every host", FIGURE_HEADS[index])
+                    data-testid="metric-chart"
+                    inner_html=move || drawing.with(chart_markup)
+                ></svg>
                 <figcaption>
-                    <ol class="metric-legend" data-testid="metric-legend">
-                        {move || drawing.with(|d| d.strong.iter().enumerate().map(|(k, (_, id, v))| view! {
-                            <li class=format!("top-{k}")><span class="swatch" aria-hidden="true"></span>{id.clone()}" "<span class="num">{livedash::series::format(*v, unit).to_string()}</span></li>
-                        }).collect_view())}
-                    </ol>
-                    <p class="muted">{move || drawing.with(|Drawing { faint, strong, ticks }| format!("{} hosts; scale 0 to {}", faint.len() + strong.len(), ticks.last().map_or(String::new(), |(_, t)| livedash::series::format(*t, unit).to_string())))}</p>
+                    <ol class="metric-legend" data-testid="metric-legend" inner_html=move || drawing.with(|d| legend_markup(d, unit))></ol>
+                    <p class="muted">{move || drawing.with(|d| summary(d, unit))}</p>
                 </figcaption>
             </figure>
         </main>
@@ -232,6 +263,11 @@ mod tests {
         let Drawing { faint, strong, ticks } = draw(&l, (0, 4000));
         assert_eq!((faint.len(), strong.len()), (2, 2));
         assert!(strong[0].0.starts_with('M') && !ticks.is_empty());
+        let d = draw(&l, (0, 4000));
+        assert_eq!(chart_markup(&d).matches("class=\"line faint\"").count(), 2);
+        assert!(legend_markup(&d, Unit::Percent).starts_with(
+            r#"<li class="top-0"><span class="swatch" aria-hidden="true"></span>a <span class="num">90 %</span></li>"#
+        ));
     }
 
     #[test]

@@ -150,9 +150,9 @@ fn desc_none_last(a: Option<f64>, b: Option<f64>) -> Ordering {
 /// One term of the filter box.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Term {
-    /// A word found (ignoring case) in the host's name, id, or a tag's value.
+    /// A word found (ignoring ASCII case) in the host's name, id, or a tag's value.
     Word(String),
-    /// `key:value`: the tag `key` is `value` (ignoring case); `key:` alone: the host has the tag.
+    /// `key:value`: the tag `key` is `value` (ignoring ASCII case); `key:` alone: the host has the tag.
     /// `status:down` reads the status as if it were a tag.
     Tag(String, String),
 }
@@ -167,8 +167,8 @@ impl Filter {
         Self(
             text.split_whitespace()
                 .map(|t| match t.split_once(':') {
-                    Some((k, v)) if !k.is_empty() => Term::Tag(k.to_lowercase(), v.to_lowercase()),
-                    _ => Term::Word(t.trim_start_matches(':').to_lowercase()),
+                    Some((k, v)) if !k.is_empty() => Term::Tag(k.to_ascii_lowercase(), v.to_ascii_lowercase()),
+                    _ => Term::Word(t.trim_start_matches(':').to_ascii_lowercase()),
                 })
                 .filter(|t| !matches!(t, Term::Word(w) if w.is_empty()))
                 .collect(),
@@ -179,17 +179,16 @@ impl Filter {
     pub fn matches(&self, row: &HostRow) -> bool {
         self.0.iter().all(|term| match term {
             Term::Word(w) => {
-                row.name.to_lowercase().contains(w)
-                    || row.id().to_lowercase().contains(w)
-                    || row.tags.values().any(|v| v.to_lowercase().contains(w))
+                row.name.to_ascii_lowercase().contains(w)
+                    || row.id().to_ascii_lowercase().contains(w)
+                    || row.tags.values().any(|v| v.to_ascii_lowercase().contains(w))
             }
             Term::Tag(k, v) if k == "status" && !row.tags.contains_key("status") => {
                 v.is_empty() || status_name(row.status) == v || (v == "alerting" && row.alerting > 0)
             }
-            Term::Tag(k, v) => row
-                .tags
-                .iter()
-                .any(|(key, value)| key.to_lowercase() == *k && (v.is_empty() || value.to_lowercase() == *v)),
+            Term::Tag(k, v) => row.tags.iter().any(|(key, value)| {
+                key.to_ascii_lowercase() == *k && (v.is_empty() || value.to_ascii_lowercase() == *v)
+            }),
         })
     }
 }
@@ -220,25 +219,29 @@ pub fn arrange<'a>(
     sort: Sort,
     group_by: Option<&str>,
 ) -> Vec<Group<'a>> {
-    let mut kept: Vec<&HostRow> = rows.into_iter().filter(|r| filter.matches(r)).collect();
-    kept.sort_by(|a, b| sort.compare(a, b));
+    // Sorted by insertion (a binary search each): no sort routine in the browser bundle.
+    let mut kept: Vec<&HostRow> = Vec::new();
+    for row in rows.into_iter().filter(|r| filter.matches(r)) {
+        let at = kept.partition_point(|k| sort.compare(k, row) != Ordering::Greater);
+        kept.insert(at, row);
+    }
     let Some(key) = group_by.filter(|k| !k.is_empty()) else {
         return vec![Group { value: None, rows: kept }];
     };
+    // Groups in order of their value, the hosts without one last.
     let mut groups: Vec<Group<'a>> = Vec::new();
     for row in kept {
-        let value = row.tags.get(key).cloned();
-        match groups.iter_mut().find(|g| g.value == value) {
+        let value = row.tags.get(key);
+        let at = groups.partition_point(|g| match (&g.value, value) {
+            (Some(x), Some(y)) => x < y,
+            (Some(_), None) => true,
+            (None, _) => false,
+        });
+        match groups.get_mut(at).filter(|g| g.value.as_ref() == value) {
             Some(g) => g.rows.push(row),
-            None => groups.push(Group { value, rows: vec![row] }),
+            None => groups.insert(at, Group { value: value.cloned(), rows: vec![row] }),
         }
     }
-    groups.sort_by(|a, b| match (&a.value, &b.value) {
-        (Some(x), Some(y)) => x.cmp(y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    });
     groups
 }
 

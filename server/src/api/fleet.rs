@@ -71,7 +71,10 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
         Err(why) => return problem(StatusCode::BAD_REQUEST, why),
     };
     let Some(store) = store else {
-        return problem(StatusCode::NOT_FOUND, "no history store: this server keeps history in memory only (--store none)");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "no history store: this server keeps history in memory only (--store none)",
+        );
     };
     let Some(permit) = permit(&store).await else {
         let busy = problem(
@@ -122,7 +125,8 @@ fn read_hosts(
         if cancelled.load(Ordering::Relaxed) {
             return Err(ReadError::Cancelled);
         }
-        let Some(h) = read::history_for_client(config, shared, ((&source, figure), range, points, now), cancelled.clone())?
+        let Some(h) =
+            read::history_for_client(config, shared, ((&source, figure), range, points, now), cancelled.clone())?
         else {
             continue;
         };
