@@ -25,9 +25,10 @@ pub fn bar_pct(row: &HostRow, i: usize) -> Option<f64> {
     (UNITS.get(i) == Some(&Unit::Percent)).then(|| row.figures.columns()[i].unwrap_or(0.0).clamp(0.0, 100.0))
 }
 
-/// `up 3 min`, `down 42 s`: the status and how long it has lasted at `now` (ms since the epoch).
+/// `up 3 min`, `down 42 s`: the status and how long it has lasted at `now` (ms since the epoch);
+/// the duration's number and unit kept together by a no-break space.
 pub fn status_text(status: HostStatus, since_ms: u64, now: u64) -> String {
-    format!("{} {}", status_name(status), age(now, since_ms))
+    format!("{} {}", status_name(status), age(now, since_ms).replace(' ', "\u{a0}"))
 }
 
 /// Width and height of the CPU sparkline's box.
@@ -78,7 +79,7 @@ mod tests {
         assert_eq!(bar_pct(&r, 0), Some(37.5));
         assert_eq!(bar_pct(&r, 1), Some(0.0));
         assert_eq!(bar_pct(&r, 3), None);
-        assert_eq!(status_text(HostStatus::Down, 10_000, 250_000), "down 4 min");
+        assert_eq!(status_text(HostStatus::Down, 10_000, 250_000), "down 4\u{a0}min");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! from `/ws?sub=figure:NAME`. The page is drawn in the browser (the server renders its frame).
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use leptos::prelude::*;
 use livedash::Frame;
@@ -26,6 +27,8 @@ pub const TOP: usize = 5;
 /// The chart's box in SVG user units.
 const W: f64 = 1000.0;
 const H: f64 = 320.0;
+/// The value axis's width in SVG user units (about pixels).
+const AXIS_W: f64 = 64.0;
 /// The range the page opens with.
 const DEFAULT_RANGE: &str = "1h";
 
@@ -134,13 +137,34 @@ fn picks(base: &str, figure: &str, preset: &Preset) -> String {
 pub fn chart_markup(d: &Drawing) -> String {
     let mut out = String::new();
     for (y, _) in &d.ticks {
-        out.push_str(&format!(r#"<line class="grid" x1="0" x2="{W}" y1="{y:.0}" y2="{y:.0}"></line>"#));
+        let y = y.round() as i64;
+        let _ = write!(out, r#"<line class="grid" x1="0" x2="{W}" y1="{y}" y2="{y}"></line>"#);
     }
     for path in &d.faint {
-        out.push_str(&format!(r#"<path class="line faint" d="{path}"></path>"#));
+        let _ = write!(out, r#"<path class="line faint" d="{path}"></path>"#);
     }
     for (k, (path, _, _)) in d.strong.iter().enumerate() {
-        out.push_str(&format!(r#"<path class="line top top-{k}" d="{path}"></path>"#));
+        let _ = write!(out, r#"<path class="line top top-{k}" d="{path}"></path>"#);
+    }
+    out
+}
+
+/// The value axis's labels, right-aligned beside the chart, one per grid line.
+pub fn axis_markup(d: &Drawing, unit: Unit) -> String {
+    let last = d.ticks.len().saturating_sub(1);
+    let mut out = String::new();
+    for (i, (y, v)) in d.ticks.iter().enumerate() {
+        // The top and bottom labels stay inside the box.
+        let y = (if i == 0 {
+            y - 3.0
+        } else if i == last {
+            y + 12.0
+        } else {
+            y + 4.0
+        })
+        .round() as i64;
+        let _ =
+            write!(out, r#"<text x="{}" y="{y}" text-anchor="end">{}</text>"#, AXIS_W - 6.0, series::format(*v, unit));
     }
     out
 }
@@ -227,14 +251,17 @@ pub fn MetricPage() -> impl IntoView {
             <nav class="metric-picks" aria-label="Figure and range" inner_html=picks(&base, figure, preset)></nav>
             <p class="metric-status" role="status">{move || status.get()}</p>
             <figure class="metric-chart">
-                <svg
-                    viewBox=format!("0 0 {W} {H}")
-                    preserveAspectRatio="none"
-                    role="img"
-                    aria-label=format!("{} of every host", FIGURE_HEADS[index])
-                    data-testid="metric-chart"
-                    inner_html=move || drawing.with(chart_markup)
-                ></svg>
+                <div class="metric-plot">
+                    <svg class="metric-axis" viewBox=format!("0 0 {AXIS_W} {H}") preserveAspectRatio="none" aria-hidden="true" inner_html=move || drawing.with(|d| axis_markup(d, unit))></svg>
+                    <svg
+                        viewBox=format!("0 0 {W} {H}")
+                        preserveAspectRatio="none"
+                        role="img"
+                        aria-label=format!("{} of every host", FIGURE_HEADS[index])
+                        data-testid="metric-chart"
+                        inner_html=move || drawing.with(chart_markup)
+                    ></svg>
+                </div>
                 <figcaption>
                     <ol class="metric-legend" data-testid="metric-legend" inner_html=move || drawing.with(|d| legend_markup(d, unit))></ol>
                     <p class="muted">{move || drawing.with(|d| summary(d, unit))}</p>

@@ -159,7 +159,7 @@ mod tests {
         assert!(html.contains(r#"data-host="web 1" data-status="down" data-href="/dash/?host=web%201""#), "{html}");
         assert!(html.contains(">&lt;b&gt;web&quot;1</a>"), "{html}");
         assert!(html.contains(r#"<span class="tags">env=a&amp;b</span>"#), "{html}");
-        assert!(html.contains("down 4 min</td>"), "{html}");
+        assert!(html.contains("down 4\u{a0}min</td>"), "{html}");
         assert!(html.contains(r#"<rect class="bar-fill crit" width="95""#), "{html}");
         assert!(html.contains(r#"<polyline points="0,14 60,13">"#), "{html}");
         assert!(html.contains("▲ 3"), "{html}");
