@@ -2,7 +2,7 @@
 //! the `fleet` frames ([`FleetUpdate`]: changed rows, hosts gone, a `full` set now and then), the
 //! header's counts, and the summary `seq` a reconnect resumes after (`fleet_since=`).
 
-use livedash::fleet::HostRow;
+use livedash::fleet::{HostRow, SPARK_POINTS};
 use livedash::summary::{FleetCounts, FleetUpdate};
 
 /// The fleet as the overview shows it.
@@ -30,6 +30,7 @@ impl Fleet {
         }
         for row in update.rows {
             match self.find(row.id()) {
+                Ok(at) if !update.full => take_change(&mut self.rows[at], row),
                 Ok(at) => self.rows[at] = row,
                 Err(at) => self.rows.insert(at, row),
             }
@@ -53,6 +54,17 @@ impl Fleet {
         }
         keys
     }
+}
+
+/// A changed row of an update that is not `full` taken into the kept one: its sparkline holds only
+/// the points added since the reader's last update (appended, the last [`SPARK_POINTS`] kept),
+/// its tags are absent when they did not change (the summary stream's rule).
+fn take_change(kept: &mut HostRow, change: HostRow) {
+    let mut spark = std::mem::take(&mut kept.cpu_spark);
+    spark.extend_from_slice(&change.cpu_spark);
+    spark.drain(..spark.len().saturating_sub(SPARK_POINTS));
+    let tags = if change.tags.is_empty() { std::mem::take(&mut kept.tags) } else { change.tags.clone() };
+    *kept = HostRow { cpu_spark: spark, tags, ..change };
 }
 
 #[cfg(test)]
@@ -93,7 +105,13 @@ pub(crate) mod tests {
             counts,
         });
         assert_eq!(fleet.rows.iter().map(HostRow::id).collect::<Vec<_>>(), ["a", "c"]);
-        assert_eq!(fleet.seq, Some(2));
+        // A change of a kept row: its new sparkline points appended, its tags kept when absent.
+        let mut a = row("a", HostStatus::Down, None, &[]);
+        a.cpu_spark = vec![7.0];
+        fleet.apply(FleetUpdate { seq: 3, full: false, rows: vec![a], gone: vec![], counts });
+        let a = &fleet.rows[0];
+        assert_eq!((a.status, a.cpu_spark.as_slice(), a.tags.len()), (HostStatus::Down, &[7.0_f32][..], 1));
+        assert_eq!(fleet.seq, Some(3));
         assert_eq!(fleet.tag_keys(), ["env", "role"]);
         fleet.apply(FleetUpdate {
             seq: 3,
