@@ -157,8 +157,16 @@ fn Tables(fleet: RwSignal<Fleet>, settings: RwSignal<Settings>, kiosk: bool, bas
         })
     };
     let base = StoredValue::new(base);
+    let split = move |lines: usize| kiosk && lines > KIOSK_SPLIT;
     let table = move |which: usize| {
-        let split = move |lines: usize| kiosk && lines > KIOSK_SPLIT;
+        // A memo: the clock's tick rebuilds the markup, but the page's rows only when it changed
+        // (a status's "since" in minutes changes once a minute).
+        let body = Memo::new(move |_| {
+            let (lines, _, _) = arranged();
+            let mid = if split(lines.len()) { lines.len().div_ceil(2) } else { lines.len() };
+            let part = if which == 0 { &lines[..mid] } else { &lines[mid..] };
+            base.with_value(|base| rows::body(part, base, now.get()))
+        });
         view! {
             <table class="fleet-table" data-testid="fleet-table" hidden=move || which == 1 && !split(arranged().0.len())>
                 <caption>
@@ -168,12 +176,7 @@ fn Tables(fleet: RwSignal<Fleet>, settings: RwSignal<Settings>, kiosk: bool, bas
                     }}
                 </caption>
                 <thead inner_html=move || settings.with(|s| rows::heads(s.sort))></thead>
-                <tbody inner_html=move || {
-                    let (lines, _, _) = arranged();
-                    let mid = if split(lines.len()) { lines.len().div_ceil(2) } else { lines.len() };
-                    let part = if which == 0 { &lines[..mid] } else { &lines[mid..] };
-                    base.with_value(|base| rows::body(part, base, now.get()))
-                }></tbody>
+                <tbody inner_html=body></tbody>
             </table>
         }
     };
