@@ -182,10 +182,10 @@ pub fn legend_markup(d: &Drawing, unit: Unit) -> String {
     out
 }
 
-/// `12 hosts; scale 0 to 100 %`.
-fn summary(d: &Drawing, unit: Unit) -> String {
+/// `12 hosts over the last 1 h; scale 0 to 100 %`.
+fn summary(d: &Drawing, unit: Unit, preset: &Preset) -> String {
     let top = d.ticks.last().map_or(String::new(), |(_, t)| series::format(*t, unit).to_string());
-    format!("{} hosts; scale 0 to {top}", d.faint.len() + d.strong.len())
+    format!("{} hosts over the last {}; scale 0 to {top}", d.faint.len() + d.strong.len(), preset.label)
 }
 
 /// The one-metric page, below `<body>`.
@@ -233,7 +233,12 @@ pub fn MetricPage() -> impl IntoView {
                 None => status.set("The history could not be read.".to_owned()),
             },
             Ok((code, body)) => {
-                status.set(format!("No history (HTTP {code}): {}", body.chars().take(200).collect::<String>()))
+                // The API's `{"error": ".."}` says why in words.
+                let why = serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| body.chars().take(200).collect());
+                status.set(format!("No history (HTTP {code}): {why}. Live points go on."));
             }
             Err(e) => status.set(format!("No history: {e}")),
         }
@@ -264,7 +269,7 @@ pub fn MetricPage() -> impl IntoView {
                 </div>
                 <figcaption>
                     <ol class="metric-legend" data-testid="metric-legend" inner_html=move || drawing.with(|d| legend_markup(d, unit))></ol>
-                    <p class="muted">{move || drawing.with(|d| summary(d, unit))}</p>
+                    <p class="muted">{move || drawing.with(|d| summary(d, unit, preset))}</p>
                 </figcaption>
             </figure>
         </main>
