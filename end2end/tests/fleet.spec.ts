@@ -10,13 +10,14 @@ import { FLEET_URL, FLEET_VICTIM_PORT } from "../playwright.config";
 test.use({ baseURL: FLEET_URL });
 
 let victim: ChildProcess | undefined;
+let stopped = false;
 
 test.beforeAll(async () => {
   victim = spawn("target/debug/examples/fake_exporter", ["1", String(FLEET_VICTIM_PORT)], { cwd: "..", stdio: "ignore" });
 });
 
 test.afterAll(() => {
-  if (victim?.pid && victim.exitCode === null) process.kill(victim.pid);
+  if (victim?.pid && !stopped) process.kill(victim.pid);
 });
 
 const th = (page: Page, column: string) => page.locator("table.fleet-table").first().locator(`thead th.col-${column}`);
@@ -82,6 +83,7 @@ test("a host whose exporter stops goes down within a few intervals", async ({ pa
   await overview(page);
   expect(victim?.pid).toBeTruthy();
   process.kill(victim!.pid!);
+  stopped = true;
   // 250 ms intervals, down after 3 missed: well within 10 s, at the top of the worst-first order.
   await expect(page.locator('tr.host[data-host="victim"]')).toHaveAttribute("data-status", "down", { timeout: 10_000 });
   expect((await names(page))[0]).toBe("victim");
