@@ -42,6 +42,9 @@ pub enum SourceState {
     Failing,
     /// No good sample for several intervals.
     Stale,
+    /// Removed at run time (a fleet host taken out of the targets file): the source's last status
+    /// frame; a reader drops the source. A later `hello` simply leaves it out.
+    Gone,
 }
 
 /// The state of one source, sent in [`Hello`] and as a `status` frame on every change.

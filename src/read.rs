@@ -66,6 +66,7 @@ fn source_state(w: &str) -> Option<SourceState> {
         "ok" => Some(SourceState::Ok),
         "failing" => Some(SourceState::Failing),
         "stale" => Some(SourceState::Stale),
+        "gone" => Some(SourceState::Gone),
         _ => None,
     }
 }

@@ -146,6 +146,11 @@ impl Model {
     /// Records a source's status.
     pub fn apply_status(&mut self, status: SourceStatus) {
         let source = status.source.clone();
+        if status.state == livedash::SourceState::Gone {
+            // Removed at run time (a fleet host out of the targets file): no card of it stays.
+            self.sources.shift_remove(&source);
+            return;
+        }
         self.source_mut(&source).status = Some(status);
     }
 

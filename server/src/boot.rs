@@ -1,10 +1,12 @@
 //! The parts of start-up that only assemble settings or spawn a housekeeping task: the store's
 //! settings, device cookies, the WebSocket settings, the loopback `/metrics` listener, the
 //! minutely housekeeping, the [`crate::auth::Gate`] (sessions taken in from the store) and the
-//! sessions' keeper (expiry every second, password changes). May import the config and the wings
+//! sessions' keeper (expiry every second, password changes), the fleet's hosts of the targets
+//! file (declared, then run). May import the config and the wings
 //! it configures; never the crate root.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,10 +16,13 @@ use crate::auth::device::Devices;
 use crate::auth::{self, Auth};
 use crate::clock;
 use crate::config::{self, Config};
+use crate::fleet::Directory;
+use crate::fleet::hosts::{self, Fleet, Placement, Roster};
+use crate::fleet::hosts_health::TargetsHealth;
 use crate::http::serve::{self, ServeOptions};
 use crate::live::hub::Hub;
 use crate::live::ws::WsConfig;
-use crate::metrics::Observed;
+use crate::metrics::{Observed, SourceMetrics};
 use crate::router;
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreConfig};
@@ -211,4 +216,40 @@ pub(crate) fn pending(
         .as_ref()
         .map_or_else(auth::accounts::random, |c| auth::shared::derive_key(&c.secret.0, "pending logins"));
     crate::login::pending::Pending::new(key, book)
+}
+
+/// The targets file's hosts, declared in the hub and the fleet's `directory` (before the history
+/// store refills the hub, so that their history comes back too), with the file's path; `None`
+/// without a targets file. A file that went bad since the configuration was checked declares no
+/// host: the watch takes it from there.
+pub(crate) fn fleet_roster(config: &Config, hub: &Arc<Hub>, directory: &Directory) -> Option<(PathBuf, Roster)> {
+    let path = config.targets_file.clone()?;
+    let reserved = config.sources.iter().map(|s| s.name.clone());
+    let mut roster = Roster::new(hub.clone(), directory.clone(), config.interval, reserved);
+    match crate::targets::file::load(&path) {
+        Ok(targets) => roster.declare(&targets),
+        Err(e) => tracing::warn!(error = %e, "targets file refused at start; no hosts until it is good"),
+    }
+    Some((path, roster))
+}
+
+/// Runs the `roster`'s hosts with `placement`, following the file at `path` until `shutdown`;
+/// what `/api/health` says of the file.
+pub(crate) fn run_fleet<P: Placement>(
+    (path, roster): (PathBuf, Roster),
+    placement: P,
+    metrics: SourceMetrics,
+    shutdown: Shutdown,
+) -> Option<TargetsHealth> {
+    let health = TargetsHealth::new(path.clone(), roster.len());
+    match Fleet::new(roster, placement, metrics, shutdown) {
+        Ok(fleet) => {
+            tokio::spawn(hosts::run(fleet, path, health.clone()));
+            Some(health)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the fleet's hosts cannot be fetched");
+            None
+        }
+    }
 }

@@ -113,6 +113,8 @@ pub struct Running {
     pub alerts: alerts::Alerts,
     /// The notifications.
     pub notifier: notify::Notifier,
+    /// The fleet's hosts (this machine's `local` source, the targets file's hosts) by source name.
+    pub directory: fleet::Directory,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -236,6 +238,11 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     for spec in &config.sources {
         stamper.register(&spec.name, spec.interval, &spec.series);
     }
+    // The fleet: this machine's `local` source, and the targets file's hosts (declared now, so
+    // that the store refills their history too; fetched once the rest is wired).
+    let directory = fleet::Directory::new();
+    fleet::hosts::add_configured(&directory, &config.sources);
+    let roster = boot::fleet_roster(config, &hub, &directory);
     let store =
         config.store.as_ref().map(|s| persist::start(boot::store_config(s), &hub, config.history, shutdown.clone()));
     let settings = config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
@@ -246,7 +253,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     let hooks: Arc<dyn notify::hooks::Hooks> = Arc::new(notify::hours::Hours::new(alerts.clone()));
     let base = boot::notify_base(config, addr, tls.is_some());
     let notifier = notify::start(&config.notify, store.as_ref(), &alerts, &base, &hooks, &shutdown);
-    let cluster = match link {
+    let (cluster, targets) = match link {
         Some(link) => {
             let state = link.state();
             // A source's alerts are judged by its lease's holder alone (alerts::cluster).
@@ -261,8 +268,11 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             );
             alerts.join_cluster(node.clone());
             // A delivery is sent by its source's lease holder alone, claimed with its token.
-            notifier.use_claims(node);
-            Some(state)
+            notifier.use_claims(node.clone());
+            // Each host leased like a configured source: one fetch per host across the cluster.
+            let placement = cluster::fleet::Shared(node);
+            let targets = roster.and_then(|r| boot::run_fleet(r, placement, source_metrics.clone(), shutdown.clone()));
+            (Some(state), targets)
         }
         None => {
             for spec in &config.sources {
@@ -274,7 +284,9 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
                     shutdown.clone(),
                 );
             }
-            None
+            let placement = fleet::hosts::Alone(stamper.clone());
+            let targets = roster.and_then(|r| boot::run_fleet(r, placement, source_metrics.clone(), shutdown.clone()));
+            (None, targets)
         }
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
@@ -317,7 +329,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
             ipv6_prefix: config.ipv6_prefix,
         }),
     };
-    let detail = router::Detail { hub: hub.clone(), cluster, store: store.clone() };
+    let detail = router::Detail { hub: hub.clone(), cluster, store: store.clone(), targets };
     let metrics_addr = match config.metrics_listen {
         Some(addr) => Some(boot::serve_metrics(addr, observed.clone(), detail.clone(), &options, shutdown.clone())?),
         None => None,
@@ -352,6 +364,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         store,
         alerts,
         notifier,
+        directory,
         switch,
         task,
     })

@@ -52,6 +52,11 @@ impl SourceMetrics {
         entry.count += 1;
         entry.errors += u64::from(failed);
     }
+
+    /// Forgets `source`'s fetches (it was removed at run time: a fleet host out of the targets file).
+    pub fn forget(&self, source: &str) {
+        self.fetches.lock().shift_remove(source);
+    }
 }
 
 /// What `/metrics` reads: the counters of every sub-system (the part of the state it takes).

@@ -20,6 +20,7 @@ use crate::alerts::Alerts;
 use crate::api;
 use crate::auth::{self, Auth};
 use crate::cluster::state::State as ClusterState;
+use crate::fleet::hosts_health::TargetsHealth;
 use crate::http::origin::SiteOrigin;
 use crate::http::{self, headers};
 use crate::login;
@@ -148,6 +149,8 @@ pub struct Detail {
     pub cluster: Option<Arc<ClusterState>>,
     /// The history store, when there is one (its clock and maintenance).
     pub store: Option<Arc<Store>>,
+    /// The targets file's state, when there is one.
+    pub targets: Option<TargetsHealth>,
 }
 
 /// Serves `routes` under `base` (`/dash`): `/dash/x` reaches them as `/x`; `/dash` redirects to
@@ -201,8 +204,9 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
 
 /// `GET /api/health` (behind authentication) and `/healthz` on the metrics listener: each
 /// source's name, state and the age of its last good sample,
-/// `{"status":..,"sources":[{"source","state","last_good_age_ms"}]}`. No data values.
-async fn health_detail(State(Detail { hub, cluster, store: disk }): State<Detail>) -> impl IntoResponse {
+/// `{"status":..,"sources":[{"source","state","last_good_age_ms"}]}`, and with a targets file
+/// `"targets":{"path","hosts","changes","error","line","column"}`. No data values.
+async fn health_detail(State(Detail { hub, cluster, store: disk, targets }): State<Detail>) -> impl IntoResponse {
     let sources = hub.health();
     let store = hub.store_status();
     let shared = hub.cluster();
@@ -215,6 +219,13 @@ async fn health_detail(State(Detail { hub, cluster, store: disk }): State<Detail
     }
     if let Some(cluster) = cluster {
         body["cluster"] = serde_json::to_value(cluster.health()).unwrap_or_default();
+    }
+    if let Some(targets) = targets.map(|t| t.report()) {
+        // A file refused: the last good hosts run on, but not what the file says now.
+        if targets.error.is_some() {
+            body["status"] = "degraded".into();
+        }
+        body["targets"] = serde_json::to_value(targets).unwrap_or_default();
     }
     (StatusCode::OK, axum::Json(body))
 }

@@ -113,6 +113,7 @@ pub fn SourcePanel(model: RwSignal<Model>, source: Arc<str>) -> impl IntoView {
                                 SourceState::Ok => ("ok", "ok"),
                                 SourceState::Failing => ("failing", "failing"),
                                 SourceState::Stale => ("stale", "stale"),
+                                SourceState::Gone => ("stale", "gone"),
                             };
                             view! {
                                 <span class=format!("pill pill-{class}") title=err.clone().unwrap_or_default()>

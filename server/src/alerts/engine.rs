@@ -304,7 +304,8 @@ impl Engine {
         let mut out = Vec::new();
         self.ensure_source(source);
         let obs = match state {
-            SourceState::Ok => Observation::Up,
+            // A source removed at run time resolves what was firing about it.
+            SourceState::Ok | SourceState::Gone => Observation::Up,
             SourceState::Failing | SourceState::Stale => Observation::Down {
                 stale: state == SourceState::Stale,
                 reason: Arc::from(reason.unwrap_or(if state == SourceState::Stale { "stale" } else { "failing" })),

@@ -93,7 +93,7 @@ impl Tap for Feed {
 }
 
 /// Starts the alerts for `rules` (the implicit "source down" rules are added for the hub's
-/// sources, each waiting for its fetch interval in `intervals`), with each source's series
+/// sources that have a fetch interval in `intervals`, each waiting for it), with each source's series
 /// settings (for `alert = true` rules): restores the
 /// instances and silences the store kept, taps the hub, and evaluates until `shutdown`.
 pub fn start(
@@ -117,7 +117,9 @@ pub fn start(
     let sources = hub.source_names();
     let valued = sources.iter().filter(|s| rules.iter().any(|r| r.watches_source(s) && !r.condition.about_source()));
     let valued = valued.cloned().collect();
-    let timed: Vec<_> = sources.iter().map(|s| (s.clone(), intervals.get(s).copied().unwrap_or_default())).collect();
+    // The configured sources (those with an interval here), not the fleet's hosts of a targets
+    // file, which come and go at run time: the overview tells their state.
+    let timed: Vec<_> = sources.iter().filter_map(|s| Some((s.clone(), *intervals.get(s)?))).collect();
     let engine = Engine::new(rules::with_implicit(rules, &timed), settings, saved, now);
     let mut state = State { engine, silences: Vec::new(), pace: Pace::default() };
     hush::restore(&mut state, hushes, now, now_ms);

@@ -27,7 +27,7 @@ impl Node {
             Mode::Connecting => return Claimed::NotHolder,
         }
         // Not holding the lease here: the script still says whether the delivery was done.
-        let lease = self.state.roles.get(source).and_then(|r| r.lease.lock().clone()).unwrap_or_default();
+        let lease = self.state.role(source).and_then(|r| r.lease.lock().clone()).unwrap_or_default();
         let mut conn = self.conn.clone();
         let reply: redis::RedisResult<(i64, u64)> = CLAIM
             .key(self.keys.lease(source))

@@ -29,7 +29,7 @@ impl Deliver for Node {
                 Mode::Connecting => return,
             }
         };
-        let Some(lease) = self.state.roles.get(source).and_then(|r| r.lease.lock().clone()) else { return };
+        let Some(lease) = self.state.role(source).and_then(|r| r.lease.lock().clone()) else { return };
         // The sample's JSON goes to Redis as it is, not copied.
         let reason;
         let (kind, body) = match &result {
@@ -45,7 +45,7 @@ impl Deliver for Node {
                 // Another instance holds the lease now: this one must not fetch any more.
                 State::count(&self.state.stats.fenced);
                 tracing::warn!(%source, "lost the lease while fetching: another instance fetches it now");
-                if let Some(role) = self.state.roles.get(source) {
+                if let Some(role) = self.state.role(source) {
                     *role.lease.lock() = None;
                 }
                 self.state.set_fetching(source, false);

@@ -18,6 +18,8 @@
 //! - [`state`]: this instance's view (mode, epoch, who fetches what), [`deliver`]: where a fetch
 //!   goes; [`transitions`]: alert state changes, decided by each source's lease holder alone;
 //!   [`claims`]: notifications sent exactly once, claimed by that holder with its fencing token;
+//!   [`fleet`]: the targets file's hosts leased like configured sources, added and removed at run
+//!   time;
 //! - this file: what an instance is made of ([`Link`] before the server's auth exists, [`Node`]
 //!   after); [`coordinator::start`] sets it going.
 //!
@@ -25,13 +27,15 @@
 //! it gates), [`crate::auth`] (the trait it implements, the throttle it tells), [`crate::config`]
 //! (its settings), [`crate::metrics`], [`crate::clock`], [`crate::shutdown`] and [`crate::alerts`]
 //! (it hands them the lease holders' changes and implements their `leader::Cluster`),
-//! [`crate::notify`] (it implements its `Claims`) and the store's session rows (it keeps them). Nothing imports it
+//! [`crate::notify`] (it implements its `Claims`), [`crate::fleet`] (it implements its
+//! `Placement`) and the store's session rows (it keeps them). Nothing imports it
 //! but `lib.rs`, `router.rs` and `metrics.rs` (its state).
 
 pub mod book;
 pub mod claims;
 pub mod coordinator;
 pub mod deliver;
+pub mod fleet;
 pub mod keys;
 pub mod reader;
 pub mod scripts;

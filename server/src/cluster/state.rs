@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use indexmap::IndexMap;
 use livedash::ClusterStatus;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
 use crate::clock::now_ms;
@@ -40,6 +40,13 @@ pub struct Role {
     pub lease: Mutex<Option<String>>,
 }
 
+impl Role {
+    /// A role not fetched here (yet), holding no lease.
+    fn closed() -> Self {
+        Self { gate: watch::channel(false).0, lease: Mutex::new(None) }
+    }
+}
+
 /// Counters.
 #[derive(Debug, Default)]
 pub struct ClusterStats {
@@ -64,8 +71,9 @@ pub struct State {
     mode: Mutex<Mode>,
     /// Whether the shared store is usable now (for auth: shared tickets and budgets).
     pub reachable: Arc<AtomicBool>,
-    /// Each source's role, in the configured order.
-    pub roles: IndexMap<Arc<str>, Role>,
+    /// Each source's role: the configured ones in their order, then the fleet's hosts as they
+    /// come and go ([`State::add_role`], [`State::remove_role`]).
+    roles: RwLock<IndexMap<Arc<str>, Arc<Role>>>,
     /// Counters.
     pub stats: ClusterStats,
 }
@@ -89,8 +97,7 @@ pub struct ClusterHealth {
 impl State {
     /// The state of an instance named `instance` with `sources`, before it reached Redis.
     pub fn new(instance: String, sources: impl IntoIterator<Item = Arc<str>>) -> Self {
-        let roles =
-            sources.into_iter().map(|s| (s, Role { gate: watch::channel(false).0, lease: Mutex::new(None) })).collect();
+        let roles = RwLock::new(sources.into_iter().map(|s| (s, Arc::new(Role::closed()))).collect());
         Self {
             instance,
             mode: Mutex::new(Mode::Connecting),
@@ -119,7 +126,7 @@ impl State {
 
     /// The sources this instance fetches now.
     pub fn fetching(&self) -> Vec<String> {
-        self.roles.iter().filter(|(_, r)| *r.gate.borrow()).map(|(s, _)| s.to_string()).collect()
+        self.roles.read().iter().filter(|(_, r)| *r.gate.borrow()).map(|(s, _)| s.to_string()).collect()
     }
 
     /// For `/healthz`.
@@ -135,9 +142,38 @@ impl State {
 
     /// Opens or closes `source`'s gate.
     pub fn set_fetching(&self, source: &str, on: bool) {
-        if let Some(role) = self.roles.get(source) {
+        if let Some(role) = self.role(source) {
             role.gate.send_if_modified(|open| std::mem::replace(open, on) != on);
         }
+    }
+
+    /// `source`'s role, when it has one.
+    pub fn role(&self, source: &str) -> Option<Arc<Role>> {
+        self.roles.read().get(source).cloned()
+    }
+
+    /// Every source's role now, in order (a copy: the lock is not held while Redis is asked).
+    pub fn roles(&self) -> Vec<(Arc<str>, Arc<Role>)> {
+        self.roles.read().iter().map(|(s, r)| (s.clone(), r.clone())).collect()
+    }
+
+    /// Gives `source` a role (a fleet host added at run time), or finds the one it has; returns
+    /// its gate. It opens at once while this instance is alone (it fetches everything then), else
+    /// once a round takes the source's lease.
+    pub fn add_role(&self, source: &Arc<str>) -> watch::Receiver<bool> {
+        let role = self.roles.write().entry(source.clone()).or_insert_with(|| Arc::new(Role::closed())).clone();
+        if matches!(*self.mode.lock(), Mode::Alone { .. }) {
+            role.gate.send_if_modified(|open| !std::mem::replace(open, true));
+        }
+        role.gate.subscribe()
+    }
+
+    /// Takes `source`'s role away (a fleet host removed): its gate closes, and the lease it held
+    /// is returned (to be given up, or left to expire).
+    pub fn remove_role(&self, source: &str) -> Option<String> {
+        let role = self.roles.write().shift_remove(source)?;
+        role.gate.send_if_modified(|open| std::mem::replace(open, false));
+        role.lease.lock().take()
     }
 
     /// Counts one of `counter`.
@@ -177,6 +213,7 @@ impl crate::metrics::Families for State {
         );
         let fetching: Vec<(String, f64)> = self
             .roles
+            .read()
             .iter()
             .map(|(source, role)| (source_label(source), f64::from(u8::from(*role.gate.borrow()))))
             .collect();

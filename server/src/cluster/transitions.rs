@@ -25,7 +25,7 @@ pub fn token_of(lease: &str) -> Option<u64> {
 impl Node {
     /// The token of `source`'s lease, while this instance holds it.
     pub fn token(&self, source: &str) -> Option<u64> {
-        let role = self.state.roles.get(source)?;
+        let role = self.state.role(source)?;
         role.lease.lock().as_deref().and_then(token_of)
     }
 
@@ -38,7 +38,7 @@ impl Node {
             Mode::Connecting | Mode::Alone { .. } => return Announced::NotShared,
         };
         let source = event.source.clone();
-        let Some(lease) = self.state.roles.get(&source).and_then(|r| r.lease.lock().clone()) else {
+        let Some(lease) = self.state.role(&source).and_then(|r| r.lease.lock().clone()) else {
             return Announced::Fenced;
         };
         event.token = token_of(&lease).unwrap_or(0);

@@ -33,6 +33,12 @@ impl HttpSource {
         Ok(Self { client, url, max_body, timeout })
     }
 
+    /// A fetcher for `url` on a `client` shared with others (its connection pool with them): the
+    /// `timeout` is set on each request, so the client needs none of its own.
+    pub fn with_client(client: reqwest::Client, url: reqwest::Url, timeout: Duration, max_body: usize) -> Self {
+        Self { client, url, max_body, timeout }
+    }
+
     /// Fetches once: the body as raw JSON, or why not.
     pub async fn fetch(&self) -> Result<Arc<RawValue>, FetchError> {
         let text = self.fetch_text("application/json").await?;
@@ -44,9 +50,17 @@ impl HttpSource {
 
     /// Fetches once: the body as text, within the time and size limits.
     pub async fn fetch_text(&self, accept: &'static str) -> Result<String, FetchError> {
-        let mut response = self
+        let response = self.send(accept).await?;
+        self.body(response).await
+    }
+
+    /// Sends the request and waits for the answer's head: a 2xx response whose body is still to
+    /// be read (with [`HttpSource::body`]), or why not.
+    pub async fn send(&self, accept: &'static str) -> Result<reqwest::Response, FetchError> {
+        let response = self
             .client
             .get(self.url.clone())
+            .timeout(self.timeout)
             .header(reqwest::header::ACCEPT, accept)
             .send()
             .await
@@ -62,6 +76,11 @@ impl HttpSource {
         if response.content_length().is_some_and(|len| len > self.max_body as u64) {
             return Err(FetchError::TooLarge(self.max_body));
         }
+        Ok(response)
+    }
+
+    /// Reads the body of an answer [`HttpSource::send`] gave, as text, within the size limit.
+    pub async fn body(&self, mut response: reqwest::Response) -> Result<String, FetchError> {
         // One buffer of the announced size (within the cap): no doubling copies of a large body.
         let announced = response.content_length().and_then(|len| usize::try_from(len).ok()).unwrap_or(0);
         let mut body = Vec::with_capacity(announced.min(self.max_body));

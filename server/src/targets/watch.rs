@@ -21,7 +21,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::error::{Problem, TargetsError};
+use super::error::{Location, Problem, TargetsError};
 use super::file;
 use super::target::Target;
 use crate::shutdown::Shutdown;
@@ -38,6 +38,8 @@ pub struct TargetsState {
     pub targets: Arc<[Target]>,
     /// Why the file on disk is not used now (its [`TargetsError`] text); `None` when it is.
     pub error: Option<Arc<str>>,
+    /// Where in the file that error is, when it is at a place (for `/api/health`).
+    pub error_at: Option<Location>,
     /// When [`Self::targets`] were read (the first load, or the last change).
     pub loaded: Instant,
     /// How many times the set changed since the start (a re-read that finds the same set is no
@@ -89,7 +91,8 @@ impl TargetsWatch {
         let watcher = if options.inotify { inotify(&path, &wake) } else { None };
         let stamp = stamp(&path).await;
         let targets = load(&path).await?;
-        let first = TargetsState { targets: targets.into(), error: None, loaded: Instant::now(), changes: 0 };
+        let first =
+            TargetsState { targets: targets.into(), error: None, error_at: None, loaded: Instant::now(), changes: 0 };
         let (tx, state) = watch::channel(first);
         let task = tokio::spawn(run(Task { path: path.clone(), options, tx, wake, stamp }, watcher, shutdown));
         Ok(Self { path, state, task })
@@ -212,6 +215,7 @@ fn apply(state: &mut TargetsState, loaded: Result<Vec<Target>, TargetsError>) ->
         Ok(targets) => {
             let same = *state.targets == *targets;
             let was_bad = state.error.take().is_some();
+            state.error_at = None;
             if same {
                 if was_bad {
                     tracing::info!(targets = targets.len(), "targets file good again (same targets as before)");
@@ -229,6 +233,7 @@ fn apply(state: &mut TargetsState, loaded: Result<Vec<Target>, TargetsError>) ->
             *state = TargetsState {
                 targets: targets.into(),
                 error: None,
+                error_at: None,
                 loaded: Instant::now(),
                 changes: state.changes + 1,
             };
@@ -241,6 +246,7 @@ fn apply(state: &mut TargetsState, loaded: Result<Vec<Target>, TargetsError>) ->
             }
             tracing::warn!(error = %text, kept = state.targets.len(), "targets file refused; the last good targets are kept");
             state.error = Some(Arc::from(text));
+            state.error_at = e.at;
             true
         }
     }

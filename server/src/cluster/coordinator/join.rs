@@ -80,7 +80,7 @@ impl Node {
         // The alert states as the last changes in the stream's first page left them.
         transitions::apply_all(self.alerts.as_ref(), &page, &epoch);
         self.state.reachable.store(true, Ordering::Relaxed);
-        for (source, role) in &self.state.roles {
+        for (source, role) in &self.state.roles() {
             self.state.set_fetching(source, role.lease.lock().is_some());
         }
         tracing::info!(epoch = ?epoch, instance = %self.state.instance, taken, more, "sharing the sources through Redis");

@@ -22,7 +22,8 @@ impl Node {
             return Ok(false);
         }
         let lease_ms = millis(self.lease);
-        let holds = self.state.roles.iter().map(|(source, role)| {
+        let roles = self.state.roles();
+        let holds = roles.iter().map(|(source, role)| {
             let held = role.lease.lock().clone().unwrap_or_default();
             let mut conn = conn.clone();
             async move {
@@ -72,22 +73,28 @@ impl Node {
         self.state.reachable.store(false, std::sync::atomic::Ordering::Relaxed);
         State::count(&self.state.stats.lost);
         tracing::warn!(reason = ?error, "Redis is unreachable: this instance fetches every source itself until it answers again");
-        for source in self.state.roles.keys() {
+        for (source, _) in &self.state.roles() {
             self.state.set_fetching(source, true);
         }
     }
 
     /// Gives up the leases held (at shutdown): another instance takes over at its next round.
     pub(super) async fn release(&self) {
-        let mut conn = self.conn.clone();
-        for (source, role) in &self.state.roles {
+        for (source, role) in &self.state.roles() {
             let Some(value) = role.lease.lock().take() else { continue };
-            let mut invocation = RELEASE.prepare_invoke();
-            invocation.key(self.keys.lease(source)).arg(value);
-            match tokio::time::timeout(Duration::from_millis(500), invocation.invoke_async::<i64>(&mut conn)).await {
-                Ok(Ok(_)) => tracing::info!(%source, "gave the source's lease up"),
-                _ => tracing::debug!(%source, "could not give the lease up; it expires by itself"),
-            }
+            self.release_lease(source, &value).await;
+        }
+    }
+
+    /// Gives up `source`'s lease `value` (at shutdown, or a fleet host removed), waiting 500 ms at
+    /// most: unanswered, it expires by itself.
+    pub(crate) async fn release_lease(&self, source: &str, value: &str) {
+        let mut conn = self.conn.clone();
+        let mut invocation = RELEASE.prepare_invoke();
+        invocation.key(self.keys.lease(source)).arg(value);
+        match tokio::time::timeout(Duration::from_millis(500), invocation.invoke_async::<i64>(&mut conn)).await {
+            Ok(Ok(_)) => tracing::info!(%source, "gave the source's lease up"),
+            _ => tracing::debug!(%source, "could not give the lease up; it expires by itself"),
         }
     }
 }

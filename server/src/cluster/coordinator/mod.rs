@@ -66,7 +66,7 @@ pub fn start(
         alerts: link.alerts,
     });
     for spec in sources {
-        let gate = node.state.roles.get(&spec.name).map(|r| r.gate.subscribe()).unwrap_or_else(crate::sources::always);
+        let gate = node.state.role(&spec.name).map(|r| r.gate.subscribe()).unwrap_or_else(crate::sources::always);
         crate::sources::spawn(node.clone(), metrics.clone(), spec.clone(), gate, shutdown.clone());
     }
     tokio::spawn(run(node.clone(), shutdown.clone()));

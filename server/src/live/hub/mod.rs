@@ -17,16 +17,17 @@
 //! told of each sample under the lock, in `seq` order, with the frame the sockets get (shared,
 //! not copied), so that it sees exactly what the hub accepted however many come at once.
 //!
+//! Sources come and go at run time ([`roster`]: the fleet's hosts of a targets file); a removed
+//! source's last status frame says `gone`.
+//!
 //! Memory is bounded: the history by [`HistoryLimits::max_bytes`] across all sources (oldest
 //! first, counted in [`HubStats::history_dropped`]), and the broadcast queue by
 //! [`CHANNEL_CAPACITY`] frames, which are the history's own bytes as long as it holds that many.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use indexmap::IndexMap;
-use livedash::settings::SeriesRule;
 use livedash::{Frame, Hello, Sample, SourceState};
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
@@ -39,6 +40,7 @@ use super::start::{self, Start};
 use super::wire::Framed;
 
 mod page;
+mod roster;
 mod tap;
 use super::tap::Tap;
 use crate::clock::now_ms;
@@ -58,8 +60,10 @@ struct Inner {
     accepted_any: bool,
     /// Which `since` can be resumed from.
     resumable: Resumable,
-    /// In the order they were configured: the page shows them so.
+    /// In the order they were configured (then added): the page shows them so.
     sources: IndexMap<Arc<str>, SourceLog>,
+    /// The index the next source registered gets (never reused: a removed source's index is not).
+    next_index: u32,
     /// What every `hello` carries beside the sources: their rules (changed only when a source is
     /// registered) and the history store's state.
     page: start::PageWide,
@@ -147,6 +151,7 @@ impl Hub {
                 accepted_any: false,
                 resumable: Resumable::new(first_seq),
                 sources: IndexMap::new(),
+                next_index: 0,
                 page: start::PageWide::default(),
                 statuses_changed: 0,
                 hello: None,
@@ -156,22 +161,6 @@ impl Hub {
             limits,
             stats: HubStats::default(),
         }
-    }
-
-    /// Declares a source so that it appears (with its interval and its per-series setting rules,
-    /// in the order they apply) before its first sample. A name registered before keeps what it
-    /// was first registered with.
-    pub fn register_source(&self, name: &Arc<str>, interval: Duration, rules: &[SeriesRule]) {
-        let mut inner = self.inner.lock();
-        if !inner.sources.contains_key(name) {
-            let index = u32::try_from(inner.sources.len()).unwrap_or(u32::MAX);
-            let log = SourceLog::new(index, name, interval, &self.limits, now_ms());
-            inner.sources.insert(name.clone(), log);
-            if !rules.is_empty() {
-                Arc::make_mut(&mut inner.page.settings).insert(name.to_string(), rules.to_vec());
-            }
-        }
-        inner.changed_statuses();
     }
 
     /// Keeps and broadcasts a stamped sample of a registered source; its source turns `ok`.
