@@ -289,7 +289,7 @@ pub mod ssr {
 
     /// `hello` holding only what `sub` shows: `host:NAME` that source alone; `overview` and
     /// `figure:` no source (the fleet's rows come in `fleet`, or over the socket); else all of it.
-    pub fn for_subscription(mut hello: Hello, sub: &str) -> Hello {
+    pub fn for_subscription(hello: Hello, sub: &str) -> Hello {
         let keep: Option<&str> = if let Some(host) = sub.strip_prefix("host:") {
             Some(host)
         } else if sub == "overview" || sub.starts_with("figure:") {
@@ -297,7 +297,11 @@ pub mod ssr {
         } else {
             return hello;
         };
-        let keep = |name: &str| Some(name) == keep;
+        keep_sources(hello, |name| Some(name) == keep)
+    }
+
+    /// `hello` holding only the sources `keep` takes (their history, statuses, intervals, settings).
+    pub fn keep_sources(mut hello: Hello, keep: impl Fn(&str) -> bool) -> Hello {
         hello.history.retain(|s| keep(&s.source));
         hello.sources.retain(|s| keep(&s.source));
         hello.interval_ms.retain(|name, _| keep(name));

@@ -62,6 +62,16 @@ test("a row opens its host's dashboard, showing that host alone", async ({ page 
   await expect(page.locator('[data-series="cpu_pct"]')).toBeVisible();
 });
 
+test("the dashboard shows the configured sources and links to the overview, not the fleet's hosts", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  await expect(page.locator('section.source[data-source="local"]')).toHaveCount(1);
+  await page.waitForTimeout(1500);
+  await expect(page.locator("section.source[data-source]")).toHaveCount(1);
+  await page.getByTestId("fleet-link").click();
+  await expect(page).toHaveURL(/\/fleet$/);
+});
+
 test("the overview of a real fleet has no serious accessibility violation and fits a 375 px phone", async ({ page }) => {
   await overview(page);
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();

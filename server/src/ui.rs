@@ -16,6 +16,7 @@ use livedash::Hello;
 
 use crate::alerts::Alerts;
 use crate::auth::{Auth, Principal};
+use crate::fleet::{Directory, HostKind};
 use crate::live::hub::Hub;
 use crate::live::ws::{WsConfig, origin};
 use crate::notify::{ChannelState, Delivery, Notifier};
@@ -30,11 +31,28 @@ pub struct UiBackend {
     pub ws: Arc<WsConfig>,
     /// Whether browsers log in by Basic (`--login basic`): no logout to offer.
     pub basic_login: bool,
+    /// The fleet's hosts: which sources a `configured` page leaves out, and how many there are.
+    pub fleet: Directory,
 }
 
 impl app::ssr::Backend for UiBackend {
     fn snapshot(&self) -> Hello {
         self.hub.snapshot()
+    }
+
+    /// The `hello` of what the page subscribes to: `configured` leaves the targets file's hosts
+    /// out, a host's page holds that host alone, the fleet pages no source.
+    fn page_snapshot(&self, sub: &str) -> Hello {
+        let hello = self.hub.snapshot();
+        if sub == "configured" {
+            let from_targets = |name: &str| self.fleet.get(name).is_some_and(|h| h.kind == HostKind::Figures);
+            return app::ssr::keep_sources(hello, |name| !from_targets(name));
+        }
+        app::ssr::for_subscription(hello, sub)
+    }
+
+    fn fleet_hosts(&self) -> usize {
+        self.fleet.len()
     }
 
     fn issue_ticket(&self, user: &str, request: &Parts) -> String {
