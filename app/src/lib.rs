@@ -249,8 +249,8 @@ pub mod ssr {
         /// The authenticated user of `request`: the server's authentication has run before anything
         /// of the app, so a request without one never gets here.
         fn user(&self, request: &http::request::Parts) -> Option<Arc<str>>;
-        /// How many hosts the fleet has (the targets file's and this machine's): the dashboard links
-        /// to the overview when there are any. None by default.
+        /// How many hosts the fleet has beyond this server's own sources (the targets file's): the
+        /// dashboard links to the overview when there are any. None by default.
         fn fleet_hosts(&self) -> usize {
             0
         }

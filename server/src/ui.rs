@@ -51,8 +51,9 @@ impl app::ssr::Backend for UiBackend {
         app::ssr::for_subscription(hello, sub)
     }
 
+    /// The targets file's hosts: this machine alone makes no fleet worth a link.
     fn fleet_hosts(&self) -> usize {
-        self.fleet.len()
+        self.fleet.snapshot().values().filter(|h| h.kind == HostKind::Figures).count()
     }
 
     fn issue_ticket(&self, user: &str, request: &Parts) -> String {
