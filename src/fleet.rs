@@ -49,6 +49,16 @@ impl HostFigures {
         [self.cpu_pct, self.mem_pct, self.disk_pct, self.load1, self.net_in_bps, self.net_out_bps, self.uptime_s]
     }
 
+    /// The figures in wire order, rounded as a row shows them (see the module docs): what the
+    /// summary compares to tell a change, and what a `points` frame carries.
+    pub fn rounded(&self) -> [Option<f64>; 7] {
+        let mut columns = self.columns();
+        for (v, places) in columns.iter_mut().zip(COLUMN_PLACES) {
+            *v = v.and_then(|v| round(v, places)).map(|r| r.0);
+        }
+        columns
+    }
+
     /// Figures from wire-order columns; missing trailing columns are unknown, extra ones ignored.
     pub fn from_columns(columns: &[Option<f64>]) -> Self {
         let at = |i: usize| columns.get(i).copied().flatten().filter(|v| v.is_finite());
@@ -171,6 +181,20 @@ impl HostRow {
         if self.source.is_empty() { &self.name } else { &self.source }
     }
 
+    /// Takes a changed row of a non-`full` [`crate::summary::FleetUpdate`] into this one, kept
+    /// from before: everything as the change says, but its sparkline `c` holds only the points
+    /// added since the update this reader last had, so they are appended to the kept ones (the
+    /// last [`SPARK_POINTS`] stay), and its tags `t` are absent when they did not change (tags
+    /// that become none come in a `full` update). A row of a `full` update replaces the kept one.
+    pub fn take_change(&mut self, change: HostRow) {
+        let mut spark = std::mem::take(&mut self.cpu_spark);
+        spark.extend_from_slice(&change.cpu_spark);
+        let extra = spark.len().saturating_sub(SPARK_POINTS);
+        spark.drain(..extra);
+        let tags = if change.tags.is_empty() { std::mem::take(&mut self.tags) } else { change.tags.clone() };
+        *self = HostRow { cpu_spark: spark, tags, ..change };
+    }
+
     /// Appends the newest CPU figure to the sparkline (`None` as a NaN gap), keeping the last
     /// [`SPARK_POINTS`].
     #[allow(clippy::cast_possible_truncation)] // a percentage fits an f32
@@ -274,6 +298,7 @@ mod tests {
         assert_eq!(back.figures.cpu_pct, Some(37.5));
         assert_eq!(back.cpu_spark, vec![0.0, 37.0, 74.0]);
         assert_eq!(back.tags, row(0).tags);
+        assert_eq!(row(0).figures.rounded()[..4], [Some(37.5), Some(61.0), Some(73.0), Some(1.23)]);
     }
 
     #[test]
@@ -307,6 +332,20 @@ mod tests {
         assert_eq!(r.cpu_spark[SPARK_POINTS - 2], 99.0);
         assert!(r.cpu_spark[SPARK_POINTS - 1].is_nan());
         assert_eq!(r.cpu_spark[0], row(SPARK_POINTS).cpu_spark[2], "the two oldest dropped");
+    }
+
+    #[test]
+    fn a_change_appends_its_new_points_to_the_kept_sparkline() {
+        let mut kept = row(SPARK_POINTS);
+        let mut change = row(0);
+        change.status = HostStatus::Down;
+        change.cpu_spark = vec![1.0, 2.0];
+        change.tags.clear();
+        kept.take_change(change);
+        assert_eq!(kept.tags, row(0).tags, "no tags in a change: the same tags");
+        assert_eq!((kept.status, kept.cpu_spark.len()), (HostStatus::Down, SPARK_POINTS));
+        assert_eq!(kept.cpu_spark[SPARK_POINTS - 2..], [1.0, 2.0]);
+        assert_eq!(kept.cpu_spark[0], row(SPARK_POINTS).cpu_spark[2], "the two oldest dropped");
     }
 
     #[test]

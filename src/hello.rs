@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use crate::alerts::AlertsStatus;
 use crate::protocol::{ClusterStatus, PROTOCOL_VERSION, SourceStatus, StoreStatus};
 use crate::settings::SeriesRule;
-use crate::summary::FleetUpdate;
 
 /// What a `hello` carries beside the sources, each absent when not in use: whether history is
 /// saved, whether the sources are shared, the alerts that are not ok.
@@ -20,8 +19,10 @@ pub struct PageStates<'a> {
     pub cluster: Option<&'a ClusterStatus>,
     /// The alerts' state.
     pub alerts: Option<&'a AlertsStatus>,
-    /// The fleet overview's rows (a `full` update), for a socket subscribed to it.
-    pub fleet: Option<&'a FleetUpdate>,
+    /// The fleet overview's rows, for a socket subscribed to it: a full `fleet` frame's JSON as
+    /// the server already serialized it (its `"type"` field is ignored by readers of
+    /// [`crate::summary::FleetUpdate`]), put in as it is.
+    pub fleet: Option<&'a str>,
 }
 
 /// A `hello` frame's JSON made from `sample` frames that are already serialized (as the server keeps
@@ -70,7 +71,7 @@ pub fn hello_json<'a>(
     }
     if let Some(fleet) = fleet {
         out.push_str(r#","fleet":"#);
-        out.push_str(&serde_json::to_string(fleet).unwrap_or_default());
+        out.push_str(fleet);
     }
     out.push('}');
     out
@@ -109,6 +110,11 @@ mod tests {
         assert_eq!(back.settings, settings);
         let empty = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new(), PageStates::default());
         assert!(!empty.contains("settings"), "no settings, no field: {empty}");
-        assert!(matches!(Frame::from_json(&empty), Ok(Frame::Hello(h)) if h.history.is_empty()));
+        assert!(matches!(Frame::from_json(&empty), Ok(Frame::Hello(h)) if h.history.is_empty() && h.fleet.is_none()));
+        let update = crate::summary::FleetUpdate { seq: 4, full: true, ..Default::default() };
+        let fleet = Frame::Fleet(update.clone()).to_json();
+        let page = PageStates { fleet: Some(&fleet), ..PageStates::default() };
+        let with_fleet = hello_json(0, &BTreeMap::new(), std::iter::empty(), &[], &BTreeMap::new(), page);
+        assert!(matches!(Frame::from_json(&with_fleet), Ok(Frame::Hello(h)) if h.fleet.as_deref() == Some(&update)));
     }
 }

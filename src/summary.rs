@@ -8,6 +8,9 @@
 //!
 //! Both count on one summary sequence `seq` (per server life): a socket that saw update `K`
 //! resumes with `fleet_since=K` and gets exactly what changed after it (or a `full` update).
+//! A changed row carries only its new sparkline points, and its tags only when they changed
+//! ([`HostRow::take_change`]): a row is then about 100 bytes instead of 230, when 200 hosts
+//! changing every second would otherwise cost about as much as every sample of every host.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +37,11 @@ pub struct FleetUpdate {
     /// Whether `rows` is every host (the reader then drops rows it has that are not in it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full: bool,
-    /// The rows that changed (or every row, when `full`).
+    /// The rows that changed (or every row, when `full`). In an update that is not `full`, a
+    /// row's sparkline (`c`) holds only the points added since the update the reader had before
+    /// (the previous one, or the `fleet_since` it resumed from), and its tags only when they
+    /// changed since: take such a row into the kept one with [`HostRow::take_change`]; a row the
+    /// reader does not have yet is taken as it is.
     #[serde(default)]
     pub rows: Vec<HostRow>,
     /// Hosts removed since the last update (by [`HostRow::id`]); empty when `full`.

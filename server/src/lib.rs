@@ -290,6 +290,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         }
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
+    // The board that sums the fleet's hosts up for the overview.
+    let board = fleet::summary::Board::start(&hub, directory.clone(), shutdown.clone());
     let gate = boot::gate(config, &auth, store.as_ref(), shared_books, tls.is_some(), &shutdown);
     if let Some(redis) = redis_sessions {
         gate.sessions.keep_in(Arc::new(redis.clone()));
@@ -301,6 +303,8 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         auth: auth.clone(),
         gate: gate.clone(),
         hub: hub.clone(),
+        summary: board,
+        class: Arc::new(directory.clone()),
         config: Arc::new(boot::ws_config(config, tls.is_some())),
         connections: connections.clone(),
         shutdown: shutdown.clone(),

@@ -83,6 +83,11 @@ impl Directory {
         self.hosts.read().get(source).cloned()
     }
 
+    /// How `source`'s samples carry its figures, if it is a host (no copy of its entry).
+    pub fn kind(&self, source: &str) -> Option<HostKind> {
+        self.hosts.read().get(source).map(|entry| entry.kind)
+    }
+
     /// Every host, by source name.
     pub fn snapshot(&self) -> BTreeMap<Arc<str>, HostEntry> {
         self.hosts.read().clone()

@@ -131,8 +131,10 @@ impl Roster {
             return;
         }
         let source = self.names.assign(&target.name);
-        self.hub.register_source(&source, self.interval, &[]);
+        // The directory first: a `configured` socket subscribing in between must already see the
+        // new source as a host of the fleet, not as one of its own.
         self.directory.insert(source.clone(), entry(target, self.interval));
+        self.hub.register_source(&source, self.interval, &[]);
         self.hosts.insert(target.name.clone(), Host { target: target.clone(), source, task: None });
     }
 }

@@ -87,7 +87,7 @@ impl SourceLog {
         Self {
             index,
             ring: Ring::new(limits.len_for(interval), millis(limits.max_age)),
-            status_frame: status_frame(&status),
+            status_frame: status_frame(index, &status),
             status,
             interval,
             last_good_ms: None,
@@ -102,7 +102,7 @@ impl SourceLog {
             return None;
         }
         self.status = SourceStatus { source: self.status.source.clone(), state, error, since_ms: now };
-        self.status_frame = status_frame(&self.status);
+        self.status_frame = status_frame(self.index, &self.status);
         Some(self.status_frame.clone())
     }
 
@@ -117,8 +117,8 @@ impl SourceLog {
     }
 }
 
-fn status_frame(status: &SourceStatus) -> Outgoing {
-    Outgoing::status(Frame::Status(status.clone()).to_json())
+fn status_frame(index: u32, status: &SourceStatus) -> Outgoing {
+    Outgoing::status(index, Frame::Status(status.clone()).to_json())
 }
 
 #[cfg(test)]

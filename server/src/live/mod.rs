@@ -6,6 +6,8 @@
 //! - [`tap`]: what else is told of every accepted sample (the history store's queue);
 //! - [`start`]: what a new socket is sent first (`hello` or resume); [`epoch`]: which `since` a
 //!   resume may start from;
+//! - [`subscription`]: what a socket subscribed to (`?sub=`) and the filter its frames pass;
+//!   [`summary`]: the channel of the fleet's summary frames, apart from the samples;
 //! - [`ws`]: the `/ws` endpoint, from admission to the socket's last frame.
 //!
 //! May import the core (`livedash`), [`crate::clock`], [`crate::shutdown`], [`crate::auth`] (the
@@ -19,6 +21,8 @@ pub mod hub;
 pub mod outgoing;
 pub mod stamp;
 pub mod start;
+pub mod subscription;
+pub mod summary;
 pub mod tap;
 pub mod wire;
 pub mod ws;

@@ -1,4 +1,4 @@
-//! What the fan-out carries to every socket: a frame's kind (and for a sample, its source) beside
+//! What the fan-out carries to every socket: a frame's kind (and for a sample or a status, its source) beside
 //! its bytes, serialized and framed once ([`Framed`]) and shared by reference count, so that no
 //! socket parses a frame back to learn what it is, nor copies it to send it.
 
@@ -21,7 +21,12 @@ pub enum FrameKind {
         seq: u64,
     },
     /// A source's state change: few and small, never skipped.
-    Status,
+    Status {
+        /// The source's index in the hub's order of sources.
+        source: u32,
+    },
+    /// A page-wide state (store, cluster, alerts): every socket takes it.
+    Page,
 }
 
 /// One broadcast frame, shared: every socket's copy is one reference count.
@@ -47,10 +52,24 @@ impl Outgoing {
         Self(Arc::new(Contents { kind: FrameKind::Sample { source, seq }, text, wire }))
     }
 
-    /// A status frame of the JSON `text`.
-    pub fn status(text: String) -> Self {
+    /// A status frame of the source with index `source`, of the JSON `text`.
+    pub fn status(source: u32, text: String) -> Self {
         let Framed { text, wire } = Framed::new(text);
-        Self(Arc::new(Contents { kind: FrameKind::Status, text, wire }))
+        Self(Arc::new(Contents { kind: FrameKind::Status { source }, text, wire }))
+    }
+
+    /// A page-wide frame (store, cluster, alerts) of the JSON `text`.
+    pub fn page(text: String) -> Self {
+        let Framed { text, wire } = Framed::new(text);
+        Self(Arc::new(Contents { kind: FrameKind::Page, text, wire }))
+    }
+
+    /// The index of the source it is of (`None`: page-wide).
+    pub fn source(&self) -> Option<u32> {
+        match self.kind {
+            FrameKind::Sample { source, .. } | FrameKind::Status { source } => Some(source),
+            FrameKind::Page => None,
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use livedash::{ClusterStatus, Frame, Hello, SourceStatus, StoreStatus};
 use tungstenite::Utf8Bytes;
 
 use super::history::{Entry, SourceLog};
+use super::subscription::Filter;
 use crate::clock::{millis, now_ms};
 
 /// The state a `hello` shows: the last `seq` accepted and how many status changes there were.
@@ -53,25 +54,28 @@ pub enum Collected {
         entries: Vec<Arc<Entry>>,
         statuses: Vec<SourceStatus>,
         intervals: Vec<(String, u64)>,
-        page: PageWide,
+        page: Box<PageWide>,
+        fleet: Option<Utf8Bytes>,
     },
     /// See [`Start::Resume`]: the status frames, then the samples in any order.
     Resume(Vec<Utf8Bytes>, Vec<Arc<Entry>>),
 }
 
-/// A resume after `since` when every sample after it is still kept, else a `hello` (`shared` when
-/// there is one for this state), with what is `page`-wide. `since` is already known to be from
-/// this server's life.
+/// A resume after `since` when every sample after it of the sources `filter` takes (resolved)
+/// is still kept, else a `hello` of those sources (`shared` when there is one for this state),
+/// with what is `page`-wide and the overview's rows (`fleet`, a full `fleet` frame). `since` is
+/// already known to be from this server's life.
 pub fn collect(
     sources: &IndexMap<Arc<str>, SourceLog>,
     page: &PageWide,
-    since: Option<u64>,
+    (since, filter): (Option<u64>, &Filter),
     key: StateKey,
-    shared: Option<Utf8Bytes>,
+    (shared, fleet): (Option<Utf8Bytes>, Option<Utf8Bytes>),
 ) -> Collected {
+    let taken = |log: &&SourceLog| filter.takes(log.index) == Some(true);
     if let Some(since) = since {
         let mut samples = Vec::new();
-        let complete = sources.values().all(|log| match log.ring.after(since) {
+        let complete = sources.values().filter(taken).all(|log| match log.ring.after(since) {
             Some(after) => {
                 samples.extend(after.cloned());
                 true
@@ -79,7 +83,8 @@ pub fn collect(
             None => false,
         });
         if complete {
-            let mut statuses: Vec<Utf8Bytes> = sources.values().map(|log| log.status_frame.text.clone()).collect();
+            let mut statuses: Vec<Utf8Bytes> =
+                sources.values().filter(taken).map(|log| log.status_frame.text.clone()).collect();
             if let Some(store) = &page.store {
                 statuses.push(Frame::Store(store.clone()).to_json().into());
             }
@@ -95,12 +100,23 @@ pub fn collect(
     if let Some(text) = shared {
         return Collected::Shared(text);
     }
+    let mut page = Box::new(page.clone());
+    if !filter.is_all() {
+        let names: Vec<&str> = sources.iter().filter(|(_, log)| taken(log)).map(|(name, _)| &**name).collect();
+        let settings = page.settings.iter().filter(|(name, _)| names.contains(&name.as_str()));
+        page.settings = Arc::new(settings.map(|(name, rules)| (name.clone(), rules.clone())).collect());
+    }
     Collected::Hello {
         key,
-        entries: sources.values().flat_map(|log| log.ring.iter().cloned()).collect(),
-        statuses: sources.values().map(|log| log.status.clone()).collect(),
-        intervals: sources.iter().map(|(name, log)| (name.to_string(), millis(log.interval))).collect(),
-        page: page.clone(),
+        entries: sources.values().filter(taken).flat_map(|log| log.ring.iter().cloned()).collect(),
+        statuses: sources.values().filter(taken).map(|log| log.status.clone()).collect(),
+        intervals: sources
+            .iter()
+            .filter(|(_, log)| taken(log))
+            .map(|(name, log)| (name.to_string(), millis(log.interval)))
+            .collect(),
+        page,
+        fleet,
     }
 }
 
@@ -109,7 +125,7 @@ impl Collected {
     pub fn finish(self) -> (Start, Option<StateKey>) {
         match self {
             Self::Shared(text) => (Start::Hello(text), None),
-            Self::Hello { key, mut entries, statuses, intervals, page } => {
+            Self::Hello { key, mut entries, statuses, intervals, page, fleet } => {
                 entries.sort_unstable_by_key(|e| e.seq);
                 let frames = entries.iter().map(|e| e.frame.text.as_str());
                 let intervals = intervals.into_iter().collect();
@@ -123,7 +139,7 @@ impl Collected {
                         store: page.store.as_ref(),
                         cluster: page.cluster.as_ref(),
                         alerts: page.alerts.as_ref(),
-                        fleet: None,
+                        fleet: fleet.as_ref().map(Utf8Bytes::as_str),
                     },
                 );
                 (Start::Hello(text.into()), Some(key))

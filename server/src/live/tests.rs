@@ -13,6 +13,7 @@ use super::hub::{Hub, Subscription};
 use super::outgoing::FrameKind;
 use super::stamp::Stamper;
 use super::start::Start;
+use super::subscription::{Filter, NoFleet, Subs};
 use crate::clock::now_ms;
 use tungstenite::Utf8Bytes;
 
@@ -133,7 +134,7 @@ async fn failing_then_recovering_sends_status_frames() {
     stamper.fail(&a, "connection refused".into());
     publish(&stamper, &a, &json!(1));
     let f1 = rx.recv().await.expect("frame");
-    assert_eq!(f1.kind, FrameKind::Status);
+    assert_eq!(f1.kind, FrameKind::Status { source: 0 });
     assert!(f1.text.as_str().contains(r#""state":"failing","error":"connection refused""#), "{}", f1.text.as_str());
     let f2 = rx.recv().await.expect("frame");
     assert!(f2.text.as_str().contains(r#""state":"ok""#), "the repeated failure is not re-sent: {}", f2.text.as_str());
@@ -281,6 +282,31 @@ fn clients_arriving_at_the_same_state_share_one_hello() {
     let Start::Hello(fourth) = hub.subscribe(None, None).start else { panic!("hello") };
     assert!(fourth.as_str().contains(r#""state":"failing""#), "a status change makes a new hello too");
     assert_eq!(hub.stats.hellos_made.load(Ordering::Relaxed), 3);
+}
+
+#[test]
+fn a_subscription_gets_its_sources_alone_and_shares_its_hello_with_its_like() {
+    let stamper = Stamper::new(Arc::new(Hub::with_first_seq(limits(2), 0)));
+    let hub = stamper.hub();
+    let (a, b) = (source(&stamper, "a"), source(&stamper, "b"));
+    for i in 0..4 {
+        publish(&stamper, &b, &json!(i)); // seqs 1..=4: b keeps 3 and 4
+    }
+    publish(&stamper, &a, &json!("a")); // seq 5
+    let filter = |list| Filter::new(Arc::new(Subs::parse(Some(list)).expect("parses")), Arc::new(NoFleet));
+    let Start::Hello(first) = hub.subscribe_to(None, None, &mut filter("host:a"), None).start else { panic!("hello") };
+    let Start::Hello(second) = hub.subscribe_to(None, None, &mut filter("host:a"), None).start else { panic!("hello") };
+    assert_eq!(first.as_str().as_ptr(), second.as_str().as_ptr(), "the same subscription shares the bytes");
+    let Ok(Frame::Hello(hello)) = Frame::from_json(first.as_str()) else { panic!("a hello") };
+    assert_eq!((hello.history.len(), hello.sources.len(), hello.interval_ms.len()), (1, 1, 1), "a alone");
+    assert_eq!(hello_of(hub.subscribe(None, None).start).sources.len(), 2, "everything: another hello");
+    assert_eq!(hub.snapshot_for(&mut filter("host:a")).history.len(), 1, "a host page's first render");
+    // b no longer holds seq 2, but a host:a socket does not need it: a resume.
+    assert_eq!(seqs_of(hub.subscribe_to(Some(1), None, &mut filter("host:a"), None).start), [5]);
+    assert_eq!(hello_of(hub.subscribe(Some(1), None).start).history.len(), 3, "everything: a hello");
+    let mut mine = filter("host:b");
+    let Start::Resume(frames) = hub.catch_up_for(0, &mut mine).start else { panic!("a resume") };
+    assert!(frames.iter().all(|f| f.as_str().contains(r#""source":"b""#)), "{frames:?}");
 }
 
 #[test]

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use indexmap::IndexMap;
-use livedash::{Frame, Hello, Sample, SourceState};
+use livedash::{Frame, Sample, SourceState};
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
 use tungstenite::Utf8Bytes;
@@ -41,6 +41,7 @@ use super::wire::Framed;
 
 mod page;
 mod roster;
+mod subscribe;
 mod tap;
 use super::tap::Tap;
 use crate::clock::now_ms;
@@ -69,8 +70,9 @@ struct Inner {
     page: start::PageWide,
     /// Bumped on every status change, so that a shared `hello` is known to be current.
     statuses_changed: u64,
-    /// The last `hello` made, for the state it was made at; dropped when anything changes.
-    hello: Option<(start::StateKey, Utf8Bytes)>,
+    /// The last `hello`s made, for the subscription and state each was made at (a few at most);
+    /// dropped when anything changes.
+    hellos: Vec<(subscribe::HelloKey, Utf8Bytes)>,
     /// What is told of every sample accepted.
     taps: Vec<Arc<dyn Tap>>,
 }
@@ -121,7 +123,7 @@ impl Inner {
 
     fn changed_statuses(&mut self) {
         self.statuses_changed += 1;
-        self.hello = None;
+        self.hellos.clear();
     }
 }
 
@@ -154,7 +156,7 @@ impl Hub {
                 next_index: 0,
                 page: start::PageWide::default(),
                 statuses_changed: 0,
-                hello: None,
+                hellos: Vec::new(),
                 taps: Vec::new(),
             }),
             tx,
@@ -183,7 +185,7 @@ impl Hub {
         inner.seq = seq;
         inner.accepted_any = true;
         inner.resumable.accepted(seq);
-        inner.hello = None;
+        inner.hellos.clear();
         let frame = Outgoing::sample(log.index, seq, framed);
         let entry = Arc::new(Entry { seq, ts_ms, frame: frame.clone() });
         for tap in &inner.taps {
@@ -222,7 +224,7 @@ impl Hub {
             last = seq;
             kept += 1;
         }
-        inner.hello = None;
+        inner.hellos.clear();
         self.keep_within_budget(inner);
         kept
     }
@@ -288,74 +290,6 @@ impl Hub {
         self.stats.published.fetch_add(1, Ordering::Relaxed);
         // An error only means that no socket is connected right now: nothing to deliver.
         let _ = self.tx.send(frame);
-    }
-
-    /// The current `hello` content (for the page's first render and `/api/snapshot`): the shared
-    /// `hello` when there is one, without taking a receiver.
-    pub fn snapshot(&self) -> Hello {
-        match self.first_frames(None, None, || ()).0 {
-            Start::Hello(text) => start::read_hello(&text),
-            // Without a `since` there is no resume: the first frames are a `hello`.
-            Start::Resume(_) => start::read_hello(&Utf8Bytes::from_static("")),
-        }
-    }
-
-    /// A new client's first frames and its receiver for everything after them. With a `since`
-    /// that can be resumed from here (see [`Resumable`]: from this server's life, or of the
-    /// current `epoch` when shared), and when every sample after it is still in the history, the
-    /// first frames are the statuses and exactly those samples; otherwise a full `hello`.
-    pub fn subscribe(&self, since: Option<u64>, epoch: Option<&str>) -> Subscription {
-        let (start, frames, seq) = self.first_frames(since, epoch, || self.tx.subscribe());
-        Subscription { start, frames, seq }
-    }
-
-    /// The first frames for `since` (collected under the lock, put together after it), what
-    /// `under_lock` takes under the same lock (a receiver, so that nothing falls between the two),
-    /// and the last `seq` the frames cover.
-    fn first_frames<R>(
-        &self,
-        since: Option<u64>,
-        epoch: Option<&str>,
-        under_lock: impl FnOnce() -> R,
-    ) -> (Start, R, u64) {
-        let (collected, frames, seq) = {
-            let inner = self.inner.lock();
-            let frames = under_lock();
-            let since = since.filter(|&s| inner.resumable.allows(s, epoch, inner.seq));
-            let key = inner.state_key();
-            let shared = inner.hello.as_ref().filter(|(made_at, _)| *made_at == key).map(|(_, text)| text.clone());
-            (start::collect(&inner.sources, &inner.page, since, key, shared), frames, inner.seq)
-        };
-        let (start, made) = collected.finish();
-        match &start {
-            Start::Resume(_) => {
-                self.stats.resumed.fetch_add(1, Ordering::Relaxed);
-            }
-            Start::Hello(text) => {
-                if let Some(key) = made {
-                    self.stats.hellos_made.fetch_add(1, Ordering::Relaxed);
-                    let mut inner = self.inner.lock();
-                    if inner.state_key() == key {
-                        inner.hello = Some((key, text.clone()));
-                    }
-                }
-            }
-        }
-        (start, frames, seq)
-    }
-
-    /// For a socket that fell behind after sending everything up to `sent`: every source's status
-    /// and the newest sample of each source after `sent`, in `seq` order, as a resume, and a
-    /// receiver for everything after them (in place of the one that fell behind).
-    pub fn catch_up(&self, sent: u64) -> Subscription {
-        let inner = self.inner.lock();
-        let frames = self.tx.subscribe();
-        let mut newest: Vec<&Arc<Entry>> =
-            inner.sources.values().filter_map(|log| log.ring.latest()).filter(|e| e.seq > sent).collect();
-        newest.sort_unstable_by_key(|e| e.seq);
-        let statuses = inner.sources.values().map(|log| log.status_frame.text.clone());
-        let resume = statuses.chain(newest.into_iter().map(|e| e.frame.text.clone())).collect();
-        Subscription { start: Start::Resume(resume), frames, seq: inner.seq }
     }
 
     /// The health of every source.

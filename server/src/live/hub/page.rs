@@ -23,7 +23,7 @@ impl Hub {
         if inner.page.store.as_ref() == Some(&status) {
             return;
         }
-        let frame = Outgoing::status(Frame::Store(status.clone()).to_json());
+        let frame = Outgoing::page(Frame::Store(status.clone()).to_json());
         inner.page.store = Some(status);
         inner.changed_statuses();
         self.broadcast(frame);
@@ -34,7 +34,7 @@ impl Hub {
     /// taken: a long list must not hold up the samples.
     pub fn set_alerts(&self, status: AlertsStatus) {
         let frame = Frame::Alerts(status);
-        let text = Outgoing::status(frame.to_json());
+        let text = Outgoing::page(frame.to_json());
         let Frame::Alerts(status) = frame else { return };
         let mut inner = self.inner.lock();
         if inner.page.alerts.as_ref() == Some(&status) {
@@ -64,7 +64,7 @@ impl Hub {
             return;
         }
         inner.resumable.enter(&status.epoch);
-        let frame = Outgoing::status(Frame::Cluster(status.clone()).to_json());
+        let frame = Outgoing::page(Frame::Cluster(status.clone()).to_json());
         inner.page.cluster = Some(status);
         inner.changed_statuses();
         self.broadcast(frame);
@@ -121,7 +121,7 @@ impl Hub {
                 log.ring.push(entry, now);
             }
         }
-        inner.hello = None;
+        inner.hellos.clear();
     }
 
     /// How the sources are shared (`None`: this server alone).

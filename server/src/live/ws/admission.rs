@@ -3,7 +3,8 @@
 //! layer takes (an API token, Basic, the session cookie: [`crate::auth::layer::identify`]) (401,
 //! 429), then a place among the open sockets, in total and per client IP (503, see
 //! [`super::connections`]). What a revocation needs is marked before the credential is checked
-//! (see [`super::revocation`]).
+//! (see [`super::revocation`]). A `sub` or `fleet_since` that does not read is a 400 naming it,
+//! after the credentials, before the upgrade.
 
 use axum::extract::{FromRef, FromRequestParts, Query};
 use axum::http::StatusCode;
@@ -19,6 +20,7 @@ use crate::auth::principal::Via;
 use crate::auth::{AuthError, Redemption, layer};
 use crate::http::client_ip::ClientIp;
 use crate::http::slots::Slot;
+use crate::live::subscription::Subs;
 
 /// Why a handshake was refused.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,9 @@ pub enum Refusal {
     /// See [`AuthError`].
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// A `sub` or `fleet_since` that does not read (the message names it).
+    #[error("{0}")]
+    Query(String),
 }
 
 impl IntoResponse for Refusal {
@@ -49,6 +54,7 @@ impl IntoResponse for Refusal {
             )
                 .into_response(),
             Self::Auth(e) => e.into_response(),
+            Self::Query(why) => (StatusCode::BAD_REQUEST, format!("400 Bad Request: {why}\n")).into_response(),
         }
     }
 }
@@ -60,6 +66,20 @@ struct WsQuery {
     since: Option<u64>,
     /// The epoch `since` was read in (see [`crate::live::epoch`]).
     epoch: Option<String>,
+    /// What the socket subscribes to (see [`crate::live::subscription`]).
+    sub: Option<String>,
+    /// Resume the summary frames after this summary `seq`.
+    fleet_since: Option<String>,
+}
+
+/// The subscription of a query's `sub` and `fleet_since`, or why it does not read.
+fn subscription(sub: Option<&str>, fleet_since: Option<&str>) -> Result<(Subs, Option<u64>), Refusal> {
+    let subs = Subs::parse(sub).map_err(|e| Refusal::Query(e.to_string()))?;
+    let fleet_since = match fleet_since {
+        None => None,
+        Some(k) => Some(k.parse::<u64>().map_err(|_| Refusal::Query(format!("fleet_since: {k:?} is not a number")))?),
+    };
+    Ok((subs, fleet_since))
 }
 
 /// A handshake that passed every check: its standing (whose it is, the password version
@@ -76,6 +96,10 @@ pub struct Admitted {
     pub since: Option<u64>,
     /// `?epoch=`: the epoch `since` was read in.
     pub epoch: Option<String>,
+    /// `?sub=`: what it subscribed to.
+    pub subs: Subs,
+    /// `?fleet_since=`: resume the summary frames after this summary `seq`.
+    pub fleet_since: Option<u64>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Admitted
@@ -95,8 +119,10 @@ where
             return Err(counted.map_or_else(|wait| Refusal::Auth(AuthError::Throttled(wait)), |()| Refusal::Origin));
         }
         // An unparsable query carries no valid ticket: the same 401 as a wrong one.
-        let (ticket, since, epoch) = Query::<WsQuery>::try_from_uri(&parts.uri)
-            .map_or((Some(String::new()), None, None), |Query(q)| (q.ticket, q.since, q.epoch));
+        let query = Query::<WsQuery>::try_from_uri(&parts.uri).ok();
+        let (ticket, since, epoch) = query
+            .as_ref()
+            .map_or((Some(String::new()), None, None), |Query(q)| (q.ticket.clone(), q.since, q.epoch.clone()));
         // Before any credential is checked: from here on, no revocation is missed.
         let marks = Marks::take(&state.auth, &state.gate.sessions, &state.gate.tokens);
         let (user, session, token) = match ticket {
@@ -123,6 +149,11 @@ where
                 (found.principal.user, session, token)
             }
         };
+        // Checked once the client is known, before it takes a place (a 400 reveals no data).
+        let (subs, fleet_since) = match &query {
+            Some(Query(q)) => subscription(q.sub.as_deref(), q.fleet_since.as_deref())?,
+            None => (Subs::default(), None),
+        };
         let (max_total, max_per_ip) = (state.config.max_connections, state.config.max_connections_per_ip);
         let Some(slot) = state.connections.acquire(client.group, max_total, max_per_ip) else {
             if state.auth.note_refusal(ip, "websocket connection limit reached") {
@@ -131,6 +162,6 @@ where
             return Err(Refusal::Full);
         };
         let (standing, notices) = marks.admit(&state.auth, user, session, token);
-        Ok(Self { standing, notices, slot, since, epoch })
+        Ok(Self { standing, notices, slot, since, epoch, subs, fleet_since })
     }
 }

@@ -6,7 +6,8 @@
 //! - [`admission`]: every check before the upgrade; [`connections`]: the caps and counters;
 //! - [`origin`]: the Origin policy, and the words that explain a refused socket to the page;
 //! - [`handshake`]: the RFC 6455 upgrade itself;
-//! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end;
+//! - [`pump`]: one socket's life: its first frames, then the hub's, pings, and its end
+//!   ([`ending`]: how and why it ends);
 //!   [`revocation`]: what ends its right to them (a password change, a removal, its session's end),
 //!   from admission on.
 //!
@@ -16,6 +17,7 @@
 
 pub mod admission;
 pub mod connections;
+pub mod ending;
 pub mod handshake;
 pub mod origin;
 pub mod pump;

@@ -1,5 +1,6 @@
 //! One socket's life after the upgrade: its first frames (a `hello` or a resume), then every
-//! frame of the hub, pings, and its end with a close code.
+//! frame of the hub it subscribed to (an index check per frame; none for an `all` socket) and the
+//! summary frames it wants (from their own channel), pings, and its end with a close code.
 //!
 //! The client may send nothing but control frames: data frames are ignored and counted, one over
 //! [`MAX_CLIENT_FRAME`] closes the socket with 1009, and a client that answers no ping for the
@@ -26,33 +27,27 @@ use tungstenite::{Bytes, Message, Utf8Bytes};
 
 use super::admission::Admitted;
 use super::connections::WsStats;
+use super::ending::{End, SHUTTING_DOWN, heard, revocation, session_ended, token_ended};
 use super::handshake::Socket;
-use super::revocation::{Notices, Revoked, Standing};
+use super::revocation::{Notices, Standing};
 use super::state::WsState;
 use crate::live::hub::{Hub, Subscription};
 use crate::live::outgoing::{FrameKind, Outgoing};
 use crate::live::start::Start;
+use crate::live::subscription::{Filter, SummaryWants};
+use crate::live::summary::{SummaryFeed, SummaryFrame, SummaryStart};
 use crate::live::wire;
 use crate::shutdown::Shutdown;
 
 /// How long one frame may take to go out before the client is dropped.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest frame a client may send (it should send none but control frames).
-pub const MAX_CLIENT_FRAME: usize = 4096;
+pub use super::ending::MAX_CLIENT_FRAME;
 
-/// Why a socket ends.
-enum End {
-    /// The client went away, or cannot be written to: nothing more to say.
-    Gone,
-    /// The server ends it, telling the client why.
-    Close(CloseCode, &'static str),
-}
-
-const SHUTTING_DOWN: End = End::Close(CloseCode::Away, "server shutting down");
-
-/// A frame for the socket: one the hub broadcast, already framed, or one of its own.
+/// A frame for the socket: one the hub broadcast, already framed, a summary frame, or one of
+/// its own.
 enum Outbound {
     Framed(Outgoing),
+    Summary(SummaryFrame),
     Text(Utf8Bytes),
 }
 
@@ -62,6 +57,12 @@ struct Pump {
     shutdown: Shutdown,
     /// The last sample `seq` sent.
     sent: u64,
+    /// Which sources' frames it takes; `all`: every frame, no check.
+    filter: Filter,
+    all: bool,
+    /// Which summary frames it takes, and the last summary `seq` sent.
+    wants: SummaryWants,
+    summary_sent: u64,
     /// Whether the protocol layer may still hold a pong to write (a ping was heard since its
     /// queue was last flushed): only then is it flushed before a frame goes out.
     owes_pong: bool,
@@ -71,16 +72,37 @@ struct Pump {
 /// right after them, whatever the receivers say: a revocation during the admission or the hello
 /// (whose send may take up to [`SEND_TIMEOUT`]) ends the socket there.
 pub async fn run(socket: Socket, state: WsState, admitted: Admitted) {
-    let Admitted { standing, notices, slot: _slot, since, epoch } = admitted;
+    let Admitted { standing, notices, slot: _slot, since, epoch, subs, fleet_since } = admitted;
     tracing::debug!(user = ?standing.user, "websocket accepted");
-    let Subscription { start, frames, seq } = state.hub.subscribe(since, epoch.as_deref());
-    let mut pump = Pump { socket, shutdown: state.shutdown.clone(), sent: seq, owes_pong: false };
+    let (all, wants) = (subs.all, subs.summary);
+    let mut filter = if all { Filter::all() } else { Filter::new(std::sync::Arc::new(subs), state.class.clone()) };
+    // The summary first: its frames go after the hub's, and none falls between the two.
+    let summary = wants.any().then(|| state.summary.start(wants, fleet_since));
+    let hello_fleet = summary.as_ref().and_then(|s| s.hello_fleet.clone());
+    let fleet = summary.as_ref().zip(hello_fleet.clone()).map(|(s, text)| (s.seq, text));
+    let Subscription { start, frames, seq } = state.hub.subscribe_to(since, epoch.as_deref(), &mut filter, fleet);
+    let summary_sent = summary.as_ref().map_or(0, |s| s.seq);
+    let mut pump = Pump {
+        socket,
+        shutdown: state.shutdown.clone(),
+        sent: seq,
+        filter,
+        all,
+        wants,
+        summary_sent,
+        owes_pong: false,
+    };
+    let (mut summary_frames, summary) = summary.map_or((Vec::new(), None), |s| (s.frames, Some(s.receiver)));
+    // A resume of the samples has no `hello` to hold the overview's rows: they follow it.
+    if let (Start::Resume(_), Some(fleet)) = (&start, hello_fleet) {
+        summary_frames.insert(0, fleet);
+    }
     let end = match revocation(&standing, &state) {
         Some(end) => end,
-        None if !pump.send_start(start).await => End::Gone,
+        None if !pump.send_start(start).await || !pump.send_texts(summary_frames).await => End::Gone,
         None => match revocation(&standing, &state) {
             Some(end) => end,
-            None => pump.stream(frames, &state, &standing, notices).await,
+            None => pump.stream((frames, summary), &state, &standing, notices).await,
         },
     };
     pump.close(end).await;
@@ -93,6 +115,11 @@ impl Pump {
             Start::Hello(hello) => vec![hello],
             Start::Resume(frames) => frames,
         };
+        self.send_texts(frames).await
+    }
+
+    /// Frames of its own, in order; false when the client could not take them.
+    async fn send_texts(&mut self, frames: Vec<Utf8Bytes>) -> bool {
         for frame in frames {
             if !self.send(Outbound::Text(frame)).await {
                 return false;
@@ -107,7 +134,7 @@ impl Pump {
     /// per socket). The receivers were marked at admission: a change since then is seen at once.
     async fn stream(
         &mut self,
-        mut frames: broadcast::Receiver<Outgoing>,
+        (mut frames, mut summary): (broadcast::Receiver<Outgoing>, Option<broadcast::Receiver<SummaryFrame>>),
         state: &WsState,
         standing: &Standing,
         notices: Notices,
@@ -139,6 +166,9 @@ impl Pump {
                     // Frames always ready (a slow reader) starve the waits below: look here too.
                     None if probe.moved() => revocation(standing, state),
                     end => end,
+                },
+                frame = next_summary(&mut summary), if summary.is_some() => {
+                    self.forward_summary(frame, &mut summary, &*state.summary, stats).await
                 },
                 incoming = self.socket.next() => {
                     last_heard = Instant::now();
@@ -179,6 +209,12 @@ impl Pump {
     ) -> Option<End> {
         let lagged = match frame {
             Ok(frame) => {
+                if !self.all
+                    && let Some(source) = frame.source()
+                    && !self.takes(source, hub)
+                {
+                    return None;
+                }
                 if let FrameKind::Sample { seq, .. } = frame.kind {
                     self.sent = seq;
                 }
@@ -188,7 +224,7 @@ impl Pump {
             Err(RecvError::Closed) => return Some(SHUTTING_DOWN),
         };
         let skipped = lagged + u64::try_from(frames.len()).unwrap_or(u64::MAX);
-        let Subscription { start, frames: receiver, seq } = hub.catch_up(self.sent);
+        let Subscription { start, frames: receiver, seq } = hub.catch_up_for(self.sent, &mut self.filter);
         *frames = receiver;
         self.sent = seq;
         hub.stats.skipped.fetch_add(skipped, Ordering::Relaxed);
@@ -197,6 +233,49 @@ impl Pump {
         }
         stats.closed_slow.fetch_add(1, Ordering::Relaxed);
         Some(End::Gone)
+    }
+
+    /// Whether the socket takes frames of the source with `index` (resolving its filter first
+    /// when that source is newer than it).
+    fn takes(&mut self, index: u32, hub: &Hub) -> bool {
+        if let Some(taken) = self.filter.takes(index) {
+            return taken;
+        }
+        hub.resolve(&mut self.filter);
+        self.filter.takes(index) == Some(true)
+    }
+
+    /// Sends a summary frame it wants. One that fell behind resumes from the last summary `seq`
+    /// it sent (what changed since, or full frames), with a new receiver.
+    async fn forward_summary(
+        &mut self,
+        frame: Result<SummaryFrame, RecvError>,
+        receiver: &mut Option<broadcast::Receiver<SummaryFrame>>,
+        feed: &dyn SummaryFeed,
+        stats: &WsStats,
+    ) -> Option<End> {
+        match frame {
+            Ok(frame) if frame.kind.wanted(self.wants) => {
+                self.summary_sent = frame.seq;
+                self.send_or_end(Outbound::Summary(frame), stats).await
+            }
+            Ok(_) => None,
+            Err(RecvError::Lagged(_)) => {
+                let SummaryStart { hello_fleet, frames, seq, receiver: fresh } =
+                    feed.start(self.wants, Some(self.summary_sent));
+                *receiver = Some(fresh);
+                self.summary_sent = seq;
+                if self.send_texts(hello_fleet.into_iter().chain(frames).collect()).await {
+                    return None;
+                }
+                stats.closed_slow.fetch_add(1, Ordering::Relaxed);
+                Some(End::Gone)
+            }
+            Err(RecvError::Closed) => {
+                *receiver = None;
+                None
+            }
+        }
     }
 
     /// Sends one frame; a client that cannot take it is gone (and counted as slow).
@@ -231,6 +310,7 @@ impl Pump {
             let io = socket.get_mut();
             let written = match &frame {
                 Outbound::Framed(frame) => wire::write_framed(io, &frame.wire).await,
+                Outbound::Summary(frame) => wire::write_framed(io, &frame.wire).await,
                 Outbound::Text(text) => wire::write_text(io, text).await,
             };
             written.map_err(tungstenite::Error::Io)
@@ -253,54 +333,12 @@ impl Pump {
     }
 }
 
-/// What a message from the client means for the socket.
-fn heard(incoming: Option<Result<Message, tungstenite::Error>>, stats: &WsStats) -> Option<End> {
-    match incoming {
-        None | Some(Ok(Message::Close(_))) => Some(End::Gone),
-        Some(Ok(Message::Text(t))) if t.len() > MAX_CLIENT_FRAME => Some(oversize(stats)),
-        Some(Ok(Message::Binary(b))) if b.len() > MAX_CLIENT_FRAME => Some(oversize(stats)),
-        Some(Ok(Message::Text(_) | Message::Binary(_))) => {
-            stats.ignored_frames.fetch_add(1, Ordering::Relaxed);
-            None
-        }
-        // Pings are answered by the protocol layer; pongs only show liveness.
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => None,
-        Some(Err(tungstenite::Error::Capacity(_))) => Some(oversize(stats)),
-        Some(Err(_)) => Some(End::Gone),
+/// The next summary frame (never, without a receiver: the branch is off then).
+async fn next_summary(receiver: &mut Option<broadcast::Receiver<SummaryFrame>>) -> Result<SummaryFrame, RecvError> {
+    match receiver {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
-}
-
-fn oversize(stats: &WsStats) -> End {
-    stats.closed_oversize.fetch_add(1, Ordering::Relaxed);
-    End::Close(CloseCode::Size, "client frames must be control frames under 4 KiB")
-}
-
-/// The end of a socket revoked since its admission, if it is.
-fn revocation(standing: &Standing, state: &WsState) -> Option<End> {
-    let stats = &state.connections.stats;
-    match standing.revoked(&state.auth, &state.gate.sessions, &state.gate.tokens)? {
-        Revoked::Credentials => Some(revoke(&standing.user, stats)),
-        Revoked::Session => Some(session_ended(&standing.user, stats)),
-        Revoked::Token => Some(token_ended(&standing.user, stats)),
-    }
-}
-
-fn token_ended(user: &str, stats: &WsStats) -> End {
-    stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
-    tracing::info!(user = ?user, "closing a socket: its API token was revoked or expired");
-    End::Close(CloseCode::Policy, "token revoked")
-}
-
-fn revoke(user: &str, stats: &WsStats) -> End {
-    stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
-    tracing::info!(user = ?user, "closing a socket: the user was removed or changed password");
-    End::Close(CloseCode::Policy, "credentials changed")
-}
-
-fn session_ended(user: &str, stats: &WsStats) -> End {
-    stats.closed_revoked.fetch_add(1, Ordering::Relaxed);
-    tracing::info!(user = ?user, "closing a socket: its session ended");
-    End::Close(CloseCode::Policy, "session ended")
 }
 
 /// Whether `sending` succeeds within [`SEND_TIMEOUT`] and before the server starts shutting down.

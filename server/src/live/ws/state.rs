@@ -7,6 +7,8 @@ use std::time::Duration;
 use super::connections::Connections;
 use crate::auth::{Auth, Gate};
 use crate::live::hub::Hub;
+use crate::live::subscription::SourceClass;
+use crate::live::summary::SummaryFeed;
 use crate::shutdown::Shutdown;
 
 /// How the WebSocket endpoint is configured.
@@ -35,6 +37,10 @@ pub struct WsState {
     pub gate: Gate,
     /// Where the frames come from.
     pub hub: Arc<Hub>,
+    /// Where the fleet's summary frames come from.
+    pub summary: Arc<dyn SummaryFeed>,
+    /// Which sources a `configured` subscription takes.
+    pub class: Arc<dyn SourceClass>,
     /// The endpoint's settings.
     pub config: Arc<WsConfig>,
     /// The open sockets.
