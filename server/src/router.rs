@@ -95,6 +95,7 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         ws: state.ws.config.clone(),
         basic_login: state.gate.mode == auth::LoginMode::Basic,
         fleet: state.directory.clone(),
+        summary: state.ws.summary.clone(),
     };
     let base_path = base.clone();
     let protected = ui::pages(Router::new(), &state, backend, base)

@@ -18,6 +18,8 @@ use crate::alerts::Alerts;
 use crate::auth::{Auth, Principal};
 use crate::fleet::{Directory, HostKind};
 use crate::live::hub::Hub;
+use crate::live::subscription::{Filter, SourceClass, Subs, SummaryWants};
+use crate::live::summary::SummaryFeed;
 use crate::live::ws::{WsConfig, origin};
 use crate::notify::{ChannelState, Delivery, Notifier};
 
@@ -33,6 +35,8 @@ pub struct UiBackend {
     pub basic_login: bool,
     /// The fleet's hosts: which sources a `configured` page leaves out, and how many there are.
     pub fleet: Directory,
+    /// The fleet's summary: the overview's rows for its first render.
+    pub summary: Arc<dyn SummaryFeed>,
 }
 
 impl app::ssr::Backend for UiBackend {
@@ -40,15 +44,22 @@ impl app::ssr::Backend for UiBackend {
         self.hub.snapshot()
     }
 
-    /// The `hello` of what the page subscribes to: `configured` leaves the targets file's hosts
-    /// out, a host's page holds that host alone, the fleet pages no source.
+    /// The `hello` of what the page subscribes to, as its socket would get it (the hub's snapshot
+    /// for the subscription: `configured` leaves the targets file's hosts out, a host's page holds
+    /// that host alone, the fleet pages no source), with the overview's rows for the overview.
     fn page_snapshot(&self, sub: &str) -> Hello {
-        let hello = self.hub.snapshot();
-        if sub == "configured" {
-            let from_targets = |name: &str| self.fleet.get(name).is_some_and(|h| h.kind == HostKind::Figures);
-            return app::ssr::keep_sources(hello, |name| !from_targets(name));
+        let Ok(subs) = Subs::parse(Some(sub)) else { return app::ssr::for_subscription(self.hub.snapshot(), sub) };
+        if subs.all {
+            return self.hub.snapshot();
         }
-        app::ssr::for_subscription(hello, sub)
+        let overview = subs.summary.overview;
+        let class: Arc<dyn SourceClass> = Arc::new(self.fleet.clone());
+        let mut hello = self.hub.snapshot_for(&mut Filter::new(Arc::new(subs), class));
+        if overview {
+            let start = self.summary.start(SummaryWants { overview: true, figures: 0 }, None);
+            hello.fleet = start.hello_fleet.and_then(|text| serde_json::from_str(&text).ok());
+        }
+        hello
     }
 
     /// The targets file's hosts: this machine alone makes no fleet worth a link.

@@ -2,7 +2,7 @@
 //! the `fleet` frames ([`FleetUpdate`]: changed rows, hosts gone, a `full` set now and then), the
 //! header's counts, and the summary `seq` a reconnect resumes after (`fleet_since=`).
 
-use livedash::fleet::{HostRow, SPARK_POINTS};
+use livedash::fleet::HostRow;
 use livedash::summary::{FleetCounts, FleetUpdate};
 
 /// The fleet as the overview shows it.
@@ -30,7 +30,7 @@ impl Fleet {
         }
         for row in update.rows {
             match self.find(row.id()) {
-                Ok(at) if !update.full => take_change(&mut self.rows[at], row),
+                Ok(at) if !update.full => self.rows[at].take_change(row),
                 Ok(at) => self.rows[at] = row,
                 Err(at) => self.rows.insert(at, row),
             }
@@ -54,17 +54,6 @@ impl Fleet {
         }
         keys
     }
-}
-
-/// A changed row of an update that is not `full` taken into the kept one: its sparkline holds only
-/// the points added since the reader's last update (appended, the last [`SPARK_POINTS`] kept),
-/// its tags are absent when they did not change (the summary stream's rule).
-fn take_change(kept: &mut HostRow, change: HostRow) {
-    let mut spark = std::mem::take(&mut kept.cpu_spark);
-    spark.extend_from_slice(&change.cpu_spark);
-    spark.drain(..spark.len().saturating_sub(SPARK_POINTS));
-    let tags = if change.tags.is_empty() { std::mem::take(&mut kept.tags) } else { change.tags.clone() };
-    *kept = HostRow { cpu_spark: spark, tags, ..change };
 }
 
 #[cfg(test)]
