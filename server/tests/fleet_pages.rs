@@ -1,5 +1,5 @@
-//! The fleet pages on a real server: `/fleet` and `/fleet/metric` rendered behind the same
-//! authentication as `/`, and `GET /api/fleet/history` reading one figure of every host from a
+//! The fleet pages on a real server: `/fleet` (its first paint holding the fleet's rows) and
+//! `/fleet/metric` rendered behind the same authentication as `/`, and `GET /api/fleet/history` reading one figure of every host from a
 //! real store file (written with the store's own codec): the hosts that have the figure, each
 //! within the points asked, and a 400 naming a bad parameter.
 
@@ -90,8 +90,9 @@ async fn the_fleet_pages_and_the_history_of_one_figure_across_hosts() {
         assert!(r.header("content-security-policy").is_some_and(|c| c.contains("nonce-")), "{page}: the page's CSP");
         assert!(!r.body.contains("Not found."), "{page}");
     }
+    // The first paint holds the fleet's rows (this machine's `local` is a host), from the board.
     let r = get(server.addr, "/fleet", &auth).await;
-    assert!(r.body.contains("data-testid=\"fleet-counts\"") && r.body.contains("No hosts yet"), "{}", r.body);
+    assert!(r.body.contains("data-testid=\"fleet-counts\"") && r.body.contains(r#"data-host="local""#), "{}", r.body);
     let r = get(server.addr, "/fleet/metric?figure=mem_pct&range=6h", &auth).await;
     assert!(r.body.contains("Memory across the fleet") && r.body.contains("aria-current=\"page\""), "{}", r.body);
     assert_eq!(get(server.addr, "/fleet/nowhere", &auth).await.status, 404);
