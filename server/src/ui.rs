@@ -18,7 +18,7 @@ use crate::alerts::Alerts;
 use crate::auth::{Auth, Principal};
 use crate::fleet::{Directory, HostKind};
 use crate::live::hub::Hub;
-use crate::live::subscription::{Filter, SourceClass, Subs, SummaryWants};
+use crate::live::subscription::{Filter, Subs, SummaryWants};
 use crate::live::summary::SummaryFeed;
 use crate::live::ws::{WsConfig, origin};
 use crate::notify::{ChannelState, Delivery, Notifier};
@@ -48,14 +48,9 @@ impl app::ssr::Backend for UiBackend {
     /// for the subscription: `configured` leaves the targets file's hosts out, a host's page holds
     /// that host alone, the fleet pages no source), with the overview's rows for the overview.
     fn page_snapshot(&self, sub: &str) -> Hello {
-        let Ok(subs) = Subs::parse(Some(sub)) else { return app::ssr::for_subscription(self.hub.snapshot(), sub) };
-        if subs.all {
-            return self.hub.snapshot();
-        }
-        let overview = subs.summary.overview;
-        let class: Arc<dyn SourceClass> = Arc::new(self.fleet.clone());
-        let mut hello = self.hub.snapshot_for(&mut Filter::new(Arc::new(subs), class));
-        if overview {
+        let Ok(subs) = Subs::parse(Some(sub)).map(Arc::new) else { return self.hub.snapshot() };
+        let mut hello = self.hub.snapshot_for(&mut Filter::new(subs.clone(), Arc::new(self.fleet.clone())));
+        if subs.summary.overview && !subs.all {
             let start = self.summary.start(SummaryWants { overview: true, figures: 0 }, None);
             hello.fleet = start.hello_fleet.and_then(|text| serde_json::from_str(&text).ok());
         }
@@ -97,8 +92,8 @@ fn context(backend: UiBackend, base: Arc<str>) -> impl Fn() + Clone + Send + Syn
     }
 }
 
-/// `router` with the page's routes (the dashboard, `/fleet`, `/fleet/metric`: server-rendered, with `backend` and `base` in their context) and,
-/// as its fallback, the site's files.
+/// `router` with the page's routes (the dashboard, `/fleet`, `/fleet/metric`: server-rendered,
+/// with `backend` and `base` in their context) and, as its fallback, the site's files.
 pub fn pages<S>(router: Router<S>, state: &S, backend: UiBackend, base: Arc<str>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
