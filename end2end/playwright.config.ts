@@ -40,6 +40,14 @@ export const LOGIN_URL = `http://127.0.0.1:${LOGIN_PORT}`;
 // admin gets a second factor (which no other spec's Basic credentials would then pass).
 export const TOTP_PORT = PORT + 21;
 export const TOTP_URL = `http://127.0.0.1:${TOTP_PORT}`;
+// livedash with a targets file (end2end/tests/fleet.spec.ts): six fake node_exporters served by one
+// process on FLEET_EXPORTER_PORT.., and one more host on FLEET_VICTIM_PORT that the spec serves
+// from a process of its own (stopped by its PID to watch the host go down).
+export const FLEET_PORT = PORT + 22;
+export const FLEET_URL = `http://127.0.0.1:${FLEET_PORT}`;
+export const FLEET_EXPORTER_PORT = PORT + 30;
+export const FLEET_VICTIM_PORT = PORT + 40;
+export const FLEET_TARGETS = "target/e2e-fleet-targets.json";
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
 export const CHROMIUM_ARGS = [
@@ -95,6 +103,23 @@ series = "backlog"
 above = 100
 severity = "critical"
 `,
+);
+
+const fleetHost = (i: number, env: string, role: string) => ({
+  targets: [`127.0.0.1:${FLEET_EXPORTER_PORT + i}`],
+  labels: { name: `${role}-${i}`, env, role },
+});
+writeFileSync(
+  `../${FLEET_TARGETS}`,
+  JSON.stringify([
+    fleetHost(0, "prod", "web"),
+    fleetHost(1, "prod", "web"),
+    fleetHost(2, "prod", "db"),
+    fleetHost(3, "dev", "web"),
+    fleetHost(4, "dev", "db"),
+    fleetHost(5, "dev", "cache"),
+    { targets: [`127.0.0.1:${FLEET_VICTIM_PORT}`], labels: { name: "victim", env: "prod", role: "cache" } },
+  ]),
 );
 
 writeFileSync(
@@ -197,6 +222,8 @@ export default defineConfig({
     }),
     livedash(`--listen 127.0.0.1:${LOGIN_PORT} --data-dir target/e2e-login --login form`, { url: `${LOGIN_URL}/healthz` }),
     livedash(`--listen 127.0.0.1:${TOTP_PORT} --data-dir target/e2e-totp --login form`, { url: `${TOTP_URL}/healthz` }),
+    { ...background(`target/debug/examples/fake_exporter 6 ${FLEET_EXPORTER_PORT}`), port: FLEET_EXPORTER_PORT + 5 },
+    livedash(`--listen 127.0.0.1:${FLEET_PORT} --targets-file ${FLEET_TARGETS}`, { url: `${FLEET_URL}/healthz` }),
     livedash(`--listen 127.0.0.1:${NO_STORE_PORT}`, { url: `http://127.0.0.1:${NO_STORE_PORT}/healthz` }, "", "none"),
     livedash(`--listen 127.0.0.1:${UPSTREAM_LIVEDASH_PORT} --config ${UPSTREAM_CONFIG}`, {
       url: `http://127.0.0.1:${UPSTREAM_LIVEDASH_PORT}/healthz`,

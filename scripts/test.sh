@@ -40,8 +40,9 @@ fi
 grep -E "^Done|stat::number_of_executed_units" target/fuzz.log || true
 
 scripts/build.sh --debug-server
-# Writes a week of history for the browser tests' store-backed server (end2end/playwright.config.ts).
-cargo build --locked -q -p livedash-server --example fill_store
+# Writes a week of history for the browser tests' store-backed server, and serves the fleet spec's fake
+# node_exporters (end2end/playwright.config.ts).
+cargo build --locked -q -p livedash-server --example fill_store --example fake_exporter
 log "security probes against the built binary (scripts/probe-security.sh)"
 scripts/probe-security.sh target/debug/livedash
 

@@ -8,6 +8,7 @@
 //! - [`live`]: the browser's WebSocket client (ticket, connect, reconnect with back-off).
 //! - [`theme`]: light and dark, following the system or the person's choice.
 //! - [`pause`]: freezing the view while the connection goes on.
+//! - [`fleet`]: the fleet overview (`/fleet`) and one figure across the fleet (`/fleet/metric`).
 //! - [`ssr`]: what the server lends the UI while rendering, and the server-rendered Alerts view
 //!   (only with the `ssr` feature: it costs the browser bundle nothing).
 
@@ -15,6 +16,7 @@ pub mod card;
 pub mod chart;
 pub mod clock;
 pub mod components;
+pub mod fleet;
 pub mod layout;
 pub mod live;
 pub mod model;
@@ -60,6 +62,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <script nonce=nonce.clone() inner_html=theme::PREPAINT_SCRIPT></script>
                 <meta name=BASE_META content=base.clone() />
+                <meta name=FLEET_META content=fleet_hosts().to_string() />
                 <link rel="stylesheet" href=format!("{base}/pkg/{OUTPUT_NAME}.css") />
                 <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml" />
                 <AutoReload options=options.clone() />
@@ -80,7 +83,7 @@ const SNAPSHOT_ID: &str = "livedash-snapshot";
 
 /// The `hello` the page was rendered from: the server's (taken once per page by [`shell`]), or
 /// in the browser the one the server wrote into the page. `None` if there is none.
-fn page_snapshot() -> Option<Hello> {
+pub(crate) fn page_snapshot() -> Option<Hello> {
     #[cfg(feature = "ssr")]
     {
         use_context::<ssr::PageSnapshot>().map(|s| s.0)
@@ -89,6 +92,28 @@ fn page_snapshot() -> Option<Hello> {
     {
         let text = leptos::prelude::document().get_element_by_id(SNAPSHOT_ID)?.text_content()?;
         serde_json::from_str(&text).ok()
+    }
+}
+
+/// The `<meta>` that tells the page how many hosts the fleet has.
+const FLEET_META: &str = "livedash-fleet";
+
+/// How many hosts the fleet has: the server's count, or in the browser the one it rendered into
+/// the page (so both render the same header).
+pub fn fleet_hosts() -> usize {
+    #[cfg(feature = "ssr")]
+    {
+        ssr::backend().map_or(0, |b| b.fleet_hosts())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        leptos::prelude::document()
+            .query_selector(&format!("meta[name={FLEET_META}]"))
+            .ok()
+            .flatten()
+            .and_then(|meta| meta.get_attribute("content"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -123,16 +148,20 @@ pub fn init_base_path() {
     let _ = leptos::server_fn::client::try_set_server_url(Box::leak(base.into_boxed_str()));
 }
 
-/// The application: one page, the dashboard (see [`route`] for what its address selects).
+/// The application: the dashboard, the fleet overview and the one-metric page (see [`route`] for
+/// what an address selects).
 #[component]
 pub fn App() -> impl IntoView {
+    use leptos::either::EitherOf4;
+    use route::Page;
     provide_meta_context();
     view! {
         <Title text="livedash" />
-        {if route::is_dashboard_path() {
-            Either::Left(view! { <DashboardPage /> })
-        } else {
-            Either::Right(view! { <p class="not-found">"Not found."</p> })
+        {match route::page() {
+            Page::Dashboard => EitherOf4::A(view! { <DashboardPage /> }),
+            Page::Fleet => EitherOf4::B(view! { <fleet::FleetPage /> }),
+            Page::Metric => EitherOf4::C(view! { <fleet::MetricPage /> }),
+            Page::NotFound => EitherOf4::D(view! { <p class="not-found">"Not found."</p> }),
         }}
     }
 }
@@ -204,6 +233,12 @@ pub mod ssr {
     pub trait Backend: Send + Sync + 'static {
         /// The current `hello` content.
         fn snapshot(&self) -> Hello;
+        /// The `hello` a page renders from, for what it subscribes to (`configured`, `host:NAME`,
+        /// `overview`, `figure:NAME`: the contract's `/ws?sub=` tokens). By default the whole
+        /// snapshot cut down to `sub` by [`for_subscription`].
+        fn page_snapshot(&self, sub: &str) -> Hello {
+            for_subscription(self.snapshot(), sub)
+        }
         /// A WebSocket ticket for `user`, whose authenticated `request` asks for it (a ticket of
         /// its session when it came with one).
         fn issue_ticket(&self, user: &str, request: &http::request::Parts) -> String;
@@ -214,6 +249,11 @@ pub mod ssr {
         /// The authenticated user of `request`: the server's authentication has run before anything
         /// of the app, so a request without one never gets here.
         fn user(&self, request: &http::request::Parts) -> Option<Arc<str>>;
+        /// How many hosts the fleet has beyond this server's own sources (the targets file's): the
+        /// dashboard links to the overview when there are any. None by default.
+        fn fleet_hosts(&self) -> usize {
+            0
+        }
         /// Whether browsers log in by HTTP Basic (`--login basic`), which has no logout: the page
         /// then offers none (see [`crate::shell`]).
         fn basic_login(&self) -> bool;
@@ -230,10 +270,43 @@ pub mod ssr {
         let Ok(backend) = backend() else {
             return String::new();
         };
-        let hello = backend.snapshot();
+        let hello = backend.page_snapshot(&page_sub());
         let json = serde_json::to_string(&hello).unwrap_or_default().replace('<', "\\u003c");
         provide_context(PageSnapshot(hello));
         json
+    }
+
+    /// What the page of this request subscribes to (see [`crate::live::dashboard_sub`]).
+    pub fn page_sub() -> String {
+        let query =
+            use_context::<http::request::Parts>().and_then(|p| p.uri.query().map(str::to_owned)).unwrap_or_default();
+        match crate::route::page() {
+            crate::route::Page::Fleet => "overview".to_owned(),
+            crate::route::Page::Metric => format!("figure:{}", crate::fleet::metric::ask(&query).0),
+            _ => crate::live::dashboard_sub(crate::route::param(&query, "host").as_deref()),
+        }
+    }
+
+    /// `hello` holding only what `sub` shows: `host:NAME` that source alone; `overview` and
+    /// `figure:` no source (the fleet's rows come in `fleet`, or over the socket); else all of it.
+    pub fn for_subscription(hello: Hello, sub: &str) -> Hello {
+        let keep: Option<&str> = if let Some(host) = sub.strip_prefix("host:") {
+            Some(host)
+        } else if sub == "overview" || sub.starts_with("figure:") {
+            Some("")
+        } else {
+            return hello;
+        };
+        keep_sources(hello, |name| Some(name) == keep)
+    }
+
+    /// `hello` holding only the sources `keep` takes (their history, statuses, intervals, settings).
+    pub fn keep_sources(mut hello: Hello, keep: impl Fn(&str) -> bool) -> Hello {
+        hello.history.retain(|s| keep(&s.source));
+        hello.sources.retain(|s| keep(&s.source));
+        hello.interval_ms.retain(|name, _| keep(name));
+        hello.settings.retain(|name, _| keep(name));
+        hello
     }
 
     /// The context value that carries the base path (see [`crate::base_path`]).

@@ -1,5 +1,5 @@
-//! The browser's live connection: fetch a ticket, open `/ws?ticket=..&since=..`, apply every
-//! frame to the model, and on any failure reconnect with capped, jittered exponential back-off.
+//! The browser's live connection: fetch a ticket, open `/ws?ticket=..&sub=..&since=..` (each page
+//! subscribes to what it shows: [`dashboard_sub`], the fleet pages' own), apply every frame, and on any failure reconnect with capped, jittered exponential back-off.
 //!
 //! On the server this renders nothing and starts nothing: [`connect`] is a no-op there.
 
@@ -82,12 +82,31 @@ pub fn backoff_ms(attempt: u32, jitter: f64) -> u32 {
     (f64::from(base) * spread) as u32
 }
 
+/// What the dashboard subscribes to (contract: `/ws?sub=`): its host's frames for `?host=NAME`
+/// (`host:NAME`), else the sources of the configuration (`configured`), not the fleet's hosts.
+pub fn dashboard_sub(host: Option<&str>) -> String {
+    match host.filter(|h| !h.is_empty()) {
+        Some(h) => format!("host:{h}"),
+        None => "configured".to_owned(),
+    }
+}
+
 #[cfg(not(feature = "hydrate"))]
 /// Starts the live connection (browser only; nothing happens on the server).
 pub fn connect(_model: RwSignal<Model>, _connection: RwSignal<Connection>, _pause: Pause) {}
 
+#[cfg(not(feature = "hydrate"))]
+/// Starts a live connection that asks `query()` (`sub=..&fleet_since=..`) and hands every frame to
+/// `deliver` (browser only; nothing happens on the server).
+pub fn connect_with(
+    _connection: RwSignal<Connection>,
+    _query: impl Fn() -> String + 'static,
+    _deliver: impl Fn(livedash::Frame) + 'static,
+) {
+}
+
 #[cfg(feature = "hydrate")]
-pub use browser::connect;
+pub use browser::{connect, connect_with};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -98,17 +117,40 @@ mod browser {
     use leptos::task::spawn_local;
     use livedash::Frame;
 
-    use super::{Connection, backoff_ms};
+    use std::rc::Rc;
+
+    use super::{Connection, backoff_ms, dashboard_sub};
     use crate::model::Model;
     use crate::pause::Pause;
 
-    /// Starts the live connection loop; it runs for the life of the page.
+    /// Starts the dashboard's live connection loop (subscribed to its host, or to the configured
+    /// sources, resuming after the last sample it has); it runs for the life of the page.
     pub fn connect(model: RwSignal<Model>, connection: RwSignal<Connection>, pause: Pause) {
+        let search = window().location().search().unwrap_or_default();
+        let sub = dashboard_sub(crate::route::param(search.trim_start_matches('?'), "host").as_deref());
+        let sub = String::from(js_sys::encode_uri_component(&sub));
+        let query = move || {
+            let (since, epoch) = model.with_untracked(|m| (m.last_seq, m.last_epoch.clone()));
+            let epoch = epoch.map(|e| format!("&epoch={}", js_sys::encode_uri_component(&e))).unwrap_or_default();
+            format!("sub={sub}&since={since}{epoch}")
+        };
+        connect_with(connection, query, move |frame| pause.deliver(model, frame));
+    }
+
+    /// Starts a live connection loop that opens `/ws?ticket=..&{query()}` and hands every frame to
+    /// `deliver`; it runs for the life of the page.
+    pub fn connect_with(
+        connection: RwSignal<Connection>,
+        query: impl Fn() -> String + 'static,
+        deliver: impl Fn(Frame) + 'static,
+    ) {
+        let query: Rc<dyn Fn() -> String> = Rc::new(query);
+        let deliver: Rc<dyn Fn(Frame)> = Rc::new(deliver);
         spawn_local(async move {
             let mut attempt: u32 = 0;
             loop {
                 connection.set(Connection::Connecting { attempt });
-                let reason = match run_once(model, connection, pause).await {
+                let reason = match run_once(&*query, &*deliver, connection).await {
                     Ok(()) => "the server closed the connection".to_owned(),
                     Err(reason) => reason,
                 };
@@ -126,10 +168,13 @@ mod browser {
     }
 
     /// One connection: ticket, socket, frames until it ends.
-    async fn run_once(model: RwSignal<Model>, connection: RwSignal<Connection>, pause: Pause) -> Result<(), String> {
+    async fn run_once(
+        query: &dyn Fn() -> String,
+        deliver: &dyn Fn(Frame),
+        connection: RwSignal<Connection>,
+    ) -> Result<(), String> {
         let ticket = call("/api/ws-ticket").await.map_err(|e| format!("could not get a ticket: {e}"))?;
-        let (since, epoch) = model.with_untracked(|m| (m.last_seq, m.last_epoch.clone()));
-        let url = socket_url(&ticket, since, epoch.as_deref())?;
+        let url = socket_url(&ticket, &query())?;
         let mut ws = WebSocket::open(&url).map_err(|e| format!("could not open the socket: {e}"))?;
         let mut opened = false;
         while let Some(msg) = ws.next().await {
@@ -140,7 +185,7 @@ mod browser {
             match msg {
                 Ok(Message::Text(text)) => match Frame::from_json(&text) {
                     Ok(frame) => {
-                        pause.deliver(model, frame);
+                        deliver(frame);
                         if connection.get_untracked() != Connection::Live {
                             connection.set(Connection::Live);
                         }
@@ -179,22 +224,28 @@ mod browser {
         serde_json::from_str(&body).map_err(|e| format!("an unreadable answer: {e}"))
     }
 
-    /// `ws(s)://<this host><base>/ws?ticket=..&since=..[&epoch=..]`, from the page's own location.
-    fn socket_url(ticket: &str, since: u64, epoch: Option<&str>) -> Result<String, String> {
+    /// `ws(s)://<this host><base>/ws?ticket=..&QUERY`, from the page's own location.
+    fn socket_url(ticket: &str, query: &str) -> Result<String, String> {
         let location = window().location();
         let protocol = location.protocol().map_err(|_| "no page location".to_owned())?;
         let host = location.host().map_err(|_| "no page location".to_owned())?;
         let scheme = if protocol == "https:" { "wss" } else { "ws" };
         let ticket = js_sys::encode_uri_component(ticket);
         let base = crate::base_path();
-        let epoch = epoch.map(|e| format!("&epoch={}", js_sys::encode_uri_component(e))).unwrap_or_default();
-        Ok(format!("{scheme}://{host}{base}/ws?ticket={ticket}&since={since}{epoch}"))
+        Ok(format!("{scheme}://{host}{base}/ws?ticket={ticket}&{query}"))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dashboard_subscribes_to_its_host_or_to_the_configured_sources() {
+        assert_eq!(dashboard_sub(Some("web-1")), "host:web-1");
+        assert_eq!(dashboard_sub(Some("")), "configured");
+        assert_eq!(dashboard_sub(None), "configured");
+    }
 
     #[test]
     fn backoff_doubles_to_a_cap_with_jitter() {

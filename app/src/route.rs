@@ -116,8 +116,43 @@ fn current() -> String {
     }
 }
 
+/// The pages the app renders, by path under the base path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// `/` (and the base path without its `/`): the dashboard.
+    Dashboard,
+    /// `/fleet`: the fleet overview.
+    Fleet,
+    /// `/fleet/metric`: one figure across the fleet.
+    Metric,
+    /// Anything else.
+    NotFound,
+}
+
+impl Page {
+    /// The page at `path` (under the base path).
+    pub fn at(path: &str) -> Self {
+        match path.trim_end_matches('/') {
+            "" => Self::Dashboard,
+            "/fleet" => Self::Fleet,
+            "/fleet/metric" => Self::Metric,
+            _ => Self::NotFound,
+        }
+    }
+}
+
+/// The page this request (server) or location (browser) is for.
+pub fn page() -> Page {
+    Page::at(&page_path())
+}
+
 /// Whether the page's path is the dashboard's: the base path, with or without its `/`.
 pub fn is_dashboard_path() -> bool {
+    page() == Page::Dashboard
+}
+
+/// The page's path under the base path.
+pub fn page_path() -> String {
     #[cfg(feature = "ssr")]
     let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned()).unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
@@ -125,7 +160,7 @@ pub fn is_dashboard_path() -> bool {
         let whole = window().location().pathname().unwrap_or_default();
         whole.strip_prefix(&crate::base_path()).unwrap_or(&whole).to_owned()
     };
-    path.is_empty() || path == "/"
+    path
 }
 
 #[cfg(test)]
@@ -141,5 +176,15 @@ mod tests {
         assert_eq!(param(q, "nope"), None);
         assert_eq!(param("?a=%zz", "a").as_deref(), Some(""), "a bad escape reads as empty, not a panic");
         assert_eq!(param("", "a"), None);
+    }
+
+    #[test]
+    fn paths_name_pages() {
+        assert_eq!(Page::at(""), Page::Dashboard);
+        assert_eq!(Page::at("/"), Page::Dashboard);
+        assert_eq!(Page::at("/fleet"), Page::Fleet);
+        assert_eq!(Page::at("/fleet/"), Page::Fleet);
+        assert_eq!(Page::at("/fleet/metric"), Page::Metric);
+        assert_eq!(Page::at("/fleetx"), Page::NotFound);
     }
 }

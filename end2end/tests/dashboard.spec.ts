@@ -51,7 +51,7 @@ test("dashboard goes live over the WebSocket and values change without a reload"
 
   // The socket was opened with a ticket, not with credentials in the URL.
   expect(sockets.length).toBeGreaterThan(0);
-  expect(sockets[0]).toMatch(/\/ws\?ticket=[A-Za-z0-9_.%-]+&since=\d+$/);
+  expect(sockets[0]).toMatch(/\/ws\?ticket=[A-Za-z0-9_.%-]+&sub=configured&since=\d+$/);
 
   // The page already has the history from the server-rendered snapshot, so the socket resumes
   // after its last seq: the sources' statuses, then only new samples, never the history again.

@@ -24,7 +24,7 @@ test("through nginx on a sub-path the page loads its assets, hydrates and goes l
 
   const badge = page.getByTestId("connection");
   await expect(badge).toHaveAttribute("data-state", "live");
-  expect(sockets[0]).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:${PROXY_PORT}/dash/ws\\?ticket=[^&]+&since=\\d+$`));
+  expect(sockets[0]).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:${PROXY_PORT}/dash/ws\\?ticket=[^&]+&sub=configured&since=\\d+$`));
   await expect.poll(() => frames.filter((f) => JSON.parse(f).type === "sample").length).toBeGreaterThan(1);
 
   // The stylesheet came from /dash/pkg/ and applies (the page's dark background).

@@ -355,6 +355,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         alerts_view: ui::AlertsView::new(alerts.clone(), notifier.clone(), base.clone(), config),
         alerts: alerts.clone(),
         notifier: notifier.clone(),
+        directory: directory.clone(),
     };
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
     Ok(Running {

@@ -62,6 +62,8 @@ pub struct AppState {
     pub alerts_view: AlertsView,
     /// The notifications (channels, deliveries, tests).
     pub notifier: Notifier,
+    /// The fleet's hosts (what a page renders from, whether the dashboard links to the overview).
+    pub directory: crate::fleet::Directory,
 }
 
 /// The audit, for the write actions' [`auth::role::Writer`] and the records of their handlers.
@@ -92,6 +94,8 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         hub: state.hub.clone(),
         ws: state.ws.config.clone(),
         basic_login: state.gate.mode == auth::LoginMode::Basic,
+        fleet: state.directory.clone(),
+        summary: state.ws.summary.clone(),
     };
     let base_path = base.clone();
     let protected = ui::pages(Router::new(), &state, backend, base)
@@ -99,6 +103,7 @@ fn routes(state: AppState, base: Arc<str>) -> Router {
         .route("/api/health", get(health_detail))
         .route("/api/history", get(api::history::history))
         .route("/api/series", get(api::history::series))
+        .route("/api/fleet/history", get(api::fleet::history))
         .route("/alerts", get(ui::alerts_page))
         .route("/audit", get(api::audit::page))
         .route("/api/audit", get(api::audit::list))

@@ -16,7 +16,10 @@ use livedash::Hello;
 
 use crate::alerts::Alerts;
 use crate::auth::{Auth, Principal};
+use crate::fleet::{Directory, HostKind};
 use crate::live::hub::Hub;
+use crate::live::subscription::{Filter, Subs, SummaryWants};
+use crate::live::summary::SummaryFeed;
 use crate::live::ws::{WsConfig, origin};
 use crate::notify::{ChannelState, Delivery, Notifier};
 
@@ -30,11 +33,33 @@ pub struct UiBackend {
     pub ws: Arc<WsConfig>,
     /// Whether browsers log in by Basic (`--login basic`): no logout to offer.
     pub basic_login: bool,
+    /// The fleet's hosts: which sources a `configured` page leaves out, and how many there are.
+    pub fleet: Directory,
+    /// The fleet's summary: the overview's rows for its first render.
+    pub summary: Arc<dyn SummaryFeed>,
 }
 
 impl app::ssr::Backend for UiBackend {
     fn snapshot(&self) -> Hello {
         self.hub.snapshot()
+    }
+
+    /// The `hello` of what the page subscribes to, as its socket would get it (the hub's snapshot
+    /// for the subscription: `configured` leaves the targets file's hosts out, a host's page holds
+    /// that host alone, the fleet pages no source), with the overview's rows for the overview.
+    fn page_snapshot(&self, sub: &str) -> Hello {
+        let Ok(subs) = Subs::parse(Some(sub)).map(Arc::new) else { return self.hub.snapshot() };
+        let mut hello = self.hub.snapshot_for(&mut Filter::new(subs.clone(), Arc::new(self.fleet.clone())));
+        if subs.summary.overview && !subs.all {
+            let start = self.summary.start(SummaryWants { overview: true, figures: 0 }, None);
+            hello.fleet = start.hello_fleet.and_then(|text| serde_json::from_str(&text).ok());
+        }
+        hello
+    }
+
+    /// The targets file's hosts: this machine alone makes no fleet worth a link.
+    fn fleet_hosts(&self) -> usize {
+        self.fleet.snapshot().values().filter(|h| h.kind == HostKind::Figures).count()
     }
 
     fn issue_ticket(&self, user: &str, request: &Parts) -> String {
@@ -67,8 +92,8 @@ fn context(backend: UiBackend, base: Arc<str>) -> impl Fn() + Clone + Send + Syn
     }
 }
 
-/// `router` with the page's routes (server-rendered, with `backend` and `base` in their context) and,
-/// as its fallback, the site's files.
+/// `router` with the page's routes (the dashboard, `/fleet`, `/fleet/metric`: server-rendered,
+/// with `backend` and `base` in their context) and, as its fallback, the site's files.
 pub fn pages<S>(router: Router<S>, state: &S, backend: UiBackend, base: Arc<str>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -76,10 +101,16 @@ where
 {
     let context = context(backend, base);
     let options = LeptosOptions::from_ref(state);
+    // The fleet pages: the same app, which picks the page by its path (`app::route::Page`).
+    let fleet_options = options.clone();
+    let fleet_page =
+        leptos_axum::render_app_to_stream_with_context(context.clone(), move || app::shell(fleet_options.clone()));
     router
         .leptos_routes_with_context(state, generate_route_list(app::App), context.clone(), move || {
             app::shell(options.clone())
         })
+        .route("/fleet", axum::routing::get(fleet_page.clone()))
+        .route("/fleet/metric", axum::routing::get(fleet_page))
         .fallback(leptos_axum::file_and_error_handler_with_context::<S, _>(context, app::shell))
 }
 

@@ -41,6 +41,9 @@ pub fn Dashboard(model: RwSignal<Model>, connection: RwSignal<Connection>, pause
                         "Reset layout"
                     </button>
                 </Show>
+                {(crate::fleet_hosts() > 0).then(|| view! {
+                    <a class="bar-button kiosk-enter" rel="external" data-testid="fleet-link" href=format!("{base}/fleet")>"Fleet"</a>
+                })}
                 <a class="bar-button kiosk-enter" rel="external" href=format!("{base}/?kiosk")>"Wall screen"</a>
                 <a class="bar-button kiosk-exit" rel="external" href=format!("{base}/")>"Exit wall screen"</a>
                 <PauseToggle model pause />
@@ -107,9 +110,9 @@ fn ProblemLine(problem: Memo<Option<String>>, lead: &'static str, test_id: &'sta
     }
 }
 
-/// Live, connecting or reconnecting: always visible at the top right.
+/// Live, connecting or reconnecting: always visible at the top right (the fleet pages show it too).
 #[component]
-fn ConnectionBadge(connection: RwSignal<Connection>) -> impl IntoView {
+pub fn ConnectionBadge(connection: RwSignal<Connection>) -> impl IntoView {
     let now = use_context::<Clock>().map_or_else(|| Signal::from(0), |c| c.now.into());
     view! {
         <div

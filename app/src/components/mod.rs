@@ -15,4 +15,4 @@ pub mod dashboard;
 pub mod panels;
 pub mod summary;
 
-pub use dashboard::Dashboard;
+pub use dashboard::{ConnectionBadge, Dashboard};

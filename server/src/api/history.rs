@@ -29,11 +29,11 @@ use crate::store::{Store, db, read};
 /// The most points one answer may hold.
 pub const MAX_POINTS: usize = 10_000;
 const DEFAULT_POINTS: usize = 1000;
-const DEFAULT_SPAN_MS: u64 = 3_600_000;
+pub(crate) const DEFAULT_SPAN_MS: u64 = 3_600_000;
 /// The latest time a request may name (SQLite keeps times as `i64`): later ones are taken as it.
 const LATEST: u64 = i64::MAX as u64;
 /// When a refused read may try again, in seconds.
-const RETRY_AFTER_S: u64 = 1;
+pub(crate) const RETRY_AFTER_S: u64 = 1;
 /// How long a read waits for one of those running to end before it is refused (a page asking
 /// for all its charts at once is served, a flood is not).
 const QUEUE_WAIT: Duration = Duration::from_secs(2);
@@ -41,12 +41,12 @@ const QUEUE_WAIT: Duration = Duration::from_secs(2);
 const QUEUE_POLL: Duration = Duration::from_millis(10);
 
 /// A 400 naming the parameter, or another status with a reason, as JSON.
-fn problem(status: StatusCode, message: impl std::fmt::Display) -> Response {
+pub(crate) fn problem(status: StatusCode, message: impl std::fmt::Display) -> Response {
     (status, Json(serde_json::json!({ "error": message.to_string() }))).into_response()
 }
 
 /// Why a parameter is refused, naming it: answered as a 400.
-fn bad(param: &str, message: impl std::fmt::Display) -> String {
+pub(crate) fn bad(param: &str, message: impl std::fmt::Display) -> String {
     format!("`{param}`: {message}")
 }
 
@@ -154,7 +154,7 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
 
 /// One of the `--store-max-reads` reads at once, waiting [`QUEUE_WAIT`] at most; `None`
 /// (counted) when none came free.
-async fn permit(store: &Arc<Store>) -> Option<Permit> {
+pub(crate) async fn permit(store: &Arc<Store>) -> Option<Permit> {
     let deadline = Instant::now() + QUEUE_WAIT;
     loop {
         if let Some(permit) = Permit::try_take(&store.shared, store.config().max_reads) {
@@ -169,7 +169,7 @@ async fn permit(store: &Arc<Store>) -> Option<Permit> {
 }
 
 /// Sets its flag when dropped: a read's "the answer is no longer wanted".
-struct CancelOnDrop(Arc<AtomicBool>);
+pub(crate) struct CancelOnDrop(pub(crate) Arc<AtomicBool>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {

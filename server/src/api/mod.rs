@@ -5,6 +5,7 @@
 //!   `POST /api/alerts/ack` (writes behind the same-origin guard and the role);
 //! - [`notify`]: `GET /api/notify`, `GET /api/notify/deliveries` and `POST /api/notify/test`
 //!   (the write behind the same guard and role);
+//! - [`fleet`]: `GET /api/fleet/history` (one figure of every host, for the one-metric page);
 //! - [`audit`]: `GET /audit` (the admin's audit view, drawn by [`crate::ui`]) and `GET /api/audit`.
 //!
 //! May import [`crate::store`], [`crate::clock`], [`crate::alerts`] (the handle),
@@ -15,5 +16,6 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod fleet;
 pub mod history;
 pub mod notify;
