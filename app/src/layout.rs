@@ -4,6 +4,7 @@
 //! percent-encoded, and is read defensively: anything that does not parse is ignored.
 
 use leptos::prelude::*;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// The cookie's name.
 pub const COOKIE: &str = "livedash_layout";
@@ -82,33 +83,25 @@ impl Layout {
     }
 }
 
-/// `%XX` for every byte but letters, digits and `-_*/`: safe in a cookie value (and in a URL's
-/// query), and never the separators `.`, `~` and `:`.
+/// What [`encode_component`] escapes: every byte but letters, digits and `-_*/`, so that the result
+/// is safe in a cookie value (and in a URL's query) and never holds the separators `.`, `~` and `:`.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'*').remove(b'/');
+
+/// `%XX` for every byte of `name` in [`COMPONENT`].
 pub fn encode_component(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*' | b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(name, COMPONENT).to_string()
 }
 
 /// The inverse of [`encode_component`]: `None` for a bad escape, bad UTF-8 or an empty result.
 pub fn decode_component(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut it = text.bytes();
-    while let Some(b) = it.next() {
-        if b == b'%' {
-            let hex = [it.next()?, it.next()?];
-            bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
-        } else {
-            bytes.push(b);
-        }
+    // Stricter than the crate, which keeps a `%` without two hex digits as it is: a cookie changed
+    // by hand is refused rather than read as another name.
+    let bytes = text.as_bytes();
+    let hex = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
+    if bytes.iter().enumerate().any(|(i, &b)| b == b'%' && !(hex(i + 1) && hex(i + 2))) {
+        return None;
     }
-    String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
+    percent_decode_str(text).decode_utf8().ok().map(|s| s.into_owned()).filter(|s| !s.is_empty())
 }
 
 /// The layout as a signal for the page, starting from the cookie the request (server) or the
@@ -122,13 +115,13 @@ pub struct Arrangement {
 impl Arrangement {
     /// From this request's or document's cookie.
     pub fn new() -> Self {
-        Self { layout: RwSignal::new(Layout::parse(&cookie_value().unwrap_or_default())) }
+        Self { layout: RwSignal::new(Layout::parse(&crate::cookie::value(COOKIE).unwrap_or_default())) }
     }
 
     /// Changes the layout and remembers it.
     pub fn update(self, change: impl FnOnce(&mut Layout)) {
         self.layout.update(change);
-        store(&self.layout.with_untracked(Layout::to_cookie));
+        crate::cookie::store(COOKIE, &self.layout.with_untracked(Layout::to_cookie));
     }
 }
 
@@ -136,43 +129,6 @@ impl Default for Arrangement {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The value of [`COOKIE`] in a `Cookie` header or `document.cookie`.
-pub fn from_cookie_header(header: &str) -> Option<String> {
-    header.split(';').find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('=').map(str::to_owned))
-}
-
-fn cookie_value() -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        let parts = use_context::<http::request::Parts>()?;
-        let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
-        from_cookie_header(header)
-    }
-    #[cfg(feature = "hydrate")]
-    {
-        let doc = document();
-        let cookie = js_sys::Reflect::get(&doc, &"cookie".into()).ok()?.as_string()?;
-        from_cookie_header(&cookie)
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    None
-}
-
-fn store(value: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let secure = window().location().protocol().is_ok_and(|p| p == "https:");
-        let cookie = format!(
-            "{COOKIE}={value}; Path={}/; Max-Age=31536000; SameSite=Strict{}",
-            crate::base_path(),
-            if secure { "; Secure" } else { "" }
-        );
-        let _ = js_sys::Reflect::set(&document(), &"cookie".into(), &cookie.into());
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = value;
 }
 
 #[cfg(test)]
@@ -207,6 +163,6 @@ mod tests {
         let value = l.to_cookie();
         assert!(value.len() <= MAX_COOKIE);
         assert!(Layout::parse(&value).hidden.last().is_some_and(|n| n.ends_with("_499")), "the newest are kept");
-        assert_eq!(from_cookie_header("a=1; livedash_layout=h:x/y; b=2").as_deref(), Some("h:x/y"));
+        assert_eq!(crate::cookie::from_header("a=1; livedash_layout=h:x/y; b=2", COOKIE).as_deref(), Some("h:x/y"));
     }
 }

@@ -4,7 +4,8 @@
 //! - [`model`]: what the page shows, built from protocol frames (pure Rust, unit-tested);
 //!   [`card`]: what one card shows; [`plot`]: the geometry of sparklines and charts.
 //! - [`components`]: the page, its panels and cards; [`chart`]: a card's large chart at its own
-//!   URL; [`clock`]: the page's now; [`layout`]: cards hidden and pinned, per browser.
+//!   URL; [`clock`]: the page's now; [`layout`]: cards hidden and pinned, per browser, kept in
+//!   a [`cookie`] as the fleet overview's view is.
 //! - [`live`]: the browser's WebSocket client (ticket, connect, reconnect with back-off).
 //! - [`theme`]: light and dark, following the system or the person's choice.
 //! - [`pause`]: freezing the view while the connection goes on.
@@ -16,6 +17,7 @@ pub mod card;
 pub mod chart;
 pub mod clock;
 pub mod components;
+pub mod cookie;
 pub mod fleet;
 pub mod layout;
 pub mod live;

@@ -33,8 +33,8 @@ pub fn FleetPage() -> impl IntoView {
     provide_context(clock);
     let query = Query::provide();
     let kiosk = query.param("kiosk").is_some();
-    let settings = RwSignal::new(Settings::parse(&settings::cookie_value().unwrap_or_default()));
-    Effect::new(move |_| settings.with(|s| settings::store(&s.to_cookie())));
+    let settings = RwSignal::new(Settings::parse(&crate::cookie::value(settings::COOKIE).unwrap_or_default()));
+    Effect::new(move |_| settings.with(|s| crate::cookie::store(settings::COOKIE, &s.to_cookie())));
     let connection = RwSignal::new(Connection::Connecting { attempt: 0 });
     live::connect_with(
         connection,

@@ -55,46 +55,6 @@ impl Settings {
     }
 }
 
-/// The value of [`COOKIE`] in a `Cookie` header or `document.cookie`.
-pub fn from_cookie_header(header: &str) -> Option<String> {
-    header.split(';').find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('=').map(str::to_owned))
-}
-
-/// The cookie's value in this request (server) or document (browser).
-pub fn cookie_value() -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-        let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
-        from_cookie_header(header)
-    }
-    #[cfg(feature = "hydrate")]
-    {
-        let doc = leptos::prelude::document();
-        let cookie = js_sys::Reflect::get(&doc, &"cookie".into()).ok()?.as_string()?;
-        from_cookie_header(&cookie)
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    None
-}
-
-/// Remembers `value` in the browser's cookie for a year (nothing on the server).
-pub fn store(value: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::prelude::window;
-        let secure = window().location().protocol().is_ok_and(|p| p == "https:");
-        let cookie = format!(
-            "{COOKIE}={value}; Path={}/; Max-Age=31536000; SameSite=Strict{}",
-            crate::base_path(),
-            if secure { "; Secure" } else { "" }
-        );
-        let _ = js_sys::Reflect::set(&leptos::prelude::document(), &"cookie".into(), &cookie.into());
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = value;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,7 +77,7 @@ mod tests {
         assert_eq!(Settings::parse("garbage"), Settings::default());
         let s = Settings::parse("s:bogus.d:1.f:%zz.g:env");
         assert_eq!(s, Settings { group: "env".into(), ..Settings::default() }, "no column: worst first, ascending");
-        assert_eq!(from_cookie_header("a=1; livedash_fleet=s:name; b=2").as_deref(), Some("s:name"));
+        assert_eq!(crate::cookie::from_header("a=1; livedash_fleet=s:name; b=2", COOKIE).as_deref(), Some("s:name"));
         assert_eq!(Settings::parse(&format!("f:{}", "x".repeat(2000))).filter.len(), MAX_FILTER);
     }
 }

@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use livedash::fleet::FIGURES;
 
-use super::history::{CancelOnDrop, DEFAULT_SPAN_MS, RETRY_AFTER_S, bad, parse_time, permit, problem};
+use super::history::{CancelOnDrop, bad, problem, slot, span};
 use crate::clock::now_ms;
 use crate::store::read::{self, Data, ReadError};
 use crate::store::{Store, db};
@@ -43,23 +43,7 @@ fn ask(q: &HashMap<String, String>, now: u64) -> Result<Ask, String> {
             .ok_or_else(|| bad("figure", format!("{f:?}: one of {}", FIGURES.join(", "))))?,
         None => return Err(bad("figure", format!("missing: one of {}", FIGURES.join(", ")))),
     };
-    let to = q.get("to").map_or(Ok(now), |v| parse_time(v, now)).map_err(|e| bad("to", e))?;
-    let from = q
-        .get("from")
-        .map_or(Ok(to.saturating_sub(DEFAULT_SPAN_MS)), |v| parse_time(v, now))
-        .map_err(|e| bad("from", e))?;
-    if from > to {
-        return Err(bad("from", "is after `to`"));
-    }
-    let points = match q.get("points") {
-        None => DEFAULT_POINTS,
-        Some(v) => v
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (2..=MAX_POINTS).contains(n))
-            .ok_or_else(|| bad("points", format!("{v:?}: a whole number from 2 to {MAX_POINTS}")))?,
-    };
+    let (from, to, points) = span(q, now, DEFAULT_POINTS, MAX_POINTS)?;
     Ok(Ask { figure, from, to, points })
 }
 
@@ -70,18 +54,9 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
         Ok(a) => a,
         Err(why) => return problem(StatusCode::BAD_REQUEST, why),
     };
-    let Some(store) = store else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "no history store: this server keeps history in memory only (--store none)",
-        );
-    };
-    let Some(permit) = permit(&store).await else {
-        let busy = problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("too many history reads at once (at most {}): try again shortly", store.config().max_reads),
-        );
-        return ([(header::RETRY_AFTER, RETRY_AFTER_S.to_string())], busy).into_response();
+    let (store, permit) = match slot(store).await {
+        Ok(slot) => slot,
+        Err(refused) => return refused,
     };
     // Dropped with this future: when the client goes, hyper drops it, and the reads stop.
     let gone = CancelOnDrop(Arc::new(AtomicBool::new(false)));
@@ -141,6 +116,7 @@ fn read_hosts(
 
 #[cfg(test)]
 mod tests {
+    use super::super::history::DEFAULT_SPAN_MS;
     use super::*;
 
     fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {

@@ -33,7 +33,7 @@ pub(crate) const DEFAULT_SPAN_MS: u64 = 3_600_000;
 /// The latest time a request may name (SQLite keeps times as `i64`): later ones are taken as it.
 const LATEST: u64 = i64::MAX as u64;
 /// When a refused read may try again, in seconds.
-pub(crate) const RETRY_AFTER_S: u64 = 1;
+const RETRY_AFTER_S: u64 = 1;
 /// How long a read waits for one of those running to end before it is refused (a page asking
 /// for all its charts at once is served, a flood is not).
 const QUEUE_WAIT: Duration = Duration::from_secs(2);
@@ -66,6 +66,34 @@ pub fn parse_time(value: &str, now: u64) -> Result<u64, String> {
     Ok(ms.min(LATEST))
 }
 
+/// `from`, `to` (the last hour by default) and `points` (`default`, at most `max`) of a history
+/// request, checked: a 400's text naming the parameter when one is bad.
+pub(crate) fn span(
+    q: &HashMap<String, String>,
+    now: u64,
+    default: usize,
+    max: usize,
+) -> Result<(u64, u64, usize), String> {
+    let to = q.get("to").map_or(Ok(now), |v| parse_time(v, now)).map_err(|e| bad("to", e))?;
+    let from = q
+        .get("from")
+        .map_or(Ok(to.saturating_sub(DEFAULT_SPAN_MS)), |v| parse_time(v, now))
+        .map_err(|e| bad("from", e))?;
+    if from > to {
+        return Err(bad("from", "is after `to`"));
+    }
+    let points = match q.get("points") {
+        None => default,
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (2..=max).contains(n))
+            .ok_or_else(|| bad("points", format!("{v:?}: a whole number from 2 to {max}")))?,
+    };
+    Ok((from, to, points))
+}
+
 /// The request, checked.
 #[derive(Debug)]
 struct Ask {
@@ -83,23 +111,7 @@ fn ask(q: &HashMap<String, String>, now: u64) -> Result<Ask, String> {
         _ => Err(bad(name, "missing (see GET /api/series for what exists)")),
     };
     let (source, series) = (required("source")?, required("series")?);
-    let to = q.get("to").map_or(Ok(now), |v| parse_time(v, now)).map_err(|e| bad("to", e))?;
-    let from = q
-        .get("from")
-        .map_or(Ok(to.saturating_sub(DEFAULT_SPAN_MS)), |v| parse_time(v, now))
-        .map_err(|e| bad("from", e))?;
-    if from > to {
-        return Err(bad("from", "is after `to`"));
-    }
-    let points = match q.get("points") {
-        None => DEFAULT_POINTS,
-        Some(v) => v
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (2..=MAX_POINTS).contains(n))
-            .ok_or_else(|| bad("points", format!("{v:?}: a whole number from 2 to {MAX_POINTS}")))?,
-    };
+    let (from, to, points) = span(q, now, DEFAULT_POINTS, MAX_POINTS)?;
     let csv = match q.get("format").map(String::as_str) {
         None | Some("json") => false,
         Some("csv") => true,
@@ -115,18 +127,9 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
         Ok(a) => a,
         Err(why) => return problem(StatusCode::BAD_REQUEST, why),
     };
-    let Some(store) = store else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "no history store: this server keeps history in memory only (--store none)",
-        );
-    };
-    let Some(permit) = permit(&store).await else {
-        let busy = problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("too many history reads at once (at most {}): try again shortly", store.config().max_reads),
-        );
-        return ([(header::RETRY_AFTER, RETRY_AFTER_S.to_string())], busy).into_response();
+    let (store, permit) = match slot(store).await {
+        Ok(slot) => slot,
+        Err(refused) => return refused,
     };
     // Dropped with this future: when the client goes, hyper drops it, and the read stops.
     let gone = CancelOnDrop(Arc::new(AtomicBool::new(false)));
@@ -152,9 +155,28 @@ pub async fn history(State(store): State<Option<Arc<Store>>>, Query(q): Query<Ha
     }
 }
 
+/// The store and one of its read slots for a request: a 404 when history is kept in memory only,
+/// a 503 with `Retry-After` when no slot came free in time.
+pub(crate) async fn slot(store: Option<Arc<Store>>) -> Result<(Arc<Store>, Permit), Response> {
+    let Some(store) = store else {
+        return Err(problem(
+            StatusCode::NOT_FOUND,
+            "no history store: this server keeps history in memory only (--store none)",
+        ));
+    };
+    let Some(permit) = permit(&store).await else {
+        let busy = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("too many history reads at once (at most {}): try again shortly", store.config().max_reads),
+        );
+        return Err(([(header::RETRY_AFTER, RETRY_AFTER_S.to_string())], busy).into_response());
+    };
+    Ok((store, permit))
+}
+
 /// One of the `--store-max-reads` reads at once, waiting [`QUEUE_WAIT`] at most; `None`
 /// (counted) when none came free.
-pub(crate) async fn permit(store: &Arc<Store>) -> Option<Permit> {
+async fn permit(store: &Arc<Store>) -> Option<Permit> {
     let deadline = Instant::now() + QUEUE_WAIT;
     loop {
         if let Some(permit) = Permit::try_take(&store.shared, store.config().max_reads) {
