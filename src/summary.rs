@@ -49,6 +49,10 @@ pub struct FleetUpdate {
     pub gone: Vec<String>,
     /// The whole fleet's counts after this update.
     pub counts: FleetCounts,
+    /// Why the targets file on disk is not used (the last good set of hosts runs on), in every
+    /// update while it lasts: absent when the file is good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// One figure of every host whose value changed at one summary tick.
@@ -81,6 +85,7 @@ mod tests {
             rows: Vec::new(),
             gone: vec!["web-2".into()],
             counts: FleetCounts { up: 3, stale: 1, down: 0, alerting: 1 },
+            problem: None,
         };
         let json = Frame::Fleet(update.clone()).to_json();
         assert_eq!(

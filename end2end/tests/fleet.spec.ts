@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { FLEET_URL, FLEET_VICTIM_PORT } from "../playwright.config";
+import { FLEET_TARGETS, FLEET_URL, FLEET_VICTIM_PORT } from "../playwright.config";
 
 // The fleet overview against a real livedash following a targets file of fake node_exporters
 // (server/examples/fake_exporter; end2end/playwright.config.ts starts them): six hosts served by
@@ -98,4 +99,20 @@ test("a host whose exporter stops goes down within a few intervals", async ({ pa
   await expect(page.locator('tr.host[data-host="victim"]')).toHaveAttribute("data-status", "down", { timeout: 10_000 });
   expect((await names(page))[0]).toBe("victim");
   await expect(page.getByTestId("fleet-counts")).toContainText("1 down");
+});
+
+test("a corrupt targets file keeps the hosts and says why on the page until it is good again", async ({ page }) => {
+  await page.goto("/fleet");
+  await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+  await expect(page.getByTestId("targets-problem")).toHaveCount(0);
+  const file = `../${FLEET_TARGETS}`;
+  const good = readFileSync(file, "utf8");
+  try {
+    writeFileSync(file, '[\n  {"targets": ["127.0.0.1:1"], "labels": {"env": ["prod"]}}\n]\n');
+    await expect(page.getByTestId("targets-problem")).toContainText("line 2", { timeout: 10_000 });
+    await expect(page.locator("tr.host")).toHaveCount(HOSTS.length + 1); // the last good set, and this machine
+  } finally {
+    writeFileSync(file, good);
+  }
+  await expect(page.getByTestId("targets-problem")).toHaveCount(0, { timeout: 10_000 });
 });

@@ -291,7 +291,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
     };
     boot::spawn_housekeeping(auth.clone(), hub.clone(), shutdown.clone());
     // The board that sums the fleet's hosts up for the overview.
-    let board = fleet::summary::Board::start(&hub, directory.clone(), shutdown.clone());
+    let board = fleet::summary::Board::start(&hub, directory.clone(), targets.clone(), shutdown.clone());
     let gate = boot::gate(config, &auth, store.as_ref(), shared_books, tls.is_some(), &shutdown);
     if let Some(redis) = redis_sessions {
         gate.sessions.keep_in(Arc::new(redis.clone()));

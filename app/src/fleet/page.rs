@@ -59,8 +59,15 @@ pub fn FleetPage() -> impl IntoView {
         r#"<a class="bar-button" href="{base}/">Dashboard</a><a class="bar-button kiosk-enter" href="{base}/fleet/metric">One metric</a><a class="bar-button kiosk-enter" href="{base}/fleet?kiosk">Wall screen</a><a class="bar-button kiosk-exit" href="{base}/fleet">Exit wall screen</a>"#
     );
     let counts = Signal::derive(move || fleet.with(|f| rows::counts(f.counts)));
+    let problem = move || fleet.with(|f| f.problem.clone());
     view! {
         <FleetBar title="Fleet".to_owned() extra=counts links connection />
+        <Show when=move || problem().is_some()>
+            <p class="conn-problem" role="alert" data-testid="targets-problem">
+                <strong>"The targets file is not used now; its last good hosts are shown. "</strong>
+                {move || problem().unwrap_or_default()}
+            </p>
+        </Show>
         <main class="fleet">
             <Controls fleet settings />
             <Tables fleet settings kiosk base />

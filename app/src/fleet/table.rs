@@ -15,6 +15,8 @@ pub struct Fleet {
     pub counts: FleetCounts,
     /// The summary sequence of the last update applied (`None` before the first).
     pub seq: Option<u64>,
+    /// Why the targets file is not used now, as the last update said.
+    pub problem: Option<String>,
 }
 
 impl Fleet {
@@ -36,6 +38,7 @@ impl Fleet {
             }
         }
         self.counts = update.counts;
+        self.problem = update.problem;
         self.seq = Some(update.seq);
     }
 
@@ -84,20 +87,24 @@ pub(crate) mod tests {
             rows: vec![row("a", HostStatus::Up, None, &[("env", "prod")]), row("b", HostStatus::Up, None, &[])],
             gone: vec![],
             counts,
+            problem: Some("targets file t.yml, line 2: ...".into()),
         });
         assert_eq!(fleet.rows.len(), 2);
+        assert!(fleet.problem.is_some(), "the targets file's problem as the update says");
         fleet.apply(FleetUpdate {
             seq: 2,
             full: false,
             rows: vec![row("c", HostStatus::Down, None, &[("role", "db")])],
             gone: vec!["b".into()],
             counts,
+            problem: None,
         });
+        assert_eq!(fleet.problem, None, "gone with the next update that does not say it");
         assert_eq!(fleet.rows.iter().map(HostRow::id).collect::<Vec<_>>(), ["a", "c"]);
         // A change of a kept row: its new sparkline points appended, its tags kept when absent.
         let mut a = row("a", HostStatus::Down, None, &[]);
         a.cpu_spark = vec![7.0];
-        fleet.apply(FleetUpdate { seq: 3, full: false, rows: vec![a], gone: vec![], counts });
+        fleet.apply(FleetUpdate { seq: 3, full: false, rows: vec![a], gone: vec![], counts, problem: None });
         let a = &fleet.rows[0];
         assert_eq!((a.status, a.cpu_spark.as_slice(), a.tags.len()), (HostStatus::Down, &[7.0_f32][..], 1));
         assert_eq!(fleet.seq, Some(3));

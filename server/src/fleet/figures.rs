@@ -38,6 +38,7 @@
 //!   gives `None` for that figure only (and its rate restarts from the next reading).
 //! - Percentages are clamped to 0..=100; a non-finite value is `None`.
 
+use livedash::settings::SeriesRule;
 use serde_json::Value;
 
 pub use livedash::fleet::HostFigures;
@@ -68,6 +69,28 @@ pub fn local_figures_json(data: &str) -> Result<HostFigures, serde_json::Error> 
 /// A percentage held to 0..=100.
 pub(crate) fn percent(v: f64) -> f64 {
     v.clamp(0.0, 100.0)
+}
+
+/// How a fleet host's dashboard shows its figures' series, where their names alone would not say
+/// it (`_bps` is bits as often as bytes): the labels and units its cards take.
+pub fn figure_rules() -> Vec<SeriesRule> {
+    let rule = |pattern: &str, label: &str, unit: Option<&str>| SeriesRule {
+        pattern: pattern.to_owned(),
+        label: Some(label.to_owned()),
+        unit: unit.map(str::to_owned),
+        ..SeriesRule::default()
+    };
+    vec![
+        rule("cpu_pct", "CPU busy", Some("percent")),
+        rule("mem_pct", "Memory used", Some("percent")),
+        rule("disk_pct", "Root disk used", Some("percent")),
+        rule("load1", "Load 1 min", None),
+        rule("net_in_bps", "Network in", Some("bytes/s")),
+        rule("net_out_bps", "Network out", Some("bytes/s")),
+        rule("uptime_s", "Uptime", Some("seconds")),
+        rule("up", "Up", None),
+        rule("scrape_duration_s", "Fetch time", Some("seconds")),
+    ]
 }
 
 #[cfg(test)]
@@ -128,5 +151,18 @@ mod tests {
         }
         assert!(f.load1.is_some_and(|l| l >= 0.0) && f.uptime_s.is_some_and(|u| u > 0.0), "{f:?}");
         assert!(f.net_in_bps.is_some_and(|r| r >= 0.0) && f.net_out_bps.is_some_and(|r| r >= 0.0), "{f:?}");
+    }
+
+    #[test]
+    fn every_figure_has_a_rule_with_a_unit_the_settings_know() {
+        let rules = figure_rules();
+        for figure in livedash::fleet::FIGURES.iter().chain(&["up", "scrape_duration_s"]) {
+            let rule = rules.iter().find(|r| r.pattern == *figure).unwrap_or_else(|| panic!("no rule for {figure}"));
+            if let Some(unit) = &rule.unit {
+                assert!(livedash::series::Unit::from_name(unit).is_some(), "{figure}: unknown unit {unit}");
+            }
+        }
+        let net = rules.iter().find(|r| r.pattern == "net_in_bps").and_then(|r| r.unit.as_deref());
+        assert_eq!(net.and_then(livedash::series::Unit::from_name), Some(livedash::series::Unit::BytesPerSec));
     }
 }

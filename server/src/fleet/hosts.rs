@@ -143,7 +143,7 @@ impl Roster {
         // The directory first: a `configured` socket subscribing in between must already see the
         // new source as a host of the fleet, not as one of its own.
         self.directory.insert(source.clone(), entry(target, self.interval));
-        self.hub.register_source(&source, self.interval, &[]);
+        self.hub.register_source(&source, self.interval, &super::figures::figure_rules());
         self.hosts.insert(target.name.clone(), Host { target: target.clone(), source, task: None });
     }
 }

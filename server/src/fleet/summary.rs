@@ -27,6 +27,7 @@ use tokio::time::MissedTickBehavior;
 use tungstenite::Utf8Bytes;
 
 use super::directory::{Directory, HostKind};
+use super::hosts_health::TargetsHealth;
 pub use super::rows::MISSED;
 use super::rows::{Gathered, Gatherer, Host, counts};
 use crate::clock::{millis, now_ms};
@@ -51,6 +52,8 @@ struct Rows {
     /// The full `fleet` frame, and each figure's full `points` frame, for the `seq` made at.
     full: Option<(u64, Utf8Bytes)>,
     full_points: [Option<(u64, Utf8Bytes)>; 7],
+    /// Why the targets file is not used now, as every update says while it lasts.
+    problem: Option<String>,
 }
 
 /// The board: see the module docs.
@@ -61,11 +64,18 @@ pub struct Board {
     directory: Directory,
     hub: Arc<Hub>,
     started: Instant,
+    /// The targets file's state, when there is one: its error goes in every update.
+    targets: Option<TargetsHealth>,
 }
 
 impl Board {
     /// A board of `directory`'s hosts, told by `hub` (its tap is added here); not ticking.
     pub fn new(hub: &Arc<Hub>, directory: Directory) -> Arc<Self> {
+        Self::with_targets(hub, directory, None)
+    }
+
+    /// [`Board::new`], telling the targets file's error (from `targets`) in its updates.
+    pub fn with_targets(hub: &Arc<Hub>, directory: Directory, targets: Option<TargetsHealth>) -> Arc<Self> {
         let started = Instant::now();
         let gatherer = Arc::new(Gatherer::new(started));
         hub.add_tap(gatherer.clone());
@@ -78,14 +88,20 @@ impl Board {
             directory_version: None,
             full: None,
             full_points: Default::default(),
+            problem: None,
         };
         let tx = broadcast::channel(SUMMARY_CAPACITY).0;
-        Arc::new(Self { rows: Mutex::new(rows), gatherer, tx, directory, hub: hub.clone(), started })
+        Arc::new(Self { rows: Mutex::new(rows), gatherer, tx, directory, hub: hub.clone(), started, targets })
     }
 
     /// [`Board::new`], ticking every [`TICK`] until `shutdown`.
-    pub fn start(hub: &Arc<Hub>, directory: Directory, mut shutdown: Shutdown) -> Arc<Self> {
-        let board = Self::new(hub, directory);
+    pub fn start(
+        hub: &Arc<Hub>,
+        directory: Directory,
+        targets: Option<TargetsHealth>,
+        mut shutdown: Shutdown,
+    ) -> Arc<Self> {
+        let board = Self::with_targets(hub, directory, targets);
         let ticking = board.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(TICK);
@@ -135,7 +151,10 @@ impl Board {
                 changed.push(source.clone());
             }
         }
-        if changed.is_empty() && gone.is_empty() {
+        let problem = self.targets.as_ref().and_then(|t| t.report().error).map(|e| e.to_string());
+        let problem_changed = problem != rows.problem;
+        rows.problem = problem;
+        if changed.is_empty() && gone.is_empty() && !problem_changed {
             return rows.seq;
         }
         changed.sort_unstable();
@@ -157,6 +176,7 @@ impl Board {
                 rows: changed.iter().filter_map(|s| rows.hosts.get(s)).map(|h| h.change_after(next - 1)).collect(),
                 gone,
                 counts: counts(rows.hosts.values()),
+                problem: rows.problem.clone(),
             };
             Utf8Bytes::from(Frame::Fleet(update).to_json())
         };
@@ -238,6 +258,7 @@ impl Board {
             rows: rows.hosts.values().map(|h| h.row.clone()).collect(),
             gone: Vec::new(),
             counts: counts(rows.hosts.values()),
+            problem: rows.problem.clone(),
         };
         let text = Utf8Bytes::from(Frame::Fleet(update).to_json());
         rows.full = Some((rows.seq, text.clone()));
@@ -304,6 +325,7 @@ impl SummaryFeed for Board {
                 rows: rows.hosts.values().filter(|h| h.changed_at > since).map(|h| h.change_after(since)).collect(),
                 gone: Vec::new(),
                 counts: counts(rows.hosts.values()),
+                problem: rows.problem.clone(),
             };
             frames.push(Frame::Fleet(update).to_json().into());
         }

@@ -170,3 +170,35 @@ fn a_host_that_goes_quiet_turns_stale_then_down_without_a_frame() {
     board.tick_at(3_500);
     assert_eq!(status(&board).0, HostStatus::Down, "nothing for over N = 3 intervals");
 }
+
+#[test]
+fn a_bad_targets_file_is_told_in_every_update_until_it_is_good_again() {
+    use crate::fleet::hosts_health::TargetsHealth;
+    use crate::targets::TargetsState;
+
+    let (stamper, directory, _) = setup();
+    let path = std::path::Path::new("/etc/livedash/targets.json");
+    let bad = crate::targets::file::parse(path, b"[\n  {\"targets\": 5}\n]").expect_err("a bad file");
+    let health = TargetsHealth::new(path.to_path_buf(), 1);
+    health.refused(&bad, 1);
+    let board = Board::with_targets(stamper.hub(), directory, Some(health.clone()));
+    let mut receiver = board.start(SummaryWants { overview: true, figures: 0 }, None).receiver;
+    stamper.publish(&Arc::from("web-1"), livedash::raw_json(&json!({"cpu_pct": 4})));
+    board.tick();
+    let update = next_fleet(&mut receiver);
+    let problem = update.problem.expect("the file's error in the update");
+    assert!(problem.contains("targets.json, line 2"), "{problem}");
+    let full = fleet(board.start(SummaryWants { overview: true, figures: 0 }, None).hello_fleet.as_deref().unwrap());
+    assert_eq!(full.problem.as_deref(), Some(problem.as_str()), "and in the hello's rows");
+    // Good again: an update says so even though no row changed.
+    let good = TargetsState {
+        targets: Arc::from([]),
+        error: None,
+        error_at: None,
+        loaded: std::time::Instant::now(),
+        changes: 1,
+    };
+    health.update(&good, 1);
+    board.tick();
+    assert_eq!(next_fleet(&mut receiver).problem, None);
+}
