@@ -11,47 +11,20 @@
 //
 // Loopback only, bounded: it starts the exporter and livedash and stops them.
 // LIVEDASH, FAKE_EXPORTER (default: the release builds), HOSTS (200), PAGE (/fleet) override.
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "@playwright/test";
+import { PASSWORD, start, stopAll, waitFor } from "./processes.mjs";
 
 // Run from end2end/; livedash runs from the repository root, where its site is (target/site).
 const LIVEDASH = process.env.LIVEDASH ?? "target/release/livedash";
 const EXPORTER = process.env.FAKE_EXPORTER ?? "target/release/examples/fake_exporter";
 const HOSTS = Number(process.env.HOSTS ?? 200);
 const PAGE = process.env.PAGE ?? "/fleet";
-const PASSWORD = `bench-${Math.random().toString(36).slice(2)}`;
 const [PORT, BASE] = [3971, 21600];
 const WARMUP_MS = 5_000;
 const WINDOW_MS = 10_000;
-const children = [];
-
-function stopAll() {
-  for (const c of children) c.kill("SIGTERM");
-}
-process.on("exit", stopAll);
-
-function start(command, args) {
-  const child = spawn(command, args, {
-    cwd: "..",
-    env: { ...process.env, LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
-    stdio: "ignore",
-  });
-  children.push(child);
-  return child;
-}
-
-async function waitFor(url) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer`);
-}
 
 const dir = mkdtempSync(join(tmpdir(), "livedash-bench-fleet-"));
 const targets = join(dir, "targets.json");
@@ -66,11 +39,11 @@ writeFileSync(
 );
 // The exporter stops by itself after 10 minutes at most.
 start(EXPORTER, [String(HOSTS), String(BASE), "600"]);
-await waitFor(`http://127.0.0.1:${BASE + HOSTS - 1}/metrics`);
+await waitFor(`http://127.0.0.1:${BASE + HOSTS - 1}/metrics`, 300);
 // The page is measured, not the server: its history store stays off. Basic credentials, as
 // bench/page.mjs: `--login basic`.
 start(LIVEDASH, ["--listen", `127.0.0.1:${PORT}`, "--interval", "1s", "--store", "none", "--login", "basic", "--targets-file", targets]);
-await waitFor(`http://127.0.0.1:${PORT}/healthz`);
+await waitFor(`http://127.0.0.1:${PORT}/healthz`, 300);
 
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 const context = await browser.newContext({

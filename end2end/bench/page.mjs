@@ -8,41 +8,18 @@
 //    of one core, beside the same page with its source stopped (the floor in the same run).
 //
 // Loopback only, bounded: it starts a JSON upstream and two livedash processes and stops them.
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { chromium } from "@playwright/test";
+import { PASSWORD, start, stopAll, waitFor } from "./processes.mjs";
 
 // Run from end2end/; livedash runs from the repository root, where its site is (target/site).
 const LIVEDASH = process.env.LIVEDASH ?? "target/release/livedash";
-const PASSWORD = `bench-${Math.random().toString(36).slice(2)}`;
 const [LOCAL_PORT, WIDE_PORT, UPSTREAM_PORT] = [3961, 3962, 3963];
 const SERIES = 200;
-const children = [];
-
-function stopAll() {
-  for (const c of children) c.kill("SIGTERM");
-}
-process.on("exit", stopAll);
 
 // The page is reached with Basic credentials, as before the login form: `--login basic`.
 function livedash(args) {
-  const child = spawn(LIVEDASH, [...args, "--login", "basic"], {
-    cwd: "..",
-    env: { ...process.env, LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "warn" },
-    stdio: "ignore",
-  });
-  children.push(child);
-  return child;
-}
-
-async function waitFor(url) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer`);
+  return start(LIVEDASH, [...args, "--login", "basic"]);
 }
 
 // 200 series: half percentages (with thresholds), half plain numbers, random walks.
@@ -66,8 +43,8 @@ await new Promise((r) => upstream.listen(UPSTREAM_PORT, "127.0.0.1", r));
 // The page is measured, not the server: its history store (measured by bench-store.sh) stays off.
 livedash(["--listen", `127.0.0.1:${LOCAL_PORT}`, "--interval", "100ms", "--store", "none"]);
 livedash(["--listen", `127.0.0.1:${WIDE_PORT}`, "--interval", "100ms", "--store", "none", "--source", `wide=http://127.0.0.1:${UPSTREAM_PORT}/`]);
-await waitFor(`http://127.0.0.1:${LOCAL_PORT}/healthz`);
-await waitFor(`http://127.0.0.1:${WIDE_PORT}/healthz`);
+await waitFor(`http://127.0.0.1:${LOCAL_PORT}/healthz`, 100);
+await waitFor(`http://127.0.0.1:${WIDE_PORT}/healthz`, 100);
 
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 const context = await browser.newContext({ httpCredentials: { username: "admin", password: PASSWORD } });
