@@ -4,6 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 scripts/setup.sh
+ensure_wasm_bindgen
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once)"
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
