@@ -40,6 +40,8 @@ fi
 grep -E "^Done|stat::number_of_executed_units" target/fuzz.log || true
 
 scripts/build.sh --debug-server
+log "the Debian package and its unit (scripts/test-package.sh)"
+scripts/test-package.sh
 # Writes a week of history for the browser tests' store-backed server, and serves the fleet spec's fake
 # node_exporters (end2end/playwright.config.ts).
 cargo build --locked -q -p livedash-server --example fill_store --example fake_exporter
