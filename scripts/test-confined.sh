@@ -50,8 +50,9 @@ trap cleanup EXIT
 # The mount namespace's set-up, as root inside it, then the command as the service's user.
 # Every mount read-only, the two directories writable again, empty /tmp, /var/tmp, /home,
 # /root, a /dev of the harmless devices only, /proc without other users' processes.
-confined() {
-  unshare --mount --uts --ipc --propagation private -- /bin/sh -euc '
+# An array, not a function: started in the background, `$!` is then the server itself (unshare,
+# sh, setpriv and the filter each exec the next).
+setup='
     state=$1 runtime=$2 uid=$3 gid=$4 seccomp=$5; shift 5
     mount -t proc -o hidepid=invisible,nosuid,nodev,noexec proc /proc
     for m in $(awk "{ print \$5 }" /proc/self/mountinfo | sort -u); do
@@ -76,24 +77,26 @@ confined() {
     ulimit -n 16384
     exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \
       --bounding-set=-all --inh-caps=-all --ambient-caps=-all -- /usr/bin/python3 "$seccomp" "$@"
-  ' confined "$state" "$runtime" "$uid" "$gid" "$ROOT/scripts/seccomp-exec.py" "$@"
-}
+'
+confined=(unshare --mount --uts --ipc --propagation private -- /bin/sh -euc "$setup" confined
+  "$state" "$runtime" "$uid" "$gid" "$ROOT/scripts/seccomp-exec.py")
 
 log "confined: the restrictions hold (each probe must be refused)"
-confined /bin/sh -c "touch $state/probe && rm $state/probe" || fail "the data directory is not writable inside"
-confined /bin/sh -c "touch $ROOT/target/confined-probe" 2>/dev/null && fail "the source tree is writable inside"
-confined /bin/sh -c "ls -A /root | grep -q ." && fail "/root is visible inside"
-confined /bin/sh -c "test -e /dev/vda || test -e /dev/kmsg" && fail "block devices or /dev/kmsg are visible inside"
-confined /bin/sh -c "test -e /proc/1/status" && fail "other users' processes are visible inside"
-confined /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)' 2>/dev/null &&
+"${confined[@]}" /bin/sh -c "touch $state/probe && rm $state/probe" || fail "the data directory is not writable inside"
+"${confined[@]}" /bin/sh -c "touch $ROOT/target/confined-probe" 2>/dev/null && fail "the source tree is writable inside"
+"${confined[@]}" /bin/sh -c "ls -A /root | grep -q ." && fail "/root is visible inside"
+"${confined[@]}" /bin/sh -c "test -e $work" && fail "the host's /tmp is visible inside"
+"${confined[@]}" /bin/sh -c "test -e /dev/vda || test -e /dev/kmsg" && fail "block devices or /dev/kmsg are visible inside"
+"${confined[@]}" /bin/sh -c "test -e /proc/1/status" && fail "other users' processes are visible inside"
+"${confined[@]}" /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)' 2>/dev/null &&
   fail "a netlink socket could be opened inside"
-confined /usr/bin/python3 -c 'import ctypes, sys; sys.exit(ctypes.CDLL(None).unshare(0x10000000) != 0)' 2>/dev/null &&
+"${confined[@]}" /usr/bin/python3 -c 'import ctypes, sys; sys.exit(ctypes.CDLL(None).unshare(0x10000000) != 0)' 2>/dev/null &&
   fail "a user namespace could be made inside"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log "confined: starting $root/usr/bin/livedash on 127.0.0.1:$port as livedash ($uid)"
 # The unit's environment, with the scratch root's paths and a loopback port.
-confined /usr/bin/env -i PATH=/usr/bin:/bin RUNTIME_DIRECTORY="$runtime" \
+"${confined[@]}" /usr/bin/env -i PATH=/usr/bin:/bin RUNTIME_DIRECTORY="$runtime" \
   LIVEDASH_CONFIG="$root/etc/livedash/config.toml" LIVEDASH_DATA_DIR="$state" \
   LIVEDASH_USERS_FILE="$root/etc/livedash/users" LIVEDASH_LISTEN="127.0.0.1:$port" \
   "$root/usr/bin/livedash" >"$work/server.log" 2>&1 &
@@ -135,7 +138,13 @@ grep -qi 'panic\|permission denied\|operation not permitted' "$work/server.log" 
   { cat "$work/server.log"; fail "the confined server logged a refusal"; }
 [ -f "$state/history.db" ] || fail "the confined server wrote no history store in its data directory"
 [ "$(stat -c '%u %a' "$state/history.db")" = "$uid 600" ] || fail "the history store is not the service user's, mode 600 (UMask)"
+pid_file=$runtime/livedash.pid
+if [ -f "$pid_file" ]; then
+  [ "$(cat "$pid_file")" = "$server_pid" ] || fail "the PID file holds $(cat "$pid_file"), not the server's $server_pid"
+fi
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
+kill -0 "$server_pid" 2>/dev/null && fail "the confined server $server_pid did not stop"
 server_pid=
+[ ! -e "$pid_file" ] || fail "the server left its PID file $pid_file after a clean stop"
 log "confined: the local source works under the unit's restrictions"
