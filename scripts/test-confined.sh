@@ -95,22 +95,24 @@ log "confined: the restrictions hold (each probe must be refused)"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log "confined: starting $root/usr/bin/livedash on 127.0.0.1:$port as livedash ($uid)"
-# The unit's environment, with the scratch root's paths and a loopback port.
+# The unit's environment, with the scratch root's paths and a loopback port; HTTPS with the
+# self-signed certificate, as the package's `listen` off loopback has (made in the data directory).
 "${confined[@]}" /usr/bin/env -i PATH=/usr/bin:/bin RUNTIME_DIRECTORY="$runtime" \
   LIVEDASH_CONFIG="$root/etc/livedash/config.toml" LIVEDASH_DATA_DIR="$state" \
   LIVEDASH_USERS_FILE="$root/etc/livedash/users" LIVEDASH_LISTEN="127.0.0.1:$port" \
-  "$root/usr/bin/livedash" >"$work/server.log" 2>&1 &
+  LIVEDASH_TLS_SELF_SIGNED=true "$root/usr/bin/livedash" >"$work/server.log" 2>&1 &
 server_pid=$!
-url=http://127.0.0.1:$port
+url=https://127.0.0.1:$port
 for _ in $(seq 100); do
-  curl -fsS -o /dev/null "$url/healthz" 2>/dev/null && break
+  [ -f "$state/tls/cert.pem" ] && curl -fsS --cacert "$state/tls/cert.pem" -o /dev/null "$url/healthz" 2>/dev/null && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; fail "the confined server stopped"; }
   sleep 0.2
 done
-curl -fsS -o /dev/null "$url/healthz" || { cat "$work/server.log"; fail "the confined server did not answer /healthz"; }
+curl -fsS --cacert "$state/tls/cert.pem" -o /dev/null "$url/healthz" ||
+  { cat "$work/server.log"; fail "the confined server did not answer /healthz over HTTPS"; }
 # Two samples a second apart, so that CPU use is measured over an interval.
 sleep 2
-curl -fsS -u "admin:$password" "$url/api/snapshot" >"$work/snapshot.json" ||
+curl -fsS --cacert "$state/tls/cert.pem" -u "admin:$password" "$url/api/snapshot" >"$work/snapshot.json" ||
   { cat "$work/server.log"; fail "the admin password from the package did not log in (/api/snapshot)"; }
 python3 - "$work/snapshot.json" <<'EOF' || { cat "$work/server.log"; fail "the local source's figures are missing or implausible"; }
 import json, sys
@@ -137,6 +139,7 @@ EOF
 grep -qi 'panic\|permission denied\|operation not permitted' "$work/server.log" &&
   { cat "$work/server.log"; fail "the confined server logged a refusal"; }
 [ -f "$state/history.db" ] || fail "the confined server wrote no history store in its data directory"
+[ "$(stat -c '%u %a' "$state/tls/key.pem")" = "$uid 600" ] || fail "the TLS key is not the service user's, mode 600"
 [ "$(stat -c '%u %a' "$state/history.db")" = "$uid 600" ] || fail "the history store is not the service user's, mode 600 (UMask)"
 pid_file=$runtime/livedash.pid
 if [ -f "$pid_file" ]; then
