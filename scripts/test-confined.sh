@@ -115,21 +115,22 @@ sleep 2
 curl -fsS --cacert "$state/tls/cert.pem" -u "admin:$password" "$url/api/snapshot" >"$work/snapshot.json" ||
   { cat "$work/server.log"; fail "the admin password from the package did not log in (/api/snapshot)"; }
 python3 - "$work/snapshot.json" <<'EOF' || { cat "$work/server.log"; fail "the local source's figures are missing or implausible"; }
-import json, sys
+import json, os, sys
 snap = json.load(open(sys.argv[1]))
 found = {}
 def walk(v):
     if isinstance(v, dict):
         for k, x in v.items():
-            if k in ("cpu_pct", "mem_pct", "mem_used_bytes", "mem_total_bytes", "load_avg", "uptime_s"):
+            if k in ("cpu_pct", "cpu_core_pct", "mem_pct", "mem_used_bytes", "mem_total_bytes", "load_avg", "uptime_s"):
                 found[k] = x
             walk(x)
     elif isinstance(v, list):
         for x in v:
             walk(x)
 walk(snap)
-print("confined local source:", {k: found.get(k) for k in ("cpu_pct", "mem_pct", "mem_total_bytes", "load_avg", "uptime_s")})
-assert 0 <= found["cpu_pct"] <= 100, "cpu_pct"
+print("confined local source:", {k: found.get(k) for k in ("cpu_pct", "cpu_core_pct", "mem_pct", "mem_total_bytes", "load_avg", "uptime_s")})
+assert 0 < found["cpu_pct"] <= 100, "cpu_pct"
+assert len(found["cpu_core_pct"]) == os.cpu_count(), "cpu_core_pct"
 assert 0 < found["mem_pct"] < 100, "mem_pct"
 assert found["mem_total_bytes"] > 256 * 2**20, "mem_total_bytes"
 assert 0 < found["mem_used_bytes"] < found["mem_total_bytes"], "mem_used_bytes"
