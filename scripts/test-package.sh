@@ -56,13 +56,19 @@ mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/etc"
 : >"$root/var/lib/dpkg/status"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
-host_before=$(sha256sum /etc/passwd /etc/group; ls -A /etc/systemd/system 2>/dev/null; ls -d /etc/livedash 2>/dev/null || true)
+# What of the host the maintainer scripts could touch: its users, its units, livedash's paths.
+host_state() {
+  sha256sum /etc/passwd /etc/group /etc/shadow /etc/gshadow
+  ls -A /etc/systemd/system 2>/dev/null || true
+  ls -d /etc/livedash /var/lib/livedash /usr/bin/livedash 2>/dev/null || true
+}
+host_before=$(host_state)
 # --force-depends: the scratch root has no libc6 package registered (the host's libc runs it).
 dpkg_root() { dpkg --root "$root" --force-script-chrootless --force-depends "$@"; }
 dpkg_root -i "$deb1" >"$scratch/install.log" 2>&1 || { cat "$scratch/install.log"; fail "dpkg -i failed"; }
 grep -q 'admin-password' "$scratch/install.log" || fail "the install did not say where the admin password is"
-host_after=$(sha256sum /etc/passwd /etc/group; ls -A /etc/systemd/system 2>/dev/null; ls -d /etc/livedash 2>/dev/null || true)
-[ "$host_before" = "$host_after" ] || fail "installing into the scratch root changed the host's users or units"
+host_after=$(host_state)
+[ "$host_before" = "$host_after" ] || fail "installing into the scratch root changed the host (its users, units or livedash paths)"
 
 # stat's owner, group and mode of a file in the scratch root.
 owner_mode() { stat -c '%u:%g %a' "$root$1"; }
@@ -112,7 +118,7 @@ for gone in /var/lib/livedash /etc/livedash /etc/systemd/system/multi-user.targe
   [ ! -e "$root$gone" ] && [ ! -L "$root$gone" ] || fail "purge left $gone"
 done
 grep -q '^livedash:' "$root/etc/passwd" || fail "purge removed the system user (Debian keeps it)"
-host_after=$(sha256sum /etc/passwd /etc/group; ls -A /etc/systemd/system 2>/dev/null; ls -d /etc/livedash 2>/dev/null || true)
+host_after=$(host_state)
 [ "$host_before" = "$host_after" ] || fail "the scratch root's remove or purge changed the host"
 
 log "unit: systemd-analyze verify"
