@@ -1,56 +1,20 @@
-//! The command line: clap's flags, each with its `LIVEDASH_*` variable; the subcommands are in
-//! [`super::commands`]. Only declarations and value parsers here; [`super::Config::from_args`]
-//! merges them with the file.
+//! The serving options: clap's flags, each with its `LIVEDASH_*` variable (the command line's
+//! whole shape and the subcommands are in [`super::commands`]). Only declarations and value
+//! parsers here; [`super::Config::from_args`] merges them with the file.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser};
+use clap::Args;
 
-use super::commands::{Command, TokenStoreArgs};
 use super::parse;
 use super::parse::{
     PublicUrl, StoreArg, parse_bytes, parse_history, parse_idle, parse_interval, parse_loopback, parse_net,
     parse_origin, parse_public_url, parse_reads, parse_retention, parse_store,
 };
 use crate::sources::SourceArg;
-
-/// livedash: a self-hosted, real-time monitoring dashboard.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "livedash", version, about, args_conflicts_with_subcommands = true)]
-pub struct Cli {
-    /// A command other than serving.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Serving options.
-    #[command(flatten)]
-    pub serve: ServeArgs,
-}
-
-impl ServeArgs {
-    /// The serving options the server would start with for the config file `config`, the store
-    /// `store` and the data directory `data_dir` (the rest from the environment and the
-    /// defaults): for a command that must read the configuration exactly as start-up does.
-    pub fn for_file(config: PathBuf, store: Option<StoreArg>, data_dir: PathBuf) -> Result<Self, clap::Error> {
-        let mut args = Cli::try_parse_from(["livedash"])?.serve;
-        args.config = Some(config);
-        args.store = store.or(args.store);
-        args.data_dir = data_dir;
-        Ok(args)
-    }
-
-    /// The serving options for `livedash token`'s `at`.
-    pub fn for_tokens(at: &TokenStoreArgs) -> Result<Self, clap::Error> {
-        let mut args = Cli::try_parse_from(["livedash"])?.serve;
-        args.config = at.config.clone().or(args.config);
-        args.store = at.store.clone().or(args.store);
-        args.users_file = at.users_file.clone().or(args.users_file);
-        args.data_dir = at.data_dir.clone();
-        Ok(args)
-    }
-}
 
 /// The one user name when there is no users file.
 pub const ADMIN_USER: &str = "admin";

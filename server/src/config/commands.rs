@@ -1,15 +1,51 @@
-//! The subcommands besides serving (`hash-password`, `fingerprint`, `alerts`, `notify`, `token`,
+//! The command line's shape ([`Cli`]: the serving options of [`super::cli`], or a subcommand) and
+//! the subcommands besides serving (`hash-password`, `fingerprint`, `alerts`, `notify`, `token`,
 //! `check-config`, `users`): clap's declarations and their value parsers only; `crate::ops` and
 //! `crate::account` run them.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use super::cli::{DEFAULT_DATA_DIR, ServeArgs};
 use super::parse;
 use super::parse::{StoreArg, parse_store};
+
+/// livedash: a self-hosted, real-time monitoring dashboard.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "livedash", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// A command other than serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Serving options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+impl ServeArgs {
+    /// The serving options the server would start with for the config file `config`, the store
+    /// `store` and the data directory `data_dir` (the rest from the environment and the
+    /// defaults): for a command that must read the configuration exactly as start-up does.
+    pub fn for_file(config: PathBuf, store: Option<StoreArg>, data_dir: PathBuf) -> Result<Self, clap::Error> {
+        let mut args = Cli::try_parse_from(["livedash"])?.serve;
+        args.config = Some(config);
+        args.store = store.or(args.store);
+        args.data_dir = data_dir;
+        Ok(args)
+    }
+
+    /// The serving options for `livedash token`'s `at`.
+    pub fn for_tokens(at: &TokenStoreArgs) -> Result<Self, clap::Error> {
+        let mut args = Cli::try_parse_from(["livedash"])?.serve;
+        args.config = at.config.clone().or(args.config);
+        args.store = at.store.clone().or(args.store);
+        args.users_file = at.users_file.clone().or(args.users_file);
+        args.data_dir = at.data_dir.clone();
+        Ok(args)
+    }
+}
 
 /// Commands besides serving.
 #[derive(Debug, Clone, Subcommand)]

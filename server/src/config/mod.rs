@@ -31,10 +31,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use cli::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, DEFAULT_DATA_DIR, ServeArgs};
+pub use cli::{ADMIN_PASSWORD_ENV, ADMIN_USER, DEFAULT_DATA_DIR, ServeArgs};
 pub use cluster::ClusterSettings;
 pub use commands::{
-    AlertsCommand, Command, NotifyCommand, PasswordArgs, TokenCommand, TokenStoreArgs, UsersAt, UsersCommand,
+    AlertsCommand, Cli, Command, NotifyCommand, PasswordArgs, TokenCommand, TokenStoreArgs, UsersAt, UsersCommand,
 };
 pub use error::ConfigError;
 pub use fleet_token::FleetToken;

@@ -134,7 +134,7 @@ fn unknown_keys_and_bad_values_in_the_file_name_the_key() {
         ("[[source]]\nurl = \"http://x/\"\n[[source]]\nurl = \"http://y/\"\ninterval = \"1ms\"", "source[1].interval"),
         ("[[source]]\ntype = \"ftp\"", "source[0].type"),
         ("[[source]]\nurl = \"ftp://x/\"", "source[0].url"),
-        ("interval = [", "interval"),
+        ("interval = [", "line 1, column 13: unclosed array"),
         ("[[source]]\n[[source.series]]\nlabel = \"x\"", "match"),
         ("[[source]]\n[[source.series]]\nmatch = \"x\"\ncolor = \"red\"", "color"),
         ("[[source]]\n[[source.series]]\nmatch = \"x\"\nunit = \"parsecs\"", "`source[0].series[0].unit`"),
