@@ -324,3 +324,17 @@ fn the_fleet_token_is_read_once_from_the_flag_or_the_file_and_a_bad_file_names_i
     assert!(err.contains("`fleet_token_file`") && err.contains("cannot be read"), "{err}");
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+#[test]
+fn the_users_file_comes_from_the_flag_else_the_files_users_file() {
+    let file = |c: Config| match c.users {
+        UsersSource::File(path) => Some(path),
+        UsersSource::Admin(_) => None,
+    };
+    let c = with_file("users_file = \"/etc/livedash/users\"\n", &[]).expect("accepted");
+    assert_eq!(file(c), Some(PathBuf::from("/etc/livedash/users")));
+    let c = with_file("users_file = \"/etc/livedash/users\"\n", &["--users-file", "mine"]).expect("accepted");
+    assert_eq!(file(c), Some(PathBuf::from("mine")));
+    let err = with_file("users_file = \" \"\n", &[]).expect_err("refused").to_string();
+    assert!(err.contains("`users_file`"), "{err}");
+}
