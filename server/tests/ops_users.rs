@@ -15,7 +15,7 @@ use std::time::Duration;
 use livedash_server::auth::password::hash_password;
 use tokio::io::AsyncWriteExt;
 
-use common::{basic, get};
+use common::{basic, get_from};
 
 /// `livedash users ARGS` with `stdin` as its standard input: (success, stdout, stderr).
 async fn users(args: &[&str], stdin: &str, env: &[(&str, &Path)]) -> (bool, String, String) {
@@ -32,10 +32,15 @@ async fn users(args: &[&str], stdin: &str, env: &[(&str, &Path)]) -> (bool, Stri
 }
 
 /// The status of `/api/health` for `user:pass`, once it is `want` (within 5 s), else the last one.
+/// Each try comes from another loopback address: the tries that fail while the server reloads
+/// would otherwise spend the (address, user) login budget, 5 a minute, and turn into 429s.
 async fn status_becomes(addr: std::net::SocketAddr, user: &str, pass: &str, want: u16) -> u16 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let mut last = 0;
     for _ in 0..50 {
-        last = get(addr, "/api/health", &[("Authorization", &basic(user, pass))]).await.status;
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let from = std::net::Ipv4Addr::new(127, 1, (n / 250) as u8, (n % 250 + 2) as u8);
+        last = get_from(from.into(), addr, "/api/health", &[("Authorization", &basic(user, pass))]).await.0;
         if last == want {
             break;
         }
