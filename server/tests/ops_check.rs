@@ -80,7 +80,11 @@ fn every_problem_is_named_not_only_the_first() {
     let not_a_dir = dir.join("file");
     std::fs::write(&not_a_dir, "").unwrap();
     let config = dir.join("livedash.toml");
-    std::fs::write(&config, "history = \"10x\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "history = \"10x\"\n\n[[source]]\nurl = \"ftp://x/\"\n\n[[alert]]\nname = \"a\"\nseries = \"cpu_pct\"\nabove = 90\nfor = \"ever\"\n",
+    )
+    .unwrap();
     let args = [
         "--config",
         s(&config),
@@ -97,8 +101,9 @@ fn every_problem_is_named_not_only_the_first() {
     ];
     let (ok, out, err) = check_config(&args);
     assert!(!ok, "{out}");
-    assert!(err.contains("4 problems found"), "{err}");
+    assert!(err.contains("6 problems found"), "{err}");
     assert!(err.contains(&format!("--config {}: `history` = \"10x\"", s(&config))), "{err}");
+    assert!(err.contains("`source[0].url`") && err.contains("`alert[0].for`"), "{err}");
     assert!(err.contains(&format!("users file {}, line 2:", s(&users))), "{err}");
     assert!(!err.contains("secret"), "the users file's content leaked: {err}");
     assert!(err.contains(&format!("--tls-cert file {}", s(&cert))), "{err}");

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::auth::Users;
 use crate::config::file::File;
 use crate::config::parse::{StoreArg, parse_store};
-use crate::config::{Config, STORE_FILE, ServeArgs, TlsMode, UsersSource};
+use crate::config::{Config, ConfigError, STORE_FILE, ServeArgs, TlsMode, UsersSource};
 
 /// The problems found, one line each.
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +28,17 @@ pub fn check(args: &ServeArgs, admin_password: Option<OsString>) -> Result<Strin
     let mut said = Vec::new();
     let config = Config::from_args(args, admin_password).map_err(|e| problems.push(e.to_string())).ok();
     // What the merge did not reach when it stopped early, from the flags and the file.
-    let raw = args.config.as_ref().and_then(|p| File::load(p).ok());
-    let raw = raw.as_ref().map(|f| &f.values);
+    let file = args.config.as_ref().and_then(|p| File::load(p).ok());
+    if config.is_none()
+        && let Some(file) = &file
+    {
+        for problem in sections(args, file) {
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
+    }
+    let raw = file.as_ref().map(|f| &f.values);
 
     if let Some(c) = &config {
         said.push(count(c.sources.len(), "source"));
@@ -97,6 +106,23 @@ pub fn check(args: &ServeArgs, admin_password: Option<OsString>) -> Result<Strin
         }
     }
     if problems.is_empty() { Ok(format!("ok: {}", said.join(", "))) } else { Err(Problems(problems)) }
+}
+
+/// The problems of the file's sections, each checked on its own (the merge stops at the first).
+fn sections(args: &ServeArgs, file: &File) -> Vec<String> {
+    let v = &file.values;
+    let targets = args.targets_file.clone().or_else(|| v.targets_file.as_ref().map(PathBuf::from));
+    let results = [
+        file.sources().err(),
+        file.alerts().err(),
+        file.notify().err(),
+        file.login(&args.login).err(),
+        file.viewers().err(),
+        file.fleet_token(args.fleet_token_file.clone()).err(),
+        crate::config::cluster::settings(args, file, true).err(),
+        targets.and_then(|t| crate::targets::file::load(&t).err().map(ConfigError::from)),
+    ];
+    results.into_iter().flatten().map(|e| e.to_string()).collect()
 }
 
 /// `n thing` or `n things`.
