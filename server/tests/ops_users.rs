@@ -164,3 +164,24 @@ async fn the_pid_file_is_in_systemds_runtime_directory_when_it_gives_one() {
     stop(child, &run.join("livedash.pid")).await;
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_stale_pid_file_naming_another_program_gets_no_signal() {
+    let dir = common::temp_dir("ops-stale");
+    let file = dir.join("users");
+    std::fs::write(&file, format!("admin:{}\n", hash_password("a-pw"))).unwrap();
+    // SIGHUP would end `sleep`: it must survive.
+    let mut other = tokio::process::Command::new("sleep").arg("30").kill_on_drop(true).spawn().unwrap();
+    std::fs::write(dir.join("livedash.pid"), format!("{}\n", other.id().unwrap())).unwrap();
+    let at = ["--users-file", file.to_str().unwrap(), "--data-dir", dir.to_str().unwrap()];
+    let (ok, _, err) = users(&[&["add", "eve", "--password-stdin"][..], &at[..]].concat(), "e-pw\n", &[]).await;
+    assert!(ok, "{err}");
+    assert!(err.contains("which is not a running livedash") && err.contains("must be told"), "{err}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(other.try_wait().unwrap().is_none(), "the other program was signalled");
+    // --no-reload: not a word about the server.
+    let (ok, _, err) = users(&[&["remove", "eve", "--no-reload"][..], &at[..]].concat(), "", &[]).await;
+    assert!(ok && !err.contains("server"), "{err}");
+    other.kill().await.unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+}
