@@ -185,3 +185,24 @@ async fn a_stale_pid_file_naming_another_program_gets_no_signal() {
     other.kill().await.unwrap();
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn commands_run_at_once_lose_no_change() {
+    let dir = common::temp_dir("ops-race");
+    let file = dir.join("users");
+    std::fs::write(&file, format!("admin:{}\n", hash_password("a-pw"))).unwrap();
+    let path = file.to_str().unwrap().to_owned();
+    let runs = (0..12).map(|i| {
+        let path = path.clone();
+        async move {
+            let name = format!("user{i}");
+            users(&["add", &name, "--password-stdin", "--no-reload", "--users-file", &path], "pw\n", &[]).await
+        }
+    });
+    for (ok, _, err) in futures_util::future::join_all(runs).await {
+        assert!(ok, "{err}");
+    }
+    let users = livedash_server::auth::Users::load(&file).unwrap();
+    assert_eq!(users.len(), 13, "changes were lost: {:?}", users.names().collect::<Vec<_>>());
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -2,7 +2,8 @@
 //! old file or the new one, never a half-written one: a new file in the same directory (mode 0600,
 //! the owner and group of the file it replaces), written, synced to disk, renamed over the old
 //! one, and the directory synced so that the rename survives a crash. A symbolic link is followed:
-//! the file it points to is replaced, the link stays.
+//! the file it points to is replaced, the link stays. [`locked`] serializes the commands that
+//! change one file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -18,6 +19,24 @@ pub struct ReplaceError {
     pub what: &'static str,
     /// What the system said.
     pub source: io::Error,
+}
+
+/// Runs `f` (a read, an edit and a [`replace`] of `path`) holding an exclusive `flock` on the
+/// directory of `path`, so that two commands changing one file at once each see the other's
+/// change instead of one undoing it. The directory rather than the file: the file is replaced,
+/// and a lock on the old one would not hold back a process that opens the new one; nor a lock
+/// file beside it, which would be left behind. The kernel lets go if the holder dies.
+pub fn locked<T, E: From<ReplaceError>>(path: &Path, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let fail = |source| ReplaceError { path: path.to_owned(), what: "locking its directory", source };
+    let handle = File::open(dir).map_err(fail)?;
+    handle.lock().map_err(fail)?;
+    let result = f();
+    let _ = handle.unlock();
+    result
 }
 
 /// Replaces the content of `path` (made when missing) with `text`.

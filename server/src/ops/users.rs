@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::Printed;
 use super::edit::{self, EditError};
-use super::replace::{ReplaceError, replace};
+use super::replace::{ReplaceError, locked, replace};
 use crate::auth::{Users, generate_password, password};
 use crate::config::file::File;
 use crate::config::{ConfigError, PasswordArgs, UsersAt, UsersCommand};
@@ -60,27 +60,25 @@ pub fn run(command: UsersCommand) -> Result<Printed, UsersCommandError> {
     match command {
         UsersCommand::Add { name, role, password, at } => {
             let path = users_file(&at)?;
-            let text = read(&path, true)?;
-            edit::add(&text, &path, &name, "-", role).or_else(only_the_hash)?; // the name checked first
+            // The name and the file checked before a password is asked for.
+            edit::add(&read(&path, true)?, &path, &name, "-", role).or_else(only_the_hash)?;
             let (new, shown) = new_password(&password)?;
-            let text = edit::add(&text, &path, &name, &password::hash_password(&new), role)?;
-            replace(&path, &text)?;
+            let hash = password::hash_password(&new);
+            change(&path, true, |text| edit::add(text, &path, &name, &hash, role))?;
             let role = role.unwrap_or(crate::auth::Role::Admin).as_str();
             Ok(done(shown, format!("added user {name} ({role}) to {}", path.display()), &at))
         }
         UsersCommand::Passwd { name, password, at } => {
             let path = users_file(&at)?;
-            let text = read(&path, false)?;
-            edit::passwd(&text, &path, &name, "-").or_else(only_the_hash)?;
+            edit::passwd(&read(&path, false)?, &path, &name, "-").or_else(only_the_hash)?;
             let (new, shown) = new_password(&password)?;
-            let text = edit::passwd(&text, &path, &name, &password::hash_password(&new))?;
-            replace(&path, &text)?;
+            let hash = password::hash_password(&new);
+            change(&path, false, |text| edit::passwd(text, &path, &name, &hash))?;
             Ok(done(shown, format!("changed the password of {name} in {}", path.display()), &at))
         }
         UsersCommand::Remove { name, at } => {
             let path = users_file(&at)?;
-            let text = edit::remove(&read(&path, false)?, &path, &name)?;
-            replace(&path, &text)?;
+            change(&path, false, |text| edit::remove(text, &path, &name))?;
             Ok(done(None, format!("removed user {name} from {}", path.display()), &at))
         }
         UsersCommand::List { at } => {
@@ -93,6 +91,18 @@ pub fn run(command: UsersCommand) -> Result<Printed, UsersCommandError> {
             Ok(printed)
         }
     }
+}
+
+/// Reads `path`, edits its text with `edit` and replaces it, under the lock of its directory.
+fn change(
+    path: &Path,
+    may_be_missing: bool,
+    edit: impl FnOnce(&str) -> Result<String, EditError>,
+) -> Result<(), UsersCommandError> {
+    locked(path, || {
+        let text = edit(&read(path, may_be_missing)?)?;
+        Ok(replace(path, &text)?)
+    })
 }
 
 /// A dry run's result with the stand-in hash `-`: only its refusal of the hash is expected (the
