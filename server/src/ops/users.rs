@@ -1,6 +1,7 @@
 //! `livedash users add|passwd|remove|list`: finds the users file (`--users-file`, else
 //! `LIVEDASH_USERS_FILE`, else `users_file` of `--config` / `LIVEDASH_CONFIG`, else of
-//! `/etc/livedash/config.toml` when it exists), reads a new password without echoing it (a
+//! `/etc/livedash/config.toml` when it exists, else the package's `/etc/livedash/users` when that
+//! config names none: its unit gives the server the file in a variable), reads a new password without echoing it (a
 //! terminal is asked twice; `--password-stdin` reads one line; `--generate` makes one and returns
 //! it as the only output), edits the file ([`super::edit`]), replaces it atomically
 //! ([`super::replace`]) and tells the running server ([`super::reload`]).
@@ -17,6 +18,9 @@ use crate::config::{ConfigError, PasswordArgs, UsersAt, UsersCommand};
 
 /// The package's config file, read for its `users_file` when nothing else names the users file.
 pub const DEFAULT_CONFIG: &str = "/etc/livedash/config.toml";
+/// The package's users file (its unit names it in `LIVEDASH_USERS_FILE`), taken when the package's
+/// config file names none.
+pub const DEFAULT_USERS_FILE: &str = "/etc/livedash/users";
 
 /// Why `livedash users` failed.
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +140,9 @@ pub fn users_file(at: &UsersAt) -> Result<PathBuf, UsersCommandError> {
     let file = File::load(&config)?;
     match file.values.users_file {
         Some(path) if !path.trim().is_empty() => Ok(PathBuf::from(path)),
+        _ if config == Path::new(DEFAULT_CONFIG) && Path::new(DEFAULT_USERS_FILE).exists() => {
+            Ok(PathBuf::from(DEFAULT_USERS_FILE))
+        }
         _ => Err(UsersCommandError::NotInConfig(config)),
     }
 }
