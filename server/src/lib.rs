@@ -20,6 +20,7 @@
 //! - [`store`]: history on disk (SQLite), fed and read back by [`persist`];
 //! - [`cluster`]: several instances sharing their sources through Redis;
 //! - [`api`]: `/api/history` and `/api/series`;
+//! - [`ops`]: the commands beside serving (`check-config`, `users`, ...) and the PID file;
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
 
@@ -38,6 +39,7 @@ pub mod live;
 pub mod login;
 pub mod metrics;
 pub mod notify;
+pub mod ops;
 pub mod permissions;
 pub mod persist;
 pub mod router;
