@@ -174,6 +174,21 @@ grep -qi 'panic\|permission denied\|operation not permitted' "$work/server.log" 
 [ "$(stat -c '%u %a' "$state/tls/key.pem")" = "$uid 600" ] || fail "the TLS key is not the service user's, mode 600"
 [ "$(stat -c '%u %a' "$state/history.db")" = "$uid 600" ] || fail "the history store is not the service user's, mode 600 (UMask)"
 pid_file=$runtime/livedash.pid
+# An admin adds a user as root (`livedash users add`, told the server through its PID file in the
+# runtime directory): the rewritten file stays the service's, and the new user logs in.
+users=$root/etc/livedash/users
+alice_password=$(head -c 18 /dev/urandom | base64 | tr -d '+/=')
+echo "$alice_password" | RUNTIME_DIRECTORY="$runtime" "$root/usr/bin/livedash" users add alice --role viewer \
+  --password-stdin --users-file "$users" 2>"$work/users-add.log" ||
+  { cat "$work/users-add.log"; fail "livedash users add failed"; }
+[ "$(stat -c '%u:%g %a' "$users")" = "$uid:$gid 600" ] || fail "users add left $users as $(stat -c '%u:%g %a' "$users")"
+# A few tries a second apart: failed logins count against the per-user budget (5 a minute).
+for _ in 1 2 3; do
+  sleep 1
+  curl -fsS --cacert "$state/tls/cert.pem" -u "alice:$alice_password" -o /dev/null "$url/api/snapshot" 2>/dev/null && break
+done
+curl -fsS --cacert "$state/tls/cert.pem" -u "alice:$alice_password" -o /dev/null "$url/api/snapshot" ||
+  { cat "$work/users-add.log" "$work/server.log"; fail "the user added while the server ran cannot log in"; }
 if [ -f "$pid_file" ]; then
   [ "$(cat "$pid_file")" = "$server_pid" ] || fail "the PID file holds $(cat "$pid_file"), not the server's $server_pid"
 fi
