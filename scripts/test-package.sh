@@ -90,6 +90,24 @@ grep -qF "$password" "$root/etc/livedash/users" && fail "the users file holds th
 [ "$(owner_mode /var/lib/livedash)" = "$uid:$gid 750" ] || fail "/var/lib/livedash is $(owner_mode /var/lib/livedash)"
 [ -L "$root/etc/systemd/system/multi-user.target.wants/livedash.service" ] || fail "the service is not enabled in the root"
 
+log "package: check-config on the shipped config, as the service's user with the unit's environment"
+check_config() {
+  setpriv --reuid="$uid" --regid="$gid" --clear-groups -- env -i PATH=/usr/bin:/bin \
+    LIVEDASH_CONFIG="$1" LIVEDASH_DATA_DIR="$root/var/lib/livedash" \
+    LIVEDASH_USERS_FILE="$root/etc/livedash/users" "$root/usr/bin/livedash" check-config
+}
+check_config "$root/etc/livedash/config.toml" >&2 || fail "check-config refused the shipped /etc/livedash/config.toml"
+# The defaults the file shows in comments are values the server accepts: uncommented, it passes.
+sed -E 's/^# ((interval|history|history_bytes|store_max_bytes|store_raw_for|store_1m_for|store_1h_for|store_max_reads|login|session_idle|session_lifetime|session_remember_idle|session_remember_lifetime) = )/\1/' \
+  "$root/etc/livedash/config.toml" >"$scratch/defaults.toml"
+[ "$(grep -cE '^[a-z_0-9]+ = ' "$scratch/defaults.toml")" -ge 13 ] || fail "fewer commented defaults than expected in config.toml"
+chmod 0644 "$scratch/defaults.toml"
+check_config "$scratch/defaults.toml" >/dev/null || fail "check-config refused the defaults config.toml shows in comments"
+echo 'intervall = "1s"' >>"$scratch/defaults.toml"
+out=$(check_config "$scratch/defaults.toml" 2>&1) && fail "check-config accepted an unknown key"
+grep -q "defaults.toml: line [0-9]*, column 1: unknown field .intervall." <<<"$out" ||
+  fail "check-config did not name the bad key's line: $out"
+
 log "package: the installed binary under the unit's restrictions (scripts/test-confined.sh)"
 scripts/test-confined.sh "$root" "$password"
 
