@@ -1,16 +1,17 @@
 //! The `livedash` binary: parse the configuration, start logging, bind, serve until Ctrl-C or
 //! SIGTERM; re-read the users file on SIGHUP. Also `livedash hash-password`,
-//! `livedash fingerprint`, `livedash alerts check` and `livedash notify test`.
+//! `livedash fingerprint`, `livedash alerts check` and `livedash notify test`. The embedded site
+//! and the version's commit are in `bundle.rs`.
+
+mod bundle;
 
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use clap::Parser;
 use livedash_server::auth::Auth;
 use livedash_server::auth::password;
 use livedash_server::config::{
-    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, NotifyCommand, ServeArgs, TokenCommand,
-    UsersSource,
+    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Command, Config, NotifyCommand, ServeArgs, TokenCommand, UsersSource,
 };
 use livedash_server::{Running, tls};
 use tracing_subscriber::EnvFilter;
@@ -37,7 +38,7 @@ fn main() -> std::process::ExitCode {
 
 #[tokio::main]
 async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = bundle::parse_cli();
     match cli.command {
         Some(Command::HashPassword) => return hash_password(),
         Some(Command::Fingerprint { tls_cert, data_dir }) => {
@@ -58,13 +59,15 @@ async fn run() -> anyhow::Result<()> {
     // Before any slow start-up work (TLS, password hashing): a SIGHUP or SIGTERM from a service
     // manager right after the start is then kept for later, never the signal's default (death).
     let signals = Signals::install();
-    let config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
+    let mut config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         // Colours only for a person at a terminal: a log file or journal gets plain text.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    config.site = config.site.clone().or_embedded(bundle::site());
+    config.site.log_choice();
     if config.clear_text_off_loopback() {
         tracing::warn!(
             listen = %config.listen,
@@ -79,6 +82,8 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (--listen / LIVEDASH_LISTEN)", config.listen))?;
     let running = livedash_server::start(&config, listener)?;
     announce(&config, &running)?;
+    let scheme = if running.tls.is_some() { "https" } else { "http" };
+    livedash_server::service::ready(&format!("listening on {scheme}://{}/", running.addr), running.hub.clone());
 
     let users_file = match &config.users {
         UsersSource::File(path) => Some(path.clone()),
@@ -86,6 +91,7 @@ async fn run() -> anyhow::Result<()> {
     };
     tokio::spawn(reload_on_sighup(signals.hangup, running.auth.clone(), users_file));
     shutdown_signal(signals.terminate).await;
+    livedash_server::service::stopping();
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
