@@ -302,6 +302,9 @@ impl Config {
         }
         let notify = file.notify()?;
         let (login, sessions) = file.login(&args.login)?;
+        if let Some(dir) = args.site_dir.as_ref().filter(|d| !d.is_dir()) {
+            return Err(ConfigError::SiteDir(dir.clone()));
+        }
         file.check_alert_channels(&alerts, &notify)?;
         Ok(Self {
             listen,

@@ -324,3 +324,15 @@ fn the_fleet_token_is_read_once_from_the_flag_or_the_file_and_a_bad_file_names_i
     assert!(err.contains("`fleet_token_file`") && err.contains("cannot be read"), "{err}");
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+#[test]
+fn the_site_comes_from_site_dir_else_the_default_directory() {
+    use crate::site::{DirChoice, Site};
+    let dir = std::env::temp_dir();
+    let c = config(&["--site-dir", dir.to_str().expect("a UTF-8 path")]);
+    assert!(matches!(c.site, Site::Dir { ref root, why: DirChoice::Flag } if *root == dir), "{:?}", c.site);
+    assert!(matches!(config(&[]).site, Site::Dir { why: DirChoice::Default, .. }));
+    let refused = Config::from_args(&parse(&["--site-dir", "/no/such/dir"]).expect("parses").serve, None);
+    let message = refused.expect_err("refused").to_string();
+    assert_eq!(message, "--site-dir / LIVEDASH_SITE_DIR: /no/such/dir is not a directory");
+}

@@ -136,3 +136,26 @@ impl std::fmt::Debug for Embedded {
         write!(f, "Embedded({} files, {} bytes)", self.files.len(), self.bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_file() -> Embedded {
+        let mut e = Embedded::new();
+        e.add("pkg/livedash.js", Cow::Borrowed(b"js"), &[0xab; 32]);
+        e
+    }
+
+    #[test]
+    fn the_embedded_site_replaces_only_the_default_directory() {
+        let default = Site::Dir { root: "target/site".into(), why: DirChoice::Default };
+        assert!(matches!(default.clone().or_embedded(one_file()), Site::Embedded(e) if e.len() == 1));
+        // A binary without a site keeps reading the directory.
+        assert!(matches!(default.or_embedded(Embedded::new()), Site::Dir { why: DirChoice::Default, .. }));
+        for why in [DirChoice::Flag, DirChoice::CargoLeptos] {
+            let chosen = Site::Dir { root: "elsewhere".into(), why };
+            assert!(matches!(chosen.or_embedded(one_file()), Site::Dir { why: w, .. } if w == why));
+        }
+    }
+}

@@ -247,4 +247,19 @@ mod tests {
         assert!(etag_matches("*", "\"b\""));
         assert!(!etag_matches("\"a\"", "\"b\""));
     }
+
+    #[test]
+    fn an_embedded_files_etag_is_its_hash_and_its_copy_is_found_beside_it() {
+        let mut e = Embedded::new();
+        e.add("pkg/livedash.js", std::borrow::Cow::Borrowed(b"js"), &[0xab; 32]);
+        e.add("pkg/livedash.js.gz", std::borrow::Cow::Owned(b"gz".to_vec()), &[0x01; 32]);
+        let plain = e.find("pkg/livedash.js", false).expect("found");
+        assert_eq!(
+            (plain.etag.as_str(), &plain.bytes[..], plain.gzip, plain.varies),
+            ("\"abababababababab\"", &b"js"[..], false, true)
+        );
+        let copy = e.find("pkg/livedash.js", true).expect("found");
+        assert_eq!((copy.etag.as_str(), &copy.bytes[..], copy.gzip), ("\"0101010101010101\"", &b"gz"[..], true));
+        assert!(e.find("pkg/other.js", true).is_none());
+    }
 }
