@@ -2,7 +2,7 @@
 //! and where it comes from: [`Site`] is either the table the `livedash` binary embedded when it
 //! was compiled ([`Embedded`], made in the binary's own `bundle.rs`, so that a new site recompiles
 //! the binary and never this library) or a directory read at request time (`--site-dir`,
-//! `cargo leptos watch`, or a binary that embeds nothing). [`serve`] answers a request for one of
+//! `cargo leptos watch` or `LEPTOS_SITE_ROOT`, or a binary that embeds nothing). [`serve`] answers a request for one of
 //! its files; the router's fallback asks it first and renders the app's 404 when it has none.
 //!
 //! Imports nothing from the crate: the configuration and the router import it.
@@ -35,24 +35,26 @@ pub enum Site {
 pub enum DirChoice {
     /// `--site-dir` / `LIVEDASH_SITE_DIR`.
     Flag,
-    /// `cargo leptos watch` (its `LEPTOS_SITE_ROOT`).
-    CargoLeptos,
-    /// Nobody: `LEPTOS_SITE_ROOT` or `target/site` under the working directory, as before the site
-    /// was embedded; a binary that embeds a site puts it in instead ([`Site::or_embedded`]).
+    /// `cargo leptos watch` or a person: `LEPTOS_SITE_ROOT` (or cargo-leptos's default
+    /// `target/site` when only `LEPTOS_OUTPUT_NAME` is set).
+    Leptos,
+    /// Nobody: `target/site` under the working directory, as before the site was embedded; a
+    /// binary that embeds a site puts it in instead ([`Site::or_embedded`]).
     Default,
 }
 
 impl Site {
     /// The site `--site-dir` names; without it the one `cargo leptos watch` builds (it sets
-    /// `LEPTOS_OUTPUT_NAME` and `LEPTOS_SITE_ROOT`); else the default directory.
+    /// `LEPTOS_OUTPUT_NAME` and `LEPTOS_SITE_ROOT`) or `LEPTOS_SITE_ROOT` names; else the default
+    /// directory.
     pub fn from_flag(site_dir: Option<PathBuf>) -> Self {
-        let root = || PathBuf::from(std::env::var_os("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()));
-        match site_dir {
-            Some(root) => Self::Dir { root, why: DirChoice::Flag },
-            None if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() => {
-                Self::Dir { root: root(), why: DirChoice::CargoLeptos }
-            }
-            None => Self::Dir { root: root(), why: DirChoice::Default },
+        let leptos_root = std::env::var_os("LEPTOS_SITE_ROOT").map(PathBuf::from);
+        let cargo_leptos = std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+        match (site_dir, leptos_root) {
+            (Some(root), _) => Self::Dir { root, why: DirChoice::Flag },
+            (None, Some(root)) => Self::Dir { root, why: DirChoice::Leptos },
+            (None, None) if cargo_leptos => Self::Dir { root: "target/site".into(), why: DirChoice::Leptos },
+            (None, None) => Self::Dir { root: "target/site".into(), why: DirChoice::Default },
         }
     }
 
@@ -153,7 +155,7 @@ mod tests {
         assert!(matches!(default.clone().or_embedded(one_file()), Site::Embedded(e) if e.len() == 1));
         // A binary without a site keeps reading the directory.
         assert!(matches!(default.or_embedded(Embedded::new()), Site::Dir { why: DirChoice::Default, .. }));
-        for why in [DirChoice::Flag, DirChoice::CargoLeptos] {
+        for why in [DirChoice::Flag, DirChoice::Leptos] {
             let chosen = Site::Dir { root: "elsewhere".into(), why };
             assert!(matches!(chosen.or_embedded(one_file()), Site::Dir { why: w, .. } if w == why));
         }
