@@ -26,3 +26,12 @@ as_root() {
   else die "need root to run: $*"
   fi
 }
+
+# The commit `livedash --version` names, read by the binary when it is compiled: `git rev-parse`'s
+# 12 digits, `-dirty` when the tree has changes, nothing outside a git checkout ("commit unknown").
+# Exported by every script (build, test, package), so that their cargo calls see the same value and
+# none of them recompiles the binary for the others.
+if [ -z "${LIVEDASH_COMMIT:-}" ] && commit=$(git rev-parse --short=12 HEAD 2>/dev/null); then
+  [ -n "$(git status --porcelain 2>/dev/null)" ] && commit="$commit-dirty"
+  export LIVEDASH_COMMIT="$commit"
+fi

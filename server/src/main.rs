@@ -1,15 +1,16 @@
 //! The `livedash` binary: parse the configuration, start logging, bind, serve until Ctrl-C or
 //! SIGTERM, keeping a PID file meanwhile; re-read the users file on SIGHUP. The other commands
 //! (`check-config`, `users`, `hash-password`, `token`, ...) run in `livedash_server::ops`; this
-//! prints what they return.
+//! prints what they return. The embedded site and the version's commit are in `bundle.rs`.
+
+mod bundle;
 
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use clap::Parser;
 use livedash_server::Running;
 use livedash_server::auth::Auth;
-use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Cli, Config, UsersSource};
+use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Config, UsersSource};
 use livedash_server::ops::pid::PidFile;
 use tracing_subscriber::EnvFilter;
 
@@ -35,7 +36,7 @@ fn main() -> std::process::ExitCode {
 
 #[tokio::main]
 async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = bundle::parse_cli();
     if let Some(command) = cli.command {
         let printed = livedash_server::ops::run(command, &cli.serve).await?;
         #[allow(clippy::print_stderr)] // notes for the person, apart from the output
@@ -47,13 +48,15 @@ async fn run() -> anyhow::Result<()> {
     // Before any slow start-up work (TLS, password hashing): a SIGHUP or SIGTERM from a service
     // manager right after the start is then kept for later, never the signal's default (death).
     let signals = Signals::install();
-    let config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
+    let mut config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         // Colours only for a person at a terminal: a log file or journal gets plain text.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    config.site = config.site.clone().or_embedded(bundle::site());
+    config.site.log_choice();
     if config.clear_text_off_loopback() {
         tracing::warn!(
             listen = %config.listen,
@@ -69,6 +72,8 @@ async fn run() -> anyhow::Result<()> {
     let running = livedash_server::start(&config, listener)?;
     announce(&config, &running)?;
     let pid_file = write_pid_file(&config);
+    let scheme = if running.tls.is_some() { "https" } else { "http" };
+    livedash_server::service::ready(&format!("listening on {scheme}://{}/", running.addr), running.hub.clone());
 
     let users_file = match &config.users {
         UsersSource::File(path) => Some(path.clone()),
@@ -76,6 +81,7 @@ async fn run() -> anyhow::Result<()> {
     };
     tokio::spawn(reload_on_sighup(signals.hangup, running.auth.clone(), users_file));
     shutdown_signal(signals.terminate).await;
+    livedash_server::service::stopping();
     tracing::info!("shutting down");
     running.stop().await;
     if let Some(pid_file) = pid_file {

@@ -110,6 +110,11 @@ pub struct ServeArgs {
     #[arg(long, env = "LIVEDASH_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
 
+    /// Serve the site's files (wasm, script, CSS, public files) from this directory, read on every
+    /// request, instead of the site embedded in the binary (for development).
+    #[arg(long, env = "LIVEDASH_SITE_DIR")]
+    pub site_dir: Option<PathBuf>,
+
     /// TLS certificate chain (PEM); needs --tls-key.
     #[arg(long, env = "LIVEDASH_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

@@ -9,8 +9,8 @@
 //! Imports [`crate::sources`] (a source's typed settings), [`crate::targets`] (the targets file,
 //! checked at start-up), [`crate::alerts::rules`] (the typed
 //! rules it makes), [`crate::notify`] (the channels it makes), [`crate::auth`] (the login mode
-//! and the sessions' policy it makes) and the Origin normalisation of
-//! [`crate::http::origin`]; the sub-systems take plain values from the [`Config`], never the
+//! and the sessions' policy it makes), the Origin normalisation of [`crate::http::origin`] and
+//! [`crate::site`] (where the site's files come from); the sub-systems take plain values from the [`Config`], never the
 //! other way round.
 
 pub mod alert;
@@ -158,6 +158,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a response write may make no progress.
     pub write_timeout: Duration,
+    /// Where the site's files come from (`--site-dir`; the binary puts its embedded site in).
+    pub site: crate::site::Site,
 }
 
 /// The history store's settings.
@@ -317,6 +319,9 @@ impl Config {
         }
         let notify = file.notify()?;
         let (login, sessions) = file.login(&args.login)?;
+        if let Some(dir) = args.site_dir.as_ref().filter(|d| !d.is_dir()) {
+            return Err(ConfigError::SiteDir(dir.clone()));
+        }
         file.check_alert_channels(&alerts, &notify)?;
         Ok(Self {
             listen,
@@ -354,6 +359,7 @@ impl Config {
             login_attempts_per_user: args.login_attempts_per_user,
             header_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
+            site: crate::site::Site::from_flag(args.site_dir.clone()),
         })
     }
 

@@ -338,3 +338,15 @@ fn the_users_file_comes_from_the_flag_else_the_files_users_file() {
     let err = with_file("users_file = \" \"\n", &[]).expect_err("refused").to_string();
     assert!(err.contains("`users_file`"), "{err}");
 }
+
+#[test]
+fn the_site_comes_from_site_dir_else_the_default_directory() {
+    use crate::site::{DirChoice, Site};
+    let dir = std::env::temp_dir();
+    let c = config(&["--site-dir", dir.to_str().expect("a UTF-8 path")]);
+    assert!(matches!(c.site, Site::Dir { ref root, why: DirChoice::Flag } if *root == dir), "{:?}", c.site);
+    assert!(matches!(config(&[]).site, Site::Dir { why: DirChoice::Default, .. }));
+    let refused = Config::from_args(&parse(&["--site-dir", "/no/such/dir"]).expect("parses").serve, None);
+    let message = refused.expect_err("refused").to_string();
+    assert_eq!(message, "--site-dir / LIVEDASH_SITE_DIR: /no/such/dir is not a directory");
+}
