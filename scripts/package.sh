@@ -36,11 +36,7 @@ if [ "$("$tools/bin/cargo-deb" --version 2>/dev/null)" != "$CARGO_DEB_VERSION" ]
 fi
 
 if [ "$profile" = release ]; then
-  # The commit `livedash --version` names (the build reads it at compile time).
-  if [ -z "${LIVEDASH_COMMIT:-}" ] && commit=$(git rev-parse --short=12 HEAD 2>/dev/null); then
-    git diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
-    export LIVEDASH_COMMIT=$commit
-  fi
+  # With LIVEDASH_COMMIT as lib.sh exported it: `livedash --version` names the commit.
   scripts/build.sh >&2
 fi
 binary=target/$profile/livedash
