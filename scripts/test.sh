@@ -51,6 +51,7 @@ fuzz() {
 step "fuzzing the credential and ticket parsers (build + 30 s)" fuzz
 
 step "site and debug server (scripts/build.sh --debug-server)" scripts/build.sh --debug-server
+step "the Debian package and its unit (scripts/test-package.sh)" scripts/test-package.sh
 # Writes a week of history for the browser tests' store-backed server, and serves the fleet spec's fake
 # node_exporters (end2end/playwright.config.ts); the fleet smoke run's tools. All built by the tests'
 # build above: this only checks that they are there and fresh.

@@ -20,6 +20,9 @@
 //! - [`store`]: history on disk (SQLite), fed and read back by [`persist`];
 //! - [`cluster`]: several instances sharing their sources through Redis;
 //! - [`api`]: `/api/history` and `/api/series`;
+//! - [`ops`]: the commands beside serving (`check-config`, `users`, ...) and the PID file;
+//! - [`site`]: the built site's files, embedded in the binary or read from a directory;
+//! - [`service`]: readiness and the watchdog told to a service manager (`sd_notify`);
 //! - [`router`] (routes, `/healthz`), [`ui`] (the UI's port), [`metrics`], and the shared
 //!   [`clock`], [`shutdown`] and [`permissions`].
 
@@ -38,10 +41,13 @@ pub mod live;
 pub mod login;
 pub mod metrics;
 pub mod notify;
+pub mod ops;
 pub mod permissions;
 pub mod persist;
 pub mod router;
+pub mod service;
 pub mod shutdown;
+pub mod site;
 pub mod sources;
 pub mod store;
 pub mod targets;
@@ -115,6 +121,8 @@ pub struct Running {
     pub notifier: notify::Notifier,
     /// The fleet's hosts (this machine's `local` source, the targets file's hosts) by source name.
     pub directory: fleet::Directory,
+    /// The hub (the service manager's watchdog checks that it answers).
+    pub hub: Arc<Hub>,
     switch: Switch,
     task: JoinHandle<()>,
 }
@@ -346,7 +354,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         auth: auth.clone(),
         gate: gate.clone(),
         login,
-        hub,
+        hub: hub.clone(),
         ws,
         metrics: observed,
         store: store.clone(),
@@ -356,6 +364,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         alerts: alerts.clone(),
         notifier: notifier.clone(),
         directory: directory.clone(),
+        files: config.site.clone(),
     };
     let task = tokio::spawn(serve::serve(listener, router::app(state, base, tls.is_some()), options, shutdown));
     Ok(Running {
@@ -370,6 +379,7 @@ pub fn start(config: &Config, listener: TcpListener) -> Result<Running, StartErr
         alerts,
         notifier,
         directory,
+        hub,
         switch,
         task,
     })

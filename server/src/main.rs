@@ -1,18 +1,17 @@
 //! The `livedash` binary: parse the configuration, start logging, bind, serve until Ctrl-C or
-//! SIGTERM; re-read the users file on SIGHUP. Also `livedash hash-password`,
-//! `livedash fingerprint`, `livedash alerts check` and `livedash notify test`.
+//! SIGTERM, keeping a PID file meanwhile; re-read the users file on SIGHUP. The other commands
+//! (`check-config`, `users`, `hash-password`, `token`, ...) run in `livedash_server::ops`; this
+//! prints what they return. The embedded site and the version's commit are in `bundle.rs`.
+
+mod bundle;
 
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use clap::Parser;
+use livedash_server::Running;
 use livedash_server::auth::Auth;
-use livedash_server::auth::password;
-use livedash_server::config::{
-    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, Config, NotifyCommand, ServeArgs, TokenCommand,
-    UsersSource,
-};
-use livedash_server::{Running, tls};
+use livedash_server::config::{ADMIN_PASSWORD_ENV, ADMIN_USER, Config, UsersSource};
+use livedash_server::ops::pid::PidFile;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of the C library's allocator: in the load benchmark it held 18,000 sockets in
@@ -37,34 +36,27 @@ fn main() -> std::process::ExitCode {
 
 #[tokio::main]
 async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
-        Some(Command::HashPassword) => return hash_password(),
-        Some(Command::Fingerprint { tls_cert, data_dir }) => {
-            let cert = tls_cert.unwrap_or_else(|| tls::self_signed_cert_path(&data_dir));
-            let fingerprint = tls::fingerprint_of_pem_file(&cert)?;
-            return print_line(&format!("SHA-256 {fingerprint}  {}", cert.display()));
+    let cli = bundle::parse_cli();
+    if let Some(command) = cli.command {
+        let printed = livedash_server::ops::run(command, &cli.serve).await?;
+        #[allow(clippy::print_stderr)] // notes for the person, apart from the output
+        for note in &printed.notes {
+            eprintln!("{note}");
         }
-        Some(Command::Alerts { command: AlertsCommand::Check { config, since, store, data_dir } }) => {
-            return alerts_check(&ServeArgs::for_file(config, store, data_dir)?, since);
-        }
-        Some(Command::Notify { command: NotifyCommand::Test { channel, config } }) => {
-            let args = ServeArgs::for_file(config, None, cli.serve.data_dir.clone())?;
-            return notify_test(&args, &channel).await;
-        }
-        Some(Command::Token { command }) => return token_command(command).await,
-        None => {}
+        return printed.out.map_or(Ok(()), |out| print_line(&out));
     }
     // Before any slow start-up work (TLS, password hashing): a SIGHUP or SIGTERM from a service
     // manager right after the start is then kept for later, never the signal's default (death).
     let signals = Signals::install();
-    let config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
+    let mut config = Config::from_args(&cli.serve, std::env::var_os(ADMIN_PASSWORD_ENV))?;
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         // Colours only for a person at a terminal: a log file or journal gets plain text.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    config.site = config.site.clone().or_embedded(bundle::site());
+    config.site.log_choice();
     if config.clear_text_off_loopback() {
         tracing::warn!(
             listen = %config.listen,
@@ -79,6 +71,9 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (--listen / LIVEDASH_LISTEN)", config.listen))?;
     let running = livedash_server::start(&config, listener)?;
     announce(&config, &running)?;
+    let pid_file = write_pid_file(&config);
+    let scheme = if running.tls.is_some() { "https" } else { "http" };
+    livedash_server::service::ready(&format!("listening on {scheme}://{}/", running.addr), running.hub.clone());
 
     let users_file = match &config.users {
         UsersSource::File(path) => Some(path.clone()),
@@ -86,57 +81,22 @@ async fn run() -> anyhow::Result<()> {
     };
     tokio::spawn(reload_on_sighup(signals.hangup, running.auth.clone(), users_file));
     shutdown_signal(signals.terminate).await;
+    livedash_server::service::stopping();
     tracing::info!("shutting down");
     running.stop().await;
+    if let Some(pid_file) = pid_file {
+        pid_file.remove();
+    }
     Ok(())
 }
 
-/// The `hash-password` command.
-fn hash_password() -> anyhow::Result<()> {
-    let password = password::read_new_password().context("reading the password")?;
-    print_line(&password::hash_password(&password))
-}
-
-/// The `alerts check` command: the configuration read and checked exactly as start-up does (a
-/// bad rule stops it naming its key), then every rule replayed over the store's last `since`.
-fn alerts_check(args: &ServeArgs, since: std::time::Duration) -> anyhow::Result<()> {
-    let config = Config::from_args(args, None)?;
-    let store = config.store.as_ref().context("store = \"none\": there is no history to replay the rules over")?;
-    let settings: std::collections::HashMap<_, _> =
-        config.sources.iter().map(|s| (s.name.clone(), s.series.clone())).collect();
-    let to = livedash_server::clock::now_ms();
-    let from = to.saturating_sub(livedash_server::clock::millis(since));
-    let report = livedash_server::alerts::preview::check::check(&config.alerts, &settings, &store.path, (from, to))
-        .with_context(|| format!("replaying the rules over {}", store.path.display()))?;
-    print_line(report.to_string().trim_end())
-}
-
-/// Sends a sample message to `channel` and prints the receiver's answer (an error: exit 1).
-async fn notify_test(args: &ServeArgs, channel: &str) -> anyhow::Result<()> {
-    let config = Config::from_args(args, None)?;
-    let Some(c) = config.notify.iter().find(|c| &*c.name == channel) else {
-        let names: Vec<&str> = config.notify.iter().map(|c| &*c.name).collect();
-        anyhow::bail!("no [[notify]] channel is named {channel:?} (there are: {})", names.join(", "));
-    };
-    let sample = livedash_server::notify::channel::sample(channel);
-    let answer = c.send(&sample).await.with_context(|| format!("channel {channel:?}"))?;
-    print_line(format!("{channel}: {} {}", answer.code, answer.text).trim_end())
-}
-
-/// `livedash token create|list|revoke`, on the store the server with the same options would use.
-async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
-    let at = match &command {
-        TokenCommand::Create { at, .. } | TokenCommand::List { at } | TokenCommand::Revoke { at, .. } => at,
-    };
-    let config = Config::from_args(&ServeArgs::for_tokens(at)?, std::env::var_os(ADMIN_PASSWORD_ENV))?;
-    let printed = livedash_server::account::command::run(command, &config).await?;
-    if let Some(note) = printed.note {
-        #[allow(clippy::print_stderr)] // a note for the person, apart from the output
-        {
-            eprintln!("{note}");
-        }
-    }
-    print_line(&printed.out)
+/// The PID file, for `livedash users` to send SIGHUP to (`ops::pid`); not having one only costs
+/// that, so a failure is a warning.
+fn write_pid_file(config: &Config) -> Option<PidFile> {
+    PidFile::write(&config.data_dir)
+        .inspect(|f| tracing::debug!(path = %f.path().display(), "PID file written"))
+        .inspect_err(|e| tracing::warn!(error = %e, "no PID file: `livedash users` cannot tell this server of changes"))
+        .ok()
 }
 
 #[allow(clippy::print_stdout)] // the command's output

@@ -64,6 +64,8 @@ pub struct AppState {
     pub notifier: Notifier,
     /// The fleet's hosts (what a page renders from, whether the dashboard links to the overview).
     pub directory: crate::fleet::Directory,
+    /// The site's files (the wasm, its script, the CSS, the public files): the router's fallback.
+    pub files: crate::site::Site,
 }
 
 /// The audit, for the write actions' [`auth::role::Writer`] and the records of their handlers.

@@ -1,8 +1,7 @@
 //! The UI's port into the server: [`UiBackend`] implements `app::ssr::Backend`, which the page uses
-//! while it renders and in its server functions; the page routes and the site's files; where the
-//! built site is; and the server-rendered Alerts view ([`alerts_page`], never hydrated: the alerts,
-//! the notifications' channels and deliveries, a message's silence link) and the drawing of the
-//! admin's audit view ([`audit_document`]). The only server file that names `app` types.
+//! while it renders and in its server functions; the page routes (the site's files: [`crate::site`]);
+//! the server-rendered Alerts view ([`alerts_page`], never hydrated: alerts, channels, deliveries,
+//! silence links) and the admin's audit view ([`audit_document`]). The only file naming `app` types.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -93,11 +92,12 @@ fn context(backend: UiBackend, base: Arc<str>) -> impl Fn() + Clone + Send + Syn
 }
 
 /// `router` with the page's routes (the dashboard, `/fleet`, `/fleet/metric`: server-rendered,
-/// with `backend` and `base` in their context) and, as its fallback, the site's files.
+/// with `backend` and `base` in their context) and, as its fallback, the site's files or the app's 404.
 pub fn pages<S>(router: Router<S>, state: &S, backend: UiBackend, base: Arc<str>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     LeptosOptions: FromRef<S>,
+    crate::site::Site: FromRef<S>,
 {
     let context = context(backend, base);
     let options = LeptosOptions::from_ref(state);
@@ -111,11 +111,11 @@ where
         })
         .route("/fleet", axum::routing::get(fleet_page.clone()))
         .route("/fleet/metric", axum::routing::get(fleet_page))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<S, _>(context, app::shell))
+        .fallback(crate::site::serve::fallback::<S, _>(FromRef::from_ref(state), context, app::shell))
 }
 
-/// Where the built site is and what it is called. The binary runs from the repository root after
-/// `scripts/build.sh`; under `cargo leptos watch`, cargo-leptos passes its own `LEPTOS_*` settings.
+/// What the built site is called, for the page's script tags (its files are [`crate::site`]'s);
+/// under `cargo leptos watch`, cargo-leptos passes its own `LEPTOS_*` settings.
 pub fn site_options(listen: SocketAddr) -> LeptosOptions {
     let from_cargo_leptos = std::env::var_os("LEPTOS_OUTPUT_NAME")
         .is_some()

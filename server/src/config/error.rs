@@ -29,6 +29,9 @@ pub enum ConfigError {
         /// What is wrong.
         problem: String,
     },
+    /// `--site-dir` names no directory.
+    #[error("--site-dir / LIVEDASH_SITE_DIR: {} is not a directory", .0.display())]
+    SiteDir(PathBuf),
     /// The `--config` file is unreadable or has a bad or unknown key.
     #[error("--config {path}: {message}")]
     File {

@@ -1,8 +1,8 @@
 //! The `--config` TOML file: `listen`, `interval`, `history`, `history_bytes`, `public_url`, the
 //! history store's `store`, `store_max_bytes`, `store_raw_for`, `store_1m_for`, `store_1h_for`,
 //! `store_max_reads`, the
-//! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, the read-only users
-//! `viewers`, the fleet's `targets_file` and `fleet_token_file`, the login's `login`, `session_idle`, `session_lifetime`, `session_remember_idle`,
+//! cluster's `redis_url`, `cluster_key_file`, `redis_prefix`, `redis_lease`, the accounts'
+//! `users_file`, the read-only users `viewers`, the fleet's `targets_file` and `fleet_token_file`, the login's `login`, `session_idle`, `session_lifetime`, `session_remember_idle`,
 //! `session_remember_lifetime` ([`super::login`]), and
 //! `[[source]]` tables, each with optional `[[source.series]]` tables ([`super::series`]), and
 //! `[[alert]]` tables ([`super::alert`]), `[[notify]]` tables ([`super::notify`]).
@@ -77,6 +77,8 @@ pub struct FileConfig {
     pub targets_file: Option<String>,
     /// `fleet_token_file = "/etc/livedash/fleet-token"`: the API token for `livedash:` targets.
     pub fleet_token_file: Option<String>,
+    /// `users_file = "/etc/livedash/users"`: the accounts (`--users-file` overrides it).
+    pub users_file: Option<String>,
     /// `viewers = ["wall", "audit"]`: read-only users (see `auth::role`).
     #[serde(default)]
     pub viewers: Vec<String>,
@@ -131,6 +133,18 @@ impl SourceDraft {
     }
 }
 
+/// A TOML error as `line L, column C: what` (the line and column of where it points, counted
+/// from 1), on one line.
+fn toml_message(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end().replace('\n', " ");
+    let Some(before) = error.span().and_then(|span| text.get(..span.start)) else {
+        return message;
+    };
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
 /// The file and where it came from, to name both in errors.
 pub struct File {
     path: PathBuf,
@@ -143,7 +157,7 @@ impl File {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let err = |message: String| ConfigError::File { path: path.to_owned(), message };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let values = toml::from_str(&text).map_err(|e| err(e.to_string().trim_end().replace('\n', " ")))?;
+        let values = toml::from_str(&text).map_err(|e| err(toml_message(&text, &e)))?;
         Ok(Self { path: path.to_owned(), values })
     }
 

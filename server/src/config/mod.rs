@@ -1,4 +1,5 @@
-//! Configuration: command-line flags with `LIVEDASH_*` environment fallbacks ([`cli`]), an optional
+//! Configuration: command-line flags with `LIVEDASH_*` environment fallbacks ([`cli`]) and the
+//! subcommands' declarations ([`commands`]), an optional
 //! TOML file ([`file`], its per-series tables in [`series`], its alert rules in [`alert`], its
 //! notification channels in [`notify`], the
 //! cluster's settings in [`cluster`], the login's in [`login`]), merged here once (flag > variable > file > default) into a validated
@@ -8,13 +9,14 @@
 //! Imports [`crate::sources`] (a source's typed settings), [`crate::targets`] (the targets file,
 //! checked at start-up), [`crate::alerts::rules`] (the typed
 //! rules it makes), [`crate::notify`] (the channels it makes), [`crate::auth`] (the login mode
-//! and the sessions' policy it makes) and the Origin normalisation of
-//! [`crate::http::origin`]; the sub-systems take plain values from the [`Config`], never the
+//! and the sessions' policy it makes), the Origin normalisation of [`crate::http::origin`] and
+//! [`crate::site`] (where the site's files come from); the sub-systems take plain values from the [`Config`], never the
 //! other way round.
 
 pub mod alert;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod error;
 pub mod file;
 pub mod fleet_token;
@@ -29,11 +31,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use cli::{
-    ADMIN_PASSWORD_ENV, ADMIN_USER, AlertsCommand, Cli, Command, DEFAULT_DATA_DIR, NotifyCommand, ServeArgs,
-    TokenCommand, TokenStoreArgs,
-};
+pub use cli::{ADMIN_PASSWORD_ENV, ADMIN_USER, DEFAULT_DATA_DIR, ServeArgs};
 pub use cluster::ClusterSettings;
+pub use commands::{
+    AlertsCommand, Cli, Command, NotifyCommand, PasswordArgs, TokenCommand, TokenStoreArgs, UsersAt, UsersCommand,
+};
 pub use error::ConfigError;
 pub use fleet_token::FleetToken;
 pub use parse::PublicUrl;
@@ -156,6 +158,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a response write may make no progress.
     pub write_timeout: Duration,
+    /// Where the site's files come from (`--site-dir`; the binary puts its embedded site in).
+    pub site: crate::site::Site,
 }
 
 /// The history store's settings.
@@ -236,10 +240,15 @@ fn finish(
     Ok((specs, rules))
 }
 
-/// The accounts, from the users file flag or the password variable's value.
-fn users(args: &ServeArgs, admin_password: Option<std::ffi::OsString>) -> Result<UsersSource, ConfigError> {
-    Ok(match (&args.users_file, admin_password) {
-        (Some(path), _) => UsersSource::File(path.clone()),
+/// The accounts, from the users file flag (over the file's `users_file`) or the password
+/// variable's value.
+fn users(
+    args: &ServeArgs,
+    file: &File,
+    admin_password: Option<std::ffi::OsString>,
+) -> Result<UsersSource, ConfigError> {
+    Ok(match (users_file(args, file)?, admin_password) {
+        (Some(path), _) => UsersSource::File(path),
         (None, None) => UsersSource::Admin(None),
         (None, Some(p)) => {
             let p = p.into_string().map_err(|_| ConfigError::AdminPassword("is not valid UTF-8"))?;
@@ -249,6 +258,16 @@ fn users(args: &ServeArgs, admin_password: Option<std::ffi::OsString>) -> Result
             UsersSource::Admin(Some(p))
         }
     })
+}
+
+/// The users file: `--users-file` (or its variable), else the config file's `users_file`.
+fn users_file(args: &ServeArgs, file: &File) -> Result<Option<PathBuf>, ConfigError> {
+    file.pick(args.users_file.clone(), "users_file", file.values.users_file.as_ref(), non_empty_path)
+}
+
+/// A file's path as a key gives it: not empty.
+fn non_empty_path(s: &str) -> Result<PathBuf, String> {
+    if s.trim().is_empty() { Err("empty: give a file".to_owned()) } else { Ok(PathBuf::from(s)) }
 }
 
 /// TLS as asked for, or by default off loopback unless `--insecure-http`.
@@ -265,12 +284,13 @@ fn tls_mode(args: &ServeArgs, listen: SocketAddr) -> TlsMode {
 impl Config {
     /// The configuration from parsed flags and the password variable's value.
     pub fn from_args(args: &ServeArgs, admin_password: Option<std::ffi::OsString>) -> Result<Self, ConfigError> {
-        let users = users(args, admin_password)?;
-        let fixed_password = matches!(users, UsersSource::Admin(Some(_)));
         let file = match &args.config {
             Some(path) => File::load(path)?,
             None => File::none(),
         };
+        let users = users(args, &file, admin_password)?;
+        // The same accounts on every instance of a cluster: a users file or a given password.
+        let fixed_accounts = !matches!(users, UsersSource::Admin(None));
         let v = &file.values;
         let parse_addr = |s: &str| s.parse::<SocketAddr>().map_err(|e| e.to_string());
         let listen = file.pick(args.listen, "listen", v.listen.as_ref(), parse_addr)?.unwrap_or(DEFAULT_LISTEN);
@@ -284,9 +304,8 @@ impl Config {
             args.sources.iter().map(|arg| SourceDraft::bare(arg.clone())).collect()
         };
         let (sources, card_rules) = finish(sources, interval)?;
-        let path =
-            |s: &str| if s.trim().is_empty() { Err("empty: give a file".to_owned()) } else { Ok(PathBuf::from(s)) };
-        let targets_file = file.pick(args.targets_file.clone(), "targets_file", v.targets_file.as_ref(), path)?;
+        let targets_file =
+            file.pick(args.targets_file.clone(), "targets_file", v.targets_file.as_ref(), non_empty_path)?;
         if let Some(targets) = &targets_file {
             crate::targets::file::load(targets)?;
         }
@@ -300,6 +319,9 @@ impl Config {
         }
         let notify = file.notify()?;
         let (login, sessions) = file.login(&args.login)?;
+        if let Some(dir) = args.site_dir.as_ref().filter(|d| !d.is_dir()) {
+            return Err(ConfigError::SiteDir(dir.clone()));
+        }
         file.check_alert_channels(&alerts, &notify)?;
         Ok(Self {
             listen,
@@ -315,7 +337,7 @@ impl Config {
                 .pick(args.history_bytes, "history_bytes", v.history_bytes.as_ref(), parse_bytes)?
                 .unwrap_or(DEFAULT_HISTORY_BYTES),
             store: store_settings(args, &file)?,
-            cluster: cluster::settings(args, &file, fixed_password)?,
+            cluster: cluster::settings(args, &file, fixed_accounts)?,
             users,
             tls: tls_mode(args, listen),
             data_dir: args.data_dir.clone(),
@@ -337,6 +359,7 @@ impl Config {
             login_attempts_per_user: args.login_attempts_per_user,
             header_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
+            site: crate::site::Site::from_flag(args.site_dir.clone()),
         })
     }
 

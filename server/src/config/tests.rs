@@ -134,7 +134,7 @@ fn unknown_keys_and_bad_values_in_the_file_name_the_key() {
         ("[[source]]\nurl = \"http://x/\"\n[[source]]\nurl = \"http://y/\"\ninterval = \"1ms\"", "source[1].interval"),
         ("[[source]]\ntype = \"ftp\"", "source[0].type"),
         ("[[source]]\nurl = \"ftp://x/\"", "source[0].url"),
-        ("interval = [", "interval"),
+        ("interval = [", "line 1, column 13: unclosed array"),
         ("[[source]]\n[[source.series]]\nlabel = \"x\"", "match"),
         ("[[source]]\n[[source.series]]\nmatch = \"x\"\ncolor = \"red\"", "color"),
         ("[[source]]\n[[source.series]]\nmatch = \"x\"\nunit = \"parsecs\"", "`source[0].series[0].unit`"),
@@ -323,4 +323,30 @@ fn the_fleet_token_is_read_once_from_the_flag_or_the_file_and_a_bad_file_names_i
     let err = with_file("fleet_token_file = \"/nonexistent/token\"", &[]).expect_err("refused").to_string();
     assert!(err.contains("`fleet_token_file`") && err.contains("cannot be read"), "{err}");
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn the_users_file_comes_from_the_flag_else_the_files_users_file() {
+    let file = |c: Config| match c.users {
+        UsersSource::File(path) => Some(path),
+        UsersSource::Admin(_) => None,
+    };
+    let c = with_file("users_file = \"/etc/livedash/users\"\n", &[]).expect("accepted");
+    assert_eq!(file(c), Some(PathBuf::from("/etc/livedash/users")));
+    let c = with_file("users_file = \"/etc/livedash/users\"\n", &["--users-file", "mine"]).expect("accepted");
+    assert_eq!(file(c), Some(PathBuf::from("mine")));
+    let err = with_file("users_file = \" \"\n", &[]).expect_err("refused").to_string();
+    assert!(err.contains("`users_file`"), "{err}");
+}
+
+#[test]
+fn the_site_comes_from_site_dir_else_the_default_directory() {
+    use crate::site::{DirChoice, Site};
+    let dir = std::env::temp_dir();
+    let c = config(&["--site-dir", dir.to_str().expect("a UTF-8 path")]);
+    assert!(matches!(c.site, Site::Dir { ref root, why: DirChoice::Flag } if *root == dir), "{:?}", c.site);
+    assert!(matches!(config(&[]).site, Site::Dir { why: DirChoice::Default, .. }));
+    let refused = Config::from_args(&parse(&["--site-dir", "/no/such/dir"]).expect("parses").serve, None);
+    let message = refused.expect_err("refused").to_string();
+    assert_eq!(message, "--site-dir / LIVEDASH_SITE_DIR: /no/such/dir is not a directory");
 }

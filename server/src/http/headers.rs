@@ -28,8 +28,11 @@ pub async fn add(State(tls): State<bool>, mut response: Response) -> Response {
     set(headers, REFERRER_POLICY, "no-referrer");
     headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     headers.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
-    // Every response is either private (behind auth) or changes from moment to moment.
-    set(headers, CACHE_CONTROL, "no-store");
+    // Every response is either private (behind auth) or changes from moment to moment; the site's
+    // files say their own (revalidated by ETag: `site::serve`).
+    if !headers.contains_key(CACHE_CONTROL) {
+        set(headers, CACHE_CONTROL, "no-store");
+    }
     if tls {
         set(headers, STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }

@@ -242,8 +242,8 @@ impl Users {
     }
 }
 
-/// Why `name` is not a valid user name, if it is not.
-fn check_name(name: &str) -> Result<(), &'static str> {
+/// Why `name` is not a valid user name, if it is not (also for `livedash users add`).
+pub fn check_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() {
         return Err("the user name before ':' is empty");
     }
