@@ -59,8 +59,10 @@ out_dir=target/release
 # cargo recompiles the binary when a file it embedded changes, but a binary compiled before there
 # was any target/site (a `cargo test` on a fresh clone) embedded none, so nothing tells cargo about
 # the new site: its dep-info then names no site file, and touching main.rs recompiles the binary
-# (only the binary: the library never reads the site).
-if [ -f "$out_dir/livedash.d" ] && ! grep -q "target/site/" "$out_dir/livedash.d"; then
+# (only the binary: the library never reads the site). `cargo test` writes no livedash.d beside
+# the binary it builds, so a missing one counts as naming no site file (seen on a fresh clone: the
+# binary the tests built was Fresh to this build and served no site).
+if ! grep -qs "target/site/" "$out_dir/livedash.d"; then
   touch server/src/main.rs
 fi
 step "server binary ($server_profile, commit ${LIVEDASH_COMMIT:-unknown}, the site embedded)" \

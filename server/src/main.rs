@@ -141,6 +141,13 @@ fn raise_open_file_limit(config: &Config) {
              system (raise `ulimit -n`, or lower --max-connections / --max-http-connections)"
         ),
         Ok(limit) => tracing::debug!(open_files = limit, "open-file limit"),
+        // The packaged unit's system-call filter refuses `prlimit64` (`~@resources`) and sets
+        // LimitNOFILE itself: nothing is wrong there, so no warning at every start.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => tracing::info!(
+            error = %e,
+            "the open-file limit cannot be raised here (a system-call filter refuses it): the service manager's \
+             LimitNOFILE applies"
+        ),
         Err(e) => tracing::warn!(error = %e, "cannot read or raise the open-file limit"),
     }
 }

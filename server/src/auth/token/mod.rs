@@ -89,7 +89,8 @@ impl Tokens {
             read: tokio::sync::Mutex::new(None),
             ended: Default::default(),
         };
-        if let Some(b) = &tokens.backing {
+        // A store not made yet (a first start) has none: nothing to read, nothing to report.
+        if let Some(b) = tokens.backing.as_ref().filter(|b| b.path.exists()) {
             match read_rows(&b.path) {
                 Ok(rows) => tokens.replace(&rows, true, &[]),
                 Err(e) => tracing::info!(error = %e, "API tokens: none read from the store (a new store has none)"),

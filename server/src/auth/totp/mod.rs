@@ -93,7 +93,8 @@ impl Totp {
     /// start-up); enrolments and recovery codes told to `audit`.
     pub fn new(backing: Option<Backing>, audit: Audit) -> Self {
         let mut factors = HashMap::new();
-        if let Some(b) = &backing {
+        // A store not made yet (a first start) has none: nothing to read, nothing to report.
+        if let Some(b) = backing.as_ref().filter(|b| b.path.exists()) {
             let rows = crate::store::db::open_reader(&b.path).and_then(|c| crate::store::auth::totp::load(&c));
             match rows {
                 Ok(rows) => {
