@@ -11,6 +11,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use super::replace::dir_of;
 use crate::auth::Users;
 use crate::config::file::File;
 use crate::config::parse::{StoreArg, parse_store};
@@ -162,11 +163,7 @@ fn store_usable(path: &Path) -> Result<(), String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e.to_string()),
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    writable(dir)
+    writable(dir_of(path))
 }
 
 /// `dir` can be written, or made where it is missing: a temporary file is made in it (or in its
@@ -174,10 +171,7 @@ fn store_usable(path: &Path) -> Result<(), String> {
 fn writable(dir: &Path) -> Result<(), String> {
     let mut at = dir;
     while !at.exists() {
-        at = match at.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        at = dir_of(at);
     }
     if !at.is_dir() {
         return Err(format!("directory {} is not a directory", at.display()));

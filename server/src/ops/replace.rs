@@ -21,16 +21,18 @@ pub struct ReplaceError {
     pub source: io::Error,
 }
 
+/// The directory `path` is in: its parent, or `.` for a bare file name (whose parent is empty).
+pub fn dir_of(path: &Path) -> &Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
 /// Runs `f` (a read, an edit and a [`replace`] of `path`) holding an exclusive `flock` on the
 /// directory of `path`, so that two commands changing one file at once each see the other's
 /// change instead of one undoing it. The directory rather than the file: the file is replaced,
 /// and a lock on the old one would not hold back a process that opens the new one; nor a lock
 /// file beside it, which would be left behind. The kernel lets go if the holder dies.
 pub fn locked<T, E: From<ReplaceError>>(path: &Path, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(path);
     let fail = |source| ReplaceError { path: path.to_owned(), what: "locking its directory", source };
     let handle = File::open(dir).map_err(fail)?;
     handle.lock().map_err(fail)?;
@@ -47,10 +49,7 @@ pub fn replace(path: &Path, text: &str) -> Result<(), ReplaceError> {
         Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path).map_err(fail("following the link"))?,
         _ => path.to_owned(),
     };
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
+    let dir = dir_of(&target).to_owned();
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let written = write_new(&temp, &target, text);
