@@ -46,9 +46,7 @@ site_files() {
   rm -rf "$site"
   mv "$staging" "$site"
   local wasm=$site/pkg/livedash_bg.wasm
-  # Sizes in KiB of the files' bytes (du would round up to whole disk blocks).
-  kib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
-  log "site ready: $(kib "$wasm") wasm, $(kib "$wasm.gz") gzipped"
+  log "site ready: $(size_of "$wasm" KiB) wasm, $(size_of "$wasm.gz" KiB) gzipped"
 }
 step "site (wasm-bindgen, wasm-opt, gzip)" site_files
 
@@ -67,5 +65,4 @@ if ! grep -qs "target/site/" "$out_dir/livedash.d"; then
 fi
 step "server binary ($server_profile, commit ${LIVEDASH_COMMIT:-unknown}, the site embedded)" \
   cargo build --locked -p livedash-server --bin livedash --profile "$server_profile"
-mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
-log "binary $out_dir/livedash: $(mib "$out_dir/livedash") (the site embedded)"
+log "binary $out_dir/livedash: $(size_of "$out_dir/livedash" MiB) (the site embedded)"

